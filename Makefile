@@ -1,0 +1,50 @@
+# payintents: `make run` serves the API with a worker and beat; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+export PAYINTENTS_DEV := 1
+
+.PHONY: run test check lint format openapi migrations bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install -q --upgrade pip
+	@$(PY) -m pip install -q ".[dev]"
+	@touch $@
+
+run: $(STAMP)
+	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py ensure_demo_account
+	@exec $(PY) manage.py runall
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# What CI checks besides the tests.
+check: lint migrations openapi-check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+migrations: $(STAMP)
+	$(PY) manage.py makemigrations --check --dry-run
+
+openapi: $(STAMP)
+	$(PY) manage.py spectacular --format openapi-json --file docs/openapi.json --validate
+
+openapi-check: $(STAMP)
+	$(PY) manage.py spectacular --format openapi-json --file /tmp/payintents-openapi.json --validate
+	diff -q docs/openapi.json /tmp/payintents-openapi.json || (echo "docs/openapi.json drifted: run 'make openapi'" && exit 1)
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .run .broker db.sqlite3

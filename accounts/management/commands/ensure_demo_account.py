@@ -1,0 +1,53 @@
+"""For `make run`: make sure a demo account exists and print its test keys.
+
+The database keeps only hashes, so the raw demo keys are kept for the developer in
+`.run/demo-keys.json` (mode 600, git-ignored). When that file is missing or its keys no longer
+work (the database was reset, the keys were rolled), new keys are issued.
+"""
+
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from accounts.models import Account
+from accounts.selectors import api_key_for_raw
+from accounts.services import account_create, api_keys_roll
+
+DEMO_NAME = "Demo merchant"
+
+
+class Command(BaseCommand):
+    help = "Ensure the demo account exists and print its test keys."
+
+    def handle(self, *args, **options):
+        path = Path(settings.BASE_DIR) / ".run" / "demo-keys.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        keys = None
+        if path.exists():
+            try:
+                saved = json.loads(path.read_text())
+                secret = api_key_for_raw(saved["secret_key"])
+                publishable = api_key_for_raw(saved["publishable_key"])
+                if secret and publishable and secret.is_active and publishable.is_active:
+                    keys = saved
+            except (ValueError, KeyError):
+                keys = None
+        if keys is None:
+            account = Account.objects.filter(name=DEMO_NAME).order_by("created").first()
+            if account is None:
+                account, raw = account_create(name=DEMO_NAME)
+            else:
+                raw = api_keys_roll(account=account, livemode=False)
+            keys = {
+                "account": account.id,
+                "secret_key": raw["secret_key_test"],
+                "publishable_key": raw["publishable_key_test"],
+            }
+            path.write_text(json.dumps(keys))
+            os.chmod(path, 0o600)
+        self.stdout.write(f"account: {keys['account']}")
+        self.stdout.write(f"secret key: {keys['secret_key']}")
+        self.stdout.write(f"publishable key: {keys['publishable_key']}")

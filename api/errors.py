@@ -1,0 +1,271 @@
+"""Stripe-shaped errors and the one exception handler that maps every failure to the envelope.
+
+Domain code raises `StripeError` subclasses (or app-level subclasses of them); DRF and Django
+exceptions are translated here, so no layer can answer with anything but the envelope of
+spec §1.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions as drf_exceptions
+from rest_framework.response import Response
+
+logger = logging.getLogger("payintents.api")
+
+
+class StripeError(Exception):
+    http_status = 400
+    type = "invalid_request_error"
+    code: str | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        param: str | None = None,
+        decline_code: str | None = None,
+        payment_intent: dict | None = None,
+        http_status: int | None = None,
+        headers: dict | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.param = param
+        self.decline_code = decline_code
+        self.payment_intent = payment_intent
+        if http_status is not None:
+            self.http_status = http_status
+        self.headers = headers or {}
+
+    def envelope(self) -> dict[str, Any]:
+        return error_envelope(
+            type=self.type,
+            message=self.message,
+            code=self.code,
+            param=self.param,
+            decline_code=self.decline_code,
+            payment_intent=self.payment_intent,
+        )
+
+
+class InvalidRequestError(StripeError):
+    pass
+
+
+class ParameterUnknown(InvalidRequestError):
+    code = "parameter_unknown"
+
+    def __init__(self, param: str, message: str | None = None):
+        super().__init__(message or f"Received unknown parameter: {param}", param=param)
+
+
+class ParameterMissing(InvalidRequestError):
+    code = "parameter_missing"
+
+    def __init__(self, param: str, message: str | None = None):
+        super().__init__(message or f"Missing required param: {param}.", param=param)
+
+
+class ParameterInvalid(InvalidRequestError):
+    """`code` defaults to parameter_invalid_string; pass the precise one (…_integer, amount_too_small)."""
+
+    code = "parameter_invalid_string"
+
+
+class ResourceMissing(InvalidRequestError):
+    http_status = 404
+    code = "resource_missing"
+
+    def __init__(self, object_name: str, object_id: str, param: str = "id"):
+        super().__init__(f"No such {object_name}: '{object_id}'", param=param)
+
+
+class UnexpectedState(InvalidRequestError):
+    """A wrong-state call on an object; payment-intent routes embed the intent."""
+
+    code = "payment_intent_unexpected_state"
+
+
+class AuthenticationError(StripeError):
+    http_status = 401
+    type = "invalid_request_error"
+
+
+class SecretKeyRequired(StripeError):
+    http_status = 403
+    code = "secret_key_required"
+
+
+class IdempotencyError(StripeError):
+    type = "idempotency_error"
+
+
+class IdempotencyKeyInUse(IdempotencyError):
+    http_status = 409
+    code = "idempotency_key_in_use"
+
+
+class RateLimited(StripeError):
+    http_status = 429
+    type = "rate_limit_error"
+    code = "rate_limit"
+
+
+class CardError(StripeError):
+    http_status = 402
+    type = "card_error"
+    code = "card_declined"
+
+
+class APIError(StripeError):
+    http_status = 500
+    type = "api_error"
+
+
+def error_envelope(
+    *,
+    type: str,
+    message: str,
+    code: str | None = None,
+    param: str | None = None,
+    decline_code: str | None = None,
+    payment_intent: dict | None = None,
+) -> dict[str, Any]:
+    error: dict[str, Any] = {
+        "type": type,
+        "message": message,
+        "request_log_url": None,
+        "decline_code": decline_code,
+        "payment_intent": payment_intent,
+        "param": param,
+    }
+    if code is not None:
+        error["code"] = code
+    return {"error": error}
+
+
+def error_json_response(exc: StripeError) -> JsonResponse:
+    """For code outside DRF (middleware, URL resolver, WSGI handlers)."""
+    response = JsonResponse(exc.envelope(), status=exc.http_status)
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+# --- DRF translation ---------------------------------------------------------------------------
+
+_VALIDATION_CODES = {
+    "required": "parameter_missing",
+    "null": "parameter_missing",
+    "blank": "parameter_invalid_empty",
+    "invalid": None,  # decided by the field
+    "does_not_exist": "resource_missing",
+}
+
+
+def _first_validation_error(detail: Any, path: tuple[str, ...] = ()) -> tuple[tuple[str, ...], Any]:
+    """Depth-first to the first ErrorDetail, remembering the bracket path to it."""
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if key == "non_field_errors":
+                return _first_validation_error(value, path)
+            return _first_validation_error(value, path + (str(key),))
+    if isinstance(detail, list):
+        for index, value in enumerate(detail):
+            if isinstance(value, dict | list):
+                return _first_validation_error(value, path + (str(index),))
+            return path, value
+    return path, detail
+
+
+def bracket_param(path: tuple[str, ...]) -> str | None:
+    if not path:
+        return None
+    head, *rest = path
+    return head + "".join(f"[{part}]" for part in rest)
+
+
+def from_validation_error(exc: drf_exceptions.ValidationError) -> StripeError:
+    path, detail = _first_validation_error(exc.detail)
+    param = bracket_param(path)
+    raw_code = getattr(detail, "code", None) or "invalid"
+    message = str(detail)
+    if raw_code in ("required", "null"):
+        return ParameterMissing(param or "unknown", f"Missing required param: {param}.")
+    code = _VALIDATION_CODES.get(raw_code, raw_code)
+    if code is None:
+        code = "parameter_invalid_string"
+    if code == "resource_missing":
+        return StripeError(message, code=code, param=param, http_status=404)
+    if param and message and not message.endswith("."):
+        message = message + "."
+    return InvalidRequestError(message, code=code, param=param)
+
+
+def translate(exc: Exception) -> StripeError | None:
+    if isinstance(exc, StripeError):
+        return exc
+    if isinstance(exc, drf_exceptions.ValidationError):
+        return from_validation_error(exc)
+    if isinstance(exc, drf_exceptions.ParseError):
+        return InvalidRequestError(
+            f"Invalid request body: {exc.detail}", code="parameter_invalid_body"
+        )
+    if isinstance(exc, drf_exceptions.UnsupportedMediaType):
+        return InvalidRequestError(
+            f"Unsupported content type: {exc.detail}. Send application/x-www-form-urlencoded or application/json.",
+            code="unsupported_media_type",
+            http_status=415,
+        )
+    if isinstance(exc, drf_exceptions.NotAuthenticated | drf_exceptions.AuthenticationFailed):
+        return AuthenticationError(
+            "You did not provide an API key. Provide it in the Authorization header, "
+            "using Bearer auth (Authorization: Bearer sk_test_…)."
+        )
+    if isinstance(exc, drf_exceptions.MethodNotAllowed):
+        return InvalidRequestError(
+            f"Unrecognized request method: {exc.detail}", code="method_not_allowed", http_status=405
+        )
+    if isinstance(exc, drf_exceptions.NotFound | Http404):
+        return InvalidRequestError(
+            "Unrecognized request URL.", code="resource_missing", http_status=404
+        )
+    if isinstance(exc, drf_exceptions.Throttled):
+        wait = int(exc.wait or 1)
+        return RateLimited(
+            "Too many requests hit the API too quickly.", headers={"Retry-After": str(wait)}
+        )
+    if isinstance(exc, drf_exceptions.PermissionDenied | PermissionDenied):
+        return SecretKeyRequired(
+            "This API call cannot be made with a publishable API key. Please use a secret API key."
+        )
+    if isinstance(exc, RequestDataTooBig):
+        return InvalidRequestError(
+            "The request body is too large.", code="request_too_large", http_status=413
+        )
+    if isinstance(exc, drf_exceptions.APIException):
+        return StripeError(str(exc.detail), http_status=exc.status_code)
+    return None
+
+
+def internal_error() -> APIError:
+    return APIError("An unexpected error occurred on our side. It has been logged.")
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    stripe_error = translate(exc)
+    if stripe_error is None:
+        logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+        stripe_error = internal_error()
+    response = Response(stripe_error.envelope(), status=stripe_error.http_status)
+    for name, value in stripe_error.headers.items():
+        response[name] = value
+    return response

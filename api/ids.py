@@ -1,0 +1,37 @@
+"""Prefixed random ids (`pi_…`, `req_…`) from one generator."""
+
+import secrets
+import string
+
+ALPHABET = string.ascii_letters + string.digits
+ID_LENGTH = 24
+
+
+def random_base62(length: int = ID_LENGTH) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def generate_id(prefix: str, length: int = ID_LENGTH) -> str:
+    return f"{prefix}_{random_base62(length)}"
+
+
+def id_factory(prefix: str):
+    """A callable for a model field's `default=`, kept importable for migrations."""
+    return _IdFactory(prefix)
+
+
+class _IdFactory:
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def __call__(self) -> str:
+        return generate_id(self.prefix)
+
+    def deconstruct(self):
+        return ("api.ids._IdFactory", (self.prefix,), {})
+
+    def __eq__(self, other):
+        return isinstance(other, _IdFactory) and other.prefix == self.prefix
+
+    def __hash__(self):
+        return hash(self.prefix)

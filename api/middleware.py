@@ -1,0 +1,38 @@
+"""Request ids on every response, the request context for events, and a JSON answer for any
+exception that escapes the views (so not even DEBUG shows HTML or a traceback)."""
+
+import logging
+
+from . import context
+from .errors import error_json_response, internal_error, translate
+from .ids import generate_id
+
+logger = logging.getLogger("payintents.api")
+
+
+class RequestContextMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = generate_id("req", 14)
+        idempotency_key = request.headers.get("Idempotency-Key")
+        request.request_id = request_id
+        token = context.set_current(
+            context.RequestContext(request_id=request_id, idempotency_key=idempotency_key)
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["Request-Id"] = request_id
+        if idempotency_key is not None and "Idempotency-Key" not in response:
+            response["Idempotency-Key"] = idempotency_key
+        return response
+
+    def process_exception(self, request, exception):
+        error = translate(exception)
+        if error is None:
+            logger.exception("unhandled error on %s %s", request.method, request.path)
+            error = internal_error()
+        return error_json_response(error)

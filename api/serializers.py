@@ -1,0 +1,389 @@
+"""Input validation in the Stripe dialect.
+
+Every request serializer derives from `StrictSerializer`: a parameter that is not a writable
+field (read-only fields included) is `parameter_unknown`; field errors carry Stripe codes and
+the bracket path of the parameter (`metadata[order]`, `shipping[address][line1]`). The exception
+handler in `api.errors` turns the first error into the envelope.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from rest_framework import serializers
+
+from .errors import ParameterUnknown
+
+# --- money ------------------------------------------------------------------------------------
+
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
+DEFAULT_MINIMUM_AMOUNTS = {
+    "usd": 50,
+    "eur": 50,
+    "cad": 50,
+    "aud": 50,
+    "sgd": 50,
+    "chf": 50,
+    "nzd": 50,
+    "gbp": 30,
+    "jpy": 50,
+    "hkd": 400,
+    "mxn": 1000,
+    "php": 2000,
+}
+MAX_AMOUNT = 99_999_999
+# ISO 4217 codes accepted; a settings list can extend it.
+SUPPORTED_CURRENCIES = frozenset(
+    """aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn
+    bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf
+    gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr
+    lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd omr pab pen
+    pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs tnd
+    top try ttd twd tzs uah ugx usd uyu uzs vnd vuv wst xaf xcd xof xpf yer zar zmw""".split()
+)
+
+
+def minimum_amount(currency: str) -> int:
+    overrides = getattr(settings, "MINIMUM_AMOUNTS", {}) or {}
+    return overrides.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
+
+
+def validate_amount_for_currency(amount: int, currency: str, param: str = "amount") -> None:
+    """Raise the Stripe error for an amount that breaks the currency's rules (spec §3)."""
+    from .errors import InvalidRequestError
+
+    if amount > MAX_AMOUNT:
+        raise InvalidRequestError(
+            f"Amount must be no more than {MAX_AMOUNT:,}.", code="amount_too_large", param=param
+        )
+    minimum = minimum_amount(currency)
+    if amount < minimum:
+        raise InvalidRequestError(
+            f"Amount must be at least {minimum} {currency} (in the currency's smallest unit).",
+            code="amount_too_small",
+            param=param,
+        )
+    if currency in THREE_DECIMAL_CURRENCIES and amount % 10 != 0:
+        raise InvalidRequestError(
+            f"Amounts in {currency} must end in 0 (three-decimal currency).",
+            code="parameter_invalid_integer",
+            param=param,
+        )
+
+
+# --- fields -----------------------------------------------------------------------------------
+
+_INT = re.compile(r"^-?\d+$")
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer and nothing else: no floats, no "12.0", no booleans."""
+
+    default_error_messages = {
+        "invalid": "Invalid integer: {value}",
+        "max_value": "This value must be less than or equal to {max_value}",
+        "min_value": "This value must be greater than or equal to {min_value}",
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool):
+            self.fail("invalid", value=data)
+        if isinstance(data, int):
+            value = data
+        elif isinstance(data, str) and _INT.match(data.strip()):
+            value = int(data.strip())
+        else:
+            raise serializers.ValidationError(
+                f"Invalid integer: {str(data)[:40]}", code="parameter_invalid_integer"
+            )
+        for validator in self.validators:
+            validator(value)
+        return value
+
+    def run_validators(self, value):
+        try:
+            super().run_validators(value)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError(exc.detail, code="parameter_invalid_integer")
+
+
+class StrictBooleanField(serializers.BooleanField):
+    default_error_messages = {"invalid": "Invalid boolean: {input}"}
+
+    def to_internal_value(self, data):
+        if data in (True, "true", "True", "1", 1) and not (isinstance(data, float)):
+            return True
+        if data in (False, "false", "False", "0", 0) and not (isinstance(data, float)):
+            return False
+        raise serializers.ValidationError(
+            f"Invalid boolean: {str(data)[:40]}", code="parameter_invalid_boolean"
+        )
+
+
+class StringField(serializers.CharField):
+    """A string; an empty string means "unset" (None) unless `allow_blank`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict | list | bool):
+            raise serializers.ValidationError(
+                "Invalid string: expected a string.", code="parameter_invalid_string"
+            )
+        if data == "" and not self.allow_blank:
+            return None
+        value = super().to_internal_value(data)
+        return value
+
+    def validate_empty_values(self, data):
+        if data == "" and not self.allow_blank:
+            return True, None
+        return super().validate_empty_values(data)
+
+
+class EnumField(serializers.ChoiceField):
+    def to_internal_value(self, data):
+        if data == "" and self.allow_blank:
+            return ""
+        try:
+            return self.choice_strings_to_values[str(data)]
+        except KeyError:
+            valid = ", ".join(str(c) for c in self.choices)
+            raise serializers.ValidationError(
+                f"Invalid {self.field_name}: must be one of {valid}",
+                code="parameter_invalid_string",
+            )
+
+
+class CurrencyField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            raise serializers.ValidationError("Invalid currency.", code="parameter_invalid_string")
+        code = data.strip().lower()
+        extra = set(getattr(settings, "EXTRA_CURRENCIES", []) or [])
+        if code not in SUPPORTED_CURRENCIES and code not in extra:
+            raise serializers.ValidationError(
+                f"Invalid currency: {data[:10]}. Use a lowercase three-letter ISO code.",
+                code="parameter_invalid_string",
+            )
+        return code
+
+
+class StringListField(serializers.ListField):
+    """`a[]=x&a[]=y`, `a[0]=x`, a JSON list, or (leniently) one string."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.CharField())
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            data = [data] if data else []
+        if not isinstance(data, list):
+            raise serializers.ValidationError("Invalid array.", code="parameter_invalid_array")
+        return super().to_internal_value(data)
+
+
+class MetadataField(serializers.Field):
+    """Stripe metadata: ≤ 50 keys, key ≤ 40 chars without brackets, value a string ≤ 500.
+
+    Returns the patch to apply: {key: value} with None for "remove this key", or the marker
+    `METADATA_CLEAR` for `metadata=""` (remove all).
+    """
+
+    MAX_KEYS = 50
+    MAX_KEY_LENGTH = 40
+    MAX_VALUE_LENGTH = 500
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data == "" or data is None:
+            return METADATA_CLEAR
+        if isinstance(data, list):  # `metadata[0]=x` parsed as a list
+            data = {str(i): v for i, v in enumerate(data)}
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                "Invalid metadata: must be a hash of string keys and string values.",
+                code="parameter_invalid_metadata",
+            )
+        if len(data) > self.MAX_KEYS:
+            raise serializers.ValidationError(
+                f"Invalid metadata: at most {self.MAX_KEYS} keys are allowed.",
+                code="parameter_invalid_metadata",
+            )
+        out = {}
+        for key, value in data.items():
+            key = str(key)
+            if not key or len(key) > self.MAX_KEY_LENGTH or "[" in key or "]" in key:
+                raise serializers.ValidationError(
+                    {
+                        key: [
+                            serializers.ErrorDetail(
+                                f"Invalid metadata key {key[:60]!r}: keys are 1 to {self.MAX_KEY_LENGTH} "
+                                "characters and may not contain square brackets.",
+                                code="parameter_invalid_metadata_key",
+                            )
+                        ]
+                    }
+                )
+            if isinstance(value, bool) or isinstance(value, dict | list):
+                raise serializers.ValidationError(
+                    {
+                        key: [
+                            serializers.ErrorDetail(
+                                f"Invalid metadata value for {key!r}: must be a string.",
+                                code="parameter_invalid_metadata_value",
+                            )
+                        ]
+                    }
+                )
+            if value is None or value == "":
+                out[key] = None
+                continue
+            value = str(value)
+            if len(value) > self.MAX_VALUE_LENGTH:
+                raise serializers.ValidationError(
+                    {
+                        key: [
+                            serializers.ErrorDetail(
+                                f"Invalid metadata value for {key!r}: at most {self.MAX_VALUE_LENGTH} characters.",
+                                code="parameter_invalid_metadata_value",
+                            )
+                        ]
+                    }
+                )
+            out[key] = value
+        return out
+
+    def to_representation(self, value):
+        return value
+
+
+class _MetadataClear:
+    def __repr__(self):
+        return "METADATA_CLEAR"
+
+
+METADATA_CLEAR = _MetadataClear()
+
+
+def merge_metadata(current: dict, patch) -> dict:
+    """Stripe's merge: keys are set, an empty value removes a key, `metadata=""` removes all."""
+    if patch is METADATA_CLEAR:
+        return {}
+    merged = dict(current or {})
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if len(merged) > MetadataField.MAX_KEYS:
+        from .errors import InvalidRequestError
+
+        raise InvalidRequestError(
+            f"Invalid metadata: at most {MetadataField.MAX_KEYS} keys are allowed.",
+            code="parameter_invalid_metadata",
+            param="metadata",
+        )
+    return merged
+
+
+# --- the strict serializer -------------------------------------------------------------------
+
+
+class StrictSerializer(serializers.Serializer):
+    """Rejects every parameter that is not a writable field, nested serializers included."""
+
+    #: Parameters accepted and ignored everywhere (Stripe libraries may send them).
+    ALWAYS_ALLOWED = frozenset({"expand"})
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        serializers.ErrorDetail(
+                            "Invalid hash: expected an object.", code="parameter_invalid_hash"
+                        )
+                    ]
+                }
+            )
+        writable = {name for name, field in self.fields.items() if not field.read_only}
+        allowed = writable | (self.ALWAYS_ALLOWED if self.parent is None else set())
+        for key in data:
+            if key not in allowed:
+                raise ParameterUnknown(self._param_path(key))
+        return super().to_internal_value(data)
+
+    def _param_path(self, key: str) -> str:
+        parts = [key]
+        node = self
+        while node.parent is not None and node.field_name:
+            parts.insert(0, node.field_name)
+            node = node.parent
+        head, *rest = parts
+        return head + "".join(f"[{p}]" for p in rest)
+
+
+class ListParamsSerializer(StrictSerializer):
+    """`limit`, `starting_after`, `ending_before`, `created` filters for every list endpoint."""
+
+    limit = StrictIntegerField(required=False, min_value=1, max_value=100)
+    starting_after = StringField(required=False, max_length=255)
+    ending_before = StringField(required=False, max_length=255)
+    created = serializers.JSONField(required=False)
+
+    def validate_created(self, value):
+        return parse_created_filter(value)
+
+    def validate(self, attrs):
+        if attrs.get("starting_after") and attrs.get("ending_before"):
+            from .errors import InvalidRequestError
+
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: ending_before, starting_after.",
+                code="parameter_invalid_string",
+                param="ending_before",
+            )
+        return attrs
+
+
+_CREATED_OPS = ("gt", "gte", "lt", "lte")
+
+
+def _as_int(raw, param: str) -> int:
+    from .errors import InvalidRequestError
+
+    if isinstance(raw, bool) or not (
+        isinstance(raw, int) or (isinstance(raw, str) and _INT.match(raw))
+    ):
+        raise InvalidRequestError(
+            f"Invalid integer: {str(raw)[:40]}", code="parameter_invalid_integer", param=param
+        )
+    return int(raw)
+
+
+def parse_created_filter(value) -> dict:
+    """`created=123` or `created[gte]=…&created[lt]=…` → {"gte": 123, …}; the bare form is "eq"."""
+    if isinstance(value, dict):
+        out = {}
+        for op, raw in value.items():
+            if op not in _CREATED_OPS:
+                raise ParameterUnknown(f"created[{op}]")
+            out[op] = _as_int(raw, f"created[{op}]")
+        return out
+    return {"eq": _as_int(value, "created")}

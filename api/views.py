@@ -1,0 +1,130 @@
+"""The base view every resource uses, the catch-all 404, the JSON handlers Django falls back to,
+and the health check."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import connection
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .auth import Caller
+from .errors import InvalidRequestError, error_json_response, internal_error
+from .parsers import parse_query_string
+
+
+class StripeAPIView(APIView):
+    """Base for every /v1 view: `self.caller` and `self.params` (body or query, one dict)."""
+
+    allow_publishable = False
+
+    @property
+    def caller(self) -> Caller:
+        return self.request.user
+
+    def get_params(self, request: Request) -> dict:
+        if request.method in ("GET", "DELETE", "HEAD"):
+            return parse_query_string(request.META.get("QUERY_STRING", ""))
+        data = request.data
+        query = request.META.get("QUERY_STRING", "")
+        if query:
+            merged = parse_query_string(query)
+            merged.update(data)
+            return merged
+        return dict(data)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        self.params = self.get_params(request)
+
+    def get_exception_handler_context(self):
+        context = super().get_exception_handler_context()
+        context["params"] = getattr(self, "params", None)
+        return context
+
+
+def _not_found_error(path: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"Unrecognized request URL ({path}). Please see the API reference at /docs/.",
+        code="resource_missing",
+        http_status=404,
+    )
+
+
+def not_found(request, *args, **kwargs):
+    return error_json_response(_not_found_error(request.path))
+
+
+def handler404(request, exception=None):
+    return error_json_response(_not_found_error(request.path))
+
+
+def handler500(request):
+    return error_json_response(internal_error())
+
+
+def handler400(request, exception=None):
+    return error_json_response(
+        InvalidRequestError("The request could not be read.", code="parameter_invalid_body")
+    )
+
+
+def handler403(request, exception=None):
+    return error_json_response(InvalidRequestError("Forbidden.", http_status=403))
+
+
+def _broker_ok() -> tuple[bool, str]:
+    from kombu import Connection
+
+    try:
+        with Connection(
+            settings.CELERY_BROKER_URL,
+            connect_timeout=2,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=2)
+        return True, "ok"
+    except Exception as exc:  # any failure to reach the broker is "down"
+        return False, exc.__class__.__name__
+
+
+def _database_ok() -> tuple[bool, str]:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return True, "ok"
+    except Exception as exc:
+        return False, exc.__class__.__name__
+
+
+class HealthView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="healthz",
+        responses={
+            (200, "application/json"): inline_serializer(
+                "Health",
+                {
+                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+                    "database": serializers.CharField(),
+                    "broker": serializers.CharField(),
+                },
+            )
+        },
+    )
+    def get(self, request):
+        db_ok, db_state = _database_ok()
+        broker_ok, broker_state = _broker_ok()
+        healthy = db_ok and broker_ok
+        body = {
+            "status": "ok" if healthy else "degraded",
+            "database": db_state,
+            "broker": broker_state,
+        }
+        return Response(body, status=200 if healthy else 503)

@@ -1,0 +1,5 @@
+from django.apps import AppConfig
+
+
+class CheckoutPagesConfig(AppConfig):
+    name = "checkout_pages"

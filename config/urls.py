@@ -1,0 +1,37 @@
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from api import views as api_views
+from api.renderers import StripeJSONRenderer
+
+urlpatterns = [
+    path("healthz", api_views.HealthView.as_view(), name="healthz"),
+    path(
+        "openapi.json",
+        SpectacularAPIView.as_view(
+            renderer_classes=[StripeJSONRenderer], authentication_classes=[], permission_classes=[]
+        ),
+        name="openapi",
+    ),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(
+            url_name="openapi", authentication_classes=[], permission_classes=[]
+        ),
+        name="docs",
+    ),
+    path("admin/", admin.site.urls),
+    path("v1/", include("intents.api.urls")),
+    path("v1/", include("payments.api.urls")),
+    path("v1/", include("events.api.urls")),
+    path("v1/", include("checkout_pages.api.urls")),
+    path("", include("intents.urls")),
+    # Anything else: the JSON 404 of the error envelope, never an HTML page.
+    re_path(r"^.*$", api_views.not_found),
+]
+
+handler400 = "api.views.handler400"
+handler403 = "api.views.handler403"
+handler404 = "api.views.handler404"
+handler500 = "api.views.handler500"

@@ -1,0 +1,102 @@
+"""The one interface every processor implements. The intent services call only this; they never
+know which processor is behind it (`payments.processors.get_processor(livemode)`).
+
+Calls here may be network calls: services make them outside any transaction that holds a row lock
+(style.md, rule 3).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Protocol
+
+
+@dataclass(frozen=True)
+class RawCard:
+    """Card data as it arrives in a request. Lives only in memory; never stored or logged."""
+
+    number: str
+    exp_month: int
+    exp_year: int
+    cvc: str | None = None
+
+    def __repr__(self) -> str:  # keep the number and CVC out of tracebacks and logs
+        return f"RawCard(last4={self.number[-4:]!r}, exp={self.exp_month}/{self.exp_year})"
+
+
+@dataclass(frozen=True)
+class TokenizedCard:
+    """What may be stored about a card: no number, no CVC."""
+
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    funding: str
+    country: str
+    fingerprint: str
+    token: str  # the processor's reference to the card (a vault token)
+
+
+@dataclass(frozen=True)
+class Decline:
+    code: str  # card_declined, expired_card, incorrect_cvc, processing_error, authentication_required, ...
+    decline_code: str | None
+    message: str
+
+
+@dataclass(frozen=True)
+class AuthorizationResult:
+    """The outcome of an authorisation (with capture when `capture=True`)."""
+
+    status: Literal["succeeded", "requires_action", "processing", "declined"]
+    reference: str = ""  # the processor's id for this attempt
+    captured: bool = False
+    decline: Decline | None = None
+    network_status: str = "approved_by_network"
+    risk_level: str = "normal"
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class CaptureResult:
+    succeeded: bool
+    amount_captured: int
+    decline: Decline | None = None
+
+
+class Processor(Protocol):
+    name: str
+
+    def tokenize(self, *, card: RawCard, livemode: bool) -> TokenizedCard:
+        """Validate and vault a card. Raises `payments.exceptions.CardError`-style errors on a bad card."""
+
+    def authorize(
+        self,
+        *,
+        reference: str,
+        token: str,
+        amount: int,
+        currency: str,
+        capture: bool,
+        off_session: bool,
+        three_d_secure_passed: bool,
+        livemode: bool,
+    ) -> AuthorizationResult:
+        """Authorise (and capture, if `capture`) `amount`. `reference` is our charge id: the
+        processor's idempotency key for this attempt."""
+
+    def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
+        """Record the 3-D Secure challenge outcome; True when the customer passed."""
+
+    def capture(self, *, reference: str, amount: int) -> CaptureResult:
+        """Capture `amount` (≤ the authorised amount) of an authorisation; the rest is released."""
+
+    def void(self, *, reference: str) -> None:
+        """Release an uncaptured authorisation."""
+
+    def increment(self, *, reference: str, token: str, new_amount: int) -> AuthorizationResult:
+        """Raise an authorisation to `new_amount`."""
+
+    def resolve_async(self, *, reference: str, token: str, capture: bool) -> AuthorizationResult:
+        """The final outcome of an attempt that answered `processing`."""
