@@ -154,7 +154,9 @@ def error_envelope(
 
 def error_json_response(exc: StripeError) -> JsonResponse:
     """For code outside DRF (middleware, URL resolver, WSGI handlers)."""
-    response = JsonResponse(exc.envelope(), status=exc.http_status)
+    response = JsonResponse(
+        exc.envelope(), status=exc.http_status, json_dumps_params={"separators": (",", ":")}
+    )
     for name, value in exc.headers.items():
         response[name] = value
     return response

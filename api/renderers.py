@@ -5,7 +5,7 @@ from rest_framework.renderers import JSONRenderer
 class StripeJSONRenderer(JSONRenderer):
     """Compact UTF-8 JSON, whatever the client asked for in Accept."""
 
-    charset = "utf-8"
+    charset = None  # "application/json", as Stripe sends it; JSON is UTF-8 by definition
     compact = True
 
 

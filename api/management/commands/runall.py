@@ -100,14 +100,21 @@ class Command(BaseCommand):
                         break
                 time.sleep(0.3)
         finally:
+            # Each main process gets SIGTERM and shuts its own children down (Celery's warm
+            # shutdown, gunicorn's graceful stop); whatever is left after the grace period is
+            # killed with its whole process group.
             for proc in procs.values():
                 if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGTERM)
-            deadline = time.time() + 10
+                    proc.terminate()
+            deadline = time.time() + 15
             for proc in procs.values():
                 try:
                     proc.wait(timeout=max(0.1, deadline - time.time()))
                 except subprocess.TimeoutExpired:
+                    pass
+                try:
                     os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
         self.stdout.write("stopped")
         sys.exit(exit_code)
