@@ -450,22 +450,6 @@ class PaymentMethodDataSerializer(StrictSerializer):
     metadata = MetadataField()
 
 
-class PaymentMethodCreateSerializer(PaymentMethodDataSerializer):
-    """POST /v1/payment_methods: a raw card, or a magic test id as `payment_method`
-    (Stripe's "clone" form is not supported; a magic id gives a fresh method)."""
-
-    card = CardParamsSerializer(required=False)
-    payment_method = StringField(required=False, max_length=255)
-    customer = StringField(required=False, max_length=255)
-
-    def validate(self, attrs):
-        if not attrs.get("card") and not attrs.get("payment_method"):
-            from api.errors import ParameterMissing
-
-            raise ParameterMissing("card")
-        return attrs
-
-
 class PaymentMethodUpdateSerializer(StrictSerializer):
     billing_details = BillingDetailsParamsSerializer(required=False, allow_null=True)
     metadata = MetadataField()
