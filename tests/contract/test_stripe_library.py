@@ -279,7 +279,8 @@ def test_publishable_key_cannot_list(client, keys):
     with pytest.raises(stripe.PermissionError) as info:
         client.v1.payment_intents.list(options={"api_key": keys.pk})
     assert info.value.http_status == 403
-    assert info.value.code == "secret_key_required"
+    # the library does not copy `code` onto PermissionError; it is on the error object
+    assert info.value.error.code == "secret_key_required"
 
 
 def test_bad_key_raises_authentication_error(live_server):
