@@ -147,6 +147,14 @@ class StringField(serializers.CharField):
             return True, None
         return super().validate_empty_values(data)
 
+    def run_validation(self, data=serializers.empty):
+        # CharField.run_validation fails "blank" before validate_empty_values is reached.
+        if data == "" and not self.allow_blank:
+            if not self.allow_null:
+                self.fail("blank")
+            return None
+        return super().run_validation(data)
+
 
 class EnumField(serializers.ChoiceField):
     def to_internal_value(self, data):
