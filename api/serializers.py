@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .errors import ParameterUnknown
@@ -203,6 +204,15 @@ class StringListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            {"type": "string", "enum": [""]},
+        ],
+        "description": "Key-value pairs; an empty value removes a key, an empty string all.",
+    }
+)
 class MetadataField(serializers.Field):
     """Stripe metadata: ≤ 50 keys, key ≤ 40 chars without brackets, value a string ≤ 500.
 
