@@ -259,3 +259,27 @@ if not CELERY_BROKER_URL.startswith("filesystem://"):
     # logged), not hang: the sweep relays what the enqueue missed.
     CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_connect_timeout", 2)
 # --- end events and webhooks (H4) -------------------------------------------------------------
+
+# --- intents: periodic sweeps (owned by intents/; H2) ---------------------------------------
+INTENTS_SWEEP_SECONDS = env_int("INTENTS_SWEEP_SECONDS", 2)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "intents-capture-pending": {
+            "task": "intents.tasks.capture_pending_charges",
+            "schedule": float(INTENTS_SWEEP_SECONDS),
+        },
+        "intents-resolve-processing": {
+            "task": "intents.tasks.resolve_processing_intents",
+            "schedule": float(INTENTS_SWEEP_SECONDS),
+        },
+        "intents-expire-authorizations": {
+            "task": "intents.tasks.expire_authorizations",
+            "schedule": float(env_int("INTENTS_EXPIRY_SWEEP_SECONDS", 60)),
+        },
+        "intents-abandon-stale": {
+            "task": "intents.tasks.abandon_stale_intents",
+            "schedule": float(env_int("INTENTS_EXPIRY_SWEEP_SECONDS", 60)),
+        },
+    }
+)
+# --- end intents ----------------------------------------------------------------------------
