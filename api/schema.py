@@ -72,6 +72,12 @@ def add_error_responses(result, generator, request, public):
                     word in op_id for word in _CARD_OPERATIONS
                 ):
                     statuses.append("402")
+            # Bearer OR Basic (drf-spectacular lists a multi-scheme extension as AND).
+            operation["security"] = [
+                {name: scopes}
+                for requirement in operation.get("security", [])
+                for name, scopes in requirement.items()
+            ]
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses):
                 responses.setdefault(
@@ -90,3 +96,26 @@ def add_error_responses(result, generator, request, public):
             for response in responses.values():
                 response.setdefault("headers", {}).update(headers)
     return result
+
+
+# --- authentication in the schema ----------------------------------------------------------
+from drf_spectacular.extensions import OpenApiAuthenticationExtension  # noqa: E402
+
+
+class KeyAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "api.auth.KeyAuthentication"
+    name = ["secretKey", "basicKey"]
+
+    def get_security_definition(self, auto_schema):
+        return [
+            {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "Authorization: Bearer sk_test_… (or pk_test_… where a route allows it)",
+            },
+            {
+                "type": "http",
+                "scheme": "basic",
+                "description": "HTTP Basic with the API key as the user name and an empty password",
+            },
+        ]

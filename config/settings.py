@@ -159,10 +159,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.add_error_responses",
-    ],
+    # Enums stay inline: many objects share a one-value `object` enum, which would otherwise
+    # collide into generated names like ObjectF31Enum.
+    "POSTPROCESSING_HOOKS": ["api.schema.add_error_responses"],
     "ENUM_NAME_OVERRIDES": {},
     "SORT_OPERATIONS": False,
 }

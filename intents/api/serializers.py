@@ -3,6 +3,7 @@ of spec §2, `expand`) and the strict input serializers of each endpoint."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.errors import InvalidRequestError
@@ -179,6 +180,7 @@ class ShippingSerializer(StrictSerializer):
         }
 
 
+@extend_schema_field(ShippingSerializer(allow_null=True))
 class NullableShippingField(serializers.Field):
     """`shipping=""` unsets; otherwise a shipping hash."""
 
@@ -212,6 +214,9 @@ class PaymentMethodTypesField(StringListField):
         return values
 
 
+@extend_schema_field(
+    {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["one_off", "recurring"]}]}
+)
 class OffSessionField(serializers.Field):
     """`off_session=true|false` or Stripe's `one_off` / `recurring`."""
 
