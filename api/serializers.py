@@ -405,3 +405,21 @@ def parse_created_filter(value) -> dict:
             out[op] = _as_int(raw, f"created[{op}]")
         return out
     return {"eq": _as_int(value, "created")}
+
+
+# --- output schemas (documentation only) ------------------------------------------------------
+
+
+def list_schema(name: str, item: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The Stripe list envelope around `item`, as an OpenAPI component named `name`."""
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "object": serializers.ChoiceField(choices=["list"]),
+            "url": serializers.CharField(),
+            "has_more": serializers.BooleanField(),
+            "data": item(many=True),
+            "__module__": item.__module__,
+        },
+    )

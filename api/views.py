@@ -17,6 +17,13 @@ from .errors import InvalidRequestError, error_json_response, internal_error
 from .parsers import parse_query_string
 
 
+def validated(serializer_class, params: dict) -> dict:
+    """Validate `params` with a StrictSerializer; errors leave through the Stripe envelope."""
+    serializer = serializer_class(data=params)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 class StripeAPIView(APIView):
     """Base for every /v1 view: `self.caller` and `self.params` (body or query, one dict)."""
 

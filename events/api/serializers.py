@@ -12,6 +12,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    list_schema,
 )
 
 from ..types import is_known_type
@@ -109,11 +110,7 @@ class EventSerializer(serializers.Serializer):
     type = serializers.CharField()
 
 
-class EventListSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = EventSerializer(many=True)
+EventListSerializer = list_schema("EventList", EventSerializer)
 
 
 class WebhookEndpointSerializer(serializers.Serializer):
@@ -134,11 +131,9 @@ class WebhookEndpointSerializer(serializers.Serializer):
     )
 
 
-class WebhookEndpointListSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = WebhookEndpointSerializer(many=True)
+WebhookEndpointListSerializer = list_schema(
+    "WebhookEndpointListSerializer", WebhookEndpointSerializer
+)
 
 
 class DeletedWebhookEndpointSerializer(serializers.Serializer):
@@ -163,8 +158,6 @@ class DeliveryAttemptSerializer(serializers.Serializer):
     next_attempt_at = serializers.IntegerField(allow_null=True)
 
 
-class DeliveryAttemptListSerializer(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = DeliveryAttemptSerializer(many=True)
+DeliveryAttemptListSerializer = list_schema(
+    "DeliveryAttemptListSerializer", DeliveryAttemptSerializer
+)

@@ -4,25 +4,19 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from api.pagination import paginate
-from api.views import StripeAPIView
+from api.views import StripeAPIView, validated
 
 from .. import selectors, services
 from ..objects import attempt_dict, endpoint_dict, event_dict
 from . import serializers as s
 
 
-def _valid(serializer_class, params: dict) -> dict:
-    serializer = serializer_class(data=params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class EventListView(StripeAPIView):
     @extend_schema(
-        operation_id="ListEvents", parameters=[s.EventListParams], responses=s.EventListSerializer
+        operation_id="GetEvents", parameters=[s.EventListParams], responses=s.EventListSerializer
     )
     def get(self, request):
-        params = _valid(s.EventListParams, self.params)
+        params = validated(s.EventListParams, self.params)
         queryset = selectors.event_list(
             scope=self.caller.scope, type=params.get("type"), types=params.get("types")
         )
@@ -38,18 +32,18 @@ class EventListView(StripeAPIView):
 
 
 class EventDetailView(StripeAPIView):
-    @extend_schema(operation_id="RetrieveEvent", responses=s.EventSerializer)
+    @extend_schema(operation_id="GetEventsId", responses=s.EventSerializer)
     def get(self, request, id: str):
-        _valid(s.EmptyParams, self.params)
+        validated(s.EmptyParams, self.params)
         return Response(event_dict(selectors.event_get(scope=self.caller.scope, id=id)))
 
 
 class EventResendView(StripeAPIView):
     @extend_schema(
-        operation_id="ResendEvent", request=s.EventResendParams, responses=s.EventSerializer
+        operation_id="PostEventsIdResend", request=s.EventResendParams, responses=s.EventSerializer
     )
     def post(self, request, id: str):
-        params = _valid(s.EventResendParams, self.params)
+        params = validated(s.EventResendParams, self.params)
         event = selectors.event_get(scope=self.caller.scope, id=id)
         endpoint = None
         if params.get("webhook_endpoint"):
@@ -62,12 +56,12 @@ class EventResendView(StripeAPIView):
 
 class EventDeliveriesView(StripeAPIView):
     @extend_schema(
-        operation_id="ListEventDeliveries",
+        operation_id="GetEventsIdDeliveries",
         parameters=[s.ListParamsSerializer],
         responses=s.DeliveryAttemptListSerializer,
     )
     def get(self, request, id: str):
-        params = _valid(s.ListParamsSerializer, self.params)
+        params = validated(s.ListParamsSerializer, self.params)
         queryset = selectors.delivery_attempts_for_event(scope=self.caller.scope, event_id=id)
         return Response(
             paginate(
@@ -82,12 +76,12 @@ class EventDeliveriesView(StripeAPIView):
 
 class WebhookEndpointListView(StripeAPIView):
     @extend_schema(
-        operation_id="ListWebhookEndpoints",
+        operation_id="GetWebhookEndpoints",
         parameters=[s.ListParamsSerializer],
         responses=s.WebhookEndpointListSerializer,
     )
     def get(self, request):
-        params = _valid(s.ListParamsSerializer, self.params)
+        params = validated(s.ListParamsSerializer, self.params)
         return Response(
             paginate(
                 selectors.webhook_endpoint_list(scope=self.caller.scope),
@@ -99,12 +93,12 @@ class WebhookEndpointListView(StripeAPIView):
         )
 
     @extend_schema(
-        operation_id="CreateWebhookEndpoint",
+        operation_id="PostWebhookEndpoints",
         request=s.WebhookEndpointCreateParams,
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request):
-        params = _valid(s.WebhookEndpointCreateParams, self.params)
+        params = validated(s.WebhookEndpointCreateParams, self.params)
         endpoint = services.webhook_endpoint_create(
             account_id=self.caller.account_id,
             livemode=self.caller.livemode,
@@ -117,26 +111,29 @@ class WebhookEndpointListView(StripeAPIView):
 
 
 class WebhookEndpointDetailView(StripeAPIView):
-    @extend_schema(operation_id="RetrieveWebhookEndpoint", responses=s.WebhookEndpointSerializer)
+    @extend_schema(
+        operation_id="GetWebhookEndpointsWebhookEndpoint", responses=s.WebhookEndpointSerializer
+    )
     def get(self, request, id: str):
-        _valid(s.EmptyParams, self.params)
+        validated(s.EmptyParams, self.params)
         return Response(
             endpoint_dict(selectors.webhook_endpoint_get(scope=self.caller.scope, id=id))
         )
 
     @extend_schema(
-        operation_id="UpdateWebhookEndpoint",
+        operation_id="PostWebhookEndpointsWebhookEndpoint",
         request=s.WebhookEndpointUpdateParams,
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request, id: str):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
-        params = _valid(s.WebhookEndpointUpdateParams, self.params)
+        params = validated(s.WebhookEndpointUpdateParams, self.params)
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
         return Response(endpoint_dict(endpoint))
 
     @extend_schema(
-        operation_id="DeleteWebhookEndpoint", responses=s.DeletedWebhookEndpointSerializer
+        operation_id="DeleteWebhookEndpointsWebhookEndpoint",
+        responses=s.DeletedWebhookEndpointSerializer,
     )
     def delete(self, request, id: str):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
@@ -146,12 +143,12 @@ class WebhookEndpointDetailView(StripeAPIView):
 
 class WebhookEndpointRollSecretView(StripeAPIView):
     @extend_schema(
-        operation_id="RollWebhookEndpointSecret",
+        operation_id="PostWebhookEndpointsWebhookEndpointRollSecret",
         request=s.EmptyParams,
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request, id: str):
-        _valid(s.EmptyParams, self.params)
+        validated(s.EmptyParams, self.params)
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
         return Response(endpoint_dict(endpoint, with_secret=True))
@@ -159,12 +156,12 @@ class WebhookEndpointRollSecretView(StripeAPIView):
 
 class WebhookEndpointDeliveriesView(StripeAPIView):
     @extend_schema(
-        operation_id="ListWebhookEndpointDeliveries",
+        operation_id="GetWebhookEndpointsWebhookEndpointDeliveries",
         parameters=[s.ListParamsSerializer],
         responses=s.DeliveryAttemptListSerializer,
     )
     def get(self, request, id: str):
-        params = _valid(s.ListParamsSerializer, self.params)
+        params = validated(s.ListParamsSerializer, self.params)
         queryset = selectors.delivery_attempts_for_endpoint(scope=self.caller.scope, endpoint_id=id)
         return Response(
             paginate(

@@ -17,6 +17,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    list_schema,
 )
 
 from ..models import PaymentIntent, Status
@@ -392,11 +393,7 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=[s.value for s in Status])
 
 
-class PaymentIntentListOutputSerializer(serializers.Serializer):
-    object = serializers.CharField(default="list")
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = PaymentIntentOutputSerializer(many=True)
+PaymentIntentListOutputSerializer = list_schema("PaymentIntentList", PaymentIntentOutputSerializer)
 
 
 class PaymentIntentSearchOutputSerializer(serializers.Serializer):

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from api.errors import ParameterMissing, ResourceMissing, SecretKeyRequired
-from api.views import StripeAPIView
+from api.views import StripeAPIView, validated
 
 from .. import selectors, services
 from .serializers import (
@@ -29,12 +29,6 @@ from .serializers import (
 )
 
 LIST_URL = "/v1/payment_intents"
-
-
-def _validated(serializer_class, params: dict) -> dict:
-    serializer = serializer_class(data=params)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class _IntentView(StripeAPIView):
@@ -74,7 +68,7 @@ class PaymentIntentCollectionView(_IntentView):
         responses=PaymentIntentOutputSerializer,
     )
     def post(self, request):
-        data = _validated(PaymentIntentCreateSerializer, self.params)
+        data = validated(PaymentIntentCreateSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_create(**self.caller.scope, **data)
         return self.respond(pi, expand)
@@ -85,7 +79,7 @@ class PaymentIntentCollectionView(_IntentView):
         responses=PaymentIntentListOutputSerializer,
     )
     def get(self, request):
-        data = _validated(PaymentIntentListSerializer, self.params)
+        data = validated(PaymentIntentListSerializer, self.params)
         expand = self.expand(prefix="data.")
         rows, has_more = selectors.payment_intent_list(**self.caller.scope, expand=expand, **data)
         return Response(
@@ -105,7 +99,7 @@ class PaymentIntentSearchView(_IntentView):
         responses=PaymentIntentSearchOutputSerializer,
     )
     def get(self, request):
-        data = _validated(PaymentIntentSearchSerializer, self.params)
+        data = validated(PaymentIntentSearchSerializer, self.params)
         expand = self.expand(prefix="data.")
         rows, has_more, next_page = selectors.payment_intent_search(
             **self.caller.scope, expand=expand, **data
@@ -130,7 +124,7 @@ class PaymentIntentDetailView(_IntentView):
         responses=PaymentIntentOutputSerializer,
     )
     def get(self, request, id: str):
-        data = _validated(PaymentIntentRetrieveSerializer, self.params)
+        data = validated(PaymentIntentRetrieveSerializer, self.params)
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = selectors.payment_intent_get(intent_id=id, expand=expand, **self.caller.scope)
@@ -149,7 +143,7 @@ class PaymentIntentDetailView(_IntentView):
                 "This API call cannot be made with a publishable API key. Please use a secret "
                 "API key."
             )
-        data = _validated(PaymentIntentUpdateSerializer, self.params)
+        data = validated(PaymentIntentUpdateSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_update(intent_id=id, params=data, **self.caller.scope)
         return self.respond(pi, expand)
@@ -169,7 +163,7 @@ class PaymentIntentConfirmView(_IntentView):
             if self.caller.is_secret
             else PaymentIntentBrowserConfirmSerializer
         )
-        data = _validated(serializer_class, self.params)
+        data = validated(serializer_class, self.params)
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = services.payment_intent_confirm(
@@ -189,7 +183,7 @@ class PaymentIntentAttachView(_IntentView):
         responses=PaymentIntentOutputSerializer,
     )
     def post(self, request, id: str):
-        data = _validated(PaymentIntentAttachSerializer, self.params)
+        data = validated(PaymentIntentAttachSerializer, self.params)
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = services.payment_intent_confirm(
@@ -205,7 +199,7 @@ class PaymentIntentCaptureView(_IntentView):
         responses=PaymentIntentOutputSerializer,
     )
     def post(self, request, id: str):
-        data = _validated(PaymentIntentCaptureSerializer, self.params)
+        data = validated(PaymentIntentCaptureSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_capture(intent_id=id, **self.caller.scope, **data)
         return self.respond(pi, expand)
@@ -218,7 +212,7 @@ class PaymentIntentCancelView(_IntentView):
         responses=PaymentIntentOutputSerializer,
     )
     def post(self, request, id: str):
-        data = _validated(PaymentIntentCancelSerializer, self.params)
+        data = validated(PaymentIntentCancelSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_cancel(intent_id=id, **self.caller.scope, **data)
         return self.respond(pi, expand)
@@ -231,7 +225,7 @@ class PaymentIntentIncrementView(_IntentView):
         responses=PaymentIntentOutputSerializer,
     )
     def post(self, request, id: str):
-        data = _validated(PaymentIntentIncrementSerializer, self.params)
+        data = validated(PaymentIntentIncrementSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_increment_authorization(
             intent_id=id, **self.caller.scope, **data

@@ -13,6 +13,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    list_schema,
 )
 
 from ..models import Charge, Customer, PaymentMethod
@@ -259,11 +260,7 @@ class PaymentMethodSchema(serializers.Serializer):
     type = serializers.ChoiceField(choices=["card"])
 
 
-class PaymentMethodListSchema(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = PaymentMethodSchema(many=True)
+PaymentMethodListSchema = list_schema("PaymentMethodList", PaymentMethodSchema)
 
 
 class InvoiceSettingsSchema(serializers.Serializer):
@@ -302,11 +299,7 @@ class CustomerDeletedSchema(serializers.Serializer):
     deleted = serializers.BooleanField()
 
 
-class CustomerListSchema(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = CustomerSchema(many=True)
+CustomerListSchema = list_schema("CustomerList", CustomerSchema)
 
 
 class ThreeDSecureSchema(serializers.Serializer):
@@ -387,11 +380,7 @@ class ChargeSchema(serializers.Serializer):
     transfer_group = serializers.CharField(allow_null=True)
 
 
-class ChargeListSchema(serializers.Serializer):
-    object = serializers.ChoiceField(choices=["list"])
-    url = serializers.CharField()
-    has_more = serializers.BooleanField()
-    data = ChargeSchema(many=True)
+ChargeListSchema = list_schema("ChargeList", ChargeSchema)
 
 
 # --- input ----------------------------------------------------------------------------------

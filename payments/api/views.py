@@ -7,18 +7,12 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from api.pagination import paginate
-from api.views import StripeAPIView
+from api.views import StripeAPIView, validated
 
 from .. import selectors, services
 from . import serializers as s
 
 ID_PARAM = OpenApiParameter("id", str, OpenApiParameter.PATH)
-
-
-def _validated(serializer_class, params: dict) -> dict:
-    serializer = serializer_class(data=params)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _pick(data: dict, *names: str) -> dict:
@@ -40,12 +34,12 @@ class PaymentMethodsView(StripeAPIView):
         super().initial(request, *args, **kwargs)
 
     @extend_schema(
-        operation_id="payment_methods_list",
+        operation_id="GetPaymentMethods",
         parameters=[s.PaymentMethodListSerializer],
         responses=s.PaymentMethodListSchema,
     )
     def get(self, request):
-        params = _validated(s.PaymentMethodListSerializer, self.params)
+        params = validated(s.PaymentMethodListSerializer, self.params)
         customer_id = params.get("customer")
         if customer_id:
             customer_id = selectors.customer_get(
@@ -65,12 +59,12 @@ class PaymentMethodsView(StripeAPIView):
         )
 
     @extend_schema(
-        operation_id="payment_methods_create",
+        operation_id="PostPaymentMethods",
         request=s.PaymentMethodDataSerializer,
         responses=s.PaymentMethodSchema,
     )
     def post(self, request):
-        params = _validated(s.PaymentMethodDataSerializer, self.params)
+        params = validated(s.PaymentMethodDataSerializer, self.params)
         pm = services.payment_method_create(
             **self.caller.scope,
             card=services.raw_card_from_params(params["card"]),
@@ -82,23 +76,23 @@ class PaymentMethodsView(StripeAPIView):
 
 class PaymentMethodDetailView(StripeAPIView):
     @extend_schema(
-        operation_id="payment_methods_retrieve",
+        operation_id="GetPaymentMethodsPaymentMethod",
         parameters=[ID_PARAM, s.RetrieveSerializer],
         responses=s.PaymentMethodSchema,
     )
     def get(self, request, id: str):
-        _validated(s.RetrieveSerializer, self.params)
+        validated(s.RetrieveSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
         return Response(s.payment_method_to_api(pm))
 
     @extend_schema(
-        operation_id="payment_methods_update",
+        operation_id="PostPaymentMethodsPaymentMethod",
         parameters=[ID_PARAM],
         request=s.PaymentMethodUpdateSerializer,
         responses=s.PaymentMethodSchema,
     )
     def post(self, request, id: str):
-        params = _validated(s.PaymentMethodUpdateSerializer, self.params)
+        params = validated(s.PaymentMethodUpdateSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
         pm = services.payment_method_update(
             payment_method=pm, **_pick(params, "billing_details", "metadata")
@@ -108,13 +102,13 @@ class PaymentMethodDetailView(StripeAPIView):
 
 class PaymentMethodAttachView(StripeAPIView):
     @extend_schema(
-        operation_id="payment_methods_attach",
+        operation_id="PostPaymentMethodsPaymentMethodAttach",
         parameters=[ID_PARAM],
         request=s.PaymentMethodAttachSerializer,
         responses=s.PaymentMethodSchema,
     )
     def post(self, request, id: str):
-        params = _validated(s.PaymentMethodAttachSerializer, self.params)
+        params = validated(s.PaymentMethodAttachSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
         customer = selectors.customer_get(
             **self.caller.scope, customer_id=params["customer"], param="customer"
@@ -125,13 +119,13 @@ class PaymentMethodAttachView(StripeAPIView):
 
 class PaymentMethodDetachView(StripeAPIView):
     @extend_schema(
-        operation_id="payment_methods_detach",
+        operation_id="PostPaymentMethodsPaymentMethodDetach",
         parameters=[ID_PARAM],
         request=s.PaymentMethodDetachSerializer,
         responses=s.PaymentMethodSchema,
     )
     def post(self, request, id: str):
-        _validated(s.PaymentMethodDetachSerializer, self.params)
+        validated(s.PaymentMethodDetachSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
         pm = services.payment_method_detach(payment_method=pm)
         return Response(s.payment_method_to_api(pm))
@@ -142,12 +136,12 @@ class PaymentMethodDetachView(StripeAPIView):
 
 class CustomersView(StripeAPIView):
     @extend_schema(
-        operation_id="customers_list",
+        operation_id="GetCustomers",
         parameters=[s.CustomerListSerializer],
         responses=s.CustomerListSchema,
     )
     def get(self, request):
-        params = _validated(s.CustomerListSerializer, self.params)
+        params = validated(s.CustomerListSerializer, self.params)
         queryset = selectors.customer_list(**self.caller.scope, email=params.get("email"))
         return Response(
             paginate(
@@ -160,47 +154,47 @@ class CustomersView(StripeAPIView):
         )
 
     @extend_schema(
-        operation_id="customers_create",
+        operation_id="PostCustomers",
         request=s.CustomerCreateSerializer,
         responses=s.CustomerSchema,
     )
     def post(self, request):
-        params = _validated(s.CustomerCreateSerializer, self.params)
+        params = validated(s.CustomerCreateSerializer, self.params)
         customer = services.customer_create(**self.caller.scope, **params)
         return Response(s.customer_to_api(customer))
 
 
 class CustomerDetailView(StripeAPIView):
     @extend_schema(
-        operation_id="customers_retrieve",
+        operation_id="GetCustomersCustomer",
         parameters=[ID_PARAM, s.RetrieveSerializer],
         responses=s.CustomerSchema,
     )
     def get(self, request, id: str):
-        _validated(s.RetrieveSerializer, self.params)
+        validated(s.RetrieveSerializer, self.params)
         customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
         return Response(s.customer_to_api(customer))
 
     @extend_schema(
-        operation_id="customers_update",
+        operation_id="PostCustomersCustomer",
         parameters=[ID_PARAM],
         request=s.CustomerUpdateSerializer,
         responses=s.CustomerSchema,
     )
     def post(self, request, id: str):
-        params = _validated(s.CustomerUpdateSerializer, self.params)
+        params = validated(s.CustomerUpdateSerializer, self.params)
         customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
         customer = services.customer_update(customer=customer, **params)
         return Response(s.customer_to_api(customer))
 
     @extend_schema(
-        operation_id="customers_delete",
+        operation_id="DeleteCustomersCustomer",
         parameters=[ID_PARAM],
         request=None,
         responses={200: s.CustomerDeletedSchema},
     )
     def delete(self, request, id: str):
-        _validated(s.RetrieveSerializer, self.params)
+        validated(s.RetrieveSerializer, self.params)
         customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
         customer = services.customer_delete(customer=customer)
         return Response(s.customer_deleted_to_api(customer))
@@ -208,12 +202,12 @@ class CustomerDetailView(StripeAPIView):
 
 class CustomerPaymentMethodsView(StripeAPIView):
     @extend_schema(
-        operation_id="customers_payment_methods_list",
+        operation_id="GetCustomersCustomerPaymentMethods",
         parameters=[ID_PARAM, s.CustomerPaymentMethodListSerializer],
         responses=s.PaymentMethodListSchema,
     )
     def get(self, request, id: str):
-        params = _validated(s.CustomerPaymentMethodListSerializer, self.params)
+        params = validated(s.CustomerPaymentMethodListSerializer, self.params)
         customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="customer")
         queryset = selectors.payment_method_list(
             **self.caller.scope, customer_id=customer.id, type=params.get("type")
@@ -234,12 +228,12 @@ class CustomerPaymentMethodsView(StripeAPIView):
 
 class ChargesView(StripeAPIView):
     @extend_schema(
-        operation_id="charges_list",
+        operation_id="GetCharges",
         parameters=[s.ChargeListSerializer],
         responses=s.ChargeListSchema,
     )
     def get(self, request):
-        params = _validated(s.ChargeListSerializer, self.params)
+        params = validated(s.ChargeListSerializer, self.params)
         queryset = selectors.charge_list(
             **self.caller.scope,
             payment_intent_id=params.get("payment_intent"),
@@ -258,11 +252,11 @@ class ChargesView(StripeAPIView):
 
 class ChargeDetailView(StripeAPIView):
     @extend_schema(
-        operation_id="charges_retrieve",
+        operation_id="GetChargesCharge",
         parameters=[ID_PARAM, s.RetrieveSerializer],
         responses=s.ChargeSchema,
     )
     def get(self, request, id: str):
-        _validated(s.RetrieveSerializer, self.params)
+        validated(s.RetrieveSerializer, self.params)
         charge = selectors.charge_get(**self.caller.scope, charge_id=id)
         return Response(s.charge_to_api(charge))
