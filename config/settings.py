@@ -229,3 +229,27 @@ AUTHORIZATION_EXPIRY_SECONDS = env_int("AUTHORIZATION_EXPIRY_SECONDS", 7 * 24 * 
 ABANDONMENT_SECONDS = env_int("ABANDONMENT_SECONDS", 24 * 3600)
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.
 SIMULATED_PROCESSING_DELAY_SECONDS = env_int("SIMULATED_PROCESSING_DELAY_SECONDS", 3)
+
+# --- intents: periodic sweeps (owned by intents/; H2) ---------------------------------------
+INTENTS_SWEEP_SECONDS = env_int("INTENTS_SWEEP_SECONDS", 2)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "intents-capture-pending": {
+            "task": "intents.tasks.capture_pending_charges",
+            "schedule": float(INTENTS_SWEEP_SECONDS),
+        },
+        "intents-resolve-processing": {
+            "task": "intents.tasks.resolve_processing_intents",
+            "schedule": float(INTENTS_SWEEP_SECONDS),
+        },
+        "intents-expire-authorizations": {
+            "task": "intents.tasks.expire_authorizations",
+            "schedule": float(env_int("INTENTS_EXPIRY_SWEEP_SECONDS", 60)),
+        },
+        "intents-abandon-stale": {
+            "task": "intents.tasks.abandon_stale_intents",
+            "schedule": float(env_int("INTENTS_EXPIRY_SWEEP_SECONDS", 60)),
+        },
+    }
+)
+# --- end intents ----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 from django.db import models
-from django_fsm import FSMField
+from django.utils import timezone
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from api.ids import id_factory
 from api.models import ScopedModel
@@ -16,9 +17,31 @@ class Status(models.TextChoices):
 
 
 TERMINAL_STATUSES = (Status.SUCCEEDED, Status.CANCELED)
+CONFIRMABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION]
+CANCELABLE = [
+    Status.REQUIRES_PAYMENT_METHOD,
+    Status.REQUIRES_CONFIRMATION,
+    Status.REQUIRES_ACTION,
+    Status.REQUIRES_CAPTURE,
+    Status.PROCESSING,
+]
+# Abandonment applies to intents waiting on the merchant or the customer; requires_capture has
+# its own (longer) expiry and processing waits on the processor.
+ABANDONABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION]
 
 
-class PaymentIntent(ScopedModel):
+class InFlight(models.TextChoices):
+    """A processor call under way for this intent (recorded before the call, cleared after)."""
+
+    CONFIRM = "confirm"
+    AUTHENTICATE = "authenticate"
+    CAPTURE = "capture"
+    CANCEL = "cancel"
+    INCREMENT = "increment"
+    RESOLVE = "resolve"
+
+
+class PaymentIntent(FSMModelMixin, ScopedModel):
     """A Stripe PaymentIntent. `status` changes only through the django-fsm transitions below,
     called by `intents.services` under a row lock with the matching Event written alongside."""
 
@@ -68,6 +91,12 @@ class PaymentIntent(ScopedModel):
         null=True, blank=True, help_text="when it entered requires_capture"
     )
     updated = models.DateTimeField(auto_now=True, db_index=True)
+    # The operation whose processor call is under way: a second one is refused
+    # (payment_intent_unexpected_state) until the first has applied its result.
+    inflight = models.CharField(max_length=16, choices=InFlight.choices, null=True, blank=True)
+    inflight_since = models.DateTimeField(null=True, blank=True)
+    # When a `processing` attempt is due to be resolved (read by a short periodic sweep).
+    processing_resolve_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -77,7 +106,119 @@ class PaymentIntent(ScopedModel):
             ),
             models.Index(fields=["status", "authorized_at"], name="pi_expiry_idx"),
             models.Index(fields=["status", "updated"], name="pi_abandon_idx"),
+            models.Index(fields=["status", "processing_resolve_at"], name="pi_processing_idx"),
         ]
 
     def __str__(self) -> str:
         return self.id
+
+    # --- the state machine: one method per arrow of spec §2; fields only, no I/O -------------
+
+    @transition(
+        field=status,
+        source=[
+            Status.REQUIRES_PAYMENT_METHOD,
+            Status.REQUIRES_CONFIRMATION,
+            Status.REQUIRES_ACTION,
+        ],
+        target=Status.REQUIRES_CONFIRMATION,
+    )
+    def set_payment_method(self, payment_method) -> None:
+        """create/update with a `payment_method`: the intent waits for its confirm."""
+        self.payment_method = payment_method
+        self.next_action = None
+
+    @transition(field=status, source=CONFIRMABLE, target=Status.SUCCEEDED)
+    def confirm_succeeded(self, *, amount_received: int) -> None:
+        self.amount_received = amount_received
+        self.amount_capturable = 0
+        self.next_action = None
+        self.last_payment_error = None
+
+    @transition(field=status, source=CONFIRMABLE, target=Status.REQUIRES_CAPTURE)
+    def confirm_requires_capture(self, *, amount_capturable: int, at=None) -> None:
+        self.amount_capturable = amount_capturable
+        self.authorized_at = at or timezone.now()
+        self.next_action = None
+        self.last_payment_error = None
+
+    @transition(field=status, source=CONFIRMABLE, target=Status.REQUIRES_ACTION)
+    def confirm_requires_action(self, *, next_action: dict) -> None:
+        self.next_action = next_action
+        self.last_payment_error = None
+
+    @transition(field=status, source=CONFIRMABLE, target=Status.PROCESSING)
+    def confirm_processing(self, *, resolve_at) -> None:
+        self.processing_resolve_at = resolve_at
+        self.next_action = None
+        self.last_payment_error = None
+
+    @transition(field=status, source=CONFIRMABLE, target=Status.REQUIRES_PAYMENT_METHOD)
+    def decline(self, *, error: dict) -> None:
+        """A declined confirm (or a failed/declined 3-D Secure): the method is detached."""
+        self.last_payment_error = error
+        self.payment_method = None
+        self.next_action = None
+
+    @transition(field=status, source=Status.REQUIRES_ACTION, target=Status.REQUIRES_PAYMENT_METHOD)
+    def fail_authentication(self, *, error: dict) -> None:
+        self.last_payment_error = error
+        self.payment_method = None
+        self.next_action = None
+
+    @transition(field=status, source=Status.REQUIRES_CAPTURE, target=Status.SUCCEEDED)
+    def capture(self, *, amount: int) -> None:
+        self.amount_received = amount
+        self.amount_capturable = 0
+
+    @transition(field=status, source=Status.REQUIRES_CAPTURE, target=Status.REQUIRES_CAPTURE)
+    def increment_authorization(self, *, amount: int) -> None:
+        self.amount = amount
+        self.amount_capturable = amount
+
+    @transition(field=status, source=CANCELABLE, target=Status.CANCELED)
+    def cancel(self, *, reason: str | None, at=None) -> None:
+        self.canceled_at = at or timezone.now()
+        self.cancellation_reason = reason
+        self.amount_capturable = 0
+        self.next_action = None
+        self.processing_resolve_at = None
+
+    @transition(field=status, source=Status.REQUIRES_CAPTURE, target=Status.CANCELED)
+    def expire(self, *, at=None) -> None:
+        self.canceled_at = at or timezone.now()
+        self.cancellation_reason = "expired"
+        self.amount_capturable = 0
+
+    @transition(field=status, source=ABANDONABLE, target=Status.CANCELED)
+    def abandon(self, *, at=None) -> None:
+        self.canceled_at = at or timezone.now()
+        self.cancellation_reason = "abandoned"
+        self.next_action = None
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.SUCCEEDED)
+    def async_succeeded(self, *, amount_received: int) -> None:
+        self.amount_received = amount_received
+        self.processing_resolve_at = None
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.REQUIRES_CAPTURE)
+    def async_requires_capture(self, *, amount_capturable: int, at=None) -> None:
+        self.amount_capturable = amount_capturable
+        self.authorized_at = at or timezone.now()
+        self.processing_resolve_at = None
+
+    @transition(field=status, source=Status.PROCESSING, target=Status.REQUIRES_PAYMENT_METHOD)
+    def async_declined(self, *, error: dict) -> None:
+        self.last_payment_error = error
+        self.payment_method = None
+        self.processing_resolve_at = None
+
+    # --- in-flight processor calls ---------------------------------------------------------
+
+    def begin(self, operation: str) -> None:
+        self.inflight = operation
+        self.inflight_since = timezone.now()
+
+    def end(self) -> None:
+        self.inflight = None
+        self.inflight_since = None

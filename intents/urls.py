@@ -1,5 +1,9 @@
 """Browser-facing pages (the hosted 3-D Secure page) that live outside /v1."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("authenticate/payment_intents/<str:id>", views.three_d_secure, name="three_d_secure"),
+]

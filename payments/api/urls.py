@@ -1,3 +1,31 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("payment_methods", views.PaymentMethodsView.as_view(), name="payment_methods"),
+    path(
+        "payment_methods/<str:id>",
+        views.PaymentMethodDetailView.as_view(),
+        name="payment_method_detail",
+    ),
+    path(
+        "payment_methods/<str:id>/attach",
+        views.PaymentMethodAttachView.as_view(),
+        name="payment_method_attach",
+    ),
+    path(
+        "payment_methods/<str:id>/detach",
+        views.PaymentMethodDetachView.as_view(),
+        name="payment_method_detach",
+    ),
+    path("customers", views.CustomersView.as_view(), name="customers"),
+    path("customers/<str:id>", views.CustomerDetailView.as_view(), name="customer_detail"),
+    path(
+        "customers/<str:id>/payment_methods",
+        views.CustomerPaymentMethodsView.as_view(),
+        name="customer_payment_methods",
+    ),
+    path("charges", views.ChargesView.as_view(), name="charges"),
+    path("charges/<str:id>", views.ChargeDetailView.as_view(), name="charge_detail"),
+]

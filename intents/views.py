@@ -1,0 +1,58 @@
+"""The hosted 3-D Secure page (outside /v1): the customer completes or fails the challenge and is
+sent back to the confirm's `return_url`. A signed token in the URL names the intent and the
+attempt, so the page needs no API key and no session (and so no CSRF cookie)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from .models import PaymentIntent
+from .services import payment_intent_authenticate, three_d_secure_read_token
+
+
+def _redirect_target(pi: PaymentIntent) -> str | None:
+    if not pi.return_url:
+        return None
+    parts = urlsplit(pi.return_url)
+    query = parts.query + ("&" if parts.query else "")
+    query += urlencode({"payment_intent": pi.id, "payment_intent_client_secret": pi.client_secret})
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _bad_token() -> HttpResponse:
+    return HttpResponse("This authentication link is invalid or has expired.", status=404)
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def three_d_secure(request, id: str):
+    token = request.GET.get("token") or request.POST.get("token") or ""
+    ids = three_d_secure_read_token(token)
+    if ids is None or ids[0] != id:
+        return _bad_token()
+    intent_id, charge_id = ids
+    pi = PaymentIntent.objects.filter(id=intent_id).first()
+    if pi is None:
+        return _bad_token()
+    if request.method == "POST":
+        outcome = request.POST.get("outcome")
+        if outcome not in ("complete", "fail"):
+            return HttpResponse("Choose complete or fail.", status=400)
+        pi = payment_intent_authenticate(
+            intent_id=intent_id, charge_id=charge_id, succeeded=outcome == "complete"
+        )
+        target = _redirect_target(pi)
+        if target:
+            return HttpResponseRedirect(target)
+        return render(request, "intents/three_d_secure_done.html", {"pi": pi})
+    waiting = pi.status == "requires_action" and pi.latest_charge_id == charge_id
+    return render(
+        request,
+        "intents/three_d_secure.html",
+        {"pi": pi, "token": token, "waiting": waiting, "return_to": _redirect_target(pi)},
+    )

@@ -1,0 +1,268 @@
+"""/v1/payment_methods, /v1/customers, /v1/charges. Each view validates input, calls one service
+or selector, and serialises the result."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework.response import Response
+
+from api.pagination import paginate
+from api.views import StripeAPIView
+
+from .. import selectors, services
+from . import serializers as s
+
+ID_PARAM = OpenApiParameter("id", str, OpenApiParameter.PATH)
+
+
+def _validated(serializer_class, params: dict) -> dict:
+    serializer = serializer_class(data=params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _pick(data: dict, *names: str) -> dict:
+    """Only the params that were sent, so a service leaves the others untouched."""
+    return {name: data[name] for name in names if name in data}
+
+
+# --- payment methods -----------------------------------------------------------------------
+
+
+class PaymentMethodsView(StripeAPIView):
+    """Create (also with a publishable key, as Stripe.js does) and list."""
+
+    publishable_methods = frozenset({"POST"})
+
+    def initial(self, request, *args, **kwargs):
+        # Only the create is open to publishable keys; decided before the permission check.
+        self.allow_publishable = request.method in self.publishable_methods
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="payment_methods_list",
+        parameters=[s.PaymentMethodListSerializer],
+        responses=s.PaymentMethodListSchema,
+    )
+    def get(self, request):
+        params = _validated(s.PaymentMethodListSerializer, self.params)
+        customer_id = params.get("customer")
+        if customer_id:
+            customer_id = selectors.customer_get(
+                **self.caller.scope, customer_id=customer_id, param="customer"
+            ).id
+        queryset = selectors.payment_method_list(
+            **self.caller.scope, customer_id=customer_id, type=params.get("type")
+        )
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url="/v1/payment_methods",
+                serialize=lambda rows: [s.payment_method_to_api(pm) for pm in rows],
+                object_name="payment_method",
+            )
+        )
+
+    @extend_schema(
+        operation_id="payment_methods_create",
+        request=s.PaymentMethodDataSerializer,
+        responses=s.PaymentMethodSchema,
+    )
+    def post(self, request):
+        params = _validated(s.PaymentMethodDataSerializer, self.params)
+        pm = services.payment_method_create(
+            **self.caller.scope,
+            card=services.raw_card_from_params(params["card"]),
+            billing_details=params.get("billing_details"),
+            metadata=params.get("metadata"),
+        )
+        return Response(s.payment_method_to_api(pm))
+
+
+class PaymentMethodDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="payment_methods_retrieve",
+        parameters=[ID_PARAM, s.RetrieveSerializer],
+        responses=s.PaymentMethodSchema,
+    )
+    def get(self, request, id: str):
+        _validated(s.RetrieveSerializer, self.params)
+        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        return Response(s.payment_method_to_api(pm))
+
+    @extend_schema(
+        operation_id="payment_methods_update",
+        parameters=[ID_PARAM],
+        request=s.PaymentMethodUpdateSerializer,
+        responses=s.PaymentMethodSchema,
+    )
+    def post(self, request, id: str):
+        params = _validated(s.PaymentMethodUpdateSerializer, self.params)
+        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        pm = services.payment_method_update(
+            payment_method=pm, **_pick(params, "billing_details", "metadata")
+        )
+        return Response(s.payment_method_to_api(pm))
+
+
+class PaymentMethodAttachView(StripeAPIView):
+    @extend_schema(
+        operation_id="payment_methods_attach",
+        parameters=[ID_PARAM],
+        request=s.PaymentMethodAttachSerializer,
+        responses=s.PaymentMethodSchema,
+    )
+    def post(self, request, id: str):
+        params = _validated(s.PaymentMethodAttachSerializer, self.params)
+        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        customer = selectors.customer_get(
+            **self.caller.scope, customer_id=params["customer"], param="customer"
+        )
+        pm = services.payment_method_attach(payment_method=pm, customer=customer)
+        return Response(s.payment_method_to_api(pm))
+
+
+class PaymentMethodDetachView(StripeAPIView):
+    @extend_schema(
+        operation_id="payment_methods_detach",
+        parameters=[ID_PARAM],
+        request=s.PaymentMethodDetachSerializer,
+        responses=s.PaymentMethodSchema,
+    )
+    def post(self, request, id: str):
+        _validated(s.PaymentMethodDetachSerializer, self.params)
+        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        pm = services.payment_method_detach(payment_method=pm)
+        return Response(s.payment_method_to_api(pm))
+
+
+# --- customers -----------------------------------------------------------------------------
+
+
+class CustomersView(StripeAPIView):
+    @extend_schema(
+        operation_id="customers_list",
+        parameters=[s.CustomerListSerializer],
+        responses=s.CustomerListSchema,
+    )
+    def get(self, request):
+        params = _validated(s.CustomerListSerializer, self.params)
+        queryset = selectors.customer_list(**self.caller.scope, email=params.get("email"))
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url="/v1/customers",
+                serialize=lambda rows: [s.customer_to_api(c) for c in rows],
+                object_name="customer",
+            )
+        )
+
+    @extend_schema(
+        operation_id="customers_create",
+        request=s.CustomerCreateSerializer,
+        responses=s.CustomerSchema,
+    )
+    def post(self, request):
+        params = _validated(s.CustomerCreateSerializer, self.params)
+        customer = services.customer_create(**self.caller.scope, **params)
+        return Response(s.customer_to_api(customer))
+
+
+class CustomerDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="customers_retrieve",
+        parameters=[ID_PARAM, s.RetrieveSerializer],
+        responses=s.CustomerSchema,
+    )
+    def get(self, request, id: str):
+        _validated(s.RetrieveSerializer, self.params)
+        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
+        return Response(s.customer_to_api(customer))
+
+    @extend_schema(
+        operation_id="customers_update",
+        parameters=[ID_PARAM],
+        request=s.CustomerUpdateSerializer,
+        responses=s.CustomerSchema,
+    )
+    def post(self, request, id: str):
+        params = _validated(s.CustomerUpdateSerializer, self.params)
+        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
+        customer = services.customer_update(customer=customer, **params)
+        return Response(s.customer_to_api(customer))
+
+    @extend_schema(
+        operation_id="customers_delete",
+        parameters=[ID_PARAM],
+        request=None,
+        responses=s.CustomerDeletedSchema,
+    )
+    def delete(self, request, id: str):
+        _validated(s.RetrieveSerializer, self.params)
+        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
+        customer = services.customer_delete(customer=customer)
+        return Response(s.customer_deleted_to_api(customer))
+
+
+class CustomerPaymentMethodsView(StripeAPIView):
+    @extend_schema(
+        operation_id="customers_payment_methods_list",
+        parameters=[ID_PARAM, s.CustomerPaymentMethodListSerializer],
+        responses=s.PaymentMethodListSchema,
+    )
+    def get(self, request, id: str):
+        params = _validated(s.CustomerPaymentMethodListSerializer, self.params)
+        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="customer")
+        queryset = selectors.payment_method_list(
+            **self.caller.scope, customer_id=customer.id, type=params.get("type")
+        )
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url=f"/v1/customers/{customer.id}/payment_methods",
+                serialize=lambda rows: [s.payment_method_to_api(pm) for pm in rows],
+                object_name="payment_method",
+            )
+        )
+
+
+# --- charges -------------------------------------------------------------------------------
+
+
+class ChargesView(StripeAPIView):
+    @extend_schema(
+        operation_id="charges_list",
+        parameters=[s.ChargeListSerializer],
+        responses=s.ChargeListSchema,
+    )
+    def get(self, request):
+        params = _validated(s.ChargeListSerializer, self.params)
+        queryset = selectors.charge_list(
+            **self.caller.scope,
+            payment_intent_id=params.get("payment_intent"),
+            customer_id=params.get("customer"),
+        )
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url="/v1/charges",
+                serialize=lambda rows: [s.charge_to_api(ch) for ch in rows],
+                object_name="charge",
+            )
+        )
+
+
+class ChargeDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="charges_retrieve",
+        parameters=[ID_PARAM, s.RetrieveSerializer],
+        responses=s.ChargeSchema,
+    )
+    def get(self, request, id: str):
+        _validated(s.RetrieveSerializer, self.params)
+        charge = selectors.charge_get(**self.caller.scope, charge_id=id)
+        return Response(s.charge_to_api(charge))

@@ -1,0 +1,106 @@
+"""Typed domain errors of payments/, each a subclass of the `api.errors` class whose envelope it
+answers with (the one exception handler in api/ renders them)."""
+
+from __future__ import annotations
+
+from api.errors import CardError, InvalidRequestError
+
+from .processors.base import Decline
+
+# Stripe's customer-facing wording, per error or decline code.
+MESSAGES = {
+    "generic_decline": "Your card was declined.",
+    "insufficient_funds": "Your card has insufficient funds.",
+    "lost_card": "Your card was declined.",
+    "stolen_card": "Your card was declined.",
+    "fraudulent": "Your card was declined.",
+    "expired_card": "Your card has expired.",
+    "incorrect_cvc": "Your card's security code is incorrect.",
+    "processing_error": "An error occurred while processing your card. Try again in a little bit.",
+    "authentication_required": "Your card was declined. This transaction requires authentication.",
+    "test_mode_live_card": (
+        "Your card was declined. Your request was in live mode, but used a known test card."
+    ),
+    "incorrect_number": "Your card number is incorrect.",
+    "invalid_number": "Your card number is invalid.",
+    "invalid_expiry_month": "Your card's expiration month is invalid.",
+    "invalid_expiry_year": "Your card's expiration year is invalid.",
+    "invalid_cvc": "Your card's security code is invalid.",
+}
+
+
+class CardDeclined(CardError):
+    """A decline by the (simulated) issuer: 402 card_error with `decline_code`."""
+
+    code = "card_declined"
+
+    @classmethod
+    def from_decline(
+        cls, decline: Decline, *, param: str | None = None, payment_intent: dict | None = None
+    ) -> CardDeclined:
+        return cls(
+            decline.message,
+            code=decline.code,
+            decline_code=decline.decline_code,
+            param=param,
+            payment_intent=payment_intent,
+        )
+
+
+class InvalidCard(CardError):
+    """The card data itself is wrong (number, expiry, CVC): 402 with the field as `param`."""
+
+    def with_param_prefix(self, prefix: str | None) -> InvalidCard:
+        """`number` → `card[number]` (or `payment_method_data[card][number]`)."""
+        if prefix and self.param:
+            self.param = f"{prefix}[{self.param}]"
+        return self
+
+
+class IncorrectNumber(InvalidCard):
+    code = "incorrect_number"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("param", "number")
+        super().__init__(message or MESSAGES["incorrect_number"], **kwargs)
+
+
+class InvalidExpiryMonth(InvalidCard):
+    code = "invalid_expiry_month"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("param", "exp_month")
+        super().__init__(message or MESSAGES["invalid_expiry_month"], **kwargs)
+
+
+class InvalidExpiryYear(InvalidCard):
+    code = "invalid_expiry_year"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("param", "exp_year")
+        super().__init__(message or MESSAGES["invalid_expiry_year"], **kwargs)
+
+
+class InvalidCvc(InvalidCard):
+    code = "invalid_cvc"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("param", "cvc")
+        super().__init__(message or MESSAGES["invalid_cvc"], **kwargs)
+
+
+class TestCardInLiveMode(InvalidCard):
+    """Live mode refuses the simulator's known test numbers (spec §4)."""
+
+    __test__ = False  # not a pytest class
+    code = "card_declined"
+
+    def __init__(self, message: str | None = None, **kwargs):
+        kwargs.setdefault("decline_code", "test_mode_live_card")
+        super().__init__(message or MESSAGES["test_mode_live_card"], **kwargs)
+
+
+class PaymentMethodUnexpectedState(InvalidRequestError):
+    """Attach to a second customer, detach when not attached, …"""
+
+    code = "payment_method_unexpected_state"

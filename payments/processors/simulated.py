@@ -1,0 +1,340 @@
+"""The simulated processor: spec §4's test cards, stateless.
+
+Several processes (web, workers) use it at once, so it keeps no state: the behaviour of a card is
+decided at tokenisation from its number and carried in the opaque token
+(`simtok_<behaviour>_<random>`), never the number itself. Every later call reads the behaviour back
+from the token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+
+from api.ids import random_base62
+
+from ..exceptions import (
+    MESSAGES,
+    IncorrectNumber,
+    InvalidCvc,
+    InvalidExpiryMonth,
+    InvalidExpiryYear,
+    TestCardInLiveMode,
+)
+from .base import AuthorizationResult, CaptureResult, Decline, RawCard, TokenizedCard
+
+TOKEN_PREFIX = "simtok_"
+
+# Behaviours (they go into tokens, so: lowercase letters and digits only, no underscores).
+SUCCEED = "succeed"
+GENERIC_DECLINE = "genericdecline"
+INSUFFICIENT_FUNDS = "insufficientfunds"
+LOST_CARD = "lostcard"
+STOLEN_CARD = "stolencard"
+FRAUDULENT = "fraudulent"
+EXPIRED_CARD = "expiredcard"
+INCORRECT_CVC = "incorrectcvc"
+PROCESSING_ERROR = "processingerror"
+AUTH_REQUIRED = "threedsecure"
+AUTH_REQUIRED_DECLINE = "threedsecuredecline"
+PROCESSING = "processing"
+PROCESSING_DECLINED = "processingdeclined"
+
+BEHAVIOURS = frozenset(
+    {
+        SUCCEED,
+        GENERIC_DECLINE,
+        INSUFFICIENT_FUNDS,
+        LOST_CARD,
+        STOLEN_CARD,
+        FRAUDULENT,
+        EXPIRED_CARD,
+        INCORRECT_CVC,
+        PROCESSING_ERROR,
+        AUTH_REQUIRED,
+        AUTH_REQUIRED_DECLINE,
+        PROCESSING,
+        PROCESSING_DECLINED,
+    }
+)
+
+# The decline each declining behaviour answers with: (error code, decline_code).
+_DECLINES = {
+    GENERIC_DECLINE: ("card_declined", "generic_decline"),
+    INSUFFICIENT_FUNDS: ("card_declined", "insufficient_funds"),
+    LOST_CARD: ("card_declined", "lost_card"),
+    STOLEN_CARD: ("card_declined", "stolen_card"),
+    FRAUDULENT: ("card_declined", "fraudulent"),
+    EXPIRED_CARD: ("expired_card", "expired_card"),
+    INCORRECT_CVC: ("incorrect_cvc", "incorrect_cvc"),
+    PROCESSING_ERROR: ("processing_error", "processing_error"),
+    # after a passed 3-D Secure challenge
+    AUTH_REQUIRED_DECLINE: ("card_declined", "insufficient_funds"),
+    # once the worker resolves it
+    PROCESSING_DECLINED: ("card_declined", "generic_decline"),
+}
+
+
+def decline_for(code: str, decline_code: str | None) -> Decline:
+    message = MESSAGES.get(decline_code or "") or MESSAGES.get(code) or MESSAGES["generic_decline"]
+    return Decline(code=code, decline_code=decline_code, message=message)
+
+
+@dataclass(frozen=True)
+class TestCard:
+    """A known test number: how it behaves and what the vault says about it."""
+
+    __test__ = False
+
+    number: str
+    behaviour: str
+    magic_id: str | None = None
+    funding: str = "credit"
+    country: str = "US"
+
+
+TEST_CARDS: tuple[TestCard, ...] = (
+    # succeed
+    TestCard("4242424242424242", SUCCEED, "pm_card_visa"),
+    TestCard("4000056655665556", SUCCEED, "pm_card_visa_debit", funding="debit"),
+    TestCard("5555555555554444", SUCCEED, "pm_card_mastercard"),
+    TestCard("2223003122003222", SUCCEED),
+    TestCard("5200828282828210", SUCCEED, "pm_card_mastercard_debit", funding="debit"),
+    TestCard("5105105105105100", SUCCEED, "pm_card_mastercard_prepaid", funding="prepaid"),
+    TestCard("378282246310005", SUCCEED, "pm_card_amex"),
+    TestCard("371449635398431", SUCCEED),
+    TestCard("6011111111111117", SUCCEED, "pm_card_discover"),
+    TestCard("3056930009020004", SUCCEED, "pm_card_diners"),
+    TestCard("3566002020360505", SUCCEED, "pm_card_jcb", country="JP"),
+    TestCard("6200000000000005", SUCCEED, "pm_card_unionpay", country="CN"),
+    # declines
+    TestCard("4000000000000002", GENERIC_DECLINE, "pm_card_chargeDeclined"),
+    TestCard("4000000000009995", INSUFFICIENT_FUNDS, "pm_card_chargeDeclinedInsufficientFunds"),
+    TestCard("4000000000009987", LOST_CARD, "pm_card_chargeDeclinedLostCard"),
+    TestCard("4000000000009979", STOLEN_CARD, "pm_card_chargeDeclinedStolenCard"),
+    TestCard("4100000000000019", FRAUDULENT, "pm_card_chargeDeclinedFraudulent"),
+    TestCard("4000000000000069", EXPIRED_CARD, "pm_card_chargeDeclinedExpiredCard"),
+    TestCard("4000000000000127", INCORRECT_CVC, "pm_card_chargeDeclinedIncorrectCvc"),
+    TestCard("4000000000000119", PROCESSING_ERROR, "pm_card_chargeDeclinedProcessingError"),
+    # 3-D Secure
+    TestCard("4000002760003184", AUTH_REQUIRED, "pm_card_authenticationRequired", country="DE"),
+    TestCard(
+        "4000008260003178",
+        AUTH_REQUIRED_DECLINE,
+        "pm_card_authenticationRequiredChargeDeclinedInsufficientFunds",
+        country="GB",
+    ),
+    # asynchronous outcome
+    TestCard("4000000000000077", PROCESSING, "pm_card_processing"),
+    TestCard("4000000000000259", PROCESSING_DECLINED, "pm_card_processingDeclined"),
+)
+
+CARDS_BY_NUMBER = {card.number: card for card in TEST_CARDS}
+CARDS_BY_MAGIC_ID = {card.magic_id: card for card in TEST_CARDS if card.magic_id}
+
+
+def luhn_valid(number: str) -> bool:
+    total = 0
+    for index, char in enumerate(reversed(number)):
+        digit = int(char)
+        if index % 2 == 1:
+            digit *= 2
+            if digit > 9:
+                digit -= 9
+        total += digit
+    return total % 10 == 0
+
+
+def brand_for(number: str) -> str:
+    """The card network from the number's leading digits (IIN ranges)."""
+    two, four, six = int(number[:2]), int(number[:4]), int(number[:6])
+    if number.startswith("4"):
+        return "visa"
+    if 51 <= two <= 55 or 2221 <= four <= 2720:
+        return "mastercard"
+    if two in (34, 37):
+        return "amex"
+    if (
+        number.startswith(("6011", "65"))
+        or 644 <= int(number[:3]) <= 649
+        or 622126 <= six <= 622925
+    ):
+        return "discover"
+    if two in (36, 38, 39) or 300 <= int(number[:3]) <= 305:
+        return "diners"
+    if 3528 <= four <= 3589:
+        return "jcb"
+    if two == 62 or two == 81:
+        return "unionpay"
+    return "unknown"
+
+
+def normalize_number(raw: str) -> str:
+    """Digits only; spaces and dashes (as people type them) are dropped."""
+    return "".join(ch for ch in str(raw) if ch not in " -")
+
+
+def fingerprint_for(number: str) -> str:
+    key = settings.CARD_FINGERPRINT_KEY
+    if isinstance(key, str):
+        key = key.encode()
+    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
+
+
+def behaviour_of(token: str) -> str | None:
+    """`simtok_<behaviour>_<random>` → behaviour; None for a token this processor did not issue."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    behaviour, _, _ = token[len(TOKEN_PREFIX) :].partition("_")
+    return behaviour if behaviour in BEHAVIOURS else None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class SimulatedProcessor:
+    name = "simulated"
+
+    # --- vault ---------------------------------------------------------------------------
+
+    def tokenize(self, *, card: RawCard, livemode: bool) -> TokenizedCard:
+        number = normalize_number(card.number)
+        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+            raise IncorrectNumber()
+        exp_month, exp_year = self._check_expiry(card.exp_month, card.exp_year)
+        if card.cvc not in (None, "") and not (
+            str(card.cvc).isdigit() and 3 <= len(str(card.cvc)) <= 4
+        ):
+            raise InvalidCvc()
+        known = CARDS_BY_NUMBER.get(number)
+        if livemode and known is not None:
+            raise TestCardInLiveMode(param="number")
+        behaviour = known.behaviour if known else SUCCEED
+        return TokenizedCard(
+            brand=brand_for(number),
+            last4=number[-4:],
+            exp_month=exp_month,
+            exp_year=exp_year,
+            funding=known.funding if known else "credit",
+            country=known.country if known else "US",
+            fingerprint=fingerprint_for(number),
+            token=f"{TOKEN_PREFIX}{behaviour}_{random_base62(24)}",
+        )
+
+    @staticmethod
+    def _check_expiry(exp_month: int, exp_year: int) -> tuple[int, int]:
+        if not isinstance(exp_month, int) or not 1 <= exp_month <= 12:
+            raise InvalidExpiryMonth()
+        if not isinstance(exp_year, int) or exp_year < 0:
+            raise InvalidExpiryYear()
+        if exp_year < 100:  # two-digit years, as cards print them
+            exp_year += 2000
+        now = _now()
+        if exp_year < now.year or exp_year > now.year + 50:
+            raise InvalidExpiryYear()
+        if exp_year == now.year and exp_month < now.month:
+            raise InvalidExpiryMonth()
+        return exp_month, exp_year
+
+    # --- payments ------------------------------------------------------------------------
+
+    def authorize(
+        self,
+        *,
+        reference: str,
+        token: str,
+        amount: int,
+        currency: str,
+        capture: bool,
+        off_session: bool,
+        three_d_secure_passed: bool,
+        livemode: bool,
+    ) -> AuthorizationResult:
+        behaviour = behaviour_of(token)
+        ref = f"sim_{reference}"
+        if behaviour is None:
+            return self._declined(ref, decline_for("processing_error", "processing_error"))
+        if behaviour in (AUTH_REQUIRED, AUTH_REQUIRED_DECLINE) and not three_d_secure_passed:
+            if off_session:
+                return self._declined(
+                    ref, decline_for("authentication_required", "authentication_required")
+                )
+            return AuthorizationResult(status="requires_action", reference=ref)
+        if behaviour in (PROCESSING, PROCESSING_DECLINED):
+            return AuthorizationResult(status="processing", reference=ref)
+        return self._final(behaviour, ref, capture)
+
+    def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
+        return bool(succeeded) and behaviour_of(token) is not None
+
+    def capture(self, *, reference: str, amount: int) -> CaptureResult:
+        if amount < 0:
+            return CaptureResult(
+                succeeded=False,
+                amount_captured=0,
+                decline=decline_for("processing_error", "processing_error"),
+            )
+        return CaptureResult(succeeded=True, amount_captured=amount)
+
+    def void(self, *, reference: str) -> None:
+        return None
+
+    def increment(self, *, reference: str, token: str, new_amount: int) -> AuthorizationResult:
+        behaviour = behaviour_of(token)
+        ref = f"sim_{reference}"
+        if behaviour in (SUCCEED, AUTH_REQUIRED, PROCESSING):
+            return AuthorizationResult(status="succeeded", reference=ref, captured=False)
+        if behaviour is None:
+            return self._declined(ref, decline_for("processing_error", "processing_error"))
+        code, decline_code = _DECLINES.get(behaviour, ("card_declined", "generic_decline"))
+        return self._declined(ref, decline_for(code, decline_code))
+
+    def resolve_async(self, *, reference: str, token: str, capture: bool) -> AuthorizationResult:
+        behaviour = behaviour_of(token)
+        ref = f"sim_{reference}"
+        if behaviour is None:
+            return self._declined(ref, decline_for("processing_error", "processing_error"))
+        if behaviour == PROCESSING:
+            return self._final(SUCCEED, ref, capture)
+        return self._final(behaviour, ref, capture)
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _final(behaviour: str, ref: str, capture: bool) -> AuthorizationResult:
+        """The issuer's answer once nothing (3-D Secure, async) stands in the way."""
+        if behaviour in _DECLINES:
+            code, decline_code = _DECLINES[behaviour]
+            return SimulatedProcessor._declined(ref, decline_for(code, decline_code))
+        return AuthorizationResult(
+            status="succeeded",
+            reference=ref,
+            captured=capture,
+            network_status="approved_by_network",
+            risk_level="normal",
+        )
+
+    @staticmethod
+    def _declined(ref: str, decline: Decline) -> AuthorizationResult:
+        network_status = (
+            "not_sent_to_network"
+            if decline.code in ("processing_error", "authentication_required")
+            else "declined_by_network"
+        )
+        risk_level = (
+            "highest"
+            if decline.decline_code in ("lost_card", "stolen_card", "fraudulent")
+            else "normal"
+        )
+        return AuthorizationResult(
+            status="declined",
+            reference=ref,
+            decline=decline,
+            network_status=network_status,
+            risk_level=risk_level,
+        )
