@@ -4,8 +4,9 @@ implements, every kind of object of the first account, every way in that must be
 Attackers: another account's secret key; the first account's live secret key (its objects are in
 test mode); the first account's publishable key without a client secret; the first account's
 publishable key with the client secret of ANOTHER intent; another account's publishable key with
-the target's own client secret. All are refused (401/403/404 resource_missing; a publishable key
-without a secret may also be told the secret is missing) and no row of any account changes.
+the target's own client secret. All are refused — 401, 403, 404 resource_missing, or a 400
+parameter error identical to the one the same request gets on an id nobody owns (validation
+that runs before the lookup reveals nothing) — and no row of any account changes.
 A route added later is covered without editing this file; a route no object can reach fails.
 """
 
@@ -48,13 +49,20 @@ def _send(client, method: str, url: str, key: str, secret: str | None):
     return client.raw(method, url + query, b"", key=key)
 
 
-def _refused(name: str, response) -> bool:
+def _shape(response) -> tuple:
+    error = response.json().get("error") or {}
+    return response.status_code, error.get("type"), error.get("code"), error.get("param")
+
+
+def _refused(response, decoy) -> bool:
+    """401/403, a 404 resource_missing, or a 400 parameter error that the same request on an id
+    nobody owns gets too (validation before the lookup: it says nothing about the object)."""
     if response.status_code in (401, 403):
         return True
     if response.status_code == 404:
         return response.error.get("code") == "resource_missing"
-    if name == "publishable key, no client secret" and response.status_code == 400:
-        return response.error.get("param") == "client_secret"
+    if response.status_code == 400:
+        return _shape(response) == _shape(decoy())
     return False
 
 
@@ -78,12 +86,20 @@ def test_no_key_can_reach_another_tenants_object_on_any_route(acct, other_acct, 
     client = StripeTestClient()
     before = snapshot()
     leaks = []
+    decoys: dict = {}
+
+    def decoy(method, route, name, key, secret):
+        slot = (method, route.template, name)
+        if slot not in decoys:
+            decoys[slot] = _send(client, method, route.url("pi_nobodyOwnsThis0000"), key, secret)
+        return decoys[slot]
+
     for route in id_routes:
         for method in route.methods:
             for object_id in ids:
                 for name, key, secret in _attackers(acct, other_acct, world, object_id):
                     response = _send(client, method, route.url(object_id), key, secret)
-                    if not _refused(name, response):
+                    if not _refused(response, lambda: decoy(method, route, name, key, secret)):  # noqa: B023
                         leaks.append(
                             f"{method} {route.template} {object_id} [{name}] -> {response!r}"
                         )
@@ -96,13 +112,14 @@ def test_every_id_route_is_reachable_by_the_owner(acct, world):
     of the first account with its own key (a route nothing can reach was never exercised)."""
     client = StripeTestClient(key=acct.sk)
     unreachable = []
-    for route in (r for r in v1_routes() if r.has_id):
-        for method in route.methods:
-            if not any(
-                client.raw(method, route.url(object_id), b"").status_code != 404
-                for object_id in world.ids()
-            ):
-                unreachable.append(f"{method} {route.template}")
+    pairs = [(r, m) for r in v1_routes() if r.has_id for m in r.methods]
+    pairs.sort(key=lambda pair: pair[1] == "DELETE")  # deletes last: they remove the object
+    for route, method in pairs:
+        if not any(
+            client.raw(method, route.url(object_id), b"").status_code != 404
+            for object_id in world.ids()
+        ):
+            unreachable.append(f"{method} {route.template}")
     assert unreachable == [], (
         "routes no object of the first account reaches: create one of their kind in "
         "tests/security/world.py build_world()"
