@@ -50,6 +50,8 @@ _DESCRIPTIONS = {
 
 # Operations that can decline a card answer 402 too.
 _CARD_OPERATIONS = ("confirm", "attach", "create", "capture", "increment")
+# Creates outside /v1/payment_intents that tokenise a card (raw or magic id) and can decline.
+_CARD_PATHS = ("/v1/payment_methods", "/v1/customers")
 
 
 def add_error_responses(result, generator, request, public):
@@ -66,7 +68,9 @@ def add_error_responses(result, generator, request, public):
             if method == "post":
                 statuses.append("409")
                 op_id = operation.get("operationId", "")
-                if "payment_intent" in path and any(word in op_id for word in _CARD_OPERATIONS):
+                if ("payment_intent" in path or path in _CARD_PATHS) and any(
+                    word in op_id for word in _CARD_OPERATIONS
+                ):
                     statuses.append("402")
             responses = operation.setdefault("responses", {})
             for status in sorted(statuses):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .errors import ParameterUnknown
@@ -147,6 +148,14 @@ class StringField(serializers.CharField):
             return True, None
         return super().validate_empty_values(data)
 
+    def run_validation(self, data=serializers.empty):
+        # CharField.run_validation fails "blank" before validate_empty_values is reached.
+        if data == "" and not self.allow_blank:
+            if not self.allow_null:
+                self.fail("blank")
+            return None
+        return super().run_validation(data)
+
 
 class EnumField(serializers.ChoiceField):
     def to_internal_value(self, data):
@@ -195,6 +204,15 @@ class StringListField(serializers.ListField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "anyOf": [
+            {"type": "object", "additionalProperties": {"type": "string"}},
+            {"type": "string", "enum": [""]},
+        ],
+        "description": "Key-value pairs; an empty value removes a key, an empty string all.",
+    }
+)
 class MetadataField(serializers.Field):
     """Stripe metadata: ≤ 50 keys, key ≤ 40 chars without brackets, value a string ≤ 500.
 

@@ -389,6 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=120.0, help="seconds for the run")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--keep-db", action="store_true", help="keep the fresh SQLite file (default: deleted)"
+    )
     args = parser.parse_args(argv)
     n = max(1, min(args.requests, 5000))
     concurrency = max(1, min(args.concurrency, 32))
@@ -396,9 +399,8 @@ def main(argv: list[str] | None = None) -> int:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    database_url = (
-        os.environ.get("DATABASE_URL") or f"sqlite:///{RUN_DIR / f'bench-{stamp}.sqlite3'}"
-    )
+    fresh_sqlite = None if os.environ.get("DATABASE_URL") else RUN_DIR / f"bench-{stamp}.sqlite3"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{fresh_sqlite}"
     env = bench_env(database_url)
     print(f"database: {describe_database(database_url)}; migrating…", flush=True)
     migrate(env)
@@ -491,6 +493,9 @@ def main(argv: list[str] | None = None) -> int:
         "queries_per_request": queries,
         "wall_seconds": round(time.monotonic() - started_at, 2),
     }
+    if fresh_sqlite and not args.keep_db:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{fresh_sqlite}{suffix}").unlink(missing_ok=True)
     out = RESULTS / f"api-{stamp}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from datetime import timedelta
 
 from django.conf import settings
@@ -81,6 +82,9 @@ def payment_intent_list(
 # --- search --------------------------------------------------------------------------------
 
 
+_PAGE_ID = re.compile(r"^pi_[A-Za-z0-9]{1,60}$")
+
+
 def _encode_page(pi: PaymentIntent) -> str:
     raw = json.dumps({"c": pi.created.isoformat(), "i": pi.id}).encode()
     return "page_" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -93,7 +97,10 @@ def _decode_page(token: str) -> tuple[str, str]:
         data = json.loads(base64.urlsafe_b64decode(body.encode()))
         from datetime import datetime
 
-        return datetime.fromisoformat(data["c"]), str(data["i"])
+        created, pk = datetime.fromisoformat(data["c"]), data["i"]
+        if not isinstance(pk, str) or not _PAGE_ID.match(pk) or created.tzinfo is None:
+            raise ValueError("bad page id")
+        return created, pk
     except (ValueError, KeyError, TypeError):
         raise InvalidRequestError(
             "Invalid page: use the next_page value of a previous search result.",

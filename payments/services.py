@@ -356,12 +356,16 @@ def _default_payment_method_check(customer: Customer, pm_id: str | None) -> None
         return
     attached = PaymentMethod.objects.filter(id=pm_id, customer_id=customer.id).exists()
     if not attached:
-        raise InvalidRequestError(
-            f"The customer does not have a payment method with the ID {pm_id}. The payment "
-            "method must be attached to the customer.",
-            code="resource_missing",
-            param="invoice_settings[default_payment_method]",
-        )
+        raise _not_attached(pm_id)
+
+
+def _not_attached(pm_id: str) -> InvalidRequestError:
+    return InvalidRequestError(
+        f"The customer does not have a payment method with the ID {pm_id}. The payment "
+        "method must be attached to the customer.",
+        code="resource_missing",
+        param="invoice_settings[default_payment_method]",
+    )
 
 
 def customer_create(
@@ -380,6 +384,10 @@ def customer_create(
 ) -> Customer:
     """Create a customer (event `customer.created`), optionally attaching `payment_method`
     (a `pm_…` or magic id; event `payment_method.attached`)."""
+    default_pm = (invoice_settings or {}).get("default_payment_method")
+    if default_pm and default_pm != payment_method:
+        # A new customer has no methods but the one this call attaches.
+        raise _not_attached(default_pm)
     pm = None
     if payment_method:
         # May tokenise a magic id: a processor call, so before the transaction.
@@ -411,11 +419,8 @@ def customer_create(
                     "The payment method you provided has already been attached to a customer.",
                     param="payment_method",
                 )
-        default_pm = (invoice_settings or {}).get("default_payment_method")
-        if default_pm and (pm is None or default_pm != pm.id):
-            _default_payment_method_check(customer, default_pm)
-        if default_pm:
-            customer.invoice_settings = {"default_payment_method": default_pm}
+        if default_pm and pm is not None:
+            customer.invoice_settings = {"default_payment_method": pm.id}
             customer.save(update_fields=["invoice_settings"])
         event_record(
             account_id=account_id,

@@ -12,6 +12,7 @@ from api.serializers import (
     StrictIntegerField,
     StrictSerializer,
     StringField,
+    StringListField,
 )
 
 from ..models import Charge, Customer, PaymentMethod
@@ -514,4 +515,6 @@ class ChargeUpdateSerializer(StrictSerializer):
 
 
 class RetrieveSerializer(StrictSerializer):
-    """GET of one object: only `expand` is accepted."""
+    """GET (or DELETE) of one object: only `expand` is accepted."""
+
+    expand = StringListField(required=False)

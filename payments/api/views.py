@@ -197,7 +197,7 @@ class CustomerDetailView(StripeAPIView):
         operation_id="customers_delete",
         parameters=[ID_PARAM],
         request=None,
-        responses=s.CustomerDeletedSchema,
+        responses={200: s.CustomerDeletedSchema},
     )
     def delete(self, request, id: str):
         _validated(s.RetrieveSerializer, self.params)

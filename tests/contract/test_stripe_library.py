@@ -279,7 +279,8 @@ def test_publishable_key_cannot_list(client, keys):
     with pytest.raises(stripe.PermissionError) as info:
         client.v1.payment_intents.list(options={"api_key": keys.pk})
     assert info.value.http_status == 403
-    assert info.value.code == "secret_key_required"
+    # the library does not copy `code` onto PermissionError; it is on the error object
+    assert info.value.error.code == "secret_key_required"
 
 
 def test_bad_key_raises_authentication_error(live_server):
@@ -289,3 +290,80 @@ def test_bad_key_raises_authentication_error(live_server):
     with pytest.raises(stripe.AuthenticationError) as info:
         bad.v1.payment_intents.list()
     assert info.value.http_status == 401
+
+
+# --- more of the surface a merchant integration touches -----------------------------------------
+
+
+def test_amount_below_minimum_raises_amount_too_small(client):
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        create(client, amount=10, currency="usd")
+    assert info.value.code == "amount_too_small"
+    assert info.value.param == "amount"
+
+
+def test_update_with_payment_method_then_confirm(client):
+    intent = create(client)
+    updated = client.v1.payment_intents.update(intent.id, params={"payment_method": "pm_card_visa"})
+    assert updated.status == "requires_confirmation"
+    assert updated.payment_method.startswith("pm_")
+    confirmed = client.v1.payment_intents.confirm(intent.id)
+    assert confirmed.status == "succeeded"
+
+
+def test_increment_authorization_raises_the_amount(client):
+    intent = create(client, amount=2000, capture_method="manual")
+    client.v1.payment_intents.confirm(intent.id, params={"payment_method": "pm_card_visa"})
+    incremented = client.v1.payment_intents.increment_authorization(
+        intent.id, params={"amount": 3000}
+    )
+    assert incremented.status == "requires_capture"
+    assert incremented.amount == 3000
+    assert incremented.amount_capturable == 3000
+
+
+def test_list_expands_with_data_prefix(client):
+    create(client, confirm=True, payment_method="pm_card_visa")
+    page = client.v1.payment_intents.list(params={"limit": 1, "expand": ["data.latest_charge"]})
+    assert isinstance(page.data[0].latest_charge, stripe.Charge)
+    assert page.data[0].latest_charge.object == "charge"
+
+
+def test_confirm_with_publishable_key_and_client_secret(client, keys):
+    intent = create(client, metadata={"secret": "hidden"})
+    confirmed = client.v1.payment_intents.confirm(
+        intent.id,
+        params={"payment_method": "pm_card_visa", "client_secret": intent.client_secret},
+        options={"api_key": keys.pk},
+    )
+    assert confirmed.status == "succeeded"
+    assert "metadata" not in confirmed
+
+
+def test_publishable_key_with_wrong_client_secret_is_refused(client, keys):
+    intent = create(client)
+    other = create(client)
+    with pytest.raises(stripe.InvalidRequestError) as info:
+        client.v1.payment_intents.retrieve(
+            intent.id,
+            params={"client_secret": other.client_secret},
+            options={"api_key": keys.pk},
+        )
+    assert info.value.http_status in (400, 404)
+
+
+def test_form_encoding_of_nested_params_round_trips(client):
+    intent = create(
+        client,
+        payment_method_types=["card"],
+        shipping={
+            "name": "Jenny Rosen",
+            "address": {"line1": "1 Main St", "city": "Springfield", "country": "US"},
+        },
+        description="A café order",
+    )
+    again = client.v1.payment_intents.retrieve(intent.id)
+    assert again.payment_method_types == ["card"]
+    assert again.shipping.name == "Jenny Rosen"
+    assert again.shipping.address.line1 == "1 Main St"
+    assert again.description == "A café order"

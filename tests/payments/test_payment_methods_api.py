@@ -378,6 +378,13 @@ def test_attach_without_customer_is_parameter_missing(client):
     assert response.error["param"] == "customer"
 
 
+def test_attach_with_empty_customer_is_rejected(client):
+    pm = create_pm(client)
+    response = client.post(f"/v1/payment_methods/{pm['id']}/attach", {"customer": ""})
+    assert response.status_code == 400
+    assert response.error["param"] == "customer"
+
+
 def test_attach_to_another_accounts_customer_is_404(client, other_acct):
     pm = create_pm(client)
     foreign = create_customer(StripeTestClient(key=other_acct.sk))
