@@ -13,6 +13,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     "api_bench.py",
+    "webhook_bench.py",
 ]
 
 

@@ -230,6 +230,55 @@ ABANDONMENT_SECONDS = env_int("ABANDONMENT_SECONDS", 24 * 3600)
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.
 SIMULATED_PROCESSING_DELAY_SECONDS = env_int("SIMULATED_PROCESSING_DELAY_SECONDS", 3)
 
+# --- events and webhooks (H4: events/) --------------------------------------------------------
+
+
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+EVENT_RETENTION_DAYS = env_int("EVENT_RETENTION_DAYS", 30)
+WEBHOOK_TIMEOUT_SECONDS = env_float("WEBHOOK_TIMEOUT_SECONDS", 15)
+WEBHOOK_USER_AGENT = "payintents-webhooks/1 (+https://stripe.com/docs/webhooks)"
+# Retries: exponential backoff from BASE, doubling, capped at MAX, each delay stretched by up to
+# JITTER (a fraction), for WINDOW seconds after the first attempt; then the delivery is failed.
+WEBHOOK_RETRY_BASE_SECONDS = env_float("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_MAX_SECONDS = env_float("WEBHOOK_RETRY_MAX_SECONDS", 8 * 3600)
+WEBHOOK_RETRY_JITTER = env_float("WEBHOOK_RETRY_JITTER", 0.2)
+WEBHOOK_RETRY_WINDOW_SECONDS = env_float("WEBHOOK_RETRY_WINDOW_SECONDS", 3 * 24 * 3600)
+# An endpoint whose every attempt failed for this long is disabled (the reason is recorded).
+WEBHOOK_DISABLE_AFTER_SECONDS = env_float("WEBHOOK_DISABLE_AFTER_SECONDS", 5 * 24 * 3600)
+# After roll_secret the old secret keeps signing (a second signature) for this long.
+WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS = env_int("WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS", 24 * 3600)
+# An attempt in flight holds its delivery this long; a crashed worker's lease just expires.
+WEBHOOK_LEASE_SECONDS = env_float("WEBHOOK_LEASE_SECONDS", WEBHOOK_TIMEOUT_SECONDS + 45)
+# The sweep relays missed events and sends due deliveries this often (beat).
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env_float("WEBHOOK_SWEEP_INTERVAL_SECONDS", 5)
+WEBHOOK_SWEEP_BATCH = env_int("WEBHOOK_SWEEP_BATCH", 500)
+# Networks webhook URLs may resolve into although they are not public (comma-separated CIDRs).
+WEBHOOK_ALLOWED_NETWORKS = [
+    cidr.strip()
+    for cidr in os.environ.get("WEBHOOK_ALLOWED_NETWORKS", "").split(",")
+    if cidr.strip()
+]
+CELERY_TASK_ROUTES = {"events.tasks.*": {"queue": "webhooks"}}
+CELERY_BEAT_SCHEDULE["events-sweep"] = {
+    "task": "events.tasks.webhooks_sweep",
+    "schedule": WEBHOOK_SWEEP_INTERVAL_SECONDS,
+    "options": {"queue": "webhooks", "expires": max(WEBHOOK_SWEEP_INTERVAL_SECONDS * 2, 1)},
+}
+CELERY_BEAT_SCHEDULE["events-purge"] = {
+    "task": "events.tasks.events_purge",
+    "schedule": 3600,
+    "options": {"queue": "webhooks", "expires": 1800},
+}
+if not CELERY_BROKER_URL.startswith("filesystem://"):
+    # An API request whose after-commit enqueue meets a dead Redis must fail fast (and be
+    # logged), not hang: the sweep relays what the enqueue missed.
+    CELERY_BROKER_TRANSPORT_OPTIONS.setdefault("socket_connect_timeout", 2)
+# --- end events and webhooks (H4) -------------------------------------------------------------
+
 # --- intents: periodic sweeps (owned by intents/; H2) ---------------------------------------
 INTENTS_SWEEP_SECONDS = env_int("INTENTS_SWEEP_SECONDS", 2)
 CELERY_BEAT_SCHEDULE.update(

@@ -1,11 +1,18 @@
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from api.ids import id_factory
+from api.models import ScopedModel
 
 
 class Event(models.Model):
-    """The transactional outbox: written in the same transaction as the change it reports."""
+    """The transactional outbox: written in the same transaction as the change it reports.
+
+    `relayed_at` is NULL until the relay has turned the event into one `Delivery` per matching
+    endpoint; the partial index keeps the sweep's "what is left to relay" scan cheap however
+    large the table grows.
+    """
 
     id = models.CharField(
         primary_key=True, max_length=40, default=id_factory("evt"), editable=False
@@ -21,12 +28,137 @@ class Event(models.Model):
     request_id = models.CharField(max_length=40, null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
     pending_webhooks = models.IntegerField(default=0)
+    relayed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         indexes = [
             models.Index(fields=["account", "livemode", "-created", "-id"], name="event_list_idx"),
             models.Index(fields=["account", "livemode", "type", "-created"], name="event_type_idx"),
+            models.Index(
+                fields=["created"], name="event_unrelayed_idx", condition=Q(relayed_at__isnull=True)
+            ),
+            models.Index(fields=["created"], name="event_created_idx"),
         ]
 
     def __str__(self) -> str:
         return f"{self.id} {self.type}"
+
+
+class WebhookEndpoint(ScopedModel):
+    """Where an account wants its events POSTed. The secret is stored as is (it has to be: it
+    is the HMAC key every delivery is signed with) and only ever shown by create/roll."""
+
+    class Status(models.TextChoices):
+        ENABLED = "enabled"
+        DISABLED = "disabled"
+
+    id = models.CharField(primary_key=True, max_length=40, default=id_factory("we"), editable=False)
+    url = models.CharField(max_length=2048)
+    enabled_events = models.JSONField(default=list)
+    description = models.CharField(max_length=5000, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ENABLED)
+    disabled_reason = models.CharField(max_length=500, null=True, blank=True)
+    api_version = models.CharField(max_length=16)
+    secret = models.CharField(max_length=128)
+    # After a roll the old secret keeps signing (a second signature) until this moment.
+    previous_secret = models.CharField(max_length=128, null=True, blank=True)
+    previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
+    # Start of the current unbroken run of failed attempts (None after any success).
+    failing_since = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["account", "livemode", "-created", "-id"], name="endpoint_list_idx"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.url}"
+
+    def subscribes_to(self, event_type: str) -> bool:
+        return "*" in self.enabled_events or event_type in self.enabled_events
+
+    def signing_secrets(self, now=None) -> list[str]:
+        now = now or timezone.now()
+        secrets = [self.secret]
+        if (
+            self.previous_secret
+            and self.previous_secret_expires_at
+            and self.previous_secret_expires_at > now
+        ):
+            secrets.append(self.previous_secret)
+        return secrets
+
+
+class Delivery(models.Model):
+    """One event for one endpoint. The row is the truth about what is left to send:
+    `next_attempt_at` says when, `lease_until` marks an attempt in flight (a crashed worker's
+    lease simply expires), `dispatched_at` stops the sweep enqueueing the same row twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DELIVERED = "delivered"
+        FAILED = "failed"  # gave up after the retry window
+        CANCELED = "canceled"  # the endpoint was disabled
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("whdel"), editable=False
+    )
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempt_count = models.IntegerField(default=0)
+    # Start of the current retry window (creation, or the last manual resend).
+    window_start = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "endpoint"], name="delivery_event_endpoint")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="delivery_due_idx",
+                condition=Q(status="pending"),
+            )
+        ]
+        verbose_name_plural = "deliveries"
+
+    def __str__(self) -> str:
+        return f"{self.event_id} → {self.endpoint_id} ({self.status})"
+
+
+class DeliveryAttempt(ScopedModel):
+    """The log: one row per HTTP attempt (or refusal to connect)."""
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("whatt"), editable=False
+    )
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts")
+    event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="+")
+    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="+")
+    event_type = models.CharField(max_length=64)
+    http_status = models.IntegerField(null=True, blank=True)
+    succeeded = models.BooleanField(default=False)
+    latency_ms = models.IntegerField(null=True, blank=True)
+    response_excerpt = models.TextField(blank=True, default="")
+    error = models.CharField(max_length=500, null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["endpoint", "-created", "-id"], name="attempt_endpoint_idx"),
+            models.Index(fields=["event", "-created", "-id"], name="attempt_event_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.id} {self.http_status or self.error}"

@@ -1,0 +1,170 @@
+"""Input validation (strict, Stripe codes) and the documented output shapes."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from api.errors import InvalidRequestError
+from api.serializers import (
+    ListParamsSerializer,
+    MetadataField,
+    StrictBooleanField,
+    StrictSerializer,
+    StringField,
+    StringListField,
+)
+
+from ..types import is_known_type
+
+# --- input -----------------------------------------------------------------------------------
+
+
+def validate_enabled_events(value: list[str], *, required: bool) -> list[str]:
+    if not value:
+        if required:
+            raise InvalidRequestError(
+                "Missing required param: enabled_events.",
+                code="parameter_missing",
+                param="enabled_events",
+            )
+        return value
+    for index, name in enumerate(value):
+        if name != "*" and not is_known_type(name):
+            raise InvalidRequestError(
+                f"Invalid enabled_events[{index}]: {str(name)[:80]!r} is not a known event "
+                "type (use '*' for every event).",
+                code="parameter_invalid_string",
+                param=f"enabled_events[{index}]",
+            )
+    return value
+
+
+class WebhookEndpointCreateParams(StrictSerializer):
+    url = StringField(required=True, allow_null=False, max_length=2048)
+    enabled_events = StringListField(required=True, max_length=200)
+    description = StringField(required=False, max_length=5000)
+    metadata = MetadataField(required=False)
+    api_version = StringField(required=False, max_length=16)
+
+    def validate_enabled_events(self, value):
+        return validate_enabled_events(value, required=True)
+
+
+class WebhookEndpointUpdateParams(StrictSerializer):
+    url = StringField(required=False, allow_null=False, max_length=2048)
+    enabled_events = StringListField(required=False, max_length=200)
+    description = StringField(required=False, max_length=5000)
+    metadata = MetadataField(required=False)
+    disabled = StrictBooleanField(required=False)
+
+    def validate_enabled_events(self, value):
+        return validate_enabled_events(value, required=True)
+
+
+class EventListParams(ListParamsSerializer):
+    type = StringField(required=False, max_length=64)
+    types = StringListField(required=False, max_length=20)
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        if attrs.get("type") and attrs.get("types"):
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: type, types.",
+                code="parameter_invalid_string",
+                param="types",
+            )
+        return attrs
+
+
+class EventResendParams(StrictSerializer):
+    webhook_endpoint = StringField(required=False, max_length=64)
+
+
+class EmptyParams(StrictSerializer):
+    pass
+
+
+# --- output (documentation of the shapes in events.objects) ------------------------------------
+
+
+class EventRequestSerializer(serializers.Serializer):
+    id = serializers.CharField(allow_null=True)
+    idempotency_key = serializers.CharField(allow_null=True)
+
+
+class EventDataSerializer(serializers.Serializer):
+    object = serializers.DictField()
+    previous_attributes = serializers.DictField(required=False)
+
+
+class EventSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["event"])
+    api_version = serializers.CharField()
+    created = serializers.IntegerField()
+    data = EventDataSerializer()
+    livemode = serializers.BooleanField()
+    pending_webhooks = serializers.IntegerField()
+    request = EventRequestSerializer()
+    type = serializers.CharField()
+
+
+class EventListSerializer(serializers.Serializer):
+    object = serializers.ChoiceField(choices=["list"])
+    url = serializers.CharField()
+    has_more = serializers.BooleanField()
+    data = EventSerializer(many=True)
+
+
+class WebhookEndpointSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["webhook_endpoint"])
+    api_version = serializers.CharField()
+    application = serializers.CharField(allow_null=True)
+    created = serializers.IntegerField()
+    description = serializers.CharField(allow_null=True)
+    disabled_reason = serializers.CharField(allow_null=True)
+    enabled_events = serializers.ListField(child=serializers.CharField())
+    livemode = serializers.BooleanField()
+    metadata = serializers.DictField(child=serializers.CharField())
+    status = serializers.ChoiceField(choices=["enabled", "disabled"])
+    url = serializers.CharField()
+    secret = serializers.CharField(
+        required=False, help_text="Only in the responses of create and roll_secret."
+    )
+
+
+class WebhookEndpointListSerializer(serializers.Serializer):
+    object = serializers.ChoiceField(choices=["list"])
+    url = serializers.CharField()
+    has_more = serializers.BooleanField()
+    data = WebhookEndpointSerializer(many=True)
+
+
+class DeletedWebhookEndpointSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["webhook_endpoint"])
+    deleted = serializers.BooleanField()
+
+
+class DeliveryAttemptSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    object = serializers.ChoiceField(choices=["webhook_delivery_attempt"])
+    created = serializers.IntegerField()
+    event = serializers.CharField()
+    event_type = serializers.CharField()
+    webhook_endpoint = serializers.CharField()
+    livemode = serializers.BooleanField()
+    http_status = serializers.IntegerField(allow_null=True)
+    succeeded = serializers.BooleanField()
+    latency_ms = serializers.IntegerField(allow_null=True)
+    response_excerpt = serializers.CharField()
+    error = serializers.CharField(allow_null=True)
+    next_attempt_at = serializers.IntegerField(allow_null=True)
+
+
+class DeliveryAttemptListSerializer(serializers.Serializer):
+    object = serializers.ChoiceField(choices=["list"])
+    url = serializers.CharField()
+    has_more = serializers.BooleanField()
+    data = DeliveryAttemptSerializer(many=True)

@@ -1,0 +1,177 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from api.pagination import paginate
+from api.views import StripeAPIView
+
+from .. import selectors, services
+from ..objects import attempt_dict, endpoint_dict, event_dict
+from . import serializers as s
+
+
+def _valid(serializer_class, params: dict) -> dict:
+    serializer = serializer_class(data=params)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class EventListView(StripeAPIView):
+    @extend_schema(
+        operation_id="ListEvents", parameters=[s.EventListParams], responses=s.EventListSerializer
+    )
+    def get(self, request):
+        params = _valid(s.EventListParams, self.params)
+        queryset = selectors.event_list(
+            scope=self.caller.scope, type=params.get("type"), types=params.get("types")
+        )
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url="/v1/events",
+                serialize=lambda rows: [event_dict(e) for e in rows],
+                object_name="event",
+            )
+        )
+
+
+class EventDetailView(StripeAPIView):
+    @extend_schema(operation_id="RetrieveEvent", responses=s.EventSerializer)
+    def get(self, request, id: str):
+        _valid(s.EmptyParams, self.params)
+        return Response(event_dict(selectors.event_get(scope=self.caller.scope, id=id)))
+
+
+class EventResendView(StripeAPIView):
+    @extend_schema(
+        operation_id="ResendEvent", request=s.EventResendParams, responses=s.EventSerializer
+    )
+    def post(self, request, id: str):
+        params = _valid(s.EventResendParams, self.params)
+        event = selectors.event_get(scope=self.caller.scope, id=id)
+        endpoint = None
+        if params.get("webhook_endpoint"):
+            endpoint = selectors.webhook_endpoint_get(
+                scope=self.caller.scope, id=params["webhook_endpoint"], param="webhook_endpoint"
+            )
+        event = services.event_resend(event=event, endpoint=endpoint)
+        return Response(event_dict(event))
+
+
+class EventDeliveriesView(StripeAPIView):
+    @extend_schema(
+        operation_id="ListEventDeliveries",
+        parameters=[s.ListParamsSerializer],
+        responses=s.DeliveryAttemptListSerializer,
+    )
+    def get(self, request, id: str):
+        params = _valid(s.ListParamsSerializer, self.params)
+        queryset = selectors.delivery_attempts_for_event(scope=self.caller.scope, event_id=id)
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url=f"/v1/events/{id}/deliveries",
+                serialize=lambda rows: [attempt_dict(a) for a in rows],
+                object_name="webhook_delivery_attempt",
+            )
+        )
+
+
+class WebhookEndpointListView(StripeAPIView):
+    @extend_schema(
+        operation_id="ListWebhookEndpoints",
+        parameters=[s.ListParamsSerializer],
+        responses=s.WebhookEndpointListSerializer,
+    )
+    def get(self, request):
+        params = _valid(s.ListParamsSerializer, self.params)
+        return Response(
+            paginate(
+                selectors.webhook_endpoint_list(scope=self.caller.scope),
+                params=params,
+                url="/v1/webhook_endpoints",
+                serialize=lambda rows: [endpoint_dict(e) for e in rows],
+                object_name="webhook_endpoint",
+            )
+        )
+
+    @extend_schema(
+        operation_id="CreateWebhookEndpoint",
+        request=s.WebhookEndpointCreateParams,
+        responses=s.WebhookEndpointSerializer,
+    )
+    def post(self, request):
+        params = _valid(s.WebhookEndpointCreateParams, self.params)
+        endpoint = services.webhook_endpoint_create(
+            account_id=self.caller.account_id,
+            livemode=self.caller.livemode,
+            url=params["url"],
+            enabled_events=params["enabled_events"],
+            description=params.get("description"),
+            metadata=params.get("metadata"),
+        )
+        return Response(endpoint_dict(endpoint, with_secret=True))
+
+
+class WebhookEndpointDetailView(StripeAPIView):
+    @extend_schema(operation_id="RetrieveWebhookEndpoint", responses=s.WebhookEndpointSerializer)
+    def get(self, request, id: str):
+        _valid(s.EmptyParams, self.params)
+        return Response(
+            endpoint_dict(selectors.webhook_endpoint_get(scope=self.caller.scope, id=id))
+        )
+
+    @extend_schema(
+        operation_id="UpdateWebhookEndpoint",
+        request=s.WebhookEndpointUpdateParams,
+        responses=s.WebhookEndpointSerializer,
+    )
+    def post(self, request, id: str):
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
+        params = _valid(s.WebhookEndpointUpdateParams, self.params)
+        endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
+        return Response(endpoint_dict(endpoint))
+
+    @extend_schema(
+        operation_id="DeleteWebhookEndpoint", responses=s.DeletedWebhookEndpointSerializer
+    )
+    def delete(self, request, id: str):
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
+        services.webhook_endpoint_delete(endpoint=endpoint)
+        return Response({"id": id, "object": "webhook_endpoint", "deleted": True})
+
+
+class WebhookEndpointRollSecretView(StripeAPIView):
+    @extend_schema(
+        operation_id="RollWebhookEndpointSecret",
+        request=s.EmptyParams,
+        responses=s.WebhookEndpointSerializer,
+    )
+    def post(self, request, id: str):
+        _valid(s.EmptyParams, self.params)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
+        endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
+        return Response(endpoint_dict(endpoint, with_secret=True))
+
+
+class WebhookEndpointDeliveriesView(StripeAPIView):
+    @extend_schema(
+        operation_id="ListWebhookEndpointDeliveries",
+        parameters=[s.ListParamsSerializer],
+        responses=s.DeliveryAttemptListSerializer,
+    )
+    def get(self, request, id: str):
+        params = _valid(s.ListParamsSerializer, self.params)
+        queryset = selectors.delivery_attempts_for_endpoint(scope=self.caller.scope, endpoint_id=id)
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url=f"/v1/webhook_endpoints/{id}/deliveries",
+                serialize=lambda rows: [attempt_dict(a) for a in rows],
+                object_name="webhook_delivery_attempt",
+            )
+        )

@@ -1,0 +1,46 @@
+"""Both signature schemes of spec §7, so Stripe's and Standard Webhooks' receiver libraries
+verify the same request. During a secret roll every secret signs: two `v1=` in
+Stripe-Signature, two `v1,` entries in webhook-signature."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets as _secrets
+
+SECRET_PREFIX = "whsec_"
+
+
+def new_secret() -> str:
+    return SECRET_PREFIX + base64.b64encode(_secrets.token_bytes(32)).decode("ascii")
+
+
+def stripe_signature(*, secrets: list[str], timestamp: int, body: bytes) -> str:
+    signed = f"{timestamp}.".encode() + body
+    parts = [f"t={timestamp}"]
+    for secret in secrets:
+        digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+        parts.append(f"v1={digest}")
+    return ",".join(parts)
+
+
+def standard_signature(*, secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
+    signed = f"{msg_id}.{timestamp}.".encode() + body
+    entries = []
+    for secret in secrets:
+        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
+        digest = hmac.new(key, signed, hashlib.sha256).digest()
+        entries.append("v1," + base64.b64encode(digest).decode("ascii"))
+    return " ".join(entries)
+
+
+def signed_headers(*, secrets: list[str], event_id: str, timestamp: int, body: bytes) -> dict:
+    return {
+        "Stripe-Signature": stripe_signature(secrets=secrets, timestamp=timestamp, body=body),
+        "webhook-id": event_id,
+        "webhook-timestamp": str(timestamp),
+        "webhook-signature": standard_signature(
+            secrets=secrets, msg_id=event_id, timestamp=timestamp, body=body
+        ),
+    }

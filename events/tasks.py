@@ -1,0 +1,44 @@
+"""Thin Celery tasks on the `webhooks` queue: load ids, call a service. All idempotent: the
+broker may deliver twice, a killed worker's message may come back, the sweep re-issues hints."""
+
+from celery import shared_task
+from django.conf import settings
+
+from . import services
+
+_COMMON = dict(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    queue="webhooks",
+)
+
+
+@shared_task(
+    name="events.tasks.events_relay",
+    time_limit=60,
+    soft_time_limit=50,
+    **_COMMON,
+)
+def events_relay_task(event_ids: list[str]) -> int:
+    return services.events_relay(event_ids=event_ids)
+
+
+@shared_task(
+    name="events.tasks.delivery_attempt",
+    time_limit=int(settings.WEBHOOK_TIMEOUT_SECONDS) + 30,
+    soft_time_limit=int(settings.WEBHOOK_TIMEOUT_SECONDS) + 20,
+    **_COMMON,
+)
+def delivery_attempt_task(delivery_id: str) -> str:
+    return services.delivery_attempt(delivery_id=delivery_id)
+
+
+@shared_task(name="events.tasks.webhooks_sweep", time_limit=120, soft_time_limit=100, **_COMMON)
+def webhooks_sweep() -> dict:
+    return services.webhooks_sweep()
+
+
+@shared_task(name="events.tasks.events_purge", time_limit=600, soft_time_limit=580, **_COMMON)
+def events_purge() -> int:
+    return services.events_purge()
