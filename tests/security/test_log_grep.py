@@ -50,6 +50,10 @@ def test_full_flow_leaves_no_secret_in_the_logs(acct, caplog):
         )
         assert confirmed.status_code == 200, confirmed
         client.get("/v1/payment_intents", key=acct.sk + "x")  # a 401 with a (masked) key
+        hook = client.post(
+            "/v1/webhook_endpoints", {"url": "https://93.184.215.14/hook", "enabled_events": ["*"]}
+        )
+        webhook_secret = hook.json().get("secret", "") if hook.status_code == 200 else ""
     finally:
         connection.force_debug_cursor = old_debug_cursor
 
@@ -61,3 +65,5 @@ def test_full_flow_leaves_no_secret_in_the_logs(acct, caplog):
     assert pi["client_secret"].split("_secret_")[1] not in text
     assert not re.search(rf"cvc\W{{0,8}}{CVC}", text, re.I)
     assert not re.search(r"whsec_[A-Za-z0-9+/=]{8,}", text)
+    if webhook_secret:
+        assert webhook_secret not in text
