@@ -4,15 +4,31 @@ import logging
 import re
 
 _PATTERNS = [
+    # API keys (secret, publishable, restricted), in any context.
     (
         re.compile(r"\b(sk|pk|rk)_(test|live)_[A-Za-z0-9]{8,}"),
         lambda m: f"{m.group(1)}_{m.group(2)}_…",
     ),
-    (re.compile(r"(pi_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+"), lambda m: f"{m.group(1)}_secret_…"),
+    # Authorization header values: Basic carries the key base64-encoded.
+    (re.compile(r"\b(Basic|Bearer)\s+[A-Za-z0-9+/=_.~-]{8,}", re.I), lambda m: f"{m.group(1)} …"),
+    # Client secrets (pi_…_secret_…, and any other <prefix>_…_secret_…).
+    (
+        re.compile(r"\b([a-z]{2,5}_[A-Za-z0-9]+)_secret_[A-Za-z0-9]+"),
+        lambda m: f"{m.group(1)}_secret_…",
+    ),
     (re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"), lambda m: "whsec_…"),
-    (re.compile(r"\b(?:\d[ -]?){12,18}\d\b"), lambda m: "[card number]"),
-    (re.compile(r"(cvc[\]\"']?\s*[=:]\s*[\"']?)\d{3,4}", re.I), lambda m: f"{m.group(1)}[cvc]"),
+    # Card numbers: 13–19 digits, optionally grouped by spaces or dashes.
+    (re.compile(r"(?<![0-9])(?:\d[ -]?){12,18}\d(?![0-9])"), lambda m: "[card number]"),
+    # CVCs as form (cvc=, card[cvc]=, card%5Bcvc%5D=), JSON ("cvc": "123") or repr ('cvc': 123).
+    (
+        re.compile(r"((?:cvc|cvv|cvc2|cvv2)(?:\]|%5D)?[\"']?\s*[=:]\s*[\"']?)\d{3,4}", re.I),
+        lambda m: f"{m.group(1)}[cvc]",
+    ),
 ]
+
+# gunicorn's access log bypasses the filter below: never log the query string (client secrets
+# travel there on GET) nor the Basic-auth user name (which is the API key). Used by runall.
+ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
 
 
 def scrub(text: str) -> str:

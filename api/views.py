@@ -14,7 +14,9 @@ from rest_framework.views import APIView
 
 from .auth import Caller
 from .errors import InvalidRequestError, error_json_response, internal_error
+from .idempotency import Replay, idempotency_claim, validate_key
 from .parsers import parse_query_string
+from .ratelimit import KeyRateLimit
 
 
 def validated(serializer_class, params: dict) -> dict:
@@ -25,9 +27,17 @@ def validated(serializer_class, params: dict) -> dict:
 
 
 class StripeAPIView(APIView):
-    """Base for every /v1 view: `self.caller` and `self.params` (body or query, one dict)."""
+    """Base for every /v1 view: `self.caller` and `self.params` (body or query, one dict).
+
+    Every view gets, with no code of its own: per-key rate limiting (`api.ratelimit`, a DRF
+    throttle, after authentication) and idempotent POSTs (`api.idempotency`): the key is
+    claimed at the end of `initial` (after authentication, permissions, throttling and body
+    parsing, so none of those failures touch it), and the answer is stored or the key released
+    in `finalize_response`. No Idempotency-Key header: no query at all.
+    """
 
     allow_publishable = False
+    throttle_classes = [KeyRateLimit]
 
     @property
     def caller(self) -> Caller:
@@ -45,8 +55,35 @@ class StripeAPIView(APIView):
         return dict(data)
 
     def initial(self, request, *args, **kwargs):
+        self._idempotency_claim = None
         super().initial(request, *args, **kwargs)
         self.params = self.get_params(request)
+        if request.method == "POST":
+            raw_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+            if raw_key is not None:
+                caller = self.caller
+                self._idempotency_claim = idempotency_claim(
+                    account_id=caller.account_id,
+                    livemode=caller.livemode,
+                    key=validate_key(raw_key),
+                    method=request.method,
+                    path=request.path,
+                    params=self.params,
+                    request_id=getattr(request._request, "request_id", "") or "",
+                )
+
+    def handle_exception(self, exc):
+        if isinstance(exc, Replay):
+            return exc.response
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        claim = getattr(self, "_idempotency_claim", None)
+        if claim is not None:
+            self._idempotency_claim = None
+            claim.finish(response)
+        return response
 
     def get_exception_handler_context(self):
         context = super().get_exception_handler_context()

@@ -178,6 +178,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 CARD_FINGERPRINT_KEY = os.environ.get("CARD_FINGERPRINT_KEY") or SECRET_KEY
 
+# --- security: idempotency and rate limits (issue 4, api/idempotency.py, api/ratelimit.py) ---
+# A request holding an Idempotency-Key longer than this is presumed dead; its key can be taken over.
+IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env_int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", 60)
+# Keys are kept at least this long (spec §5: 24 h), then purged by api.tasks.
+IDEMPOTENCY_KEY_TTL_SECONDS = env_int("IDEMPOTENCY_KEY_TTL_SECONDS", 24 * 3600)
+CELERY_BEAT_SCHEDULE["api.idempotency_keys_purge"] = {
+    "task": "api.tasks.idempotency_keys_purge",
+    "schedule": env_int("IDEMPOTENCY_PURGE_EVERY_SECONDS", 3600),
+}
+# Per-key limits, counted separately for reads and writes. Off by default under pytest (tests
+# that create many objects in a loop); tests of the limiter turn it on.
+RATE_LIMIT_ENABLED = env_bool("RATE_LIMIT_ENABLED", "PYTEST_VERSION" not in os.environ)
+RATE_LIMIT_WINDOW_SECONDS = env_int("RATE_LIMIT_WINDOW_SECONDS", 1)
+RATE_LIMIT_SECRET_PER_WINDOW = env_int("RATE_LIMIT_SECRET_PER_WINDOW", 100)
+RATE_LIMIT_PUBLISHABLE_PER_WINDOW = env_int("RATE_LIMIT_PUBLISHABLE_PER_WINDOW", 100)
+# Redis for the shared counters; empty → an in-process counter (one process of `make run`).
+RATE_LIMIT_REDIS_URL = os.environ.get("RATE_LIMIT_REDIS_URL", REDIS_URL)
+# --- end of the security block ----------------------------------------------------------
+
 # --- the rest -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

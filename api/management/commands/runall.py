@@ -10,6 +10,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from api.logging import ACCESS_LOG_FORMAT
+
 
 class Command(BaseCommand):
     help = "Serve the API with a Celery worker and beat; one Ctrl-C stops all three."
@@ -35,6 +37,8 @@ class Command(BaseCommand):
                 "4",
                 "--access-logfile",
                 "-",
+                "--access-logformat",
+                ACCESS_LOG_FORMAT,
                 "--graceful-timeout",
                 "5",
             ],
