@@ -197,6 +197,9 @@ def bench_env(database_url: str) -> dict:
         CELERY_BROKER_URL=os.environ.get("BENCH_BROKER_URL", "memory://localhost/"),
         LOG_LEVEL="WARNING",
         PYTHONUNBUFFERED="1",
+        # One key sends every request: the per-key limiter (100/s) would measure itself, not
+        # the endpoints. BENCH_RATE_LIMIT=1 keeps it on to measure its cost.
+        RATE_LIMIT_ENABLED=os.environ.get("BENCH_RATE_LIMIT", "0"),
     )
     env.pop("PYTEST_VERSION", None)
     return env
