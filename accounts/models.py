@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from api.ids import id_factory
+from core.ids import id_factory
 
 
 class Account(models.Model):

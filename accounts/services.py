@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from api.ids import random_base62
+from core.ids import random_base62
 
 from .models import Account, ApiKey
 

@@ -16,6 +16,7 @@ from rest_framework.permissions import BasePermission
 from accounts.models import Account, ApiKey
 from accounts.selectors import KEY_PREFIXES, api_key_for_raw
 from accounts.services import api_key_touch
+from core.scope import Scope
 
 from .errors import AuthenticationError
 from .errors import SecretKeyRequired as SecretKeyRequiredError
@@ -41,9 +42,9 @@ class Caller:
         return self.account.id
 
     @property
-    def scope(self) -> dict:
-        """Filter kwargs that every selector applies: the caller's account and mode."""
-        return {"account_id": self.account.id, "livemode": self.livemode}
+    def scope(self) -> Scope:
+        """The account and mode every selector and service of this request is confined to."""
+        return Scope(account_id=self.account.id, livemode=self.livemode)
 
 
 def _mask(raw: str) -> str:

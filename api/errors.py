@@ -1,8 +1,8 @@
 """Stripe-shaped errors and the one exception handler that maps every failure to the envelope.
 
-Domain code raises `StripeError` subclasses (or app-level subclasses of them); DRF and Django
-exceptions are translated here, so no layer can answer with anything but the envelope of
-spec §1.
+Domain code raises `core.errors` classes, which carry no HTTP status; `from_domain` maps them.
+DRF and Django exceptions are translated here too, so no layer can answer with anything but
+the error envelope.
 """
 
 from __future__ import annotations
@@ -15,10 +15,25 @@ from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
 
+from core.errors import (
+    CardError,
+    DomainError,
+    InvalidRequestError,
+    NotPermitted,
+    ParameterMissing,
+    ResourceMissing,
+)
+
 logger = logging.getLogger("payintents.api")
 
 
 class StripeError(Exception):
+    """An error as the API answers it: an HTTP status, Stripe's error `type` and the envelope.
+
+    Domain errors (`core.errors`) carry no status; `from_domain` gives each its status here.
+    The HTTP layer's own failures (authentication, idempotency, rate limits, unknown URLs,
+    unreadable bodies) are raised as `StripeError`s directly."""
+
     http_status = 400
     type = "invalid_request_error"
     code: str | None = None
@@ -32,6 +47,7 @@ class StripeError(Exception):
         decline_code: str | None = None,
         payment_intent: dict | None = None,
         http_status: int | None = None,
+        type: str | None = None,
         headers: dict | None = None,
     ):
         super().__init__(message)
@@ -43,6 +59,8 @@ class StripeError(Exception):
         self.payment_intent = payment_intent
         if http_status is not None:
             self.http_status = http_status
+        if type is not None:
+            self.type = type
         self.headers = headers or {}
 
     def envelope(self) -> dict[str, Any]:
@@ -54,44 +72,6 @@ class StripeError(Exception):
             decline_code=self.decline_code,
             payment_intent=self.payment_intent,
         )
-
-
-class InvalidRequestError(StripeError):
-    pass
-
-
-class ParameterUnknown(InvalidRequestError):
-    code = "parameter_unknown"
-
-    def __init__(self, param: str, message: str | None = None):
-        super().__init__(message or f"Received unknown parameter: {param}", param=param)
-
-
-class ParameterMissing(InvalidRequestError):
-    code = "parameter_missing"
-
-    def __init__(self, param: str, message: str | None = None):
-        super().__init__(message or f"Missing required param: {param}.", param=param)
-
-
-class ParameterInvalid(InvalidRequestError):
-    """`code` defaults to parameter_invalid_string; pass the precise one (…_integer, amount_too_small)."""
-
-    code = "parameter_invalid_string"
-
-
-class ResourceMissing(InvalidRequestError):
-    http_status = 404
-    code = "resource_missing"
-
-    def __init__(self, object_name: str, object_id: str, param: str = "id"):
-        super().__init__(f"No such {object_name}: '{object_id}'", param=param)
-
-
-class UnexpectedState(InvalidRequestError):
-    """A wrong-state call on an object; payment-intent routes embed the intent."""
-
-    code = "payment_intent_unexpected_state"
 
 
 class AuthenticationError(StripeError):
@@ -119,15 +99,30 @@ class RateLimited(StripeError):
     code = "rate_limit"
 
 
-class CardError(StripeError):
-    http_status = 402
-    type = "card_error"
-    code = "card_declined"
-
-
 class APIError(StripeError):
     http_status = 500
     type = "api_error"
+
+
+def from_domain(exc: DomainError) -> StripeError:
+    """The one place a domain error gets its HTTP status and Stripe error type."""
+    if isinstance(exc, CardError):
+        status, type = 402, "card_error"
+    elif isinstance(exc, ResourceMissing):
+        status, type = 404, "invalid_request_error"
+    elif isinstance(exc, NotPermitted):
+        status, type = 403, "invalid_request_error"
+    else:
+        status, type = 400, "invalid_request_error"
+    return StripeError(
+        exc.message,
+        code=exc.code,
+        param=exc.param,
+        decline_code=exc.decline_code,
+        payment_intent=exc.payment_intent,
+        http_status=status,
+        type=type,
+    )
 
 
 def error_envelope(
@@ -195,7 +190,7 @@ def bracket_param(path: tuple[str, ...]) -> str | None:
     return head + "".join(f"[{part}]" for part in rest)
 
 
-def from_validation_error(exc: drf_exceptions.ValidationError) -> StripeError:
+def from_validation_error(exc: drf_exceptions.ValidationError) -> DomainError:
     path, detail = _first_validation_error(exc.detail)
     param = bracket_param(path)
     raw_code = getattr(detail, "code", None) or "invalid"
@@ -206,7 +201,7 @@ def from_validation_error(exc: drf_exceptions.ValidationError) -> StripeError:
     if code is None:
         code = "parameter_invalid_string"
     if code == "resource_missing":
-        return StripeError(message, code=code, param=param, http_status=404)
+        return ResourceMissing("object", "", param=param, message=message)
     if param and message and not message.endswith("."):
         message = message + "."
     return InvalidRequestError(message, code=code, param=param)
@@ -215,14 +210,14 @@ def from_validation_error(exc: drf_exceptions.ValidationError) -> StripeError:
 def translate(exc: Exception) -> StripeError | None:
     if isinstance(exc, StripeError):
         return exc
+    if isinstance(exc, DomainError):
+        return from_domain(exc)
     if isinstance(exc, drf_exceptions.ValidationError):
-        return from_validation_error(exc)
+        return from_domain(from_validation_error(exc))
     if isinstance(exc, drf_exceptions.ParseError):
-        return InvalidRequestError(
-            f"Invalid request body: {exc.detail}", code="parameter_invalid_body"
-        )
+        return StripeError(f"Invalid request body: {exc.detail}", code="parameter_invalid_body")
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
-        return InvalidRequestError(
+        return StripeError(
             f"Unsupported content type: {exc.detail}. Send application/x-www-form-urlencoded or application/json.",
             code="unsupported_media_type",
             http_status=415,
@@ -233,13 +228,11 @@ def translate(exc: Exception) -> StripeError | None:
             "using Bearer auth (Authorization: Bearer sk_test_…)."
         )
     if isinstance(exc, drf_exceptions.MethodNotAllowed):
-        return InvalidRequestError(
+        return StripeError(
             f"Unrecognized request method: {exc.detail}", code="method_not_allowed", http_status=405
         )
     if isinstance(exc, drf_exceptions.NotFound | Http404):
-        return InvalidRequestError(
-            "Unrecognized request URL.", code="resource_missing", http_status=404
-        )
+        return StripeError("Unrecognized request URL.", code="resource_missing", http_status=404)
     if isinstance(exc, drf_exceptions.Throttled):
         wait = int(exc.wait or 1)
         return RateLimited(
@@ -250,7 +243,7 @@ def translate(exc: Exception) -> StripeError | None:
             "This API call cannot be made with a publishable API key. Please use a secret API key."
         )
     if isinstance(exc, RequestDataTooBig):
-        return InvalidRequestError(
+        return StripeError(
             "The request body is too large.", code="request_too_large", http_status=413
         )
     if isinstance(exc, drf_exceptions.APIException):

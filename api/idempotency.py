@@ -30,7 +30,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 
-from .errors import IdempotencyError, IdempotencyKeyInUse, InvalidRequestError
+from core.errors import InvalidRequestError
+
+from .errors import IdempotencyError, IdempotencyKeyInUse
 from .models import IdempotencyKey
 
 logger = logging.getLogger("payintents.api.idempotency")

@@ -3,9 +3,10 @@ exception that escapes the views (so not even DEBUG shows HTML or a traceback)."
 
 import logging
 
-from . import context
+from core import context
+from core.ids import generate_id
+
 from .errors import error_json_response, internal_error, translate
-from .ids import generate_id
 
 logger = logging.getLogger("payintents.api")
 

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 from django.db.models import Q, QuerySet
 
-from .errors import ResourceMissing
+from core.errors import ResourceMissing
 
 DEFAULT_LIMIT = 10
 

@@ -10,71 +10,13 @@ from __future__ import annotations
 
 import re
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from .errors import ParameterUnknown
-
-# --- money ------------------------------------------------------------------------------------
-
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
-)
-THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
-DEFAULT_MINIMUM_AMOUNTS = {
-    "usd": 50,
-    "eur": 50,
-    "cad": 50,
-    "aud": 50,
-    "sgd": 50,
-    "chf": 50,
-    "nzd": 50,
-    "gbp": 30,
-    "jpy": 50,
-    "hkd": 400,
-    "mxn": 1000,
-    "php": 2000,
-}
-MAX_AMOUNT = 99_999_999
-# ISO 4217 codes accepted; a settings list can extend it.
-SUPPORTED_CURRENCIES = frozenset(
-    """aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn
-    bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf
-    gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr
-    lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd omr pab pen
-    pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs tnd
-    top try ttd twd tzs uah ugx usd uyu uzs vnd vuv wst xaf xcd xof xpf yer zar zmw""".split()
-)
-
-
-def minimum_amount(currency: str) -> int:
-    overrides = getattr(settings, "MINIMUM_AMOUNTS", {}) or {}
-    return overrides.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
-
-
-def validate_amount_for_currency(amount: int, currency: str, param: str = "amount") -> None:
-    """Raise the Stripe error for an amount that breaks the currency's rules (spec §3)."""
-    from .errors import InvalidRequestError
-
-    if amount > MAX_AMOUNT:
-        raise InvalidRequestError(
-            f"Amount must be no more than {MAX_AMOUNT:,}.", code="amount_too_large", param=param
-        )
-    minimum = minimum_amount(currency)
-    if amount < minimum:
-        raise InvalidRequestError(
-            f"Amount must be at least {minimum} {currency} (in the currency's smallest unit).",
-            code="amount_too_small",
-            param=param,
-        )
-    if currency in THREE_DECIMAL_CURRENCIES and amount % 10 != 0:
-        raise InvalidRequestError(
-            f"Amounts in {currency} must end in 0 (three-decimal currency).",
-            code="parameter_invalid_integer",
-            param=param,
-        )
-
+from core import metadata as metadata_rules
+from core.errors import InvalidRequestError, ParameterUnknown
+from core.metadata import METADATA_CLEAR
+from core.money import is_supported_currency
 
 # --- fields -----------------------------------------------------------------------------------
 
@@ -180,8 +122,7 @@ class CurrencyField(serializers.CharField):
         if not isinstance(data, str):
             raise serializers.ValidationError("Invalid currency.", code="parameter_invalid_string")
         code = data.strip().lower()
-        extra = set(getattr(settings, "EXTRA_CURRENCIES", []) or [])
-        if code not in SUPPORTED_CURRENCIES and code not in extra:
+        if not is_supported_currency(code):
             raise serializers.ValidationError(
                 f"Invalid currency: {data[:10]}. Use a lowercase three-letter ISO code.",
                 code="parameter_invalid_string",
@@ -220,9 +161,9 @@ class MetadataField(serializers.Field):
     `METADATA_CLEAR` for `metadata=""` (remove all).
     """
 
-    MAX_KEYS = 50
-    MAX_KEY_LENGTH = 40
-    MAX_VALUE_LENGTH = 500
+    MAX_KEYS = metadata_rules.MAX_KEYS
+    MAX_KEY_LENGTH = metadata_rules.MAX_KEY_LENGTH
+    MAX_VALUE_LENGTH = metadata_rules.MAX_VALUE_LENGTH
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -291,35 +232,6 @@ class MetadataField(serializers.Field):
         return value
 
 
-class _MetadataClear:
-    def __repr__(self):
-        return "METADATA_CLEAR"
-
-
-METADATA_CLEAR = _MetadataClear()
-
-
-def merge_metadata(current: dict, patch) -> dict:
-    """Stripe's merge: keys are set, an empty value removes a key, `metadata=""` removes all."""
-    if patch is METADATA_CLEAR:
-        return {}
-    merged = dict(current or {})
-    for key, value in patch.items():
-        if value is None:
-            merged.pop(key, None)
-        else:
-            merged[key] = value
-    if len(merged) > MetadataField.MAX_KEYS:
-        from .errors import InvalidRequestError
-
-        raise InvalidRequestError(
-            f"Invalid metadata: at most {MetadataField.MAX_KEYS} keys are allowed.",
-            code="parameter_invalid_metadata",
-            param="metadata",
-        )
-    return merged
-
-
 # --- the strict serializer -------------------------------------------------------------------
 
 
@@ -370,8 +282,6 @@ class ListParamsSerializer(StrictSerializer):
 
     def validate(self, attrs):
         if attrs.get("starting_after") and attrs.get("ending_before"):
-            from .errors import InvalidRequestError
-
             raise InvalidRequestError(
                 "You may only specify one of these parameters: ending_before, starting_after.",
                 code="parameter_invalid_string",
@@ -384,8 +294,6 @@ _CREATED_OPS = ("gt", "gte", "lt", "lte")
 
 
 def _as_int(raw, param: str) -> int:
-    from .errors import InvalidRequestError
-
     if isinstance(raw, bool) or not (
         isinstance(raw, int) or (isinstance(raw, str) and _INT.match(raw))
     ):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .auth import Caller
-from .errors import InvalidRequestError, error_json_response, internal_error
+from .errors import StripeError, error_json_response, internal_error
 from .idempotency import Replay, idempotency_claim, validate_key
 from .parsers import parse_query_string
 from .ratelimit import KeyRateLimit
@@ -91,8 +91,8 @@ class StripeAPIView(APIView):
         return context
 
 
-def _not_found_error(path: str) -> InvalidRequestError:
-    return InvalidRequestError(
+def _not_found_error(path: str) -> StripeError:
+    return StripeError(
         f"Unrecognized request URL ({path}). Please see the API reference at /docs/.",
         code="resource_missing",
         http_status=404,
@@ -113,12 +113,12 @@ def handler500(request):
 
 def handler400(request, exception=None):
     return error_json_response(
-        InvalidRequestError("The request could not be read.", code="parameter_invalid_body")
+        StripeError("The request could not be read.", code="parameter_invalid_body")
     )
 
 
 def handler403(request, exception=None):
-    return error_json_response(InvalidRequestError("Forbidden.", http_status=403))
+    return error_json_response(StripeError("Forbidden.", http_status=403))
 
 
 def _broker_ok() -> tuple[bool, str]:

@@ -2,8 +2,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from api.ids import id_factory
-from api.models import ScopedModel
+from core.ids import id_factory
+from core.models import ScopedModel
 
 
 class Event(models.Model):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from api.errors import ResourceMissing
+from core.errors import ResourceMissing
 
 from .models import DeliveryAttempt, Event, WebhookEndpoint
 

@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from api import context
-from api.errors import InvalidRequestError
-from api.serializers import merge_metadata
+from core import context
+from core.errors import InvalidRequestError
+from core.metadata import merge_metadata
 
 from .http import SendResult, post
 from .models import Delivery, DeliveryAttempt, Event, WebhookEndpoint

@@ -3,7 +3,7 @@ with admin actions that call those services."""
 
 from django.contrib import admin, messages
 
-from api.errors import StripeError
+from core.errors import DomainError
 
 from .models import PaymentIntent
 from .services import payment_intent_cancel
@@ -21,7 +21,7 @@ def cancel_intents(modeladmin, request, queryset):
                 cancellation_reason="requested_by_customer",
             )
             done += 1
-        except StripeError as exc:
+        except DomainError as exc:
             modeladmin.message_user(request, f"{pi.id}: {exc.message}", level=messages.WARNING)
     modeladmin.message_user(request, f"Canceled {done} payment intent(s).")
 

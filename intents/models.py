@@ -2,8 +2,8 @@ from django.db import models
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
-from api.ids import id_factory
-from api.models import ScopedModel
+from core.ids import id_factory
+from core.models import ScopedModel
 
 
 class Status(models.TextChoices):

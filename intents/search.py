@@ -38,7 +38,7 @@ from django.db import NotSupportedError
 from django.db.models import F, Func, Q, TextField
 from django.db.models.lookups import Exact, IContains, IsNull
 
-from api.errors import InvalidRequestError
+from core.errors import InvalidRequestError
 
 MAX_QUERY_LENGTH = 10_000
 MAX_CLAUSES = 10

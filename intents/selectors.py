@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from api.errors import InvalidRequestError, ResourceMissing
 from api.pagination import apply_created_filter, keyset_page
+from core.errors import InvalidRequestError, ResourceMissing
 
 from .models import PaymentIntent, Status
 

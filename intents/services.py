@@ -23,14 +23,15 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from api.errors import (
+from core.errors import (
     InvalidRequestError,
+    NotPermitted,
     ResourceMissing,
-    SecretKeyRequired,
     UnexpectedState,
 )
-from api.ids import random_base62
-from api.serializers import merge_metadata, validate_amount_for_currency
+from core.ids import random_base62
+from core.metadata import merge_metadata
+from core.money import validate_amount_for_currency
 from events.services import event_record, previous_attributes
 from payments.models import Charge, PaymentMethod
 from payments.processors import get_processor
@@ -426,7 +427,7 @@ def payment_intent_confirm(
     with transaction.atomic():
         pi = _lock(intent_id, account_id=account_id, livemode=livemode)
         if not is_secret and pi.confirmation_method == "manual":
-            raise SecretKeyRequired(
+            raise NotPermitted(
                 "This PaymentIntent's confirmation_method is manual: it can only be confirmed "
                 "with a secret key."
             )

@@ -1,9 +1,9 @@
-"""Typed domain errors of payments/, each a subclass of the `api.errors` class whose envelope it
-answers with (the one exception handler in api/ renders them)."""
+"""Typed domain errors of payments/, subclasses of the `core.errors` classes (the one exception
+handler in api/ gives each its status and envelope)."""
 
 from __future__ import annotations
 
-from api.errors import CardError, InvalidRequestError
+from core.errors import CardError, InvalidRequestError
 
 from .processors.base import Decline
 

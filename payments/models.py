@@ -1,7 +1,7 @@
 from django.db import models
 
-from api.ids import id_factory
-from api.models import ScopedModel
+from core.ids import id_factory
+from core.models import ScopedModel
 
 
 class Customer(ScopedModel):

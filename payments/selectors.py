@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from api.errors import ResourceMissing
+from core.errors import ResourceMissing
 
 from .models import Charge, Customer, PaymentMethod
 

@@ -13,8 +13,8 @@ from typing import Any
 
 from django.db import transaction
 
-from api.errors import InvalidRequestError, ResourceMissing
-from api.serializers import METADATA_CLEAR, merge_metadata
+from core.errors import InvalidRequestError, ResourceMissing
+from core.metadata import METADATA_CLEAR, merge_metadata
 from events.services import event_record, previous_attributes
 
 from .api.serializers import customer_to_api, payment_method_to_api

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from api.errors import InvalidRequestError
 from api.serializers import (
     ListParamsSerializer,
     MetadataField,
@@ -14,6 +13,7 @@ from api.serializers import (
     StringListField,
     list_schema,
 )
+from core.errors import InvalidRequestError
 
 from ..types import is_known_type
 

@@ -18,7 +18,7 @@ class EventListView(StripeAPIView):
     def get(self, request):
         params = validated(s.EventListParams, self.params)
         queryset = selectors.event_list(
-            scope=self.caller.scope, type=params.get("type"), types=params.get("types")
+            scope=self.caller.scope.filters, type=params.get("type"), types=params.get("types")
         )
         return Response(
             paginate(
@@ -35,7 +35,7 @@ class EventDetailView(StripeAPIView):
     @extend_schema(operation_id="GetEventsId", responses=s.EventSerializer)
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        return Response(event_dict(selectors.event_get(scope=self.caller.scope, id=id)))
+        return Response(event_dict(selectors.event_get(scope=self.caller.scope.filters, id=id)))
 
 
 class EventResendView(StripeAPIView):
@@ -44,11 +44,13 @@ class EventResendView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.EventResendParams, self.params)
-        event = selectors.event_get(scope=self.caller.scope, id=id)
+        event = selectors.event_get(scope=self.caller.scope.filters, id=id)
         endpoint = None
         if params.get("webhook_endpoint"):
             endpoint = selectors.webhook_endpoint_get(
-                scope=self.caller.scope, id=params["webhook_endpoint"], param="webhook_endpoint"
+                scope=self.caller.scope.filters,
+                id=params["webhook_endpoint"],
+                param="webhook_endpoint",
             )
         event = services.event_resend(event=event, endpoint=endpoint)
         return Response(event_dict(event))
@@ -62,7 +64,9 @@ class EventDeliveriesView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
-        queryset = selectors.delivery_attempts_for_event(scope=self.caller.scope, event_id=id)
+        queryset = selectors.delivery_attempts_for_event(
+            scope=self.caller.scope.filters, event_id=id
+        )
         return Response(
             paginate(
                 queryset,
@@ -84,7 +88,7 @@ class WebhookEndpointListView(StripeAPIView):
         params = validated(s.ListParamsSerializer, self.params)
         return Response(
             paginate(
-                selectors.webhook_endpoint_list(scope=self.caller.scope),
+                selectors.webhook_endpoint_list(scope=self.caller.scope.filters),
                 params=params,
                 url="/v1/webhook_endpoints",
                 serialize=lambda rows: [endpoint_dict(e) for e in rows],
@@ -117,7 +121,7 @@ class WebhookEndpointDetailView(StripeAPIView):
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
         return Response(
-            endpoint_dict(selectors.webhook_endpoint_get(scope=self.caller.scope, id=id))
+            endpoint_dict(selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id))
         )
 
     @extend_schema(
@@ -126,7 +130,7 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
         params = validated(s.WebhookEndpointUpdateParams, self.params)
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
         return Response(endpoint_dict(endpoint))
@@ -136,7 +140,7 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses=s.DeletedWebhookEndpointSerializer,
     )
     def delete(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
         services.webhook_endpoint_delete(endpoint=endpoint)
         return Response({"id": id, "object": "webhook_endpoint", "deleted": True})
 
@@ -149,7 +153,7 @@ class WebhookEndpointRollSecretView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
         endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
         return Response(endpoint_dict(endpoint, with_secret=True))
 
@@ -162,7 +166,9 @@ class WebhookEndpointDeliveriesView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
-        queryset = selectors.delivery_attempts_for_endpoint(scope=self.caller.scope, endpoint_id=id)
+        queryset = selectors.delivery_attempts_for_endpoint(
+            scope=self.caller.scope.filters, endpoint_id=id
+        )
         return Response(
             paginate(
                 queryset,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.errors import InvalidRequestError
 from api.serializers import (
     CurrencyField,
     EnumField,
@@ -19,6 +18,7 @@ from api.serializers import (
     StringListField,
     list_schema,
 )
+from core.errors import InvalidRequestError
 
 from ..models import PaymentIntent, Status
 

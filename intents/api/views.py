@@ -5,8 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from api.errors import ParameterMissing, ResourceMissing, SecretKeyRequired
+from api.errors import SecretKeyRequired
 from api.views import StripeAPIView, validated
+from core.errors import ParameterMissing, ResourceMissing
 
 from .. import selectors, services
 from .serializers import (
@@ -39,7 +40,9 @@ class _IntentView(StripeAPIView):
 
     def respond(self, pi, expand=()) -> Response:
         if expand:
-            pi = selectors.payment_intent_get(intent_id=pi.id, expand=expand, **self.caller.scope)
+            pi = selectors.payment_intent_get(
+                intent_id=pi.id, expand=expand, **self.caller.scope.filters
+            )
         return Response(
             payment_intent_to_api(pi, publishable=not self.caller.is_secret, expand=expand)
         )
@@ -56,7 +59,7 @@ class _IntentView(StripeAPIView):
                 "Missing required param: client_secret. A publishable key can only reach a "
                 "PaymentIntent together with its client_secret.",
             )
-        pi = selectors.payment_intent_get(intent_id=intent_id, **self.caller.scope)
+        pi = selectors.payment_intent_get(intent_id=intent_id, **self.caller.scope.filters)
         if not services.client_secret_matches(pi, secret):
             raise ResourceMissing("payment_intent", intent_id)
 
@@ -70,7 +73,7 @@ class PaymentIntentCollectionView(_IntentView):
     def post(self, request):
         data = validated(PaymentIntentCreateSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_create(**self.caller.scope, **data)
+        pi = services.payment_intent_create(**self.caller.scope.filters, **data)
         return self.respond(pi, expand)
 
     @extend_schema(
@@ -81,7 +84,9 @@ class PaymentIntentCollectionView(_IntentView):
     def get(self, request):
         data = validated(PaymentIntentListSerializer, self.params)
         expand = self.expand(prefix="data.")
-        rows, has_more = selectors.payment_intent_list(**self.caller.scope, expand=expand, **data)
+        rows, has_more = selectors.payment_intent_list(
+            **self.caller.scope.filters, expand=expand, **data
+        )
         return Response(
             {
                 "object": "list",
@@ -102,7 +107,7 @@ class PaymentIntentSearchView(_IntentView):
         data = validated(PaymentIntentSearchSerializer, self.params)
         expand = self.expand(prefix="data.")
         rows, has_more, next_page = selectors.payment_intent_search(
-            **self.caller.scope, expand=expand, **data
+            **self.caller.scope.filters, expand=expand, **data
         )
         return Response(
             {
@@ -127,7 +132,7 @@ class PaymentIntentDetailView(_IntentView):
         data = validated(PaymentIntentRetrieveSerializer, self.params)
         self.check_browser_access(id, data)
         expand = self.expand()
-        pi = selectors.payment_intent_get(intent_id=id, expand=expand, **self.caller.scope)
+        pi = selectors.payment_intent_get(intent_id=id, expand=expand, **self.caller.scope.filters)
         return Response(
             payment_intent_to_api(pi, publishable=not self.caller.is_secret, expand=expand)
         )
@@ -145,7 +150,7 @@ class PaymentIntentDetailView(_IntentView):
             )
         data = validated(PaymentIntentUpdateSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_update(intent_id=id, params=data, **self.caller.scope)
+        pi = services.payment_intent_update(intent_id=id, params=data, **self.caller.scope.filters)
         return self.respond(pi, expand)
 
 
@@ -167,7 +172,7 @@ class PaymentIntentConfirmView(_IntentView):
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = services.payment_intent_confirm(
-            intent_id=id, is_secret=self.caller.is_secret, **self.caller.scope, **data
+            intent_id=id, is_secret=self.caller.is_secret, **self.caller.scope.filters, **data
         )
         return self.respond(pi, expand)
 
@@ -187,7 +192,7 @@ class PaymentIntentAttachView(_IntentView):
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = services.payment_intent_confirm(
-            intent_id=id, is_secret=self.caller.is_secret, **self.caller.scope, **data
+            intent_id=id, is_secret=self.caller.is_secret, **self.caller.scope.filters, **data
         )
         return self.respond(pi, expand)
 
@@ -201,7 +206,7 @@ class PaymentIntentCaptureView(_IntentView):
     def post(self, request, id: str):
         data = validated(PaymentIntentCaptureSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_capture(intent_id=id, **self.caller.scope, **data)
+        pi = services.payment_intent_capture(intent_id=id, **self.caller.scope.filters, **data)
         return self.respond(pi, expand)
 
 
@@ -214,7 +219,7 @@ class PaymentIntentCancelView(_IntentView):
     def post(self, request, id: str):
         data = validated(PaymentIntentCancelSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_cancel(intent_id=id, **self.caller.scope, **data)
+        pi = services.payment_intent_cancel(intent_id=id, **self.caller.scope.filters, **data)
         return self.respond(pi, expand)
 
 
@@ -228,6 +233,6 @@ class PaymentIntentIncrementView(_IntentView):
         data = validated(PaymentIntentIncrementSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_increment_authorization(
-            intent_id=id, **self.caller.scope, **data
+            intent_id=id, **self.caller.scope.filters, **data
         )
         return self.respond(pi, expand)

@@ -43,10 +43,10 @@ class PaymentMethodsView(StripeAPIView):
         customer_id = params.get("customer")
         if customer_id:
             customer_id = selectors.customer_get(
-                **self.caller.scope, customer_id=customer_id, param="customer"
+                **self.caller.scope.filters, customer_id=customer_id, param="customer"
             ).id
         queryset = selectors.payment_method_list(
-            **self.caller.scope, customer_id=customer_id, type=params.get("type")
+            **self.caller.scope.filters, customer_id=customer_id, type=params.get("type")
         )
         return Response(
             paginate(
@@ -66,7 +66,7 @@ class PaymentMethodsView(StripeAPIView):
     def post(self, request):
         params = validated(s.PaymentMethodDataSerializer, self.params)
         pm = services.payment_method_create(
-            **self.caller.scope,
+            **self.caller.scope.filters,
             card=services.raw_card_from_params(params["card"]),
             billing_details=params.get("billing_details"),
             metadata=params.get("metadata"),
@@ -82,7 +82,7 @@ class PaymentMethodDetailView(StripeAPIView):
     )
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
         return Response(s.payment_method_to_api(pm))
 
     @extend_schema(
@@ -93,7 +93,7 @@ class PaymentMethodDetailView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodUpdateSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
         pm = services.payment_method_update(
             payment_method=pm, **_pick(params, "billing_details", "metadata")
         )
@@ -109,9 +109,9 @@ class PaymentMethodAttachView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodAttachSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
         customer = selectors.customer_get(
-            **self.caller.scope, customer_id=params["customer"], param="customer"
+            **self.caller.scope.filters, customer_id=params["customer"], param="customer"
         )
         pm = services.payment_method_attach(payment_method=pm, customer=customer)
         return Response(s.payment_method_to_api(pm))
@@ -126,7 +126,7 @@ class PaymentMethodDetachView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.PaymentMethodDetachSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope, payment_method_id=id)
+        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
         pm = services.payment_method_detach(payment_method=pm)
         return Response(s.payment_method_to_api(pm))
 
@@ -142,7 +142,7 @@ class CustomersView(StripeAPIView):
     )
     def get(self, request):
         params = validated(s.CustomerListSerializer, self.params)
-        queryset = selectors.customer_list(**self.caller.scope, email=params.get("email"))
+        queryset = selectors.customer_list(**self.caller.scope.filters, email=params.get("email"))
         return Response(
             paginate(
                 queryset,
@@ -160,7 +160,7 @@ class CustomersView(StripeAPIView):
     )
     def post(self, request):
         params = validated(s.CustomerCreateSerializer, self.params)
-        customer = services.customer_create(**self.caller.scope, **params)
+        customer = services.customer_create(**self.caller.scope.filters, **params)
         return Response(s.customer_to_api(customer))
 
 
@@ -172,7 +172,7 @@ class CustomerDetailView(StripeAPIView):
     )
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
+        customer = selectors.customer_get(**self.caller.scope.filters, customer_id=id, param="id")
         return Response(s.customer_to_api(customer))
 
     @extend_schema(
@@ -183,7 +183,7 @@ class CustomerDetailView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.CustomerUpdateSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
+        customer = selectors.customer_get(**self.caller.scope.filters, customer_id=id, param="id")
         customer = services.customer_update(customer=customer, **params)
         return Response(s.customer_to_api(customer))
 
@@ -195,7 +195,7 @@ class CustomerDetailView(StripeAPIView):
     )
     def delete(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="id")
+        customer = selectors.customer_get(**self.caller.scope.filters, customer_id=id, param="id")
         customer = services.customer_delete(customer=customer)
         return Response(s.customer_deleted_to_api(customer))
 
@@ -208,9 +208,11 @@ class CustomerPaymentMethodsView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.CustomerPaymentMethodListSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope, customer_id=id, param="customer")
+        customer = selectors.customer_get(
+            **self.caller.scope.filters, customer_id=id, param="customer"
+        )
         queryset = selectors.payment_method_list(
-            **self.caller.scope, customer_id=customer.id, type=params.get("type")
+            **self.caller.scope.filters, customer_id=customer.id, type=params.get("type")
         )
         return Response(
             paginate(
@@ -235,7 +237,7 @@ class ChargesView(StripeAPIView):
     def get(self, request):
         params = validated(s.ChargeListSerializer, self.params)
         queryset = selectors.charge_list(
-            **self.caller.scope,
+            **self.caller.scope.filters,
             payment_intent_id=params.get("payment_intent"),
             customer_id=params.get("customer"),
         )
@@ -258,5 +260,5 @@ class ChargeDetailView(StripeAPIView):
     )
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        charge = selectors.charge_get(**self.caller.scope, charge_id=id)
+        charge = selectors.charge_get(**self.caller.scope.filters, charge_id=id)
         return Response(s.charge_to_api(charge))

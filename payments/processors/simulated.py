@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 
-from api.ids import random_base62
+from core.ids import random_base62
 
 from ..exceptions import (
     MESSAGES,

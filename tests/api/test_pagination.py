@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from api.errors import ResourceMissing
 from api.pagination import apply_created_filter, keyset_page
+from core.errors import ResourceMissing
 from events.models import Event
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@
 
 import pytest
 
-from api.errors import InvalidRequestError
 from api.parsers import parse_query_string
+from core.errors import InvalidRequestError
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from api.errors import InvalidRequestError
+from api.errors import from_domain
+from core.errors import InvalidRequestError
 from intents.models import PaymentIntent
 from intents.search import parse_search_query, search_query_to_q
 from payments.models import Customer
@@ -379,7 +380,7 @@ def test_unknown_field_is_rejected_with_its_position(db):
     error = error_of("amount>1 AND colour:'red'")
     assert error.code == "parameter_invalid_string"
     assert error.param == "query"
-    assert error.http_status == 400
+    assert from_domain(error).http_status == 400
     assert "unknown field 'colour'" in error.message
     assert error.message.endswith("at position 13.")
 
@@ -418,7 +419,7 @@ def test_surrounding_whitespace_is_ignored(db, make_intent):
 
 
 def test_error_becomes_the_stripe_envelope(db):
-    envelope = error_of("amount>>1").envelope()["error"]
+    envelope = from_domain(error_of("amount>>1")).envelope()["error"]
     assert envelope["type"] == "invalid_request_error"
     assert envelope["code"] == "parameter_invalid_string"
     assert envelope["param"] == "query"

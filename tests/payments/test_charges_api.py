@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from api.ids import generate_id
+from core.ids import generate_id
 from intents.models import PaymentIntent
 from payments.models import Charge, Customer
 from payments.processors.base import RawCard

@@ -237,7 +237,7 @@ def test_magic_visa_is_a_visa(acct):
 
 
 def test_unknown_magic_like_id_is_resource_missing(acct):
-    from api.errors import ResourceMissing
+    from core.errors import ResourceMissing
 
     with pytest.raises(ResourceMissing) as exc:
         payment_method_resolve(
@@ -249,7 +249,7 @@ def test_unknown_magic_like_id_is_resource_missing(acct):
 def test_resolve_of_another_accounts_method_is_resource_missing(acct, other_acct):
     other = StripeTestClient(key=other_acct.sk)
     pm = create_pm(other)
-    from api.errors import ResourceMissing
+    from core.errors import ResourceMissing
 
     with pytest.raises(ResourceMissing):
         payment_method_resolve(account_id=acct.id, livemode=False, payment_method_id=pm["id"])
@@ -264,7 +264,7 @@ def test_resolve_of_own_method_returns_it(client, acct):
 
 
 def test_resolve_of_a_live_method_in_test_mode_is_resource_missing(acct):
-    from api.errors import ResourceMissing
+    from core.errors import ResourceMissing
 
     live = create_pm(StripeTestClient(key=acct.sk_live), number="4111111111111111")
     with pytest.raises(ResourceMissing):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.db import connection
 
+from api.errors import from_domain
 from events.models import Event
 from payments.exceptions import CardDeclined, IncorrectNumber, PaymentMethodUnexpectedState
 from payments.models import Customer, PaymentMethod
@@ -108,8 +109,9 @@ def test_card_error_for_a_decline_is_a_402_with_decline_code():
         payment_intent={"id": "pi_1"},
     )
     assert isinstance(error, CardDeclined)
-    envelope = error.envelope()["error"]
-    assert error.http_status == 402
+    answer = from_domain(error)
+    envelope = answer.envelope()["error"]
+    assert answer.http_status == 402
     assert (envelope["type"], envelope["code"], envelope["decline_code"]) == (
         "card_error",
         "expired_card",
@@ -123,7 +125,7 @@ def test_attach_to_a_customer_of_another_account_is_refused(acct, other_acct):
         account_id=acct.id, livemode=False, payment_method_id="pm_card_visa"
     )
     foreign = Customer.objects.create(account=other_acct.account, livemode=False)
-    from api.errors import ResourceMissing
+    from core.errors import ResourceMissing
 
     with pytest.raises(ResourceMissing):
         payment_method_attach(payment_method=pm, customer=foreign)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 from django.conf import settings
 
+from api.errors import from_domain
 from payments.exceptions import (
     IncorrectNumber,
     InvalidCvc,
@@ -188,7 +189,7 @@ def test_unknown_token_declines_with_processing_error():
 def test_number_failing_luhn_is_incorrect_number():
     with pytest.raises(IncorrectNumber) as exc:
         tokenize("4242424242424241")
-    assert exc.value.http_status == 402
+    assert from_domain(exc.value).http_status == 402
     assert exc.value.code == "incorrect_number"
 
 

@@ -9,9 +9,9 @@ from django.urls import path
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from api.errors import CardError, UnexpectedState
 from api.serializers import StrictIntegerField, StrictSerializer
 from api.views import StripeAPIView
+from core.errors import CardError, UnexpectedState
 from events.models import Event
 from events.services import event_record
 
@@ -30,7 +30,7 @@ class WidgetView(StripeAPIView):
     allow_publishable = False
 
     def get(self, request):
-        count = Event.objects.filter(type=WIDGET_EVENT, **self.caller.scope).count()
+        count = Event.objects.filter(type=WIDGET_EVENT, **self.caller.scope.filters).count()
         return Response({"object": "count", "count": count})
 
     def post(self, request):

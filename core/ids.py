@@ -28,7 +28,7 @@ class _IdFactory:
         return generate_id(self.prefix)
 
     def deconstruct(self):
-        return ("api.ids._IdFactory", (self.prefix,), {})
+        return ("core.ids._IdFactory", (self.prefix,), {})
 
     def __eq__(self, other):
         return isinstance(other, _IdFactory) and other.prefix == self.prefix

@@ -1,0 +1,38 @@
+"""Stripe's metadata rules: at most 50 keys, a key 1–40 characters without square brackets, a
+value a string of at most 500; a patch sets keys, an empty value removes one, and `metadata=""`
+(the `METADATA_CLEAR` patch) removes them all."""
+
+from __future__ import annotations
+
+from .errors import InvalidRequestError
+
+MAX_KEYS = 50
+MAX_KEY_LENGTH = 40
+MAX_VALUE_LENGTH = 500
+
+
+class _MetadataClear:
+    def __repr__(self):
+        return "METADATA_CLEAR"
+
+
+METADATA_CLEAR = _MetadataClear()
+
+
+def merge_metadata(current: dict | None, patch) -> dict:
+    """Apply a validated patch ({key: value or None}, or METADATA_CLEAR) to `current`."""
+    if patch is None or patch is METADATA_CLEAR:
+        return {} if patch is METADATA_CLEAR else dict(current or {})
+    merged = dict(current or {})
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    if len(merged) > MAX_KEYS:
+        raise InvalidRequestError(
+            f"Invalid metadata: at most {MAX_KEYS} keys are allowed.",
+            code="parameter_invalid_metadata",
+            param="metadata",
+        )
+    return merged

@@ -1,0 +1,69 @@
+"""Money: integer amounts in a currency's smallest unit, and each currency's rules."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from .errors import InvalidRequestError
+
+ZERO_DECIMAL_CURRENCIES = frozenset(
+    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+)
+THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
+DEFAULT_MINIMUM_AMOUNTS = {
+    "usd": 50,
+    "eur": 50,
+    "cad": 50,
+    "aud": 50,
+    "sgd": 50,
+    "chf": 50,
+    "nzd": 50,
+    "gbp": 30,
+    "jpy": 50,
+    "hkd": 400,
+    "mxn": 1000,
+    "php": 2000,
+}
+MAX_AMOUNT = 99_999_999
+# ISO 4217 codes accepted; settings.EXTRA_CURRENCIES can extend it.
+SUPPORTED_CURRENCIES = frozenset(
+    """aed afn all amd ang aoa ars aud awg azn bam bbd bdt bgn bhd bif bmd bnd bob brl bsd bwp byn
+    bzd cad cdf chf clp cny cop crc cve czk djf dkk dop dzd egp etb eur fjd fkp gbp gel gip gmd gnf
+    gtq gyd hkd hnl htg huf idr ils inr isk jmd jod jpy kes kgs khr kmf krw kwd kyd kzt lak lbp lkr
+    lrd lsl mad mdl mga mkd mmk mnt mop mur mvr mwk mxn myr mzn nad ngn nio nok npr nzd omr pab pen
+    pgk php pkr pln pyg qar ron rsd rub rwf sar sbd scr sek sgd shp sle sos srd std szl thb tjs tnd
+    top try ttd twd tzs uah ugx usd uyu uzs vnd vuv wst xaf xcd xof xpf yer zar zmw""".split()
+)
+
+
+def is_supported_currency(code: str) -> bool:
+    """A lowercase ISO 4217 code this deployment accepts."""
+    return code in SUPPORTED_CURRENCIES or code in set(
+        getattr(settings, "EXTRA_CURRENCIES", ()) or ()
+    )
+
+
+def minimum_amount(currency: str) -> int:
+    overrides = getattr(settings, "MINIMUM_AMOUNTS", None) or {}
+    return overrides.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
+
+
+def validate_amount_for_currency(amount: int, currency: str, param: str = "amount") -> None:
+    """Raise the Stripe error for an amount that breaks the currency's rules."""
+    if amount > MAX_AMOUNT:
+        raise InvalidRequestError(
+            f"Amount must be no more than {MAX_AMOUNT:,}.", code="amount_too_large", param=param
+        )
+    minimum = minimum_amount(currency)
+    if amount < minimum:
+        raise InvalidRequestError(
+            f"Amount must be at least {minimum} {currency} (in the currency's smallest unit).",
+            code="amount_too_small",
+            param=param,
+        )
+    if currency in THREE_DECIMAL_CURRENCIES and amount % 10 != 0:
+        raise InvalidRequestError(
+            f"Amounts in {currency} must end in 0 (three-decimal currency).",
+            code="parameter_invalid_integer",
+            param=param,
+        )
