@@ -32,6 +32,7 @@ from core.errors import (
 from core.ids import random_base62
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
+from core.scope import Scope
 from events.services import event_record, previous_attributes
 from payments.models import Charge, PaymentMethod
 from payments.processors import get_processor
@@ -134,7 +135,7 @@ def _emit(pi: PaymentIntent, type: str, before: dict | None = None) -> None:
 
 
 def _emit_charge(charge: Charge, type: str, before: dict | None = None) -> None:
-    from payments.api.serializers import charge_to_api
+    from payments.presenters import charge_to_api
 
     after = charge_to_api(charge)
     event_record(
@@ -147,7 +148,7 @@ def _emit_charge(charge: Charge, type: str, before: dict | None = None) -> None:
 
 
 def _charge_snapshot(charge: Charge) -> dict:
-    from payments.api.serializers import charge_to_api
+    from payments.presenters import charge_to_api
 
     return charge_to_api(charge)
 
@@ -182,15 +183,13 @@ def _resolve_payment_method(
 
     if payment_method_id:
         return payment_services.payment_method_resolve(
-            account_id=account_id,
-            livemode=livemode,
+            scope=Scope(account_id=account_id, livemode=livemode),
             payment_method_id=payment_method_id,
             param="payment_method",
         )
     if payment_method_data:
         return payment_services.payment_method_create_from_data(
-            account_id=account_id,
-            livemode=livemode,
+            scope=Scope(account_id=account_id, livemode=livemode),
             data=dict(payment_method_data),
             param="payment_method_data",
         )
@@ -200,7 +199,7 @@ def _resolve_payment_method(
 def _payment_error(
     *, charge: Charge | None, pm: PaymentMethod | None, decline: Decline, type: str = "card_error"
 ) -> dict:
-    from payments.api.serializers import payment_method_to_api
+    from payments.presenters import payment_method_to_api
 
     return {
         "charge": charge.id if charge else None,
@@ -273,7 +272,9 @@ def payment_intent_create(
         from payments.selectors import customer_get
 
         customer_obj = customer_get(
-            account_id=account_id, livemode=livemode, customer_id=customer, param="customer"
+            scope=Scope(account_id=account_id, livemode=livemode),
+            customer_id=customer,
+            param="customer",
         )
     pm = _resolve_payment_method(
         account_id=account_id,
@@ -332,7 +333,7 @@ def payment_intent_update(
         from payments.selectors import customer_get
 
         customer_obj = customer_get(
-            account_id=account_id, livemode=livemode, customer_id=params["customer"]
+            scope=Scope(account_id=account_id, livemode=livemode), customer_id=params["customer"]
         )
     with transaction.atomic():
         pi = _lock(intent_id, account_id=account_id, livemode=livemode)
@@ -474,7 +475,7 @@ def payment_intent_confirm(
 
 
 def _record_attempt(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
-    from payments.services import payment_method_details_for
+    from payments.presenters import payment_method_details_to_api
 
     charge = Charge.objects.create(
         account_id=pi.account_id,
@@ -485,7 +486,7 @@ def _record_attempt(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
         amount=pi.amount,
         currency=pi.currency,
         status=Charge.Status.PENDING,
-        payment_method_details=payment_method_details_for(pm),
+        payment_method_details=payment_method_details_to_api(pm),
         description=pi.description,
         metadata=pi.metadata or {},
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from core.errors import ResourceMissing
+from core.scope import Scope
 
 from .models import Charge, Customer, PaymentMethod
 
@@ -14,12 +15,8 @@ def customer_queryset(*, account_id: str, livemode: bool) -> QuerySet[Customer]:
     return Customer.objects.filter(account_id=account_id, livemode=livemode, deleted=False)
 
 
-def customer_get(
-    *, account_id: str, livemode: bool, customer_id: str, param: str = "customer"
-) -> Customer:
-    customer = (
-        customer_queryset(account_id=account_id, livemode=livemode).filter(id=customer_id).first()
-    )
+def customer_get(*, scope: Scope, customer_id: str, param: str = "customer") -> Customer:
+    customer = customer_queryset(**scope.filters).filter(id=customer_id).first()
     if customer is None:
         raise ResourceMissing("customer", customer_id, param=param)
     return customer

@@ -15,11 +15,12 @@ from django.db import transaction
 
 from core.errors import InvalidRequestError, ResourceMissing
 from core.metadata import METADATA_CLEAR, merge_metadata
+from core.scope import Scope
 from events.services import event_record, previous_attributes
 
-from .api.serializers import customer_to_api, payment_method_to_api
 from .exceptions import CardDeclined, InvalidCard, PaymentMethodUnexpectedState
 from .models import Customer, PaymentMethod
+from .presenters import customer_to_api, payment_method_to_api
 from .processors import get_processor
 from .processors.base import AuthorizationResult, Decline, RawCard
 from .processors.simulated import CARDS_BY_MAGIC_ID
@@ -153,12 +154,12 @@ def payment_method_create(
 
 
 def payment_method_create_from_data(
-    *, account_id: str, livemode: bool, data: dict, param: str = "payment_method_data"
+    *, scope: Scope, data: dict, param: str = "payment_method_data"
 ) -> PaymentMethod:
     """`payment_method_data` (validated by PaymentMethodDataSerializer) → a new method."""
     return payment_method_create(
-        account_id=account_id,
-        livemode=livemode,
+        account_id=scope.account_id,
+        livemode=scope.livemode,
         card=raw_card_from_params(data["card"]),
         billing_details=data.get("billing_details"),
         metadata=data.get("metadata"),
@@ -167,20 +168,18 @@ def payment_method_create_from_data(
 
 
 def payment_method_resolve(
-    *, account_id: str, livemode: bool, payment_method_id: str, param: str = "payment_method"
+    *, scope: Scope, payment_method_id: str, param: str = "payment_method"
 ) -> PaymentMethod:
     """A `pm_…` of this account and mode, or a magic test id (a fresh method each time)."""
     if is_magic_id(payment_method_id):
         try:
             return payment_method_create(
-                account_id=account_id, livemode=livemode, magic_id=payment_method_id
+                account_id=scope.account_id, livemode=scope.livemode, magic_id=payment_method_id
             )
         except InvalidCard as exc:
             exc.param = param
             raise
-    pm = PaymentMethod.objects.filter(
-        account_id=account_id, livemode=livemode, id=payment_method_id
-    ).first()
+    pm = PaymentMethod.objects.filter(id=payment_method_id, **scope.filters).first()
     if pm is None:
         raise ResourceMissing("payment_method", payment_method_id, param=param)
     return pm
@@ -282,33 +281,6 @@ def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
     return pm
 
 
-def payment_method_details_for(pm: PaymentMethod, *, three_d_secure: str | None = None) -> dict:
-    """A charge's `payment_method_details` for this method (`three_d_secure`: required/passed/
-    failed, as `Charge.three_d_secure`; `charge_to_api` renders it from the charge anyway)."""
-    from .api.serializers import three_d_secure_to_api
-
-    return {
-        "type": "card",
-        "card": {
-            "brand": pm.card_brand,
-            "checks": {
-                "address_line1_check": None,
-                "address_postal_code_check": None,
-                "cvc_check": None,
-            },
-            "country": pm.card_country,
-            "exp_month": pm.card_exp_month,
-            "exp_year": pm.card_exp_year,
-            "fingerprint": pm.card_fingerprint,
-            "funding": pm.card_funding,
-            "last4": pm.card_last4,
-            "network": pm.card_brand,
-            "three_d_secure": three_d_secure_to_api(three_d_secure),
-            "wallet": None,
-        },
-    }
-
-
 # --- helpers for the charge lifecycle (intents/) ---------------------------------------------
 
 
@@ -392,8 +364,7 @@ def customer_create(
     if payment_method:
         # May tokenise a magic id: a processor call, so before the transaction.
         pm = payment_method_resolve(
-            account_id=account_id,
-            livemode=livemode,
+            scope=Scope(account_id=account_id, livemode=livemode),
             payment_method_id=payment_method,
             param="payment_method",
         )

@@ -91,7 +91,7 @@ def payment_intent_to_api(
     pi: PaymentIntent, *, publishable: bool = False, expand: tuple | list = ()
 ) -> dict:
     """The Stripe representation of `pi`. Without `expand` it reads no related rows."""
-    from payments.api.serializers import charge_to_api, customer_to_api, payment_method_to_api
+    from payments.presenters import charge_to_api, customer_to_api, payment_method_to_api
 
     payment_method = pi.payment_method_id
     if "payment_method" in expand and pi.payment_method_id:

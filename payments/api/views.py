@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from api.pagination import paginate
 from api.views import StripeAPIView, validated
 
-from .. import selectors, services
+from .. import presenters, selectors, services
 from . import serializers as s
 
 ID_PARAM = OpenApiParameter("id", str, OpenApiParameter.PATH)
@@ -43,7 +43,7 @@ class PaymentMethodsView(StripeAPIView):
         customer_id = params.get("customer")
         if customer_id:
             customer_id = selectors.customer_get(
-                **self.caller.scope.filters, customer_id=customer_id, param="customer"
+                scope=self.caller.scope, customer_id=customer_id, param="customer"
             ).id
         queryset = selectors.payment_method_list(
             **self.caller.scope.filters, customer_id=customer_id, type=params.get("type")
@@ -53,7 +53,7 @@ class PaymentMethodsView(StripeAPIView):
                 queryset,
                 params=params,
                 url="/v1/payment_methods",
-                serialize=lambda rows: [s.payment_method_to_api(pm) for pm in rows],
+                serialize=lambda rows: [presenters.payment_method_to_api(pm) for pm in rows],
                 object_name="payment_method",
             )
         )
@@ -71,7 +71,7 @@ class PaymentMethodsView(StripeAPIView):
             billing_details=params.get("billing_details"),
             metadata=params.get("metadata"),
         )
-        return Response(s.payment_method_to_api(pm))
+        return Response(presenters.payment_method_to_api(pm))
 
 
 class PaymentMethodDetailView(StripeAPIView):
@@ -83,7 +83,7 @@ class PaymentMethodDetailView(StripeAPIView):
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
-        return Response(s.payment_method_to_api(pm))
+        return Response(presenters.payment_method_to_api(pm))
 
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethod",
@@ -97,7 +97,7 @@ class PaymentMethodDetailView(StripeAPIView):
         pm = services.payment_method_update(
             payment_method=pm, **_pick(params, "billing_details", "metadata")
         )
-        return Response(s.payment_method_to_api(pm))
+        return Response(presenters.payment_method_to_api(pm))
 
 
 class PaymentMethodAttachView(StripeAPIView):
@@ -111,10 +111,10 @@ class PaymentMethodAttachView(StripeAPIView):
         params = validated(s.PaymentMethodAttachSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
         customer = selectors.customer_get(
-            **self.caller.scope.filters, customer_id=params["customer"], param="customer"
+            scope=self.caller.scope, customer_id=params["customer"], param="customer"
         )
         pm = services.payment_method_attach(payment_method=pm, customer=customer)
-        return Response(s.payment_method_to_api(pm))
+        return Response(presenters.payment_method_to_api(pm))
 
 
 class PaymentMethodDetachView(StripeAPIView):
@@ -128,7 +128,7 @@ class PaymentMethodDetachView(StripeAPIView):
         validated(s.PaymentMethodDetachSerializer, self.params)
         pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
         pm = services.payment_method_detach(payment_method=pm)
-        return Response(s.payment_method_to_api(pm))
+        return Response(presenters.payment_method_to_api(pm))
 
 
 # --- customers -----------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class CustomersView(StripeAPIView):
                 queryset,
                 params=params,
                 url="/v1/customers",
-                serialize=lambda rows: [s.customer_to_api(c) for c in rows],
+                serialize=lambda rows: [presenters.customer_to_api(c) for c in rows],
                 object_name="customer",
             )
         )
@@ -161,7 +161,7 @@ class CustomersView(StripeAPIView):
     def post(self, request):
         params = validated(s.CustomerCreateSerializer, self.params)
         customer = services.customer_create(**self.caller.scope.filters, **params)
-        return Response(s.customer_to_api(customer))
+        return Response(presenters.customer_to_api(customer))
 
 
 class CustomerDetailView(StripeAPIView):
@@ -172,8 +172,8 @@ class CustomerDetailView(StripeAPIView):
     )
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope.filters, customer_id=id, param="id")
-        return Response(s.customer_to_api(customer))
+        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
+        return Response(presenters.customer_to_api(customer))
 
     @extend_schema(
         operation_id="PostCustomersCustomer",
@@ -183,9 +183,9 @@ class CustomerDetailView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.CustomerUpdateSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope.filters, customer_id=id, param="id")
+        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
         customer = services.customer_update(customer=customer, **params)
-        return Response(s.customer_to_api(customer))
+        return Response(presenters.customer_to_api(customer))
 
     @extend_schema(
         operation_id="DeleteCustomersCustomer",
@@ -195,9 +195,9 @@ class CustomerDetailView(StripeAPIView):
     )
     def delete(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        customer = selectors.customer_get(**self.caller.scope.filters, customer_id=id, param="id")
+        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
         customer = services.customer_delete(customer=customer)
-        return Response(s.customer_deleted_to_api(customer))
+        return Response(presenters.customer_deleted_to_api(customer))
 
 
 class CustomerPaymentMethodsView(StripeAPIView):
@@ -208,9 +208,7 @@ class CustomerPaymentMethodsView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.CustomerPaymentMethodListSerializer, self.params)
-        customer = selectors.customer_get(
-            **self.caller.scope.filters, customer_id=id, param="customer"
-        )
+        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="customer")
         queryset = selectors.payment_method_list(
             **self.caller.scope.filters, customer_id=customer.id, type=params.get("type")
         )
@@ -219,7 +217,7 @@ class CustomerPaymentMethodsView(StripeAPIView):
                 queryset,
                 params=params,
                 url=f"/v1/customers/{customer.id}/payment_methods",
-                serialize=lambda rows: [s.payment_method_to_api(pm) for pm in rows],
+                serialize=lambda rows: [presenters.payment_method_to_api(pm) for pm in rows],
                 object_name="payment_method",
             )
         )
@@ -246,7 +244,7 @@ class ChargesView(StripeAPIView):
                 queryset,
                 params=params,
                 url="/v1/charges",
-                serialize=lambda rows: [s.charge_to_api(ch) for ch in rows],
+                serialize=lambda rows: [presenters.charge_to_api(ch) for ch in rows],
                 object_name="charge",
             )
         )
@@ -261,4 +259,4 @@ class ChargeDetailView(StripeAPIView):
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
         charge = selectors.charge_get(**self.caller.scope.filters, charge_id=id)
-        return Response(s.charge_to_api(charge))
+        return Response(presenters.charge_to_api(charge))

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 from core.ids import generate_id
 from intents.models import PaymentIntent
 from payments.models import Charge, Customer
+from payments.presenters import payment_method_details_to_api
 from payments.processors.base import RawCard
-from payments.services import payment_method_create, payment_method_details_for
+from payments.services import payment_method_create
 from tests.helpers import StripeTestClient
 
 
@@ -35,7 +36,7 @@ def make_charge(account, *, livemode=False, customer=None, intent=None, **fields
         "status": Charge.Status.SUCCEEDED,
         "captured": True,
         "amount_captured": 1000,
-        "payment_method_details": payment_method_details_for(pm),
+        "payment_method_details": payment_method_details_to_api(pm),
         **fields,
     }
     return Charge.objects.create(

@@ -9,6 +9,7 @@ import pytest
 from django.apps import apps
 from django.db import connection
 
+from core.scope import Scope
 from events.models import Event
 from payments.models import PaymentMethod
 from payments.processors.simulated import CARDS_BY_MAGIC_ID
@@ -221,8 +222,12 @@ def test_number_is_not_in_the_response(client):
 
 @pytest.mark.parametrize("magic_id", sorted(CARDS_BY_MAGIC_ID))
 def test_magic_id_resolves_to_a_fresh_payment_method(acct, magic_id):
-    first = payment_method_resolve(account_id=acct.id, livemode=False, payment_method_id=magic_id)
-    second = payment_method_resolve(account_id=acct.id, livemode=False, payment_method_id=magic_id)
+    first = payment_method_resolve(
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id=magic_id
+    )
+    second = payment_method_resolve(
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id=magic_id
+    )
     assert first.id != second.id
     assert first.id.startswith("pm_")
     assert first.magic_id == magic_id
@@ -231,7 +236,7 @@ def test_magic_id_resolves_to_a_fresh_payment_method(acct, magic_id):
 
 def test_magic_visa_is_a_visa(acct):
     pm = payment_method_resolve(
-        account_id=acct.id, livemode=False, payment_method_id="pm_card_visa"
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_visa"
     )
     assert (pm.card_brand, pm.card_last4) == ("visa", "4242")
 
@@ -241,7 +246,7 @@ def test_unknown_magic_like_id_is_resource_missing(acct):
 
     with pytest.raises(ResourceMissing) as exc:
         payment_method_resolve(
-            account_id=acct.id, livemode=False, payment_method_id="pm_card_nonsense"
+            scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_nonsense"
         )
     assert exc.value.param == "payment_method"
 
@@ -252,13 +257,15 @@ def test_resolve_of_another_accounts_method_is_resource_missing(acct, other_acct
     from core.errors import ResourceMissing
 
     with pytest.raises(ResourceMissing):
-        payment_method_resolve(account_id=acct.id, livemode=False, payment_method_id=pm["id"])
+        payment_method_resolve(
+            scope=Scope(account_id=acct.id, livemode=False), payment_method_id=pm["id"]
+        )
 
 
 def test_resolve_of_own_method_returns_it(client, acct):
     pm = create_pm(client)
     resolved = payment_method_resolve(
-        account_id=acct.id, livemode=False, payment_method_id=pm["id"], param="x"
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id=pm["id"], param="x"
     )
     assert resolved.id == pm["id"]
 
@@ -268,14 +275,18 @@ def test_resolve_of_a_live_method_in_test_mode_is_resource_missing(acct):
 
     live = create_pm(StripeTestClient(key=acct.sk_live), number="4111111111111111")
     with pytest.raises(ResourceMissing):
-        payment_method_resolve(account_id=acct.id, livemode=False, payment_method_id=live["id"])
+        payment_method_resolve(
+            scope=Scope(account_id=acct.id, livemode=False), payment_method_id=live["id"]
+        )
 
 
 def test_magic_id_in_live_mode_is_test_mode_live_card(acct):
     from payments.exceptions import TestCardInLiveMode
 
     with pytest.raises(TestCardInLiveMode) as exc:
-        payment_method_resolve(account_id=acct.id, livemode=True, payment_method_id="pm_card_visa")
+        payment_method_resolve(
+            scope=Scope(account_id=acct.id, livemode=True), payment_method_id="pm_card_visa"
+        )
     assert exc.value.param == "payment_method"
 
 

@@ -10,16 +10,17 @@ import pytest
 from django.db import connection
 
 from api.errors import from_domain
+from core.scope import Scope
 from events.models import Event
 from payments.exceptions import CardDeclined, IncorrectNumber, PaymentMethodUnexpectedState
 from payments.models import Customer, PaymentMethod
+from payments.presenters import payment_method_details_to_api
 from payments.processors.base import AuthorizationResult, Decline
 from payments.services import (
     card_error_for,
     charge_outcome_for,
     payment_method_attach,
     payment_method_create_from_data,
-    payment_method_details_for,
     payment_method_resolve,
     raw_card_from_params,
 )
@@ -37,8 +38,7 @@ def test_raw_card_from_params_converts_types():
 def test_payment_method_data_card_error_names_the_nested_param(acct):
     with pytest.raises(IncorrectNumber) as exc:
         payment_method_create_from_data(
-            account_id=acct.id,
-            livemode=False,
+            scope=Scope(account_id=acct.id, livemode=False),
             data={"type": "card", "card": {"number": "1234", "exp_month": 1, "exp_year": YEAR}},
         )
     assert exc.value.param == "payment_method_data[card][number]"
@@ -47,8 +47,7 @@ def test_payment_method_data_card_error_names_the_nested_param(acct):
 
 def test_payment_method_data_creates_a_method_with_metadata_and_billing(acct):
     pm = payment_method_create_from_data(
-        account_id=acct.id,
-        livemode=False,
+        scope=Scope(account_id=acct.id, livemode=False),
         data={
             "type": "card",
             "card": {"number": "5555555555554444", "exp_month": 1, "exp_year": YEAR},
@@ -63,11 +62,11 @@ def test_payment_method_data_creates_a_method_with_metadata_and_billing(acct):
     )
 
 
-def test_payment_method_details_for_a_card(acct):
+def test_payment_method_details_to_api_for_a_card(acct):
     pm = payment_method_resolve(
-        account_id=acct.id, livemode=False, payment_method_id="pm_card_amex"
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_amex"
     )
-    details = payment_method_details_for(pm, three_d_secure="passed")
+    details = payment_method_details_to_api(pm, three_d_secure="passed")
     assert details["type"] == "card"
     card = details["card"]
     assert (card["brand"], card["last4"], card["funding"], card["country"]) == (
@@ -122,7 +121,7 @@ def test_card_error_for_a_decline_is_a_402_with_decline_code():
 
 def test_attach_to_a_customer_of_another_account_is_refused(acct, other_acct):
     pm = payment_method_resolve(
-        account_id=acct.id, livemode=False, payment_method_id="pm_card_visa"
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_visa"
     )
     foreign = Customer.objects.create(account=other_acct.account, livemode=False)
     from core.errors import ResourceMissing
@@ -137,7 +136,7 @@ def test_attach_to_a_customer_of_another_account_is_refused(acct, other_acct):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attach_to_two_customers_lets_exactly_one_win(acct):
     pm = payment_method_resolve(
-        account_id=acct.id, livemode=False, payment_method_id="pm_card_visa"
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_visa"
     )
     customers = [Customer.objects.create(account=acct.account, livemode=False) for _ in range(2)]
     barrier = threading.Barrier(2)

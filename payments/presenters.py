@@ -1,0 +1,203 @@
+"""Payment methods, customers and charges as the API shows them: the one place that shapes a
+card, an address, a charge. Used by views, events and errors alike; reads no related rows
+beyond what the caller selected."""
+
+from __future__ import annotations
+
+from .models import Charge, Customer, PaymentMethod
+
+ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
+
+
+def address_to_api(address: dict | None) -> dict:
+    address = address or {}
+    return {key: address.get(key) for key in ADDRESS_KEYS}
+
+
+def billing_details_to_api(details: dict | None) -> dict:
+    details = details or {}
+    return {
+        "address": address_to_api(details.get("address")),
+        "email": details.get("email"),
+        "name": details.get("name"),
+        "phone": details.get("phone"),
+    }
+
+
+def shipping_to_api(shipping: dict | None) -> dict | None:
+    if not shipping:
+        return None
+    return {
+        "address": address_to_api(shipping.get("address")),
+        "name": shipping.get("name"),
+        "phone": shipping.get("phone"),
+    }
+
+
+def card_to_api(pm: PaymentMethod) -> dict:
+    return {
+        "brand": pm.card_brand,
+        "checks": {
+            "address_line1_check": None,
+            "address_postal_code_check": None,
+            "cvc_check": None,
+        },
+        "country": pm.card_country,
+        "display_brand": pm.card_brand,
+        "exp_month": pm.card_exp_month,
+        "exp_year": pm.card_exp_year,
+        "fingerprint": pm.card_fingerprint,
+        "funding": pm.card_funding,
+        "generated_from": None,
+        "last4": pm.card_last4,
+        "networks": {"available": [pm.card_brand], "preferred": None},
+        "three_d_secure_usage": {"supported": True},
+        "wallet": None,
+    }
+
+
+def payment_method_details_to_api(pm: PaymentMethod, *, three_d_secure: str | None = None) -> dict:
+    """A charge's `payment_method_details`: the card as the charge saw it (`charge_to_api`
+    renders `three_d_secure` from the charge itself)."""
+    card = card_to_api(pm)
+    return {
+        "type": "card",
+        "card": {
+            "brand": card["brand"],
+            "checks": card["checks"],
+            "country": card["country"],
+            "exp_month": card["exp_month"],
+            "exp_year": card["exp_year"],
+            "fingerprint": card["fingerprint"],
+            "funding": card["funding"],
+            "last4": card["last4"],
+            "network": pm.card_brand,
+            "three_d_secure": three_d_secure_to_api(three_d_secure),
+            "wallet": card["wallet"],
+        },
+    }
+
+
+def payment_method_to_api(pm: PaymentMethod) -> dict:
+    return {
+        "id": pm.id,
+        "object": "payment_method",
+        "allow_redisplay": "unspecified",
+        "billing_details": billing_details_to_api(pm.billing_details),
+        "card": card_to_api(pm),
+        "created": pm.created_unix,
+        "customer": pm.customer_id,
+        "livemode": pm.livemode,
+        "metadata": dict(pm.metadata or {}),
+        "type": pm.type,
+    }
+
+
+def customer_to_api(customer: Customer) -> dict:
+    invoice_settings = customer.invoice_settings or {}
+    return {
+        "id": customer.id,
+        "object": "customer",
+        "address": address_to_api(customer.address) if customer.address else None,
+        "balance": 0,
+        "created": customer.created_unix,
+        "currency": None,
+        "default_source": None,
+        "delinquent": False,
+        "description": customer.description,
+        "email": customer.email,
+        "invoice_prefix": None,
+        "invoice_settings": {
+            "custom_fields": None,
+            "default_payment_method": invoice_settings.get("default_payment_method"),
+            "footer": None,
+            "rendering_options": None,
+        },
+        "livemode": customer.livemode,
+        "metadata": dict(customer.metadata or {}),
+        "name": customer.name,
+        "phone": customer.phone,
+        "preferred_locales": [],
+        "shipping": shipping_to_api(customer.shipping),
+        "tax_exempt": "none",
+        "test_clock": None,
+    }
+
+
+def customer_deleted_to_api(customer: Customer) -> dict:
+    return {"id": customer.id, "object": "customer", "deleted": True}
+
+
+THREE_D_SECURE_RESULTS = {
+    "passed": "authenticated",
+    "failed": "failed",
+    "required": None,
+}
+
+
+def three_d_secure_to_api(state: str | None) -> dict | None:
+    if not state:
+        return None
+    return {
+        "authentication_flow": "challenge",
+        "result": THREE_D_SECURE_RESULTS.get(state),
+        "result_reason": None,
+        "version": "2.2.0",
+    }
+
+
+def charge_to_api(charge: Charge) -> dict:
+    details = dict(charge.payment_method_details or {}) or None
+    if details and isinstance(details.get("card"), dict):
+        card = dict(details["card"])
+        card["three_d_secure"] = three_d_secure_to_api(charge.three_d_secure)
+        details["card"] = card
+    intent = charge.payment_intent if charge.payment_intent_id else None
+    billing_details = (
+        billing_details_to_api(charge.payment_method.billing_details)
+        if charge.payment_method_id and charge.payment_method
+        else billing_details_to_api(None)
+    )
+    refunded = charge.amount_captured > 0 and charge.amount_refunded >= charge.amount_captured
+    return {
+        "id": charge.id,
+        "object": "charge",
+        "amount": charge.amount,
+        "amount_captured": charge.amount_captured,
+        "amount_refunded": charge.amount_refunded,
+        "application": None,
+        "application_fee": None,
+        "application_fee_amount": None,
+        "balance_transaction": None,
+        "billing_details": billing_details,
+        "calculated_statement_descriptor": None,
+        "captured": charge.captured,
+        "created": charge.created_unix,
+        "currency": charge.currency,
+        "customer": charge.customer_id,
+        "description": charge.description,
+        "disputed": False,
+        "failure_balance_transaction": None,
+        "failure_code": charge.failure_code,
+        "failure_message": charge.failure_message,
+        "fraud_details": {},
+        "livemode": charge.livemode,
+        "metadata": dict(charge.metadata or {}),
+        "on_behalf_of": None,
+        "outcome": charge.outcome,
+        "paid": charge.status == Charge.Status.SUCCEEDED,
+        "payment_intent": charge.payment_intent_id,
+        "payment_method": charge.payment_method_id,
+        "payment_method_details": details,
+        "receipt_email": getattr(intent, "receipt_email", None),
+        "receipt_url": None,
+        "refunded": refunded,
+        "review": None,
+        "shipping": shipping_to_api(getattr(intent, "shipping", None)),
+        "source": None,
+        "statement_descriptor": getattr(intent, "statement_descriptor", None),
+        "statement_descriptor_suffix": getattr(intent, "statement_descriptor_suffix", None),
+        "status": charge.status,
+        "transfer_data": None,
+        "transfer_group": None,
+    }
