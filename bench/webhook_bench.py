@@ -33,6 +33,8 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from core.scope import Scope
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 RUN_DIR = ROOT / ".run" / "bench"
@@ -216,8 +218,7 @@ def main() -> int:
             with transaction.atomic():
                 for i in range(start, min(start + args.batch, n_events)):
                     event = event_record(
-                        account_id=account.id,
-                        livemode=False,
+                        scope=Scope(account_id=account.id, livemode=False),
                         type="customer.created",
                         data_object={"id": f"cus_bench{i}", "object": "customer"},
                     )

@@ -24,6 +24,7 @@ from django.utils import timezone
 from core import context
 from core.errors import InvalidRequestError
 from core.metadata import merge_metadata
+from core.scope import Scope
 
 from .http import SendResult, post
 from .models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -39,8 +40,7 @@ logger = logging.getLogger("payintents.events")
 
 def event_record(
     *,
-    account_id: str,
-    livemode: bool,
+    scope: Scope,
     type: str,
     data_object: dict,
     previous_attributes: dict | None = None,
@@ -53,8 +53,8 @@ def event_record(
         data["previous_attributes"] = previous_attributes
     ctx = context.current()
     event = Event.objects.create(
-        account_id=account_id,
-        livemode=livemode,
+        account_id=scope.account_id,
+        livemode=scope.livemode,
         type=type,
         api_version=settings.API_VERSION,
         data=data,

@@ -126,8 +126,7 @@ def _lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
 def _emit(pi: PaymentIntent, type: str, before: dict | None = None) -> None:
     after = payment_intent_to_api(pi)
     event_record(
-        account_id=pi.account_id,
-        livemode=pi.livemode,
+        scope=Scope.of(pi),
         type=f"payment_intent.{type}",
         data_object=after,
         previous_attributes=previous_attributes(before, after) if before else None,
@@ -139,8 +138,7 @@ def _emit_charge(charge: Charge, type: str, before: dict | None = None) -> None:
 
     after = charge_to_api(charge)
     event_record(
-        account_id=charge.account_id,
-        livemode=charge.livemode,
+        scope=Scope.of(charge),
         type=f"charge.{type}",
         data_object=after,
         previous_attributes=previous_attributes(before, after) if before else None,

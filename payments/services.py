@@ -207,8 +207,7 @@ def payment_method_update(
         if changed:
             pm.save(update_fields=["billing_details", "metadata"])
             event_record(
-                account_id=pm.account_id,
-                livemode=pm.livemode,
+                scope=Scope.of(pm),
                 type="payment_method.updated",
                 data_object=after,
                 previous_attributes=changed,
@@ -228,8 +227,7 @@ def _attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
     pm.customer = customer
     pm.save(update_fields=["customer"])
     event_record(
-        account_id=pm.account_id,
-        livemode=pm.livemode,
+        scope=Scope.of(pm),
         type="payment_method.attached",
         data_object=payment_method_to_api(pm),
     )
@@ -272,8 +270,7 @@ def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
             customer.invoice_settings = settings_
             customer.save(update_fields=["invoice_settings"])
         event_record(
-            account_id=pm.account_id,
-            livemode=pm.livemode,
+            scope=Scope.of(pm),
             type="payment_method.detached",
             data_object=payment_method_to_api(pm),
             previous_attributes={"customer": previous_customer},
@@ -394,8 +391,7 @@ def customer_create(
             customer.invoice_settings = {"default_payment_method": pm.id}
             customer.save(update_fields=["invoice_settings"])
         event_record(
-            account_id=account_id,
-            livemode=livemode,
+            scope=Scope(account_id=account_id, livemode=livemode),
             type="customer.created",
             data_object=customer_to_api(customer),
         )
@@ -452,8 +448,7 @@ def customer_update(
         if changed:
             locked.save()
             event_record(
-                account_id=locked.account_id,
-                livemode=locked.livemode,
+                scope=Scope.of(locked),
                 type="customer.updated",
                 data_object=after,
                 previous_attributes=changed,
@@ -472,8 +467,7 @@ def customer_delete(*, customer: Customer) -> Customer:
         locked.save(update_fields=["deleted"])
         PaymentMethod.objects.filter(customer_id=locked.id).update(customer=None)
         event_record(
-            account_id=locked.account_id,
-            livemode=locked.livemode,
+            scope=Scope.of(locked),
             type="customer.deleted",
             data_object=customer_to_api(locked),
         )

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from core.scope import Scope
 from events.services import event_record
 
 
@@ -9,8 +10,7 @@ def record(account_id: str, type: str = "customer.created", *, livemode: bool = 
     """An event written the way a service writes one: inside its transaction."""
     with transaction.atomic():
         return event_record(
-            account_id=account_id,
-            livemode=livemode,
+            scope=Scope(account_id=account_id, livemode=livemode),
             type=type,
             data_object={"id": obj.pop("id", "cus_test"), "object": type.split(".")[0], **obj},
         )

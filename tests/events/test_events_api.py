@@ -2,6 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from core.scope import Scope
 from events.models import Event
 from events.services import events_purge
 from tests.events.helpers import record
@@ -37,8 +38,7 @@ def test_previous_attributes_are_shown_when_given(client, acct):
 
     with transaction.atomic():
         event = event_record(
-            account_id=acct.id,
-            livemode=False,
+            scope=Scope(account_id=acct.id, livemode=False),
             type="customer.updated",
             data_object={"id": "cus_1", "email": "new@x.y"},
             previous_attributes={"email": "old@x.y"},

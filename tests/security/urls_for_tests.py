@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from api.serializers import StrictIntegerField, StrictSerializer
 from api.views import StripeAPIView
 from core.errors import CardError, UnexpectedState
+from core.scope import Scope
 from events.models import Event
 from events.services import event_record
 
@@ -46,8 +47,7 @@ class WidgetView(StripeAPIView):
             raise UnexpectedState("This widget could not be made because it has a status of done.")
         with transaction.atomic():
             event = event_record(
-                account_id=self.caller.account_id,
-                livemode=self.caller.livemode,
+                scope=Scope.of(self.caller),
                 type=WIDGET_EVENT,
                 data_object={"id": "wdg_1", "amount": params["amount"], "outcome": outcome},
             )
