@@ -269,6 +269,31 @@ class StrictSerializer(serializers.Serializer):
         return head + "".join(f"[{p}]" for p in rest)
 
 
+class AddressSerializer(StrictSerializer):
+    """A postal address, the one shape every resource accepts (billing details, customers,
+    shipping)."""
+
+    city = StringField(required=False, max_length=200)
+    country = StringField(required=False, max_length=2)
+    line1 = StringField(required=False, max_length=500)
+    line2 = StringField(required=False, max_length=500)
+    postal_code = StringField(required=False, max_length=40)
+    state = StringField(required=False, max_length=200)
+
+
+class NullableHashMixin:
+    """`address=""` (form) or `"address": null` clears a hash, as in Stripe."""
+
+    def validate_empty_values(self, data):
+        if data == "" or data is None:
+            return True, None
+        return super().validate_empty_values(data)
+
+
+class OptionalAddressSerializer(NullableHashMixin, AddressSerializer):
+    pass
+
+
 class ListParamsSerializer(StrictSerializer):
     """`limit`, `starting_after`, `ending_before`, `created` filters for every list endpoint."""
 

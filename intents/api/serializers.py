@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
+    AddressSerializer,
     CurrencyField,
     EnumField,
     ListParamsSerializer,
@@ -150,15 +151,6 @@ def payment_intent_to_api(
 
 
 # --- input -------------------------------------------------------------------------------
-
-
-class AddressSerializer(StrictSerializer):
-    line1 = StringField(required=False, max_length=500)
-    line2 = StringField(required=False, max_length=500)
-    city = StringField(required=False, max_length=500)
-    state = StringField(required=False, max_length=500)
-    postal_code = StringField(required=False, max_length=500)
-    country = StringField(required=False, max_length=2)
 
 
 class ShippingSerializer(StrictSerializer):

@@ -6,9 +6,12 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from api.serializers import (
+    AddressSerializer,
     EnumField,
     ListParamsSerializer,
     MetadataField,
+    NullableHashMixin,
+    OptionalAddressSerializer,
     StrictIntegerField,
     StrictSerializer,
     StringField,
@@ -208,37 +211,15 @@ ChargeListSchema = list_schema("ChargeList", ChargeSchema)
 # --- input ----------------------------------------------------------------------------------
 
 
-class AddressParamsSerializer(StrictSerializer):
-    city = StringField(required=False, max_length=200)
-    country = StringField(required=False, max_length=2)
-    line1 = StringField(required=False, max_length=500)
-    line2 = StringField(required=False, max_length=500)
-    postal_code = StringField(required=False, max_length=40)
-    state = StringField(required=False, max_length=200)
-
-
-class NullableHashMixin:
-    """`address=""` (form) or `"address": null` clears a hash, as in Stripe."""
-
-    def validate_empty_values(self, data):
-        if data == "" or data is None:
-            return True, None
-        return super().validate_empty_values(data)
-
-
-class OptionalAddressParamsSerializer(NullableHashMixin, AddressParamsSerializer):
-    pass
-
-
 class BillingDetailsParamsSerializer(NullableHashMixin, StrictSerializer):
-    address = OptionalAddressParamsSerializer(required=False, allow_null=True)
+    address = OptionalAddressSerializer(required=False, allow_null=True)
     email = StringField(required=False, max_length=512)
     name = StringField(required=False, max_length=256)
     phone = StringField(required=False, max_length=64)
 
 
 class ShippingParamsSerializer(NullableHashMixin, StrictSerializer):
-    address = AddressParamsSerializer()
+    address = AddressSerializer()
     name = StringField(max_length=256)
     phone = StringField(required=False, max_length=64)
 
@@ -293,7 +274,7 @@ class CustomerCreateSerializer(StrictSerializer):
     name = StringField(required=False, max_length=256)
     phone = StringField(required=False, max_length=64)
     description = StringField(required=False, max_length=1000)
-    address = OptionalAddressParamsSerializer(required=False, allow_null=True)
+    address = OptionalAddressSerializer(required=False, allow_null=True)
     shipping = ShippingParamsSerializer(required=False, allow_null=True)
     metadata = MetadataField()
     payment_method = StringField(required=False, max_length=255)
@@ -305,7 +286,7 @@ class CustomerUpdateSerializer(StrictSerializer):
     name = StringField(required=False, max_length=256)
     phone = StringField(required=False, max_length=64)
     description = StringField(required=False, max_length=1000)
-    address = OptionalAddressParamsSerializer(required=False, allow_null=True)
+    address = OptionalAddressSerializer(required=False, allow_null=True)
     shipping = ShippingParamsSerializer(required=False, allow_null=True)
     metadata = MetadataField()
     invoice_settings = InvoiceSettingsParamsSerializer(required=False)
