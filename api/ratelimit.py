@@ -15,6 +15,7 @@ import math
 import threading
 import time
 
+import redis
 from django.conf import settings
 from rest_framework.throttling import BaseThrottle
 
@@ -55,8 +56,6 @@ def _redis_url() -> str:
 def _redis_client(url: str):
     client = _redis_clients.get(url)
     if client is None:
-        import redis
-
         client = redis.Redis.from_url(
             url, socket_timeout=0.25, socket_connect_timeout=0.25, health_check_interval=30
         )
@@ -67,8 +66,6 @@ def _redis_client(url: str):
 def _redis_incr(url: str, name: str, window_index: int, window_seconds: int) -> int | None:
     """The new count, or None when Redis cannot answer (fail open)."""
     global _last_failure_log
-    import redis
-
     key = f"{_PREFIX}{name}:{window_index}"
     try:
         pipe = _redis_client(url).pipeline(transaction=True)

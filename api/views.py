@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
+from kombu import Connection
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -122,8 +123,6 @@ def handler403(request, exception=None):
 
 
 def _broker_ok() -> tuple[bool, str]:
-    from kombu import Connection
-
     try:
         with Connection(
             settings.CELERY_BROKER_URL,

@@ -46,7 +46,7 @@ class PaymentMethodsView(StripeAPIView):
                 scope=self.caller.scope, customer_id=customer_id, param="customer"
             ).id
         queryset = selectors.payment_method_list(
-            **self.caller.scope.filters, customer_id=customer_id, type=params.get("type")
+            scope=self.caller.scope, customer_id=customer_id, type=params.get("type")
         )
         return Response(
             paginate(
@@ -66,7 +66,7 @@ class PaymentMethodsView(StripeAPIView):
     def post(self, request):
         params = validated(s.PaymentMethodDataSerializer, self.params)
         pm = services.payment_method_create(
-            **self.caller.scope.filters,
+            scope=self.caller.scope,
             card=services.raw_card_from_params(params["card"]),
             billing_details=params.get("billing_details"),
             metadata=params.get("metadata"),
@@ -82,7 +82,7 @@ class PaymentMethodDetailView(StripeAPIView):
     )
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
+        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         return Response(presenters.payment_method_to_api(pm))
 
     @extend_schema(
@@ -93,7 +93,7 @@ class PaymentMethodDetailView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodUpdateSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
+        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         pm = services.payment_method_update(
             payment_method=pm, **_pick(params, "billing_details", "metadata")
         )
@@ -109,7 +109,7 @@ class PaymentMethodAttachView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodAttachSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
+        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         customer = selectors.customer_get(
             scope=self.caller.scope, customer_id=params["customer"], param="customer"
         )
@@ -126,7 +126,7 @@ class PaymentMethodDetachView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.PaymentMethodDetachSerializer, self.params)
-        pm = selectors.payment_method_get(**self.caller.scope.filters, payment_method_id=id)
+        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         pm = services.payment_method_detach(payment_method=pm)
         return Response(presenters.payment_method_to_api(pm))
 
@@ -142,7 +142,7 @@ class CustomersView(StripeAPIView):
     )
     def get(self, request):
         params = validated(s.CustomerListSerializer, self.params)
-        queryset = selectors.customer_list(**self.caller.scope.filters, email=params.get("email"))
+        queryset = selectors.customer_list(scope=self.caller.scope, email=params.get("email"))
         return Response(
             paginate(
                 queryset,
@@ -160,7 +160,7 @@ class CustomersView(StripeAPIView):
     )
     def post(self, request):
         params = validated(s.CustomerCreateSerializer, self.params)
-        customer = services.customer_create(**self.caller.scope.filters, **params)
+        customer = services.customer_create(scope=self.caller.scope, **params)
         return Response(presenters.customer_to_api(customer))
 
 
@@ -210,7 +210,7 @@ class CustomerPaymentMethodsView(StripeAPIView):
         params = validated(s.CustomerPaymentMethodListSerializer, self.params)
         customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="customer")
         queryset = selectors.payment_method_list(
-            **self.caller.scope.filters, customer_id=customer.id, type=params.get("type")
+            scope=self.caller.scope, customer_id=customer.id, type=params.get("type")
         )
         return Response(
             paginate(
@@ -235,7 +235,7 @@ class ChargesView(StripeAPIView):
     def get(self, request):
         params = validated(s.ChargeListSerializer, self.params)
         queryset = selectors.charge_list(
-            **self.caller.scope.filters,
+            scope=self.caller.scope,
             payment_intent_id=params.get("payment_intent"),
             customer_id=params.get("customer"),
         )
@@ -258,5 +258,5 @@ class ChargeDetailView(StripeAPIView):
     )
     def get(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        charge = selectors.charge_get(**self.caller.scope.filters, charge_id=id)
+        charge = selectors.charge_get(scope=self.caller.scope, charge_id=id)
         return Response(presenters.charge_to_api(charge))

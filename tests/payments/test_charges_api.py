@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from core.ids import generate_id
+from core.scope import Scope
 from intents.models import PaymentIntent
 from payments.models import Charge, Customer
 from payments.presenters import payment_method_details_to_api
@@ -16,8 +17,7 @@ from tests.helpers import StripeTestClient
 
 def make_charge(account, *, livemode=False, customer=None, intent=None, **fields) -> Charge:
     pm = payment_method_create(
-        account_id=account.id,
-        livemode=livemode,
+        scope=Scope(account_id=account.id, livemode=livemode),
         card=RawCard(number="4111111111111111", exp_month=12, exp_year=datetime.now(UTC).year + 3),
     )
     if intent is None:

@@ -1,0 +1,33 @@
+"""Every write of payment methods and customers, plus what the intent services need to turn a
+processor's answer into a charge. One module per sub-domain, re-exported here."""
+
+from .charges import card_error_for, charge_outcome_for
+from .customers import customer_create, customer_delete, customer_update
+from .payment_methods import (
+    is_magic_id,
+    magic_card,
+    payment_method_attach,
+    payment_method_create,
+    payment_method_create_from_data,
+    payment_method_detach,
+    payment_method_resolve,
+    payment_method_update,
+    raw_card_from_params,
+)
+
+__all__ = [
+    "card_error_for",
+    "charge_outcome_for",
+    "customer_create",
+    "customer_delete",
+    "customer_update",
+    "is_magic_id",
+    "magic_card",
+    "payment_method_attach",
+    "payment_method_create",
+    "payment_method_create_from_data",
+    "payment_method_detach",
+    "payment_method_resolve",
+    "payment_method_update",
+    "raw_card_from_params",
+]

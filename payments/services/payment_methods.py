@@ -1,0 +1,254 @@
+"""Payment methods: vault a card (or a magic test id), resolve ids, update, attach, detach.
+
+Tokenisation may be a network call, so it happens before any transaction; state changes lock
+their row with `select_for_update()`, re-check it, and write their Event in the same transaction.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import transaction
+
+from core.errors import InvalidRequestError, ResourceMissing
+from core.metadata import merge_metadata
+from core.scope import Scope
+from core.values import UNSET
+from events.services import event_record, previous_attributes
+
+from .. import presenters
+from ..exceptions import InvalidCard, PaymentMethodUnexpectedState
+from ..models import Customer, PaymentMethod
+from ..processors import get_processor
+from ..processors.base import RawCard
+from ..processors.simulated import CARDS_BY_MAGIC_ID
+
+# --- card data --------------------------------------------------------------------------------
+
+
+def raw_card_from_params(card: dict) -> RawCard:
+    """The validated `card` hash (CardParamsSerializer) → an in-memory RawCard."""
+    cvc = card.get("cvc")
+    return RawCard(
+        number=str(card["number"]),
+        exp_month=int(card["exp_month"]),
+        exp_year=int(card["exp_year"]),
+        cvc=str(cvc) if cvc not in (None, "") else None,
+    )
+
+
+def magic_card(magic_id: str) -> RawCard | None:
+    """The test card behind a magic id (`pm_card_visa`), valid for a few years from now."""
+    known = CARDS_BY_MAGIC_ID.get(magic_id)
+    if known is None:
+        return None
+    return RawCard(number=known.number, exp_month=12, exp_year=datetime.now(UTC).year + 5)
+
+
+def is_magic_id(payment_method_id: str) -> bool:
+    return payment_method_id in CARDS_BY_MAGIC_ID
+
+
+def clean_billing_details(details: dict | None) -> dict:
+    if not details:
+        return {}
+    out = {key: value for key, value in details.items() if key != "address" and value is not None}
+    address = details.get("address")
+    if address:
+        out["address"] = {key: value for key, value in address.items() if value is not None}
+    return out
+
+
+def _merge_billing_details(current: dict, patch: dict | None) -> dict:
+    """Stripe's update of `billing_details`: given keys replace, `address` merges key by key."""
+    if patch is None:
+        return {}
+    merged = dict(current or {})
+    for key, value in patch.items():
+        if key == "address":
+            if value is None:
+                merged.pop("address", None)
+                continue
+            address = dict(merged.get("address") or {})
+            for akey, avalue in value.items():
+                if avalue is None:
+                    address.pop(akey, None)
+                else:
+                    address[akey] = avalue
+            merged["address"] = address
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+# --- payment methods --------------------------------------------------------------------------
+
+
+def payment_method_create(
+    *,
+    scope: Scope,
+    card: RawCard | None = None,
+    magic_id: str | None = None,
+    billing_details: dict | None = None,
+    metadata: dict | None = None,
+    param_prefix: str | None = "card",
+) -> PaymentMethod:
+    """Vault a card (or the test card behind a magic id) and store what may be stored.
+
+    Card errors are 402 `card_error` with `param` under `param_prefix` (`card[number]`; H2 passes
+    `payment_method_data[card]`)."""
+    if magic_id is not None:
+        card = magic_card(magic_id)
+        if card is None:
+            raise ResourceMissing("payment_method", magic_id, param="payment_method")
+    if card is None:
+        raise InvalidRequestError(
+            "Missing required param: card.", code="parameter_missing", param="card"
+        )
+    try:
+        tokenized = get_processor(scope.livemode).tokenize(card=card, livemode=scope.livemode)
+    except InvalidCard as exc:
+        if magic_id is not None:
+            exc.param = "payment_method"
+            raise exc
+        raise exc.with_param_prefix(param_prefix)
+    return PaymentMethod.objects.create(
+        account_id=scope.account_id,
+        livemode=scope.livemode,
+        type="card",
+        billing_details=clean_billing_details(billing_details),
+        metadata=merge_metadata({}, metadata),
+        card_brand=tokenized.brand,
+        card_last4=tokenized.last4,
+        card_exp_month=tokenized.exp_month,
+        card_exp_year=tokenized.exp_year,
+        card_funding=tokenized.funding,
+        card_country=tokenized.country,
+        card_fingerprint=tokenized.fingerprint,
+        processor_token=tokenized.token,
+        magic_id=magic_id,
+    )
+
+
+def payment_method_create_from_data(
+    *, scope: Scope, data: dict, param: str = "payment_method_data"
+) -> PaymentMethod:
+    """`payment_method_data` (validated by PaymentMethodDataSerializer) → a new method."""
+    return payment_method_create(
+        scope=scope,
+        card=raw_card_from_params(data["card"]),
+        billing_details=data.get("billing_details"),
+        metadata=data.get("metadata"),
+        param_prefix=f"{param}[card]",
+    )
+
+
+def payment_method_resolve(
+    *, scope: Scope, payment_method_id: str, param: str = "payment_method"
+) -> PaymentMethod:
+    """A `pm_…` of this account and mode, or a magic test id (a fresh method each time)."""
+    if is_magic_id(payment_method_id):
+        try:
+            return payment_method_create(scope=scope, magic_id=payment_method_id)
+        except InvalidCard as exc:
+            exc.param = param
+            raise
+    pm = PaymentMethod.objects.filter(id=payment_method_id, **scope.filters).first()
+    if pm is None:
+        raise ResourceMissing("payment_method", payment_method_id, param=param)
+    return pm
+
+
+def payment_method_lock(pm: PaymentMethod) -> PaymentMethod:
+    return PaymentMethod.objects.select_for_update().get(pk=pm.pk)
+
+
+def payment_method_update(
+    *,
+    payment_method: PaymentMethod,
+    billing_details: dict | None = UNSET,
+    metadata=UNSET,
+) -> PaymentMethod:
+    with transaction.atomic():
+        pm = payment_method_lock(payment_method)
+        before = presenters.payment_method_to_api(pm)
+        if billing_details is not UNSET:
+            pm.billing_details = _merge_billing_details(pm.billing_details, billing_details)
+        if metadata is not UNSET and metadata is not None:
+            pm.metadata = merge_metadata(pm.metadata, metadata)
+        after = presenters.payment_method_to_api(pm)
+        changed = previous_attributes(before, after)
+        if changed:
+            pm.save(update_fields=["billing_details", "metadata"])
+            event_record(
+                scope=Scope.of(pm),
+                type="payment_method.updated",
+                data_object=after,
+                previous_attributes=changed,
+            )
+    return pm
+
+
+def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
+    """Attach a locked method; False when it was already attached to this customer."""
+    if pm.customer_id == customer.id:
+        return False
+    if pm.customer_id is not None:
+        raise PaymentMethodUnexpectedState(
+            "The payment method you provided has already been attached to a customer.",
+            param="payment_method",
+        )
+    pm.customer = customer
+    pm.save(update_fields=["customer"])
+    event_record(
+        scope=Scope.of(pm),
+        type="payment_method.attached",
+        data_object=presenters.payment_method_to_api(pm),
+    )
+    return True
+
+
+def _same_scope(pm: PaymentMethod, customer: Customer) -> None:
+    if pm.account_id != customer.account_id or pm.livemode != customer.livemode:
+        raise ResourceMissing("customer", customer.id, param="customer")
+
+
+def payment_method_attach(*, payment_method: PaymentMethod, customer: Customer) -> PaymentMethod:
+    """Attach to a customer (event `payment_method.attached`); attaching again to the same
+    customer is a no-op, to another one a `payment_method_unexpected_state` error."""
+    _same_scope(payment_method, customer)
+    with transaction.atomic():
+        locked_customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked_customer.deleted:
+            raise ResourceMissing("customer", customer.id, param="customer")
+        pm = payment_method_lock(payment_method)
+        payment_method_attach_locked(pm, locked_customer)
+    return pm
+
+
+def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
+    with transaction.atomic():
+        pm = payment_method_lock(payment_method)
+        if pm.customer_id is None:
+            raise PaymentMethodUnexpectedState(
+                "The payment method you provided is not attached to a customer so detachment "
+                "is impossible."
+            )
+        customer = Customer.objects.select_for_update().get(pk=pm.customer_id)
+        previous_customer = pm.customer_id
+        pm.customer = None
+        pm.save(update_fields=["customer"])
+        settings_ = dict(customer.invoice_settings or {})
+        if settings_.get("default_payment_method") == pm.id:
+            settings_["default_payment_method"] = None
+            customer.invoice_settings = settings_
+            customer.save(update_fields=["invoice_settings"])
+        event_record(
+            scope=Scope.of(pm),
+            type="payment_method.detached",
+            data_object=presenters.payment_method_to_api(pm),
+            previous_attributes={"customer": previous_customer},
+        )
+    return pm
