@@ -27,8 +27,9 @@ from core.errors import (
 logger = logging.getLogger("payintents.api")
 
 
-class StripeError(Exception):
-    """An error as the API answers it: an HTTP status, Stripe's error `type` and the envelope.
+class StripeError(DomainError):
+    """An error as the API answers it: a domain error's fields plus an HTTP status, Stripe's
+    error `type` and response headers.
 
     Domain errors (`core.errors`) carry no status; `from_domain` gives each its status here.
     The HTTP layer's own failures (authentication, idempotency, rate limits, unknown URLs,
@@ -36,27 +37,17 @@ class StripeError(Exception):
 
     http_status = 400
     type = "invalid_request_error"
-    code: str | None = None
 
     def __init__(
         self,
         message: str,
         *,
-        code: str | None = None,
-        param: str | None = None,
-        decline_code: str | None = None,
-        payment_intent: dict | None = None,
         http_status: int | None = None,
         type: str | None = None,
         headers: dict | None = None,
+        **fields,
     ):
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
-        self.param = param
-        self.decline_code = decline_code
-        self.payment_intent = payment_intent
+        super().__init__(message, **fields)
         if http_status is not None:
             self.http_status = http_status
         if type is not None:

@@ -3,6 +3,8 @@ and the health check."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.db import connection
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -16,6 +18,7 @@ from rest_framework.views import APIView
 from .auth import Caller
 from .errors import StripeError, error_json_response, internal_error
 from .idempotency import Replay, idempotency_claim, validate_key
+from .pagination import paginate
 from .parsers import parse_query_string
 from .ratelimit import KeyRateLimit
 
@@ -85,6 +88,20 @@ class StripeAPIView(APIView):
             self._idempotency_claim = None
             claim.finish(response)
         return response
+
+    def paginated(
+        self, queryset, *, params: dict, url: str, present: Callable, object_name: str
+    ) -> Response:
+        """One keyset page of `queryset` in the list envelope, each row shown by `present`."""
+        return Response(
+            paginate(
+                queryset,
+                params=params,
+                url=url,
+                serialize=lambda rows: [present(row) for row in rows],
+                object_name=object_name,
+            )
+        )
 
     def get_exception_handler_context(self):
         context = super().get_exception_handler_context()

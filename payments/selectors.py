@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core.errors import ResourceMissing
 from core.scope import Scope
+from core.selectors import first_or_missing
 
 from .models import Charge, Customer, PaymentMethod
 
@@ -19,10 +19,9 @@ def customer_list(*, scope: Scope, email: str | None = None) -> QuerySet[Custome
 
 
 def customer_get(*, scope: Scope, customer_id: str, param: str = "customer") -> Customer:
-    customer = customer_list(scope=scope).filter(id=customer_id).first()
-    if customer is None:
-        raise ResourceMissing("customer", customer_id, param=param)
-    return customer
+    return first_or_missing(
+        customer_list(scope=scope), object_id=customer_id, object_name="customer", param=param
+    )
 
 
 def payment_method_list(
@@ -37,10 +36,12 @@ def payment_method_list(
 
 
 def payment_method_get(*, scope: Scope, payment_method_id: str, param: str = "id") -> PaymentMethod:
-    pm = payment_method_list(scope=scope).filter(id=payment_method_id).first()
-    if pm is None:
-        raise ResourceMissing("payment_method", payment_method_id, param=param)
-    return pm
+    return first_or_missing(
+        payment_method_list(scope=scope),
+        object_id=payment_method_id,
+        object_name="payment_method",
+        param=param,
+    )
 
 
 def charge_list(
@@ -57,7 +58,6 @@ def charge_list(
 
 
 def charge_get(*, scope: Scope, charge_id: str, param: str = "id") -> Charge:
-    charge = charge_list(scope=scope).filter(id=charge_id).first()
-    if charge is None:
-        raise ResourceMissing("charge", charge_id, param=param)
-    return charge
+    return first_or_missing(
+        charge_list(scope=scope), object_id=charge_id, object_name="charge", param=param
+    )

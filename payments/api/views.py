@@ -6,7 +6,6 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
-from api.pagination import paginate
 from api.views import StripeAPIView, validated
 
 from .. import presenters, selectors, services
@@ -48,14 +47,12 @@ class PaymentMethodsView(StripeAPIView):
         queryset = selectors.payment_method_list(
             scope=self.caller.scope, customer_id=customer_id, type=params.get("type")
         )
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url="/v1/payment_methods",
-                serialize=lambda rows: [presenters.payment_method_to_api(pm) for pm in rows],
-                object_name="payment_method",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url="/v1/payment_methods",
+            present=presenters.payment_method_to_api,
+            object_name="payment_method",
         )
 
     @extend_schema(
@@ -143,14 +140,12 @@ class CustomersView(StripeAPIView):
     def get(self, request):
         params = validated(s.CustomerListSerializer, self.params)
         queryset = selectors.customer_list(scope=self.caller.scope, email=params.get("email"))
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url="/v1/customers",
-                serialize=lambda rows: [presenters.customer_to_api(c) for c in rows],
-                object_name="customer",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url="/v1/customers",
+            present=presenters.customer_to_api,
+            object_name="customer",
         )
 
     @extend_schema(
@@ -212,14 +207,12 @@ class CustomerPaymentMethodsView(StripeAPIView):
         queryset = selectors.payment_method_list(
             scope=self.caller.scope, customer_id=customer.id, type=params.get("type")
         )
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url=f"/v1/customers/{customer.id}/payment_methods",
-                serialize=lambda rows: [presenters.payment_method_to_api(pm) for pm in rows],
-                object_name="payment_method",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url=f"/v1/customers/{customer.id}/payment_methods",
+            present=presenters.payment_method_to_api,
+            object_name="payment_method",
         )
 
 
@@ -239,14 +232,12 @@ class ChargesView(StripeAPIView):
             payment_intent_id=params.get("payment_intent"),
             customer_id=params.get("customer"),
         )
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url="/v1/charges",
-                serialize=lambda rows: [presenters.charge_to_api(ch) for ch in rows],
-                object_name="charge",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url="/v1/charges",
+            present=presenters.charge_to_api,
+            object_name="charge",
         )
 
 

@@ -1,0 +1,128 @@
+"""factory_boy factories for rows a test needs but does not test the making of.
+
+A test about an API call makes its objects through the API; a test about a presenter, a sweep
+or a console page makes them here. Every factory builds a row of one account and mode: pass
+`account=` (and `livemode=`) to put several rows in the same scope.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import factory
+from django.conf import settings
+
+from accounts.models import Account
+from events.models import DeliveryAttempt, Event, WebhookEndpoint
+from intents.models import PaymentIntent
+from payments.models import Charge, Customer, PaymentMethod
+
+FUTURE_YEAR = datetime.now(UTC).year + 3
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Sequence(lambda n: f"Merchant {n}")
+
+
+class _Scoped(factory.django.DjangoModelFactory):
+    account = factory.SubFactory(AccountFactory)
+    livemode = False
+
+
+class CustomerFactory(_Scoped):
+    class Meta:
+        model = Customer
+
+    email = factory.Sequence(lambda n: f"customer{n}@example.com")
+    name = "Jenny Rosen"
+
+
+class PaymentMethodFactory(_Scoped):
+    """A card as the vault keeps it: never a number or CVC, only what may be stored."""
+
+    class Meta:
+        model = PaymentMethod
+
+    card_brand = "visa"
+    card_last4 = "4242"
+    card_exp_month = 12
+    card_exp_year = FUTURE_YEAR
+    card_fingerprint = factory.Sequence(lambda n: f"fp{n:014d}")
+    processor_token = factory.Sequence(lambda n: f"tok_factory_{n}")
+
+
+class PaymentIntentFactory(_Scoped):
+    class Meta:
+        model = PaymentIntent
+
+    amount = 2000
+    currency = "usd"
+    payment_method_types = factory.LazyFunction(lambda: ["card"])
+    client_secret = factory.LazyAttribute(lambda pi: f"{pi.id}_secret_factory")
+
+
+class ChargeFactory(_Scoped):
+    class Meta:
+        model = Charge
+
+    payment_intent = factory.SubFactory(
+        PaymentIntentFactory,
+        account=factory.SelfAttribute("..account"),
+        livemode=factory.SelfAttribute("..livemode"),
+    )
+    payment_method = factory.SubFactory(
+        PaymentMethodFactory,
+        account=factory.SelfAttribute("..account"),
+        livemode=factory.SelfAttribute("..livemode"),
+    )
+    amount = factory.SelfAttribute("payment_intent.amount")
+    currency = factory.SelfAttribute("payment_intent.currency")
+    status = Charge.Status.SUCCEEDED
+
+
+class WebhookEndpointFactory(_Scoped):
+    class Meta:
+        model = WebhookEndpoint
+
+    url = factory.Sequence(lambda n: f"https://hooks.example.com/{n}")
+    enabled_events = factory.LazyFunction(lambda: ["*"])
+    api_version = settings.API_VERSION
+    secret = factory.Sequence(lambda n: f"whsec_factory{n:020d}")
+
+
+class EventFactory(_Scoped):
+    class Meta:
+        model = Event
+
+    type = "customer.created"
+    api_version = settings.API_VERSION
+    object_id = factory.Sequence(lambda n: f"cus_factory{n}")
+    data = factory.LazyAttribute(lambda e: {"object": {"id": e.object_id, "object": "customer"}})
+
+
+class DeliveryAttemptFactory(_Scoped):
+    """An attempt row; its delivery is made alongside for the event and endpoint given."""
+
+    class Meta:
+        model = DeliveryAttempt
+
+    event = factory.SubFactory(
+        EventFactory,
+        account=factory.SelfAttribute("..account"),
+        livemode=factory.SelfAttribute("..livemode"),
+    )
+    endpoint = factory.SubFactory(
+        WebhookEndpointFactory,
+        account=factory.SelfAttribute("..account"),
+        livemode=factory.SelfAttribute("..livemode"),
+    )
+    delivery = factory.LazyAttribute(
+        lambda a: a.event.deliveries.get_or_create(endpoint=a.endpoint)[0]
+    )
+    event_type = factory.SelfAttribute("event.type")
+    http_status = 200
+    succeeded = True
+    latency_ms = 12
