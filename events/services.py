@@ -28,7 +28,7 @@ from core.scope import Scope
 
 from .http import SendResult, post
 from .models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
-from .objects import event_body
+from .presenters import event_body
 from .signing import new_secret, signed_headers
 from .ssrf import UnsafeURL, check_url
 

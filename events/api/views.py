@@ -7,7 +7,12 @@ from api.pagination import paginate
 from api.views import StripeAPIView, validated
 
 from .. import selectors, services
-from ..objects import attempt_dict, endpoint_dict, event_dict
+from ..presenters import (
+    delivery_attempt_to_api,
+    event_to_api,
+    webhook_endpoint_deleted_to_api,
+    webhook_endpoint_to_api,
+)
 from . import serializers as s
 
 
@@ -25,7 +30,7 @@ class EventListView(StripeAPIView):
                 queryset,
                 params=params,
                 url="/v1/events",
-                serialize=lambda rows: [event_dict(e) for e in rows],
+                serialize=lambda rows: [event_to_api(e) for e in rows],
                 object_name="event",
             )
         )
@@ -35,7 +40,7 @@ class EventDetailView(StripeAPIView):
     @extend_schema(operation_id="GetEventsId", responses=s.EventSerializer)
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        return Response(event_dict(selectors.event_get(scope=self.caller.scope.filters, id=id)))
+        return Response(event_to_api(selectors.event_get(scope=self.caller.scope.filters, id=id)))
 
 
 class EventResendView(StripeAPIView):
@@ -53,7 +58,7 @@ class EventResendView(StripeAPIView):
                 param="webhook_endpoint",
             )
         event = services.event_resend(event=event, endpoint=endpoint)
-        return Response(event_dict(event))
+        return Response(event_to_api(event))
 
 
 class EventDeliveriesView(StripeAPIView):
@@ -72,7 +77,7 @@ class EventDeliveriesView(StripeAPIView):
                 queryset,
                 params=params,
                 url=f"/v1/events/{id}/deliveries",
-                serialize=lambda rows: [attempt_dict(a) for a in rows],
+                serialize=lambda rows: [delivery_attempt_to_api(a) for a in rows],
                 object_name="webhook_delivery_attempt",
             )
         )
@@ -91,7 +96,7 @@ class WebhookEndpointListView(StripeAPIView):
                 selectors.webhook_endpoint_list(scope=self.caller.scope.filters),
                 params=params,
                 url="/v1/webhook_endpoints",
-                serialize=lambda rows: [endpoint_dict(e) for e in rows],
+                serialize=lambda rows: [webhook_endpoint_to_api(e) for e in rows],
                 object_name="webhook_endpoint",
             )
         )
@@ -111,7 +116,7 @@ class WebhookEndpointListView(StripeAPIView):
             description=params.get("description"),
             metadata=params.get("metadata"),
         )
-        return Response(endpoint_dict(endpoint, with_secret=True))
+        return Response(webhook_endpoint_to_api(endpoint, with_secret=True))
 
 
 class WebhookEndpointDetailView(StripeAPIView):
@@ -121,7 +126,9 @@ class WebhookEndpointDetailView(StripeAPIView):
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
         return Response(
-            endpoint_dict(selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id))
+            webhook_endpoint_to_api(
+                selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+            )
         )
 
     @extend_schema(
@@ -133,7 +140,7 @@ class WebhookEndpointDetailView(StripeAPIView):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
         params = validated(s.WebhookEndpointUpdateParams, self.params)
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
-        return Response(endpoint_dict(endpoint))
+        return Response(webhook_endpoint_to_api(endpoint))
 
     @extend_schema(
         operation_id="DeleteWebhookEndpointsWebhookEndpoint",
@@ -142,7 +149,7 @@ class WebhookEndpointDetailView(StripeAPIView):
     def delete(self, request, id: str):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
         services.webhook_endpoint_delete(endpoint=endpoint)
-        return Response({"id": id, "object": "webhook_endpoint", "deleted": True})
+        return Response(webhook_endpoint_deleted_to_api(id))
 
 
 class WebhookEndpointRollSecretView(StripeAPIView):
@@ -155,7 +162,7 @@ class WebhookEndpointRollSecretView(StripeAPIView):
         validated(s.EmptyParams, self.params)
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
         endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
-        return Response(endpoint_dict(endpoint, with_secret=True))
+        return Response(webhook_endpoint_to_api(endpoint, with_secret=True))
 
 
 class WebhookEndpointDeliveriesView(StripeAPIView):
@@ -174,7 +181,7 @@ class WebhookEndpointDeliveriesView(StripeAPIView):
                 queryset,
                 params=params,
                 url=f"/v1/webhook_endpoints/{id}/deliveries",
-                serialize=lambda rows: [attempt_dict(a) for a in rows],
+                serialize=lambda rows: [delivery_attempt_to_api(a) for a in rows],
                 object_name="webhook_delivery_attempt",
             )
         )
