@@ -23,7 +23,7 @@ class EventListView(StripeAPIView):
     def get(self, request):
         params = validated(s.EventListParams, self.params)
         queryset = selectors.event_list(
-            scope=self.caller.scope.filters, type=params.get("type"), types=params.get("types")
+            scope=self.caller.scope, type=params.get("type"), types=params.get("types")
         )
         return Response(
             paginate(
@@ -40,7 +40,7 @@ class EventDetailView(StripeAPIView):
     @extend_schema(operation_id="GetEventsId", responses=s.EventSerializer)
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        return Response(event_to_api(selectors.event_get(scope=self.caller.scope.filters, id=id)))
+        return Response(event_to_api(selectors.event_get(scope=self.caller.scope, id=id)))
 
 
 class EventResendView(StripeAPIView):
@@ -49,11 +49,11 @@ class EventResendView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.EventResendParams, self.params)
-        event = selectors.event_get(scope=self.caller.scope.filters, id=id)
+        event = selectors.event_get(scope=self.caller.scope, id=id)
         endpoint = None
         if params.get("webhook_endpoint"):
             endpoint = selectors.webhook_endpoint_get(
-                scope=self.caller.scope.filters,
+                scope=self.caller.scope,
                 id=params["webhook_endpoint"],
                 param="webhook_endpoint",
             )
@@ -69,9 +69,7 @@ class EventDeliveriesView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
-        queryset = selectors.delivery_attempts_for_event(
-            scope=self.caller.scope.filters, event_id=id
-        )
+        queryset = selectors.delivery_attempt_list(scope=self.caller.scope, event_id=id)
         return Response(
             paginate(
                 queryset,
@@ -93,7 +91,7 @@ class WebhookEndpointListView(StripeAPIView):
         params = validated(s.ListParamsSerializer, self.params)
         return Response(
             paginate(
-                selectors.webhook_endpoint_list(scope=self.caller.scope.filters),
+                selectors.webhook_endpoint_list(scope=self.caller.scope),
                 params=params,
                 url="/v1/webhook_endpoints",
                 serialize=lambda rows: [webhook_endpoint_to_api(e) for e in rows],
@@ -126,9 +124,7 @@ class WebhookEndpointDetailView(StripeAPIView):
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
         return Response(
-            webhook_endpoint_to_api(
-                selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
-            )
+            webhook_endpoint_to_api(selectors.webhook_endpoint_get(scope=self.caller.scope, id=id))
         )
 
     @extend_schema(
@@ -137,7 +133,7 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         params = validated(s.WebhookEndpointUpdateParams, self.params)
         endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
         return Response(webhook_endpoint_to_api(endpoint))
@@ -147,7 +143,7 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses=s.DeletedWebhookEndpointSerializer,
     )
     def delete(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         services.webhook_endpoint_delete(endpoint=endpoint)
         return Response(webhook_endpoint_deleted_to_api(id))
 
@@ -160,7 +156,7 @@ class WebhookEndpointRollSecretView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
         return Response(webhook_endpoint_to_api(endpoint, with_secret=True))
 
@@ -173,9 +169,7 @@ class WebhookEndpointDeliveriesView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
-        queryset = selectors.delivery_attempts_for_endpoint(
-            scope=self.caller.scope.filters, endpoint_id=id
-        )
+        queryset = selectors.delivery_attempt_list(scope=self.caller.scope, webhook_endpoint_id=id)
         return Response(
             paginate(
                 queryset,
