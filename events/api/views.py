@@ -5,6 +5,7 @@ from rest_framework.response import Response
 
 from api.pagination import paginate
 from api.views import StripeAPIView, validated
+from core.values import UNSET
 
 from .. import selectors, services
 from ..presenters import (
@@ -107,8 +108,7 @@ class WebhookEndpointListView(StripeAPIView):
     def post(self, request):
         params = validated(s.WebhookEndpointCreateParams, self.params)
         endpoint = services.webhook_endpoint_create(
-            account_id=self.caller.account_id,
-            livemode=self.caller.livemode,
+            scope=self.caller.scope,
             url=params["url"],
             enabled_events=params["enabled_events"],
             description=params.get("description"),
@@ -135,7 +135,14 @@ class WebhookEndpointDetailView(StripeAPIView):
     def post(self, request, id: str):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         params = validated(s.WebhookEndpointUpdateParams, self.params)
-        endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
+        endpoint = services.webhook_endpoint_update(
+            endpoint=endpoint,
+            url=params.get("url", UNSET),
+            enabled_events=params.get("enabled_events", UNSET),
+            description=params.get("description", UNSET),
+            metadata=params.get("metadata", UNSET),
+            disabled=params.get("disabled", UNSET),
+        )
         return Response(webhook_endpoint_to_api(endpoint))
 
     @extend_schema(
