@@ -3,11 +3,7 @@ or raise `ResourceMissing`; they never write. The views paginate."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from core.errors import ResourceMissing
 from core.scope import Scope
@@ -16,8 +12,7 @@ from .models import DeliveryAttempt, Event, WebhookEndpoint
 
 
 def _retained() -> QuerySet:
-    cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
-    return Event.objects.filter(created__gte=cutoff)
+    return Event.objects.filter(created__gte=Event.retention_cutoff())
 
 
 def event_list(

@@ -32,6 +32,10 @@ def _checked_url(url: str) -> str:
     return url
 
 
+def _deduplicated(enabled_events: list[str]) -> list[str]:
+    return list(dict.fromkeys(enabled_events))
+
+
 def webhook_endpoint_create(
     *,
     scope: Scope,
@@ -45,7 +49,7 @@ def webhook_endpoint_create(
         account_id=scope.account_id,
         livemode=scope.livemode,
         url=url,
-        enabled_events=list(dict.fromkeys(enabled_events)),
+        enabled_events=_deduplicated(enabled_events),
         description=description,
         metadata=merge_metadata({}, metadata) if metadata is not None else {},
         api_version=settings.API_VERSION,
@@ -71,7 +75,7 @@ def webhook_endpoint_update(
         if url is not UNSET and url is not None:
             locked.url = url
         if enabled_events is not UNSET and enabled_events is not None:
-            locked.enabled_events = list(dict.fromkeys(enabled_events))
+            locked.enabled_events = _deduplicated(enabled_events)
         if description is not UNSET:
             locked.description = description
         if metadata is not UNSET:

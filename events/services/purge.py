@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
-from django.utils import timezone
-
 from ..models import Event
 
 
 def events_purge() -> int:
     """Delete events (and their deliveries and attempts) past the retention period, in batches
     of 1000. Returns how many events were deleted."""
-    cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
+    cutoff = Event.retention_cutoff()
     total = 0
     while True:
         ids = list(Event.objects.filter(created__lt=cutoff).values_list("id", flat=True)[:1000])
