@@ -5,7 +5,7 @@ import hmac
 from .keys import KEY_PREFIXES, hash_key, is_well_formed, key_lookup
 from .models import ApiKey
 
-# KEY_PREFIXES lives in accounts.keys; it stays importable from here for api.auth.
+# KEY_PREFIXES lives in accounts.keys; api/auth.py still imports it through this module.
 __all__ = ["KEY_PREFIXES", "api_key_for_raw"]
 
 
