@@ -1,14 +1,17 @@
+"""Reads of accounts and keys."""
+
 import hmac
 
+from .keys import KEY_PREFIXES, hash_key, is_well_formed, key_lookup
 from .models import ApiKey
-from .services import hash_key, key_lookup
 
-KEY_PREFIXES = ("sk_test_", "sk_live_", "pk_test_", "pk_live_")
+# KEY_PREFIXES lives in accounts.keys; api/auth.py still imports it through this module.
+__all__ = ["KEY_PREFIXES", "api_key_for_raw"]
 
 
 def api_key_for_raw(raw: str) -> ApiKey | None:
     """The active key matching `raw`, compared in constant time; None when unknown or revoked."""
-    if not raw.startswith(KEY_PREFIXES) or len(raw) < len("sk_test_") + 8 or len(raw) > 128:
+    if not is_well_formed(raw):
         return None
     # Hash before the lookup and compare against a dummy when no row matches, so an unknown
     # lookup prefix and a wrong key with a known prefix take the same time.

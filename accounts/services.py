@@ -1,30 +1,13 @@
-import hashlib
+"""Every write of the accounts app: accounts and their API keys (issued, rolled, revoked, used)."""
+
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.ids import random_base62
-
+from .keys import hash_key, key_generate, key_lookup
 from .models import Account, ApiKey
-
-KEY_RANDOM_LENGTH = 32
-LOOKUP_RANDOM_LENGTH = 8
-PREFIXES = {
-    (ApiKey.Kind.SECRET, False): "sk_test_",
-    (ApiKey.Kind.SECRET, True): "sk_live_",
-    (ApiKey.Kind.PUBLISHABLE, False): "pk_test_",
-    (ApiKey.Kind.PUBLISHABLE, True): "pk_live_",
-}
-
-
-def hash_key(raw: str) -> str:
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def key_lookup(raw: str) -> str:
-    """sk_test_ + the first 8 random characters: indexed, unique, safe to log."""
-    return raw[: len("sk_test_") + LOOKUP_RANDOM_LENGTH]
 
 
 @dataclass(frozen=True)
@@ -34,7 +17,7 @@ class IssuedKey:
 
 
 def api_key_create(*, account: Account, kind: str, livemode: bool) -> IssuedKey:
-    raw = PREFIXES[(kind, livemode)] + random_base62(KEY_RANDOM_LENGTH)
+    raw = key_generate(kind=kind, livemode=livemode)
     key = ApiKey.objects.create(
         account=account, kind=kind, livemode=livemode, lookup=key_lookup(raw), hashed=hash_key(raw)
     )
@@ -85,8 +68,6 @@ def api_key_revoke(*, key: ApiKey) -> None:
 
 def api_key_touch(*, key: ApiKey) -> None:
     """Record last use at most once a minute per key: one cheap conditional UPDATE."""
-    from django.conf import settings
-
     now = timezone.now()
     resolution = settings.API_KEY_LAST_USED_RESOLUTION_SECONDS
     if key.last_used is None or (now - key.last_used).total_seconds() >= resolution:

@@ -1,3 +1,6 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -42,6 +45,12 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.id} {self.type}"
+
+    @staticmethod
+    def retention_cutoff() -> datetime:
+        """Events created before this are past EVENT_RETENTION_DAYS: the API no longer shows
+        them and the purge deletes them."""
+        return timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
 
 
 class WebhookEndpoint(ScopedModel):

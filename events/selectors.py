@@ -1,25 +1,25 @@
-"""Reads, always scoped to the caller's account and mode."""
+"""Reads, always within one `Scope` (the caller's account and mode). Selectors return querysets
+or raise `ResourceMissing`; they never write. The views paginate."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from django.conf import settings
 from django.db.models import QuerySet
-from django.utils import timezone
 
 from core.errors import ResourceMissing
+from core.scope import Scope
 
 from .models import DeliveryAttempt, Event, WebhookEndpoint
 
 
 def _retained() -> QuerySet:
-    cutoff = timezone.now() - timedelta(days=settings.EVENT_RETENTION_DAYS)
-    return Event.objects.filter(created__gte=cutoff)
+    return Event.objects.filter(created__gte=Event.retention_cutoff())
 
 
-def event_list(*, scope: dict, type: str | None = None, types: list[str] | None = None) -> QuerySet:
-    queryset = _retained().filter(**scope)
+def event_list(
+    *, scope: Scope, type: str | None = None, types: list[str] | None = None
+) -> QuerySet:
+    """`type` is exact, `*`, or a prefix ending in `*` (`payment_intent.*`)."""
+    queryset = _retained().filter(**scope.filters)
     if type:
         if type == "*":
             pass
@@ -32,29 +32,33 @@ def event_list(*, scope: dict, type: str | None = None, types: list[str] | None 
     return queryset
 
 
-def event_get(*, scope: dict, id: str, param: str = "id") -> Event:
-    event = _retained().filter(id=id, **scope).first()
+def event_get(*, scope: Scope, id: str, param: str = "id") -> Event:
+    event = _retained().filter(id=id, **scope.filters).first()
     if event is None:
         raise ResourceMissing("event", id, param=param)
     return event
 
 
-def webhook_endpoint_list(*, scope: dict) -> QuerySet:
-    return WebhookEndpoint.objects.filter(**scope)
+def webhook_endpoint_list(*, scope: Scope) -> QuerySet:
+    return WebhookEndpoint.objects.filter(**scope.filters)
 
 
-def webhook_endpoint_get(*, scope: dict, id: str, param: str = "id") -> WebhookEndpoint:
-    endpoint = WebhookEndpoint.objects.filter(id=id, **scope).first()
+def webhook_endpoint_get(*, scope: Scope, id: str, param: str = "id") -> WebhookEndpoint:
+    endpoint = WebhookEndpoint.objects.filter(id=id, **scope.filters).first()
     if endpoint is None:
         raise ResourceMissing("webhook_endpoint", id, param=param)
     return endpoint
 
 
-def delivery_attempts_for_endpoint(*, scope: dict, endpoint_id: str) -> QuerySet:
-    endpoint = webhook_endpoint_get(scope=scope, id=endpoint_id)
-    return DeliveryAttempt.objects.filter(endpoint=endpoint, **scope)
-
-
-def delivery_attempts_for_event(*, scope: dict, event_id: str) -> QuerySet:
-    event = event_get(scope=scope, id=event_id)
-    return DeliveryAttempt.objects.filter(event=event, **scope)
+def delivery_attempt_list(
+    *, scope: Scope, event_id: str | None = None, webhook_endpoint_id: str | None = None
+) -> QuerySet:
+    """The attempt log of one event and/or one endpoint; each one named must exist in `scope`
+    (`ResourceMissing` otherwise)."""
+    queryset = DeliveryAttempt.objects.filter(**scope.filters)
+    if webhook_endpoint_id is not None:
+        endpoint = webhook_endpoint_get(scope=scope, id=webhook_endpoint_id)
+        queryset = queryset.filter(endpoint=endpoint)
+    if event_id is not None:
+        queryset = queryset.filter(event=event_get(scope=scope, id=event_id))
+    return queryset

@@ -85,7 +85,7 @@ class EmptyParams(StrictSerializer):
     pass
 
 
-# --- output (documentation of the shapes in events.objects) ------------------------------------
+# --- output (documentation of the shapes in events.presenters) ---------------------------------
 
 
 class EventRequestSerializer(serializers.Serializer):

@@ -5,9 +5,15 @@ from rest_framework.response import Response
 
 from api.pagination import paginate
 from api.views import StripeAPIView, validated
+from core.values import UNSET
 
 from .. import selectors, services
-from ..objects import attempt_dict, endpoint_dict, event_dict
+from ..presenters import (
+    delivery_attempt_to_api,
+    event_to_api,
+    webhook_endpoint_deleted_to_api,
+    webhook_endpoint_to_api,
+)
 from . import serializers as s
 
 
@@ -18,14 +24,14 @@ class EventListView(StripeAPIView):
     def get(self, request):
         params = validated(s.EventListParams, self.params)
         queryset = selectors.event_list(
-            scope=self.caller.scope.filters, type=params.get("type"), types=params.get("types")
+            scope=self.caller.scope, type=params.get("type"), types=params.get("types")
         )
         return Response(
             paginate(
                 queryset,
                 params=params,
                 url="/v1/events",
-                serialize=lambda rows: [event_dict(e) for e in rows],
+                serialize=lambda rows: [event_to_api(e) for e in rows],
                 object_name="event",
             )
         )
@@ -35,7 +41,7 @@ class EventDetailView(StripeAPIView):
     @extend_schema(operation_id="GetEventsId", responses=s.EventSerializer)
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        return Response(event_dict(selectors.event_get(scope=self.caller.scope.filters, id=id)))
+        return Response(event_to_api(selectors.event_get(scope=self.caller.scope, id=id)))
 
 
 class EventResendView(StripeAPIView):
@@ -44,16 +50,16 @@ class EventResendView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.EventResendParams, self.params)
-        event = selectors.event_get(scope=self.caller.scope.filters, id=id)
+        event = selectors.event_get(scope=self.caller.scope, id=id)
         endpoint = None
         if params.get("webhook_endpoint"):
             endpoint = selectors.webhook_endpoint_get(
-                scope=self.caller.scope.filters,
+                scope=self.caller.scope,
                 id=params["webhook_endpoint"],
                 param="webhook_endpoint",
             )
         event = services.event_resend(event=event, endpoint=endpoint)
-        return Response(event_dict(event))
+        return Response(event_to_api(event))
 
 
 class EventDeliveriesView(StripeAPIView):
@@ -64,15 +70,13 @@ class EventDeliveriesView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
-        queryset = selectors.delivery_attempts_for_event(
-            scope=self.caller.scope.filters, event_id=id
-        )
+        queryset = selectors.delivery_attempt_list(scope=self.caller.scope, event_id=id)
         return Response(
             paginate(
                 queryset,
                 params=params,
                 url=f"/v1/events/{id}/deliveries",
-                serialize=lambda rows: [attempt_dict(a) for a in rows],
+                serialize=lambda rows: [delivery_attempt_to_api(a) for a in rows],
                 object_name="webhook_delivery_attempt",
             )
         )
@@ -88,10 +92,10 @@ class WebhookEndpointListView(StripeAPIView):
         params = validated(s.ListParamsSerializer, self.params)
         return Response(
             paginate(
-                selectors.webhook_endpoint_list(scope=self.caller.scope.filters),
+                selectors.webhook_endpoint_list(scope=self.caller.scope),
                 params=params,
                 url="/v1/webhook_endpoints",
-                serialize=lambda rows: [endpoint_dict(e) for e in rows],
+                serialize=lambda rows: [webhook_endpoint_to_api(e) for e in rows],
                 object_name="webhook_endpoint",
             )
         )
@@ -104,14 +108,13 @@ class WebhookEndpointListView(StripeAPIView):
     def post(self, request):
         params = validated(s.WebhookEndpointCreateParams, self.params)
         endpoint = services.webhook_endpoint_create(
-            account_id=self.caller.account_id,
-            livemode=self.caller.livemode,
+            scope=self.caller.scope,
             url=params["url"],
             enabled_events=params["enabled_events"],
             description=params.get("description"),
             metadata=params.get("metadata"),
         )
-        return Response(endpoint_dict(endpoint, with_secret=True))
+        return Response(webhook_endpoint_to_api(endpoint, with_secret=True))
 
 
 class WebhookEndpointDetailView(StripeAPIView):
@@ -121,7 +124,7 @@ class WebhookEndpointDetailView(StripeAPIView):
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
         return Response(
-            endpoint_dict(selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id))
+            webhook_endpoint_to_api(selectors.webhook_endpoint_get(scope=self.caller.scope, id=id))
         )
 
     @extend_schema(
@@ -130,19 +133,26 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         params = validated(s.WebhookEndpointUpdateParams, self.params)
-        endpoint = services.webhook_endpoint_update(endpoint=endpoint, changes=dict(params))
-        return Response(endpoint_dict(endpoint))
+        endpoint = services.webhook_endpoint_update(
+            endpoint=endpoint,
+            url=params.get("url", UNSET),
+            enabled_events=params.get("enabled_events", UNSET),
+            description=params.get("description", UNSET),
+            metadata=params.get("metadata", UNSET),
+            disabled=params.get("disabled", UNSET),
+        )
+        return Response(webhook_endpoint_to_api(endpoint))
 
     @extend_schema(
         operation_id="DeleteWebhookEndpointsWebhookEndpoint",
         responses=s.DeletedWebhookEndpointSerializer,
     )
     def delete(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         services.webhook_endpoint_delete(endpoint=endpoint)
-        return Response({"id": id, "object": "webhook_endpoint", "deleted": True})
+        return Response(webhook_endpoint_deleted_to_api(id))
 
 
 class WebhookEndpointRollSecretView(StripeAPIView):
@@ -153,9 +163,9 @@ class WebhookEndpointRollSecretView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope.filters, id=id)
+        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
-        return Response(endpoint_dict(endpoint, with_secret=True))
+        return Response(webhook_endpoint_to_api(endpoint, with_secret=True))
 
 
 class WebhookEndpointDeliveriesView(StripeAPIView):
@@ -166,15 +176,13 @@ class WebhookEndpointDeliveriesView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
-        queryset = selectors.delivery_attempts_for_endpoint(
-            scope=self.caller.scope.filters, endpoint_id=id
-        )
+        queryset = selectors.delivery_attempt_list(scope=self.caller.scope, webhook_endpoint_id=id)
         return Response(
             paginate(
                 queryset,
                 params=params,
                 url=f"/v1/webhook_endpoints/{id}/deliveries",
-                serialize=lambda rows: [attempt_dict(a) for a in rows],
+                serialize=lambda rows: [delivery_attempt_to_api(a) for a in rows],
                 object_name="webhook_delivery_attempt",
             )
         )

@@ -3,6 +3,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.models import Account, ApiKey
 from accounts.selectors import api_key_for_raw
@@ -43,8 +44,6 @@ def test_roll_key_issues_new_keys_and_revokes_the_old_ones():
 
 
 def test_roll_key_for_an_unknown_account_fails_cleanly():
-    from django.core.management.base import CommandError
-
     with pytest.raises(CommandError):
         run("roll_key", "acct_missing", "--json")
 

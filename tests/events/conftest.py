@@ -13,7 +13,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+import redis
 
+from config.celery import app
 from tests.conftest import WorkerProcess, redis_url
 
 # The worker's settings (environment): retries 1 s, 2 s, 4 s …, a sweep twice a second, short
@@ -124,8 +126,6 @@ def make_receiver():
 
 def point_app_at(url: str, settings) -> None:
     """Make this process publish to `url` (drops the connection pools built for another)."""
-    from config.celery import app
-
     settings.CELERY_BROKER_URL = url
     app.conf.broker_url = url
     app.conf.task_always_eager = False
@@ -215,8 +215,6 @@ def start_worker(transactional_db):
 @pytest.fixture
 def webhook_worker(start_worker, settings):
     """A worker with beat on the shared test Redis db (REDIS_URL); nothing here stops it."""
-    import redis
-
     url = redis_url()
     redis.Redis.from_url(url).flushdb()
     point_app_at(url, settings)

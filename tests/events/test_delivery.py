@@ -13,6 +13,7 @@ from standardwebhooks import Webhook
 from events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from events.services import delivery_attempt, events_relay
 from tests.events.helpers import create_endpoint, record
+from tests.helpers import StripeTestClient
 
 
 def _relay_one(acct, type="customer.created") -> tuple[Event, Delivery]:
@@ -194,8 +195,6 @@ def test_resend_sends_a_delivered_event_again(client, acct, receiver):
 
 
 def test_resend_to_another_accounts_endpoint_is_missing(client, acct, other_acct, receiver):
-    from tests.helpers import StripeTestClient
-
     foreign = create_endpoint(StripeTestClient(key=other_acct.sk), receiver.url)
     event = record(acct.id)
     response = client.post(f"/v1/events/{event.id}/resend", {"webhook_endpoint": foreign["id"]})

@@ -1,10 +1,11 @@
 from datetime import timedelta
 
+from django.db import transaction
 from django.utils import timezone
 
 from core.scope import Scope
 from events.models import Event
-from events.services import events_purge
+from events.services import event_record, events_purge
 from tests.events.helpers import record
 from tests.helpers import StripeTestClient
 
@@ -32,10 +33,6 @@ def test_event_has_the_spec_shape(client, acct):
 
 
 def test_previous_attributes_are_shown_when_given(client, acct):
-    from django.db import transaction
-
-    from events.services import event_record
-
     with transaction.atomic():
         event = event_record(
             scope=Scope(account_id=acct.id, livemode=False),

@@ -2,6 +2,7 @@ import pytest
 
 from events.models import WebhookEndpoint
 from tests.events.helpers import create_endpoint
+from tests.helpers import StripeTestClient
 
 URL = "http://127.0.0.1:9/hooks"
 
@@ -116,8 +117,6 @@ def test_roll_secret_shows_a_new_secret_and_keeps_the_old_one_for_the_overlap(cl
 
 
 def test_other_accounts_endpoint_is_missing(client, other_acct):
-    from tests.helpers import StripeTestClient
-
     created = create_endpoint(StripeTestClient(key=other_acct.sk), URL)
     for response in (
         client.get(f"/v1/webhook_endpoints/{created['id']}"),
@@ -131,14 +130,10 @@ def test_other_accounts_endpoint_is_missing(client, other_acct):
 
 
 def test_live_key_does_not_see_test_endpoints(client, acct):
-    from tests.helpers import StripeTestClient
-
     create_endpoint(client, URL)
     assert StripeTestClient(key=acct.sk_live).get("/v1/webhook_endpoints").json()["data"] == []
 
 
 def test_publishable_key_cannot_manage_endpoints(acct):
-    from tests.helpers import StripeTestClient
-
     response = StripeTestClient(key=acct.pk).get("/v1/webhook_endpoints")
     assert response.status_code == 403

@@ -1,5 +1,6 @@
 """Real worker (with beat) on Redis, real HTTP receiver on 127.0.0.1."""
 
+import time
 from collections import Counter
 
 import pytest
@@ -77,8 +78,6 @@ def test_500_three_times_then_200_is_sent_four_times_with_growing_gaps_then_neve
     gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
     assert gaps[0] < gaps[1] < gaps[2], gaps
     # several sweep intervals later nothing more arrived
-    import time
-
     time.sleep(2.5)
     assert len(receiver.requests) == 4
     assert {r["headers"]["webhook-id"] for r in receiver.requests} == {event.id}

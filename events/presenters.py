@@ -1,17 +1,19 @@
-"""The API representations of events, endpoints and delivery attempts (also the webhook body)."""
+"""Events, webhook endpoints and delivery attempts as the API shows them, and the webhook body.
+
+Pure functions of model rows (`<noun>_to_api`), used by the views and by the sender alike, so
+the bytes POSTed to an endpoint are the event exactly as `GET /v1/events/<id>` shows it.
+"""
 
 from __future__ import annotations
 
 import json
 
+from core.values import unix
+
 from .models import DeliveryAttempt, Event, WebhookEndpoint
 
 
-def _unix(dt) -> int | None:
-    return int(dt.timestamp()) if dt is not None else None
-
-
-def event_dict(event: Event) -> dict:
+def event_to_api(event: Event) -> dict:
     data = {"object": event.data.get("object")}
     if event.data.get("previous_attributes"):
         data["previous_attributes"] = event.data["previous_attributes"]
@@ -19,7 +21,7 @@ def event_dict(event: Event) -> dict:
         "id": event.id,
         "object": "event",
         "api_version": event.api_version,
-        "created": _unix(event.created),
+        "created": unix(event.created),
         "data": data,
         "livemode": event.livemode,
         "pending_webhooks": event.pending_webhooks,
@@ -29,17 +31,18 @@ def event_dict(event: Event) -> dict:
 
 
 def event_body(event: Event) -> bytes:
-    """The exact bytes POSTed and signed."""
-    return json.dumps(event_dict(event), separators=(",", ":"), ensure_ascii=False).encode()
+    """The exact bytes POSTed and signed: `event_to_api` as compact UTF-8 JSON."""
+    return json.dumps(event_to_api(event), separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def endpoint_dict(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict:
+def webhook_endpoint_to_api(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> dict:
+    """`with_secret` only for the answers of create and roll_secret."""
     out = {
         "id": endpoint.id,
         "object": "webhook_endpoint",
         "api_version": endpoint.api_version,
         "application": None,
-        "created": _unix(endpoint.created),
+        "created": unix(endpoint.created),
         "description": endpoint.description,
         "disabled_reason": endpoint.disabled_reason,
         "enabled_events": list(endpoint.enabled_events),
@@ -53,11 +56,15 @@ def endpoint_dict(endpoint: WebhookEndpoint, *, with_secret: bool = False) -> di
     return out
 
 
-def attempt_dict(attempt: DeliveryAttempt) -> dict:
+def webhook_endpoint_deleted_to_api(endpoint_id: str) -> dict:
+    return {"id": endpoint_id, "object": "webhook_endpoint", "deleted": True}
+
+
+def delivery_attempt_to_api(attempt: DeliveryAttempt) -> dict:
     return {
         "id": attempt.id,
         "object": "webhook_delivery_attempt",
-        "created": _unix(attempt.created),
+        "created": unix(attempt.created),
         "event": attempt.event_id,
         "event_type": attempt.event_type,
         "webhook_endpoint": attempt.endpoint_id,
@@ -67,5 +74,5 @@ def attempt_dict(attempt: DeliveryAttempt) -> dict:
         "latency_ms": attempt.latency_ms,
         "response_excerpt": attempt.response_excerpt,
         "error": attempt.error,
-        "next_attempt_at": _unix(attempt.next_attempt_at),
+        "next_attempt_at": unix(attempt.next_attempt_at),
     }

@@ -1,0 +1,33 @@
+"""The hints the events services give the broker: by task NAME through `core.enqueue` (so no
+service imports `events.tasks`, which imports the services), routed to the `webhooks` queue by
+CELERY_TASK_ROUTES {"events.tasks.*": …}.
+
+A publish never retries and never raises: a dead broker must not hold up or fail the request
+whose transaction wrote the event. The database stays the truth about what is left to send; the
+sweep re-issues any hint that was lost.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from core.enqueue import enqueue, enqueue_on_commit
+
+RELAY_TASK = "events.tasks.events_relay"
+DELIVERY_TASK = "events.tasks.delivery_attempt"
+
+
+def relay_on_commit(event_ids: list[str]) -> None:
+    """Ask the relay to look at these events once the current transaction commits."""
+    enqueue_on_commit(RELAY_TASK, event_ids)
+
+
+def deliveries_dispatch(delivery_ids: list[str]) -> None:
+    """One `delivery_attempt` task per delivery, stopping at the first broker failure."""
+    for delivery_id in delivery_ids:
+        if not enqueue(DELIVERY_TASK, delivery_id):
+            return  # the broker is down; the sweep re-dispatches after the grace period
+
+
+def deliveries_dispatch_on_commit(delivery_ids: list[str]) -> None:
+    transaction.on_commit(lambda: deliveries_dispatch(delivery_ids))

@@ -1,0 +1,53 @@
+"""The outbox: an `Event` row written in the transaction of the change it reports, and its
+`pending_webhooks` counter."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db.models import F
+
+from core import context
+from core.scope import Scope
+
+from ..models import Event
+from .dispatch import relay_on_commit
+
+
+def event_record(
+    *,
+    scope: Scope,
+    type: str,
+    data_object: dict,
+    previous_attributes: dict | None = None,
+) -> Event:
+    """Write one event. Call it inside the transaction that makes the change it reports; the
+    relay is asked to look at it once that transaction commits (and the sweep would find it
+    anyway if the ask is lost)."""
+    data: dict = {"object": data_object}
+    if previous_attributes:
+        data["previous_attributes"] = previous_attributes
+    ctx = context.current()
+    event = Event.objects.create(
+        account_id=scope.account_id,
+        livemode=scope.livemode,
+        type=type,
+        api_version=settings.API_VERSION,
+        data=data,
+        object_id=str(data_object.get("id", "")),
+        request_id=ctx.request_id,
+        idempotency_key=ctx.idempotency_key,
+    )
+    relay_on_commit([event.id])
+    return event
+
+
+def previous_attributes(before: dict, after: dict) -> dict:
+    """The fields of `before` whose values differ in `after` (Stripe's previous_attributes)."""
+    return {key: value for key, value in before.items() if key in after and after[key] != value}
+
+
+def event_pending_webhooks_decrement(*, event_id: str) -> None:
+    """One delivery of the event is settled (delivered, failed, canceled, or its endpoint gone)."""
+    Event.objects.filter(id=event_id, pending_webhooks__gt=0).update(
+        pending_webhooks=F("pending_webhooks") - 1
+    )
