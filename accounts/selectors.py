@@ -2,11 +2,8 @@
 
 import hmac
 
-from .keys import KEY_PREFIXES, hash_key, is_well_formed, key_lookup
+from .keys import hash_key, is_well_formed, key_lookup
 from .models import ApiKey
-
-# KEY_PREFIXES lives in accounts.keys; api/auth.py still imports it through this module.
-__all__ = ["KEY_PREFIXES", "api_key_for_raw"]
 
 
 def api_key_for_raw(raw: str) -> ApiKey | None:

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.permissions import BasePermission
 
+from accounts.keys import KEY_PREFIXES
 from accounts.models import Account, ApiKey
-from accounts.selectors import KEY_PREFIXES, api_key_for_raw
+from accounts.selectors import api_key_for_raw
 from accounts.services import api_key_touch
 from core.scope import Scope
 

@@ -201,8 +201,7 @@ def main() -> int:
         call_command("migrate", verbosity=0, interactive=False)
         account, _keys = account_create(name="webhook bench", live=False)
         webhook_endpoint_create(
-            account_id=account.id,
-            livemode=False,
+            scope=Scope(account_id=account.id, livemode=False),
             url=f"http://127.0.0.1:{receiver.port}/bench",
             enabled_events=["*"],
         )

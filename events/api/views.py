@@ -3,7 +3,6 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
-from api.pagination import paginate
 from api.views import StripeAPIView, validated
 from core.values import UNSET
 
@@ -26,14 +25,12 @@ class EventListView(StripeAPIView):
         queryset = selectors.event_list(
             scope=self.caller.scope, type=params.get("type"), types=params.get("types")
         )
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url="/v1/events",
-                serialize=lambda rows: [event_to_api(e) for e in rows],
-                object_name="event",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url="/v1/events",
+            present=event_to_api,
+            object_name="event",
         )
 
 
@@ -71,14 +68,12 @@ class EventDeliveriesView(StripeAPIView):
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
         queryset = selectors.delivery_attempt_list(scope=self.caller.scope, event_id=id)
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url=f"/v1/events/{id}/deliveries",
-                serialize=lambda rows: [delivery_attempt_to_api(a) for a in rows],
-                object_name="webhook_delivery_attempt",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url=f"/v1/events/{id}/deliveries",
+            present=delivery_attempt_to_api,
+            object_name="webhook_delivery_attempt",
         )
 
 
@@ -90,14 +85,12 @@ class WebhookEndpointListView(StripeAPIView):
     )
     def get(self, request):
         params = validated(s.ListParamsSerializer, self.params)
-        return Response(
-            paginate(
-                selectors.webhook_endpoint_list(scope=self.caller.scope),
-                params=params,
-                url="/v1/webhook_endpoints",
-                serialize=lambda rows: [webhook_endpoint_to_api(e) for e in rows],
-                object_name="webhook_endpoint",
-            )
+        return self.paginated(
+            selectors.webhook_endpoint_list(scope=self.caller.scope),
+            params=params,
+            url="/v1/webhook_endpoints",
+            present=webhook_endpoint_to_api,
+            object_name="webhook_endpoint",
         )
 
     @extend_schema(
@@ -177,12 +170,10 @@ class WebhookEndpointDeliveriesView(StripeAPIView):
     def get(self, request, id: str):
         params = validated(s.ListParamsSerializer, self.params)
         queryset = selectors.delivery_attempt_list(scope=self.caller.scope, webhook_endpoint_id=id)
-        return Response(
-            paginate(
-                queryset,
-                params=params,
-                url=f"/v1/webhook_endpoints/{id}/deliveries",
-                serialize=lambda rows: [delivery_attempt_to_api(a) for a in rows],
-                object_name="webhook_delivery_attempt",
-            )
+        return self.paginated(
+            queryset,
+            params=params,
+            url=f"/v1/webhook_endpoints/{id}/deliveries",
+            present=delivery_attempt_to_api,
+            object_name="webhook_delivery_attempt",
         )
