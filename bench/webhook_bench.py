@@ -33,9 +33,12 @@ from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from core.scope import Scope
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script (bench/run.py): the project's packages first
+
+from config.celery import worker_argv  # noqa: E402
+from core.scope import Scope  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 RUN_DIR = ROOT / ".run" / "bench"
 MAX_EVENTS = 20_000
@@ -114,27 +117,14 @@ def start_redis() -> tuple[subprocess.Popen, str]:
 def start_worker(concurrency: int, log_path: Path) -> subprocess.Popen:
     log = open(log_path, "wb")
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "-B",
-            "--schedule",
-            str(RUN_DIR / f"beat-{time.time_ns()}"),
-            "-Q",
-            "celery,webhooks",
-            "--concurrency",
-            str(concurrency),
-            "--without-gossip",
-            "--without-mingle",
-            "--loglevel",
-            "WARNING",
-            "--hostname",
-            f"bench-{time.time_ns()}@%h",
-        ],
+        worker_argv(
+            concurrency=concurrency,
+            loglevel="WARNING",
+            gossip=False,
+            mingle=False,
+            hostname=f"bench-{time.time_ns()}@%h",
+            beat_schedule=RUN_DIR / f"beat-{time.time_ns()}",
+        ),
         cwd=ROOT,
         env=dict(os.environ),
         stdout=log,
@@ -187,7 +177,6 @@ def main() -> int:
     worker = None
     account = None
     try:
-        sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()

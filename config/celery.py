@@ -1,4 +1,9 @@
+"""The Celery app, and the one place that spells out how a worker or beat is started
+(`make run`'s supervisor, the test suite's worker fixture and the webhook benchmark use it)."""
+
 import os
+import sys
+from collections.abc import Iterable
 
 from celery import Celery
 
@@ -7,3 +12,51 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("payintents")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The default queue and webhook deliveries' own (settings: CELERY_TASK_ROUTES).
+QUEUES = ("celery", "webhooks")
+
+
+def celery_argv(*args: str) -> list[str]:
+    """`python -m celery -A config …` with this interpreter."""
+    return [sys.executable, "-m", "celery", "-A", "config", *args]
+
+
+def worker_argv(
+    *,
+    hostname: str,
+    queues: Iterable[str] = QUEUES,
+    concurrency: int = 2,
+    loglevel: str = "INFO",
+    pool: str = "prefork",
+    gossip: bool = True,
+    mingle: bool = True,
+    beat_schedule: str | os.PathLike | None = None,
+) -> list[str]:
+    """A worker's command line. Without gossip and mingle a worker starts faster and ignores its
+    siblings (tests, benchmarks); `beat_schedule` also runs beat inside it (-B) with that file."""
+    argv = celery_argv(
+        "worker",
+        "--loglevel",
+        loglevel,
+        "-Q",
+        ",".join(queues),
+        "--concurrency",
+        str(concurrency),
+        "--pool",
+        pool,
+        "--hostname",
+        hostname,
+    )
+    if not gossip:
+        argv.append("--without-gossip")
+    if not mingle:
+        argv.append("--without-mingle")
+    if beat_schedule is not None:
+        argv += ["-B", "--schedule", str(beat_schedule)]
+    return argv
+
+
+def beat_argv(*, schedule: str | os.PathLike, loglevel: str = "INFO") -> list[str]:
+    """Beat's command line (exactly one beat per deployment); no pidfile."""
+    return celery_argv("beat", "--loglevel", loglevel, "--schedule", str(schedule), "--pidfile", "")

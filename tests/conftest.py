@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from config.celery import QUEUES, worker_argv
 from tests.helpers import StripeTestClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,7 +122,7 @@ class WorkerProcess:
         self,
         *,
         broker_url: str,
-        queues: str = "celery,webhooks",
+        queues: tuple[str, ...] = QUEUES,
         concurrency: int = 2,
         beat: bool = False,
         extra_env: dict | None = None,
@@ -150,28 +150,14 @@ class WorkerProcess:
 
     def start(self) -> WorkerProcess:
         self.log_path.parent.mkdir(exist_ok=True)
-        cmd = [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "config",
-            "worker",
-            "--loglevel",
-            "INFO",
-            "-Q",
-            self.queues,
-            "--concurrency",
-            str(self.concurrency),
-            "--pool",
-            "prefork",
-            "--without-gossip",
-            "--without-mingle",
-            "--hostname",
-            f"test-{time.time_ns()}@%h",
-        ]
-        if self.beat:
-            cmd += ["-B", "--schedule", str(ROOT / ".run" / f"beat-{time.time_ns()}")]
+        cmd = worker_argv(
+            queues=self.queues,
+            concurrency=self.concurrency,
+            gossip=False,
+            mingle=False,
+            hostname=f"test-{time.time_ns()}@%h",
+            beat_schedule=ROOT / ".run" / f"beat-{time.time_ns()}" if self.beat else None,
+        )
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             cmd,

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from api.logging import ACCESS_LOG_FORMAT
+from config.celery import beat_argv, worker_argv
 
 
 class Command(BaseCommand):
@@ -21,13 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args, host, port, **options):
-        python = sys.executable
-        bin_dir = os.path.dirname(python)
-        run_dir = settings.BASE_DIR / ".run"
-        run_dir.mkdir(exist_ok=True)
         commands = {
             "web": [
-                os.path.join(bin_dir, "gunicorn"),
+                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
                 "config.wsgi:application",
                 "--bind",
                 f"{host}:{port}",
@@ -42,36 +39,12 @@ class Command(BaseCommand):
                 "--graceful-timeout",
                 "5",
             ],
-            "worker": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "worker",
-                "--loglevel",
-                "INFO",
-                "--concurrency",
-                os.environ.get("WORKER_CONCURRENCY", "2"),
-                "-Q",
-                "celery,webhooks",
-                "--hostname",
-                f"worker-{os.getpid()}@%h",
-            ],
-            "beat": [
-                python,
-                "-m",
-                "celery",
-                "-A",
-                "config",
-                "beat",
-                "--loglevel",
-                "INFO",
-                "--schedule",
-                str(run_dir / "celerybeat-schedule"),
-                "--pidfile",
-                "",
-            ],
+            "worker": worker_argv(
+                concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2")),
+                hostname=f"worker-{os.getpid()}@%h",
+            ),
+            # settings create the schedule's folder (.run/)
+            "beat": beat_argv(schedule=settings.CELERY_BEAT_SCHEDULE_FILENAME),
         }
         procs: dict[str, subprocess.Popen] = {}
         stopping = False

@@ -1,0 +1,24 @@
+"""Settings, one module per concern. Everything that differs between machines comes from the
+environment, read through django-environ (`environment.py`); docs/operations.md lists every
+variable with its default.
+
+    environment  BASE_DIR, RUN_DIR and the one environment reader
+    django       apps, middleware, templates, i18n, static files, logging
+    security     SECRET_KEY, DEBUG, ALLOWED_HOSTS, HTTPS, card fingerprint key
+    database     DATABASE_URL, and SQLite made to behave like PostgreSQL under concurrent writers
+    broker       Celery: the broker, acknowledgement, queues
+    api          the Stripe-dialect API: DRF, the OpenAPI schema, idempotency, rate limits
+    payments     processors, the payment lifecycle's timings, currencies and minimums
+    webhooks     events and webhook delivery
+    schedule     every periodic task (Celery beat) in one place
+"""
+
+from .api import *  # noqa: F403
+from .broker import *  # noqa: F403
+from .database import *  # noqa: F403
+from .django import *  # noqa: F403
+from .environment import *  # noqa: F403
+from .payments import *  # noqa: F403
+from .schedule import *  # noqa: F403
+from .security import *  # noqa: F403
+from .webhooks import *  # noqa: F403

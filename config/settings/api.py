@@ -1,0 +1,52 @@
+"""The API in the Stripe v1 dialect: DRF, the OpenAPI schema, request limits, idempotency keys
+and per-key rate limits."""
+
+from .broker import REDIS_URL
+from .environment import env, under_pytest
+
+API_VERSION = "2024-06-20"
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=256 * 1024)  # 413 beyond
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
+API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.KeyAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.auth.SecretKeyRequired"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.StripeFormParser", "api.parsers.StripeJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["api.renderers.StripeJSONRenderer"],
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.renderers.AlwaysJSONNegotiation",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "payintents",
+    "DESCRIPTION": "A self-hosted payment-intents API in the Stripe v1 dialect.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Enums stay inline: many objects share a one-value `object` enum, which would otherwise
+    # collide into generated names like ObjectF31Enum.
+    "POSTPROCESSING_HOOKS": ["api.schema.add_error_responses"],
+    "ENUM_NAME_OVERRIDES": {},
+    "SORT_OPERATIONS": False,
+}
+
+# Idempotency keys (api/idempotency.py). A request holding a key longer than this is presumed
+# dead, and its key can be taken over.
+IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=60)
+# Keys are kept at least this long (24 h, as Stripe does), then purged (see schedule.py).
+IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
+
+# Per-key rate limits (api/ratelimit.py), counted separately for reads and writes. Off by default
+# under pytest (tests that create many objects in a loop); tests of the limiter turn it on.
+RATE_LIMIT_ENABLED = env.bool("RATE_LIMIT_ENABLED", default=not under_pytest)
+RATE_LIMIT_WINDOW_SECONDS = env.int("RATE_LIMIT_WINDOW_SECONDS", default=1)
+RATE_LIMIT_SECRET_PER_WINDOW = env.int("RATE_LIMIT_SECRET_PER_WINDOW", default=100)
+RATE_LIMIT_PUBLISHABLE_PER_WINDOW = env.int("RATE_LIMIT_PUBLISHABLE_PER_WINDOW", default=100)
+# Redis for the shared counters; empty → an in-process counter (one process of `make run`).
+RATE_LIMIT_REDIS_URL = env.str("RATE_LIMIT_REDIS_URL", default=REDIS_URL)

@@ -1,0 +1,44 @@
+"""Celery: the broker, how tasks are acknowledged and retried on worker loss, and the queues.
+
+The broker is CELERY_BROKER_URL, else REDIS_URL, else kombu's file-system broker under .broker/
+(what `make run` uses on a machine with no Redis)."""
+
+from .environment import BASE_DIR, env
+
+REDIS_URL = env.str("REDIS_URL", default="")
+BROKER_DIR = BASE_DIR / ".broker"
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    # Every folder of the file-system transport lives under .broker/, `control` (its exchange
+    # tables) included: without that option kombu writes a `control/` folder into the cwd.
+    for sub in ("in", "processed", "control"):
+        (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(BROKER_DIR / "in"),
+        "data_folder_out": str(BROKER_DIR / "in"),
+        "processed_folder": str(BROKER_DIR / "processed"),
+        "control_folder": str(BROKER_DIR / "control"),
+        "store_processed": False,
+    }
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        # An API request whose after-commit enqueue meets a dead Redis must fail fast (and be
+        # logged), not hang: the beat sweeps relay what the enqueue missed.
+        "socket_connect_timeout": 2,
+    }
+
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Every task is idempotent: acknowledged after it ran, redelivered if its worker died.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+
+# Webhook deliveries have a queue of their own (workers may serve it alone: `-Q webhooks`);
+# everything else goes to the default `celery` queue. config.celery.QUEUES lists both.
+CELERY_TASK_ROUTES = {"events.tasks.*": {"queue": "webhooks"}}

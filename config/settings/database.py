@@ -1,0 +1,34 @@
+"""The database: DATABASE_URL, a SQLite file by default."""
+
+import os
+
+from .environment import BASE_DIR, RUN_DIR, env
+
+DATABASE_URL = env.str("DATABASE_URL", default="") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {
+    "default": {
+        **env.db_url_config(DATABASE_URL),
+        # QuerySet.iterator() streams through a server-side cursor on PostgreSQL.
+        "DISABLE_SERVER_SIDE_CURSORS": False,
+    }
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].update(
+        CONN_MAX_AGE=0,
+        CONN_HEALTH_CHECKS=False,
+        # IMMEDIATE transactions serialise writers on SQLite, which stands in for the row locks
+        # that select_for_update() takes on PostgreSQL.
+        OPTIONS={
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        # one test database per pytest process
+        TEST={"NAME": str(RUN_DIR / f"test-{os.getpid()}.sqlite3")},
+    )
+else:
+    DATABASES["default"].update(
+        CONN_MAX_AGE=env.int("DB_CONN_MAX_AGE", default=60),
+        CONN_HEALTH_CHECKS=True,
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,0 +1,26 @@
+"""Payments: the processors, the payment lifecycle's timings, currencies and minimum amounts."""
+
+from .environment import env
+
+# Dotted paths of classes implementing payments/processors/base.py, per mode.
+TEST_PROCESSOR = env.str(
+    "TEST_PROCESSOR", default="payments.processors.simulated.SimulatedProcessor"
+)
+LIVE_PROCESSOR = env.str(
+    "LIVE_PROCESSOR", default="payments.processors.simulated.SimulatedProcessor"
+)
+# How long the simulated processor keeps an attempt `processing` before a worker resolves it.
+SIMULATED_PROCESSING_DELAY_SECONDS = env.int("SIMULATED_PROCESSING_DELAY_SECONDS", default=3)
+
+# Uncaptured authorisations are canceled (reason `expired`) after this many seconds.
+AUTHORIZATION_EXPIRY_SECONDS = env.int("AUTHORIZATION_EXPIRY_SECONDS", default=7 * 24 * 3600)
+# Non-terminal intents untouched this long are canceled (reason `abandoned`).
+ABANDONMENT_SECONDS = env.int("ABANDONMENT_SECONDS", default=24 * 3600)
+
+# Currencies accepted besides core.money's ISO 4217 list (lowercase): `EXTRA_CURRENCIES=xts,xxx`.
+EXTRA_CURRENCIES = env.list("EXTRA_CURRENCIES", cast=str.strip, default=[])
+# Minimum amounts (smallest unit) replacing core.money's defaults: `MINIMUM_AMOUNTS=usd=100;gbp=80`.
+MINIMUM_AMOUNTS = env.dict("MINIMUM_AMOUNTS", cast={"value": int}, default={})
+
+# Base of the links to the hosted pages (3-D Secure) given out in `next_action`.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")

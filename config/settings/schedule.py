@@ -1,0 +1,46 @@
+"""Every periodic task (Celery beat), in one place; schedules are seconds between runs."""
+
+from .environment import RUN_DIR, env
+from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
+
+CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+
+# Capture pending charges and resolve `processing` attempts this often.
+INTENTS_SWEEP_SECONDS = env.int("INTENTS_SWEEP_SECONDS", default=2)
+# Look for expired authorisations and abandoned intents this often.
+INTENTS_EXPIRY_SWEEP_SECONDS = env.int("INTENTS_EXPIRY_SWEEP_SECONDS", default=60)
+# Purge idempotency keys older than IDEMPOTENCY_KEY_TTL_SECONDS this often.
+IDEMPOTENCY_PURGE_EVERY_SECONDS = env.int("IDEMPOTENCY_PURGE_EVERY_SECONDS", default=3600)
+
+CELERY_BEAT_SCHEDULE = {
+    "api.idempotency_keys_purge": {
+        "task": "api.tasks.idempotency_keys_purge",
+        "schedule": IDEMPOTENCY_PURGE_EVERY_SECONDS,
+    },
+    "events-sweep": {
+        "task": "events.tasks.webhooks_sweep",
+        "schedule": WEBHOOK_SWEEP_INTERVAL_SECONDS,
+        "options": {"queue": "webhooks", "expires": max(WEBHOOK_SWEEP_INTERVAL_SECONDS * 2, 1)},
+    },
+    "events-purge": {
+        "task": "events.tasks.events_purge",
+        "schedule": 3600,
+        "options": {"queue": "webhooks", "expires": 1800},
+    },
+    "intents-capture-pending": {
+        "task": "intents.tasks.capture_pending_charges",
+        "schedule": float(INTENTS_SWEEP_SECONDS),
+    },
+    "intents-resolve-processing": {
+        "task": "intents.tasks.resolve_processing_intents",
+        "schedule": float(INTENTS_SWEEP_SECONDS),
+    },
+    "intents-expire-authorizations": {
+        "task": "intents.tasks.expire_authorizations",
+        "schedule": float(INTENTS_EXPIRY_SWEEP_SECONDS),
+    },
+    "intents-abandon-stale": {
+        "task": "intents.tasks.abandon_stale_intents",
+        "schedule": float(INTENTS_EXPIRY_SWEEP_SECONDS),
+    },
+}

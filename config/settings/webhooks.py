@@ -1,0 +1,29 @@
+"""Events and webhook delivery (events/; docs/webhooks.md explains the retry schedule)."""
+
+from .environment import env
+
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
+
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=15)
+WEBHOOK_USER_AGENT = "payintents-webhooks/1 (+https://stripe.com/docs/webhooks)"
+# Retries: exponential backoff from BASE, doubling, capped at MAX, each delay stretched by up to
+# JITTER (a fraction), for WINDOW seconds after the first attempt; then the delivery is failed.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=8 * 3600)
+WEBHOOK_RETRY_JITTER = env.float("WEBHOOK_RETRY_JITTER", default=0.2)
+WEBHOOK_RETRY_WINDOW_SECONDS = env.float("WEBHOOK_RETRY_WINDOW_SECONDS", default=3 * 24 * 3600)
+# An endpoint whose every attempt failed for this long is disabled (the reason is recorded).
+WEBHOOK_DISABLE_AFTER_SECONDS = env.float("WEBHOOK_DISABLE_AFTER_SECONDS", default=5 * 24 * 3600)
+# After roll_secret the old secret keeps signing (a second signature) for this long.
+WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS = env.int(
+    "WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS", default=24 * 3600
+)
+# An attempt in flight holds its delivery this long; a crashed worker's lease just expires.
+WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=WEBHOOK_TIMEOUT_SECONDS + 45)
+# The sweep relays missed events and sends due deliveries this often (see schedule.py).
+WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", default=5)
+WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=500)
+# Networks webhook URLs may resolve into although they are not public (comma-separated CIDRs).
+WEBHOOK_ALLOWED_NETWORKS = [
+    cidr for cidr in env.list("WEBHOOK_ALLOWED_NETWORKS", cast=str.strip, default=[]) if cidr
+]
