@@ -38,14 +38,11 @@ SUPPORTED_CURRENCIES = frozenset(
 
 def is_supported_currency(code: str) -> bool:
     """A lowercase ISO 4217 code this deployment accepts."""
-    return code in SUPPORTED_CURRENCIES or code in set(
-        getattr(settings, "EXTRA_CURRENCIES", ()) or ()
-    )
+    return code in SUPPORTED_CURRENCIES or code in settings.EXTRA_CURRENCIES
 
 
 def minimum_amount(currency: str) -> int:
-    overrides = getattr(settings, "MINIMUM_AMOUNTS", None) or {}
-    return overrides.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
+    return settings.MINIMUM_AMOUNTS.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
 
 
 def validate_amount_for_currency(amount: int, currency: str, param: str = "amount") -> None:
