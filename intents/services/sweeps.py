@@ -55,13 +55,19 @@ class _Capture:
 
 
 def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[_Capture]:
-    """Phase 1: charges owed a capture. (Read without a claim: two sweeps at once may both
-    ask the processor; the charge is still marked once, under its lock.)"""
-    qs = Charge.objects.filter(capture_pending=True)
+    """Phase 1: charges owed a capture and not claimed (or claimed by a crashed worker). The
+    claim is `authorized=False` on a charge still `capture_pending`: the authorisation is being
+    captured (a later sweep re-claims it once its `updated` is INFLIGHT_STALE_SECONDS old)."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
+    qs = Charge.objects.select_for_update(skip_locked=True).filter(
+        Q(authorized=True) | Q(updated__lte=stale), capture_pending=True
+    )
     if charge_id is not None:
         qs = qs.filter(id=charge_id)
-    rows = qs.order_by("created").only("id", "livemode", "amount")[:batch_size]
-    return [_Capture(c.livemode, c.id, c.amount) for c in rows]
+    claimed = list(qs.order_by("created").only("id", "livemode", "amount")[:batch_size])
+    Charge.objects.filter(id__in=[c.id for c in claimed]).update(authorized=False, updated=now)
+    return [_Capture(c.livemode, c.id, c.amount) for c in claimed]
 
 
 def _capture(processor: GuardedProcessor, attempt: _Capture) -> CaptureResult:
@@ -70,12 +76,13 @@ def _capture(processor: GuardedProcessor, attempt: _Capture) -> CaptureResult:
 
 
 def _apply_capture(attempt: _Capture, result: CaptureResult) -> bool:
-    """Phase 2: mark the charge captured, once, under its lock; a refused capture is left to
-    the next sweep."""
-    if not result.succeeded:
-        return False
+    """Phase 2: mark the charge captured, once, under its lock; a refused capture is given
+    back to the sweep (claim released)."""
     charge = lock_charge(attempt.charge_id)
     if not charge.capture_pending:
+        return False
+    if not result.succeeded:
+        Charge.objects.filter(id=charge.id).update(authorized=True, updated=timezone.now())
         return False
     before = snapshot(charge)
     charge.capture_pending = False
