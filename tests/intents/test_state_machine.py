@@ -592,6 +592,33 @@ def test_expired_authorisation_is_expired_on_read(client, confirmed, settings):
     assert body["amount_capturable"] == 0
 
 
+def test_a_read_shows_an_overdue_authorisation_expired_without_writing_it(
+    client, confirmed, settings
+):
+    pi = confirmed().json()
+    settings.AUTHORIZATION_EXPIRY_SECONDS = 0
+    body = client.get(f"{URL}/{pi['id']}").json()
+    assert body["status"] == "canceled" and body["cancellation_reason"] == "expired"
+    stored = db_intent(pi["id"])
+    assert stored.status == "requires_capture" and stored.amount_capturable == 2000
+    assert body["canceled_at"] == int(stored.expires_at.timestamp())
+    listed = client.get(URL).json()["data"]
+    assert [row["status"] for row in listed if row["id"] == pi["id"]] == ["canceled"]
+
+
+def test_the_expiry_sweep_writes_what_a_read_showed(client, confirmed, settings):
+    from intents.services import payment_intents_expire_due
+
+    pi = confirmed().json()
+    settings.AUTHORIZATION_EXPIRY_SECONDS = 0
+    shown = client.get(f"{URL}/{pi['id']}").json()
+    assert payment_intents_expire_due() == 1
+    assert client.get(f"{URL}/{pi['id']}").json() == shown
+    event = Event.objects.get(object_id=pi["id"], type="payment_intent.canceled")
+    assert event.data["previous_attributes"]["status"] == "requires_capture"
+    assert event.data["object"]["canceled_at"] == shown["canceled_at"]
+
+
 def test_capturing_an_expired_authorisation_is_unexpected_state(client, confirmed, settings):
     pi = confirmed().json()
     settings.AUTHORIZATION_EXPIRY_SECONDS = 0
