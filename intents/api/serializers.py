@@ -262,11 +262,17 @@ class PaymentIntentSearchSerializer(StrictSerializer):
 class PaymentIntentOutputSerializer(serializers.Serializer):
     """For the OpenAPI schema only; responses are built by `payment_intent_to_api`."""
 
+    # Exactly the keys of intents.presenters.payment_intent_to_api (tests/intents/test_presenter.py).
+
     id = serializers.CharField()
     object = serializers.CharField(default="payment_intent")
     amount = serializers.IntegerField()
     amount_capturable = serializers.IntegerField()
+    amount_details = serializers.DictField()
     amount_received = serializers.IntegerField()
+    application = serializers.CharField(allow_null=True)
+    application_fee_amount = serializers.IntegerField(allow_null=True)
+    automatic_payment_methods = serializers.DictField(allow_null=True)
     canceled_at = serializers.IntegerField(allow_null=True)
     cancellation_reason = serializers.CharField(allow_null=True)
     capture_method = serializers.ChoiceField(choices=CAPTURE_METHODS)
@@ -276,20 +282,28 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     customer = serializers.CharField(allow_null=True)
     description = serializers.CharField(allow_null=True)
+    invoice = serializers.CharField(allow_null=True)
     last_payment_error = serializers.JSONField(allow_null=True)
     latest_charge = serializers.CharField(allow_null=True)
     livemode = serializers.BooleanField()
     metadata = serializers.DictField(child=serializers.CharField())
     next_action = serializers.JSONField(allow_null=True)
+    on_behalf_of = serializers.CharField(allow_null=True)
     payment_method = serializers.CharField(allow_null=True)
+    payment_method_configuration_details = serializers.DictField(allow_null=True)
     payment_method_options = serializers.JSONField()
     payment_method_types = serializers.ListField(child=serializers.CharField())
+    processing = serializers.DictField(allow_null=True)
     receipt_email = serializers.CharField(allow_null=True)
+    review = serializers.CharField(allow_null=True)
     setup_future_usage = serializers.CharField(allow_null=True)
     shipping = serializers.JSONField(allow_null=True)
+    source = serializers.CharField(allow_null=True)
     statement_descriptor = serializers.CharField(allow_null=True)
     statement_descriptor_suffix = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=[s.value for s in Status])
+    transfer_data = serializers.DictField(allow_null=True)
+    transfer_group = serializers.CharField(allow_null=True)
 
 
 PaymentIntentListOutputSerializer = list_schema("PaymentIntentList", PaymentIntentOutputSerializer)
