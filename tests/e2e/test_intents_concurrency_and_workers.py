@@ -8,7 +8,7 @@ import pytest
 
 from events.models import Event
 from intents.models import PaymentIntent
-from intents.services import charges_capture_pending
+from intents.services import charges_capture_pending, payment_intents_expire_due
 from payments.models import Charge
 from payments.processors.simulated import SimulatedProcessor
 from tests.conftest import WorkerProcess, redis_url, wait_for
@@ -93,8 +93,6 @@ def test_twenty_concurrent_captures_capture_exactly_once(acct):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_running_twice_at_once_expire_each_intent_once(acct, settings):
-    from intents.services import payment_intents_expire_due
-
     client = StripeTestClient(key=acct.sk)
     ids = [
         client.post(
