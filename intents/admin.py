@@ -1,9 +1,10 @@
 """Operators see intents read-only (money and status move only through services) and act on them
-with admin actions that call those services."""
+with admin actions that call those services, in the scope of the intent acted on."""
 
 from django.contrib import admin, messages
 
 from core.errors import DomainError
+from core.scope import Scope
 
 from .models import PaymentIntent
 from .services import payment_intent_cancel
@@ -12,12 +13,11 @@ from .services import payment_intent_cancel
 @admin.action(description="Cancel the selected payment intents (requested_by_customer)")
 def cancel_intents(modeladmin, request, queryset):
     done = 0
-    for pi in queryset.only("id"):
+    for pi in queryset:
         try:
             payment_intent_cancel(
-                account_id=None,
-                livemode=None,
-                intent_id=pi.id,
+                scope=Scope.of(pi),
+                payment_intent_id=pi.id,
                 cancellation_reason="requested_by_customer",
             )
             done += 1

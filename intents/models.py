@@ -1,4 +1,11 @@
+from __future__ import annotations
+
+import copy
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
@@ -28,6 +35,10 @@ CANCELABLE = [
 # Abandonment applies to intents waiting on the merchant or the customer; requires_capture has
 # its own (longer) expiry and processing waits on the processor.
 ABANDONABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION]
+
+
+# An in-flight marker older than this belongs to a crashed process and no longer blocks.
+INFLIGHT_STALE_SECONDS = 120
 
 
 class InFlight(models.TextChoices):
@@ -222,3 +233,47 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     def end(self) -> None:
         self.inflight = None
         self.inflight_since = None
+
+    def inflight_active(self, now: datetime | None = None) -> bool:
+        """A processor call is under way (a marker older than INFLIGHT_STALE_SECONDS is a
+        crashed process's and no longer counts)."""
+        if not self.inflight:
+            return False
+        if self.inflight_since is None:
+            return True
+        now = now or timezone.now()
+        return self.inflight_since > now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
+
+    # --- authorisation expiry: computed here, written by the sweep (or a capture) ------------
+
+    @property
+    def expires_at(self) -> datetime | None:
+        """When an uncaptured authorisation lapses: AUTHORIZATION_EXPIRY_SECONDS after it."""
+        if self.status != Status.REQUIRES_CAPTURE or self.authorized_at is None:
+            return None
+        return self.authorized_at + timedelta(seconds=settings.AUTHORIZATION_EXPIRY_SECONDS)
+
+    def expiry_due(self, now: datetime | None = None) -> bool:
+        """An authorisation past its expiry with no processor call under way for it."""
+        now = now or timezone.now()
+        expires_at = self.expires_at
+        return expires_at is not None and expires_at <= now and not self.inflight_active(now)
+
+    def as_shown(self, now: datetime | None = None) -> PaymentIntent:
+        """The intent as a reader sees it now. An authorisation past its expiry reads as
+        canceled (reason `expired`, nothing capturable) even before the expiry sweep writes
+        that. Pure: returns an unsaved copy (or `self`), never writes."""
+        if not self.expiry_due(now):
+            return self
+        shown = copy.copy(self)
+        shown.expire(at=self.expires_at)
+        return shown
+
+
+def expiry_due_q(now: datetime) -> Q:
+    """The rows `PaymentIntent.expiry_due(now)` is true of, as a queryset filter."""
+    cutoff = now - timedelta(seconds=settings.AUTHORIZATION_EXPIRY_SECONDS)
+    stale = now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
+    return Q(status=Status.REQUIRES_CAPTURE, authorized_at__lte=cutoff) & (
+        Q(inflight__isnull=True) | Q(inflight_since__lte=stale)
+    )

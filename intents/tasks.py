@@ -19,7 +19,7 @@ def capture_pending_charges() -> None:
 
 @shared_task(ignore_result=True)
 def resolve_processing_intent(intent_id: str) -> None:
-    services.payment_intent_resolve_processing(intent_id=intent_id)
+    services.payment_intent_resolve_processing(payment_intent_id=intent_id)
 
 
 @shared_task(ignore_result=True)

@@ -44,7 +44,7 @@ def three_d_secure(request, id: str):
         if outcome not in ("complete", "fail"):
             return HttpResponse("Choose complete or fail.", status=400)
         pi = payment_intent_authenticate(
-            intent_id=intent_id, charge_id=charge_id, succeeded=outcome == "complete"
+            payment_intent_id=intent_id, charge_id=charge_id, succeeded=outcome == "complete"
         )
         target = _redirect_target(pi)
         if target:

@@ -1,5 +1,5 @@
-"""PaymentIntent on the wire: the output representation (Stripe's shape, the publishable subset
-of spec §2, `expand`) and the strict input serializers of each endpoint."""
+"""PaymentIntent on the wire: `expand` parsing, the strict input serializers of each endpoint,
+and the output schema (the output itself is `intents.presenters.payment_intent_to_api`)."""
 
 from __future__ import annotations
 
@@ -20,31 +20,10 @@ from api.serializers import (
     list_schema,
 )
 from core.errors import InvalidRequestError
+from payments.api.serializers import PaymentMethodDataSerializer
 
-from ..models import PaymentIntent, Status
+from ..models import Status
 
-PUBLISHABLE_FIELDS = (
-    "id",
-    "object",
-    "amount",
-    "canceled_at",
-    "cancellation_reason",
-    "capture_method",
-    "client_secret",
-    "confirmation_method",
-    "created",
-    "currency",
-    "description",
-    "last_payment_error",
-    "livemode",
-    "next_action",
-    "payment_method",
-    "payment_method_types",
-    "receipt_email",
-    "setup_future_usage",
-    "shipping",
-    "status",
-)
 EXPANDABLE = ("latest_charge", "payment_method", "customer")
 PUBLISHABLE_EXPANDABLE = ("payment_method",)
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
@@ -52,10 +31,6 @@ CONFIRMATION_METHODS = ("automatic", "manual")
 SETUP_FUTURE_USAGE = ("on_session", "off_session")
 PAYMENT_METHOD_TYPES = ("card",)
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
-
-
-def _unix(dt) -> int | None:
-    return int(dt.timestamp()) if dt else None
 
 
 def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[str, ...]:
@@ -86,68 +61,6 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
             )
         out.append(name)
     return tuple(out)
-
-
-def payment_intent_to_api(
-    pi: PaymentIntent, *, publishable: bool = False, expand: tuple | list = ()
-) -> dict:
-    """The Stripe representation of `pi`. Without `expand` it reads no related rows."""
-    from payments.presenters import charge_to_api, customer_to_api, payment_method_to_api
-
-    payment_method = pi.payment_method_id
-    if "payment_method" in expand and pi.payment_method_id:
-        payment_method = payment_method_to_api(pi.payment_method)
-    customer = pi.customer_id
-    if "customer" in expand and pi.customer_id:
-        customer = customer_to_api(pi.customer)
-    latest_charge = pi.latest_charge_id
-    if "latest_charge" in expand and pi.latest_charge_id:
-        latest_charge = charge_to_api(pi.latest_charge)
-    data = {
-        "id": pi.id,
-        "object": "payment_intent",
-        "amount": pi.amount,
-        "amount_capturable": pi.amount_capturable,
-        "amount_details": {"tip": {}},
-        "amount_received": pi.amount_received,
-        "application": None,
-        "application_fee_amount": None,
-        "automatic_payment_methods": None,
-        "canceled_at": _unix(pi.canceled_at),
-        "cancellation_reason": pi.cancellation_reason,
-        "capture_method": pi.capture_method,
-        "client_secret": pi.client_secret,
-        "confirmation_method": pi.confirmation_method,
-        "created": _unix(pi.created),
-        "currency": pi.currency,
-        "customer": customer,
-        "description": pi.description,
-        "invoice": None,
-        "last_payment_error": pi.last_payment_error,
-        "latest_charge": latest_charge,
-        "livemode": pi.livemode,
-        "metadata": pi.metadata or {},
-        "next_action": pi.next_action,
-        "on_behalf_of": None,
-        "payment_method": payment_method,
-        "payment_method_configuration_details": None,
-        "payment_method_options": pi.payment_method_options or {},
-        "payment_method_types": pi.payment_method_types or ["card"],
-        "processing": None,
-        "receipt_email": pi.receipt_email,
-        "review": None,
-        "setup_future_usage": pi.setup_future_usage,
-        "shipping": pi.shipping,
-        "source": None,
-        "statement_descriptor": pi.statement_descriptor,
-        "statement_descriptor_suffix": pi.statement_descriptor_suffix,
-        "status": pi.status,
-        "transfer_data": None,
-        "transfer_group": None,
-    }
-    if publishable:
-        return {key: data[key] for key in PUBLISHABLE_FIELDS}
-    return data
 
 
 # --- input -------------------------------------------------------------------------------
@@ -222,12 +135,6 @@ class OffSessionField(serializers.Field):
         return value
 
 
-def _payment_method_data_serializer():
-    from payments.api.serializers import PaymentMethodDataSerializer
-
-    return PaymentMethodDataSerializer(required=False)
-
-
 class _IntentFieldsSerializer(StrictSerializer):
     amount = StrictIntegerField(required=False)
     currency = CurrencyField(required=False)
@@ -265,7 +172,7 @@ class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["payment_method_data"] = _payment_method_data_serializer()
+        fields["payment_method_data"] = PaymentMethodDataSerializer(required=False)
         return fields
 
 
@@ -290,7 +197,7 @@ class PaymentIntentConfirmSerializer(StrictSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["payment_method_data"] = _payment_method_data_serializer()
+        fields["payment_method_data"] = PaymentMethodDataSerializer(required=False)
         return fields
 
 
@@ -307,7 +214,7 @@ class PaymentIntentBrowserConfirmSerializer(StrictSerializer):
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["payment_method_data"] = _payment_method_data_serializer()
+        fields["payment_method_data"] = PaymentMethodDataSerializer(required=False)
         return fields
 
 
@@ -355,11 +262,17 @@ class PaymentIntentSearchSerializer(StrictSerializer):
 class PaymentIntentOutputSerializer(serializers.Serializer):
     """For the OpenAPI schema only; responses are built by `payment_intent_to_api`."""
 
+    # Exactly the keys of intents.presenters.payment_intent_to_api (tests/intents/test_presenter.py).
+
     id = serializers.CharField()
     object = serializers.CharField(default="payment_intent")
     amount = serializers.IntegerField()
     amount_capturable = serializers.IntegerField()
+    amount_details = serializers.DictField()
     amount_received = serializers.IntegerField()
+    application = serializers.CharField(allow_null=True)
+    application_fee_amount = serializers.IntegerField(allow_null=True)
+    automatic_payment_methods = serializers.DictField(allow_null=True)
     canceled_at = serializers.IntegerField(allow_null=True)
     cancellation_reason = serializers.CharField(allow_null=True)
     capture_method = serializers.ChoiceField(choices=CAPTURE_METHODS)
@@ -369,20 +282,28 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     currency = serializers.CharField()
     customer = serializers.CharField(allow_null=True)
     description = serializers.CharField(allow_null=True)
+    invoice = serializers.CharField(allow_null=True)
     last_payment_error = serializers.JSONField(allow_null=True)
     latest_charge = serializers.CharField(allow_null=True)
     livemode = serializers.BooleanField()
     metadata = serializers.DictField(child=serializers.CharField())
     next_action = serializers.JSONField(allow_null=True)
+    on_behalf_of = serializers.CharField(allow_null=True)
     payment_method = serializers.CharField(allow_null=True)
+    payment_method_configuration_details = serializers.DictField(allow_null=True)
     payment_method_options = serializers.JSONField()
     payment_method_types = serializers.ListField(child=serializers.CharField())
+    processing = serializers.DictField(allow_null=True)
     receipt_email = serializers.CharField(allow_null=True)
+    review = serializers.CharField(allow_null=True)
     setup_future_usage = serializers.CharField(allow_null=True)
     shipping = serializers.JSONField(allow_null=True)
+    source = serializers.CharField(allow_null=True)
     statement_descriptor = serializers.CharField(allow_null=True)
     statement_descriptor_suffix = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=[s.value for s in Status])
+    transfer_data = serializers.DictField(allow_null=True)
+    transfer_group = serializers.CharField(allow_null=True)
 
 
 PaymentIntentListOutputSerializer = list_schema("PaymentIntentList", PaymentIntentOutputSerializer)

@@ -6,10 +6,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
+from api.pagination import paginate
 from api.views import StripeAPIView, validated
 from core.errors import ParameterMissing, ResourceMissing
 
 from .. import selectors, services
+from ..presenters import payment_intent_to_api
+from .pagination import search_page
 from .serializers import (
     PaymentIntentAttachSerializer,
     PaymentIntentBrowserConfirmSerializer,
@@ -26,7 +29,6 @@ from .serializers import (
     PaymentIntentSearchSerializer,
     PaymentIntentUpdateSerializer,
     parse_expand,
-    payment_intent_to_api,
 )
 
 LIST_URL = "/v1/payment_intents"
@@ -38,14 +40,19 @@ class _IntentView(StripeAPIView):
             self.params.get("expand"), prefix=prefix, publishable=not self.caller.is_secret
         )
 
+    def present(self, pi, expand=()) -> dict:
+        """The intent as this caller may see it, now (an authorisation past its expiry reads
+        as expired even before the sweep writes it)."""
+        return payment_intent_to_api(
+            pi.as_shown(), publishable=not self.caller.is_secret, expand=expand
+        )
+
     def respond(self, pi, expand=()) -> Response:
         if expand:
             pi = selectors.payment_intent_get(
-                intent_id=pi.id, expand=expand, **self.caller.scope.filters
+                scope=self.caller.scope, payment_intent_id=pi.id, expand=expand
             )
-        return Response(
-            payment_intent_to_api(pi, publishable=not self.caller.is_secret, expand=expand)
-        )
+        return Response(self.present(pi, expand))
 
     def check_browser_access(self, intent_id: str, data: dict) -> None:
         """A publishable key reaches an intent only with its client secret (or client key)."""
@@ -59,7 +66,7 @@ class _IntentView(StripeAPIView):
                 "Missing required param: client_secret. A publishable key can only reach a "
                 "PaymentIntent together with its client_secret.",
             )
-        pi = selectors.payment_intent_get(intent_id=intent_id, **self.caller.scope.filters)
+        pi = selectors.payment_intent_get(scope=self.caller.scope, payment_intent_id=intent_id)
         if not services.client_secret_matches(pi, secret):
             raise ResourceMissing("payment_intent", intent_id)
 
@@ -73,7 +80,7 @@ class PaymentIntentCollectionView(_IntentView):
     def post(self, request):
         data = validated(PaymentIntentCreateSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_create(**self.caller.scope.filters, **data)
+        pi = services.payment_intent_create(scope=self.caller.scope, **data)
         return self.respond(pi, expand)
 
     @extend_schema(
@@ -84,16 +91,17 @@ class PaymentIntentCollectionView(_IntentView):
     def get(self, request):
         data = validated(PaymentIntentListSerializer, self.params)
         expand = self.expand(prefix="data.")
-        rows, has_more = selectors.payment_intent_list(
-            **self.caller.scope.filters, expand=expand, **data
+        queryset = selectors.payment_intent_list(
+            scope=self.caller.scope, customer=data.get("customer"), expand=expand
         )
         return Response(
-            {
-                "object": "list",
-                "url": LIST_URL,
-                "has_more": has_more,
-                "data": [payment_intent_to_api(pi, expand=expand) for pi in rows],
-            }
+            paginate(
+                queryset,
+                params=data,
+                url=LIST_URL,
+                serialize=lambda rows: [self.present(pi, expand) for pi in rows],
+                object_name="payment_intent",
+            )
         )
 
 
@@ -106,8 +114,11 @@ class PaymentIntentSearchView(_IntentView):
     def get(self, request):
         data = validated(PaymentIntentSearchSerializer, self.params)
         expand = self.expand(prefix="data.")
-        rows, has_more, next_page = selectors.payment_intent_search(
-            **self.caller.scope.filters, expand=expand, **data
+        queryset = selectors.payment_intent_search(
+            scope=self.caller.scope, query=data["query"], expand=expand
+        )
+        rows, has_more, next_page = search_page(
+            queryset, limit=data.get("limit"), page=data.get("page")
         )
         return Response(
             {
@@ -115,7 +126,7 @@ class PaymentIntentSearchView(_IntentView):
                 "url": f"{LIST_URL}/search",
                 "has_more": has_more,
                 "next_page": next_page,
-                "data": [payment_intent_to_api(pi, expand=expand) for pi in rows],
+                "data": [self.present(pi, expand) for pi in rows],
             }
         )
 
@@ -132,10 +143,10 @@ class PaymentIntentDetailView(_IntentView):
         data = validated(PaymentIntentRetrieveSerializer, self.params)
         self.check_browser_access(id, data)
         expand = self.expand()
-        pi = selectors.payment_intent_get(intent_id=id, expand=expand, **self.caller.scope.filters)
-        return Response(
-            payment_intent_to_api(pi, publishable=not self.caller.is_secret, expand=expand)
+        pi = selectors.payment_intent_get(
+            scope=self.caller.scope, payment_intent_id=id, expand=expand
         )
+        return Response(self.present(pi, expand))
 
     @extend_schema(
         operation_id="PostPaymentIntentsIntent",
@@ -150,7 +161,7 @@ class PaymentIntentDetailView(_IntentView):
             )
         data = validated(PaymentIntentUpdateSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_update(intent_id=id, params=data, **self.caller.scope.filters)
+        pi = services.payment_intent_update(scope=self.caller.scope, payment_intent_id=id, **data)
         return self.respond(pi, expand)
 
 
@@ -172,7 +183,7 @@ class PaymentIntentConfirmView(_IntentView):
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = services.payment_intent_confirm(
-            intent_id=id, is_secret=self.caller.is_secret, **self.caller.scope.filters, **data
+            scope=self.caller.scope, payment_intent_id=id, is_secret=self.caller.is_secret, **data
         )
         return self.respond(pi, expand)
 
@@ -192,7 +203,7 @@ class PaymentIntentAttachView(_IntentView):
         self.check_browser_access(id, data)
         expand = self.expand()
         pi = services.payment_intent_confirm(
-            intent_id=id, is_secret=self.caller.is_secret, **self.caller.scope.filters, **data
+            scope=self.caller.scope, payment_intent_id=id, is_secret=self.caller.is_secret, **data
         )
         return self.respond(pi, expand)
 
@@ -206,7 +217,7 @@ class PaymentIntentCaptureView(_IntentView):
     def post(self, request, id: str):
         data = validated(PaymentIntentCaptureSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_capture(intent_id=id, **self.caller.scope.filters, **data)
+        pi = services.payment_intent_capture(scope=self.caller.scope, payment_intent_id=id, **data)
         return self.respond(pi, expand)
 
 
@@ -219,7 +230,7 @@ class PaymentIntentCancelView(_IntentView):
     def post(self, request, id: str):
         data = validated(PaymentIntentCancelSerializer, self.params)
         expand = self.expand()
-        pi = services.payment_intent_cancel(intent_id=id, **self.caller.scope.filters, **data)
+        pi = services.payment_intent_cancel(scope=self.caller.scope, payment_intent_id=id, **data)
         return self.respond(pi, expand)
 
 
@@ -233,6 +244,6 @@ class PaymentIntentIncrementView(_IntentView):
         data = validated(PaymentIntentIncrementSerializer, self.params)
         expand = self.expand()
         pi = services.payment_intent_increment_authorization(
-            intent_id=id, **self.caller.scope.filters, **data
+            scope=self.caller.scope, payment_intent_id=id, **data
         )
         return self.respond(pi, expand)

@@ -1,12 +1,16 @@
 """Real threads on PostgreSQL, a real Celery worker on Redis, a real beat."""
 
 import threading
+import time
+from collections import Counter
 
 import pytest
 
 from events.models import Event
 from intents.models import PaymentIntent
+from intents.services import charges_capture_pending, payment_intents_expire_due
 from payments.models import Charge
+from payments.processors.simulated import SimulatedProcessor
 from tests.conftest import WorkerProcess, redis_url, wait_for
 from tests.helpers import StripeTestClient
 
@@ -89,8 +93,6 @@ def test_twenty_concurrent_captures_capture_exactly_once(acct):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_running_twice_at_once_expire_each_intent_once(acct, settings):
-    from intents.services import payment_intents_expire_due
-
     client = StripeTestClient(key=acct.sk)
     ids = [
         client.post(
@@ -110,6 +112,38 @@ def test_sweeps_running_twice_at_once_expire_each_intent_once(acct, settings):
     assert sum(counts) == 6
     assert PaymentIntent.objects.filter(id__in=ids, cancellation_reason="expired").count() == 6
     assert Event.objects.filter(object_id__in=ids, type="payment_intent.canceled").count() == 6
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_capture_sweeps_at_once_ask_the_processor_once_per_charge(acct, monkeypatch):
+    client = StripeTestClient(key=acct.sk)
+    charge_ids = [
+        client.post(
+            URL,
+            {"amount": 2000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": True},
+        ).json()["latest_charge"]
+        for _ in range(6)
+    ]
+    assert Charge.objects.filter(id__in=charge_ids, capture_pending=True).count() == 6
+    calls = Counter()
+    calls_lock = threading.Lock()
+    capture = SimulatedProcessor.capture
+
+    def counted_capture(self, *, reference, amount):
+        with calls_lock:
+            calls[reference] += 1
+        time.sleep(0.05)  # a slow processor: both sweeps are running while it answers
+        return capture(self, reference=reference, amount=amount)
+
+    monkeypatch.setattr(SimulatedProcessor, "capture", counted_capture)
+    counts = _race(2, lambda: charges_capture_pending(batch_size=4))
+    assert sum(counts) == 6
+    assert calls == Counter({charge_id: 1 for charge_id in charge_ids})
+    assert (
+        Charge.objects.filter(id__in=charge_ids, captured=True, capture_pending=False).count() == 6
+    )
+    assert Event.objects.filter(object_id__in=charge_ids, type="charge.captured").count() == 6
 
 
 @pytest.mark.postgres

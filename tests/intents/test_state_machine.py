@@ -3,6 +3,12 @@
 import pytest
 
 from events.models import Event
+from intents.services import (
+    charges_capture_pending,
+    payment_intents_abandon_stale,
+    payment_intents_expire_due,
+    payment_intents_resolve_due,
+)
 from payments.models import Charge
 from tests.intents.conftest import db_intent
 
@@ -89,8 +95,6 @@ def test_confirm_automatic_async_succeeds_and_leaves_capture_to_a_worker(client,
 
 
 def test_async_capture_marks_charge_captured_and_emits_charge_captured(client, create_intent):
-    from intents.services import charges_capture_pending
-
     body = confirm(client, create_intent()["id"]).json()
     assert charges_capture_pending() == 1
     charge = Charge.objects.get(id=body["latest_charge"])
@@ -302,8 +306,6 @@ def test_processing_cards_answer_processing(client, create_intent, pm):
 
 
 def test_processing_resolves_to_success(client, create_intent, settings):
-    from intents.services import payment_intents_resolve_due
-
     settings.SIMULATED_PROCESSING_DELAY_SECONDS = 0
     pi = create_intent()
     confirm(client, pi["id"], "pm_card_processing")
@@ -313,8 +315,6 @@ def test_processing_resolves_to_success(client, create_intent, settings):
 
 
 def test_processing_declined_resolves_to_requires_payment_method(client, create_intent, settings):
-    from intents.services import payment_intents_resolve_due
-
     settings.SIMULATED_PROCESSING_DELAY_SECONDS = 0
     pi = create_intent()
     confirm(client, pi["id"], "pm_card_processingDeclined")
@@ -326,8 +326,6 @@ def test_processing_declined_resolves_to_requires_payment_method(client, create_
 
 
 def test_processing_is_not_resolved_before_its_delay(client, create_intent, settings):
-    from intents.services import payment_intents_resolve_due
-
     settings.SIMULATED_PROCESSING_DELAY_SECONDS = 3600
     pi = create_intent()
     confirm(client, pi["id"], "pm_card_processing")
@@ -338,8 +336,6 @@ def test_processing_is_not_resolved_before_its_delay(client, create_intent, sett
 def test_processing_with_manual_capture_resolves_to_requires_capture(
     client, create_intent, settings
 ):
-    from intents.services import payment_intents_resolve_due
-
     settings.SIMULATED_PROCESSING_DELAY_SECONDS = 0
     pi = create_intent(capture_method="manual")
     confirm(client, pi["id"], "pm_card_processing")
@@ -592,6 +588,31 @@ def test_expired_authorisation_is_expired_on_read(client, confirmed, settings):
     assert body["amount_capturable"] == 0
 
 
+def test_a_read_shows_an_overdue_authorisation_expired_without_writing_it(
+    client, confirmed, settings
+):
+    pi = confirmed().json()
+    settings.AUTHORIZATION_EXPIRY_SECONDS = 0
+    body = client.get(f"{URL}/{pi['id']}").json()
+    assert body["status"] == "canceled" and body["cancellation_reason"] == "expired"
+    stored = db_intent(pi["id"])
+    assert stored.status == "requires_capture" and stored.amount_capturable == 2000
+    assert body["canceled_at"] == int(stored.expires_at.timestamp())
+    listed = client.get(URL).json()["data"]
+    assert [row["status"] for row in listed if row["id"] == pi["id"]] == ["canceled"]
+
+
+def test_the_expiry_sweep_writes_what_a_read_showed(client, confirmed, settings):
+    pi = confirmed().json()
+    settings.AUTHORIZATION_EXPIRY_SECONDS = 0
+    shown = client.get(f"{URL}/{pi['id']}").json()
+    assert payment_intents_expire_due() == 1
+    assert client.get(f"{URL}/{pi['id']}").json() == shown
+    event = Event.objects.get(object_id=pi["id"], type="payment_intent.canceled")
+    assert event.data["previous_attributes"]["status"] == "requires_capture"
+    assert event.data["object"]["canceled_at"] == shown["canceled_at"]
+
+
 def test_capturing_an_expired_authorisation_is_unexpected_state(client, confirmed, settings):
     pi = confirmed().json()
     settings.AUTHORIZATION_EXPIRY_SECONDS = 0
@@ -601,8 +622,6 @@ def test_capturing_an_expired_authorisation_is_unexpected_state(client, confirme
 
 
 def test_expiry_sweep_cancels_old_authorisations_only(client, confirmed, settings):
-    from intents.services import payment_intents_expire_due
-
     old = confirmed().json()
     settings.AUTHORIZATION_EXPIRY_SECONDS = 0
     assert payment_intents_expire_due() == 1
@@ -615,8 +634,6 @@ def test_expiry_sweep_cancels_old_authorisations_only(client, confirmed, setting
 
 
 def test_abandonment_sweep_cancels_untouched_intents(create_intent, settings):
-    from intents.services import payment_intents_abandon_stale
-
     pi = create_intent()
     settings.ABANDONMENT_SECONDS = 0
     assert payment_intents_abandon_stale() == 1
@@ -626,8 +643,6 @@ def test_abandonment_sweep_cancels_untouched_intents(create_intent, settings):
 
 
 def test_abandonment_sweep_leaves_recent_intents(create_intent, settings):
-    from intents.services import payment_intents_abandon_stale
-
     settings.ABANDONMENT_SECONDS = 3600
     pi = create_intent()
     assert payment_intents_abandon_stale() == 0

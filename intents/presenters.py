@@ -1,0 +1,94 @@
+"""A PaymentIntent as the API shows it (Stripe's shape, or the publishable subset of spec §2),
+used by views, events and errors alike. Pure functions of model rows: it reads no related row
+unless `expand` names it (and the caller selected it)."""
+
+from __future__ import annotations
+
+from core.values import unix
+from payments import presenters as payment_presenters
+
+from .models import PaymentIntent
+
+# What a publishable key (a browser holding the client secret) may see of an intent.
+PUBLISHABLE_FIELDS = (
+    "id",
+    "object",
+    "amount",
+    "canceled_at",
+    "cancellation_reason",
+    "capture_method",
+    "client_secret",
+    "confirmation_method",
+    "created",
+    "currency",
+    "description",
+    "last_payment_error",
+    "livemode",
+    "next_action",
+    "payment_method",
+    "payment_method_types",
+    "receipt_email",
+    "setup_future_usage",
+    "shipping",
+    "status",
+)
+
+
+def payment_intent_to_api(
+    pi: PaymentIntent, *, publishable: bool = False, expand: tuple | list = ()
+) -> dict:
+    """The Stripe representation of `pi`. Without `expand` it reads no related rows."""
+    payment_method = pi.payment_method_id
+    if "payment_method" in expand and pi.payment_method_id:
+        payment_method = payment_presenters.payment_method_to_api(pi.payment_method)
+    customer = pi.customer_id
+    if "customer" in expand and pi.customer_id:
+        customer = payment_presenters.customer_to_api(pi.customer)
+    latest_charge = pi.latest_charge_id
+    if "latest_charge" in expand and pi.latest_charge_id:
+        latest_charge = payment_presenters.charge_to_api(pi.latest_charge)
+    data = {
+        "id": pi.id,
+        "object": "payment_intent",
+        "amount": pi.amount,
+        "amount_capturable": pi.amount_capturable,
+        "amount_details": {"tip": {}},
+        "amount_received": pi.amount_received,
+        "application": None,
+        "application_fee_amount": None,
+        "automatic_payment_methods": None,
+        "canceled_at": unix(pi.canceled_at),
+        "cancellation_reason": pi.cancellation_reason,
+        "capture_method": pi.capture_method,
+        "client_secret": pi.client_secret,
+        "confirmation_method": pi.confirmation_method,
+        "created": unix(pi.created),
+        "currency": pi.currency,
+        "customer": customer,
+        "description": pi.description,
+        "invoice": None,
+        "last_payment_error": pi.last_payment_error,
+        "latest_charge": latest_charge,
+        "livemode": pi.livemode,
+        "metadata": pi.metadata or {},
+        "next_action": pi.next_action,
+        "on_behalf_of": None,
+        "payment_method": payment_method,
+        "payment_method_configuration_details": None,
+        "payment_method_options": pi.payment_method_options or {},
+        "payment_method_types": pi.payment_method_types or ["card"],
+        "processing": None,
+        "receipt_email": pi.receipt_email,
+        "review": None,
+        "setup_future_usage": pi.setup_future_usage,
+        "shipping": pi.shipping,
+        "source": None,
+        "statement_descriptor": pi.statement_descriptor,
+        "statement_descriptor_suffix": pi.statement_descriptor_suffix,
+        "status": pi.status,
+        "transfer_data": None,
+        "transfer_group": None,
+    }
+    if publishable:
+        return {key: data[key] for key in PUBLISHABLE_FIELDS}
+    return data

@@ -1,0 +1,59 @@
+"""Every write to a PaymentIntent, by sub-domain; import them from here
+(`from intents import services; services.payment_intent_confirm(...)`).
+
+- `create_update`: create (and create-and-confirm), update.
+- `confirm`: confirm/attach — the authorisation attempt, whose call and phase 2 also finish a
+  3-D Secure challenge and a `processing` resolution.
+- `three_d_secure`: the customer's answer on the hosted challenge page.
+- `capture_cancel`: capture, cancel (and release), increment_authorization.
+- `sweeps`: the workers' writes — async capture, processing resolution, expiry, abandonment.
+- `links`: the client secret check and the signed 3-D Secure link.
+- `_common`: locks, the state check, the one event writer, charge bookkeeping.
+
+Every movement of money is the two phases of `payments.attempts` (lock, re-check and record;
+the processor call outside any transaction; lock again and apply).
+"""
+
+from .capture_cancel import (
+    payment_intent_cancel,
+    payment_intent_capture,
+    payment_intent_increment_authorization,
+)
+from .confirm import payment_intent_confirm
+from .create_update import payment_intent_create, payment_intent_update
+from .links import (
+    client_secret_matches,
+    three_d_secure_read_token,
+    three_d_secure_token,
+    three_d_secure_url,
+)
+from .sweeps import (
+    charge_capture_async,
+    charges_capture_pending,
+    payment_intent_resolve_processing,
+    payment_intents_abandon_stale,
+    payment_intents_expire_due,
+    payment_intents_resolve_due,
+)
+from .three_d_secure import AUTHENTICATION_FAILURE_MESSAGE, payment_intent_authenticate
+
+__all__ = [
+    "AUTHENTICATION_FAILURE_MESSAGE",
+    "charge_capture_async",
+    "charges_capture_pending",
+    "client_secret_matches",
+    "payment_intent_authenticate",
+    "payment_intent_cancel",
+    "payment_intent_capture",
+    "payment_intent_confirm",
+    "payment_intent_create",
+    "payment_intent_increment_authorization",
+    "payment_intent_resolve_processing",
+    "payment_intent_update",
+    "payment_intents_abandon_stale",
+    "payment_intents_expire_due",
+    "payment_intents_resolve_due",
+    "three_d_secure_read_token",
+    "three_d_secure_token",
+    "three_d_secure_url",
+]

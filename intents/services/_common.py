@@ -1,0 +1,147 @@
+"""What the intent services share: the row locks, the state check, the one event writer, the
+payment method a call names, and the charge bookkeeping more than one movement does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils import timezone
+
+from core.errors import ResourceMissing
+from core.scope import Scope
+from events.services import event_record, previous_attributes
+from payments import presenters as payment_presenters
+from payments.attempts import Release
+from payments.models import Charge, PaymentMethod
+from payments.processors.base import Decline
+from payments.services import payment_method_create_from_data, payment_method_resolve
+
+from .. import presenters
+from ..exceptions import IntentUnexpectedState
+from ..models import PaymentIntent
+
+# --- locks and the state check ---------------------------------------------------------------
+
+
+def lock_intent(payment_intent_id: str, *, scope: Scope | None = None) -> PaymentIntent:
+    """`select_for_update()` the intent within the caller's `scope`. Without a scope only for an
+    id already checked against one (phase 2 of a movement) or a worker's own row."""
+    filters = {"id": payment_intent_id, **(scope.filters if scope is not None else {})}
+    pi = PaymentIntent.objects.select_for_update().filter(**filters).first()
+    if pi is None:
+        raise ResourceMissing("payment_intent", payment_intent_id)
+    return pi
+
+
+def lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
+    """`select_for_update()` a charge (its method and intent read along, unlocked)."""
+    related = ("payment_method",) if pi is not None else ("payment_method", "payment_intent")
+    charge = (
+        Charge.objects.select_for_update(of=("self",)).select_related(*related).get(id=charge_id)
+    )
+    if pi is not None:
+        charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
+    return charge
+
+
+def check(pi: PaymentIntent, allowed: Iterable, verb: str) -> None:
+    """The locked intent may be `verb`ed: its status is allowed and no processor call of
+    another request is under way for it."""
+    if pi.status not in allowed:
+        raise IntentUnexpectedState.status(pi, verb, allowed)
+    if pi.inflight_active():
+        raise IntentUnexpectedState.in_progress(pi, verb, allowed)
+
+
+# --- events ----------------------------------------------------------------------------------
+
+_PRESENTERS = {
+    PaymentIntent: ("payment_intent", presenters.payment_intent_to_api),
+    Charge: ("charge", payment_presenters.charge_to_api),
+}
+
+
+def snapshot(obj: PaymentIntent | Charge) -> dict:
+    """The object as the API shows it now: the `before` of an event's previous_attributes."""
+    return _PRESENTERS[type(obj)][1](obj)
+
+
+def emit(obj: PaymentIntent | Charge, event: str, before: dict | None = None) -> None:
+    """Record the `payment_intent.<event>` or `charge.<event>` event of `obj` (in the caller's
+    transaction), with the fields that changed since `before`."""
+    name, present = _PRESENTERS[type(obj)]
+    after = present(obj)
+    event_record(
+        scope=Scope.of(obj),
+        type=f"{name}.{event}",
+        data_object=after,
+        previous_attributes=previous_attributes(before, after) if before else None,
+    )
+
+
+# --- payment methods -------------------------------------------------------------------------
+
+
+def resolve_payment_method(
+    *, scope: Scope, payment_method_id: str | None = None, payment_method_data: dict | None = None
+) -> PaymentMethod | None:
+    """A method id (magic ids create a fresh row) or inline `payment_method_data`."""
+    if payment_method_id:
+        return payment_method_resolve(
+            scope=scope, payment_method_id=payment_method_id, param="payment_method"
+        )
+    if payment_method_data:
+        return payment_method_create_from_data(
+            scope=scope, data=dict(payment_method_data), param="payment_method_data"
+        )
+    return None
+
+
+# --- charges ---------------------------------------------------------------------------------
+
+
+def payment_error(
+    *, charge: Charge | None, pm: PaymentMethod | None, decline: Decline, type: str = "card_error"
+) -> dict:
+    """An intent's `last_payment_error` for a failed attempt."""
+    return {
+        "charge": charge.id if charge else None,
+        "code": decline.code,
+        "decline_code": decline.decline_code,
+        "doc_url": f"https://stripe.com/docs/error-codes/{decline.code.replace('_', '-')}",
+        "message": decline.message,
+        "payment_method": payment_presenters.payment_method_to_api(pm) if pm is not None else None,
+        "type": type,
+    }
+
+
+def fail_pending_charge(pi: PaymentIntent, message: str) -> None:
+    """The intent's latest attempt will never complete (canceled during 3-D Secure or while
+    processing, replaced by a new one, abandoned): a pending charge is failed."""
+    if pi.latest_charge_id:
+        Charge.objects.filter(id=pi.latest_charge_id, status=Charge.Status.PENDING).update(
+            status=Charge.Status.FAILED, failure_message=message, updated=timezone.now()
+        )
+
+
+def release_charge(pi: PaymentIntent) -> tuple[Release, ...]:
+    """The intent's authorisation holds no money any more (canceled, expired): its charge is
+    marked released, in the caller's locked transaction. Returns the release to make at the
+    processor (`Settled.release`) — unless the caller has already made it."""
+    if not pi.latest_charge_id:
+        return ()
+    Charge.objects.filter(id=pi.latest_charge_id).update(
+        authorized=False, released=True, updated=timezone.now()
+    )
+    return (Release(livemode=pi.livemode, reference=pi.latest_charge_id),)
+
+
+def expire(pi: PaymentIntent) -> tuple[Release, ...]:
+    """Cancel a locked authorisation past its expiry (reason `expired`, as `as_shown()` showed
+    it) and release its charge; returns the processor release to make after commit."""
+    before = snapshot(pi)
+    pi.expire(at=pi.expires_at)
+    pi.save()
+    released = release_charge(pi)
+    emit(pi, "canceled", before)
+    return released

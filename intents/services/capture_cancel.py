@@ -1,0 +1,233 @@
+"""What a merchant does with an authorisation: capture it, cancel (and release) it, raise it.
+Each is the two phases of `payments.attempts`, with the intent's in-flight marker as the
+recorded attempt: a second call while the processor answers is `payment_intent_unexpected_state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from core.errors import InvalidRequestError
+from core.metadata import merge_metadata
+from core.money import validate_amount_for_currency
+from core.scope import Scope
+from payments import attempts
+from payments.attempts import PROCESSING_ERROR, GuardedProcessor, Settled
+from payments.exceptions import CardDeclined
+from payments.models import Charge
+from payments.processors.base import AuthorizationResult, CaptureResult
+
+from .. import presenters
+from ..exceptions import IntentUnexpectedState
+from ..models import CANCELABLE, InFlight, PaymentIntent, Status
+from ._common import (
+    check,
+    emit,
+    expire,
+    fail_pending_charge,
+    lock_charge,
+    lock_intent,
+    release_charge,
+    snapshot,
+)
+
+CAPTURABLE = [Status.REQUIRES_CAPTURE]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A processor call recorded by the intent's in-flight marker (phase 1)."""
+
+    livemode: bool
+    payment_intent_id: str
+    charge_id: str | None
+    amount: int = 0
+    token: str = ""
+
+
+def _declined(pi: PaymentIntent, decline) -> Settled:
+    """Phase 2 saw the processor refuse: the intent is saved unchanged (marker cleared) and the
+    decline raised once that commits."""
+    pi.save()
+    return Settled(
+        pi,
+        error=CardDeclined.from_decline(
+            decline or PROCESSING_ERROR, payment_intent=presenters.payment_intent_to_api(pi)
+        ),
+    )
+
+
+# --- capture ---------------------------------------------------------------------------------
+
+
+def payment_intent_capture(
+    *,
+    scope: Scope,
+    payment_intent_id: str,
+    amount_to_capture: int | None = None,
+    metadata=None,
+    statement_descriptor: str | None = None,
+    statement_descriptor_suffix: str | None = None,
+) -> PaymentIntent:
+    def record() -> _Call | Settled:
+        pi = lock_intent(payment_intent_id, scope=scope)
+        if pi.expiry_due():  # the sweep has not got to it yet: expire it now, and refuse
+            released = expire(pi)
+            return Settled(
+                error=IntentUnexpectedState.status(pi, "captured", CAPTURABLE), release=released
+            )
+        check(pi, CAPTURABLE, "captured")
+        amount = pi.amount_capturable if amount_to_capture is None else amount_to_capture
+        if amount > pi.amount_capturable:
+            raise InvalidRequestError(
+                f"The amount to capture ({amount}) must be less than or equal to the "
+                f"PaymentIntent's amount_capturable ({pi.amount_capturable}).",
+                code="amount_too_large",
+                param="amount_to_capture",
+            )
+        if amount < 1:
+            raise InvalidRequestError(
+                "The amount to capture must be a positive integer.",
+                code="amount_too_small",
+                param="amount_to_capture",
+            )
+        if metadata is not None:
+            pi.metadata = merge_metadata(pi.metadata, metadata)
+        if statement_descriptor is not None:
+            pi.statement_descriptor = statement_descriptor
+        if statement_descriptor_suffix is not None:
+            pi.statement_descriptor_suffix = statement_descriptor_suffix
+        pi.begin(InFlight.CAPTURE)
+        pi.save()
+        return _Call(pi.livemode, pi.id, pi.latest_charge_id, amount=amount)
+
+    def call(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
+        return processor.capture(reference=attempt.charge_id, amount=attempt.amount)
+
+    def apply(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
+        pi = lock_intent(attempt.payment_intent_id)
+        charge = lock_charge(attempt.charge_id, pi)
+        if pi.inflight != InFlight.CAPTURE or pi.status != Status.REQUIRES_CAPTURE:
+            raise IntentUnexpectedState.status(pi, "captured", CAPTURABLE)
+        pi.end()
+        if not result.succeeded:
+            return _declined(pi, result.decline)
+        before = snapshot(pi)
+        charge_before = snapshot(charge)
+        captured = result.amount_captured
+        pi.capture(amount=captured)
+        charge.captured = True
+        charge.amount_captured = captured
+        charge.authorized = False
+        charge.released = captured < charge.amount
+        charge.save()
+        pi.save()
+        emit(charge, "captured", charge_before)
+        emit(pi, "succeeded", before)
+        return pi
+
+    return attempts.two_phase(record=record, call=call, apply=apply)
+
+
+# --- cancel ----------------------------------------------------------------------------------
+
+
+def payment_intent_cancel(
+    *, scope: Scope, payment_intent_id: str, cancellation_reason: str | None = None
+) -> PaymentIntent:
+    """Cancel. An intent holding (or about to hold) an authorisation releases it at the
+    processor first (the call), then cancels (phase 2); any other cancels at once."""
+
+    def record() -> _Call | Settled:
+        pi = lock_intent(payment_intent_id, scope=scope)
+        check(pi, CANCELABLE, "canceled")
+        if pi.status not in (Status.REQUIRES_CAPTURE, Status.PROCESSING):
+            before = snapshot(pi)
+            if pi.status == Status.REQUIRES_ACTION:
+                fail_pending_charge(pi, "The PaymentIntent was canceled.")
+            pi.cancel(reason=cancellation_reason)
+            pi.save()
+            emit(pi, "canceled", before)
+            return Settled(pi)
+        pi.begin(InFlight.CANCEL)
+        pi.save()
+        return _Call(pi.livemode, pi.id, pi.latest_charge_id)
+
+    def call(processor: GuardedProcessor, attempt: _Call) -> None:
+        if attempt.charge_id:
+            processor.void(reference=attempt.charge_id)
+
+    def apply(attempt: _Call, _: None) -> PaymentIntent:
+        pi = lock_intent(attempt.payment_intent_id)
+        if pi.inflight != InFlight.CANCEL or pi.status not in CANCELABLE:
+            raise IntentUnexpectedState.status(pi, "canceled", CANCELABLE)
+        before = snapshot(pi)
+        pi.end()
+        pi.cancel(reason=cancellation_reason)
+        pi.save()
+        release_charge(pi)  # released at the processor by the call
+        fail_pending_charge(pi, "The PaymentIntent was canceled.")
+        emit(pi, "canceled", before)
+        return pi
+
+    return attempts.two_phase(record=record, call=call, apply=apply)
+
+
+# --- increment_authorization -----------------------------------------------------------------
+
+
+def payment_intent_increment_authorization(
+    *,
+    scope: Scope,
+    payment_intent_id: str,
+    amount: int,
+    description: str | None = None,
+    metadata=None,
+) -> PaymentIntent:
+    def record() -> _Call:
+        pi = lock_intent(payment_intent_id, scope=scope)
+        check(pi, CAPTURABLE, "incremented")
+        if amount <= pi.amount:
+            raise InvalidRequestError(
+                f"The amount ({amount}) must be greater than the PaymentIntent's current "
+                f"amount ({pi.amount}).",
+                code="amount_too_small",
+                param="amount",
+            )
+        validate_amount_for_currency(amount, pi.currency)
+        pi.begin(InFlight.INCREMENT)
+        pi.save()
+        charge = Charge.objects.select_related("payment_method").get(id=pi.latest_charge_id)
+        return _Call(
+            pi.livemode,
+            pi.id,
+            charge.id,
+            amount=amount,
+            token=charge.payment_method.processor_token,
+        )
+
+    def call(processor: GuardedProcessor, attempt: _Call) -> AuthorizationResult:
+        return processor.increment(
+            reference=attempt.charge_id, token=attempt.token, new_amount=attempt.amount
+        )
+
+    def apply(attempt: _Call, result: AuthorizationResult) -> PaymentIntent | Settled:
+        pi = lock_intent(attempt.payment_intent_id)
+        if pi.inflight != InFlight.INCREMENT or pi.status != Status.REQUIRES_CAPTURE:
+            raise IntentUnexpectedState.status(pi, "incremented", CAPTURABLE)
+        pi.end()
+        if result.status != "succeeded":
+            return _declined(pi, result.decline)
+        before = snapshot(pi)
+        pi.increment_authorization(amount=amount)
+        if description is not None:
+            pi.description = description
+        if metadata is not None:
+            pi.metadata = merge_metadata(pi.metadata, metadata)
+        pi.save()
+        Charge.objects.filter(id=attempt.charge_id).update(amount=amount, updated=timezone.now())
+        emit(pi, "amount_capturable_updated", before)
+        return pi
+
+    return attempts.two_phase(record=record, call=call, apply=apply)

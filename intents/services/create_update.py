@@ -1,0 +1,215 @@
+"""Create and update: writes that ask nothing of the processor (a create with `confirm=true`
+continues as a confirm)."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from core.errors import InvalidRequestError
+from core.ids import random_base62
+from core.metadata import merge_metadata
+from core.money import validate_amount_for_currency
+from core.scope import Scope
+from core.values import UNSET
+from payments.selectors import customer_get
+
+from ..exceptions import IntentUnexpectedState
+from ..models import CONFIRMABLE, PaymentIntent, Status
+from ._common import check, emit, fail_pending_charge, lock_intent, resolve_payment_method
+from .confirm import payment_intent_confirm
+
+# Spec §2: these change the next attempt, so only an intent still waiting to be confirmed
+# takes them; the others may change until the intent is canceled.
+EARLY_FIELDS = (
+    "amount",
+    "currency",
+    "payment_method",
+    "payment_method_types",
+    "capture_method",
+    "setup_future_usage",
+    "payment_method_options",
+    "customer",
+    "statement_descriptor",
+    "statement_descriptor_suffix",
+)
+LATE_FIELDS = ("metadata", "description", "receipt_email", "shipping")
+EARLY_ALLOWED = CONFIRMABLE
+LATE_ALLOWED = CONFIRMABLE + [Status.REQUIRES_CAPTURE, Status.SUCCEEDED]
+UPDATED_BEFORE_AUTHENTICATION = "The PaymentIntent was updated before authentication."
+
+
+def payment_intent_create(
+    *,
+    scope: Scope,
+    amount: int,
+    currency: str,
+    customer: str | None = None,
+    description: str | None = None,
+    metadata=None,
+    payment_method: str | None = None,
+    payment_method_data: dict | None = None,
+    payment_method_types: list[str] | None = None,
+    payment_method_options: dict | None = None,
+    capture_method: str | None = None,
+    confirmation_method: str | None = None,
+    receipt_email: str | None = None,
+    setup_future_usage: str | None = None,
+    shipping: dict | None = None,
+    statement_descriptor: str | None = None,
+    statement_descriptor_suffix: str | None = None,
+    confirm: bool = False,
+    off_session: bool | None = None,
+    error_on_requires_action: bool = False,
+    return_url: str | None = None,
+) -> PaymentIntent:
+    validate_amount_for_currency(amount, currency)
+    if not confirm:
+        for name, value in (
+            ("off_session", off_session),
+            ("error_on_requires_action", error_on_requires_action or None),
+            ("return_url", return_url),
+        ):
+            if value is not None:
+                raise InvalidRequestError(
+                    f"You may only specify {name} when confirm=true.",
+                    code="parameter_invalid_string",
+                    param=name,
+                )
+    customer_obj = (
+        customer_get(scope=scope, customer_id=customer, param="customer") if customer else None
+    )
+    pm = resolve_payment_method(
+        scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
+    )
+    with transaction.atomic():
+        pi = PaymentIntent(
+            account_id=scope.account_id,
+            livemode=scope.livemode,
+            amount=amount,
+            currency=currency,
+            customer=customer_obj,
+            description=description,
+            metadata=merge_metadata({}, metadata) if metadata is not None else {},
+            payment_method_types=payment_method_types or ["card"],
+            payment_method_options=payment_method_options or {},
+            capture_method=capture_method or "automatic_async",
+            confirmation_method=confirmation_method or "automatic",
+            receipt_email=receipt_email,
+            setup_future_usage=setup_future_usage or None,
+            shipping=shipping,
+            statement_descriptor=statement_descriptor,
+            statement_descriptor_suffix=statement_descriptor_suffix,
+        )
+        pi.client_secret = f"{pi.id}_secret_{random_base62(25)}"
+        if pm is not None:
+            pi.set_payment_method(pm)
+        pi.save()
+        emit(pi, "created")
+    if confirm:
+        return payment_intent_confirm(
+            scope=scope,
+            payment_intent_id=pi.id,
+            is_secret=True,
+            off_session=off_session,
+            error_on_requires_action=error_on_requires_action,
+            return_url=return_url,
+        )
+    return pi
+
+
+def payment_intent_update(
+    *,
+    scope: Scope,
+    payment_intent_id: str,
+    amount=UNSET,
+    currency=UNSET,
+    customer=UNSET,
+    description=UNSET,
+    metadata=UNSET,
+    payment_method=UNSET,
+    payment_method_types=UNSET,
+    payment_method_options=UNSET,
+    capture_method=UNSET,
+    receipt_email=UNSET,
+    setup_future_usage=UNSET,
+    shipping=UNSET,
+    statement_descriptor=UNSET,
+    statement_descriptor_suffix=UNSET,
+) -> PaymentIntent:
+    """Spec §2 update rules. An argument left UNSET is not changed; the values are validated.
+    `payment_method=""` detaches the method, `customer=""` the customer."""
+    given = [
+        name
+        for name, value in (  # in the order of the parameters: the first refused one is named
+            ("amount", amount),
+            ("currency", currency),
+            ("customer", customer),
+            ("description", description),
+            ("metadata", metadata),
+            ("payment_method", payment_method),
+            ("payment_method_types", payment_method_types),
+            ("payment_method_options", payment_method_options),
+            ("capture_method", capture_method),
+            ("receipt_email", receipt_email),
+            ("setup_future_usage", setup_future_usage),
+            ("shipping", shipping),
+            ("statement_descriptor", statement_descriptor),
+            ("statement_descriptor_suffix", statement_descriptor_suffix),
+        )
+        if value is not UNSET
+    ]
+    new_pm = (
+        resolve_payment_method(scope=scope, payment_method_id=payment_method)
+        if payment_method
+        else None
+    )
+    customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
+    with transaction.atomic():
+        pi = lock_intent(payment_intent_id, scope=scope)
+        for name in given:
+            allowed = EARLY_ALLOWED if name in EARLY_FIELDS else LATE_ALLOWED
+            if pi.status not in allowed:
+                raise IntentUnexpectedState.field(pi, name, allowed)
+        if given and pi.inflight_active():
+            check(pi, LATE_ALLOWED, "updated")
+        if amount is not UNSET or currency is not UNSET:
+            new_amount = amount if amount not in (UNSET, None) else pi.amount
+            new_currency = currency or pi.currency
+            validate_amount_for_currency(new_amount, new_currency)
+            pi.amount, pi.currency = new_amount, new_currency
+        if metadata is not UNSET:
+            pi.metadata = merge_metadata(pi.metadata, metadata)
+        for name, value in (
+            ("description", description),
+            ("receipt_email", receipt_email),
+            ("shipping", shipping),
+            ("statement_descriptor", statement_descriptor),
+            ("statement_descriptor_suffix", statement_descriptor_suffix),
+        ):
+            if value is not UNSET:
+                setattr(pi, name, value)
+        if setup_future_usage is not UNSET:
+            pi.setup_future_usage = setup_future_usage or None
+        if capture_method:
+            pi.capture_method = capture_method
+        if payment_method_types is not UNSET:
+            pi.payment_method_types = payment_method_types or ["card"]
+        if payment_method_options is not UNSET:
+            pi.payment_method_options = payment_method_options or {}
+        if customer is not UNSET:
+            pi.customer = customer_obj
+        changes_attempt = any(
+            name in given for name in ("amount", "currency", "payment_method", "capture_method")
+        )
+        if new_pm is not None:
+            if pi.status == Status.REQUIRES_ACTION:
+                fail_pending_charge(pi, UPDATED_BEFORE_AUTHENTICATION)
+            pi.set_payment_method(new_pm)
+        elif payment_method is not UNSET and pi.status != Status.REQUIRES_ACTION:
+            pi.payment_method = None  # payment_method="" detaches the method
+        elif changes_attempt and pi.status == Status.REQUIRES_ACTION and pi.payment_method_id:
+            fail_pending_charge(pi, UPDATED_BEFORE_AUTHENTICATION)
+            pi.set_payment_method(pi.payment_method)
+        pi.last_payment_error = None
+        pi.save()
+    return pi

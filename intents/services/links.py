@@ -1,0 +1,40 @@
+"""The secrets that let a browser reach an intent without an API secret key: the intent's
+client secret, and the signed link to the hosted 3-D Secure page of one attempt."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from ..models import PaymentIntent
+
+THREE_D_SECURE_SALT = "intents.three_d_secure"
+THREE_D_SECURE_MAX_AGE_SECONDS = 24 * 3600
+
+
+def client_secret_matches(pi: PaymentIntent, secret: str | None) -> bool:
+    return bool(secret) and hmac.compare_digest(str(secret), pi.client_secret)
+
+
+def three_d_secure_token(pi: PaymentIntent, charge_id: str) -> str:
+    return signing.dumps({"pi": pi.id, "ch": charge_id}, salt=THREE_D_SECURE_SALT)
+
+
+def three_d_secure_read_token(token: str) -> tuple[str, str] | None:
+    """(intent id, charge id) of a token this service signed, or None."""
+    try:
+        data = signing.loads(
+            token, salt=THREE_D_SECURE_SALT, max_age=THREE_D_SECURE_MAX_AGE_SECONDS
+        )
+    except signing.BadSignature:
+        return None
+    return data.get("pi"), data.get("ch")
+
+
+def three_d_secure_url(pi: PaymentIntent, charge_id: str) -> str:
+    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    path = reverse("three_d_secure", kwargs={"id": pi.id})
+    return f"{base}{path}?token={three_d_secure_token(pi, charge_id)}"

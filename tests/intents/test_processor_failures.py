@@ -1,0 +1,54 @@
+"""A processor call that raises is a failed attempt (payments.attempts maps it, in one place),
+never a 500, and never leaves the intent locked by its in-flight marker."""
+
+import pytest
+
+from payments.processors.simulated import SimulatedProcessor
+from tests.intents.conftest import db_intent
+
+URL = "/v1/payment_intents"
+
+
+def _unreachable(self, **kwargs):
+    raise ConnectionError("processor unreachable")
+
+
+def test_an_authorisation_the_processor_fails_is_a_402_processing_error(
+    client, create_intent, monkeypatch
+):
+    pi = create_intent()
+    with monkeypatch.context() as patched:
+        patched.setattr(SimulatedProcessor, "authorize", _unreachable)
+        r = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
+    assert r.status_code == 402
+    assert (r.error["code"], r.error["decline_code"]) == ("processing_error", "processing_error")
+    assert r.error["payment_intent"]["status"] == "requires_payment_method"
+    assert db_intent(pi["id"]).inflight is None
+    r = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
+    assert r.json()["status"] == "succeeded"
+
+
+@pytest.mark.parametrize(
+    "method,path,params",
+    [("capture", "capture", {}), ("increment", "increment_authorization", {"amount": 2500})],
+)
+def test_a_capture_or_increment_the_processor_fails_leaves_the_authorisation(
+    client, confirmed, monkeypatch, method, path, params
+):
+    pi = confirmed().json()
+    with monkeypatch.context() as patched:
+        patched.setattr(SimulatedProcessor, method, _unreachable)
+        r = client.post(f"{URL}/{pi['id']}/{path}", params)
+    assert r.status_code == 402
+    assert r.error["code"] == "processing_error"
+    intent = db_intent(pi["id"])
+    assert intent.status == "requires_capture" and intent.inflight is None
+    assert intent.amount == 2000 and intent.amount_capturable == 2000
+    assert client.post(f"{URL}/{pi['id']}/{path}", params).status_code == 200
+
+
+def test_a_release_the_processor_fails_still_cancels(client, confirmed, monkeypatch):
+    pi = confirmed().json()
+    monkeypatch.setattr(SimulatedProcessor, "void", _unreachable)
+    r = client.post(f"{URL}/{pi['id']}/cancel")
+    assert r.status_code == 200 and r.json()["status"] == "canceled"
