@@ -91,6 +91,9 @@ class Charge(ScopedModel):
     capture_pending = models.BooleanField(
         default=False, help_text="automatic_async: a worker owes the processor a capture"
     )
+    # Set while a worker's capture call is under way (its claim); one older than the in-flight
+    # timeout belongs to a crashed worker and is taken over by the next sweep.
+    capture_claimed_at = models.DateTimeField(null=True, blank=True)
     released = models.BooleanField(default=False)
     failure_code = models.CharField(max_length=64, null=True, blank=True)
     failure_message = models.CharField(max_length=500, null=True, blank=True)

@@ -58,6 +58,7 @@ class PaymentIntentFactory(_Scoped):
     class Meta:
         model = PaymentIntent
 
+    id = factory.Sequence(lambda n: f"pi_factory{n:014d}")
     amount = 2000
     currency = "usd"
     payment_method_types = factory.LazyFunction(lambda: ["card"])

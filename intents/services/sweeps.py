@@ -55,18 +55,20 @@ class _Capture:
 
 
 def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[_Capture]:
-    """Phase 1: charges owed a capture and not claimed (or claimed by a crashed worker). The
-    claim is `authorized=False` on a charge still `capture_pending`: the authorisation is being
-    captured (a later sweep re-claims it once its `updated` is INFLIGHT_STALE_SECONDS old)."""
+    """Phase 1: charges owed a capture and not claimed (or claimed by a crashed worker: a claim
+    older than INFLIGHT_STALE_SECONDS is taken over). The claim is `capture_claimed_at`."""
     now = timezone.now()
     stale = now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
     qs = Charge.objects.select_for_update(skip_locked=True).filter(
-        Q(authorized=True) | Q(updated__lte=stale), capture_pending=True
+        Q(capture_claimed_at__isnull=True) | Q(capture_claimed_at__lte=stale),
+        capture_pending=True,
     )
     if charge_id is not None:
         qs = qs.filter(id=charge_id)
     claimed = list(qs.order_by("created").only("id", "livemode", "amount")[:batch_size])
-    Charge.objects.filter(id__in=[c.id for c in claimed]).update(authorized=False, updated=now)
+    Charge.objects.filter(id__in=[c.id for c in claimed]).update(
+        capture_claimed_at=now, updated=now
+    )
     return [_Capture(c.livemode, c.id, c.amount) for c in claimed]
 
 
@@ -82,10 +84,11 @@ def _apply_capture(attempt: _Capture, result: CaptureResult) -> bool:
     if not charge.capture_pending:
         return False
     if not result.succeeded:
-        Charge.objects.filter(id=charge.id).update(authorized=True, updated=timezone.now())
+        Charge.objects.filter(id=charge.id).update(capture_claimed_at=None, updated=timezone.now())
         return False
     before = snapshot(charge)
     charge.capture_pending = False
+    charge.capture_claimed_at = None
     charge.captured = True
     charge.authorized = False
     charge.amount_captured = result.amount_captured

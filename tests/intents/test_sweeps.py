@@ -25,7 +25,7 @@ def _owed_capture(client, create_intent) -> Charge:
 def _claimed(charge: Charge, *, seconds_ago: float) -> None:
     """The row as a sweep leaves it while its processor call is under way."""
     Charge.objects.filter(id=charge.id).update(
-        authorized=False, updated=timezone.now() - timedelta(seconds=seconds_ago)
+        capture_claimed_at=timezone.now() - timedelta(seconds=seconds_ago)
     )
 
 
@@ -44,6 +44,7 @@ def test_a_claim_left_by_a_crashed_worker_is_taken_over_once_stale(client, creat
     assert charges_capture_pending() == 1
     charge.refresh_from_db()
     assert charge.captured and not charge.capture_pending and charge.amount_captured == 2000
+    assert charge.capture_claimed_at is None
     assert Event.objects.filter(type="charge.captured", object_id=charge.id).count() == 1
 
 
@@ -60,6 +61,7 @@ def test_a_capture_the_processor_fails_is_left_for_the_next_sweep(
         assert charges_capture_pending() == 0
     charge.refresh_from_db()
     assert charge.capture_pending and charge.authorized and not charge.captured
+    assert charge.capture_claimed_at is None
     assert charges_capture_pending() == 1
     charge.refresh_from_db()
     assert charge.captured and not charge.capture_pending
