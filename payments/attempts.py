@@ -77,73 +77,41 @@ class Attempt(Protocol):
     livemode: bool
 
 
+# Each processor method a money movement calls, and what it answers when the call raised:
+# an authorisation "declined: processing_error", a refused capture, a failed challenge, a
+# release that lapses at the processor on its own. The methods' signatures are the interface's
+# (`payments.processors.base.Processor`).
+FAILED_ANSWERS: dict[str, Any] = {
+    "authorize": FAILED_AUTHORIZATION,
+    "authenticate": False,
+    "capture": FAILED_CAPTURE,
+    "void": None,
+    "increment": FAILED_AUTHORIZATION,
+    "resolve_async": FAILED_AUTHORIZATION,
+}
+
+
 class GuardedProcessor:
     """The processor of one mode whose calls never raise: the one place a processor's
-    exception becomes an answer (logged with its traceback)."""
+    exception becomes an answer (logged with its traceback). `guarded.capture(reference=…,
+    amount=…)` calls the processor's `capture` with the same arguments."""
 
     def __init__(self, livemode: bool):
         self.livemode = livemode
 
-    def _call(self, method: str, failed: Any, kwargs: dict) -> Any:
-        try:
-            return getattr(get_processor(self.livemode), method)(**kwargs)
-        except Exception:  # a processor failure is a failed attempt, never a 500
-            logger.exception("processor %s of %s failed", method, kwargs.get("reference"))
-            return failed
+    def __getattr__(self, method: str) -> Callable[..., Any]:
+        if method not in FAILED_ANSWERS:
+            raise AttributeError(method)
+        failed = FAILED_ANSWERS[method]
 
-    def authorize(
-        self,
-        *,
-        reference: str,
-        token: str,
-        amount: int,
-        currency: str,
-        capture: bool,
-        off_session: bool,
-        three_d_secure_passed: bool,
-        livemode: bool,
-    ) -> AuthorizationResult:
-        return self._call(
-            "authorize",
-            FAILED_AUTHORIZATION,
-            dict(
-                reference=reference,
-                token=token,
-                amount=amount,
-                currency=currency,
-                capture=capture,
-                off_session=off_session,
-                three_d_secure_passed=three_d_secure_passed,
-                livemode=livemode,
-            ),
-        )
+        def guarded(**kwargs: Any) -> Any:
+            try:
+                return getattr(get_processor(self.livemode), method)(**kwargs)
+            except Exception:  # a processor failure is a failed attempt, never a 500
+                logger.exception("processor %s of %s failed", method, kwargs.get("reference"))
+                return failed
 
-    def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
-        """False (the challenge failed) when the processor could not be asked."""
-        return self._call(
-            "authenticate", False, dict(reference=reference, token=token, succeeded=succeeded)
-        )
-
-    def capture(self, *, reference: str, amount: int) -> CaptureResult:
-        return self._call("capture", FAILED_CAPTURE, dict(reference=reference, amount=amount))
-
-    def void(self, *, reference: str) -> None:
-        """Best effort: a release the processor refuses lapses there on its own."""
-        self._call("void", None, dict(reference=reference))
-
-    def increment(self, *, reference: str, token: str, new_amount: int) -> AuthorizationResult:
-        return self._call(
-            "increment",
-            FAILED_AUTHORIZATION,
-            dict(reference=reference, token=token, new_amount=new_amount),
-        )
-
-    def resolve_async(self, *, reference: str, token: str, capture: bool) -> AuthorizationResult:
-        return self._call(
-            "resolve_async",
-            FAILED_AUTHORIZATION,
-            dict(reference=reference, token=token, capture=capture),
-        )
+        return guarded
 
 
 def processor(livemode: bool) -> GuardedProcessor:

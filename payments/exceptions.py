@@ -104,3 +104,10 @@ class PaymentMethodUnexpectedState(InvalidRequestError):
     """Attach to a second customer, detach when not attached, …"""
 
     code = "payment_method_unexpected_state"
+
+    @classmethod
+    def already_attached(cls) -> PaymentMethodUnexpectedState:
+        return cls(
+            "The payment method you provided has already been attached to a customer.",
+            param="payment_method",
+        )

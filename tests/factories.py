@@ -32,6 +32,15 @@ class _Scoped(factory.django.DjangoModelFactory):
     livemode = False
 
 
+def _in_the_same_scope(factory_class: type[_Scoped]) -> factory.SubFactory:
+    """A related row in the account and mode of the row being built."""
+    return factory.SubFactory(
+        factory_class,
+        account=factory.SelfAttribute("..account"),
+        livemode=factory.SelfAttribute("..livemode"),
+    )
+
+
 class CustomerFactory(_Scoped):
     class Meta:
         model = Customer
@@ -69,16 +78,8 @@ class ChargeFactory(_Scoped):
     class Meta:
         model = Charge
 
-    payment_intent = factory.SubFactory(
-        PaymentIntentFactory,
-        account=factory.SelfAttribute("..account"),
-        livemode=factory.SelfAttribute("..livemode"),
-    )
-    payment_method = factory.SubFactory(
-        PaymentMethodFactory,
-        account=factory.SelfAttribute("..account"),
-        livemode=factory.SelfAttribute("..livemode"),
-    )
+    payment_intent = _in_the_same_scope(PaymentIntentFactory)
+    payment_method = _in_the_same_scope(PaymentMethodFactory)
     amount = factory.SelfAttribute("payment_intent.amount")
     currency = factory.SelfAttribute("payment_intent.currency")
     status = Charge.Status.SUCCEEDED
@@ -110,16 +111,8 @@ class DeliveryAttemptFactory(_Scoped):
     class Meta:
         model = DeliveryAttempt
 
-    event = factory.SubFactory(
-        EventFactory,
-        account=factory.SelfAttribute("..account"),
-        livemode=factory.SelfAttribute("..livemode"),
-    )
-    endpoint = factory.SubFactory(
-        WebhookEndpointFactory,
-        account=factory.SelfAttribute("..account"),
-        livemode=factory.SelfAttribute("..livemode"),
-    )
+    event = _in_the_same_scope(EventFactory)
+    endpoint = _in_the_same_scope(WebhookEndpointFactory)
     delivery = factory.LazyAttribute(
         lambda a: a.event.deliveries.get_or_create(endpoint=a.endpoint)[0]
     )

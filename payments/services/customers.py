@@ -81,10 +81,7 @@ def customer_create(
         if pm is not None:
             locked = payment_method_lock(pm)
             if locked.customer_id is not None:
-                raise PaymentMethodUnexpectedState(
-                    "The payment method you provided has already been attached to a customer.",
-                    param="payment_method",
-                )
+                raise PaymentMethodUnexpectedState.already_attached()
         if default_pm and pm is not None:
             customer.invoice_settings = {"default_payment_method": pm.id}
             customer.save(update_fields=["invoice_settings"])

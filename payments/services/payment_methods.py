@@ -196,10 +196,7 @@ def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
     if pm.customer_id == customer.id:
         return False
     if pm.customer_id is not None:
-        raise PaymentMethodUnexpectedState(
-            "The payment method you provided has already been attached to a customer.",
-            param="payment_method",
-        )
+        raise PaymentMethodUnexpectedState.already_attached()
     pm.customer = customer
     pm.save(update_fields=["customer"])
     event_record(
