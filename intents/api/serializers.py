@@ -20,7 +20,7 @@ from api.serializers import (
     list_schema,
 )
 from core.errors import InvalidRequestError
-from payments.api.serializers import PaymentMethodDataSerializer
+from payments.api.serializers import PaymentMethodDataSerializer, ShippingParamsSerializer
 
 from ..models import Status
 
@@ -66,11 +66,11 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
 # --- input -------------------------------------------------------------------------------
 
 
-class ShippingSerializer(StrictSerializer):
-    address = AddressSerializer()
-    name = StringField(max_length=500)
+class ShippingSerializer(ShippingParamsSerializer):
+    """An intent's shipping: the shipping hash every resource takes (name, address, phone, with
+    the same limits) plus the carrier and the tracking number."""
+
     carrier = StringField(required=False, max_length=500)
-    phone = StringField(required=False, max_length=500)
     tracking_number = StringField(required=False, max_length=500)
 
     def to_internal_value(self, data):
