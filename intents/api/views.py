@@ -6,7 +6,6 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
-from api.pagination import paginate
 from api.views import StripeAPIView, validated
 from core.errors import ParameterMissing, ResourceMissing
 
@@ -94,14 +93,12 @@ class PaymentIntentCollectionView(_IntentView):
         queryset = selectors.payment_intent_list(
             scope=self.caller.scope, customer=data.get("customer"), expand=expand
         )
-        return Response(
-            paginate(
-                queryset,
-                params=data,
-                url=LIST_URL,
-                serialize=lambda rows: [self.present(pi, expand) for pi in rows],
-                object_name="payment_intent",
-            )
+        return self.paginated(
+            queryset,
+            params=data,
+            url=LIST_URL,
+            present=lambda pi: self.present(pi, expand),
+            object_name="payment_intent",
         )
 
 
