@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core.errors import ResourceMissing
 from core.scope import Scope
+from core.selectors import first_or_missing
 
 from .models import DeliveryAttempt, Event, WebhookEndpoint
 
@@ -33,10 +33,9 @@ def event_list(
 
 
 def event_get(*, scope: Scope, id: str, param: str = "id") -> Event:
-    event = _retained().filter(id=id, **scope.filters).first()
-    if event is None:
-        raise ResourceMissing("event", id, param=param)
-    return event
+    return first_or_missing(
+        _retained().filter(**scope.filters), object_id=id, object_name="event", param=param
+    )
 
 
 def webhook_endpoint_list(*, scope: Scope) -> QuerySet:
@@ -44,10 +43,12 @@ def webhook_endpoint_list(*, scope: Scope) -> QuerySet:
 
 
 def webhook_endpoint_get(*, scope: Scope, id: str, param: str = "id") -> WebhookEndpoint:
-    endpoint = WebhookEndpoint.objects.filter(id=id, **scope.filters).first()
-    if endpoint is None:
-        raise ResourceMissing("webhook_endpoint", id, param=param)
-    return endpoint
+    return first_or_missing(
+        webhook_endpoint_list(scope=scope),
+        object_id=id,
+        object_name="webhook_endpoint",
+        param=param,
+    )
 
 
 def delivery_attempt_list(

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
-from core.errors import ResourceMissing
 from core.scope import Scope
+from core.selectors import first_or_missing
 
 from .models import PaymentIntent
 from .search import search_query_to_q
@@ -25,10 +25,12 @@ def payment_intent_queryset(*, scope: Scope, expand=()) -> QuerySet:
 def payment_intent_get(
     *, scope: Scope, payment_intent_id: str, expand=(), param: str = "id"
 ) -> PaymentIntent:
-    pi = payment_intent_queryset(scope=scope, expand=expand).filter(id=payment_intent_id).first()
-    if pi is None:
-        raise ResourceMissing("payment_intent", payment_intent_id, param=param)
-    return pi
+    return first_or_missing(
+        payment_intent_queryset(scope=scope, expand=expand),
+        object_id=payment_intent_id,
+        object_name="payment_intent",
+        param=param,
+    )
 
 
 def payment_intent_list(*, scope: Scope, customer: str | None = None, expand=()) -> QuerySet:

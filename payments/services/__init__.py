@@ -1,7 +1,7 @@
 """Every write of payment methods and customers, plus what the intent services need to turn a
 processor's answer into a charge. One module per sub-domain, re-exported here."""
 
-from .charges import card_error_for, charge_outcome_for
+from .charges import charge_outcome_for
 from .customers import customer_create, customer_delete, customer_update
 from .payment_methods import (
     is_magic_id,
@@ -16,7 +16,6 @@ from .payment_methods import (
 )
 
 __all__ = [
-    "card_error_for",
     "charge_outcome_for",
     "customer_create",
     "customer_delete",

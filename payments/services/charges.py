@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from ..exceptions import CardDeclined
-from ..processors.base import AuthorizationResult, Decline
+from ..processors.base import AuthorizationResult
 
 
 def charge_outcome_for(result: AuthorizationResult) -> dict:
@@ -33,10 +32,3 @@ def charge_outcome_for(result: AuthorizationResult) -> dict:
         "seller_message": "Payment complete.",
         "type": "authorized",
     }
-
-
-def card_error_for(
-    decline: Decline, *, payment_intent: dict | None = None, param: str | None = None
-) -> CardDeclined:
-    """The 402 to raise for a decline (embed the intent as it now is)."""
-    return CardDeclined.from_decline(decline, payment_intent=payment_intent, param=param)

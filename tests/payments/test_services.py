@@ -17,7 +17,6 @@ from payments.models import Customer, PaymentMethod
 from payments.presenters import payment_method_details_to_api
 from payments.processors.base import AuthorizationResult, Decline
 from payments.services import (
-    card_error_for,
     charge_outcome_for,
     payment_method_attach,
     payment_method_create_from_data,
@@ -103,7 +102,7 @@ def test_charge_outcome_for_decline_is_issuer_declined_with_reason():
 
 
 def test_card_error_for_a_decline_is_a_402_with_decline_code():
-    error = card_error_for(
+    error = CardDeclined.from_decline(
         Decline(code="expired_card", decline_code="expired_card", message="Your card has expired."),
         payment_intent={"id": "pi_1"},
     )
