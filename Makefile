@@ -14,10 +14,17 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q ".[dev]"
 	@touch $@
 
-run: $(STAMP)
+run: $(STAMP) .env
 	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py collectstatic --noinput -v 0
 	@$(PY) manage.py ensure_demo_account
 	@exec $(PY) manage.py runall
+
+# The dev checkout's own secret, generated once; settings read it, so every `manage.py` command
+# works here as the README writes it. Production has no .env and must set SECRET_KEY itself.
+.env:
+	@umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
+	@echo "wrote .env with a generated SECRET_KEY (keep it; it is git-ignored)"
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import time
@@ -227,3 +228,45 @@ def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1, message: s
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+
+
+REQUIRE_BROWSER = bool(os.environ.get("PAYINTENTS_REQUIRE_BROWSER"))
+SCREENSHOTS = ROOT / "docs" / "img"
+
+
+@pytest.fixture
+def browser():
+    """Headless Debian Chromium driven by selenium through chromedriver. Skips on a laptop
+    without them; `.ci/run` installs both and sets PAYINTENTS_REQUIRE_BROWSER, so CI fails
+    instead of skipping."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    driver_path = shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        message = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        if REQUIRE_BROWSER:
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--window-size=1280,900",
+    ):
+        options.add_argument(arg)
+    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
+    driver.set_page_load_timeout(30)
+    yield driver
+    driver.quit()
+
+
+def save_screenshot(driver, name: str) -> Path:
+    """Save what the browser shows to docs/img/<name>.png, where the docs link it."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    driver.save_screenshot(str(path))
+    return path

@@ -1,6 +1,6 @@
 """Django itself: apps, middleware, templates, i18n, static files and logging."""
 
-from .environment import BASE_DIR, RUN_DIR, env
+from .environment import BASE_DIR, RUN_DIR, env, under_pytest
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -23,6 +23,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "api.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Static files (the console's CSS, /docs/) served by the app itself, compressed and cached.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -57,6 +59,20 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = RUN_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise serves STATIC_ROOT (filled by `collectstatic`, which `make run` runs before it
+# starts the server) with hashed, compressed, far-future-cached names. The tests need no
+# collectstatic: there whitenoise finds the files in the apps, under their plain names.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if under_pytest
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = under_pytest
 
 # Every line goes through the scrubber: secrets and card data never reach a log.
 LOGGING = {

@@ -23,3 +23,9 @@ class Env(environ.Env):
 
 
 env = Env()
+
+# A dev checkout keeps its generated secrets in `.env` (written by `make run`, git-ignored), so
+# `manage.py createsuperuser` and friends work there exactly as the README writes them. Values
+# already in the environment win. A production deployment has no `.env` and sets its own.
+if (BASE_DIR / ".env").is_file():
+    Env.read_env(BASE_DIR / ".env", overwrite=False)
