@@ -242,7 +242,9 @@ def browser():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
-        message = "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        message = (
+            "needs Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)"
+        )
         if REQUIRE_BROWSER:
             pytest.fail(message)
         pytest.skip(message)
