@@ -100,7 +100,8 @@ def should_store(status: int, body: dict | None) -> bool:
     """Store what an executing request answered; release what validation refused.
 
     Stored: every 2xx, 402 (a decline is an attempt that happened), every 5xx (the request may
-    have done something before failing), and 400s whose code ends in `_unexpected_state`.
+    have done something before failing), and 400s whose code ends in `_unexpected_state`
+    (unless the answer is `retryable`, see `IdempotencyClaim.finish`).
     Released: 401, 403, 404, 405, 409, 413, 415, 429 and every other 400 (parameter errors).
     """
     if status in RELEASED_STATUSES:
