@@ -249,7 +249,7 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
 
     def inflight_attempt(self, attempt_id: str) -> bool:
         """The processor call of attempt `attempt_id` is the one under way for this intent."""
-        return bool(self.inflight) and self.last_attempt_id == attempt_id
+        return bool(self.inflight) and (self.last_attempt_id or "") == attempt_id
 
     def inflight_active(self, now: datetime | None = None) -> bool:
         """A processor call is under way (a marker older than INFLIGHT_TIMEOUT_SECONDS is a

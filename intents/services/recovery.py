@@ -120,8 +120,10 @@ def _claim(batch_size: int) -> list[_Stale]:
     claimed = []
     for pi in rows:
         kind = KINDS.get(pi.inflight)
-        if kind is None or not pi.last_attempt_id:
+        if kind is None:
             continue
+        # A marker from before attempt ids has none: the processor knows no such attempt, and
+        # it is aborted (its charge, if any, failed) rather than left blocking the intent.
         pi.inflight_since = now  # the claim: another reconciler skips it until it goes stale
         pi.save(update_fields=["inflight_since", "updated"])
         claimed.append(_Stale(kind, kind.load(pi, False)))
