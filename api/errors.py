@@ -105,7 +105,7 @@ def from_domain(exc: DomainError) -> StripeError:
         status, type = 403, "invalid_request_error"
     else:
         status, type = 400, "invalid_request_error"
-    return StripeError(
+    error = StripeError(
         exc.message,
         code=exc.code,
         param=exc.param,
@@ -114,6 +114,8 @@ def from_domain(exc: DomainError) -> StripeError:
         http_status=status,
         type=type,
     )
+    error.retryable = exc.retryable
+    return error
 
 
 def error_envelope(
@@ -252,6 +254,7 @@ def exception_handler(exc: Exception, context: dict) -> Response:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         stripe_error = internal_error()
     response = Response(stripe_error.envelope(), status=stripe_error.http_status)
+    response.retryable = stripe_error.retryable  # api.idempotency never stores such an answer
     for name, value in stripe_error.headers.items():
         response[name] = value
     return response

@@ -8,13 +8,19 @@ The scope of a key is (account, livemode, key). The life of one key:
 2. A request that did not insert compares its fingerprint (method, path, canonical params):
    a difference is 400 `idempotency_error`. A finished row is replayed byte for byte. A row
    still locked is 409 `idempotency_key_in_use`, unless its lock is older than
-   settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS: then the request takes it over with a
+   settings.INFLIGHT_TIMEOUT_SECONDS: then the request takes it over with a
    compare-and-set UPDATE on `locked_at` (only one request can win) and executes.
-3. When the owner finishes, `IdempotencyClaim.finish` either stores the response (and clears
+3. While it executes, the request's processor attempts get ids derived from the claim
+   (`IdempotencyClaim.seed`, through `core.context`): a request that took over a dead one's
+   stale lock computes the same attempt ids, so it finds the dead request's attempt on the
+   intent and settles it with the processor (applies what the processor did, or starts over
+   if it never received it) and answers what the first request would have answered.
+4. When the owner finishes, `IdempotencyClaim.finish` either stores the response (and clears
    the lock) or releases the key (deletes the row) — see `should_store`. Both are conditional
    on the owner still holding its lock, so a request whose stale lock was taken over cannot
-   overwrite the new owner's result.
-4. `api.tasks.idempotency_keys_purge` deletes rows older than settings.IDEMPOTENCY_KEY_TTL_SECONDS.
+   overwrite the new owner's result. An answer marked `retryable` (another request's processor
+   call on the same intent was under way: nothing happened) is never stored.
+5. `api.tasks.idempotency_keys_purge` deletes rows older than settings.IDEMPOTENCY_KEY_TTL_SECONDS.
 """
 
 from __future__ import annotations
@@ -94,7 +100,8 @@ def should_store(status: int, body: dict | None) -> bool:
     """Store what an executing request answered; release what validation refused.
 
     Stored: every 2xx, 402 (a decline is an attempt that happened), every 5xx (the request may
-    have done something before failing), and 400s whose code ends in `_unexpected_state`.
+    have done something before failing), and 400s whose code ends in `_unexpected_state`
+    (unless the answer is `retryable`, see `IdempotencyClaim.finish`).
     Released: 401, 403, 404, 405, 409, 413, 415, 429 and every other 400 (parameter errors).
     """
     if status in RELEASED_STATUSES:
@@ -111,10 +118,13 @@ class IdempotencyClaim:
 
     row_id: int
     locked_at: object
+    seed: str = ""  # what the request's attempt ids derive from: the same for a takeover
 
     def finish(self, response) -> None:
         body = getattr(response, "data", None)
-        if not should_store(response.status_code, body if isinstance(body, dict) else None):
+        if getattr(response, "retryable", False) or not should_store(
+            response.status_code, body if isinstance(body, dict) else None
+        ):
             released = IdempotencyKey.objects.filter(
                 pk=self.row_id, locked_at=self.locked_at, response_status__isnull=True
             ).delete()[0]
@@ -179,6 +189,11 @@ def _mismatch(row: IdempotencyKey, key: str, method: str, path: str, digest: str
     return None
 
 
+def _seed(scope: dict, row_id: int) -> str:
+    """One claim's seed: a key released and claimed again is a new row, a new seed."""
+    return f"{scope['account_id']}:{int(scope['livemode'])}:{scope['key']}:{row_id}"
+
+
 def idempotency_claim(
     *,
     account_id: str,
@@ -205,7 +220,7 @@ def idempotency_claim(
                     request_id=request_id,
                     locked_at=now,
                 )
-            return IdempotencyClaim(row_id=row.pk, locked_at=now)
+            return IdempotencyClaim(row_id=row.pk, locked_at=now, seed=_seed(scope, row.pk))
         except IntegrityError:
             pass
         row = IdempotencyKey.objects.filter(**scope).first()
@@ -216,7 +231,7 @@ def idempotency_claim(
             raise error
         if row.response_status is not None:
             raise Replay(replay_response(row))
-        timeout = timedelta(seconds=settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS)
+        timeout = timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
         if row.locked_at is not None and row.locked_at <= now - timeout:
             taken = IdempotencyKey.objects.filter(
                 pk=row.pk, locked_at=row.locked_at, response_status__isnull=True
@@ -227,7 +242,7 @@ def idempotency_claim(
                     account_id,
                     row.locked_at.isoformat(),
                 )
-                return IdempotencyClaim(row_id=row.pk, locked_at=now)
+                return IdempotencyClaim(row_id=row.pk, locked_at=now, seed=_seed(scope, row.pk))
         raise IdempotencyKeyInUse(
             "There is currently another in-progress request using this Idempotent Key. "
             "That probably means you submitted twice, and the other request is still going "

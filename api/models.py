@@ -7,7 +7,7 @@ class IdempotencyKey(models.Model):
 
     The row is claimed atomically by its INSERT (unique on account, livemode, key); `locked_at`
     is set while the first request executes and cleared when its response is stored. A lock
-    older than settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS may be taken over (compare-and-set on
+    older than settings.INFLIGHT_TIMEOUT_SECONDS may be taken over (compare-and-set on
     `locked_at`). Purged after settings.IDEMPOTENCY_KEY_TTL_SECONDS by `api.tasks`.
     """
 

@@ -15,6 +15,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core import context
+
 from .auth import Caller
 from .errors import StripeError, error_json_response, internal_error
 from .idempotency import Replay, idempotency_claim, validate_key
@@ -60,6 +62,7 @@ class StripeAPIView(APIView):
 
     def initial(self, request, *args, **kwargs):
         self._idempotency_claim = None
+        self._attempt_seed_token = None
         super().initial(request, *args, **kwargs)
         self.params = self.get_params(request)
         if request.method == "POST":
@@ -75,6 +78,7 @@ class StripeAPIView(APIView):
                     params=self.params,
                     request_id=getattr(request._request, "request_id", "") or "",
                 )
+                self._attempt_seed_token = context.set_attempt_seed(self._idempotency_claim.seed)
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
@@ -87,6 +91,10 @@ class StripeAPIView(APIView):
         if claim is not None:
             self._idempotency_claim = None
             claim.finish(response)
+        token = getattr(self, "_attempt_seed_token", None)
+        if token is not None:
+            self._attempt_seed_token = None
+            context.reset(token)
         return response
 
     def paginated(

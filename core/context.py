@@ -1,13 +1,16 @@
 """Per-request context (request id, idempotency key) that services read when writing events."""
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class RequestContext:
     request_id: str | None = None
     idempotency_key: str | None = None
+    # Set once the request holds its Idempotency-Key: what `core.ids.attempt_id` derives the
+    # attempt ids of the request's processor calls from (the same for a retry of the request).
+    attempt_seed: str | None = None
 
 
 _EMPTY = RequestContext()
@@ -20,6 +23,11 @@ def current() -> RequestContext:
 
 def set_current(ctx: RequestContext):
     return _current.set(ctx)
+
+
+def set_attempt_seed(seed: str):
+    """Add the attempt seed to the current context; returns the token for `reset`."""
+    return _current.set(replace(current(), attempt_seed=seed))
 
 
 def reset(token) -> None:

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 
 class DomainError(Exception):
-    """Base of every error a service raises on purpose."""
+    """Base of every error a service raises on purpose.
+
+    `retryable`: the request changed nothing and is refused only for a moment (another
+    request's processor call on the same object is under way); the same request, retried as it
+    is, may succeed. Such an answer is never stored as an Idempotency-Key's final answer."""
 
     code: str | None = None
+    retryable: bool = False
 
     def __init__(
         self,

@@ -1,7 +1,10 @@
 """Prefixed random ids (`pi_…`, `req_…`) from one generator."""
 
+import hashlib
 import secrets
 import string
+
+from . import context
 
 ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 24
@@ -13,6 +16,28 @@ def random_base62(length: int = ID_LENGTH) -> str:
 
 def generate_id(prefix: str, length: int = ID_LENGTH) -> str:
     return f"{prefix}_{random_base62(length)}"
+
+
+def derived_id(prefix: str, *parts: str, length: int = ID_LENGTH) -> str:
+    """An id that is a function of `parts` (the same parts, the same id), in the same alphabet."""
+    digest = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest(), "big")
+    chars = []
+    for _ in range(length):
+        digest, index = divmod(digest, len(ALPHABET))
+        chars.append(ALPHABET[index])
+    return f"{prefix}_{''.join(chars)}"
+
+
+def attempt_id(operation: str, object_id: str) -> str:
+    """The id of a processor attempt (`att_…`), the processor's idempotency key for the call.
+
+    Inside a request holding an Idempotency-Key it is derived from that key's claim, the
+    operation and the object, so a retry of the same request computes the same id and finds
+    its own earlier attempt; otherwise it is random."""
+    seed = context.current().attempt_seed
+    if seed:
+        return derived_id("att", seed, operation, object_id)
+    return generate_id("att")
 
 
 def id_factory(prefix: str):

@@ -35,13 +35,16 @@ class IntentUnexpectedState(UnexpectedState):
 
     @classmethod
     def in_progress(cls, pi: PaymentIntent, verb: str, allowed: Iterable) -> IntentUnexpectedState:
-        """Another request's processor call for this intent is still under way."""
-        return cls(
+        """Another request's processor call for this intent is still under way (retryable:
+        a retry with the same Idempotency-Key runs again instead of replaying this)."""
+        error = cls(
             f"This PaymentIntent could not be {verb} because another request for it is still "
             f"in progress (status {pi.status}). Only a PaymentIntent with one of the following "
             f"statuses and no request in progress may be {verb}: {_statuses(allowed)}.",
             pi,
         )
+        error.retryable = True
+        return error
 
     @classmethod
     def field(cls, pi: PaymentIntent, name: str, allowed: Iterable) -> IntentUnexpectedState:

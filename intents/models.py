@@ -37,8 +37,11 @@ CANCELABLE = [
 ABANDONABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION]
 
 
-# An in-flight marker older than this belongs to a crashed process and no longer blocks.
-INFLIGHT_STALE_SECONDS = 120
+def inflight_stale_before(now: datetime) -> datetime:
+    """An in-flight marker set before this belongs to a crashed process: it no longer blocks,
+    and the reconciler (or a retry of the same request) settles its attempt with the processor.
+    settings.INFLIGHT_TIMEOUT_SECONDS is also the Idempotency-Key lock's timeout."""
+    return now - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
 
 
 class InFlight(models.TextChoices):
@@ -106,6 +109,10 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     # (payment_intent_unexpected_state) until the first has applied its result.
     inflight = models.CharField(max_length=16, choices=InFlight.choices, null=True, blank=True)
     inflight_since = models.DateTimeField(null=True, blank=True)
+    # The id of the latest processor attempt (`att_…`, the processor's idempotency key for the
+    # call), written with the marker before the call and kept after it ends: the reconciler
+    # asks the processor about it, and a retry of the same request recognises it as its own.
+    last_attempt_id = models.CharField(max_length=40, null=True, blank=True)
     # When a `processing` attempt is due to be resolved (read by a short periodic sweep).
     processing_resolve_at = models.DateTimeField(null=True, blank=True)
 
@@ -118,6 +125,11 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
             models.Index(fields=["status", "authorized_at"], name="pi_expiry_idx"),
             models.Index(fields=["status", "updated"], name="pi_abandon_idx"),
             models.Index(fields=["status", "processing_resolve_at"], name="pi_processing_idx"),
+            models.Index(
+                fields=["inflight_since"],
+                name="pi_inflight_idx",
+                condition=Q(inflight__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -226,23 +238,27 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
 
     # --- in-flight processor calls ---------------------------------------------------------
 
-    def begin(self, operation: str) -> None:
+    def begin(self, operation: str, attempt_id: str) -> None:
         self.inflight = operation
         self.inflight_since = timezone.now()
+        self.last_attempt_id = attempt_id
 
     def end(self) -> None:
         self.inflight = None
         self.inflight_since = None
 
+    def inflight_attempt(self, attempt_id: str) -> bool:
+        """The processor call of attempt `attempt_id` is the one under way for this intent."""
+        return bool(self.inflight) and (self.last_attempt_id or "") == attempt_id
+
     def inflight_active(self, now: datetime | None = None) -> bool:
-        """A processor call is under way (a marker older than INFLIGHT_STALE_SECONDS is a
+        """A processor call is under way (a marker older than INFLIGHT_TIMEOUT_SECONDS is a
         crashed process's and no longer counts)."""
         if not self.inflight:
             return False
         if self.inflight_since is None:
             return True
-        now = now or timezone.now()
-        return self.inflight_since > now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
+        return self.inflight_since > inflight_stale_before(now or timezone.now())
 
     # --- authorisation expiry: computed here, written by the sweep (or a capture) ------------
 
@@ -273,7 +289,7 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
 def expiry_due_q(now: datetime) -> Q:
     """The rows `PaymentIntent.expiry_due(now)` is true of, as a queryset filter."""
     cutoff = now - timedelta(seconds=settings.AUTHORIZATION_EXPIRY_SECONDS)
-    stale = now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
+    stale = inflight_stale_before(now)
     return Q(status=Status.REQUIRES_CAPTURE, authorized_at__lte=cutoff) & (
         Q(inflight__isnull=True) | Q(inflight_since__lte=stale)
     )

@@ -35,3 +35,9 @@ def expire_authorizations() -> None:
 @shared_task(ignore_result=True)
 def abandon_stale_intents() -> None:
     services.payment_intents_abandon_stale()
+
+
+@shared_task(ignore_result=True)
+def reconcile_attempts() -> None:
+    """The reconciler: attempts left in flight past the timeout, settled with the processor."""
+    services.payment_intents_reconcile()

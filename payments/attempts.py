@@ -12,8 +12,18 @@
              commit.
 
 A crash between the phases leaves a visible, recoverable attempt — a pending charge, an
-in-flight marker that goes stale, a charge still owed its capture — never a half-changed row;
-the processor call is keyed by the charge id, so making it again is harmless.
+in-flight marker that goes stale, a charge still owed its capture or its release — never a
+half-changed row. Phase 1 records the attempt's id (`att_…`, `core.ids.attempt_id`) and the
+call hands it to the processor as its idempotency key: the same id asked twice is done once.
+
+Recovery. An attempt whose process died between the phases is settled by asking the processor
+what it did with that id (`lookup`): an answer is applied by the attempt's own phase 2, as if
+the call had just returned; an attempt the processor never received is abandoned (`abort`:
+the marker cleared, nothing happened). Two paths do it: the reconciler, a periodic
+`sweep(claim=…, call=lookup, apply=…)` over attempts in flight past the timeout, and a phase 1
+that meets such an attempt, its own request's earlier one (a retry with the same
+Idempotency-Key) or one gone stale: it returns `Recover(...)`, and `two_phase` settles that
+attempt, then answers with it (its own) or starts over (another's).
 
 A step must not raise to report an outcome it has written (that would roll the write back): it
 returns `Settled(value, error=..., release=...)` instead. `two_phase` commits, releases the
@@ -29,7 +39,9 @@ Each movement reads as its three steps, the skeleton is here once:
             return Capture(livemode=pi.livemode, charge_id=..., amount=...)
 
         def call(processor, attempt):
-            return processor.capture(reference=attempt.charge_id, amount=attempt.amount)
+            return processor.capture(
+                attempt_id=attempt.attempt_id, reference=attempt.charge_id, amount=attempt.amount
+            )
 
         def apply(attempt, answer):  # lock again, check the marker, apply, emit
             ...
@@ -43,7 +55,7 @@ call=..., apply=...)`.
 
 This module is generic: it knows processors, not what the money moves for. Callers (the intent
 services, refunds later) pass the steps; an attempt is any object with a `livemode` (which
-processor to call).
+processor to call) and an `attempt_id`.
 """
 
 from __future__ import annotations
@@ -54,10 +66,14 @@ from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
 from django.db import transaction
+from django.utils import timezone
+
+from core.ids import derived_id
 
 from .exceptions import MESSAGES
+from .models import Charge
 from .processors import get_processor
-from .processors.base import AuthorizationResult, CaptureResult, Decline
+from .processors.base import AuthorizationResult, CaptureResult, Decline, Received
 
 logger = logging.getLogger("payintents.attempts")
 
@@ -72,9 +88,21 @@ FAILED_CAPTURE = CaptureResult(succeeded=False, amount_captured=0, decline=PROCE
 
 
 class Attempt(Protocol):
-    """What phase 1 hands to the call and to phase 2: at least the mode it belongs to."""
+    """What phase 1 hands to the call and to phase 2: at least the mode it belongs to and the
+    attempt's id (the processor's idempotency key)."""
 
     livemode: bool
+    attempt_id: str
+
+
+class _LookupFailed:
+    """`lookup` raised: the processor could not say; the attempt stays in flight."""
+
+    def __repr__(self) -> str:
+        return "LOOKUP_FAILED"
+
+
+LOOKUP_FAILED = _LookupFailed()
 
 
 # Each processor method a money movement calls, and what it answers when the call raised:
@@ -88,6 +116,7 @@ FAILED_ANSWERS: dict[str, Any] = {
     "void": None,
     "increment": FAILED_AUTHORIZATION,
     "resolve_async": FAILED_AUTHORIZATION,
+    "lookup": LOOKUP_FAILED,
 }
 
 
@@ -108,7 +137,11 @@ class GuardedProcessor:
             try:
                 return getattr(get_processor(self.livemode), method)(**kwargs)
             except Exception:  # a processor failure is a failed attempt, never a 500
-                logger.exception("processor %s of %s failed", method, kwargs.get("reference"))
+                logger.exception(
+                    "processor %s of %s failed",
+                    method,
+                    kwargs.get("reference") or kwargs.get("attempt_id"),
+                )
                 return failed
 
         return guarded
@@ -118,10 +151,24 @@ def processor(livemode: bool) -> GuardedProcessor:
     return GuardedProcessor(livemode)
 
 
+def release_attempt_id(charge_id: str) -> str:
+    """An authorisation is released once: the release's attempt id is the charge's."""
+    return derived_id("att", "release", charge_id)
+
+
+def release(livemode: bool, charge_id: str) -> None:
+    """Release charge `charge_id`'s authorisation at the processor, then mark the release no
+    longer owed (`Charge.release_owed_at`, set by the phase that decided it)."""
+    processor(livemode).void(attempt_id=release_attempt_id(charge_id), reference=charge_id)
+    Charge.objects.filter(id=charge_id, release_owed_at__isnull=False).update(
+        release_owed_at=None, updated=timezone.now()
+    )
+
+
 @dataclass(frozen=True)
 class Release:
     """An authorisation to release at the processor (`void`, keyed by the charge id) once the
-    phase that stopped needing it has committed."""
+    phase that stopped needing it has committed (which marked it owed on the charge)."""
 
     livemode: bool
     reference: str
@@ -138,7 +185,7 @@ class Settled(Generic[T]):
 
     def finish(self) -> T | None:
         for item in self.release:
-            processor(item.livemode).void(reference=item.reference)
+            release(item.livemode, item.reference)
         if self.error is not None:
             raise self.error
         return self.value
@@ -146,6 +193,62 @@ class Settled(Generic[T]):
 
 def _finish(outcome: Any) -> Any:
     return outcome.finish() if isinstance(outcome, Settled) else outcome
+
+
+@dataclass(frozen=True)
+class Recover:
+    """What phase 1 returns when the row holds an attempt to settle before anything else: this
+    request's own earlier attempt (`own`: a retry with the same Idempotency-Key, whose first
+    run died), or another's left in flight past the timeout. `apply` is that attempt's phase 2,
+    `abort` ends an attempt the processor never received, `unresolved` is raised when the
+    processor cannot say."""
+
+    attempt: Any
+    apply: Callable[[Any, Any], Any]
+    abort: Callable[[Any], Any]
+    unresolved: Exception
+    own: bool = False
+
+
+class _Aborted:
+    def __repr__(self) -> str:
+        return "ABORTED"
+
+
+ABORTED = _Aborted()
+
+
+def lookup(guarded: GuardedProcessor, attempt: Attempt) -> Received | None | _LookupFailed:
+    """The call of a recovery: what the processor did with the attempt."""
+    return guarded.lookup(attempt_id=attempt.attempt_id)
+
+
+def settle(
+    attempt: Any,
+    received: Received | None | _LookupFailed,
+    *,
+    apply: Callable[[Any, Any], Any],
+    abort: Callable[[Any], Any],
+) -> Any:
+    """Phase 2 of a recovery (in the caller's transaction): apply what the processor did, or
+    abort the attempt it never received. LOOKUP_FAILED leaves the attempt as it is."""
+    if received is LOOKUP_FAILED:
+        return LOOKUP_FAILED
+    if received is None:
+        abort(attempt)
+        return ABORTED
+    return apply(attempt, received.outcome)
+
+
+def recover(item: Recover) -> Any:
+    """Settle the attempt phase 1 found: ask the processor, then apply or abort (committed).
+    Returns the outcome of its phase 2 (not yet finished) or ABORTED; raises `unresolved` when
+    the processor could not say."""
+    received = lookup(processor(item.attempt.livemode), item.attempt)
+    if received is LOOKUP_FAILED:
+        raise item.unresolved
+    with transaction.atomic():
+        return settle(item.attempt, received, apply=item.apply, abort=item.abort)
 
 
 def two_phase(
@@ -156,12 +259,22 @@ def two_phase(
 ) -> Any:
     """Phase 1 (`record`, in a transaction) → the processor call (`call`, no transaction) →
     phase 2 (`apply`, in a new transaction). Returns what the last step returned (a
-    `Settled` is finished: released, then returned or raised)."""
-    with transaction.atomic():
-        attempt = record()
-    if isinstance(attempt, Settled):
-        return attempt.finish()
-    return complete(attempt, call=call, apply=apply)
+    `Settled` is finished: released, then returned or raised).
+
+    A phase 1 that returns `Recover` found an attempt to settle first: this request's own is
+    settled and its outcome answered (or, if the processor never received it, the movement
+    starts over); another's is settled and phase 1 runs again."""
+    for _ in range(3):
+        with transaction.atomic():
+            attempt = record()
+        if isinstance(attempt, Settled):
+            return attempt.finish()
+        if not isinstance(attempt, Recover):
+            return complete(attempt, call=call, apply=apply)
+        outcome = recover(attempt)
+        if attempt.own and outcome is not ABORTED:
+            return _finish(outcome)
+    raise RuntimeError("phase 1 kept finding attempts to recover")
 
 
 def complete(

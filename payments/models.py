@@ -95,6 +95,10 @@ class Charge(ScopedModel):
     # timeout belongs to a crashed worker and is taken over by the next sweep.
     capture_claimed_at = models.DateTimeField(null=True, blank=True)
     released = models.BooleanField(default=False)
+    # Set when the authorisation is marked released here and its release (`void`) is still owed
+    # to the processor; cleared once the processor has it. One older than the in-flight timeout
+    # is a crashed process's: the reconciler makes the release (same attempt id, harmless twice).
+    release_owed_at = models.DateTimeField(null=True, blank=True)
     failure_code = models.CharField(max_length=64, null=True, blank=True)
     failure_message = models.CharField(max_length=500, null=True, blank=True)
     outcome = models.JSONField(null=True, blank=True)
@@ -116,7 +120,31 @@ class Charge(ScopedModel):
                 name="charge_capture_pending_idx",
                 condition=models.Q(capture_pending=True),
             ),
+            models.Index(
+                fields=["release_owed_at"],
+                name="charge_release_owed_idx",
+                condition=models.Q(release_owed_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:
         return self.id
+
+
+class SimulatedProcessorRecord(models.Model):
+    """What the simulated processor remembers of each attempt it was asked to make, by the
+    attempt id it was given (its idempotency key). The simulated processor stands in for a
+    remote system: a real processor keeps these records on its side, where a crash of this
+    service cannot touch them. The simulator keeps them in this table — not in the memory of
+    the process that called it — so that a kill -9 of a web worker in the middle of a call
+    loses nothing the "processor" did, and the reconciler can ask what happened (`lookup`).
+    Nothing in the service reads this table except the simulated processor."""
+
+    attempt_id = models.CharField(primary_key=True, max_length=40)
+    operation = models.CharField(max_length=16)
+    reference = models.CharField(max_length=40, db_index=True, help_text="our charge id")
+    outcome = models.TextField(help_text="the answer given, as JSON")
+    created = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.attempt_id}"

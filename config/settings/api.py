@@ -36,9 +36,12 @@ SPECTACULAR_SETTINGS = {
     "SORT_OPERATIONS": False,
 }
 
-# Idempotency keys (api/idempotency.py). A request holding a key longer than this is presumed
-# dead, and its key can be taken over.
-IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = env.int("IDEMPOTENCY_LOCK_TIMEOUT_SECONDS", default=60)
+# How long a request may be executing before it is presumed dead (a crashed or killed worker).
+# One timeout for both of its marks: after it, the request's Idempotency-Key lock can be taken
+# over by a retry (api/idempotency.py) and its processor attempt left in flight on an intent
+# (`PaymentIntent.inflight`) is reconciled with the processor by the reconciler or by that
+# retry. The default is gunicorn's own worker timeout: no request outlives it.
+INFLIGHT_TIMEOUT_SECONDS = env.int("INFLIGHT_TIMEOUT_SECONDS", default=30)
 # Keys are kept at least this long (24 h, as Stripe does), then purged (see schedule.py).
 IDEMPOTENCY_KEY_TTL_SECONDS = env.int("IDEMPOTENCY_KEY_TTL_SECONDS", default=24 * 3600)
 

@@ -7,6 +7,8 @@
 - `three_d_secure`: the customer's answer on the hosted challenge page.
 - `capture_cancel`: capture, cancel (and release), increment_authorization.
 - `sweeps`: the workers' writes — async capture, processing resolution, expiry, abandonment.
+- `recovery`: attempts a crash left in flight — the reconciler, and the first look every
+  phase 1 takes (a retry of the same request settles and answers its own earlier attempt).
 - `links`: the client secret check and the signed 3-D Secure link.
 - `_common`: locks, the state check, the one event writer, charge bookkeeping.
 
@@ -27,6 +29,7 @@ from .links import (
     three_d_secure_token,
     three_d_secure_url,
 )
+from .recovery import payment_intents_reconcile
 from .sweeps import (
     charge_capture_async,
     charges_capture_pending,
@@ -52,6 +55,7 @@ __all__ = [
     "payment_intent_update",
     "payment_intents_abandon_stale",
     "payment_intents_expire_due",
+    "payment_intents_reconcile",
     "payment_intents_resolve_due",
     "three_d_secure_read_token",
     "three_d_secure_token",

@@ -124,16 +124,27 @@ def fail_pending_charge(pi: PaymentIntent, message: str) -> None:
         )
 
 
-def release_charge(pi: PaymentIntent) -> tuple[Release, ...]:
+def release_charge(pi: PaymentIntent, *, owed: bool = True) -> tuple[Release, ...]:
     """The intent's authorisation holds no money any more (canceled, expired): its charge is
-    marked released, in the caller's locked transaction. Returns the release to make at the
-    processor (`Settled.release`) — unless the caller has already made it."""
+    marked released, in the caller's locked transaction, and the release marked owed to the
+    processor (`release_owed_at`, cleared once made; the reconciler makes it if a crash comes
+    first). Returns the release to make (`Settled.release`); with `owed=False` the caller's
+    processor call has already made it."""
     if not pi.latest_charge_id:
         return ()
+    now = timezone.now()
     Charge.objects.filter(id=pi.latest_charge_id).update(
-        authorized=False, released=True, updated=timezone.now()
+        authorized=False, released=True, release_owed_at=now if owed else None, updated=now
     )
+    if not owed:
+        return ()
     return (Release(livemode=pi.livemode, reference=pi.latest_charge_id),)
+
+
+def owe_release(charge: Charge) -> None:
+    """A locked charge's authorisation is to be released at the processor after commit."""
+    charge.release_owed_at = timezone.now()
+    charge.save(update_fields=["release_owed_at", "updated"])
 
 
 def expire(pi: PaymentIntent) -> tuple[Release, ...]:

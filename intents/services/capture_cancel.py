@@ -4,11 +4,12 @@ recorded attempt: a second call while the processor answers is `payment_intent_u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.utils import timezone
 
 from core.errors import InvalidRequestError
+from core.ids import attempt_id as new_attempt_id
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
 from core.scope import Scope
@@ -21,6 +22,7 @@ from payments.processors.base import AuthorizationResult, CaptureResult
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
 from ..models import CANCELABLE, InFlight, PaymentIntent, Status
+from . import recovery
 from ._common import (
     check,
     emit,
@@ -37,13 +39,35 @@ CAPTURABLE = [Status.REQUIRES_CAPTURE]
 
 @dataclass(frozen=True)
 class _Call:
-    """A processor call recorded by the intent's in-flight marker (phase 1)."""
+    """A processor call recorded by the intent's in-flight marker (phase 1), with what its
+    phase 2 needs of the request (a reconciled call has only what the rows say)."""
 
     livemode: bool
     payment_intent_id: str
     charge_id: str | None
+    attempt_id: str
     amount: int = 0
     token: str = ""
+    reason: str | None = None  # cancel
+    description: str | None = None  # increment
+    metadata: dict | None = None  # increment
+
+
+def _load(pi: PaymentIntent, own: bool) -> _Call:
+    """The call in flight on a locked intent, rebuilt from the intent."""
+    return _Call(pi.livemode, pi.id, pi.latest_charge_id, pi.last_attempt_id or "")
+
+
+def _answer(pi: PaymentIntent) -> Settled:
+    return Settled(pi)
+
+
+def _first(pi: PaymentIntent, operation: str, attempt_id: str, verb: str, allowed, **params):
+    """`recovery.first` for these movements; this request's own attempt carries its params."""
+    earlier = recovery.first(pi, operation, attempt_id=attempt_id, verb=verb, allowed=allowed)
+    if isinstance(earlier, attempts.Recover) and earlier.own:
+        return replace(earlier, attempt=replace(earlier.attempt, **params))
+    return earlier
 
 
 def _declined(pi: PaymentIntent, decline) -> Settled:
@@ -77,6 +101,10 @@ def payment_intent_capture(
             return Settled(
                 error=IntentUnexpectedState.status(pi, "captured", CAPTURABLE), release=released
             )
+        attempt_id = new_attempt_id(InFlight.CAPTURE, pi.id)
+        earlier = _first(pi, InFlight.CAPTURE, attempt_id, "captured", CAPTURABLE)
+        if earlier is not None:
+            return earlier
         check(pi, CAPTURABLE, "captured")
         amount = pi.amount_capturable if amount_to_capture is None else amount_to_capture
         if amount > pi.amount_capturable:
@@ -98,36 +126,42 @@ def payment_intent_capture(
             pi.statement_descriptor = statement_descriptor
         if statement_descriptor_suffix is not None:
             pi.statement_descriptor_suffix = statement_descriptor_suffix
-        pi.begin(InFlight.CAPTURE)
+        pi.begin(InFlight.CAPTURE, attempt_id)
         pi.save()
-        return _Call(pi.livemode, pi.id, pi.latest_charge_id, amount=amount)
+        return _Call(pi.livemode, pi.id, pi.latest_charge_id, attempt_id, amount=amount)
 
-    def call(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
-        return processor.capture(reference=attempt.charge_id, amount=attempt.amount)
+    return attempts.two_phase(record=record, call=_capture, apply=_apply_capture)
 
-    def apply(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
-        pi = lock_intent(attempt.payment_intent_id)
-        charge = lock_charge(attempt.charge_id, pi)
-        if pi.inflight != InFlight.CAPTURE or pi.status != Status.REQUIRES_CAPTURE:
-            raise IntentUnexpectedState.status(pi, "captured", CAPTURABLE)
-        pi.end()
-        if not result.succeeded:
-            return _declined(pi, result.decline)
-        before = snapshot(pi)
-        charge_before = snapshot(charge)
-        captured = result.amount_captured
-        pi.capture(amount=captured)
-        charge.captured = True
-        charge.amount_captured = captured
-        charge.authorized = False
-        charge.released = captured < charge.amount
-        charge.save()
-        pi.save()
-        emit(charge, "captured", charge_before)
-        emit(pi, "succeeded", before)
-        return pi
 
-    return attempts.two_phase(record=record, call=call, apply=apply)
+def _capture(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
+    return processor.capture(
+        attempt_id=attempt.attempt_id, reference=attempt.charge_id, amount=attempt.amount
+    )
+
+
+def _apply_capture(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
+    pi = lock_intent(attempt.payment_intent_id)
+    if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:
+        if pi.last_attempt_id == attempt.attempt_id and pi.status == Status.SUCCEEDED:
+            return pi  # applied already (by the reconciler, or the request that made it)
+        raise IntentUnexpectedState.status(pi, "captured", CAPTURABLE)
+    charge = lock_charge(attempt.charge_id, pi)
+    pi.end()
+    if not result.succeeded:
+        return _declined(pi, result.decline)
+    before = snapshot(pi)
+    charge_before = snapshot(charge)
+    captured = result.amount_captured
+    pi.capture(amount=captured)
+    charge.captured = True
+    charge.amount_captured = captured
+    charge.authorized = False
+    charge.released = captured < charge.amount
+    charge.save()
+    pi.save()
+    emit(charge, "captured", charge_before)
+    emit(pi, "succeeded", before)
+    return pi
 
 
 # --- cancel ----------------------------------------------------------------------------------
@@ -141,6 +175,12 @@ def payment_intent_cancel(
 
     def record() -> _Call | Settled:
         pi = lock_intent(payment_intent_id, scope=scope)
+        attempt_id = new_attempt_id(InFlight.CANCEL, pi.id)
+        earlier = _first(
+            pi, InFlight.CANCEL, attempt_id, "canceled", CANCELABLE, reason=cancellation_reason
+        )
+        if earlier is not None:
+            return earlier
         check(pi, CANCELABLE, "canceled")
         if pi.status not in (Status.REQUIRES_CAPTURE, Status.PROCESSING):
             before = snapshot(pi)
@@ -150,28 +190,34 @@ def payment_intent_cancel(
             pi.save()
             emit(pi, "canceled", before)
             return Settled(pi)
-        pi.begin(InFlight.CANCEL)
+        pi.begin(InFlight.CANCEL, attempt_id)
         pi.save()
-        return _Call(pi.livemode, pi.id, pi.latest_charge_id)
+        return _Call(
+            pi.livemode, pi.id, pi.latest_charge_id, attempt_id, reason=cancellation_reason
+        )
 
-    def call(processor: GuardedProcessor, attempt: _Call) -> None:
-        if attempt.charge_id:
-            processor.void(reference=attempt.charge_id)
+    return attempts.two_phase(record=record, call=_void, apply=_apply_cancel)
 
-    def apply(attempt: _Call, _: None) -> PaymentIntent:
-        pi = lock_intent(attempt.payment_intent_id)
-        if pi.inflight != InFlight.CANCEL or pi.status not in CANCELABLE:
-            raise IntentUnexpectedState.status(pi, "canceled", CANCELABLE)
-        before = snapshot(pi)
-        pi.end()
-        pi.cancel(reason=cancellation_reason)
-        pi.save()
-        release_charge(pi)  # released at the processor by the call
-        fail_pending_charge(pi, "The PaymentIntent was canceled.")
-        emit(pi, "canceled", before)
-        return pi
 
-    return attempts.two_phase(record=record, call=call, apply=apply)
+def _void(processor: GuardedProcessor, attempt: _Call) -> None:
+    if attempt.charge_id:
+        processor.void(attempt_id=attempt.attempt_id, reference=attempt.charge_id)
+
+
+def _apply_cancel(attempt: _Call, _: None) -> PaymentIntent:
+    pi = lock_intent(attempt.payment_intent_id)
+    if not pi.inflight_attempt(attempt.attempt_id) or pi.status not in CANCELABLE:
+        if pi.last_attempt_id == attempt.attempt_id and pi.status == Status.CANCELED:
+            return pi  # applied already
+        raise IntentUnexpectedState.status(pi, "canceled", CANCELABLE)
+    before = snapshot(pi)
+    pi.end()
+    pi.cancel(reason=attempt.reason)
+    pi.save()
+    release_charge(pi, owed=False)  # released at the processor by the call
+    fail_pending_charge(pi, "The PaymentIntent was canceled.")
+    emit(pi, "canceled", before)
+    return pi
 
 
 # --- increment_authorization -----------------------------------------------------------------
@@ -185,8 +231,21 @@ def payment_intent_increment_authorization(
     description: str | None = None,
     metadata=None,
 ) -> PaymentIntent:
-    def record() -> _Call:
+    def record() -> _Call | attempts.Recover | Settled:
         pi = lock_intent(payment_intent_id, scope=scope)
+        attempt_id = new_attempt_id(InFlight.INCREMENT, pi.id)
+        earlier = _first(
+            pi,
+            InFlight.INCREMENT,
+            attempt_id,
+            "incremented",
+            CAPTURABLE,
+            amount=amount,
+            description=description,
+            metadata=metadata,
+        )
+        if earlier is not None:
+            return earlier
         check(pi, CAPTURABLE, "incremented")
         if amount <= pi.amount:
             raise InvalidRequestError(
@@ -196,38 +255,67 @@ def payment_intent_increment_authorization(
                 param="amount",
             )
         validate_amount_for_currency(amount, pi.currency)
-        pi.begin(InFlight.INCREMENT)
+        pi.begin(InFlight.INCREMENT, attempt_id)
         pi.save()
         charge = Charge.objects.select_related("payment_method").get(id=pi.latest_charge_id)
         return _Call(
             pi.livemode,
             pi.id,
             charge.id,
+            attempt_id,
             amount=amount,
             token=charge.payment_method.processor_token,
+            description=description,
+            metadata=metadata,
         )
 
-    def call(processor: GuardedProcessor, attempt: _Call) -> AuthorizationResult:
-        return processor.increment(
-            reference=attempt.charge_id, token=attempt.token, new_amount=attempt.amount
-        )
+    return attempts.two_phase(record=record, call=_increment, apply=_apply_increment)
 
-    def apply(attempt: _Call, result: AuthorizationResult) -> PaymentIntent | Settled:
-        pi = lock_intent(attempt.payment_intent_id)
-        if pi.inflight != InFlight.INCREMENT or pi.status != Status.REQUIRES_CAPTURE:
-            raise IntentUnexpectedState.status(pi, "incremented", CAPTURABLE)
-        pi.end()
-        if result.status != "succeeded":
-            return _declined(pi, result.decline)
-        before = snapshot(pi)
-        pi.increment_authorization(amount=amount)
-        if description is not None:
-            pi.description = description
-        if metadata is not None:
-            pi.metadata = merge_metadata(pi.metadata, metadata)
-        pi.save()
-        Charge.objects.filter(id=attempt.charge_id).update(amount=amount, updated=timezone.now())
-        emit(pi, "amount_capturable_updated", before)
-        return pi
 
-    return attempts.two_phase(record=record, call=call, apply=apply)
+def _increment(processor: GuardedProcessor, attempt: _Call) -> AuthorizationResult:
+    return processor.increment(
+        attempt_id=attempt.attempt_id,
+        reference=attempt.charge_id,
+        token=attempt.token,
+        new_amount=attempt.amount,
+    )
+
+
+def _apply_increment(attempt: _Call, result: AuthorizationResult) -> PaymentIntent | Settled:
+    pi = lock_intent(attempt.payment_intent_id)
+    if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:
+        if pi.last_attempt_id == attempt.attempt_id and not pi.inflight:
+            return pi  # applied already
+        raise IntentUnexpectedState.status(pi, "incremented", CAPTURABLE)
+    pi.end()
+    if result.status != "succeeded":
+        return _declined(pi, result.decline)
+    # A reconciled increment knows its amount from the processor's answer.
+    amount = attempt.amount or int(result.extra.get("amount") or pi.amount)
+    before = snapshot(pi)
+    pi.increment_authorization(amount=amount)
+    if attempt.description is not None:
+        pi.description = attempt.description
+    if attempt.metadata is not None:
+        pi.metadata = merge_metadata(pi.metadata, attempt.metadata)
+    pi.save()
+    Charge.objects.filter(id=attempt.charge_id).update(amount=amount, updated=timezone.now())
+    emit(pi, "amount_capturable_updated", before)
+    return pi
+
+
+def _abort(attempt: _Call) -> None:
+    """The processor never received the call: the intent is as it was before it."""
+    pi = lock_intent(attempt.payment_intent_id)
+    if pi.inflight_attempt(attempt.attempt_id):
+        recovery.end(pi)
+
+
+for _operation, _apply in (
+    (InFlight.CAPTURE, _apply_capture),
+    (InFlight.CANCEL, _apply_cancel),
+    (InFlight.INCREMENT, _apply_increment),
+):
+    recovery.register(
+        _operation, recovery.Kind(load=_load, apply=_apply, abort=_abort, answer=_answer)
+    )

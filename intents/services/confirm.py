@@ -11,6 +11,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from core.enqueue import enqueue_on_commit
+from core.ids import attempt_id as new_attempt_id
 from core.scope import Scope
 from core.values import UNSET
 from payments import attempts
@@ -24,12 +25,14 @@ from payments.services import charge_outcome_for
 from .. import presenters
 from ..exceptions import IntentUnexpectedState, ManualConfirmationNotPermitted
 from ..models import CONFIRMABLE, InFlight, PaymentIntent, Status
+from . import recovery
 from ._common import (
     check,
     emit,
     fail_pending_charge,
     lock_charge,
     lock_intent,
+    owe_release,
     payment_error,
     resolve_payment_method,
     snapshot,
@@ -52,6 +55,7 @@ class Authorization:
     three_d_secure_passed: bool = False
     error_on_requires_action: bool = False
     raise_decline: bool = True  # a decline raises CardDeclined (an API call) or only records
+    attempt_id: str = ""  # the processor's idempotency key for the call
 
     @property
     def livemode(self) -> bool:
@@ -81,10 +85,16 @@ def payment_intent_confirm(
         scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
     )
 
-    def record() -> Authorization:
+    def record() -> Authorization | attempts.Recover | Settled:
         pi = lock_intent(payment_intent_id, scope=scope)
         if not is_secret and pi.confirmation_method == "manual":
             raise ManualConfirmationNotPermitted()
+        attempt_id = new_attempt_id(InFlight.CONFIRM, pi.id)
+        earlier = recovery.first(
+            pi, InFlight.CONFIRM, attempt_id=attempt_id, verb="confirmed", allowed=CONFIRMABLE
+        )
+        if earlier is not None:
+            return earlier
         check(pi, CONFIRMABLE, "confirmed")
         if pm is not None:
             pi.payment_method = pm
@@ -112,9 +122,15 @@ def payment_intent_confirm(
         if payment_method_options is not None:
             pi.payment_method_options = payment_method_options or {}
         charge = record_charge(pi, method)
-        pi.begin(InFlight.CONFIRM)
+        pi.begin(InFlight.CONFIRM, attempt_id)
         pi.save()
-        return Authorization(pi, charge, method, error_on_requires_action=error_on_requires_action)
+        return Authorization(
+            pi,
+            charge,
+            method,
+            error_on_requires_action=error_on_requires_action,
+            attempt_id=attempt_id,
+        )
 
     return attempts.two_phase(record=record, call=authorize, apply=apply_authorization)
 
@@ -143,6 +159,7 @@ def authorize(processor: GuardedProcessor, attempt: Authorization) -> Authorizat
     have it (`error_on_requires_action`, or once more after a passed challenge) is declined."""
     pi, charge = attempt.pi, attempt.charge
     result = processor.authorize(
+        attempt_id=attempt.attempt_id,
         reference=charge.id,
         token=attempt.pm.processor_token,
         amount=charge.amount,
@@ -170,9 +187,18 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
     charge_id = attempt.charge.id
     pi = lock_intent(attempt.pi.id)
     charge = lock_charge(charge_id, pi)
-    if pi.latest_charge_id != charge_id or pi.status not in CONFIRMABLE + [Status.PROCESSING]:
+    if (
+        not pi.inflight_attempt(attempt.attempt_id)
+        or pi.latest_charge_id != charge_id
+        or pi.status not in CONFIRMABLE + [Status.PROCESSING]
+    ):
+        if pi.latest_charge_id == charge_id and pi.status != Status.CANCELED and charge.outcome:
+            # Already applied, by the reconciler or by the request that made the attempt (this
+            # is the other one, late): answer what it answered.
+            return authorization_answer(pi) if attempt.raise_decline else Settled(pi)
         # The intent moved on (canceled, expired) while the processor authorised: release it.
         if result.status == "succeeded":
+            owe_release(charge)
             return Settled(pi, release=(Release(livemode=pi.livemode, reference=charge_id),))
         return Settled(pi)
     before = snapshot(pi)
@@ -259,3 +285,60 @@ def _succeeded(
         emit(pi, "amount_capturable_updated", before)
     else:
         emit(pi, "succeeded", before)
+
+
+# --- recovery ----------------------------------------------------------------------------------
+
+
+def authorization_answer(pi: PaymentIntent) -> Settled:
+    """What a confirm (or the authorisation after a challenge) whose attempt is the intent's
+    latest answered: the decline it recorded (raised), or the intent."""
+    error = pi.last_payment_error
+    if (
+        pi.status == Status.REQUIRES_PAYMENT_METHOD
+        and error
+        and pi.latest_charge_id
+        and error.get("charge") == pi.latest_charge_id
+    ):
+        decline = Decline(error["code"], error.get("decline_code"), error["message"])
+        return Settled(
+            pi,
+            error=CardDeclined.from_decline(
+                decline, payment_intent=presenters.payment_intent_to_api(pi)
+            ),
+        )
+    return Settled(pi)
+
+
+def load_authorization(pi: PaymentIntent, own: bool, **flags) -> Authorization:
+    """The authorisation attempt in flight on a locked intent, rebuilt from its rows."""
+    charge = Charge.objects.select_related("payment_method").get(id=pi.latest_charge_id)
+    return Authorization(
+        pi,
+        charge,
+        charge.payment_method,
+        raise_decline=own,
+        attempt_id=pi.last_attempt_id or "",
+        **flags,
+    )
+
+
+def abort_authorization(attempt: Authorization) -> None:
+    """The processor never received the authorisation: its pending charge fails, the intent is
+    where it was before the confirm (a new confirm may be made)."""
+    pi = lock_intent(attempt.pi.id)
+    if not pi.inflight_attempt(attempt.attempt_id):
+        return
+    fail_pending_charge(pi, "The processor never received this attempt.")
+    recovery.end(pi)
+
+
+recovery.register(
+    InFlight.CONFIRM,
+    recovery.Kind(
+        load=load_authorization,
+        apply=apply_authorization,
+        abort=abort_authorization,
+        answer=authorization_answer,
+    ),
+)

@@ -2,7 +2,8 @@
 `processing` attempt, the expiry of an uncaptured authorisation and the abandonment of an
 untouched intent. Each claims its rows with `select_for_update(skip_locked=True)`, so sweeps
 running at the same moment (beat, a task for one row, a second worker) never do a row twice,
-and a claim that outlives a crashed worker goes stale (INFLIGHT_STALE_SECONDS) and is retried.
+and a claim that outlives a crashed worker goes stale (settings.INFLIGHT_TIMEOUT_SECONDS) and is
+retried — with the same attempt id, so the processor does it once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from core.ids import attempt_id as new_attempt_id
+from core.ids import derived_id
 from payments import attempts
 from payments.attempts import GuardedProcessor, Settled
 from payments.models import Charge
@@ -23,14 +26,20 @@ from payments.processors.base import AuthorizationResult, CaptureResult
 
 from ..models import (
     ABANDONABLE,
-    INFLIGHT_STALE_SECONDS,
     InFlight,
     PaymentIntent,
     Status,
     expiry_due_q,
+    inflight_stale_before,
 )
+from . import recovery
 from ._common import emit, expire, fail_pending_charge, lock_charge, lock_intent, snapshot
-from .confirm import Authorization, apply_authorization
+from .confirm import (
+    Authorization,
+    apply_authorization,
+    authorization_answer,
+    load_authorization,
+)
 
 
 def _in_batches(run_batch: Callable[[int], int], *, batch_size: int, max_batches: int) -> int:
@@ -53,12 +62,18 @@ class _Capture:
     charge_id: str
     amount: int
 
+    @property
+    def attempt_id(self) -> str:
+        """A charge owed its capture is captured once: the attempt id is the charge's, so a
+        capture retried after a crash (a stale claim taken over) is the same attempt."""
+        return derived_id("att", "capture", self.charge_id)
+
 
 def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[_Capture]:
     """Phase 1: charges owed a capture and not claimed (or claimed by a crashed worker: a claim
-    older than INFLIGHT_STALE_SECONDS is taken over). The claim is `capture_claimed_at`."""
+    older than INFLIGHT_TIMEOUT_SECONDS is taken over). The claim is `capture_claimed_at`."""
     now = timezone.now()
-    stale = now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
+    stale = inflight_stale_before(now)
     qs = Charge.objects.select_for_update(skip_locked=True).filter(
         Q(capture_claimed_at__isnull=True) | Q(capture_claimed_at__lte=stale),
         capture_pending=True,
@@ -73,8 +88,9 @@ def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[_C
 
 
 def _capture(processor: GuardedProcessor, attempt: _Capture) -> CaptureResult:
-    # Keyed by the charge id: a capture repeated after a crash is the same capture.
-    return processor.capture(reference=attempt.charge_id, amount=attempt.amount)
+    return processor.capture(
+        attempt_id=attempt.attempt_id, reference=attempt.charge_id, amount=attempt.amount
+    )
 
 
 def _apply_capture(attempt: _Capture, result: CaptureResult) -> bool:
@@ -121,10 +137,8 @@ def charges_capture_pending(*, batch_size: int = 100) -> int:
 
 
 def _resolvable(now) -> Q:
-    stale = now - timedelta(seconds=INFLIGHT_STALE_SECONDS)
-    return Q(status=Status.PROCESSING, processing_resolve_at__lte=now) & (
-        Q(inflight__isnull=True) | Q(inflight=InFlight.RESOLVE, inflight_since__lt=stale)
-    )
+    # A resolution left in flight by a crashed worker is the reconciler's to settle.
+    return Q(status=Status.PROCESSING, processing_resolve_at__lte=now, inflight__isnull=True)
 
 
 def _claim_processing(
@@ -138,8 +152,8 @@ def _claim_processing(
         qs = qs.filter(id=payment_intent_id)
     claimed = list(qs.order_by("processing_resolve_at")[:batch_size])
     for pi in claimed:
-        pi.begin(InFlight.RESOLVE)
-        pi.save(update_fields=["inflight", "inflight_since", "updated"])
+        pi.begin(InFlight.RESOLVE, new_attempt_id(InFlight.RESOLVE, pi.id))
+        pi.save(update_fields=["inflight", "inflight_since", "last_attempt_id", "updated"])
     charges = Charge.objects.select_related("payment_method").in_bulk(
         [pi.latest_charge_id for pi in claimed]
     )
@@ -149,6 +163,7 @@ def _claim_processing(
             charges[pi.latest_charge_id],
             charges[pi.latest_charge_id].payment_method,
             raise_decline=False,
+            attempt_id=pi.last_attempt_id,
         )
         for pi in claimed
     ]
@@ -156,6 +171,7 @@ def _claim_processing(
 
 def _resolve(processor: GuardedProcessor, attempt: Authorization) -> AuthorizationResult:
     return processor.resolve_async(
+        attempt_id=attempt.attempt_id,
         reference=attempt.charge.id,
         token=attempt.pm.processor_token,
         capture=attempt.pi.capture_method == "automatic",
@@ -167,7 +183,7 @@ def _apply_resolution(attempt: Authorization, result: AuthorizationResult) -> Se
         return apply_authorization(attempt, result)
     # Still processing: give the claim back and look again after the delay.
     pi = lock_intent(attempt.pi.id)
-    if pi.inflight == InFlight.RESOLVE:
+    if pi.inflight_attempt(attempt.attempt_id):
         pi.end()
         pi.processing_resolve_at = timezone.now() + timedelta(
             seconds=settings.SIMULATED_PROCESSING_DELAY_SECONDS
@@ -183,6 +199,29 @@ def _resolutions(*, payment_intent_id: str | None = None, batch_size: int) -> in
         apply=_apply_resolution,
     )
     return len(outcomes)
+
+
+def _load_resolution(pi: PaymentIntent, own: bool) -> Authorization:
+    return load_authorization(pi, False)
+
+
+def _abort_resolution(attempt: Authorization) -> None:
+    """The processor never received the request for the outcome: the intent stays due, and
+    the next resolution sweep asks again."""
+    pi = lock_intent(attempt.pi.id)
+    if pi.inflight_attempt(attempt.attempt_id):
+        recovery.end(pi)
+
+
+recovery.register(
+    InFlight.RESOLVE,
+    recovery.Kind(
+        load=_load_resolution,
+        apply=_apply_resolution,
+        abort=_abort_resolution,
+        answer=authorization_answer,
+    ),
+)
 
 
 def payment_intent_resolve_processing(*, payment_intent_id: str) -> bool:
@@ -201,6 +240,10 @@ def payment_intents_resolve_due(*, batch_size: int = 50) -> int:
 class _Expired:
     livemode: bool
     charge_id: str | None
+
+    @property
+    def attempt_id(self) -> str:
+        return attempts.release_attempt_id(self.charge_id or "")
 
 
 def _expire_batch(batch_size: int) -> int:
@@ -221,8 +264,8 @@ def _expire_batch(batch_size: int) -> int:
         return expired
 
     def release(processor: GuardedProcessor, attempt: _Expired) -> None:
-        if attempt.charge_id:
-            processor.void(reference=attempt.charge_id)
+        if attempt.charge_id:  # owed since phase 1 (`release_owed_at`): the reconciler's if we die
+            attempts.release(attempt.livemode, attempt.charge_id)
 
     return len(attempts.sweep(claim=claim, call=release))
 

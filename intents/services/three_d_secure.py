@@ -4,14 +4,22 @@ authorises the attempt (the call); phase 2 applies the authorisation or the fail
 
 from __future__ import annotations
 
+from core.ids import attempt_id as new_attempt_id
 from payments import attempts
 from payments.attempts import GuardedProcessor, Settled
 from payments.models import Charge
 from payments.processors.base import AuthorizationResult, Decline
 
 from ..models import InFlight, PaymentIntent, Status
+from . import recovery
 from ._common import emit, lock_charge, lock_intent, payment_error, snapshot
-from .confirm import Authorization, apply_authorization, authorize
+from .confirm import (
+    Authorization,
+    apply_authorization,
+    authorization_answer,
+    authorize,
+    load_authorization,
+)
 
 AUTHENTICATION_FAILURE_MESSAGE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
@@ -29,23 +37,39 @@ def payment_intent_authenticate(
     second submit finds the intent no longer waiting for this attempt and changes nothing.
     (The hosted page reaches the intent by a signed token, not by a caller's scope.)"""
 
-    def record() -> Authorization | Settled:
+    def record() -> Authorization | attempts.Recover | Settled:
         pi = lock_intent(payment_intent_id)
+        attempt_id = new_attempt_id(InFlight.AUTHENTICATE, pi.id)
+        earlier = recovery.first(
+            pi,
+            InFlight.AUTHENTICATE,
+            attempt_id=attempt_id,
+            verb="authenticated",
+            allowed=[Status.REQUIRES_ACTION],
+        )
+        if isinstance(earlier, attempts.Recover):
+            return earlier  # a stale attempt (another submit's): settled, then this one runs
         if (
             pi.status != Status.REQUIRES_ACTION
             or pi.latest_charge_id != charge_id
             or pi.inflight_active()
         ):
             return Settled(pi)
-        pi.begin(InFlight.AUTHENTICATE)
+        pi.begin(InFlight.AUTHENTICATE, attempt_id)
         pi.save()
         charge = Charge.objects.select_related("payment_method").get(id=charge_id)
         return Authorization(
-            pi, charge, charge.payment_method, three_d_secure_passed=True, raise_decline=False
+            pi,
+            charge,
+            charge.payment_method,
+            three_d_secure_passed=True,
+            raise_decline=False,
+            attempt_id=attempt_id,
         )
 
     def call(processor: GuardedProcessor, attempt: Authorization) -> AuthorizationResult | None:
-        """The authorisation once the challenge passed; None when it failed."""
+        """The authorisation once the challenge passed; None when it failed. (Only the
+        authorisation, which moves money, is made under the attempt id.)"""
         passed = processor.authenticate(
             reference=attempt.charge.id, token=attempt.pm.processor_token, succeeded=succeeded
         )
@@ -62,7 +86,11 @@ def payment_intent_authenticate(
 def _fail_authentication(attempt: Authorization) -> Settled:
     pi = lock_intent(attempt.pi.id)
     charge = lock_charge(attempt.charge.id, pi)
-    if pi.status != Status.REQUIRES_ACTION or pi.latest_charge_id != charge.id:
+    if (
+        not pi.inflight_attempt(attempt.attempt_id)
+        or pi.status != Status.REQUIRES_ACTION
+        or pi.latest_charge_id != charge.id
+    ):
         return Settled(pi)
     before = snapshot(pi)
     charge_before = snapshot(charge)
@@ -84,3 +112,21 @@ def _fail_authentication(attempt: Authorization) -> Settled:
     emit(charge, "failed", charge_before)
     emit(pi, "payment_failed", before)
     return Settled(pi)
+
+
+def _load(pi: PaymentIntent, own: bool) -> Authorization:
+    return load_authorization(pi, own, three_d_secure_passed=True)
+
+
+def _abort(attempt: Authorization) -> None:
+    """The processor never received the authorisation: the intent still waits for the
+    challenge (the customer may submit it again)."""
+    pi = lock_intent(attempt.pi.id)
+    if pi.inflight_attempt(attempt.attempt_id):
+        recovery.end(pi)
+
+
+recovery.register(
+    InFlight.AUTHENTICATE,
+    recovery.Kind(load=_load, apply=apply_authorization, abort=_abort, answer=authorization_answer),
+)

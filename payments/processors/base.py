@@ -3,6 +3,13 @@ know which processor is behind it (`payments.processors.get_processor(livemode)`
 
 Calls here may be network calls: services make them outside any transaction that holds a row lock
 (style.md, rule 3).
+
+Every call that moves money (`authorize`, `capture`, `void`, `increment`, `resolve_async`) is
+given an `attempt_id` (`att_…`) recorded on our side before the call: the processor's
+idempotency key. Asked again with the same id, a processor answers what it answered the first
+time without doing anything twice, and `lookup(attempt_id=…)` tells what it did with an attempt
+(or None if it never received it): after a crash, the reconciler learns the outcome of a call
+whose answer was lost.
 """
 
 from __future__ import annotations
@@ -65,6 +72,17 @@ class CaptureResult:
     decline: Decline | None = None
 
 
+Outcome = AuthorizationResult | CaptureResult | None
+
+
+@dataclass(frozen=True)
+class Received:
+    """`lookup`'s answer for an attempt the processor received: what it answered."""
+
+    operation: str  # authorize, capture, void, increment, resolve_async
+    outcome: Outcome
+
+
 class Processor(Protocol):
     name: str
 
@@ -74,6 +92,7 @@ class Processor(Protocol):
     def authorize(
         self,
         *,
+        attempt_id: str,
         reference: str,
         token: str,
         amount: int,
@@ -89,14 +108,21 @@ class Processor(Protocol):
     def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
         """Record the 3-D Secure challenge outcome; True when the customer passed."""
 
-    def capture(self, *, reference: str, amount: int) -> CaptureResult:
+    def capture(self, *, attempt_id: str, reference: str, amount: int) -> CaptureResult:
         """Capture `amount` (≤ the authorised amount) of an authorisation; the rest is released."""
 
-    def void(self, *, reference: str) -> None:
+    def void(self, *, attempt_id: str, reference: str) -> None:
         """Release an uncaptured authorisation."""
 
-    def increment(self, *, reference: str, token: str, new_amount: int) -> AuthorizationResult:
-        """Raise an authorisation to `new_amount`."""
+    def increment(
+        self, *, attempt_id: str, reference: str, token: str, new_amount: int
+    ) -> AuthorizationResult:
+        """Raise an authorisation to `new_amount` (echoed in the answer's `extra["amount"]`)."""
 
-    def resolve_async(self, *, reference: str, token: str, capture: bool) -> AuthorizationResult:
+    def resolve_async(
+        self, *, attempt_id: str, reference: str, token: str, capture: bool
+    ) -> AuthorizationResult:
         """The final outcome of an attempt that answered `processing`."""
+
+    def lookup(self, *, attempt_id: str) -> Received | None:
+        """What the processor did with attempt `attempt_id`; None if it never received it."""

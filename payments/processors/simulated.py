@@ -1,19 +1,29 @@
-"""The simulated processor: spec §4's test cards, stateless.
+"""The simulated processor: the test cards, and a processor's memory of attempts.
 
-Several processes (web, workers) use it at once, so it keeps no state: the behaviour of a card is
-decided at tokenisation from its number and carried in the opaque token
+Several processes (web, workers) use it at once, so it keeps nothing in memory: the behaviour of
+a card is decided at tokenisation from its number and carried in the opaque token
 (`simtok_<behaviour>_<random>`), never the number itself. Every later call reads the behaviour back
 from the token.
+
+What it did with each attempt it is remembered by attempt id, as a real processor remembers
+requests by idempotency key: `payments.models.SimulatedProcessorRecord`, a table standing in for
+the processor's own storage (a remote system's, which a crash of ours cannot touch; so not this
+process's memory, which a kill -9 would lose). Asked again with the same attempt id, a call
+answers what it answered the first time and does nothing twice; `lookup` tells what it did.
+A call given no attempt id is answered and not remembered.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
+from django.db import connection
 
 from core.ids import random_base62
 
@@ -25,7 +35,16 @@ from ..exceptions import (
     InvalidExpiryYear,
     TestCardInLiveMode,
 )
-from .base import AuthorizationResult, CaptureResult, Decline, RawCard, TokenizedCard
+from ..models import SimulatedProcessorRecord
+from .base import (
+    AuthorizationResult,
+    CaptureResult,
+    Decline,
+    Outcome,
+    RawCard,
+    Received,
+    TokenizedCard,
+)
 
 TOKEN_PREFIX = "simtok_"
 
@@ -254,6 +273,22 @@ class SimulatedProcessor:
         off_session: bool,
         three_d_secure_passed: bool,
         livemode: bool,
+        attempt_id: str | None = None,
+    ) -> AuthorizationResult:
+        return remembered(
+            attempt_id,
+            "authorize",
+            reference,
+            lambda: self._authorize(reference, token, capture, off_session, three_d_secure_passed),
+        )
+
+    def _authorize(
+        self,
+        reference: str,
+        token: str,
+        capture: bool,
+        off_session: bool,
+        three_d_secure_passed: bool,
     ) -> AuthorizationResult:
         behaviour = behaviour_of(token)
         ref = f"sim_{reference}"
@@ -272,7 +307,13 @@ class SimulatedProcessor:
     def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
         return bool(succeeded) and behaviour_of(token) is not None
 
-    def capture(self, *, reference: str, amount: int) -> CaptureResult:
+    def capture(
+        self, *, reference: str, amount: int, attempt_id: str | None = None
+    ) -> CaptureResult:
+        return remembered(attempt_id, "capture", reference, lambda: self._capture(amount))
+
+    @staticmethod
+    def _capture(amount: int) -> CaptureResult:
         if amount < 0:
             return CaptureResult(
                 succeeded=False,
@@ -281,20 +322,39 @@ class SimulatedProcessor:
             )
         return CaptureResult(succeeded=True, amount_captured=amount)
 
-    def void(self, *, reference: str) -> None:
-        return None
+    def void(self, *, reference: str, attempt_id: str | None = None) -> None:
+        return remembered(attempt_id, "void", reference, lambda: None)
 
-    def increment(self, *, reference: str, token: str, new_amount: int) -> AuthorizationResult:
+    def increment(
+        self, *, reference: str, token: str, new_amount: int, attempt_id: str | None = None
+    ) -> AuthorizationResult:
+        return remembered(
+            attempt_id,
+            "increment",
+            reference,
+            lambda: self._increment(reference, token, new_amount),
+        )
+
+    def _increment(self, reference: str, token: str, new_amount: int) -> AuthorizationResult:
         behaviour = behaviour_of(token)
         ref = f"sim_{reference}"
         if behaviour in (SUCCEED, AUTH_REQUIRED, PROCESSING):
-            return AuthorizationResult(status="succeeded", reference=ref, captured=False)
+            return AuthorizationResult(
+                status="succeeded", reference=ref, captured=False, extra={"amount": new_amount}
+            )
         if behaviour is None:
             return self._declined(ref, decline_for("processing_error", "processing_error"))
         code, decline_code = _DECLINES.get(behaviour, ("card_declined", "generic_decline"))
         return self._declined(ref, decline_for(code, decline_code))
 
-    def resolve_async(self, *, reference: str, token: str, capture: bool) -> AuthorizationResult:
+    def resolve_async(
+        self, *, reference: str, token: str, capture: bool, attempt_id: str | None = None
+    ) -> AuthorizationResult:
+        return remembered(
+            attempt_id, "resolve_async", reference, lambda: self._resolve(reference, token, capture)
+        )
+
+    def _resolve(self, reference: str, token: str, capture: bool) -> AuthorizationResult:
         behaviour = behaviour_of(token)
         ref = f"sim_{reference}"
         if behaviour is None:
@@ -302,6 +362,12 @@ class SimulatedProcessor:
         if behaviour == PROCESSING:
             return self._final(SUCCEED, ref, capture)
         return self._final(behaviour, ref, capture)
+
+    def lookup(self, *, attempt_id: str) -> Received | None:
+        record = SimulatedProcessorRecord.objects.filter(attempt_id=attempt_id).first()
+        if record is None:
+            return None
+        return Received(operation=record.operation, outcome=decode(record.outcome))
 
     # --- helpers -------------------------------------------------------------------------
 
@@ -338,3 +404,56 @@ class SimulatedProcessor:
             network_status=network_status,
             risk_level=risk_level,
         )
+
+
+# --- the processor's memory of attempts ----------------------------------------------------------
+
+
+def encode(outcome: Outcome) -> str:
+    if isinstance(outcome, AuthorizationResult):
+        return json.dumps({"kind": "authorization", **asdict(outcome)})
+    if isinstance(outcome, CaptureResult):
+        return json.dumps({"kind": "capture", **asdict(outcome)})
+    return json.dumps({"kind": "none"})
+
+
+def decode(raw: str) -> Outcome:
+    data = json.loads(raw)
+    kind = data.pop("kind")
+    if kind == "none":
+        return None
+    decline = Decline(**data.pop("decline")) if data.get("decline") else None
+    data.pop("decline", None)
+    if kind == "authorization":
+        return AuthorizationResult(decline=decline, **data)
+    return CaptureResult(decline=decline, **data)
+
+
+_TABLE = SimulatedProcessorRecord._meta.db_table
+
+
+def remembered(
+    attempt_id: str | None, operation: str, reference: str, answer: Callable[[], Outcome]
+) -> Outcome:
+    """The answer to attempt `attempt_id`: the one remembered if it was asked before, else
+    `answer()`, remembered. One statement when the attempt is new: the INSERT of its record,
+    whose primary key (the attempt id) lets exactly one of two concurrent calls in; the other
+    reads the winner's answer."""
+    outcome = answer()
+    if attempt_id is None:
+        return outcome
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'INSERT INTO "{_TABLE}" (attempt_id, operation, reference, outcome, created) '
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (attempt_id) DO NOTHING RETURNING attempt_id",
+            [
+                attempt_id,
+                operation,
+                reference,
+                encode(outcome),
+                connection.ops.adapt_datetimefield_value(datetime.now(UTC)),
+            ],
+        )
+        if cursor.fetchone() is not None:
+            return outcome
+    return decode(SimulatedProcessorRecord.objects.get(attempt_id=attempt_id).outcome)

@@ -167,7 +167,7 @@ def test_key_still_executing_is_409_and_nothing_is_stored(client, acct):
 
 
 def test_stale_lock_is_taken_over_and_the_retry_executes_once(client, acct, settings):
-    settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 30
+    settings.INFLIGHT_TIMEOUT_SECONDS = 30
     _locked_row(acct, "k1", {"amount": "100"}, timezone.now() - timedelta(seconds=31))
     first = client.post(URL, {"amount": 100}, headers=idem("k1"))
     again = client.post(URL, {"amount": 100}, headers=idem("k1"))
@@ -178,7 +178,7 @@ def test_stale_lock_is_taken_over_and_the_retry_executes_once(client, acct, sett
 
 
 def test_only_one_request_takes_over_a_stale_lock(acct, settings):
-    settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 30
+    settings.INFLIGHT_TIMEOUT_SECONDS = 30
     _locked_row(acct, "k1", {"amount": "100"}, timezone.now() - timedelta(seconds=31))
     args = dict(
         account_id=acct.id,
@@ -199,7 +199,7 @@ def test_only_one_request_takes_over_a_stale_lock(acct, settings):
 def test_stale_owner_cannot_overwrite_the_result_of_the_request_that_took_over(
     client, acct, settings
 ):
-    settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 30
+    settings.INFLIGHT_TIMEOUT_SECONDS = 30
     args = dict(
         account_id=acct.id, livemode=False, key="k1", method="POST", path=URL, params={"amount": 1}
     )
@@ -224,7 +224,7 @@ def test_stale_owner_cannot_overwrite_the_result_of_the_request_that_took_over(
 
 @pytest.mark.django_db(transaction=True)
 def test_request_killed_mid_flight_leaves_key_claimable_after_the_lock_timeout(acct, settings):
-    settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 30
+    settings.INFLIGHT_TIMEOUT_SECONDS = 30
     client = StripeTestClient(key=acct.sk)
     outcome: list = []
 

@@ -147,7 +147,7 @@ def test_wrong_state_confirm_is_stored_and_replayed(client):
 def test_create_whose_request_crashed_is_retried_once_after_the_lock_timeout(
     client, acct, settings
 ):
-    settings.IDEMPOTENCY_LOCK_TIMEOUT_SECONDS = 30
+    settings.INFLIGHT_TIMEOUT_SECONDS = 30
     data = {"amount": 2000, "currency": "usd"}
     # What a request killed after claiming its key leaves behind: a locked row, no response.
     IdempotencyKey.objects.create(

@@ -3,10 +3,10 @@ a claim left by a crashed worker is taken over once stale, and a failed capture 
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from events.models import Event
-from intents.models import INFLIGHT_STALE_SECONDS
 from intents.services import charge_capture_async, charges_capture_pending
 from payments.models import Charge
 from payments.processors.simulated import SimulatedProcessor
@@ -40,7 +40,7 @@ def test_a_charge_another_sweep_is_capturing_is_skipped(client, create_intent):
 
 def test_a_claim_left_by_a_crashed_worker_is_taken_over_once_stale(client, create_intent):
     charge = _owed_capture(client, create_intent)
-    _claimed(charge, seconds_ago=INFLIGHT_STALE_SECONDS + 1)
+    _claimed(charge, seconds_ago=settings.INFLIGHT_TIMEOUT_SECONDS + 1)
     assert charges_capture_pending() == 1
     charge.refresh_from_db()
     assert charge.captured and not charge.capture_pending and charge.amount_captured == 2000
@@ -53,7 +53,7 @@ def test_a_capture_the_processor_fails_is_left_for_the_next_sweep(
 ):
     charge = _owed_capture(client, create_intent)
 
-    def unreachable(self, *, reference, amount):
+    def unreachable(self, *, reference, amount, attempt_id=None):
         raise ConnectionError("processor unreachable")
 
     with monkeypatch.context() as patched:

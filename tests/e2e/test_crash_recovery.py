@@ -1,0 +1,262 @@
+"""kill -9 of a real gunicorn worker in the middle of a keyed confirm, on PostgreSQL.
+
+The worker is killed during the processor call (the processor did the authorisation; its answer
+never came back) or after phase 2 committed (before the answer was stored with its key). The
+client then retries with the same Idempotency-Key, immediately, after the key lock's timeout or
+after the in-flight marker's (one setting, INFLIGHT_TIMEOUT_SECONDS, 2 s here), retrying on 409
+as a client does: every retry ends in the single outcome of the payment, the processor made one
+authorisation (captured), and no charge is left pending. Without any retry, the reconciler's
+beat run settles an abandoned attempt on its own.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from api.models import IdempotencyKey
+from events.models import Event
+from intents.models import PaymentIntent
+from payments.models import Charge, SimulatedProcessorRecord
+from tests.conftest import (
+    ROOT,
+    WorkerProcess,
+    database_url_for_current_test_db,
+    make_account,
+    redis_url,
+    wait_for,
+)
+
+TIMEOUT = 2  # INFLIGHT_TIMEOUT_SECONDS of every process in this module
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """One gunicorn master with one sync worker serving tests.e2e.crash_wsgi."""
+
+    def __init__(self, tmp: Path):
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.slow_processor = tmp / "slow-processor"
+        self.pause_before_store = tmp / "pause-before-store"
+        self.log_path = tmp / "gunicorn.log"
+        env = dict(os.environ)
+        env.pop("PYTEST_VERSION", None)
+        env.update(
+            PAYINTENTS_DEV="1",
+            DATABASE_URL=database_url_for_current_test_db(),
+            REDIS_URL=redis_url(),
+            CELERY_BROKER_URL=redis_url(),
+            RATE_LIMIT_ENABLED="0",
+            INFLIGHT_TIMEOUT_SECONDS=str(TIMEOUT),
+            CRASH_SLOW_PROCESSOR_FLAG=str(self.slow_processor),
+            CRASH_PAUSE_BEFORE_STORE_FLAG=str(self.pause_before_store),
+        )
+        self._log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                "tests.e2e.crash_wsgi:application",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "120",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for(self._ready, timeout=30, message=f"gunicorn to serve:\n{self.log()}")
+
+    def _ready(self) -> bool:
+        try:
+            return requests.get(f"{self.url}/healthz", timeout=2).status_code in (200, 503)
+        except requests.RequestException:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def worker_pid(self) -> int:
+        return int(re.findall(r"Booting worker with pid: (\d+)", self.log())[-1])
+
+    def kill_worker(self) -> None:
+        pid = self.worker_pid()
+        os.kill(pid, signal.SIGKILL)
+        wait_for(
+            lambda: self.worker_pid() != pid and self._ready(),
+            timeout=30,
+            message="gunicorn to boot a new worker",
+        )
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
+    server = Gunicorn(tmp_path_factory.mktemp("crash"))
+    yield server
+    server.stop()
+
+
+def _post(server: Gunicorn, key: str, path: str, data: dict | None = None, idem: str | None = None):
+    headers = {"Authorization": f"Bearer {key}"}
+    if idem:
+        headers["Idempotency-Key"] = idem
+    return requests.post(f"{server.url}{path}", data=data or {}, headers=headers, timeout=60)
+
+
+def _start_and_kill(server: Gunicorn, sk: str, *, kill: str, idem: str | None) -> str:
+    """Create an intent (automatic capture), send its confirm, SIGKILL the worker at `kill`
+    ("during_call" or "after_commit"); returns the intent id."""
+    pi = _post(
+        server,
+        sk,
+        "/v1/payment_intents",
+        {
+            "amount": 2000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "capture_method": "automatic",
+        },
+    ).json()
+    flag = server.slow_processor if kill == "during_call" else server.pause_before_store
+    flag.touch()
+    lost: list = []
+
+    def confirm():
+        try:
+            _post(server, sk, f"/v1/payment_intents/{pi['id']}/confirm", idem=idem)
+        except requests.RequestException as exc:  # the worker died under the request
+            lost.append(exc)
+
+    thread = threading.Thread(target=confirm)
+    thread.start()
+    try:
+        if kill == "during_call":
+            wait_for(
+                lambda: SimulatedProcessorRecord.objects.filter(
+                    operation="authorize", reference__in=_charge_ids(pi["id"])
+                ).exists(),
+                message="the processor to make the authorisation",
+            )
+        else:
+            wait_for(
+                lambda: PaymentIntent.objects.filter(id=pi["id"], status="succeeded").exists(),
+                message="phase 2 to commit",
+            )
+        server.kill_worker()
+    finally:
+        flag.unlink()
+        thread.join(timeout=30)
+    assert lost, "the first request was answered: the kill did not land in it"
+    intent = PaymentIntent.objects.get(id=pi["id"])
+    if kill == "during_call":
+        assert intent.inflight == "confirm" and intent.status == "requires_confirmation"
+    if idem:
+        assert IdempotencyKey.objects.get(key=idem).response_status is None
+    return pi["id"]
+
+
+def _charge_ids(pi_id: str) -> list[str]:
+    return list(Charge.objects.filter(payment_intent_id=pi_id).values_list("id", flat=True))
+
+
+def _assert_one_payment(pi_id: str) -> None:
+    """One authorisation at the processor, captured; our side agrees; nothing pending."""
+    authorizations = SimulatedProcessorRecord.objects.filter(
+        operation="authorize", reference__in=_charge_ids(pi_id)
+    )
+    assert authorizations.count() == 1
+    assert '"captured": true' in authorizations.get().outcome
+    intent = PaymentIntent.objects.get(id=pi_id)
+    assert intent.status == "succeeded" and intent.inflight is None
+    assert intent.amount_received == 2000
+    charges = Charge.objects.filter(payment_intent_id=pi_id)
+    assert not charges.filter(status="pending").exists()
+    assert charges.filter(status="succeeded", captured=True).count() == 1
+    assert Event.objects.filter(object_id=pi_id, type="payment_intent.succeeded").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kill", ["during_call", "after_commit"])
+@pytest.mark.parametrize(
+    "delay",
+    [0, TIMEOUT + 0.3, 2 * TIMEOUT + 0.5],
+    ids=["immediately", "after_the_lock_timeout", "after_the_marker_timeout"],
+)
+def test_a_retry_after_a_kill_9_ends_in_the_single_outcome_of_the_payment(gunicorn, kill, delay):
+    acct = make_account()
+    pi_id = _start_and_kill(gunicorn, acct.sk, kill=kill, idem="crash-key")
+    time.sleep(delay)
+    path = f"/v1/payment_intents/{pi_id}/confirm"
+    answers = []
+    deadline = time.time() + 6 * TIMEOUT
+    while time.time() < deadline:
+        answer = _post(gunicorn, acct.sk, path, idem="crash-key")
+        answers.append(answer)
+        if answer.status_code != 409:
+            break
+        time.sleep(0.2)
+    final = answers[-1]
+    # While the dead request's lock is fresh a retry is told to come back (409, nothing
+    # stored); the first other answer is the outcome of the payment, and stays so.
+    assert all(a.status_code == 409 for a in answers[:-1])
+    assert final.status_code == 200, final.text
+    assert final.json()["id"] == pi_id and final.json()["status"] == "succeeded"
+    again = _post(gunicorn, acct.sk, path, idem="crash-key")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.content == final.content
+    _assert_one_payment(pi_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_reconcilers_beat_run_alone_settles_an_abandoned_attempt(gunicorn, settings):
+    acct = make_account()
+    pi_id = _start_and_kill(gunicorn, acct.sk, kill="during_call", idem=None)
+    assert Charge.objects.get(payment_intent_id=pi_id).status == "pending"
+    import redis
+
+    redis.Redis.from_url(redis_url()).flushdb()
+    worker = WorkerProcess(
+        broker_url=redis_url(),
+        beat=True,
+        extra_env={"INFLIGHT_TIMEOUT_SECONDS": str(TIMEOUT), "INTENTS_SWEEP_SECONDS": "1"},
+    ).start()
+    try:
+        wait_for(
+            lambda: PaymentIntent.objects.filter(id=pi_id, status="succeeded").exists(),
+            timeout=40,
+            message="the reconciler's beat run to settle the attempt",
+        )
+    finally:
+        worker.stop()
+    _assert_one_payment(pi_id)

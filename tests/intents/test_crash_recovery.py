@@ -1,0 +1,320 @@
+"""A request that dies between recording its attempt and applying the processor's answer: the
+simulated processor remembers attempts by id, the reconciler settles what was left in flight, and
+a retry with the same Idempotency-Key answers what the first request would have answered.
+
+A crash is a `Killed` (a BaseException, as SystemExit is: nothing in the request catches it)
+raised at the chosen point; the clock moving past the timeout is the rows' timestamps moved back.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from api.idempotency import IdempotencyClaim
+from api.models import IdempotencyKey
+from events.models import Event
+from intents.models import PaymentIntent
+from intents.services import payment_intents_reconcile
+from payments.models import Charge, SimulatedProcessorRecord
+from payments.processors.base import Received
+from payments.processors.simulated import SimulatedProcessor
+
+URL = "/v1/payment_intents"
+
+
+class Killed(BaseException):
+    """The worker serving the request is gone."""
+
+
+def _killed_during_the_call(monkeypatch, *, reached_processor: bool = True) -> None:
+    """The next authorisation dies in the call: after the processor did it (its answer lost on
+    the way back) or before the processor received it."""
+    authorize = SimulatedProcessor.authorize
+
+    def dying(self, **kwargs):
+        monkeypatch.setattr(SimulatedProcessor, "authorize", authorize)
+        if reached_processor:
+            authorize(self, **kwargs)
+        raise Killed()
+
+    monkeypatch.setattr(SimulatedProcessor, "authorize", dying)
+
+
+def _killed_after_commit(monkeypatch) -> None:
+    """The next keyed request dies after its phase 2 committed, before its answer is stored."""
+    finish = IdempotencyClaim.finish
+
+    def dying(self, response):
+        monkeypatch.setattr(IdempotencyClaim, "finish", finish)
+        raise Killed()
+
+    monkeypatch.setattr(IdempotencyClaim, "finish", dying)
+
+
+def _send_and_die(client, path, data, key=None):
+    headers = {"Idempotency-Key": key} if key else {}
+    with pytest.raises(Killed):
+        client.post(path, data, headers=headers)
+
+
+def _time_passes(*, lock: bool = True, marker: bool = True) -> None:
+    """The shared timeout (INFLIGHT_TIMEOUT_SECONDS) passes for the key lock and/or the marker."""
+    ago = timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS + 1)
+    if lock:
+        for row in IdempotencyKey.objects.filter(locked_at__isnull=False):
+            IdempotencyKey.objects.filter(pk=row.pk).update(locked_at=row.locked_at - ago)
+    if marker:
+        for pi in PaymentIntent.objects.filter(inflight__isnull=False):
+            PaymentIntent.objects.filter(pk=pi.pk).update(inflight_since=pi.inflight_since - ago)
+
+
+def _authorizations(pi_id: str) -> list[SimulatedProcessorRecord]:
+    charges = Charge.objects.filter(payment_intent_id=pi_id).values_list("id", flat=True)
+    return list(
+        SimulatedProcessorRecord.objects.filter(operation="authorize", reference__in=charges)
+    )
+
+
+# --- the simulated processor remembers attempts by id ------------------------------------------
+
+
+def _authorize(token: str, attempt_id: str | None):
+    return SimulatedProcessor().authorize(
+        attempt_id=attempt_id,
+        reference="ch_test",
+        token=token,
+        amount=2000,
+        currency="usd",
+        capture=True,
+        off_session=False,
+        three_d_secure_passed=False,
+        livemode=False,
+    )
+
+
+@pytest.mark.django_db
+def test_the_same_attempt_id_is_answered_once_and_then_remembered():
+    visa = "simtok_succeed_x"
+    declined = "simtok_genericdecline_x"
+    first = _authorize(visa, "att_one")
+    # Asked again with the same id, even with other arguments: the first answer, nothing new.
+    again = _authorize(declined, "att_one")
+    assert first.status == again.status == "succeeded" and again.captured
+    assert SimulatedProcessorRecord.objects.count() == 1
+    assert _authorize(declined, "att_two").status == "declined"
+    assert SimulatedProcessorRecord.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_lookup_tells_what_the_processor_did_with_an_attempt_or_none():
+    processor = SimulatedProcessor()
+    _authorize("simtok_insufficientfunds_x", "att_declined")
+    processor.capture(attempt_id="att_capture", reference="ch_test", amount=700)
+    processor.void(attempt_id="att_void", reference="ch_test")
+    declined = processor.lookup(attempt_id="att_declined")
+    assert declined.operation == "authorize"
+    assert declined.outcome.status == "declined"
+    assert declined.outcome.decline.decline_code == "insufficient_funds"
+    captured = processor.lookup(attempt_id="att_capture")
+    assert captured.operation == "capture" and captured.outcome.amount_captured == 700
+    assert processor.lookup(attempt_id="att_void") == Received(operation="void", outcome=None)
+    assert processor.lookup(attempt_id="att_never_sent") is None
+
+
+@pytest.mark.django_db
+def test_a_call_without_attempt_id_is_answered_and_not_remembered():
+    assert _authorize("simtok_succeed_x", None).status == "succeeded"
+    assert not SimulatedProcessorRecord.objects.exists()
+
+
+# --- a retry with the same Idempotency-Key after a crash ---------------------------------------
+
+
+def _keyed_confirm(client, create_intent, pm="pm_card_visa", **params):
+    params.setdefault("capture_method", "automatic")
+    pi = create_intent(payment_method=pm, **params)
+    return pi, f"{URL}/{pi['id']}/confirm"
+
+
+def test_a_retry_while_the_lock_is_fresh_is_409_and_changes_nothing(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent)
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, path, {}, key="k")
+    busy = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert busy.status_code == 409 and busy.error["code"] == "idempotency_key_in_use"
+    intent = PaymentIntent.objects.get(id=pi["id"])
+    assert intent.inflight == "confirm" and intent.status == "requires_confirmation"
+
+
+@pytest.mark.parametrize("marker_stale", [False, True])
+def test_a_retry_after_the_lock_timeout_settles_the_dead_requests_attempt_and_answers_it(
+    client, create_intent, monkeypatch, marker_stale
+):
+    pi, path = _keyed_confirm(client, create_intent)
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, path, {}, key="k")
+    assert Charge.objects.get(payment_intent_id=pi["id"]).status == "pending"
+    _time_passes(lock=True, marker=marker_stale)
+    retry = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 200, retry.json()
+    assert retry.json()["status"] == "succeeded"
+    assert "Idempotent-Replayed" not in retry.headers
+    replay = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == retry.content
+    # One authorisation at the processor, one charge, captured; nothing pending or in flight.
+    assert len(_authorizations(pi["id"])) == 1
+    charge = Charge.objects.get(payment_intent_id=pi["id"])
+    assert charge.status == "succeeded" and charge.captured
+    assert PaymentIntent.objects.get(id=pi["id"]).inflight is None
+    assert Event.objects.filter(object_id=pi["id"], type="payment_intent.succeeded").count() == 1
+
+
+def test_a_retry_after_a_kill_after_the_commit_answers_200_not_unexpected_state(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent)
+    _killed_after_commit(monkeypatch)
+    _send_and_die(client, path, {}, key="k")
+    assert PaymentIntent.objects.get(id=pi["id"]).status == "succeeded"
+    _time_passes()
+    retry = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 200, retry.json()
+    assert retry.json()["id"] == pi["id"] and retry.json()["status"] == "succeeded"
+    assert len(_authorizations(pi["id"])) == 1
+    assert Charge.objects.filter(payment_intent_id=pi["id"]).count() == 1
+
+
+def test_a_retry_of_a_declined_confirm_that_died_answers_the_decline(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent, pm="pm_card_chargeDeclined")
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, path, {}, key="k")
+    _time_passes()
+    retry = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 402
+    assert retry.error["decline_code"] == "generic_decline"
+    assert retry.error["payment_intent"]["status"] == "requires_payment_method"
+    assert len(_authorizations(pi["id"])) == 1
+    assert Charge.objects.get(payment_intent_id=pi["id"]).status == "failed"
+
+
+def test_a_retry_whose_first_run_never_reached_the_processor_runs_it_once(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent)
+    _killed_during_the_call(monkeypatch, reached_processor=False)
+    _send_and_die(client, path, {}, key="k")
+    _time_passes()
+    retry = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 200 and retry.json()["status"] == "succeeded"
+    assert len(_authorizations(pi["id"])) == 1
+    statuses = sorted(
+        Charge.objects.filter(payment_intent_id=pi["id"]).values_list("status", flat=True)
+    )
+    assert statuses == ["failed", "succeeded"]  # the attempt never received, and the one made
+
+
+# --- an in-flight conflict is never a key's stored answer --------------------------------------
+
+
+def test_a_conflict_with_another_requests_call_in_flight_is_not_stored(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent)
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, path, {})  # another request, no key, still "in flight"
+    refused = client.post(path, {}, headers={"Idempotency-Key": "other"})
+    assert refused.status_code == 400
+    assert refused.error["code"] == "payment_intent_unexpected_state"
+    assert not IdempotencyKey.objects.filter(key="other").exists()
+    # Once the dead request's attempt is settled, the same key executes (no replay of the 400).
+    _time_passes()
+    payment_intents_reconcile()
+    again = client.post(path, {}, headers={"Idempotency-Key": "other"})
+    assert "Idempotent-Replayed" not in again.headers
+    assert again.error["code"] == "payment_intent_unexpected_state"  # it is succeeded now
+    assert "status of succeeded" in again.error["message"]
+
+
+# --- the reconciler ----------------------------------------------------------------------------
+
+
+def test_the_reconciler_applies_what_the_processor_did_with_an_abandoned_attempt(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent, capture_method="manual")
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, path, {})
+    assert payment_intents_reconcile() == 0  # not stale yet: maybe still under way
+    _time_passes()
+    assert payment_intents_reconcile() == 1
+    intent = PaymentIntent.objects.get(id=pi["id"])
+    assert intent.status == "requires_capture" and intent.inflight is None
+    assert intent.amount_capturable == 2000
+    assert Charge.objects.get(payment_intent_id=pi["id"]).status == "succeeded"
+    assert payment_intents_reconcile() == 0
+    assert len(_authorizations(pi["id"])) == 1
+    assert (
+        Event.objects.filter(
+            object_id=pi["id"], type="payment_intent.amount_capturable_updated"
+        ).count()
+        == 1
+    )
+
+
+def test_the_reconciler_aborts_an_attempt_the_processor_never_received(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent)
+    _killed_during_the_call(monkeypatch, reached_processor=False)
+    _send_and_die(client, path, {})
+    _time_passes()
+    assert payment_intents_reconcile() == 1
+    intent = PaymentIntent.objects.get(id=pi["id"])
+    assert intent.status == "requires_confirmation" and intent.inflight is None
+    assert Charge.objects.get(payment_intent_id=pi["id"]).status == "failed"
+    assert not _authorizations(pi["id"])
+    # Not blocked: a new confirm goes through.
+    assert client.post(path, {}).json()["status"] == "succeeded"
+
+
+def test_a_request_meeting_a_stale_attempt_settles_it_before_acting(
+    client, create_intent, monkeypatch
+):
+    pi, path = _keyed_confirm(client, create_intent, capture_method="manual")
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, path, {})
+    _time_passes()
+    captured = client.post(f"{URL}/{pi['id']}/capture", {})
+    assert captured.status_code == 200 and captured.json()["status"] == "succeeded"
+    assert captured.json()["amount_received"] == 2000
+    assert len(_authorizations(pi["id"])) == 1
+
+
+def test_the_reconciler_makes_a_release_a_crash_left_owed(client, create_intent, settings):
+    pi, path = _keyed_confirm(client, create_intent, capture_method="manual")
+    client.post(path, {})
+    charge = Charge.objects.get(payment_intent_id=pi["id"])
+    owed_since = timezone.now() - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS + 1)
+    Charge.objects.filter(id=charge.id).update(released=True, release_owed_at=owed_since)
+    payment_intents_reconcile()
+    charge.refresh_from_db()
+    assert charge.release_owed_at is None
+    assert (
+        SimulatedProcessorRecord.objects.filter(operation="void", reference=charge.id).count() == 1
+    )
+
+
+def test_the_reconciler_runs_from_the_beat_schedule():
+    from config.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["intents-reconcile-attempts"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
