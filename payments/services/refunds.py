@@ -293,11 +293,10 @@ def _apply(attempt: RefundCall, answer: RefundResult) -> Refund:
     if answer.status == "succeeded":
         refund.succeed(reference=answer.reference)
         charge.amount_refunded += refund.amount
-        charge.refunded = charge.amount_refunded >= charge.amount_paid
     else:
         refund.fail(reference=answer.reference, failure_reason=answer.failure_reason or "unknown")
     refund.save()
-    charge.save(update_fields=["amount_refund_pending", "amount_refunded", "refunded", "updated"])
+    charge.save(update_fields=["amount_refund_pending", "amount_refunded", "updated"])
     if answer.status == "succeeded":
         _emit(refund, *announce, before=before)
         _emit_charge_refunded(charge, refunds, charge_before)
