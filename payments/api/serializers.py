@@ -369,9 +369,9 @@ class RefundCreateSerializer(StrictSerializer):
     charge = StringField(required=False, max_length=255, help_text="The charge to refund.")
     amount = StrictIntegerField(
         required=False,
-        min_value=1,
         help_text="How much to refund, in the currency's minor unit; at most what is left "
-        "(captured, less refunded, less pending refunds). Default: all that is left.",
+        "(captured, less refunded, less pending refunds); a positive integer. Default: all "
+        "that is left.",
     )
     reason = EnumField(
         choices=Refund.Reason.values,
