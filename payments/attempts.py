@@ -73,7 +73,7 @@ from core.ids import derived_id
 from .exceptions import MESSAGES
 from .models import Charge
 from .processors import get_processor
-from .processors.base import AuthorizationResult, CaptureResult, Decline, Received
+from .processors.base import AuthorizationResult, CaptureResult, Decline, Received, RefundResult
 
 logger = logging.getLogger("payintents.attempts")
 
@@ -85,6 +85,9 @@ FAILED_AUTHORIZATION = AuthorizationResult(
     status="declined", decline=PROCESSING_ERROR, network_status="not_sent_to_network"
 )
 FAILED_CAPTURE = CaptureResult(succeeded=False, amount_captured=0, decline=PROCESSING_ERROR)
+# A refund call that raised has an unknown outcome (the processor may have made it): the refund
+# stays pending and the resolution sweep asks again, keyed by the refund id.
+UNKNOWN_REFUND = RefundResult(status="pending")
 
 
 class Attempt(Protocol):
@@ -117,6 +120,9 @@ FAILED_ANSWERS: dict[str, Any] = {
     "increment": FAILED_AUTHORIZATION,
     "resolve_async": FAILED_AUTHORIZATION,
     "lookup": LOOKUP_FAILED,
+    "refund": UNKNOWN_REFUND,
+    "resolve_refund": UNKNOWN_REFUND,
+    "cancel_refund": False,
 }
 
 

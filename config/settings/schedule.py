@@ -5,8 +5,8 @@ from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 
-# Capture pending charges, resolve `processing` attempts and reconcile attempts left in flight
-# past INFLIGHT_TIMEOUT_SECONDS this often.
+# Capture pending charges, resolve `processing` attempts and pending refunds, and reconcile
+# attempts left in flight past INFLIGHT_TIMEOUT_SECONDS, this often.
 INTENTS_SWEEP_SECONDS = env.int("INTENTS_SWEEP_SECONDS", default=2)
 # Look for expired authorisations and abandoned intents this often.
 INTENTS_EXPIRY_SWEEP_SECONDS = env.int("INTENTS_EXPIRY_SWEEP_SECONDS", default=60)
@@ -38,6 +38,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "intents-reconcile-attempts": {
         "task": "intents.tasks.reconcile_attempts",
+        "schedule": float(INTENTS_SWEEP_SECONDS),
+    },
+    "payments-resolve-refunds": {
+        "task": "payments.tasks.refunds_resolve_due",
         "schedule": float(INTENTS_SWEEP_SECONDS),
     },
     "intents-expire-authorizations": {
