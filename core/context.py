@@ -1,13 +1,18 @@
-"""Per-request context (request id, idempotency key) that services read when writing events."""
+"""Per-request context (request id, idempotency key, the operator acting in the console) that
+services read when writing events."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
 class RequestContext:
     request_id: str | None = None
     idempotency_key: str | None = None
+    # Who acted by hand, e.g. "admin:alice" for an operator in the console; None for API calls.
+    operator: str | None = None
 
 
 _EMPTY = RequestContext()
@@ -24,3 +29,13 @@ def set_current(ctx: RequestContext):
 
 def reset(token) -> None:
     _current.reset(token)
+
+
+@contextmanager
+def operating(operator: str) -> Iterator[RequestContext]:
+    """The events written inside carry `operator` along with the current request's id."""
+    token = set_current(replace(current(), operator=operator))
+    try:
+        yield current()
+    finally:
+        reset(token)

@@ -36,6 +36,7 @@ def event_record(
         object_id=str(data_object.get("id", "")),
         request_id=ctx.request_id,
         idempotency_key=ctx.idempotency_key,
+        operator=ctx.operator,
     )
     relay_on_commit([event.id])
     return event
