@@ -14,7 +14,8 @@ from django.utils.html import format_html, format_html_join
 from console.base import ConsoleAdmin, act, admin_link, form_action, money, utc
 from core.scope import Scope
 from events.models import Delivery, Event
-from payments.models import Charge, Customer, PaymentMethod
+from payments.admin import refund_action
+from payments.models import Charge, Customer, PaymentMethod, Refund
 
 from . import services
 from .models import PaymentIntent
@@ -43,7 +44,8 @@ class CancelForm(forms.Form):
 def _describe(pi: PaymentIntent) -> str:
     return (
         f"{pi.id}: {money(pi.amount, pi.currency)}, {pi.status}, "
-        f"capturable {money(pi.amount_capturable, pi.currency)}"
+        f"capturable {money(pi.amount_capturable, pi.currency)}, "
+        f"received {money(pi.amount_received, pi.currency)}"
     )
 
 
@@ -102,6 +104,13 @@ def cancel(modeladmin, request, queryset):
     )
 
 
+@admin.action(description="Refund (all or part, with a reason)…")
+def refund(modeladmin, request, queryset):
+    return refund_action(
+        modeladmin, request, queryset, target="payment_intent_id", describe=_describe
+    )
+
+
 # --- the timeline ----------------------------------------------------------------------------
 
 
@@ -114,7 +123,7 @@ class Moment:
 
 def timeline(pi: PaymentIntent) -> list[Moment]:
     """Everything that happened to the intent, oldest first: its attempts (charges, with their
-    decline codes and 3-D Secure), captures, the events about it and its charges, and every
+    decline codes and 3-D Secure), captures, refunds, the events about all of these, and every
     webhook delivery of those events with its last HTTP status. A constant number of queries
     however long the story: one per kind of row."""
     charges = list(
@@ -122,7 +131,8 @@ def timeline(pi: PaymentIntent) -> list[Moment]:
         .select_related("payment_method")
         .order_by("created", "id")
     )
-    object_ids = [pi.id, *(charge.id for charge in charges)]
+    refunds = list(Refund.objects.filter(payment_intent_id=pi.id).order_by("created", "id"))
+    object_ids = [pi.id, *(charge.id for charge in charges), *(r.id for r in refunds)]
     events = list(
         Event.objects.filter(**Scope.of(pi).filters, object_id__in=object_ids).order_by(
             "created", "id"
@@ -157,6 +167,22 @@ def timeline(pi: PaymentIntent) -> list[Moment]:
                     ),
                 )
             )
+    for row in refunds:
+        moments.append(
+            Moment(
+                row.created,
+                "refund",
+                format_html(
+                    "{} {} of {}: {}{}{}",
+                    admin_link(Refund, row.id),
+                    money(row.amount, row.currency),
+                    row.charge_id,
+                    row.status,
+                    f" ({row.reason})" if row.reason else "",
+                    f" — {row.failure_reason}" if row.failure_reason else "",
+                ),
+            )
+        )
     for event in events:
         who = format_html(" — by {}", event.operator) if event.operator else ""
         moments.append(
@@ -247,8 +273,8 @@ class PaymentIntentAdmin(ConsoleAdmin):
     search_fields = ("=id", "=customer__id", "customer__email", "description", "receipt_email")
     list_select_related = ("payment_method", "customer")
     date_hierarchy = "created"
-    actions = [capture, cancel]
-    object_actions = (("capture", "Capture…"), ("cancel", "Cancel…"))
+    actions = [capture, cancel, refund]
+    object_actions = (("capture", "Capture…"), ("cancel", "Cancel…"), ("refund", "Refund…"))
     fieldsets = (
         (
             None,

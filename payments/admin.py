@@ -3,11 +3,77 @@ and last four digits: nothing else of it is shown here (and no number or CVC is 
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 
-from console.base import ConsoleAdmin, admin_link, money
+from console.base import ConsoleAdmin, act, admin_link, form_action, money, utc
+from core.scope import Scope
 
-from .models import Charge, Customer, PaymentMethod
+from .models import Charge, Customer, PaymentMethod, Refund
+from .services import refund_create
+
+# --- refunds: the form and the action, for a charge here and for an intent in intents.admin ----
+
+
+class RefundForm(forms.Form):
+    amount = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="In the currency's smallest unit (500 is $5.00). Leave empty to refund all "
+        "that is left to refund.",
+    )
+    reason = forms.ChoiceField(required=False, choices=[("", "— none —"), *Refund.Reason.choices])
+
+
+def refunded(refund: Refund) -> str:
+    """What the log and the message say about a refund the service made."""
+    return f"Refunded {money(refund.amount, refund.currency)} ({refund.id}, {refund.status})."
+
+
+def refund_action(modeladmin, request, queryset, *, target: str, describe):
+    """Refund each selected row (`target` names the `refund_create` parameter it fills:
+    `payment_intent_id` or `charge_id`) through the refunds service, as the operator."""
+
+    def perform(obj, data: dict) -> None:
+        act(
+            modeladmin,
+            request,
+            obj,
+            lambda: refund_create(
+                scope=Scope.of(obj),
+                **{target: obj.pk},
+                amount=data["amount"],
+                reason=data["reason"] or None,
+            ),
+            refunded,
+        )
+
+    return form_action(
+        modeladmin,
+        request,
+        queryset,
+        form_class=RefundForm,
+        title="Refund payment",
+        perform=perform,
+        describe=describe,
+        submit="Refund",
+    )
+
+
+def _describe_charge(charge: Charge) -> str:
+    return (
+        f"{charge.id}: {money(charge.amount, charge.currency)}, captured "
+        f"{money(charge.amount_captured, charge.currency)}, refunded "
+        f"{money(charge.amount_refunded, charge.currency)}, left to refund "
+        f"{money(charge.amount_refundable, charge.currency)}"
+    )
+
+
+@admin.action(description="Refund (all or part, with a reason)…")
+def refund_charge(modeladmin, request, queryset):
+    return refund_action(
+        modeladmin, request, queryset, target="charge_id", describe=_describe_charge
+    )
 
 
 @admin.register(Customer)
@@ -110,6 +176,8 @@ class ChargeAdmin(ChargeDisplay, ConsoleAdmin):
     list_filter = ("status", "captured", "livemode", "currency", "three_d_secure", "created")
     search_fields = ("=id", "=payment_intent__id", "processor_reference", "failure_code")
     list_select_related = ("payment_method",)
+    actions = [refund_charge]
+    object_actions = (("refund_charge", "Refund…"),)
     fields = (
         "id",
         "payment_intent_link",
@@ -135,3 +203,53 @@ class ChargeAdmin(ChargeDisplay, ConsoleAdmin):
         return (
             self.get_queryset(request).select_related("payment_method").filter(pk=object_id).first()
         )
+
+
+@admin.register(Refund)
+class RefundAdmin(ConsoleAdmin):
+    list_display = (
+        "id",
+        "amount_display",
+        "status",
+        "reason",
+        "failure_reason",
+        "charge_link",
+        "payment_intent_link",
+        "account_link",
+        "mode",
+        "created_utc",
+    )
+    list_filter = ("status", "reason", "failure_reason", "livemode", "currency", "created")
+    search_fields = ("=id", "=charge__id", "=payment_intent__id", "processor_reference")
+    fields = (
+        "id",
+        "amount_display",
+        "status",
+        "reason",
+        "failure_reason",
+        "charge_link",
+        "payment_intent_link",
+        "metadata",
+        "processor_reference",
+        "account_link",
+        "mode",
+        "created_utc",
+        "updated_utc",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, refund: Refund) -> str:
+        return money(refund.amount, refund.currency)
+
+    @admin.display(description="charge", ordering="charge_id")
+    def charge_link(self, refund: Refund) -> str:
+        return admin_link(Charge, refund.charge_id)
+
+    @admin.display(description="payment intent", ordering="payment_intent_id")
+    def payment_intent_link(self, refund: Refund) -> str:
+        return admin_link("intents.paymentintent", refund.payment_intent_id)
+
+    @admin.display(description="updated (UTC)")
+    def updated_utc(self, refund: Refund) -> str:
+        return utc(refund.updated)
