@@ -106,11 +106,10 @@ class Charge(ScopedModel):
     description = models.CharField(max_length=1000, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     # Refunds, changed only under this row's lock: what succeeded, what pending refunds hold
-    # back (given back when one fails or is canceled), true once nothing is left to refund,
-    # and how many refunds were ever made (so a charge without any shows none without a read).
+    # back (given back when one fails or is canceled), and how many refunds were ever made (so
+    # a charge without any shows its empty `refunds` list without a read).
     amount_refunded = models.BigIntegerField(default=0)
     amount_refund_pending = models.BigIntegerField(default=0)
-    refunded = models.BooleanField(default=False)
     refund_count = models.IntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
 
@@ -137,6 +136,11 @@ class Charge(ScopedModel):
         if self.capture_pending and self.status == self.Status.SUCCEEDED:
             return self.amount
         return 0
+
+    @property
+    def refunded(self) -> bool:
+        """The whole payment has been refunded."""
+        return self.amount_refunded > 0 and self.amount_refunded >= self.amount_paid
 
     @property
     def amount_refundable(self) -> int:

@@ -1,6 +1,7 @@
 """Every write of the events app, by sub-domain:
 
-- `outbox`: `event_record` (the cross-app contract) and `previous_attributes`;
+- `outbox`: `event_record` (the cross-app contract), `event_record_many` (several events of one
+  change in one INSERT) and `previous_attributes`;
 - `relay`: committed events → one `Delivery` per matching enabled endpoint;
 - `delivery`: one attempt (lease, sign, POST, record), the backoff, and the sweep;
 - `endpoints`: create / update / delete / roll the secret, and resending an event;
@@ -22,13 +23,14 @@ from .endpoints import (
     webhook_endpoint_roll_secret,
     webhook_endpoint_update,
 )
-from .outbox import event_record, previous_attributes
+from .outbox import event_record, event_record_many, previous_attributes
 from .purge import events_purge
 from .relay import events_relay
 
 __all__ = [
     "delivery_attempt",
     "event_record",
+    "event_record_many",
     "event_resend",
     "events_purge",
     "events_relay",

@@ -42,6 +42,32 @@ def event_record(
     return event
 
 
+def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None]]) -> list[Event]:
+    """Write several events of one change at once (one INSERT), each `(type, data_object,
+    previous_attributes)`, in the caller's transaction, like `event_record`."""
+    ctx = context.current()
+    rows = []
+    for type, data_object, changed in events:
+        data: dict = {"object": data_object}
+        if changed:
+            data["previous_attributes"] = changed
+        rows.append(
+            Event(
+                account_id=scope.account_id,
+                livemode=scope.livemode,
+                type=type,
+                api_version=settings.API_VERSION,
+                data=data,
+                object_id=str(data_object.get("id", "")),
+                request_id=ctx.request_id,
+                idempotency_key=ctx.idempotency_key,
+            )
+        )
+    Event.objects.bulk_create(rows)
+    relay_on_commit([event.id for event in rows])
+    return rows
+
+
 def previous_attributes(before: dict, after: dict) -> dict:
     """The fields of `before` whose values differ in `after` (Stripe's previous_attributes)."""
     return {key: value for key, value in before.items() if key in after and after[key] != value}

@@ -26,7 +26,7 @@ from core.errors import InvalidRequestError, ParameterMissing, ResourceMissing
 from core.metadata import merge_metadata
 from core.scope import Scope
 from core.values import UNSET
-from events.services import event_record, previous_attributes
+from events.services import event_record_many, previous_attributes
 
 from .. import attempts
 from ..attempts import GuardedProcessor, Settled
@@ -148,31 +148,30 @@ def _lock_refund(refund_id: str, *, scope: Scope | None = None) -> tuple[Refund,
 # --- events ----------------------------------------------------------------------------------
 
 
-def _emit(refund: Refund, *types: str, before: dict | None = None) -> None:
-    """Record the refund events `types` (in the caller's transaction), with the fields that
-    changed since `before`."""
+def _emit(
+    refund: Refund,
+    *types: str,
+    before: dict | None = None,
+    refunded: tuple[Charge, list[Refund], dict] | None = None,
+) -> None:
+    """Record the refund events `types` with the fields that changed since `before`, and with
+    `refunded=(charge, its refunds, the charge before)` the charge's `charge.refunded`: one
+    INSERT, in the caller's transaction."""
     after = refund_to_api(refund)
     changed = previous_attributes(before, after) if before else None
-    for type in types:
-        event_record(
-            scope=Scope.of(refund),
-            type=type,
-            data_object=after,
-            previous_attributes=changed,
+    events = [(type, after, changed) for type in types]
+    if refunded is not None:
+        charge, refunds, charge_before = refunded
+        charge_after = charge_to_api(charge, refunds=refunds)
+        events.append(
+            ("charge.refunded", charge_after, previous_attributes(charge_before, charge_after))
         )
-
-
-def _emit_charge_refunded(charge: Charge, refunds: list[Refund], before: dict) -> None:
-    after = charge_to_api(charge, refunds=refunds)
-    event_record(
-        scope=Scope.of(charge),
-        type="charge.refunded",
-        data_object=after,
-        previous_attributes=previous_attributes(before, after),
-    )
+    event_record_many(scope=Scope.of(refund), events=events)
 
 
 UPDATED = ("refund.updated", "charge.refund.updated")
+# What a transition changes on a refund.
+_SETTLED_FIELDS = ["status", "processor_reference", "resolve_after", "inflight_since", "updated"]
 
 
 # --- create ----------------------------------------------------------------------------------
@@ -283,7 +282,7 @@ def _apply(attempt: RefundCall, answer: RefundResult) -> Refund:
             reference=answer.reference,
             resolve_after=timezone.now() + timedelta(seconds=settings.REFUND_RESOLVE_DELAY_SECONDS),
         )
-        refund.save()
+        refund.save(update_fields=_SETTLED_FIELDS)
         if not attempt.answered:  # a later "still pending" just waits for the next sweep
             _emit(refund, *announce)
             enqueue_on_commit(RESOLVE_TASK, refund.id)
@@ -293,14 +292,12 @@ def _apply(attempt: RefundCall, answer: RefundResult) -> Refund:
     if answer.status == "succeeded":
         refund.succeed(reference=answer.reference)
         charge.amount_refunded += refund.amount
-        charge.refunded = charge.amount_refunded >= charge.amount_paid
     else:
         refund.fail(reference=answer.reference, failure_reason=answer.failure_reason or "unknown")
-    refund.save()
-    charge.save(update_fields=["amount_refund_pending", "amount_refunded", "refunded", "updated"])
+    refund.save(update_fields=[*_SETTLED_FIELDS, "failure_reason"])
+    charge.save(update_fields=["amount_refund_pending", "amount_refunded", "updated"])
     if answer.status == "succeeded":
-        _emit(refund, *announce, before=before)
-        _emit_charge_refunded(charge, refunds, charge_before)
+        _emit(refund, *announce, before=before, refunded=(charge, refunds, charge_before))
     else:
         _emit(refund, *announce, "refund.failed", before=before)
     return refund
@@ -359,7 +356,7 @@ def refund_cancel(*, scope: Scope, refund_id: str) -> Refund:
             return Settled(refund, error=RefundUnexpectedState(refund.id, refund.status))
         before = refund_to_api(refund)
         refund.cancel()
-        refund.save()
+        refund.save(update_fields=_SETTLED_FIELDS)
         charge.amount_refund_pending -= refund.amount
         charge.save(update_fields=["amount_refund_pending", "updated"])
         _emit(refund, *UPDATED, before=before)

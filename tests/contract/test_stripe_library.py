@@ -367,3 +367,72 @@ def test_form_encoding_of_nested_params_round_trips(client):
     assert again.shipping.name == "Jenny Rosen"
     assert again.shipping.address.line1 == "1 Main St"
     assert again.description == "A café order"
+
+
+# --- refunds ------------------------------------------------------------------------------------
+
+
+def _paid(client: stripe.StripeClient, amount: int = 2000, pm: str = "pm_card_visa"):
+    return create(
+        client, amount=amount, payment_method=pm, confirm=True, capture_method="automatic"
+    )
+
+
+def test_refund_create_retrieve_modify_list_with_the_client(client):
+    intent = _paid(client, 2000)
+    refund = client.v1.refunds.create(
+        params={"payment_intent": intent.id, "amount": 500, "metadata": {"ticket": "7"}}
+    )
+    assert isinstance(refund, stripe.Refund)
+    assert refund.id.startswith("re_")
+    assert (refund.amount, refund.status, refund.charge) == (500, "succeeded", intent.latest_charge)
+    assert client.v1.refunds.retrieve(refund.id).metadata == {"ticket": "7"}
+    modified = client.v1.refunds.update(refund.id, params={"metadata": {"ticket": "8"}})
+    assert modified.metadata == {"ticket": "8"}
+    second = client.v1.refunds.create(params={"charge": intent.latest_charge})
+    assert second.amount == 1500
+    listed = client.v1.refunds.list(params={"payment_intent": intent.id})
+    assert [r.id for r in listed.data] == [second.id, refund.id]
+    charge = client.v1.charges.retrieve(intent.latest_charge)
+    assert (charge.amount_refunded, charge.refunded) == (2000, True)
+    assert charge.refunds.total_count == 2
+
+
+def test_over_refund_raises_invalid_request_error(client):
+    intent = _paid(client, 1000)
+    with pytest.raises(stripe.InvalidRequestError) as raised:
+        client.v1.refunds.create(params={"payment_intent": intent.id, "amount": 1001})
+    assert raised.value.code == "amount_too_large"
+    assert raised.value.param == "amount"
+    assert raised.value.http_status == 400
+
+
+def test_refund_module_level_create_retrieve_modify_list_cancel(global_stripe, client):
+    intent = _paid(client, 1000, pm="pm_card_refundFail")
+    refund = stripe.Refund.create(payment_intent=intent.id, amount=300)
+    assert refund.status == "pending"
+    assert stripe.Refund.retrieve(refund.id).amount == 300
+    assert stripe.Refund.modify(refund.id, metadata={"a": "1"}).metadata == {"a": "1"}
+    assert [r.id for r in stripe.Refund.list(charge=intent.latest_charge).auto_paging_iter()] == [
+        refund.id
+    ]
+    canceled = stripe.Refund.cancel(refund.id)
+    assert canceled.status == "canceled"
+    with pytest.raises(stripe.InvalidRequestError):
+        stripe.Refund.cancel(refund.id)
+    # the canceled amount is refundable again
+    assert stripe.Refund.create(payment_intent=intent.id).amount == 1000
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_refund_with_the_clients_older_namespace(client):
+    """`client.refunds` (before the library's `v1` namespace) reaches the same routes."""
+    intent = _paid(client, 1000)
+    refund = client.refunds.create(params={"payment_intent": intent.id, "amount": 100})
+    assert client.refunds.retrieve(refund.id).status == "succeeded"
+
+
+def test_refund_cancel_with_the_client(client):
+    intent = _paid(client, 1000, pm="pm_card_refundFail")
+    refund = client.v1.refunds.create(params={"payment_intent": intent.id})
+    assert client.v1.refunds.cancel(refund.id).status == "canceled"
