@@ -100,8 +100,9 @@ def test_a_console_refund_shows_in_the_events_api_with_the_operator(operator, pa
         entry.change_message == f"Refunded $7.00 ({refund.id}, succeeded). (request {request_id})"
     )
 
-    caused = Event.objects.filter(request_id=request_id).values_list("type", flat=True)
-    assert "charge.refunded" in set(caused)
+    caused = dict(Event.objects.filter(request_id=request_id).values_list("type", "operator"))
+    assert {"refund.created", "charge.refunded"} <= set(caused)
+    assert set(caused.values()) == {OPERATOR}  # every event of the refund names the operator
     listed = client.get("/v1/events", {"type": "charge.refunded"}).json()["data"]
     (refunded,) = listed
     assert refunded["data"]["object"]["amount_refunded"] == 700
