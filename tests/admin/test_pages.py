@@ -207,3 +207,8 @@ def test_the_console_needs_a_staff_login(world):
     response = Client().get("/admin/intents/paymentintent/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
+
+
+def test_every_registered_list_answers(operator, world):
+    for model in admin.site._registry:
+        assert operator.get(url(model)).status_code == 200, model._meta.label
