@@ -5,6 +5,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from api import views as api_views
 from api.renderers import StripeJSONRenderer
 
+admin.site.site_header = "payintents console"
+admin.site.site_title = "payintents console"
+admin.site.index_title = "Payments, webhooks and accounts"
+
 urlpatterns = [
     path("healthz", api_views.HealthView.as_view(), name="healthz"),
     path(

@@ -1,5 +1,8 @@
-"""Per-request context (request id, idempotency key) that services read when writing events."""
+"""Per-request context (request id, idempotency key, the operator acting in the console) that
+services read when writing events."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
@@ -11,6 +14,8 @@ class RequestContext:
     # Set once the request holds its Idempotency-Key: what `core.ids.attempt_id` derives the
     # attempt ids of the request's processor calls from (the same for a retry of the request).
     attempt_seed: str | None = None
+    # Who acted by hand, e.g. "admin:alice" for an operator in the console; None for API calls.
+    operator: str | None = None
 
 
 _EMPTY = RequestContext()
@@ -32,3 +37,13 @@ def set_attempt_seed(seed: str):
 
 def reset(token) -> None:
     _current.reset(token)
+
+
+@contextmanager
+def operating(operator: str) -> Iterator[RequestContext]:
+    """The events written inside carry `operator` along with the current request's id."""
+    token = set_current(replace(current(), operator=operator))
+    try:
+        yield current()
+    finally:
+        reset(token)

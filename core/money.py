@@ -64,3 +64,19 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
             code="parameter_invalid_integer",
             param=param,
         )
+
+
+CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """An amount in minor units as a person reads it: `$25.00`, `¥2500`, `€9.99`, `1.250 KWD`,
+    `2500 KRW`, `25.00 CHF` (a symbol for the few unambiguous ones, the code otherwise).
+    Pure: integer arithmetic only, never a float."""
+    code = currency.lower()
+    digits = 0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(amount), 10**digits)
+    number = f"{major}.{minor:0{digits}d}" if digits else str(major)
+    symbol = CURRENCY_SYMBOLS.get(code)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"

@@ -30,6 +30,8 @@ class Event(models.Model):
     object_id = models.CharField(max_length=40, db_index=True)
     request_id = models.CharField(max_length=40, null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)
+    # Who caused it by hand (an operator in the console, e.g. "admin:alice"); None for the API.
+    operator = models.CharField(max_length=200, null=True, blank=True)
     pending_webhooks = models.IntegerField(default=0)
     relayed_at = models.DateTimeField(null=True, blank=True)
 

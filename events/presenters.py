@@ -13,6 +13,15 @@ from core.values import unix
 from .models import DeliveryAttempt, Event, WebhookEndpoint
 
 
+def event_request_to_api(event: Event) -> dict:
+    """Stripe's `request` (the request that caused the event and its idempotency key), plus
+    `operator` when a person caused it from the console."""
+    out = {"id": event.request_id, "idempotency_key": event.idempotency_key}
+    if event.operator:
+        out["operator"] = event.operator
+    return out
+
+
 def event_to_api(event: Event) -> dict:
     data = {"object": event.data.get("object")}
     if event.data.get("previous_attributes"):
@@ -25,7 +34,7 @@ def event_to_api(event: Event) -> dict:
         "data": data,
         "livemode": event.livemode,
         "pending_webhooks": event.pending_webhooks,
-        "request": {"id": event.request_id, "idempotency_key": event.idempotency_key},
+        "request": event_request_to_api(event),
         "type": event.type,
     }
 

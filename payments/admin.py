@@ -1,77 +1,255 @@
-"""Admin for customers, payment methods and charges. Only what may be stored is shown, and the
-fingerprint and processor token are read-only; there is no card number or CVC to show."""
+"""The console's customers, payment methods and charges, read-only. A card shows only its brand
+and last four digits: nothing else of it is shown here (and no number or CVC is ever stored)."""
 
+from __future__ import annotations
+
+from django import forms
 from django.contrib import admin
 
-from .models import Charge, Customer, PaymentMethod
+from console.base import ConsoleAdmin, act, admin_link, form_action, money, utc
+from core.scope import Scope
+
+from .models import Charge, Customer, PaymentMethod, Refund
+from .services import refund_create
+
+# --- refunds: the form and the action, for a charge here and for an intent in intents.admin ----
+
+
+class RefundForm(forms.Form):
+    amount = forms.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="In the currency's smallest unit (500 is $5.00). Leave empty to refund all "
+        "that is left to refund.",
+    )
+    reason = forms.ChoiceField(required=False, choices=[("", "— none —"), *Refund.Reason.choices])
+
+
+def refunded(refund: Refund) -> str:
+    """What the log and the message say about a refund the service made."""
+    return f"Refunded {money(refund.amount, refund.currency)} ({refund.id}, {refund.status})."
+
+
+def refund_action(modeladmin, request, queryset, *, target: str, describe):
+    """Refund each selected row (`target` names the `refund_create` parameter it fills:
+    `payment_intent_id` or `charge_id`) through the refunds service, as the operator."""
+
+    def perform(obj, data: dict) -> None:
+        act(
+            modeladmin,
+            request,
+            obj,
+            lambda: refund_create(
+                scope=Scope.of(obj),
+                **{target: obj.pk},
+                amount=data["amount"],
+                reason=data["reason"] or None,
+            ),
+            refunded,
+        )
+
+    return form_action(
+        modeladmin,
+        request,
+        queryset,
+        form_class=RefundForm,
+        title="Refund payment",
+        perform=perform,
+        describe=describe,
+        submit="Refund",
+    )
+
+
+def _describe_charge(charge: Charge) -> str:
+    return (
+        f"{charge.id}: {money(charge.amount, charge.currency)}, captured "
+        f"{money(charge.amount_captured, charge.currency)}, refunded "
+        f"{money(charge.amount_refunded, charge.currency)}, left to refund "
+        f"{money(charge.amount_refundable, charge.currency)}"
+    )
+
+
+@admin.action(description="Refund (all or part, with a reason)…")
+def refund_charge(modeladmin, request, queryset):
+    return refund_action(
+        modeladmin, request, queryset, target="charge_id", describe=_describe_charge
+    )
 
 
 @admin.register(Customer)
-class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("id", "email", "name", "account", "livemode", "deleted", "created")
-    list_filter = ("livemode", "deleted")
-    search_fields = ("id", "email", "name")
-    readonly_fields = ("id", "account", "livemode", "created")
-    raw_id_fields = ("account",)
+class CustomerAdmin(ConsoleAdmin):
+    list_display = ("id", "email", "name", "deleted", "account_link", "mode", "created_utc")
+    list_filter = ("livemode", "deleted", "created")
+    search_fields = ("=id", "email", "name")
+    fields = (
+        "id",
+        "email",
+        "name",
+        "phone",
+        "description",
+        "address",
+        "shipping",
+        "metadata",
+        "deleted",
+        "account_link",
+        "mode",
+        "created_utc",
+    )
+    readonly_fields = fields
 
 
 @admin.register(PaymentMethod)
-class PaymentMethodAdmin(admin.ModelAdmin):
-    list_display = (
+class PaymentMethodAdmin(ConsoleAdmin):
+    list_display = ("id", "card_brand", "card_last4", "customer_link", "account_link", "mode")
+    list_display += ("created_utc",)
+    list_filter = ("livemode", "card_brand", "created")
+    search_fields = ("=id", "card_last4", "=customer__id")
+    fields = (
         "id",
-        "card_brand",
-        "card_last4",
-        "card_exp_month",
-        "card_exp_year",
-        "customer",
-        "account",
-        "livemode",
-        "created",
-    )
-    list_filter = ("livemode", "card_brand", "card_funding")
-    search_fields = ("id", "card_last4", "card_fingerprint")
-    readonly_fields = (
-        "id",
-        "account",
-        "livemode",
-        "created",
         "type",
         "card_brand",
         "card_last4",
-        "card_exp_month",
-        "card_exp_year",
-        "card_funding",
-        "card_country",
-        "card_fingerprint",
-        "processor_token",
-        "magic_id",
+        "customer_link",
+        "metadata",
+        "account_link",
+        "mode",
+        "created_utc",
     )
-    raw_id_fields = ("customer",)
+    readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False  # cards are vaulted only through the API (tokenisation)
+    @admin.display(description="customer", ordering="customer_id")
+    def customer_link(self, pm: PaymentMethod) -> str:
+        return admin_link(Customer, pm.customer_id)
+
+
+class ChargeDisplay:
+    """Money columns of a charge (shared by its list and its page)."""
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, charge: Charge) -> str:
+        return money(charge.amount, charge.currency)
+
+    @admin.display(description="captured", ordering="amount_captured")
+    def captured_display(self, charge: Charge) -> str:
+        return money(charge.amount_captured, charge.currency) if charge.captured else "—"
+
+    @admin.display(description="refunded", ordering="amount_refunded")
+    def refunded_display(self, charge: Charge) -> str:
+        return money(charge.amount_refunded, charge.currency) if charge.amount_refunded else "—"
+
+    @admin.display(description="card")
+    def card(self, charge: Charge) -> str:
+        pm = charge.payment_method
+        label = f"{pm.card_brand} •••• {pm.card_last4}" if pm else None
+        return admin_link(PaymentMethod, charge.payment_method_id, label)
+
+    @admin.display(description="payment intent", ordering="payment_intent_id")
+    def payment_intent_link(self, charge: Charge) -> str:
+        return admin_link("intents.paymentintent", charge.payment_intent_id)
+
+    @admin.display(description="decline")
+    def decline(self, charge: Charge) -> str:
+        if charge.status != Charge.Status.FAILED:
+            return "—"
+        reason = (charge.outcome or {}).get("reason")
+        if reason and reason != charge.failure_code:
+            return f"{charge.failure_code} / {reason}"
+        return charge.failure_code or "—"
 
 
 @admin.register(Charge)
-class ChargeAdmin(admin.ModelAdmin):
+class ChargeAdmin(ChargeDisplay, ConsoleAdmin):
     list_display = (
         "id",
-        "payment_intent",
-        "amount",
-        "amount_captured",
-        "amount_refunded",
-        "currency",
+        "payment_intent_link",
+        "amount_display",
+        "captured_display",
+        "refunded_display",
         "status",
-        "captured",
-        "livemode",
-        "created",
+        "decline",
+        "card",
+        "three_d_secure",
+        "account_link",
+        "mode",
+        "created_utc",
     )
-    list_filter = ("status", "captured", "livemode", "currency")
-    search_fields = ("id", "payment_intent__id", "processor_reference")
-    readonly_fields = [field.name for field in Charge._meta.fields]
+    list_filter = ("status", "captured", "livemode", "currency", "three_d_secure", "created")
+    search_fields = ("=id", "=payment_intent__id", "processor_reference", "failure_code")
+    list_select_related = ("payment_method",)
+    actions = [refund_charge]
+    object_actions = (("refund_charge", "Refund…"),)
+    fields = (
+        "id",
+        "payment_intent_link",
+        "status",
+        "amount_display",
+        "captured_display",
+        "refunded_display",
+        "decline",
+        "failure_message",
+        "outcome",
+        "card",
+        "three_d_secure",
+        "processor_reference",
+        "description",
+        "metadata",
+        "account_link",
+        "mode",
+        "created_utc",
+    )
+    readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False  # charges are payment attempts made by the intent services
+    def get_object(self, request, object_id, from_field=None):
+        return (
+            self.get_queryset(request).select_related("payment_method").filter(pk=object_id).first()
+        )
 
-    def has_change_permission(self, request, obj=None):
-        return False
+
+@admin.register(Refund)
+class RefundAdmin(ConsoleAdmin):
+    list_display = (
+        "id",
+        "amount_display",
+        "status",
+        "reason",
+        "failure_reason",
+        "charge_link",
+        "payment_intent_link",
+        "account_link",
+        "mode",
+        "created_utc",
+    )
+    list_filter = ("status", "reason", "failure_reason", "livemode", "currency", "created")
+    search_fields = ("=id", "=charge__id", "=payment_intent__id", "processor_reference")
+    fields = (
+        "id",
+        "amount_display",
+        "status",
+        "reason",
+        "failure_reason",
+        "charge_link",
+        "payment_intent_link",
+        "metadata",
+        "processor_reference",
+        "account_link",
+        "mode",
+        "created_utc",
+        "updated_utc",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, refund: Refund) -> str:
+        return money(refund.amount, refund.currency)
+
+    @admin.display(description="charge", ordering="charge_id")
+    def charge_link(self, refund: Refund) -> str:
+        return admin_link(Charge, refund.charge_id)
+
+    @admin.display(description="payment intent", ordering="payment_intent_id")
+    def payment_intent_link(self, refund: Refund) -> str:
+        return admin_link("intents.paymentintent", refund.payment_intent_id)
+
+    @admin.display(description="updated (UTC)")
+    def updated_utc(self, refund: Refund) -> str:
+        return utc(refund.updated)

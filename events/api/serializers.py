@@ -89,8 +89,19 @@ class EmptyParams(StrictSerializer):
 
 
 class EventRequestSerializer(serializers.Serializer):
-    id = serializers.CharField(allow_null=True)
-    idempotency_key = serializers.CharField(allow_null=True)
+    id = serializers.CharField(
+        allow_null=True,
+        help_text="The id (`req_…`) of the request that caused the event; null when a worker "
+        "caused it.",
+    )
+    idempotency_key = serializers.CharField(
+        allow_null=True, help_text="The Idempotency-Key of that request, if it had one."
+    )
+    operator = serializers.CharField(
+        required=False,
+        help_text="Present only when a person caused the event by hand in the operator console: "
+        "who acted, e.g. `admin:alice` (the request `id` is then the console's request).",
+    )
 
 
 class EventDataSerializer(serializers.Serializer):

@@ -13,6 +13,26 @@ from ..models import Event
 from .dispatch import relay_on_commit
 
 
+def _event(scope: Scope, type: str, data_object: dict, changed: dict | None) -> Event:
+    """The unsaved row: the object as shown, what changed, and who asked (the request's id and
+    idempotency key, and the operator when a person acted in the console)."""
+    data: dict = {"object": data_object}
+    if changed:
+        data["previous_attributes"] = changed
+    ctx = context.current()
+    return Event(
+        account_id=scope.account_id,
+        livemode=scope.livemode,
+        type=type,
+        api_version=settings.API_VERSION,
+        data=data,
+        object_id=str(data_object.get("id", "")),
+        request_id=ctx.request_id,
+        idempotency_key=ctx.idempotency_key,
+        operator=ctx.operator,
+    )
+
+
 def event_record(
     *,
     scope: Scope,
@@ -23,20 +43,8 @@ def event_record(
     """Write one event. Call it inside the transaction that makes the change it reports; the
     relay is asked to look at it once that transaction commits (and the sweep would find it
     anyway if the ask is lost)."""
-    data: dict = {"object": data_object}
-    if previous_attributes:
-        data["previous_attributes"] = previous_attributes
-    ctx = context.current()
-    event = Event.objects.create(
-        account_id=scope.account_id,
-        livemode=scope.livemode,
-        type=type,
-        api_version=settings.API_VERSION,
-        data=data,
-        object_id=str(data_object.get("id", "")),
-        request_id=ctx.request_id,
-        idempotency_key=ctx.idempotency_key,
-    )
+    event = _event(scope, type, data_object, previous_attributes)
+    event.save(force_insert=True)
     relay_on_commit([event.id])
     return event
 
@@ -44,24 +52,7 @@ def event_record(
 def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None]]) -> list[Event]:
     """Write several events of one change at once (one INSERT), each `(type, data_object,
     previous_attributes)`, in the caller's transaction, like `event_record`."""
-    ctx = context.current()
-    rows = []
-    for type, data_object, changed in events:
-        data: dict = {"object": data_object}
-        if changed:
-            data["previous_attributes"] = changed
-        rows.append(
-            Event(
-                account_id=scope.account_id,
-                livemode=scope.livemode,
-                type=type,
-                api_version=settings.API_VERSION,
-                data=data,
-                object_id=str(data_object.get("id", "")),
-                request_id=ctx.request_id,
-                idempotency_key=ctx.idempotency_key,
-            )
-        )
+    rows = [_event(scope, type, data_object, changed) for type, data_object, changed in events]
     Event.objects.bulk_create(rows)
     relay_on_commit([event.id for event in rows])
     return rows

@@ -1,0 +1,182 @@
+"""What every page and action of the operator console shares.
+
+The console shows every object read-only: status and amounts change only through the services
+(the state machine, its row locks, the events), which the console's actions call like the API
+does, in the scope of the object acted on (`Scope.of(obj)`). Each action runs as the operator
+(`core.context.operating`), so the events it causes say who acted and from which request, and
+each writes Django's `LogEntry`. A refused action (a domain error) is a message on the page,
+never a 500.
+
+This package imports no app of the project: the apps' `admin.py` modules import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html
+
+from core import context
+from core.errors import DomainError
+from core.money import format_amount
+
+T = TypeVar("T")
+
+
+# --- display ---------------------------------------------------------------------------------
+
+
+def utc(value: datetime | None) -> str:
+    """A time as the console shows it: always UTC, to the second."""
+    if value is None:
+        return "—"
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def money(amount: int | None, currency: str | None) -> str:
+    if amount is None or not currency:
+        return "—"
+    return format_amount(amount, currency)
+
+
+def admin_link(model: type[Model] | str, pk: Any, label: str | None = None) -> str:
+    """A link to a row's console page from its id alone (no query for the related row).
+    `model` is the class or its "app_label.modelname" (for a model of an app above yours)."""
+    if pk is None:
+        return "—"
+    if isinstance(model, str):
+        app_label, model_name = model.lower().split(".")
+    else:
+        app_label, model_name = model._meta.app_label, model._meta.model_name
+    url = reverse(f"admin:{app_label}_{model_name}_change", args=[pk])
+    return format_html('<a href="{}">{}</a>', url, label or pk)
+
+
+def mode(livemode: bool) -> str:
+    return "live" if livemode else "test"
+
+
+# --- the base admin --------------------------------------------------------------------------
+
+
+class ConsoleAdmin(admin.ModelAdmin):
+    """A read-only page per object kind: nothing is added, edited or deleted by hand here.
+    Subclasses declare `actions` that call services through `act`."""
+
+    show_full_result_count = False
+    list_per_page = 50
+    ordering = ("-created",)
+    change_form_template = "admin/console/change_form.html"
+    # (action name, button label): the actions offered as buttons on one object's page.
+    object_actions: tuple[tuple[str, str], ...] = ()
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra_context = {**(extra_context or {}), "console_actions": self.object_actions}
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="created (UTC)", ordering="created")
+    def created_utc(self, obj) -> str:
+        return utc(obj.created)
+
+    @admin.display(description="mode", ordering="livemode")
+    def mode(self, obj) -> str:
+        return mode(obj.livemode)
+
+    @admin.display(description="account", ordering="account_id")
+    def account_link(self, obj) -> str:
+        return admin_link("accounts.account", obj.account_id)
+
+
+# --- acting as the operator ------------------------------------------------------------------
+
+
+def operator_of(request: HttpRequest) -> str:
+    """How events and the log name the person acting: `admin:<username>`."""
+    return f"admin:{request.user.get_username()}"
+
+
+def act(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    obj: Model,
+    call: Callable[[], T],
+    done: Callable[[T], str],
+) -> T | None:
+    """Call a service as the operator. On success: a `LogEntry` for `obj` (saying what was
+    done, by which request) and a success message; on a domain error: the error's message, and
+    nothing changed (the service refused before writing)."""
+    with context.operating(operator_of(request)) as ctx:
+        try:
+            result = call()
+        except DomainError as exc:
+            modeladmin.message_user(request, f"{obj.pk}: {exc.message}", messages.ERROR)
+            return None
+    summary = done(result)
+    modeladmin.log_change(request, obj, f"{summary} (request {ctx.request_id})")
+    modeladmin.message_user(request, f"{obj.pk}: {summary}", messages.SUCCESS)
+    return result
+
+
+def back(modeladmin: admin.ModelAdmin, objects: Iterable[Model]) -> HttpResponseRedirect:
+    """After an action: to the object's own page when there was one, else to the list."""
+    objects = list(objects)
+    opts = modeladmin.model._meta
+    if len(objects) == 1:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[objects[0].pk])
+    else:
+        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+    return HttpResponseRedirect(url)
+
+
+def form_action(
+    modeladmin: admin.ModelAdmin,
+    request: HttpRequest,
+    queryset: QuerySet,
+    *,
+    form_class: type[forms.Form],
+    title: str,
+    perform: Callable[[Model, dict], Any],
+    describe: Callable[[Model], str] = str,
+    initial: dict | None = None,
+    submit: str = "Confirm",
+):
+    """An action with an intermediate page: the form first (posted back to the same action
+    with the same selection), then `perform(obj, cleaned_data)` for each selected row."""
+    objects = list(queryset)
+    if "apply" in request.POST:
+        form = form_class(request.POST)
+        if form.is_valid():
+            for obj in objects:
+                perform(obj, form.cleaned_data)
+            return back(modeladmin, objects)
+    else:
+        form = form_class(initial=initial)
+    context_data = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "opts": modeladmin.model._meta,
+        "objects": [(obj.pk, describe(obj)) for obj in objects],
+        "form": form,
+        "action": request.POST.get("action", ""),
+        "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        "submit": submit,
+    }
+    return TemplateResponse(request, "admin/console/action_form.html", context_data)
