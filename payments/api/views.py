@@ -3,15 +3,18 @@ or selector, and serialises the result."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api.schema import CARD_DECLINED, path_id
 from api.views import StripeAPIView, validated
 
 from .. import presenters, selectors, services
 from . import serializers as s
 
-ID_PARAM = OpenApiParameter("id", str, OpenApiParameter.PATH)
+PM_ID = path_id("payment method", "pm_")
+CUSTOMER_ID = path_id("customer", "cus_")
+CHARGE_ID = path_id("charge", "ch_")
 
 
 def _pick(data: dict, *names: str) -> dict:
@@ -34,6 +37,8 @@ class PaymentMethodsView(StripeAPIView):
 
     @extend_schema(
         operation_id="GetPaymentMethods",
+        summary="List payment methods",
+        description="The payment methods of this account and mode, newest first, one page at a time; optionally of one customer.",
         parameters=[s.PaymentMethodListSerializer],
         responses=s.PaymentMethodListSchema,
     )
@@ -57,8 +62,10 @@ class PaymentMethodsView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostPaymentMethods",
+        summary="Create a payment method",
+        description="Vaults a card: the number is tokenised by the processor and never stored (only the brand, the last 4 digits, the expiry and a fingerprint). Also with a publishable key, as Stripe.js does. A number that fails the Luhn check, a past expiry or a malformed CVC answers 402.",
         request=s.PaymentMethodDataSerializer,
-        responses=s.PaymentMethodSchema,
+        responses={200: s.PaymentMethodSchema, 402: CARD_DECLINED},
     )
     def post(self, request):
         params = validated(s.PaymentMethodDataSerializer, self.params)
@@ -74,7 +81,9 @@ class PaymentMethodsView(StripeAPIView):
 class PaymentMethodDetailView(StripeAPIView):
     @extend_schema(
         operation_id="GetPaymentMethodsPaymentMethod",
-        parameters=[ID_PARAM, s.RetrieveSerializer],
+        summary="Retrieve a payment method",
+        description="The payment method as it is now.",
+        parameters=[PM_ID, s.RetrieveSerializer],
         responses=s.PaymentMethodSchema,
     )
     def get(self, request, id: str):
@@ -84,7 +93,9 @@ class PaymentMethodDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethod",
-        parameters=[ID_PARAM],
+        summary="Update a payment method",
+        description="Changes its billing details or metadata; the card itself cannot change.",
+        parameters=[PM_ID],
         request=s.PaymentMethodUpdateSerializer,
         responses=s.PaymentMethodSchema,
     )
@@ -100,7 +111,9 @@ class PaymentMethodDetailView(StripeAPIView):
 class PaymentMethodAttachView(StripeAPIView):
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethodAttach",
-        parameters=[ID_PARAM],
+        summary="Attach a payment method to a customer",
+        description="Attaches the payment method to `customer`, so it can be used again for that customer's payments. A payment method attached to another customer answers 400.",
+        parameters=[PM_ID],
         request=s.PaymentMethodAttachSerializer,
         responses=s.PaymentMethodSchema,
     )
@@ -117,7 +130,9 @@ class PaymentMethodAttachView(StripeAPIView):
 class PaymentMethodDetachView(StripeAPIView):
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethodDetach",
-        parameters=[ID_PARAM],
+        summary="Detach a payment method from its customer",
+        description="Detaches the payment method from its customer; it can no longer be used for payments.",
+        parameters=[PM_ID],
         request=s.PaymentMethodDetachSerializer,
         responses=s.PaymentMethodSchema,
     )
@@ -134,6 +149,8 @@ class PaymentMethodDetachView(StripeAPIView):
 class CustomersView(StripeAPIView):
     @extend_schema(
         operation_id="GetCustomers",
+        summary="List customers",
+        description="The customers of this account and mode, newest first, one page at a time; optionally only those with an email address.",
         parameters=[s.CustomerListSerializer],
         responses=s.CustomerListSchema,
     )
@@ -150,6 +167,8 @@ class CustomersView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostCustomers",
+        summary="Create a customer",
+        description="Creates a customer; with `payment_method`, that payment method is attached to it.",
         request=s.CustomerCreateSerializer,
         responses=s.CustomerSchema,
     )
@@ -162,7 +181,9 @@ class CustomersView(StripeAPIView):
 class CustomerDetailView(StripeAPIView):
     @extend_schema(
         operation_id="GetCustomersCustomer",
-        parameters=[ID_PARAM, s.RetrieveSerializer],
+        summary="Retrieve a customer",
+        description="The customer as it is now.",
+        parameters=[CUSTOMER_ID, s.RetrieveSerializer],
         responses=s.CustomerSchema,
     )
     def get(self, request, id: str):
@@ -172,7 +193,9 @@ class CustomerDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostCustomersCustomer",
-        parameters=[ID_PARAM],
+        summary="Update a customer",
+        description="Changes the parameters given, leaving the others as they are; an empty value unsets a field.",
+        parameters=[CUSTOMER_ID],
         request=s.CustomerUpdateSerializer,
         responses=s.CustomerSchema,
     )
@@ -184,7 +207,9 @@ class CustomerDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="DeleteCustomersCustomer",
-        parameters=[ID_PARAM],
+        summary="Delete a customer",
+        description="Deletes the customer; its payment methods are detached. Its past payments stay.",
+        parameters=[CUSTOMER_ID],
         request=None,
         responses={200: s.CustomerDeletedSchema},
     )
@@ -198,7 +223,9 @@ class CustomerDetailView(StripeAPIView):
 class CustomerPaymentMethodsView(StripeAPIView):
     @extend_schema(
         operation_id="GetCustomersCustomerPaymentMethods",
-        parameters=[ID_PARAM, s.CustomerPaymentMethodListSerializer],
+        summary="List a customer's payment methods",
+        description="The payment methods attached to this customer, newest first, one page at a time.",
+        parameters=[CUSTOMER_ID, s.CustomerPaymentMethodListSerializer],
         responses=s.PaymentMethodListSchema,
     )
     def get(self, request, id: str):
@@ -222,6 +249,8 @@ class CustomerPaymentMethodsView(StripeAPIView):
 class ChargesView(StripeAPIView):
     @extend_schema(
         operation_id="GetCharges",
+        summary="List charges",
+        description="The charges (one per payment attempt) of this account and mode, newest first, one page at a time; optionally of one payment intent or customer.",
         parameters=[s.ChargeListSerializer],
         responses=s.ChargeListSchema,
     )
@@ -244,7 +273,9 @@ class ChargesView(StripeAPIView):
 class ChargeDetailView(StripeAPIView):
     @extend_schema(
         operation_id="GetChargesCharge",
-        parameters=[ID_PARAM, s.RetrieveSerializer],
+        summary="Retrieve a charge",
+        description="One payment attempt: its outcome, the card's details and the amounts captured and refunded.",
+        parameters=[CHARGE_ID, s.RetrieveSerializer],
         responses=s.ChargeSchema,
     )
     def get(self, request, id: str):
