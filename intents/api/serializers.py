@@ -246,7 +246,7 @@ class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
     return_url = StringField(
         required=False,
         max_length=2048,
-        help_text="Where the customer returns after 3-D Secure (with `payment_intent`, `payment_intent_client_secret` and `redirect_status` appended).",
+        help_text="Where the customer returns after 3-D Secure.",
     )
 
     def get_fields(self):
