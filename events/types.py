@@ -15,6 +15,8 @@ EVENT_TYPES = (
     "charge.updated",
     "refund.created",
     "refund.updated",
+    "refund.failed",
+    "charge.refund.updated",
     "payment_method.attached",
     "payment_method.detached",
     "payment_method.updated",

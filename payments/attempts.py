@@ -57,7 +57,7 @@ from django.db import transaction
 
 from .exceptions import MESSAGES
 from .processors import get_processor
-from .processors.base import AuthorizationResult, CaptureResult, Decline
+from .processors.base import AuthorizationResult, CaptureResult, Decline, RefundResult
 
 logger = logging.getLogger("payintents.attempts")
 
@@ -69,6 +69,9 @@ FAILED_AUTHORIZATION = AuthorizationResult(
     status="declined", decline=PROCESSING_ERROR, network_status="not_sent_to_network"
 )
 FAILED_CAPTURE = CaptureResult(succeeded=False, amount_captured=0, decline=PROCESSING_ERROR)
+# A refund call that raised has an unknown outcome (the processor may have made it): the refund
+# stays pending and the resolution sweep asks again, keyed by the refund id.
+UNKNOWN_REFUND = RefundResult(status="pending")
 
 
 class Attempt(Protocol):
@@ -88,6 +91,9 @@ FAILED_ANSWERS: dict[str, Any] = {
     "void": None,
     "increment": FAILED_AUTHORIZATION,
     "resolve_async": FAILED_AUTHORIZATION,
+    "refund": UNKNOWN_REFUND,
+    "resolve_refund": UNKNOWN_REFUND,
+    "cancel_refund": False,
 }
 
 

@@ -3,7 +3,7 @@ handler in api/ gives each its status and envelope)."""
 
 from __future__ import annotations
 
-from core.errors import CardError, InvalidRequestError
+from core.errors import CardError, InvalidRequestError, UnexpectedState
 
 from .processors.base import Decline
 
@@ -110,4 +110,67 @@ class PaymentMethodUnexpectedState(InvalidRequestError):
         return cls(
             "The payment method you provided has already been attached to a customer.",
             param="payment_method",
+        )
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+class ChargeNotRefundable(InvalidRequestError):
+    """The charge holds no captured money: failed, pending, or an authorisation not captured
+    (that one is released by canceling its PaymentIntent, not refunded)."""
+
+    code = "charge_not_refundable"
+
+    @classmethod
+    def for_charge(cls, charge_id: str, why: str, *, param: str = "charge") -> ChargeNotRefundable:
+        return cls(f"Charge {charge_id} cannot be refunded: {why}", param=param)
+
+
+class ChargeAlreadyRefunded(InvalidRequestError):
+    code = "charge_already_refunded"
+
+    def __init__(self, charge_id: str, *, param: str | None = None):
+        super().__init__(f"Charge {charge_id} has already been refunded.", param=param)
+
+
+class RefundAmountTooLarge(InvalidRequestError):
+    """More than is left to refund (captured, less refunded, less what pending refunds hold)."""
+
+    code = "amount_too_large"
+
+    def __init__(self, amount: int, left: int, currency: str):
+        super().__init__(
+            f"Refund amount ({amount} {currency}) is greater than unrefunded amount on charge "
+            f"({left} {currency}).",
+            param="amount",
+        )
+
+
+class RefundIntentUnexpectedState(UnexpectedState):
+    """A refund of a PaymentIntent that has not succeeded."""
+
+    def __init__(self, payment_intent_id: str, status: str):
+        super().__init__(
+            f"This PaymentIntent ({payment_intent_id}) could not be refunded because it has a "
+            f"status of {status}. Only a PaymentIntent with one of the following statuses may "
+            "be refunded: succeeded.",
+            param="payment_intent",
+        )
+
+
+class RefundUnexpectedState(InvalidRequestError):
+    """A cancel of a refund that is no longer pending, or whose processor call is under way."""
+
+    code = "refund_unexpected_state"
+
+    def __init__(self, refund_id: str, status: str, *, in_progress: bool = False):
+        why = (
+            "another request for it is still in progress"
+            if in_progress
+            else f"it has a status of {status}"
+        )
+        super().__init__(
+            f"Refund {refund_id} could not be canceled because {why}. Only a refund with one "
+            "of the following statuses may be canceled: pending, requires_action.",
         )

@@ -1,4 +1,5 @@
 from django.db import models
+from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
 from core.models import ScopedModel
@@ -82,7 +83,6 @@ class Charge(ScopedModel):
     )
     amount = models.BigIntegerField()
     amount_captured = models.BigIntegerField(default=0)
-    amount_refunded = models.BigIntegerField(default=0)
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     captured = models.BooleanField(default=False)
@@ -105,6 +105,12 @@ class Charge(ScopedModel):
     )
     description = models.CharField(max_length=1000, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # Refunds, changed only under this row's lock: what succeeded, what pending refunds hold
+    # back (given back when one fails or is canceled), and how many refunds were ever made (so
+    # a charge without any shows its empty `refunds` list without a read).
+    amount_refunded = models.BigIntegerField(default=0)
+    amount_refund_pending = models.BigIntegerField(default=0)
+    refund_count = models.IntegerField(default=0)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -120,3 +126,120 @@ class Charge(ScopedModel):
 
     def __str__(self) -> str:
         return self.id
+
+    @property
+    def amount_paid(self) -> int:
+        """What the customer paid and a refund may give back: the captured amount, or the whole
+        amount while an `automatic_async` capture is owed to the processor."""
+        if self.captured:
+            return self.amount_captured
+        if self.capture_pending and self.status == self.Status.SUCCEEDED:
+            return self.amount
+        return 0
+
+    @property
+    def refunded(self) -> bool:
+        """The whole payment has been refunded."""
+        return self.amount_refunded > 0 and self.amount_refunded >= self.amount_paid
+
+    @property
+    def amount_refundable(self) -> int:
+        """What is left to refund: paid, less refunded, less what pending refunds hold."""
+        return max(self.amount_paid - self.amount_refunded - self.amount_refund_pending, 0)
+
+
+class RefundStatus(models.TextChoices):
+    PENDING = "pending"
+    REQUIRES_ACTION = "requires_action"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+REFUND_OPEN = [RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION]
+# A refund's in-flight marker older than this belongs to a crashed process: a sweep takes over.
+REFUND_INFLIGHT_STALE_SECONDS = 120
+
+
+class Refund(FSMModelMixin, ScopedModel):
+    """Money given back on a charge (`re_…`). Created `pending` before the processor is asked
+    (its amount held back on the charge), so a crash between leaves a visible refund that the
+    resolution sweep finishes. `status` changes only through the transitions below, under the
+    charge's row lock, with the matching events written alongside."""
+
+    Status = RefundStatus
+
+    class FailureReason(models.TextChoices):
+        LOST_OR_STOLEN_CARD = "lost_or_stolen_card"
+        EXPIRED_OR_CANCELED_CARD = "expired_or_canceled_card"
+        DECLINED = "declined"
+        UNKNOWN = "unknown"
+
+    class Reason(models.TextChoices):
+        DUPLICATE = "duplicate"
+        FRAUDULENT = "fraudulent"
+        REQUESTED_BY_CUSTOMER = "requested_by_customer"
+
+    id = models.CharField(primary_key=True, max_length=40, default=id_factory("re"), editable=False)
+    charge = models.ForeignKey(Charge, on_delete=models.CASCADE, related_name="refunds")
+    payment_intent = models.ForeignKey(
+        "intents.PaymentIntent", on_delete=models.CASCADE, related_name="refunds"
+    )
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    reason = models.CharField(max_length=32, choices=Reason.choices, null=True, blank=True)
+    status = FSMField(default=RefundStatus.PENDING, choices=RefundStatus.choices, protected=True)
+    failure_reason = models.CharField(
+        max_length=32, choices=FailureReason.choices, null=True, blank=True
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    # The processor's id for the refund; empty until the processor has answered once.
+    processor_reference = models.CharField(max_length=255, blank=True, default="")
+    # Set while a processor call about this refund is under way (the create's, a sweep's
+    # claim, a cancel's); one older than the stale timeout belongs to a crashed process.
+    inflight_since = models.DateTimeField(null=True, blank=True)
+    # A refund the processor answered `pending`: when to ask it for the outcome.
+    resolve_after = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created", "-id"], name="refund_list_idx"),
+            models.Index(fields=["charge", "created"], name="refund_charge_idx"),
+            models.Index(fields=["payment_intent", "-created"], name="refund_pi_idx"),
+            models.Index(
+                fields=["resolve_after"],
+                name="refund_open_idx",
+                condition=models.Q(status__in=["pending", "requires_action"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    # --- the state machine: fields only, no I/O ------------------------------------------
+
+    @transition(field=status, source=REFUND_OPEN, target=RefundStatus.PENDING)
+    def wait(self, *, reference: str, resolve_after) -> None:
+        """The processor took the refund and will answer later."""
+        self.processor_reference = reference or self.processor_reference
+        self.resolve_after = resolve_after
+        self.inflight_since = None
+
+    @transition(field=status, source=REFUND_OPEN, target=RefundStatus.SUCCEEDED)
+    def succeed(self, *, reference: str) -> None:
+        self.processor_reference = reference or self.processor_reference
+        self.resolve_after = None
+        self.inflight_since = None
+
+    @transition(field=status, source=REFUND_OPEN, target=RefundStatus.FAILED)
+    def fail(self, *, reference: str, failure_reason: str) -> None:
+        self.processor_reference = reference or self.processor_reference
+        self.failure_reason = failure_reason
+        self.resolve_after = None
+        self.inflight_since = None
+
+    @transition(field=status, source=REFUND_OPEN, target=RefundStatus.CANCELED)
+    def cancel(self) -> None:
+        self.resolve_after = None
+        self.inflight_since = None

@@ -1,10 +1,11 @@
-"""Payment methods, customers and charges as the API shows them: the one place that shapes a
-card, an address, a charge. Used by views, events and errors alike; reads no related rows
-beyond what the caller selected."""
+"""Payment methods, customers, charges and refunds as the API shows them: the one place that
+shapes a card, an address, a charge, a refund. Used by views, events and errors alike; reads no
+related rows beyond what the caller selected (a charge's refunds: prefetched, or none read when
+it never had one)."""
 
 from __future__ import annotations
 
-from .models import Charge, Customer, PaymentMethod
+from .models import Charge, Customer, PaymentMethod, Refund
 
 ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
 
@@ -146,7 +147,52 @@ def three_d_secure_to_api(state: str | None) -> dict | None:
     }
 
 
-def charge_to_api(charge: Charge) -> dict:
+# How many refunds a charge shows inline; the rest are a `GET /v1/refunds?charge=` away.
+CHARGE_REFUNDS_SHOWN = 10
+
+
+def refund_to_api(refund: Refund) -> dict:
+    return {
+        "id": refund.id,
+        "object": "refund",
+        "amount": refund.amount,
+        "balance_transaction": None,
+        "charge": refund.charge_id,
+        "created": refund.created_unix,
+        "currency": refund.currency,
+        "description": None,
+        "destination_details": None,
+        "failure_balance_transaction": None,
+        "failure_reason": refund.failure_reason,
+        "livemode": refund.livemode,
+        "metadata": dict(refund.metadata or {}),
+        "next_action": None,
+        "payment_intent": refund.payment_intent_id,
+        "reason": refund.reason,
+        "receipt_number": None,
+        "source_transfer_reversal": None,
+        "status": refund.status,
+        "transfer_reversal": None,
+    }
+
+
+def charge_refunds_to_api(charge: Charge, refunds: list[Refund] | None = None) -> dict:
+    """A charge's `refunds`: a list object, newest first. `refunds` are the charge's refunds
+    when the caller has them; otherwise they are read from `charge.refunds` (prefetched by the
+    selectors) unless the charge never had one."""
+    if refunds is None:
+        refunds = list(charge.refunds.all()) if charge.refund_count else []
+    ordered = sorted(refunds, key=lambda r: (r.created, r.id), reverse=True)
+    return {
+        "object": "list",
+        "data": [refund_to_api(refund) for refund in ordered[:CHARGE_REFUNDS_SHOWN]],
+        "has_more": len(ordered) > CHARGE_REFUNDS_SHOWN,
+        "total_count": len(ordered),
+        "url": f"/v1/charges/{charge.id}/refunds",
+    }
+
+
+def charge_to_api(charge: Charge, *, refunds: list[Refund] | None = None) -> dict:
     details = dict(charge.payment_method_details or {}) or None
     if details and isinstance(details.get("card"), dict):
         card = dict(details["card"])
@@ -158,7 +204,6 @@ def charge_to_api(charge: Charge) -> dict:
         if charge.payment_method_id and charge.payment_method
         else billing_details_to_api(None)
     )
-    refunded = charge.amount_captured > 0 and charge.amount_refunded >= charge.amount_captured
     return {
         "id": charge.id,
         "object": "charge",
@@ -191,7 +236,8 @@ def charge_to_api(charge: Charge) -> dict:
         "payment_method_details": details,
         "receipt_email": getattr(intent, "receipt_email", None),
         "receipt_url": None,
-        "refunded": refunded,
+        "refunded": charge.refunded,
+        "refunds": charge_refunds_to_api(charge, refunds),
         "review": None,
         "shipping": shipping_to_api(getattr(intent, "shipping", None)),
         "source": None,

@@ -1,14 +1,14 @@
-"""Reads of customers, payment methods and charges, always scoped to an account and mode: an id
+"""Reads of customers, payment methods, charges and refunds, always scoped to an account and mode: an id
 of another account or mode is simply not found (404 resource_missing)."""
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from core.scope import Scope
 from core.selectors import first_or_missing
 
-from .models import Charge, Customer, PaymentMethod
+from .models import Charge, Customer, PaymentMethod, Refund
 
 
 def customer_list(*, scope: Scope, email: str | None = None) -> QuerySet[Customer]:
@@ -47,8 +47,10 @@ def payment_method_get(*, scope: Scope, payment_method_id: str, param: str = "id
 def charge_list(
     *, scope: Scope, payment_intent_id: str | None = None, customer_id: str | None = None
 ) -> QuerySet[Charge]:
-    queryset = Charge.objects.filter(**scope.filters).select_related(
-        "payment_intent", "payment_method"
+    queryset = (
+        Charge.objects.filter(**scope.filters)
+        .select_related("payment_intent", "payment_method")
+        .prefetch_related(Prefetch("refunds", queryset=Refund.objects.order_by("-created", "-id")))
     )
     if payment_intent_id:
         queryset = queryset.filter(payment_intent_id=payment_intent_id)
@@ -60,4 +62,26 @@ def charge_list(
 def charge_get(*, scope: Scope, charge_id: str, param: str = "id") -> Charge:
     return first_or_missing(
         charge_list(scope=scope), object_id=charge_id, object_name="charge", param=param
+    )
+
+
+def refund_list(
+    *,
+    scope: Scope,
+    charge_id: str | None = None,
+    payment_intent_id: str | None = None,
+) -> QuerySet[Refund]:
+    """Refunds, optionally of one charge or of one intent (the view's pagination applies
+    `created`)."""
+    queryset = Refund.objects.filter(**scope.filters)
+    if charge_id:
+        queryset = queryset.filter(charge_id=charge_id)
+    if payment_intent_id:
+        queryset = queryset.filter(payment_intent_id=payment_intent_id)
+    return queryset
+
+
+def refund_get(*, scope: Scope, refund_id: str, param: str = "id") -> Refund:
+    return first_or_missing(
+        refund_list(scope=scope), object_id=refund_id, object_name="refund", param=param
     )

@@ -15,7 +15,7 @@ from django.conf import settings
 from accounts.models import Account
 from events.models import DeliveryAttempt, Event, WebhookEndpoint
 from intents.models import PaymentIntent
-from payments.models import Charge, Customer, PaymentMethod
+from payments.models import Charge, Customer, PaymentMethod, Refund
 
 FUTURE_YEAR = datetime.now(UTC).year + 3
 
@@ -83,6 +83,19 @@ class ChargeFactory(_Scoped):
     amount = factory.SelfAttribute("payment_intent.amount")
     currency = factory.SelfAttribute("payment_intent.currency")
     status = Charge.Status.SUCCEEDED
+
+
+class RefundFactory(_Scoped):
+    """A refund row on a charge of the same scope (its money not booked on the charge: a test
+    that needs the charge's amounts right makes the refund through the API)."""
+
+    class Meta:
+        model = Refund
+
+    charge = _in_the_same_scope(ChargeFactory)
+    payment_intent = factory.SelfAttribute("charge.payment_intent")
+    amount = 500
+    currency = factory.SelfAttribute("charge.currency")
 
 
 class WebhookEndpointFactory(_Scoped):

@@ -25,13 +25,16 @@ from payments.api.serializers import (
     CustomerDeletedSchema,
     CustomerSchema,
     PaymentMethodSchema,
+    RefundSchema,
 )
+from payments.models import Refund
 from payments.presenters import (
     charge_to_api,
     customer_deleted_to_api,
     customer_to_api,
     payment_method_details_to_api,
     payment_method_to_api,
+    refund_to_api,
 )
 from tests.factories import (
     ChargeFactory,
@@ -40,6 +43,7 @@ from tests.factories import (
     EventFactory,
     PaymentIntentFactory,
     PaymentMethodFactory,
+    RefundFactory,
     WebhookEndpointFactory,
 )
 
@@ -114,6 +118,33 @@ def full_charge(db):
 
 def test_charge_presenter_matches_its_schema(full_charge):
     assert mismatches(ChargeSchema(), charge_to_api(full_charge)) == []
+
+
+def test_charge_presenter_with_refunds_matches_its_schema(full_charge):
+    RefundFactory(
+        account=full_charge.account,
+        charge=full_charge,
+        reason="duplicate",
+        metadata={"ticket": "9"},
+        status=Refund.Status.FAILED,
+        failure_reason="declined",
+    )
+    full_charge.refund_count = 1
+    shown = charge_to_api(full_charge)
+    assert shown["refunds"]["total_count"] == 1
+    assert mismatches(ChargeSchema(), shown) == []
+
+
+def test_refund_presenter_matches_its_schema(full_charge):
+    refund = RefundFactory(
+        account=full_charge.account,
+        charge=full_charge,
+        reason="requested_by_customer",
+        metadata={"ticket": "9"},
+        status=Refund.Status.FAILED,
+        failure_reason="expired_or_canceled_card",
+    )
+    assert mismatches(RefundSchema(), refund_to_api(refund)) == []
 
 
 def test_payment_method_presenter_matches_its_schema(full_charge):

@@ -11,6 +11,8 @@ LIVE_PROCESSOR = env.str(
 )
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.
 SIMULATED_PROCESSING_DELAY_SECONDS = env.int("SIMULATED_PROCESSING_DELAY_SECONDS", default=3)
+# How long after a processor answers a refund `pending` a worker asks it for the outcome.
+REFUND_RESOLVE_DELAY_SECONDS = env.int("REFUND_RESOLVE_DELAY_SECONDS", default=3)
 
 # Uncaptured authorisations are canceled (reason `expired`) after this many seconds.
 AUTHORIZATION_EXPIRY_SECONDS = env.int("AUTHORIZATION_EXPIRY_SECONDS", default=7 * 24 * 3600)

@@ -5,7 +5,7 @@ from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 
-# Capture pending charges and resolve `processing` attempts this often.
+# Capture pending charges, resolve `processing` attempts and pending refunds this often.
 INTENTS_SWEEP_SECONDS = env.int("INTENTS_SWEEP_SECONDS", default=2)
 # Look for expired authorisations and abandoned intents this often.
 INTENTS_EXPIRY_SWEEP_SECONDS = env.int("INTENTS_EXPIRY_SWEEP_SECONDS", default=60)
@@ -33,6 +33,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "intents-resolve-processing": {
         "task": "intents.tasks.resolve_processing_intents",
+        "schedule": float(INTENTS_SWEEP_SECONDS),
+    },
+    "payments-resolve-refunds": {
+        "task": "payments.tasks.refunds_resolve_due",
         "schedule": float(INTENTS_SWEEP_SECONDS),
     },
     "intents-expire-authorizations": {

@@ -18,7 +18,7 @@ from api.serializers import (
     StringListField,
     list_schema,
 )
-from payments.models import Charge
+from payments.models import Charge, Refund
 
 # --- output: descriptions for OpenAPI -------------------------------------------------------
 
@@ -162,6 +162,52 @@ class OutcomeSchema(serializers.Serializer):
     type = serializers.CharField()
 
 
+class RefundSchema(serializers.Serializer):
+    id = serializers.CharField(help_text="Unique identifier, `re_…`.")
+    object = serializers.ChoiceField(choices=["refund"])
+    amount = serializers.IntegerField(help_text="Amount refunded, in the currency's minor unit.")
+    balance_transaction = serializers.CharField(allow_null=True)
+    charge = serializers.CharField(help_text="The charge that was refunded.")
+    created = serializers.IntegerField(help_text="Time of creation, unix seconds.")
+    currency = serializers.CharField(help_text="Lowercase ISO 4217 currency of the charge.")
+    description = serializers.CharField(allow_null=True)
+    destination_details = serializers.JSONField(allow_null=True)
+    failure_balance_transaction = serializers.CharField(allow_null=True)
+    failure_reason = serializers.ChoiceField(
+        choices=Refund.FailureReason.values,
+        allow_null=True,
+        help_text="Why the refund failed, when its status is `failed`.",
+    )
+    livemode = serializers.BooleanField()
+    metadata = serializers.DictField(child=serializers.CharField())
+    next_action = serializers.JSONField(allow_null=True)
+    payment_intent = serializers.CharField(
+        allow_null=True, help_text="The PaymentIntent whose charge was refunded."
+    )
+    reason = serializers.ChoiceField(choices=Refund.Reason.values, allow_null=True)
+    receipt_number = serializers.CharField(allow_null=True)
+    source_transfer_reversal = serializers.CharField(allow_null=True)
+    status = serializers.ChoiceField(
+        choices=Refund.Status.values,
+        help_text="`pending` until the processor settles it, then `succeeded` or `failed`; "
+        "`canceled` when stopped before that.",
+    )
+    transfer_reversal = serializers.CharField(allow_null=True)
+
+
+RefundListSchema = list_schema("RefundList", RefundSchema)
+
+
+class ChargeRefundsSchema(serializers.Serializer):
+    """A charge's refunds, newest first (the first ten; `total_count` says how many)."""
+
+    object = serializers.ChoiceField(choices=["list"])
+    data = RefundSchema(many=True)
+    has_more = serializers.BooleanField()
+    total_count = serializers.IntegerField()
+    url = serializers.CharField()
+
+
 class ChargeSchema(serializers.Serializer):
     id = serializers.CharField()
     object = serializers.ChoiceField(choices=["charge"])
@@ -194,7 +240,8 @@ class ChargeSchema(serializers.Serializer):
     payment_method_details = PaymentMethodDetailsSchema(allow_null=True)
     receipt_email = serializers.CharField(allow_null=True)
     receipt_url = serializers.CharField(allow_null=True)
-    refunded = serializers.BooleanField()
+    refunded = serializers.BooleanField(help_text="True once the whole payment is refunded.")
+    refunds = ChargeRefundsSchema()
     review = serializers.CharField(allow_null=True)
     shipping = ShippingSchema(allow_null=True)
     source = serializers.JSONField(allow_null=True)
@@ -402,3 +449,47 @@ class RetrieveSerializer(StrictSerializer):
     expand = StringListField(
         required=False, help_text="Fields to expand into objects, e.g. `expand[]=customer`."
     )
+
+
+class RefundCreateSerializer(StrictSerializer):
+    payment_intent = StringField(
+        required=False,
+        max_length=255,
+        help_text="The PaymentIntent to refund (its latest charge). One of `payment_intent` "
+        "or `charge` is required.",
+    )
+    charge = StringField(required=False, max_length=255, help_text="The charge to refund.")
+    amount = StrictIntegerField(
+        required=False,
+        min_value=1,
+        help_text="How much to refund, in the currency's minor unit; at most what is left "
+        "(captured, less refunded, less pending refunds). Default: all that is left.",
+    )
+    reason = EnumField(
+        choices=Refund.Reason.values,
+        required=False,
+        help_text="Why: `duplicate`, `fraudulent` or `requested_by_customer`.",
+    )
+    metadata = MetadataField(help_text="Key-value pairs to store with the refund.")
+
+
+class RefundUpdateSerializer(StrictSerializer):
+    metadata = MetadataField(
+        help_text="Key-value pairs merged into the refund's metadata; an empty value removes "
+        'a key, `metadata=""` removes them all.'
+    )
+
+
+class RefundCancelSerializer(StrictSerializer):
+    pass
+
+
+class RefundListSerializer(ListParamsSerializer):
+    charge = StringField(required=False, max_length=255, help_text="Only refunds of this charge.")
+    payment_intent = StringField(
+        required=False, max_length=255, help_text="Only refunds of this PaymentIntent."
+    )
+
+
+class ChargeRefundListSerializer(ListParamsSerializer):
+    pass

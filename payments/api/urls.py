@@ -28,4 +28,8 @@ urlpatterns = [
     ),
     path("charges", views.ChargesView.as_view(), name="charges"),
     path("charges/<str:id>", views.ChargeDetailView.as_view(), name="charge_detail"),
+    path("charges/<str:id>/refunds", views.ChargeRefundsView.as_view(), name="charge_refunds"),
+    path("refunds", views.RefundsView.as_view(), name="refunds"),
+    path("refunds/<str:id>", views.RefundDetailView.as_view(), name="refund_detail"),
+    path("refunds/<str:id>/cancel", views.RefundCancelView.as_view(), name="refund_cancel"),
 ]

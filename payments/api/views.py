@@ -1,4 +1,4 @@
-"""/v1/payment_methods, /v1/customers, /v1/charges. Each view validates input, calls one service
+"""/v1/payment_methods, /v1/customers, /v1/charges, /v1/refunds. Each view validates input, calls one service
 or selector, and serialises the result."""
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from . import serializers as s
 PM_ID = path_id("payment method", "pm_")
 CUSTOMER_ID = path_id("customer", "cus_")
 CHARGE_ID = path_id("charge", "ch_")
+REFUND_ID = path_id("refund", "re_")
 
 
 def _pick(data: dict, *names: str) -> dict:
@@ -282,3 +283,147 @@ class ChargeDetailView(StripeAPIView):
         validated(s.RetrieveSerializer, self.params)
         charge = selectors.charge_get(scope=self.caller.scope, charge_id=id)
         return Response(presenters.charge_to_api(charge))
+
+
+# --- refunds -------------------------------------------------------------------------------
+
+REFUND_ERRORS = (
+    "Errors: 400 `amount_too_large` (more than is left to refund), `charge_already_refunded`, "
+    "`charge_not_refundable` (a charge that holds no captured payment; an uncaptured "
+    "authorisation is released by canceling its PaymentIntent), "
+    "`payment_intent_unexpected_state` (the PaymentIntent has not succeeded); 404 when the "
+    "PaymentIntent or charge is not found in this account and mode."
+)
+
+
+class RefundsView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostRefunds",
+        summary="Create a refund",
+        description=(
+            "Gives back all or part of a captured payment, named by `payment_intent` (its "
+            "latest charge) or `charge`. Partial refunds may be repeated until the captured "
+            "amount is used up; concurrent refunds never give back more than was captured. "
+            "The refund is `succeeded` at once, or `pending` when the processor answers later "
+            "(a worker then settles it; a failed refund gives its amount back). The "
+            "PaymentIntent stays `succeeded`; the charge's `amount_refunded`, `refunded` and "
+            "`refunds` change. Events: `refund.created`, `charge.refunded` when it succeeds, "
+            "`refund.failed` when it fails. " + REFUND_ERRORS
+        ),
+        request=s.RefundCreateSerializer,
+        responses={200: s.RefundSchema},
+    )
+    def post(self, request):
+        params = validated(s.RefundCreateSerializer, self.params)
+        refund = services.refund_create(
+            scope=self.caller.scope,
+            payment_intent_id=params.get("payment_intent"),
+            charge_id=params.get("charge"),
+            amount=params.get("amount"),
+            reason=params.get("reason"),
+            metadata=params.get("metadata"),
+        )
+        return Response(presenters.refund_to_api(refund))
+
+    @extend_schema(
+        operation_id="GetRefunds",
+        summary="List refunds",
+        description=(
+            "Refunds of this account and mode, newest first, optionally only those of one "
+            "`charge` or one `payment_intent`, and within `created` bounds (unix seconds; "
+            "`created[gt|gte|lt|lte]`). Keyset pagination with `limit`, `starting_after`, "
+            "`ending_before`."
+        ),
+        parameters=[s.RefundListSerializer],
+        responses={200: s.RefundListSchema},
+    )
+    def get(self, request):
+        params = validated(s.RefundListSerializer, self.params)
+        queryset = selectors.refund_list(
+            scope=self.caller.scope,
+            charge_id=params.get("charge"),
+            payment_intent_id=params.get("payment_intent"),
+        )
+        return self.paginated(
+            queryset,
+            params=params,
+            url="/v1/refunds",
+            present=presenters.refund_to_api,
+            object_name="refund",
+        )
+
+
+class RefundDetailView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetRefundsRefund",
+        summary="Retrieve a refund",
+        description="The refund with this id; 404 when it is not in this account and mode.",
+        parameters=[REFUND_ID, s.RetrieveSerializer],
+        responses={200: s.RefundSchema},
+    )
+    def get(self, request, id: str):
+        validated(s.RetrieveSerializer, self.params)
+        refund = selectors.refund_get(scope=self.caller.scope, refund_id=id)
+        return Response(presenters.refund_to_api(refund))
+
+    @extend_schema(
+        operation_id="PostRefundsRefund",
+        summary="Update a refund",
+        description=(
+            "Changes the refund's `metadata` (merged; an empty value removes a key) and nothing "
+            "else. Events: `refund.updated` and `charge.refund.updated` when it changed."
+        ),
+        parameters=[REFUND_ID],
+        request=s.RefundUpdateSerializer,
+        responses={200: s.RefundSchema},
+    )
+    def post(self, request, id: str):
+        params = validated(s.RefundUpdateSerializer, self.params)
+        refund = services.refund_update(
+            scope=self.caller.scope, refund_id=id, **_pick(params, "metadata")
+        )
+        return Response(presenters.refund_to_api(refund))
+
+
+class RefundCancelView(StripeAPIView):
+    @extend_schema(
+        operation_id="PostRefundsRefundCancel",
+        summary="Cancel a refund",
+        description=(
+            "Stops a refund that has not completed: one in `requires_action`, or `pending` in "
+            "test mode. It becomes `canceled` and its amount can be refunded again. Any other "
+            "status (or a processor call for it still under way) is a 400 "
+            "`refund_unexpected_state`. Events: `refund.updated`, `charge.refund.updated`."
+        ),
+        parameters=[REFUND_ID],
+        request=s.RefundCancelSerializer,
+        responses={200: s.RefundSchema},
+    )
+    def post(self, request, id: str):
+        validated(s.RefundCancelSerializer, self.params)
+        refund = services.refund_cancel(scope=self.caller.scope, refund_id=id)
+        return Response(presenters.refund_to_api(refund))
+
+
+class ChargeRefundsView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetChargesChargeRefunds",
+        summary="List a charge's refunds",
+        description=(
+            "The refunds of one charge, newest first, with the same pagination as "
+            "`GET /v1/refunds`; 404 when the charge is not in this account and mode."
+        ),
+        parameters=[CHARGE_ID, s.ChargeRefundListSerializer],
+        responses={200: s.RefundListSchema},
+    )
+    def get(self, request, id: str):
+        params = validated(s.ChargeRefundListSerializer, self.params)
+        charge = selectors.charge_get(scope=self.caller.scope, charge_id=id)
+        queryset = selectors.refund_list(scope=self.caller.scope, charge_id=charge.id)
+        return self.paginated(
+            queryset,
+            params=params,
+            url=f"/v1/charges/{charge.id}/refunds",
+            present=presenters.refund_to_api,
+            object_name="refund",
+        )

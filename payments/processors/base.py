@@ -65,6 +65,16 @@ class CaptureResult:
     decline: Decline | None = None
 
 
+@dataclass(frozen=True)
+class RefundResult:
+    """The processor's answer about a refund: `succeeded`, `failed` (with Stripe's
+    `failure_reason`) or `pending` (the outcome comes later: ask `resolve_refund`)."""
+
+    status: Literal["succeeded", "pending", "failed"]
+    reference: str = ""  # the processor's id for the refund
+    failure_reason: str | None = None
+
+
 class Processor(Protocol):
     name: str
 
@@ -100,3 +110,15 @@ class Processor(Protocol):
 
     def resolve_async(self, *, reference: str, token: str, capture: bool) -> AuthorizationResult:
         """The final outcome of an attempt that answered `processing`."""
+
+    def refund(
+        self, *, reference: str, charge_reference: str, token: str, amount: int, currency: str
+    ) -> RefundResult:
+        """Give `amount` of a captured charge back. `reference` is our refund id: the
+        processor's idempotency key, so asking again after a crash is the same refund."""
+
+    def resolve_refund(self, *, reference: str, token: str) -> RefundResult:
+        """The outcome of a refund that answered `pending` (still `pending` if not known yet)."""
+
+    def cancel_refund(self, *, reference: str) -> bool:
+        """Stop a refund that has not completed; True when it is stopped."""

@@ -25,7 +25,14 @@ from ..exceptions import (
     InvalidExpiryYear,
     TestCardInLiveMode,
 )
-from .base import AuthorizationResult, CaptureResult, Decline, RawCard, TokenizedCard
+from .base import (
+    AuthorizationResult,
+    CaptureResult,
+    Decline,
+    RawCard,
+    RefundResult,
+    TokenizedCard,
+)
 
 TOKEN_PREFIX = "simtok_"
 
@@ -43,6 +50,7 @@ AUTH_REQUIRED = "threedsecure"
 AUTH_REQUIRED_DECLINE = "threedsecuredecline"
 PROCESSING = "processing"
 PROCESSING_DECLINED = "processingdeclined"
+REFUND_FAIL = "refundfail"  # pays normally; every refund is pending, then fails
 
 BEHAVIOURS = frozenset(
     {
@@ -59,6 +67,7 @@ BEHAVIOURS = frozenset(
         AUTH_REQUIRED_DECLINE,
         PROCESSING,
         PROCESSING_DECLINED,
+        REFUND_FAIL,
     }
 )
 
@@ -131,6 +140,8 @@ TEST_CARDS: tuple[TestCard, ...] = (
     # asynchronous outcome
     TestCard("4000000000000077", PROCESSING, "pm_card_processing"),
     TestCard("4000000000000259", PROCESSING_DECLINED, "pm_card_processingDeclined"),
+    # refunds
+    TestCard("4000000000005126", REFUND_FAIL, "pm_card_refundFail"),
 )
 
 CARDS_BY_NUMBER = {card.number: card for card in TEST_CARDS}
@@ -287,7 +298,7 @@ class SimulatedProcessor:
     def increment(self, *, reference: str, token: str, new_amount: int) -> AuthorizationResult:
         behaviour = behaviour_of(token)
         ref = f"sim_{reference}"
-        if behaviour in (SUCCEED, AUTH_REQUIRED, PROCESSING):
+        if behaviour in (SUCCEED, AUTH_REQUIRED, PROCESSING, REFUND_FAIL):
             return AuthorizationResult(status="succeeded", reference=ref, captured=False)
         if behaviour is None:
             return self._declined(ref, decline_for("processing_error", "processing_error"))
@@ -302,6 +313,29 @@ class SimulatedProcessor:
         if behaviour == PROCESSING:
             return self._final(SUCCEED, ref, capture)
         return self._final(behaviour, ref, capture)
+
+    # --- refunds -------------------------------------------------------------------------
+
+    def refund(
+        self, *, reference: str, charge_reference: str, token: str, amount: int, currency: str
+    ) -> RefundResult:
+        ref = f"sim_{reference}"
+        if amount < 1:
+            return RefundResult(status="failed", reference=ref, failure_reason="unknown")
+        if behaviour_of(token) == REFUND_FAIL:
+            return RefundResult(status="pending", reference=ref)
+        return RefundResult(status="succeeded", reference=ref)
+
+    def resolve_refund(self, *, reference: str, token: str) -> RefundResult:
+        ref = f"sim_{reference}"
+        if behaviour_of(token) == REFUND_FAIL:
+            return RefundResult(
+                status="failed", reference=ref, failure_reason="expired_or_canceled_card"
+            )
+        return RefundResult(status="succeeded", reference=ref)
+
+    def cancel_refund(self, *, reference: str) -> bool:
+        return True
 
     # --- helpers -------------------------------------------------------------------------
 

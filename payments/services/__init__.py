@@ -1,4 +1,4 @@
-"""Every write of payment methods and customers, plus what the intent services need to turn a
+"""Every write of payment methods, customers and refunds, plus what the intent services need to turn a
 processor's answer into a charge. One module per sub-domain, re-exported here."""
 
 from .charges import charge_outcome_for
@@ -13,6 +13,13 @@ from .payment_methods import (
     payment_method_resolve,
     payment_method_update,
     raw_card_from_params,
+)
+from .refunds import (
+    refund_cancel,
+    refund_create,
+    refund_resolve,
+    refund_update,
+    refunds_resolve_due,
 )
 
 __all__ = [
@@ -29,4 +36,9 @@ __all__ = [
     "payment_method_resolve",
     "payment_method_update",
     "raw_card_from_params",
+    "refund_cancel",
+    "refund_create",
+    "refund_resolve",
+    "refund_update",
+    "refunds_resolve_due",
 ]
