@@ -38,6 +38,8 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {},
+    # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SORT_OPERATIONS": False,
 }
 
