@@ -1,8 +1,31 @@
-"""drf-spectacular hooks: every operation documents the error envelope for each error status a
-client can receive from it."""
+"""How the API describes itself in OpenAPI (drf-spectacular).
+
+An operation is documented where it is written: the view's `extend_schema(summary=...,
+description=..., parameters=[path_id(...)], responses={200: ..., 402: CARD_DECLINED},
+examples=[...])`, and every input field's `help_text` in its serializer. The postprocessing hooks
+below then add what every operation shares, so no view repeats it:
+
+- `add_error_responses`: the error envelope for every status the HTTP layer itself can answer
+  (400, 401, 403, 404, 429, 500; on POST also 409, 413, 415), the `Request-Id` header, the
+  `Idempotency-Key` header on POSTs, and Bearer-or-Basic security;
+- `publish_request_bodies`: the form-encoded body first (the Stripe dialect, with bracket
+  notation), JSON as an alternative under its own schema so generated clients send what they
+  label;
+- `add_links`: OpenAPI links from each create to the operations on the created object.
+"""
+
+from __future__ import annotations
+
+import re
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from .idempotency import MAX_KEY_LENGTH
 
 ERROR_SCHEMA = {
     "type": "object",
+    "description": "The error envelope every failed request answers with.",
     "properties": {
         "error": {
             "type": "object",
@@ -16,16 +39,30 @@ ERROR_SCHEMA = {
                         "invalid_request_error",
                         "rate_limit_error",
                     ],
+                    "description": "The kind of error.",
                 },
-                "code": {"type": "string"},
-                "message": {"type": "string"},
-                "param": {"type": "string", "nullable": True},
-                "decline_code": {"type": "string", "nullable": True},
+                "code": {
+                    "type": "string",
+                    "description": "A short string for the error, e.g. `card_declined` or "
+                    "`parameter_missing`.",
+                },
+                "message": {"type": "string", "description": "A human-readable message."},
+                "param": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "The parameter the error is about, in bracket notation.",
+                },
+                "decline_code": {
+                    "type": "string",
+                    "nullable": True,
+                    "description": "For card errors: why the card was declined.",
+                },
                 "request_log_url": {"type": "string", "nullable": True},
                 "payment_intent": {
                     "type": "object",
                     "nullable": True,
-                    "additionalProperties": True,
+                    "description": "For errors about a payment intent (a decline): the intent "
+                    "as it now is.",
                 },
             },
             "required": ["type", "message"],
@@ -34,72 +71,191 @@ ERROR_SCHEMA = {
     "required": ["error"],
 }
 
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
 _DESCRIPTIONS = {
-    "400": "Invalid request: missing, invalid or unknown parameter, wrong state, idempotency mismatch.",
+    "400": "Invalid request: a missing, invalid or unknown parameter, an object in the wrong "
+    "state, or an Idempotency-Key reused with other parameters. Nothing was changed.",
     "401": "No API key, a malformed key, or an unknown or revoked key.",
-    "402": "The card was declined; the intent is embedded in error.payment_intent.",
-    "403": "A publishable key on a secret-key-only operation.",
-    "404": "No such object (or it belongs to another account or mode).",
-    "405": "Method not allowed on this URL.",
-    "409": "The same Idempotency-Key is still being executed.",
+    "402": "The card was declined (`error.type` is `card_error`, `error.decline_code` says why); "
+    "for a payment intent the intent is embedded in `error.payment_intent`.",
+    "403": "A publishable key on an operation that needs the secret key.",
+    "404": "No such object in this account and mode: the id in the path, or an object a "
+    "parameter names (a customer, a payment method, a list cursor).",
+    "409": "A request with the same Idempotency-Key is still being executed; retry later.",
     "413": "The request body is too large.",
-    "415": "Unsupported content type.",
-    "429": "Too many requests; retry after the Retry-After header's seconds.",
-    "500": "Something went wrong on our side.",
+    "415": "Unsupported content type: send application/x-www-form-urlencoded or application/json.",
+    "429": "Too many requests for this key; retry after the Retry-After header's seconds.",
+    "500": "Something went wrong on our side; the request id identifies it in the logs.",
 }
 
-# Operations that can decline a card answer 402 too.
-_CARD_OPERATIONS = ("confirm", "attach", "create", "capture", "increment")
-# Creates outside /v1/payment_intents that tokenise a card (raw or magic id) and can decline.
-_CARD_PATHS = ("/v1/payment_methods", "/v1/customers")
+_STATUSES = {
+    "get": ("400", "401", "403", "404", "429", "500"),
+    "delete": ("400", "401", "403", "404", "429", "500"),
+    "post": ("400", "401", "403", "404", "409", "413", "415", "429", "500"),
+}
+
+#: The 402 of an operation that can decline a card: `responses={..., 402: CARD_DECLINED}`.
+CARD_DECLINED = OpenApiResponse(response=ERROR_SCHEMA, description=_DESCRIPTIONS["402"])
+
+IDEMPOTENCY_KEY_HEADER = {
+    "in": "header",
+    "name": "Idempotency-Key",
+    "required": False,
+    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "description": "Makes the POST safe to retry: a retry with the same key and the same "
+    "parameters within 24 hours answers the first result again instead of repeating it (409 "
+    "while the first is still running; 400 if the parameters differ).",
+}
+
+
+def path_id(noun: str, prefix: str) -> OpenApiParameter:
+    """The `{id}` of a route on one object, described."""
+    return OpenApiParameter(
+        "id",
+        str,
+        OpenApiParameter.PATH,
+        description=f"The id of the {noun} (`{prefix}…`).",
+    )
+
+
+def _operations(result):
+    for path, methods in result.get("paths", {}).items():
+        for method, operation in methods.items():
+            if method in _STATUSES:
+                yield path, method, operation
 
 
 def add_error_responses(result, generator, request, public):
     components = result.setdefault("components", {}).setdefault("schemas", {})
     components["Error"] = ERROR_SCHEMA
-    ref = {"$ref": "#/components/schemas/Error"}
-    for path, methods in result.get("paths", {}).items():
+    for path, method, operation in _operations(result):
         if not path.startswith("/v1/"):
             continue
-        for method, operation in methods.items():
-            if method not in ("get", "post", "delete", "put", "patch"):
-                continue
-            statuses = ["400", "401", "403", "404", "405", "413", "415", "429", "500"]
-            if method == "post":
-                statuses.append("409")
-                op_id = operation.get("operationId", "")
-                if ("payment_intent" in path or path in _CARD_PATHS) and any(
-                    word in op_id for word in _CARD_OPERATIONS
-                ):
-                    statuses.append("402")
-            # Bearer OR Basic (drf-spectacular lists a multi-scheme extension as AND).
-            operation["security"] = [
-                {name: scopes}
-                for requirement in operation.get("security", [])
-                for name, scopes in requirement.items()
-            ]
-            responses = operation.setdefault("responses", {})
-            for status in sorted(statuses):
-                responses.setdefault(
-                    status,
-                    {
-                        "description": _DESCRIPTIONS[status],
-                        "content": {"application/json": {"schema": ref}},
-                    },
-                )
-            headers = {
-                "Request-Id": {
-                    "schema": {"type": "string"},
-                    "description": "req_… for this request",
-                }
+        # Bearer OR Basic (drf-spectacular lists a multi-scheme extension as AND).
+        operation["security"] = [
+            {name: scopes}
+            for requirement in operation.get("security", [])
+            for name, scopes in requirement.items()
+        ]
+        if method == "post":
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                parameters.append(dict(IDEMPOTENCY_KEY_HEADER))
+        responses = operation.setdefault("responses", {})
+        for status, response in responses.items():
+            # A view's own error response (e.g. CARD_DECLINED) points at the one component.
+            if status[0] in "45":
+                response["content"] = {"application/json": {"schema": _ERROR_REF}}
+        for status in _STATUSES[method]:
+            responses.setdefault(
+                status,
+                {
+                    "description": _DESCRIPTIONS[status],
+                    "content": {"application/json": {"schema": _ERROR_REF}},
+                },
+            )
+        operation["responses"] = dict(sorted(responses.items()))
+        headers = {
+            "Request-Id": {
+                "schema": {"type": "string"},
+                "description": "req_… for this request",
             }
-            for response in responses.values():
-                response.setdefault("headers", {}).update(headers)
+        }
+        for response in operation["responses"].values():
+            response.setdefault("headers", {}).update(headers)
+    return result
+
+
+_FORM = "application/x-www-form-urlencoded"
+_JSON = "application/json"
+
+
+def _resolve(schema: dict, components: dict) -> dict:
+    while "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _is_hash(schema: dict, components: dict) -> bool:
+    schema = _resolve(schema, components)
+    if schema.get("type") == "object" or "properties" in schema:
+        return True
+    alternatives = schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", [])
+    return any(_is_hash(s, components) for s in alternatives)
+
+
+def publish_request_bodies(result, generator, request, public):
+    """Every request body: form-encoded first, JSON second.
+
+    The form body says how hashes are written (`metadata[order]=42`: OpenAPI's deepObject
+    style; arrays are written `expand[]=customer` or `expand[0]=customer`). Its schema is the JSON body's schema with
+    one more (empty) constraint, so the two are distinct types: a client generated from this
+    document (openapi-python-client) then has one class per content type and sends exactly the
+    content type of the class it was given.
+    """
+    components = result.get("components", {}).get("schemas", {})
+    for _path, _method, operation in _operations(result):
+        body = operation.get("requestBody")
+        if not body:
+            continue
+        content = body.get("content", {})
+        schema = (content.get(_JSON) or content.get(_FORM) or {}).get("schema")
+        if schema is None:
+            continue
+        properties = _resolve(schema, components).get("properties", {})
+        encoding = {
+            name: {"style": "deepObject", "explode": True}
+            for name, prop in properties.items()
+            if _is_hash(prop, components)
+        }
+        form = {**content.get(_FORM, {}), "schema": {"allOf": [schema, {"type": "object"}]}}
+        if encoding:
+            form["encoding"] = encoding
+        others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
+        json_media = {**content.get(_JSON, {}), "schema": schema}
+        body["content"] = {_FORM: form, _JSON: json_media, **others}
+    return result
+
+
+_ID_ROUTE = re.compile(r"^(?P<collection>/v1/[a-z_]+)/\{id\}(?P<action>/[a-z_]+)?$")
+
+
+def _link_name(operation_id: str) -> str:
+    return operation_id[0].upper() + operation_id[1:]
+
+
+def add_links(result, generator, request, public):
+    """A create (POST on a collection) links to every operation on the object it made, passing
+    the new `id` (`$response.body#/id`): what a stateful fuzzer or a reader follows."""
+    paths = result.get("paths", {})
+    targets: dict[str, list[str]] = {}
+    for path, methods in paths.items():
+        match = _ID_ROUTE.match(path)
+        if not match:
+            continue
+        for method, operation in methods.items():
+            if method in _STATUSES and operation.get("operationId"):
+                targets.setdefault(match["collection"], []).append(operation["operationId"])
+    for collection, operation_ids in targets.items():
+        create = paths.get(collection, {}).get("post")
+        if not create:
+            continue
+        ok = create.get("responses", {}).get("200")
+        if not ok:
+            continue
+        ok["links"] = {
+            _link_name(operation_id): {
+                "operationId": operation_id,
+                "parameters": {"id": "$response.body#/id"},
+                "description": f"`{operation_id}` on the object just created.",
+            }
+            for operation_id in operation_ids
+        }
     return result
 
 
 # --- authentication in the schema ----------------------------------------------------------
-from drf_spectacular.extensions import OpenApiAuthenticationExtension  # noqa: E402
 
 
 class KeyAuthenticationScheme(OpenApiAuthenticationExtension):

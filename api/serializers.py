@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core import metadata as metadata_rules
 from core.errors import InvalidRequestError, ParameterUnknown
 from core.metadata import METADATA_CLEAR
-from core.money import is_supported_currency
+from core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, is_supported_currency
 
 # --- fields -----------------------------------------------------------------------------------
 
@@ -113,6 +114,13 @@ class EnumField(serializers.ChoiceField):
             )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": sorted(SUPPORTED_CURRENCIES | set(settings.EXTRA_CURRENCIES)),
+        "description": "Three-letter ISO 4217 currency code, lowercase.",
+    }
+)
 class CurrencyField(serializers.CharField):
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 3)
@@ -128,6 +136,20 @@ class CurrencyField(serializers.CharField):
                 code="parameter_invalid_string",
             )
         return code
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_AMOUNT,
+        "description": "An amount in the currency's smallest unit (cents for usd, yen for jpy).",
+    }
+)
+class AmountField(StrictIntegerField):
+    """An amount in minor units. The schema states its bounds (1 to `MAX_AMOUNT`); the services
+    check them with the currency's own minimum, answering `amount_too_small` /
+    `amount_too_large`."""
 
 
 class StringListField(serializers.ListField):
@@ -273,12 +295,24 @@ class AddressSerializer(StrictSerializer):
     """A postal address, the one shape every resource accepts (billing details, customers,
     shipping)."""
 
-    city = StringField(required=False, max_length=200)
-    country = StringField(required=False, max_length=2)
-    line1 = StringField(required=False, max_length=500)
-    line2 = StringField(required=False, max_length=500)
-    postal_code = StringField(required=False, max_length=40)
-    state = StringField(required=False, max_length=200)
+    city = StringField(
+        required=False, max_length=200, help_text="City, district, suburb, town or village."
+    )
+    country = StringField(
+        required=False, max_length=2, help_text="Two-letter country code (ISO 3166-1 alpha-2)."
+    )
+    line1 = StringField(
+        required=False, max_length=500, help_text="Address line 1 (street, PO box or company name)."
+    )
+    line2 = StringField(
+        required=False,
+        max_length=500,
+        help_text="Address line 2 (apartment, suite, unit or building).",
+    )
+    postal_code = StringField(required=False, max_length=40, help_text="ZIP or postal code.")
+    state = StringField(
+        required=False, max_length=200, help_text="State, county, province or region."
+    )
 
 
 class NullableHashMixin:
@@ -294,13 +328,48 @@ class OptionalAddressSerializer(NullableHashMixin, AddressSerializer):
     pass
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "description": "Exactly this Unix timestamp."},
+            {
+                "type": "object",
+                "properties": {op: {"type": "integer"} for op in ("gt", "gte", "lt", "lte")},
+                "additionalProperties": False,
+            },
+        ],
+    }
+)
+class CreatedFilterField(serializers.JSONField):
+    """`created=<ts>` or `created[gte]=<ts>&created[lt]=<ts>`."""
+
+
 class ListParamsSerializer(StrictSerializer):
     """`limit`, `starting_after`, `ending_before`, `created` filters for every list endpoint."""
 
-    limit = StrictIntegerField(required=False, min_value=1, max_value=100)
-    starting_after = StringField(required=False, max_length=255)
-    ending_before = StringField(required=False, max_length=255)
-    created = serializers.JSONField(required=False)
+    limit = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text="How many objects to return, 1 to 100 (default 10).",
+    )
+    starting_after = StringField(
+        required=False,
+        max_length=255,
+        help_text="A cursor: the id of the last object of the previous page; the page starts "
+        "after it (newest first).",
+    )
+    ending_before = StringField(
+        required=False,
+        max_length=255,
+        help_text="A cursor: the id of the first object of the next page; the page ends before "
+        "it. Not with `starting_after`.",
+    )
+    created = CreatedFilterField(
+        required=False,
+        help_text="Only objects created at this Unix time, or in a range: `created[gte]`, "
+        "`created[gt]`, `created[lte]`, `created[lt]`.",
+    )
 
     def validate_created(self, value):
         return parse_created_filter(value)

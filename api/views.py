@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.db import connection
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from kombu import Connection
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -169,21 +169,31 @@ def _database_ok() -> tuple[bool, str]:
         return False, exc.__class__.__name__
 
 
+_HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+        "database": serializers.CharField(help_text="`ok`, or the error met reaching it."),
+        "broker": serializers.CharField(help_text="`ok`, or the error met reaching it."),
+    },
+)
+
+
 class HealthView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
         operation_id="healthz",
+        summary="Health check",
+        description="Whether the service can reach its database and its broker: 200 with "
+        '`"status": "ok"`, or 503 with `"status": "degraded"` and which one failed. Needs no '
+        "API key.",
         responses={
-            (200, "application/json"): inline_serializer(
-                "Health",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "database": serializers.CharField(),
-                    "broker": serializers.CharField(),
-                },
-            )
+            (200, "application/json"): _HEALTH,
+            (503, "application/json"): OpenApiResponse(
+                _HEALTH, description="The database or the broker cannot be reached."
+            ),
         },
     )
     def get(self, request):

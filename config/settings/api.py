@@ -2,7 +2,7 @@
 and per-key rate limits."""
 
 from .broker import REDIS_URL
-from .environment import env, under_pytest
+from .environment import BASE_DIR, env, under_pytest
 
 API_VERSION = "2024-06-20"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=256 * 1024)  # 413 beyond
@@ -22,7 +22,8 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "payintents",
-    "DESCRIPTION": "A self-hosted payment-intents API in the Stripe v1 dialect.",
+    # The introduction and the table of test cards (docs/testing.md says more).
+    "DESCRIPTION": (BASE_DIR / "api" / "openapi_description.md").read_text(),
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -31,8 +32,14 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     # Enums stay inline: many objects share a one-value `object` enum, which would otherwise
     # collide into generated names like ObjectF31Enum.
-    "POSTPROCESSING_HOOKS": ["api.schema.add_error_responses"],
+    "POSTPROCESSING_HOOKS": [
+        "api.schema.add_error_responses",
+        "api.schema.publish_request_bodies",
+        "api.schema.add_links",
+    ],
     "ENUM_NAME_OVERRIDES": {},
+    # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SORT_OPERATIONS": False,
 }
 

@@ -41,30 +41,70 @@ def validate_enabled_events(value: list[str], *, required: bool) -> list[str]:
 
 
 class WebhookEndpointCreateParams(StrictSerializer):
-    url = StringField(required=True, allow_null=False, max_length=2048)
-    enabled_events = StringListField(required=True, max_length=200)
-    description = StringField(required=False, max_length=5000)
-    metadata = MetadataField(required=False)
-    api_version = StringField(required=False, max_length=16)
+    url = StringField(
+        required=True,
+        allow_null=False,
+        max_length=2048,
+        help_text="The URL events are delivered to (https in live mode; a private or loopback address is refused unless allowed by configuration).",
+    )
+    enabled_events = StringListField(
+        required=True,
+        max_length=200,
+        help_text="The event types to deliver, e.g. `payment_intent.succeeded`, or `*` for all.",
+    )
+    description = StringField(
+        required=False, max_length=5000, help_text="An arbitrary string shown to you."
+    )
+    metadata = MetadataField(
+        required=False,
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key.",
+    )
+    api_version = StringField(
+        required=False,
+        max_length=16,
+        help_text="Accepted for compatibility with Stripe libraries; events always have this API's version.",
+    )
 
     def validate_enabled_events(self, value):
         return validate_enabled_events(value, required=True)
 
 
 class WebhookEndpointUpdateParams(StrictSerializer):
-    url = StringField(required=False, allow_null=False, max_length=2048)
-    enabled_events = StringListField(required=False, max_length=200)
-    description = StringField(required=False, max_length=5000)
-    metadata = MetadataField(required=False)
-    disabled = StrictBooleanField(required=False)
+    url = StringField(
+        required=False,
+        allow_null=False,
+        max_length=2048,
+        help_text="The URL events are delivered to.",
+    )
+    enabled_events = StringListField(
+        required=False, max_length=200, help_text="The event types to deliver, or `*` for all."
+    )
+    description = StringField(
+        required=False, max_length=5000, help_text="An arbitrary string shown to you."
+    )
+    metadata = MetadataField(
+        required=False,
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key.",
+    )
+    disabled = StrictBooleanField(
+        required=False, help_text="`true` stops deliveries to this endpoint, `false` resumes them."
+    )
 
     def validate_enabled_events(self, value):
         return validate_enabled_events(value, required=True)
 
 
 class EventListParams(ListParamsSerializer):
-    type = StringField(required=False, max_length=64)
-    types = StringListField(required=False, max_length=20)
+    type = StringField(
+        required=False,
+        max_length=64,
+        help_text="Only events of this type, e.g. `payment_intent.succeeded` (a `*` wildcard is allowed: `payment_intent.*`).",
+    )
+    types = StringListField(
+        required=False,
+        max_length=20,
+        help_text="Only events of one of these types (up to 20). Not with `type`.",
+    )
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -78,7 +118,11 @@ class EventListParams(ListParamsSerializer):
 
 
 class EventResendParams(StrictSerializer):
-    webhook_endpoint = StringField(required=False, max_length=64)
+    webhook_endpoint = StringField(
+        required=False,
+        max_length=64,
+        help_text="Resend only to this endpoint (`we_…`); by default to every enabled endpoint that wants the event's type.",
+    )
 
 
 class EmptyParams(StrictSerializer):

@@ -3,6 +3,7 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api.schema import path_id
 from api.views import StripeAPIView, validated
 from core.values import UNSET
 
@@ -15,10 +16,17 @@ from ..presenters import (
 )
 from . import serializers as s
 
+EVENT_ID = path_id("event", "evt_")
+ENDPOINT_ID = path_id("webhook endpoint", "we_")
+
 
 class EventListView(StripeAPIView):
     @extend_schema(
-        operation_id="GetEvents", parameters=[s.EventListParams], responses=s.EventListSerializer
+        operation_id="GetEvents",
+        summary="List events",
+        description="The events of this account and mode (kept for the retention period), newest first, one page at a time; optionally of one type or several.",
+        parameters=[s.EventListParams],
+        responses=s.EventListSerializer,
     )
     def get(self, request):
         params = validated(s.EventListParams, self.params)
@@ -35,7 +43,13 @@ class EventListView(StripeAPIView):
 
 
 class EventDetailView(StripeAPIView):
-    @extend_schema(operation_id="GetEventsId", responses=s.EventSerializer)
+    @extend_schema(
+        operation_id="GetEventsId",
+        summary="Retrieve an event",
+        description="One event: its type and the object as it was when the event happened.",
+        parameters=[EVENT_ID],
+        responses=s.EventSerializer,
+    )
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
         return Response(event_to_api(selectors.event_get(scope=self.caller.scope, id=id)))
@@ -43,7 +57,12 @@ class EventDetailView(StripeAPIView):
 
 class EventResendView(StripeAPIView):
     @extend_schema(
-        operation_id="PostEventsIdResend", request=s.EventResendParams, responses=s.EventSerializer
+        operation_id="PostEventsIdResend",
+        summary="Resend an event",
+        description="Delivers the event again, now, to every enabled endpoint that wants its type, or to one `webhook_endpoint`.",
+        parameters=[EVENT_ID],
+        request=s.EventResendParams,
+        responses=s.EventSerializer,
     )
     def post(self, request, id: str):
         params = validated(s.EventResendParams, self.params)
@@ -62,7 +81,9 @@ class EventResendView(StripeAPIView):
 class EventDeliveriesView(StripeAPIView):
     @extend_schema(
         operation_id="GetEventsIdDeliveries",
-        parameters=[s.ListParamsSerializer],
+        summary="List an event's delivery attempts",
+        description="Every attempt to deliver this event to an endpoint, with the HTTP status received, newest first.",
+        parameters=[EVENT_ID, s.ListParamsSerializer],
         responses=s.DeliveryAttemptListSerializer,
     )
     def get(self, request, id: str):
@@ -80,6 +101,8 @@ class EventDeliveriesView(StripeAPIView):
 class WebhookEndpointListView(StripeAPIView):
     @extend_schema(
         operation_id="GetWebhookEndpoints",
+        summary="List webhook endpoints",
+        description="The webhook endpoints of this account and mode, newest first, one page at a time.",
         parameters=[s.ListParamsSerializer],
         responses=s.WebhookEndpointListSerializer,
     )
@@ -95,6 +118,8 @@ class WebhookEndpointListView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostWebhookEndpoints",
+        summary="Create a webhook endpoint",
+        description="Registers a URL to receive the events of `enabled_events`, signed with the endpoint's `secret` (answered only here and by roll_secret): a `Stripe-Signature` header and Standard Webhooks headers.",
         request=s.WebhookEndpointCreateParams,
         responses=s.WebhookEndpointSerializer,
     )
@@ -112,7 +137,11 @@ class WebhookEndpointListView(StripeAPIView):
 
 class WebhookEndpointDetailView(StripeAPIView):
     @extend_schema(
-        operation_id="GetWebhookEndpointsWebhookEndpoint", responses=s.WebhookEndpointSerializer
+        operation_id="GetWebhookEndpointsWebhookEndpoint",
+        summary="Retrieve a webhook endpoint",
+        description="The endpoint as it is now (without its secret).",
+        parameters=[ENDPOINT_ID],
+        responses=s.WebhookEndpointSerializer,
     )
     def get(self, request, id: str):
         validated(s.EmptyParams, self.params)
@@ -122,6 +151,9 @@ class WebhookEndpointDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostWebhookEndpointsWebhookEndpoint",
+        summary="Update a webhook endpoint",
+        description="Changes its URL, events, description, metadata, or disables / enables it.",
+        parameters=[ENDPOINT_ID],
         request=s.WebhookEndpointUpdateParams,
         responses=s.WebhookEndpointSerializer,
     )
@@ -140,7 +172,10 @@ class WebhookEndpointDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="DeleteWebhookEndpointsWebhookEndpoint",
-        responses=s.DeletedWebhookEndpointSerializer,
+        summary="Delete a webhook endpoint",
+        description="Deletes the endpoint; nothing more is delivered to it.",
+        parameters=[ENDPOINT_ID],
+        responses={200: s.DeletedWebhookEndpointSerializer},
     )
     def delete(self, request, id: str):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
@@ -151,6 +186,9 @@ class WebhookEndpointDetailView(StripeAPIView):
 class WebhookEndpointRollSecretView(StripeAPIView):
     @extend_schema(
         operation_id="PostWebhookEndpointsWebhookEndpointRollSecret",
+        summary="Roll a webhook endpoint's secret",
+        description="Replaces the signing secret and answers the new one; deliveries are signed with it from now on.",
+        parameters=[ENDPOINT_ID],
         request=s.EmptyParams,
         responses=s.WebhookEndpointSerializer,
     )
@@ -164,7 +202,9 @@ class WebhookEndpointRollSecretView(StripeAPIView):
 class WebhookEndpointDeliveriesView(StripeAPIView):
     @extend_schema(
         operation_id="GetWebhookEndpointsWebhookEndpointDeliveries",
-        parameters=[s.ListParamsSerializer],
+        summary="List an endpoint's delivery attempts",
+        description="Every attempt to deliver an event to this endpoint, with the HTTP status received, newest first.",
+        parameters=[ENDPOINT_ID, s.ListParamsSerializer],
         responses=s.DeliveryAttemptListSerializer,
     )
     def get(self, request, id: str):

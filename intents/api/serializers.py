@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from api.serializers import (
     AddressSerializer,
+    AmountField,
     CurrencyField,
     EnumField,
     ListParamsSerializer,
@@ -70,8 +71,12 @@ class ShippingSerializer(ShippingParamsSerializer):
     """An intent's shipping: the shipping hash every resource takes (name, address, phone, with
     the same limits) plus the carrier and the tracking number."""
 
-    carrier = StringField(required=False, max_length=500)
-    tracking_number = StringField(required=False, max_length=500)
+    carrier = StringField(
+        required=False, max_length=500, help_text="The delivery service, e.g. `UPS`."
+    )
+    tracking_number = StringField(
+        required=False, max_length=500, help_text="The carrier's tracking number."
+    )
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -121,7 +126,11 @@ class PaymentMethodTypesField(StringListField):
 
 
 @extend_schema_field(
-    {"oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["one_off", "recurring"]}]}
+    {
+        "oneOf": [{"type": "boolean"}, {"type": "string", "enum": ["one_off", "recurring"]}],
+        "description": "The customer is not present: a card that needs 3-D Secure is then "
+        "declined with `authentication_required`. `true`, `false`, `one_off` or `recurring`.",
+    }
 )
 class OffSessionField(serializers.Field):
     """`off_session=true|false` or Stripe's `one_off` / `recurring`."""
@@ -135,21 +144,72 @@ class OffSessionField(serializers.Field):
         return value
 
 
+@extend_schema_field({"type": "object", "additionalProperties": True})
+class PaymentMethodOptionsField(serializers.JSONField):
+    """`payment_method_options[card][request_three_d_secure]=any`: a hash per method type."""
+
+
 class _IntentFieldsSerializer(StrictSerializer):
-    amount = StrictIntegerField(required=False)
-    currency = CurrencyField(required=False)
-    customer = StringField(required=False, max_length=255)
-    description = StringField(required=False, max_length=1000)
-    metadata = MetadataField(required=False)
-    payment_method = StringField(required=False, max_length=255)
-    payment_method_types = PaymentMethodTypesField(required=False)
-    payment_method_options = serializers.JSONField(required=False)
-    capture_method = EnumField(choices=CAPTURE_METHODS, required=False)
-    receipt_email = StringField(required=False, max_length=512)
-    setup_future_usage = EnumField(choices=SETUP_FUTURE_USAGE, required=False, allow_blank=True)
-    shipping = NullableShippingField(required=False)
-    statement_descriptor = StringField(required=False, max_length=22)
-    statement_descriptor_suffix = StringField(required=False, max_length=22)
+    amount = AmountField(
+        required=False,
+        help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999.",
+    )
+    currency = CurrencyField(
+        required=False, help_text="Three-letter ISO currency code, lowercase (e.g. `usd`)."
+    )
+    customer = StringField(
+        required=False,
+        max_length=255,
+        help_text="Id of the customer (`cus_…`) this payment belongs to; an empty value removes it.",
+    )
+    description = StringField(
+        required=False,
+        max_length=1000,
+        help_text="An arbitrary string shown to you, e.g. what the payment is for.",
+    )
+    metadata = MetadataField(
+        required=False,
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key.",
+    )
+    payment_method = StringField(
+        required=False,
+        max_length=255,
+        help_text="Id of the payment method to charge: a `pm_…` of this account, or a magic test id such as `pm_card_visa` (see the test cards).",
+    )
+    payment_method_types = PaymentMethodTypesField(
+        required=False, help_text="The payment method types this intent may use; only `card`."
+    )
+    payment_method_options = PaymentMethodOptionsField(
+        required=False,
+        help_text='Options per payment method type, e.g. `{"card": {"request_three_d_secure": "any"}}`.',
+    )
+    capture_method = EnumField(
+        choices=CAPTURE_METHODS,
+        required=False,
+        help_text="`automatic` (capture on confirm), `automatic_async` (capture shortly after, by a worker) or `manual` (authorise only; capture later with /capture).",
+    )
+    receipt_email = StringField(
+        required=False, max_length=512, help_text="Email address to send the receipt to."
+    )
+    setup_future_usage = EnumField(
+        choices=SETUP_FUTURE_USAGE,
+        required=False,
+        allow_blank=True,
+        help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
+    )
+    shipping = NullableShippingField(
+        required=False, help_text="Shipping information for the payment; an empty value removes it."
+    )
+    statement_descriptor = StringField(
+        required=False,
+        max_length=22,
+        help_text="Text on the customer's card statement (at most 22 characters).",
+    )
+    statement_descriptor_suffix = StringField(
+        required=False,
+        max_length=22,
+        help_text="Suffix added to the account's statement descriptor (at most 22 characters).",
+    )
 
     def validate_payment_method_options(self, value):
         if value in ("", None):
@@ -162,17 +222,40 @@ class _IntentFieldsSerializer(StrictSerializer):
 
 
 class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
-    amount = StrictIntegerField()
-    currency = CurrencyField()
-    confirm = StrictBooleanField(required=False)
-    confirmation_method = EnumField(choices=CONFIRMATION_METHODS, required=False)
-    off_session = OffSessionField(required=False)
-    error_on_requires_action = StrictBooleanField(required=False)
-    return_url = StringField(required=False, max_length=2048)
+    amount = AmountField(
+        help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999."
+    )
+    currency = CurrencyField(help_text="Three-letter ISO currency code, lowercase (e.g. `usd`).")
+    confirm = StrictBooleanField(
+        required=False,
+        help_text="Confirm at once (as POST /confirm would); a declined card then answers 402.",
+    )
+    confirmation_method = EnumField(
+        choices=CONFIRMATION_METHODS,
+        required=False,
+        help_text="`automatic` (a publishable key may confirm) or `manual` (only the server, with the secret key).",
+    )
+    off_session = OffSessionField(
+        required=False,
+        help_text="With `confirm=true`: the customer is not present (a card that needs 3-D Secure is then declined with `authentication_required`).",
+    )
+    error_on_requires_action = StrictBooleanField(
+        required=False,
+        help_text="With `confirm=true`: fail instead of answering `requires_action` when the card needs authentication.",
+    )
+    return_url = StringField(
+        required=False,
+        max_length=2048,
+        help_text="Where the customer returns after 3-D Secure.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(required=False)
+        fields["payment_method_data"] = PaymentMethodDataSerializer(
+            required=False,
+            help_text="A card given inline instead of a `payment_method` id: a payment method "
+            "is created from it and used.",
+        )
         return fields
 
 
@@ -183,80 +266,203 @@ class PaymentIntentUpdateSerializer(_IntentFieldsSerializer):
 class PaymentIntentConfirmSerializer(StrictSerializer):
     """Confirm with a secret key."""
 
-    payment_method = StringField(required=False, max_length=255)
-    return_url = StringField(required=False, max_length=2048)
-    receipt_email = StringField(required=False, max_length=512)
-    shipping = NullableShippingField(required=False)
-    setup_future_usage = EnumField(choices=SETUP_FUTURE_USAGE, required=False, allow_blank=True)
-    off_session = OffSessionField(required=False)
-    error_on_requires_action = StrictBooleanField(required=False)
-    capture_method = EnumField(choices=CAPTURE_METHODS, required=False)
-    payment_method_types = PaymentMethodTypesField(required=False)
-    payment_method_options = serializers.JSONField(required=False)
-    client_secret = StringField(required=False, max_length=255)
+    payment_method = StringField(
+        required=False,
+        max_length=255,
+        help_text="Id of the payment method to charge: a `pm_…` of this account, or a magic test id such as `pm_card_visa` (see the test cards).",
+    )
+    return_url = StringField(
+        required=False, max_length=2048, help_text="Where the customer returns after 3-D Secure."
+    )
+    receipt_email = StringField(
+        required=False, max_length=512, help_text="Email address to send the receipt to."
+    )
+    shipping = NullableShippingField(
+        required=False, help_text="Shipping information for the payment; an empty value removes it."
+    )
+    setup_future_usage = EnumField(
+        choices=SETUP_FUTURE_USAGE,
+        required=False,
+        allow_blank=True,
+        help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
+    )
+    off_session = OffSessionField(
+        required=False,
+        help_text="The customer is not present: a card that needs 3-D Secure is declined with `authentication_required`. `true`, `false`, `one_off` or `recurring`.",
+    )
+    error_on_requires_action = StrictBooleanField(
+        required=False,
+        help_text="Fail instead of answering `requires_action` when the card needs authentication.",
+    )
+    capture_method = EnumField(
+        choices=CAPTURE_METHODS,
+        required=False,
+        help_text="`automatic` (capture on confirm), `automatic_async` (capture shortly after, by a worker) or `manual` (authorise only; capture later with /capture).",
+    )
+    payment_method_types = PaymentMethodTypesField(
+        required=False, help_text="The payment method types this intent may use; only `card`."
+    )
+    payment_method_options = PaymentMethodOptionsField(
+        required=False,
+        help_text='Options per payment method type, e.g. `{"card": {"request_three_d_secure": "any"}}`.',
+    )
+    client_secret = StringField(
+        required=False,
+        max_length=255,
+        help_text="The intent's client secret; needed with a publishable key, ignored with the secret key.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(required=False)
+        fields["payment_method_data"] = PaymentMethodDataSerializer(
+            required=False,
+            help_text="A card given inline instead of a `payment_method` id: a payment method "
+            "is created from it and used.",
+        )
         return fields
 
 
 class PaymentIntentBrowserConfirmSerializer(StrictSerializer):
     """Confirm with a publishable key: only the browser params of spec §2."""
 
-    payment_method = StringField(required=False, max_length=255)
-    return_url = StringField(required=False, max_length=2048)
-    receipt_email = StringField(required=False, max_length=512)
-    shipping = NullableShippingField(required=False)
-    setup_future_usage = EnumField(choices=SETUP_FUTURE_USAGE, required=False, allow_blank=True)
-    client_secret = StringField(required=False, max_length=255)
-    client_key = StringField(required=False, max_length=255)
+    payment_method = StringField(
+        required=False,
+        max_length=255,
+        help_text="Id of the payment method to charge: a `pm_…` of this account, or a magic test id such as `pm_card_visa` (see the test cards).",
+    )
+    return_url = StringField(
+        required=False, max_length=2048, help_text="Where the customer returns after 3-D Secure."
+    )
+    receipt_email = StringField(
+        required=False, max_length=512, help_text="Email address to send the receipt to."
+    )
+    shipping = NullableShippingField(
+        required=False, help_text="Shipping information for the payment; an empty value removes it."
+    )
+    setup_future_usage = EnumField(
+        choices=SETUP_FUTURE_USAGE,
+        required=False,
+        allow_blank=True,
+        help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
+    )
+    client_secret = StringField(
+        required=False,
+        max_length=255,
+        help_text="The intent's client secret (required with a publishable key).",
+    )
+    client_key = StringField(
+        required=False, max_length=255, help_text="PayMongo's name for the client secret."
+    )
 
     def get_fields(self):
         fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(required=False)
+        fields["payment_method_data"] = PaymentMethodDataSerializer(
+            required=False,
+            help_text="A card given inline instead of a `payment_method` id: a payment method "
+            "is created from it and used.",
+        )
         return fields
 
 
 class PaymentIntentAttachSerializer(StrictSerializer):
     """PayMongo's attach: a method plus the client key and where to return after 3-D Secure."""
 
-    payment_method = StringField(max_length=255)
-    client_key = StringField(required=False, max_length=255)
-    client_secret = StringField(required=False, max_length=255)
-    return_url = StringField(required=False, max_length=2048)
+    payment_method = StringField(
+        max_length=255,
+        help_text="Id of the payment method to charge: a `pm_…` of this account, or a magic test id such as `pm_card_visa` (see the test cards).",
+    )
+    client_key = StringField(
+        required=False,
+        max_length=255,
+        help_text="The intent's client key (its client secret); required with a publishable key.",
+    )
+    client_secret = StringField(
+        required=False,
+        max_length=255,
+        help_text="The intent's client secret; the same as `client_key`.",
+    )
+    return_url = StringField(
+        required=False, max_length=2048, help_text="Where the customer returns after 3-D Secure."
+    )
 
 
 class PaymentIntentRetrieveSerializer(StrictSerializer):
-    client_secret = StringField(required=False, max_length=255)
-    client_key = StringField(required=False, max_length=255)
+    client_secret = StringField(
+        required=False,
+        max_length=255,
+        help_text="The intent's client secret; required with a publishable key.",
+    )
+    client_key = StringField(
+        required=False, max_length=255, help_text="PayMongo's name for the client secret."
+    )
 
 
 class PaymentIntentCaptureSerializer(StrictSerializer):
-    amount_to_capture = StrictIntegerField(required=False)
-    metadata = MetadataField(required=False)
-    statement_descriptor = StringField(required=False, max_length=22)
-    statement_descriptor_suffix = StringField(required=False, max_length=22)
+    amount_to_capture = AmountField(
+        required=False,
+        help_text="How much to capture, at most `amount_capturable` (the default: all of it); the rest is released.",
+    )
+    metadata = MetadataField(
+        required=False,
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key.",
+    )
+    statement_descriptor = StringField(
+        required=False,
+        max_length=22,
+        help_text="Text on the customer's card statement (at most 22 characters).",
+    )
+    statement_descriptor_suffix = StringField(
+        required=False,
+        max_length=22,
+        help_text="Suffix added to the account's statement descriptor (at most 22 characters).",
+    )
 
 
 class PaymentIntentCancelSerializer(StrictSerializer):
-    cancellation_reason = EnumField(choices=CANCELLATION_REASONS, required=False)
+    cancellation_reason = EnumField(
+        choices=CANCELLATION_REASONS,
+        required=False,
+        help_text="Why the intent is canceled: `duplicate`, `fraudulent`, `requested_by_customer` or `abandoned`.",
+    )
 
 
 class PaymentIntentIncrementSerializer(StrictSerializer):
-    amount = StrictIntegerField()
-    description = StringField(required=False, max_length=1000)
-    metadata = MetadataField(required=False)
+    amount = AmountField(
+        help_text="The new total amount to authorise, higher than the current `amount`, in the smallest currency unit."
+    )
+    description = StringField(
+        required=False,
+        max_length=1000,
+        help_text="An arbitrary string shown to you, e.g. what the payment is for.",
+    )
+    metadata = MetadataField(
+        required=False,
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key.",
+    )
 
 
 class PaymentIntentListSerializer(ListParamsSerializer):
-    customer = StringField(required=False, max_length=255)
+    customer = StringField(
+        required=False, max_length=255, help_text="Only the intents of this customer (`cus_…`)."
+    )
 
 
 class PaymentIntentSearchSerializer(StrictSerializer):
-    query = StringField(max_length=10_000)
-    limit = StrictIntegerField(required=False, min_value=1, max_value=100)
-    page = StringField(required=False, max_length=500)
+    query = StringField(
+        max_length=10_000,
+        help_text="The search query, e.g. `status:'succeeded' AND amount>1000` or `metadata['order_id']:'6735'`.",
+    )
+    limit = StrictIntegerField(
+        required=False,
+        min_value=1,
+        max_value=100,
+        help_text="How many intents to return, 1 to 100 (default 10).",
+    )
+    page = StringField(
+        required=False,
+        max_length=500,
+        help_text="The `next_page` of the previous answer, for the page after it.",
+    )
 
 
 class PaymentIntentOutputSerializer(serializers.Serializer):
@@ -274,7 +480,9 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     application_fee_amount = serializers.IntegerField(allow_null=True)
     automatic_payment_methods = serializers.DictField(allow_null=True)
     canceled_at = serializers.IntegerField(allow_null=True)
-    cancellation_reason = serializers.CharField(allow_null=True)
+    cancellation_reason = serializers.ChoiceField(
+        choices=[*CANCELLATION_REASONS, "expired"], allow_null=True
+    )
     capture_method = serializers.ChoiceField(choices=CAPTURE_METHODS)
     client_secret = serializers.CharField()
     confirmation_method = serializers.ChoiceField(choices=CONFIRMATION_METHODS)
@@ -292,11 +500,13 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     payment_method = serializers.CharField(allow_null=True)
     payment_method_configuration_details = serializers.DictField(allow_null=True)
     payment_method_options = serializers.JSONField()
-    payment_method_types = serializers.ListField(child=serializers.CharField())
+    payment_method_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=PAYMENT_METHOD_TYPES)
+    )
     processing = serializers.DictField(allow_null=True)
     receipt_email = serializers.CharField(allow_null=True)
     review = serializers.CharField(allow_null=True)
-    setup_future_usage = serializers.CharField(allow_null=True)
+    setup_future_usage = serializers.ChoiceField(choices=SETUP_FUTURE_USAGE, allow_null=True)
     shipping = serializers.JSONField(allow_null=True)
     source = serializers.CharField(allow_null=True)
     statement_descriptor = serializers.CharField(allow_null=True)

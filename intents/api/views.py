@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
+from api.schema import CARD_DECLINED, path_id
 from api.views import StripeAPIView, validated
 from core.errors import ParameterMissing, ResourceMissing
 
@@ -31,6 +32,32 @@ from .serializers import (
 )
 
 LIST_URL = "/v1/payment_intents"
+ID = path_id("payment intent", "pi_")
+
+_INTENT_EXAMPLE = {
+    "id": "pi_3QxV0vLkdIwHu7ix0Zl1Vh1N",
+    "object": "payment_intent",
+    "amount": 2000,
+    "amount_capturable": 0,
+    "amount_received": 0,
+    "capture_method": "manual",
+    "client_secret": "pi_3QxV0vLkdIwHu7ix0Zl1Vh1N_secret_9rIvqZbLQbXh2WfPqQ3wkM1uD",
+    "confirmation_method": "automatic",
+    "created": 1735689600,
+    "currency": "usd",
+    "latest_charge": None,
+    "livemode": False,
+    "metadata": {"order_id": "6735"},
+    "payment_method": None,
+    "payment_method_types": ["card"],
+    "status": "requires_payment_method",
+}
+
+
+def _example(name: str, summary: str, **changes) -> OpenApiExample:
+    return OpenApiExample(
+        name, summary=summary, value={**_INTENT_EXAMPLE, **changes}, response_only=True
+    )
 
 
 class _IntentView(StripeAPIView):
@@ -73,8 +100,43 @@ class _IntentView(StripeAPIView):
 class PaymentIntentCollectionView(_IntentView):
     @extend_schema(
         operation_id="PostPaymentIntents",
+        summary="Create a payment intent",
+        description="Creates a PaymentIntent for `amount` in `currency`, in "
+        "`requires_payment_method` (or `requires_confirmation` when a `payment_method` is "
+        "given). With `confirm=true` it is confirmed in the same call and answers as confirm "
+        "does: a declined card answers 402 with the intent embedded in the error. Its "
+        "`client_secret` lets a browser with the publishable key retrieve and confirm it.",
         request=PaymentIntentCreateSerializer,
-        responses=PaymentIntentOutputSerializer,
+        responses={200: PaymentIntentOutputSerializer, 402: CARD_DECLINED},
+        examples=[
+            OpenApiExample(
+                "Authorise now, capture later",
+                summary="Create for manual capture",
+                value={
+                    "amount": 2000,
+                    "currency": "usd",
+                    "capture_method": "manual",
+                    "metadata": {"order_id": "6735"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Create and confirm with a test card",
+                summary="Create and confirm in one call",
+                value={
+                    "amount": 2000,
+                    "currency": "usd",
+                    "payment_method": "pm_card_visa",
+                    "confirm": True,
+                },
+                request_only=True,
+            ),
+            _example(
+                "Created",
+                "A new intent, waiting for a payment method",
+                status="requires_payment_method",
+            ),
+        ],
     )
     def post(self, request):
         data = validated(PaymentIntentCreateSerializer, self.params)
@@ -84,6 +146,10 @@ class PaymentIntentCollectionView(_IntentView):
 
     @extend_schema(
         operation_id="GetPaymentIntents",
+        summary="List payment intents",
+        description="The payment intents of this account and mode, newest first, one page at a "
+        "time (`limit`, `starting_after` / `ending_before`), optionally of one customer or "
+        "created in a time range.",
         parameters=[PaymentIntentListSerializer],
         responses=PaymentIntentListOutputSerializer,
     )
@@ -105,6 +171,10 @@ class PaymentIntentCollectionView(_IntentView):
 class PaymentIntentSearchView(_IntentView):
     @extend_schema(
         operation_id="GetPaymentIntentsSearch",
+        summary="Search payment intents",
+        description="Payment intents matching a query in Stripe's search language, e.g. "
+        "`status:'succeeded' AND metadata['order_id']:'6735'` or `amount>1000`. Pages with "
+        "`page` (the previous answer's `next_page`).",
         parameters=[PaymentIntentSearchSerializer],
         responses=PaymentIntentSearchOutputSerializer,
     )
@@ -133,7 +203,10 @@ class PaymentIntentDetailView(_IntentView):
 
     @extend_schema(
         operation_id="GetPaymentIntentsIntent",
-        parameters=[PaymentIntentRetrieveSerializer],
+        summary="Retrieve a payment intent",
+        description="The payment intent as it is now. With a publishable key, only together "
+        "with its `client_secret`, and only the fields a browser may see.",
+        parameters=[ID, PaymentIntentRetrieveSerializer],
         responses=PaymentIntentOutputSerializer,
     )
     def get(self, request, id: str):
@@ -147,6 +220,12 @@ class PaymentIntentDetailView(_IntentView):
 
     @extend_schema(
         operation_id="PostPaymentIntentsIntent",
+        summary="Update a payment intent",
+        description="Changes the parameters given, leaving the others as they are; an empty "
+        "value unsets a field. Amount, currency, payment method and the other payment "
+        "parameters can change only while the intent waits for a payment method, a "
+        "confirmation or an action; metadata and description later too. Secret key only.",
+        parameters=[ID],
         request=PaymentIntentUpdateSerializer,
         responses=PaymentIntentOutputSerializer,
     )
@@ -167,8 +246,33 @@ class PaymentIntentConfirmView(_IntentView):
 
     @extend_schema(
         operation_id="PostPaymentIntentsIntentConfirm",
+        summary="Confirm a payment intent",
+        description="Asks the card's issuer to pay (with the `payment_method` given here or "
+        "earlier). The intent then is `succeeded`, `requires_capture` (manual capture), "
+        "`requires_action` (3-D Secure: send the customer to `next_action.redirect_to_url.url`), "
+        "or `processing` (the outcome comes later, with a webhook). A declined card answers 402 "
+        "with the intent, back in `requires_payment_method`, in `error.payment_intent`. A "
+        "publishable key may confirm with the intent's `client_secret` and the browser "
+        "parameters only.",
+        parameters=[ID],
         request=PaymentIntentConfirmSerializer,
-        responses=PaymentIntentOutputSerializer,
+        responses={200: PaymentIntentOutputSerializer, 402: CARD_DECLINED},
+        examples=[
+            OpenApiExample(
+                "Confirm with a test card",
+                summary="Confirm with a magic test payment method",
+                value={"payment_method": "pm_card_visa", "return_url": "https://shop.example/done"},
+                request_only=True,
+            ),
+            _example(
+                "Authorised",
+                "Authorised, waiting for capture",
+                status="requires_capture",
+                amount_capturable=2000,
+                payment_method="pm_1QxV0wLkdIwHu7ixkPq3aQ8B",
+                latest_charge="ch_3QxV0vLkdIwHu7ix0pZy6r2T",
+            ),
+        ],
     )
     def post(self, request, id: str):
         serializer_class = (
@@ -192,8 +296,13 @@ class PaymentIntentAttachView(_IntentView):
 
     @extend_schema(
         operation_id="PostPaymentIntentsIntentAttach",
+        summary="Attach a payment method (confirm)",
+        description="PayMongo's name for confirm: attaches `payment_method` to the intent and "
+        "confirms it, with the same outcomes as confirm (402 on a decline). A publishable key "
+        "needs the intent's `client_key` (or `client_secret`).",
+        parameters=[ID],
         request=PaymentIntentAttachSerializer,
-        responses=PaymentIntentOutputSerializer,
+        responses={200: PaymentIntentOutputSerializer, 402: CARD_DECLINED},
     )
     def post(self, request, id: str):
         data = validated(PaymentIntentAttachSerializer, self.params)
@@ -208,8 +317,30 @@ class PaymentIntentAttachView(_IntentView):
 class PaymentIntentCaptureView(_IntentView):
     @extend_schema(
         operation_id="PostPaymentIntentsIntentCapture",
+        summary="Capture a payment intent",
+        description="Captures the funds of an intent in `requires_capture`: all of "
+        "`amount_capturable`, or `amount_to_capture` (then the rest is released). The intent "
+        "becomes `succeeded`. An authorisation not captured in time expires and the intent is "
+        "canceled.",
+        parameters=[ID],
         request=PaymentIntentCaptureSerializer,
-        responses=PaymentIntentOutputSerializer,
+        responses={200: PaymentIntentOutputSerializer, 402: CARD_DECLINED},
+        examples=[
+            OpenApiExample(
+                "Capture part",
+                summary="Capture less than authorised",
+                value={"amount_to_capture": 1500},
+                request_only=True,
+            ),
+            _example(
+                "Captured",
+                "Captured",
+                status="succeeded",
+                amount_received=1500,
+                payment_method="pm_1QxV0wLkdIwHu7ixkPq3aQ8B",
+                latest_charge="ch_3QxV0vLkdIwHu7ix0pZy6r2T",
+            ),
+        ],
     )
     def post(self, request, id: str):
         data = validated(PaymentIntentCaptureSerializer, self.params)
@@ -221,6 +352,12 @@ class PaymentIntentCaptureView(_IntentView):
 class PaymentIntentCancelView(_IntentView):
     @extend_schema(
         operation_id="PostPaymentIntentsIntentCancel",
+        summary="Cancel a payment intent",
+        description="Cancels an intent in `requires_payment_method`, `requires_confirmation`, "
+        "`requires_action`, `requires_capture` or `processing`; an authorisation it holds is "
+        "released. The intent becomes `canceled` with `cancellation_reason`. A `succeeded` or "
+        "`canceled` intent answers 400.",
+        parameters=[ID],
         request=PaymentIntentCancelSerializer,
         responses=PaymentIntentOutputSerializer,
     )
@@ -234,8 +371,13 @@ class PaymentIntentCancelView(_IntentView):
 class PaymentIntentIncrementView(_IntentView):
     @extend_schema(
         operation_id="PostPaymentIntentsIntentIncrementAuthorization",
+        summary="Increment an authorisation",
+        description="Raises the authorised amount of an intent in `requires_capture` to "
+        "`amount` (the new total, higher than the current one). The issuer may decline the "
+        "increase (402); the original authorisation then stands.",
+        parameters=[ID],
         request=PaymentIntentIncrementSerializer,
-        responses=PaymentIntentOutputSerializer,
+        responses={200: PaymentIntentOutputSerializer, 402: CARD_DECLINED},
     )
     def post(self, request, id: str):
         data = validated(PaymentIntentIncrementSerializer, self.params)

@@ -259,44 +259,74 @@ ChargeListSchema = list_schema("ChargeList", ChargeSchema)
 
 
 class BillingDetailsParamsSerializer(NullableHashMixin, StrictSerializer):
-    address = OptionalAddressSerializer(required=False, allow_null=True)
-    email = StringField(required=False, max_length=512)
-    name = StringField(required=False, max_length=256)
-    phone = StringField(required=False, max_length=64)
+    address = OptionalAddressSerializer(
+        required=False, allow_null=True, help_text="The billing address; an empty value removes it."
+    )
+    email = StringField(required=False, max_length=512, help_text="Billing email address.")
+    name = StringField(required=False, max_length=256, help_text="Full name on the card.")
+    phone = StringField(
+        required=False, max_length=64, help_text="Billing phone number, with the country code."
+    )
 
 
 class ShippingParamsSerializer(NullableHashMixin, StrictSerializer):
-    address = AddressSerializer()
-    name = StringField(max_length=256)
-    phone = StringField(required=False, max_length=64)
+    address = AddressSerializer(help_text="The shipping address.")
+    name = StringField(max_length=256, help_text="Recipient name.")
+    phone = StringField(
+        required=False, max_length=64, help_text="Recipient phone number, with the country code."
+    )
 
 
 class CardParamsSerializer(StrictSerializer):
     """`card[number|exp_month|exp_year|cvc]`. Lives only in memory (see RawCard)."""
 
-    number = serializers.CharField(max_length=40, trim_whitespace=True)
-    exp_month = StrictIntegerField()
-    exp_year = StrictIntegerField()
-    cvc = StringField(required=False, max_length=8)
+    number = serializers.CharField(
+        max_length=40,
+        trim_whitespace=True,
+        help_text="The card number (spaces and dashes allowed). In test mode use a test card number; the number is never stored, only a token, the last 4 digits and a fingerprint.",
+    )
+    exp_month = StrictIntegerField(help_text="Expiry month, 1 to 12.")
+    exp_year = StrictIntegerField(help_text="Expiry year, four digits (or two).")
+    cvc = StringField(
+        required=False,
+        max_length=8,
+        help_text="The card security code, 3 or 4 digits; checked, never stored.",
+    )
 
 
 class PaymentMethodDataSerializer(StrictSerializer):
     """A payment method given inline (`payment_method_data` on confirm; the body of
     POST /v1/payment_methods without the extras below)."""
 
-    type = EnumField(choices=["card"])
-    card = CardParamsSerializer()
-    billing_details = BillingDetailsParamsSerializer(required=False, allow_null=True)
-    metadata = MetadataField()
+    type = EnumField(choices=["card"], help_text="The type of payment method: `card`.")
+    card = CardParamsSerializer(help_text="The card's details.")
+    billing_details = BillingDetailsParamsSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Billing details of the card holder; an empty value removes them.",
+    )
+    metadata = MetadataField(
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key."
+    )
 
 
 class PaymentMethodUpdateSerializer(StrictSerializer):
-    billing_details = BillingDetailsParamsSerializer(required=False, allow_null=True)
-    metadata = MetadataField()
+    billing_details = BillingDetailsParamsSerializer(
+        required=False,
+        allow_null=True,
+        help_text="Billing details of the card holder; an empty value removes them.",
+    )
+    metadata = MetadataField(
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key."
+    )
 
 
 class PaymentMethodAttachSerializer(StrictSerializer):
-    customer = StringField(max_length=255, allow_null=False)
+    customer = StringField(
+        max_length=255,
+        allow_null=False,
+        help_text="Id of the customer (`cus_…`) to attach the payment method to.",
+    )
 
 
 class PaymentMethodDetachSerializer(StrictSerializer):
@@ -304,59 +334,121 @@ class PaymentMethodDetachSerializer(StrictSerializer):
 
 
 class PaymentMethodListSerializer(ListParamsSerializer):
-    customer = StringField(required=False, max_length=255)
-    type = EnumField(choices=["card"], required=False)
+    customer = StringField(
+        required=False,
+        max_length=255,
+        help_text="Only the payment methods of this customer (`cus_…`).",
+    )
+    type = EnumField(
+        choices=["card"], required=False, help_text="Only payment methods of this type: `card`."
+    )
 
 
 class CustomerPaymentMethodListSerializer(ListParamsSerializer):
-    type = EnumField(choices=["card"], required=False)
+    type = EnumField(
+        choices=["card"], required=False, help_text="Only payment methods of this type: `card`."
+    )
 
 
 class InvoiceSettingsParamsSerializer(StrictSerializer):
-    default_payment_method = StringField(required=False, max_length=255)
+    default_payment_method = StringField(
+        required=False,
+        max_length=255,
+        help_text="Id of the customer's default payment method (`pm_…`, attached to this customer); an empty value removes it.",
+    )
 
 
 class CustomerCreateSerializer(StrictSerializer):
-    email = StringField(required=False, max_length=512)
-    name = StringField(required=False, max_length=256)
-    phone = StringField(required=False, max_length=64)
-    description = StringField(required=False, max_length=1000)
-    address = OptionalAddressSerializer(required=False, allow_null=True)
-    shipping = ShippingParamsSerializer(required=False, allow_null=True)
-    metadata = MetadataField()
-    payment_method = StringField(required=False, max_length=255)
-    invoice_settings = InvoiceSettingsParamsSerializer(required=False)
+    email = StringField(required=False, max_length=512, help_text="The customer's email address.")
+    name = StringField(
+        required=False, max_length=256, help_text="The customer's full name or business name."
+    )
+    phone = StringField(required=False, max_length=64, help_text="The customer's phone number.")
+    description = StringField(
+        required=False, max_length=1000, help_text="An arbitrary string shown to you."
+    )
+    address = OptionalAddressSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The customer's address; an empty value removes it.",
+    )
+    shipping = ShippingParamsSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The customer's shipping information; an empty value removes it.",
+    )
+    metadata = MetadataField(
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key."
+    )
+    payment_method = StringField(
+        required=False,
+        max_length=255,
+        help_text="Id of a payment method (`pm_…`, or a magic test id) to attach to the new customer.",
+    )
+    invoice_settings = InvoiceSettingsParamsSerializer(
+        required=False, help_text="Default invoice settings: the default payment method."
+    )
 
 
 class CustomerUpdateSerializer(StrictSerializer):
-    email = StringField(required=False, max_length=512)
-    name = StringField(required=False, max_length=256)
-    phone = StringField(required=False, max_length=64)
-    description = StringField(required=False, max_length=1000)
-    address = OptionalAddressSerializer(required=False, allow_null=True)
-    shipping = ShippingParamsSerializer(required=False, allow_null=True)
-    metadata = MetadataField()
-    invoice_settings = InvoiceSettingsParamsSerializer(required=False)
+    email = StringField(required=False, max_length=512, help_text="The customer's email address.")
+    name = StringField(
+        required=False, max_length=256, help_text="The customer's full name or business name."
+    )
+    phone = StringField(required=False, max_length=64, help_text="The customer's phone number.")
+    description = StringField(
+        required=False, max_length=1000, help_text="An arbitrary string shown to you."
+    )
+    address = OptionalAddressSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The customer's address; an empty value removes it.",
+    )
+    shipping = ShippingParamsSerializer(
+        required=False,
+        allow_null=True,
+        help_text="The customer's shipping information; an empty value removes it.",
+    )
+    metadata = MetadataField(
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key."
+    )
+    invoice_settings = InvoiceSettingsParamsSerializer(
+        required=False, help_text="Default invoice settings: the default payment method."
+    )
 
 
 class CustomerListSerializer(ListParamsSerializer):
-    email = StringField(required=False, max_length=512)
+    email = StringField(
+        required=False, max_length=512, help_text="Only customers with exactly this email address."
+    )
 
 
 class ChargeListSerializer(ListParamsSerializer):
-    payment_intent = StringField(required=False, max_length=255)
-    customer = StringField(required=False, max_length=255)
+    payment_intent = StringField(
+        required=False,
+        max_length=255,
+        help_text="Only the charges of this payment intent (`pi_…`).",
+    )
+    customer = StringField(
+        required=False, max_length=255, help_text="Only the charges of this customer (`cus_…`)."
+    )
 
 
 class ChargeUpdateSerializer(StrictSerializer):
-    description = StringField(required=False, max_length=1000)
-    metadata = MetadataField()
+    description = StringField(
+        required=False, max_length=1000, help_text="An arbitrary string shown to you."
+    )
+    metadata = MetadataField(
+        help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key."
+    )
 
 
 class RetrieveSerializer(StrictSerializer):
     """GET (or DELETE) of one object: only `expand` is accepted."""
 
-    expand = StringListField(required=False)
+    expand = StringListField(
+        required=False, help_text="Fields to expand into objects, e.g. `expand[]=customer`."
+    )
 
 
 class RefundCreateSerializer(StrictSerializer):

@@ -3,21 +3,19 @@ or selector, and serialises the result."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api.schema import CARD_DECLINED, path_id
 from api.views import StripeAPIView, validated
 
 from .. import presenters, selectors, services
 from . import serializers as s
 
-ID_PARAM = OpenApiParameter("id", str, OpenApiParameter.PATH)
-REFUND_ID_PARAM = OpenApiParameter(
-    "id", str, OpenApiParameter.PATH, description="The refund's id (`re_…`)."
-)
-CHARGE_ID_PARAM = OpenApiParameter(
-    "id", str, OpenApiParameter.PATH, description="The charge's id (`ch_…`)."
-)
+PM_ID = path_id("payment method", "pm_")
+CUSTOMER_ID = path_id("customer", "cus_")
+CHARGE_ID = path_id("charge", "ch_")
+REFUND_ID = path_id("refund", "re_")
 
 
 def _pick(data: dict, *names: str) -> dict:
@@ -40,6 +38,8 @@ class PaymentMethodsView(StripeAPIView):
 
     @extend_schema(
         operation_id="GetPaymentMethods",
+        summary="List payment methods",
+        description="The payment methods of this account and mode, newest first, one page at a time; optionally of one customer.",
         parameters=[s.PaymentMethodListSerializer],
         responses=s.PaymentMethodListSchema,
     )
@@ -63,8 +63,10 @@ class PaymentMethodsView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostPaymentMethods",
+        summary="Create a payment method",
+        description="Vaults a card: the number is tokenised by the processor and never stored (only the brand, the last 4 digits, the expiry and a fingerprint). Also with a publishable key, as Stripe.js does. A number that fails the Luhn check, a past expiry or a malformed CVC answers 402.",
         request=s.PaymentMethodDataSerializer,
-        responses=s.PaymentMethodSchema,
+        responses={200: s.PaymentMethodSchema, 402: CARD_DECLINED},
     )
     def post(self, request):
         params = validated(s.PaymentMethodDataSerializer, self.params)
@@ -80,7 +82,9 @@ class PaymentMethodsView(StripeAPIView):
 class PaymentMethodDetailView(StripeAPIView):
     @extend_schema(
         operation_id="GetPaymentMethodsPaymentMethod",
-        parameters=[ID_PARAM, s.RetrieveSerializer],
+        summary="Retrieve a payment method",
+        description="The payment method as it is now.",
+        parameters=[PM_ID, s.RetrieveSerializer],
         responses=s.PaymentMethodSchema,
     )
     def get(self, request, id: str):
@@ -90,7 +94,9 @@ class PaymentMethodDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethod",
-        parameters=[ID_PARAM],
+        summary="Update a payment method",
+        description="Changes its billing details or metadata; the card itself cannot change.",
+        parameters=[PM_ID],
         request=s.PaymentMethodUpdateSerializer,
         responses=s.PaymentMethodSchema,
     )
@@ -106,7 +112,9 @@ class PaymentMethodDetailView(StripeAPIView):
 class PaymentMethodAttachView(StripeAPIView):
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethodAttach",
-        parameters=[ID_PARAM],
+        summary="Attach a payment method to a customer",
+        description="Attaches the payment method to `customer`, so it can be used again for that customer's payments. A payment method attached to another customer answers 400.",
+        parameters=[PM_ID],
         request=s.PaymentMethodAttachSerializer,
         responses=s.PaymentMethodSchema,
     )
@@ -123,7 +131,9 @@ class PaymentMethodAttachView(StripeAPIView):
 class PaymentMethodDetachView(StripeAPIView):
     @extend_schema(
         operation_id="PostPaymentMethodsPaymentMethodDetach",
-        parameters=[ID_PARAM],
+        summary="Detach a payment method from its customer",
+        description="Detaches the payment method from its customer; it can no longer be used for payments.",
+        parameters=[PM_ID],
         request=s.PaymentMethodDetachSerializer,
         responses=s.PaymentMethodSchema,
     )
@@ -140,6 +150,8 @@ class PaymentMethodDetachView(StripeAPIView):
 class CustomersView(StripeAPIView):
     @extend_schema(
         operation_id="GetCustomers",
+        summary="List customers",
+        description="The customers of this account and mode, newest first, one page at a time; optionally only those with an email address.",
         parameters=[s.CustomerListSerializer],
         responses=s.CustomerListSchema,
     )
@@ -156,6 +168,8 @@ class CustomersView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostCustomers",
+        summary="Create a customer",
+        description="Creates a customer; with `payment_method`, that payment method is attached to it.",
         request=s.CustomerCreateSerializer,
         responses=s.CustomerSchema,
     )
@@ -168,7 +182,9 @@ class CustomersView(StripeAPIView):
 class CustomerDetailView(StripeAPIView):
     @extend_schema(
         operation_id="GetCustomersCustomer",
-        parameters=[ID_PARAM, s.RetrieveSerializer],
+        summary="Retrieve a customer",
+        description="The customer as it is now.",
+        parameters=[CUSTOMER_ID, s.RetrieveSerializer],
         responses=s.CustomerSchema,
     )
     def get(self, request, id: str):
@@ -178,7 +194,9 @@ class CustomerDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="PostCustomersCustomer",
-        parameters=[ID_PARAM],
+        summary="Update a customer",
+        description="Changes the parameters given, leaving the others as they are; an empty value unsets a field.",
+        parameters=[CUSTOMER_ID],
         request=s.CustomerUpdateSerializer,
         responses=s.CustomerSchema,
     )
@@ -190,7 +208,9 @@ class CustomerDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="DeleteCustomersCustomer",
-        parameters=[ID_PARAM],
+        summary="Delete a customer",
+        description="Deletes the customer; its payment methods are detached. Its past payments stay.",
+        parameters=[CUSTOMER_ID],
         request=None,
         responses={200: s.CustomerDeletedSchema},
     )
@@ -204,7 +224,9 @@ class CustomerDetailView(StripeAPIView):
 class CustomerPaymentMethodsView(StripeAPIView):
     @extend_schema(
         operation_id="GetCustomersCustomerPaymentMethods",
-        parameters=[ID_PARAM, s.CustomerPaymentMethodListSerializer],
+        summary="List a customer's payment methods",
+        description="The payment methods attached to this customer, newest first, one page at a time.",
+        parameters=[CUSTOMER_ID, s.CustomerPaymentMethodListSerializer],
         responses=s.PaymentMethodListSchema,
     )
     def get(self, request, id: str):
@@ -228,6 +250,8 @@ class CustomerPaymentMethodsView(StripeAPIView):
 class ChargesView(StripeAPIView):
     @extend_schema(
         operation_id="GetCharges",
+        summary="List charges",
+        description="The charges (one per payment attempt) of this account and mode, newest first, one page at a time; optionally of one payment intent or customer.",
         parameters=[s.ChargeListSerializer],
         responses=s.ChargeListSchema,
     )
@@ -250,7 +274,9 @@ class ChargesView(StripeAPIView):
 class ChargeDetailView(StripeAPIView):
     @extend_schema(
         operation_id="GetChargesCharge",
-        parameters=[ID_PARAM, s.RetrieveSerializer],
+        summary="Retrieve a charge",
+        description="One payment attempt: its outcome, the card's details and the amounts captured and refunded.",
+        parameters=[CHARGE_ID, s.RetrieveSerializer],
         responses=s.ChargeSchema,
     )
     def get(self, request, id: str):
@@ -332,7 +358,7 @@ class RefundDetailView(StripeAPIView):
         operation_id="GetRefundsRefund",
         summary="Retrieve a refund",
         description="The refund with this id; 404 when it is not in this account and mode.",
-        parameters=[REFUND_ID_PARAM, s.RetrieveSerializer],
+        parameters=[REFUND_ID, s.RetrieveSerializer],
         responses={200: s.RefundSchema},
     )
     def get(self, request, id: str):
@@ -347,7 +373,7 @@ class RefundDetailView(StripeAPIView):
             "Changes the refund's `metadata` (merged; an empty value removes a key) and nothing "
             "else. Events: `refund.updated` and `charge.refund.updated` when it changed."
         ),
-        parameters=[REFUND_ID_PARAM],
+        parameters=[REFUND_ID],
         request=s.RefundUpdateSerializer,
         responses={200: s.RefundSchema},
     )
@@ -369,7 +395,7 @@ class RefundCancelView(StripeAPIView):
             "status (or a processor call for it still under way) is a 400 "
             "`refund_unexpected_state`. Events: `refund.updated`, `charge.refund.updated`."
         ),
-        parameters=[REFUND_ID_PARAM],
+        parameters=[REFUND_ID],
         request=s.RefundCancelSerializer,
         responses={200: s.RefundSchema},
     )
@@ -387,7 +413,7 @@ class ChargeRefundsView(StripeAPIView):
             "The refunds of one charge, newest first, with the same pagination as "
             "`GET /v1/refunds`; 404 when the charge is not in this account and mode."
         ),
-        parameters=[CHARGE_ID_PARAM, s.ChargeRefundListSerializer],
+        parameters=[CHARGE_ID, s.ChargeRefundListSerializer],
         responses={200: s.RefundListSchema},
     )
     def get(self, request, id: str):
