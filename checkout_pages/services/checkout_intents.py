@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import InvalidRequestError, ParameterMissing
+from core.errors import InvalidRequestError, ParameterInvalid, ParameterMissing
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
 from core.scope import Scope
@@ -290,7 +290,7 @@ def validate(ci: CheckoutIntent) -> None:
             "customer there once the payment is done.",
         )
     if ci.allowed_origins and ci.type not in FRAMED_TYPES:
-        raise InvalidRequestError(
+        raise ParameterInvalid(
             "allowed_origins may only be set on a checkout_plugin, payment_form or "
             "payment_method_form: a checkout_page is never framed.",
             param="allowed_origins",
@@ -304,28 +304,28 @@ def validate(ci: CheckoutIntent) -> None:
             )
         for name in ("amount", "currency", "amount_min", "amount_max"):
             if getattr(ci, name) is not None:
-                raise InvalidRequestError(
+                raise ParameterInvalid(
                     f"A payment_method_form takes no payment: {name} may not be set.",
                     param=name,
                 )
         if ci.amount_editable:
-            raise InvalidRequestError(
+            raise ParameterInvalid(
                 "A payment_method_form takes no payment: amount_editable may not be set.",
                 param="amount_editable",
             )
         return
-    if not ci.currency:
-        raise ParameterMissing("currency")
     if ci.amount is None and not ci.amount_editable:
         raise ParameterMissing(
             "amount", "Missing required param: amount (or set amount_editable=true)."
         )
+    if not ci.currency:
+        raise ParameterMissing("currency")
     if ci.amount is not None:
         validate_amount_for_currency(ci.amount, ci.currency)
     if not ci.amount_editable:
         for name in ("amount_min", "amount_max"):
             if getattr(ci, name) is not None:
-                raise InvalidRequestError(
+                raise ParameterInvalid(
                     f"{name} may only be set when amount_editable is true.", param=name
                 )
         return
