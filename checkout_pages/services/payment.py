@@ -161,6 +161,17 @@ def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutI
     return ci
 
 
+def _keep_payment_method(ci: CheckoutIntent, pi: PaymentIntent):
+    """`save_payment_method`: the card that paid is attached to the checkout's customer (one
+    already attached elsewhere is left where it is). Returns the method kept, or None."""
+    if not (ci.save_payment_method and ci.customer_id and pi.payment_method_id):
+        return None
+    pm = pi.payment_method
+    if pm.customer_id is None:
+        payment_method_attach(payment_method=pm, customer=ci.customer)
+    return pm if pm.customer_id in (None, ci.customer_id) else None
+
+
 def checkout_intent_sync(*, scope: Scope | None, checkout_intent_id: str) -> CheckoutIntent:
     """Apply what the checkout's PaymentIntent says, under the checkout's lock: each failed
     attempt not yet reported gets its `checkout_intent.payment_failed`, and a PaymentIntent that
@@ -182,7 +193,8 @@ def checkout_intent_sync(*, scope: Scope | None, checkout_intent_id: str) -> Che
             emit(ci, "payment_failed")
         if paid:
             before = snapshot(ci)
-            ci.finish(at=timezone.now())
+            saved = _keep_payment_method(ci, pi)
+            ci.finish(payment_method=saved, at=timezone.now())
             ci.save()
             emit(ci, "finished", before)
         else:

@@ -284,3 +284,14 @@ def test_a_payment_in_flight_at_expiry_is_finished_not_lost(client, checkout, br
     assert checkout_intents_finish_paid() == 1
     assert CheckoutIntent.objects.get(id=ci.id).status == "finished"
     assert types_of(ci.id)[-1] == "checkout_intent.finished"
+
+
+def test_save_payment_method_keeps_the_paying_card_on_the_customer(client, browser_client):
+    customer = client.post("/v1/customers", {"email": "j@example.com"}).json()
+    ci = create(client, customer=customer["id"], save_payment_method="true").json()
+    assert browser_client.submit(page_path(ci["client_token"])).status_code == 303
+    body = client.get(f"/v1/checkout_intents/{ci['id']}").json()
+    pm = client.get(f"/v1/payment_methods/{body['payment_method']}").json()
+    assert pm["customer"] == customer["id"]
+    pi = client.get(f"/v1/payment_intents/{body['payment_intent']}").json()
+    assert pi["setup_future_usage"] == "off_session"
