@@ -31,6 +31,7 @@ urlpatterns = [
     path("v1/", include("events.api.urls")),
     path("v1/", include("checkout_pages.api.urls")),
     path("", include("intents.urls")),
+    path("", include("checkout_pages.urls")),
     # Anything else: the JSON 404 of the error envelope, never an HTML page.
     re_path(r"^.*$", api_views.not_found),
 ]

@@ -66,17 +66,56 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
         )
 
 
-CURRENCY_SYMBOLS = {"usd": "$", "eur": "€", "gbp": "£", "jpy": "¥"}
+# --- showing amounts to people ----------------------------------------------------------------
+
+CURRENCY_SYMBOLS = {
+    "usd": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "cad": "CA$",
+    "aud": "A$",
+    "nzd": "NZ$",
+    "hkd": "HK$",
+    "sgd": "S$",
+    "mxn": "MX$",
+    "php": "₱",
+    "inr": "₹",
+    "krw": "₩",
+}
+
+
+def currency_exponent(currency: str) -> int:
+    """How many digits of the currency's smallest unit follow the decimal point."""
+    code = currency.lower()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
 
 
 def format_amount(amount: int, currency: str) -> str:
-    """An amount in minor units as a person reads it: `$25.00`, `¥2500`, `€9.99`, `1.250 KWD`,
-    `2500 KRW`, `25.00 CHF` (a symbol for the few unambiguous ones, the code otherwise).
-    Pure: integer arithmetic only, never a float."""
-    code = currency.lower()
-    digits = 0 if code in ZERO_DECIMAL_CURRENCIES else 3 if code in THREE_DECIMAL_CURRENCIES else 2
+    """An integer amount in minor units as people read it: `format_amount(123456, "usd")` is
+    "$1,234.56", `format_amount(500, "jpy")` "¥500", an unknown symbol "12.50 XTS". Pure."""
+    exponent = currency_exponent(currency)
     sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(amount), 10**digits)
-    number = f"{major}.{minor:0{digits}d}" if digits else str(major)
-    symbol = CURRENCY_SYMBOLS.get(code)
-    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {code.upper()}"
+    major, minor = divmod(abs(int(amount)), 10**exponent)
+    number = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
+    symbol = CURRENCY_SYMBOLS.get(currency.lower())
+    if symbol is None:
+        return f"{sign}{number} {currency.upper()}"
+    return f"{sign}{symbol}{number}"
+
+
+def parse_major_amount(text: str, currency: str) -> int | None:
+    """What a person typed ("12", "12.5", "1,234.56") → minor units, or None when it is not an
+    amount in this currency (too many decimals, letters, negative). Never a float."""
+    cleaned = str(text).strip().replace(",", "")
+    exponent = currency_exponent(currency)
+    whole, dot, fraction = cleaned.partition(".")
+    if not whole.isdigit() or (dot and not fraction.isdigit() and fraction != ""):
+        return None
+    if len(fraction) > exponent:
+        return None
+    return int(whole) * 10**exponent + int((fraction or "0").ljust(exponent, "0") or "0")

@@ -25,7 +25,8 @@ EVENT_TYPES = (
     "customer.deleted",
     "checkout_intent.created",
     "checkout_intent.updated",
-    "checkout_intent.succeeded",
+    "checkout_intent.finished",
+    "checkout_intent.payment_failed",
     "checkout_intent.canceled",
     "checkout_intent.expired",
 )

@@ -10,6 +10,8 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
 INTENTS_SWEEP_SECONDS = env.int("INTENTS_SWEEP_SECONDS", default=2)
 # Look for expired authorisations and abandoned intents this often.
 INTENTS_EXPIRY_SWEEP_SECONDS = env.int("INTENTS_EXPIRY_SWEEP_SECONDS", default=60)
+# Expire checkout intents past their expires_at this often.
+CHECKOUT_EXPIRY_SWEEP_SECONDS = env.int("CHECKOUT_EXPIRY_SWEEP_SECONDS", default=30)
 # Purge idempotency keys older than IDEMPOTENCY_KEY_TTL_SECONDS this often.
 IDEMPOTENCY_PURGE_EVERY_SECONDS = env.int("IDEMPOTENCY_PURGE_EVERY_SECONDS", default=3600)
 
@@ -51,5 +53,9 @@ CELERY_BEAT_SCHEDULE = {
     "intents-abandon-stale": {
         "task": "intents.tasks.abandon_stale_intents",
         "schedule": float(INTENTS_EXPIRY_SWEEP_SECONDS),
+    },
+    "checkout-expire": {
+        "task": "checkout_pages.tasks.expire_checkout_intents",
+        "schedule": float(CHECKOUT_EXPIRY_SWEEP_SECONDS),
     },
 }

@@ -191,7 +191,7 @@ def test_money_is_shown_as_money_and_times_in_utc(operator, world):
 
 def test_zero_decimal_amounts_are_shown_right(operator, db):
     PaymentIntentFactory(amount=2500, currency="jpy")
-    assert "¥2500" in operator.get("/admin/intents/paymentintent/").content.decode()
+    assert "¥2,500" in operator.get("/admin/intents/paymentintent/").content.decode()
 
 
 def test_nothing_can_be_added_edited_or_deleted_by_hand(operator, world):

@@ -166,6 +166,19 @@ def build_world(acct) -> World:
         assert response.status_code == 200, response
     if succeeded:
         post("/v1/refunds", {"payment_intent": succeeded["id"], "amount": 100})
+    if customer:
+        post(
+            "/v1/checkout_intents",
+            {"type": "payment_method_form", "customer": customer["id"]},
+        )
+    post(
+        "/v1/checkout_intents",
+        {
+            "type": "checkout_page",
+            **base,
+            "redirects": {"completed_url": "https://example.com/done"},
+        },
+    )
 
     world = World()
     for model in scoped_models():

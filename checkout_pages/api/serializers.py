@@ -1,0 +1,224 @@
+"""CheckoutIntent on the wire: `expand`, the strict input serializers of each endpoint, and the
+output schema (the output itself is `checkout_pages.presenters.checkout_intent_to_api`)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from api.serializers import (
+    CurrencyField,
+    EnumField,
+    ListParamsSerializer,
+    MetadataField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictSerializer,
+    StringField,
+    StringListField,
+    list_schema,
+)
+from core.errors import InvalidRequestError
+
+from ..models import Capture, Status, Type
+
+EXPANDABLE = ("payment_intent", "customer")
+
+
+def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[str, ...]:
+    """`expand[]=payment_intent` (or `data.payment_intent` on lists); nothing with a
+    publishable key."""
+    if raw in (None, ""):
+        return ()
+    items = [raw] if isinstance(raw, str) else raw
+    if not isinstance(items, list):
+        raise InvalidRequestError("Invalid array.", code="parameter_invalid_array", param="expand")
+    out = []
+    for item in items:
+        name = str(item)
+        if prefix and name.startswith(prefix):
+            name = name[len(prefix) :]
+        elif prefix:
+            name = ""
+        if publishable or name not in EXPANDABLE:
+            raise InvalidRequestError(
+                f"This property cannot be expanded ({item}).",
+                code="parameter_invalid_expand",
+                param="expand",
+            )
+        out.append(name)
+    return tuple(out)
+
+
+class RedirectsSerializer(StrictSerializer):
+    completed_url = StringField(
+        required=False,
+        max_length=2048,
+        help_text="Where the customer is sent once finished (required for checkout_page), with "
+        "`checkout_intent` and `status` added to its query string.",
+    )
+    return_url = StringField(
+        required=False,
+        max_length=2048,
+        help_text="The page's back link (the same two parameters are added).",
+    )
+
+
+class _CheckoutIntentFieldsSerializer(StrictSerializer):
+    amount = StrictIntegerField(
+        required=False, help_text="In the currency's smallest unit (cents for usd)."
+    )
+    currency = CurrencyField(required=False, help_text="Three-letter ISO code, lowercase.")
+    amount_editable = StrictBooleanField(
+        required=False, help_text="The customer may change the amount on the page."
+    )
+    amount_min = StrictIntegerField(
+        required=False, help_text="With amount_editable: the least the customer may pay."
+    )
+    amount_max = StrictIntegerField(
+        required=False, help_text="With amount_editable: the most the customer may pay."
+    )
+    capture = EnumField(
+        choices=[c.value for c in Capture],
+        required=False,
+        help_text="automatic (default) captures at once; manual only authorises (the "
+        "PaymentIntent's capture_method).",
+    )
+    customer = StringField(
+        required=False, max_length=255, help_text="A cus_ id; required for payment_method_form."
+    )
+    description = StringField(required=False, max_length=1000, help_text="Shown on the page.")
+    metadata = MetadataField(required=False)
+    order_number = StringField(
+        required=False, max_length=255, help_text="Carried onto the PaymentIntent's metadata."
+    )
+    invoice = StringField(
+        required=False, max_length=255, help_text="Carried onto the PaymentIntent's metadata."
+    )
+    card_payments = StrictBooleanField(required=False, help_text="Offer card payments (default).")
+    billing_address = StrictBooleanField(
+        required=False, help_text="Ask for the full billing address."
+    )
+    save_payment_method = StrictBooleanField(
+        required=False,
+        help_text="Keep the card on the customer for later (setup_future_usage=off_session).",
+    )
+    redirects = RedirectsSerializer(required=False)
+    allowed_origins = StringListField(
+        required=False,
+        help_text="Origins (https://shop.example.com) that may frame a checkout_plugin or a "
+        "form; empty means it cannot be framed.",
+    )
+    expires_at = StrictIntegerField(
+        required=False,
+        help_text="Unix time; 30 minutes to 30 days after creation (default 24 hours).",
+    )
+
+
+class CheckoutIntentCreateSerializer(_CheckoutIntentFieldsSerializer):
+    type = EnumField(
+        choices=[t.value for t in Type], help_text="What the customer uses; fixed after create."
+    )
+
+
+class CheckoutIntentUpdateSerializer(_CheckoutIntentFieldsSerializer):
+    type = EnumField(
+        choices=[t.value for t in Type],
+        required=False,
+        help_text="Cannot be changed: given, it is refused.",
+    )
+
+
+class CheckoutIntentRetrieveSerializer(StrictSerializer):
+    client_token = StringField(
+        required=False,
+        max_length=255,
+        help_text="Required with a publishable key: the intent's current client token.",
+    )
+
+
+class EmptySerializer(StrictSerializer):
+    pass
+
+
+class CheckoutIntentListSerializer(ListParamsSerializer):
+    status = EnumField(
+        choices=[s.value for s in Status],
+        required=False,
+        help_text="Only checkout intents in this status.",
+    )
+    type = EnumField(
+        choices=[t.value for t in Type],
+        required=False,
+        help_text="Only checkout intents of this type.",
+    )
+    customer = StringField(
+        required=False,
+        max_length=255,
+        help_text="Only checkout intents for this customer (`cus_…`).",
+    )
+
+
+# --- output (documentation only) ------------------------------------------------------------
+
+
+class RedirectsSchema(serializers.Serializer):
+    completed_url = serializers.CharField(allow_null=True)
+    return_url = serializers.CharField(allow_null=True)
+
+
+class AttemptSchema(serializers.Serializer):
+    charge = serializers.CharField()
+    payment_intent = serializers.CharField()
+    amount = serializers.IntegerField()
+    currency = serializers.CharField()
+    status = serializers.ChoiceField(choices=["pending", "succeeded", "failed"])
+    failure_code = serializers.CharField(allow_null=True)
+    decline_code = serializers.CharField(allow_null=True)
+    failure_message = serializers.CharField(allow_null=True)
+    created = serializers.IntegerField()
+
+
+class CheckoutIntentSchema(serializers.Serializer):
+    """For the OpenAPI schema only; responses are built by `checkout_intent_to_api`."""
+
+    id = serializers.CharField()
+    object = serializers.CharField(default="checkout_intent")
+    allowed_origins = serializers.ListField(child=serializers.CharField())
+    amount = serializers.IntegerField(allow_null=True)
+    amount_editable = serializers.BooleanField()
+    amount_max = serializers.IntegerField(allow_null=True)
+    amount_min = serializers.IntegerField(allow_null=True)
+    attempts = AttemptSchema(many=True)
+    billing_address = serializers.BooleanField()
+    canceled_at = serializers.IntegerField(allow_null=True)
+    capture = serializers.ChoiceField(choices=[c.value for c in Capture])
+    card_payments = serializers.BooleanField()
+    client_token = serializers.CharField(
+        allow_null=True, help_text="Only in the create and client_token responses."
+    )
+    created = serializers.IntegerField()
+    currency = serializers.CharField(allow_null=True)
+    customer = serializers.JSONField(allow_null=True, help_text="A cus_ id, or the customer.")
+    description = serializers.CharField(allow_null=True)
+    expired_at = serializers.IntegerField(allow_null=True)
+    expires_at = serializers.IntegerField()
+    finished_at = serializers.IntegerField(allow_null=True)
+    invoice = serializers.CharField(allow_null=True)
+    livemode = serializers.BooleanField()
+    metadata = serializers.DictField(child=serializers.CharField())
+    order_number = serializers.CharField(allow_null=True)
+    payment_intent = serializers.JSONField(
+        allow_null=True, help_text="A pi_ id, or the PaymentIntent."
+    )
+    payment_method = serializers.CharField(allow_null=True)
+    redirects = RedirectsSchema()
+    save_payment_method = serializers.BooleanField()
+    status = serializers.ChoiceField(choices=[s.value for s in Status])
+    type = serializers.ChoiceField(choices=[t.value for t in Type])
+    url = serializers.CharField(
+        allow_null=True,
+        help_text="checkout_page: the hosted page, only alongside client_token.",
+    )
+
+
+CheckoutIntentListSchema = list_schema("CheckoutIntentList", CheckoutIntentSchema)

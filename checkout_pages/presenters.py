@@ -1,0 +1,123 @@
+"""A CheckoutIntent as the API shows it (or the public subset a browser holding the client token
+may see), used by views, events and errors alike. Pure functions of model rows: `attempts` are
+passed in (the selector reads them), related rows are read only when `expand` names them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.urls import reverse
+
+from core.values import unix
+from intents.presenters import payment_intent_to_api
+from payments.models import Charge
+from payments.presenters import customer_to_api
+
+from .models import CheckoutIntent, Type
+
+# What a publishable key with the client token may see: no metadata, customer or attempts.
+PUBLIC_FIELDS = (
+    "id",
+    "object",
+    "amount",
+    "amount_editable",
+    "amount_max",
+    "amount_min",
+    "billing_address",
+    "canceled_at",
+    "capture",
+    "card_payments",
+    "created",
+    "currency",
+    "description",
+    "expired_at",
+    "expires_at",
+    "finished_at",
+    "livemode",
+    "order_number",
+    "payment_intent",
+    "payment_method",
+    "redirects",
+    "save_payment_method",
+    "status",
+    "type",
+)
+
+
+def page_url(client_token: str) -> str:
+    """The hosted page of the intent whose client token this is."""
+    path = reverse("checkout_page", kwargs={"key": client_token})
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def attempt_to_api(charge: Charge) -> dict:
+    """One payment attempt of a checkout: a charge of its PaymentIntent."""
+    return {
+        "charge": charge.id,
+        "payment_intent": charge.payment_intent_id,
+        "amount": charge.amount,
+        "currency": charge.currency,
+        "status": charge.status,
+        "failure_code": charge.failure_code,
+        "decline_code": (charge.outcome or {}).get("reason") if charge.failure_code else None,
+        "failure_message": charge.failure_message,
+        "created": unix(charge.created),
+    }
+
+
+def checkout_intent_to_api(
+    ci: CheckoutIntent,
+    *,
+    attempts: Iterable[Charge] = (),
+    publishable: bool = False,
+    client_token: str | None = None,
+    expand: tuple | list = (),
+) -> dict:
+    """The API representation of `ci`. `client_token` (and the page `url` built from it) only
+    in the responses that issue one: the create and the rotation."""
+    payment_intent = ci.payment_intent_id
+    if "payment_intent" in expand and ci.payment_intent_id:
+        payment_intent = payment_intent_to_api(ci.payment_intent.as_shown())
+    customer = ci.customer_id
+    if "customer" in expand and ci.customer_id:
+        customer = customer_to_api(ci.customer)
+    url = None
+    if client_token and ci.type == Type.CHECKOUT_PAGE:
+        url = page_url(client_token)
+    data = {
+        "id": ci.id,
+        "object": "checkout_intent",
+        "allowed_origins": list(ci.allowed_origins or []),
+        "amount": ci.amount,
+        "amount_editable": ci.amount_editable,
+        "amount_max": ci.amount_max,
+        "amount_min": ci.amount_min,
+        "attempts": [attempt_to_api(charge) for charge in attempts],
+        "billing_address": ci.billing_address,
+        "canceled_at": unix(ci.canceled_at),
+        "capture": ci.capture,
+        "card_payments": ci.card_payments,
+        "client_token": client_token,
+        "created": unix(ci.created),
+        "currency": ci.currency,
+        "customer": customer,
+        "description": ci.description,
+        "expired_at": unix(ci.expired_at),
+        "expires_at": unix(ci.expires_at),
+        "finished_at": unix(ci.finished_at),
+        "invoice": ci.invoice,
+        "livemode": ci.livemode,
+        "metadata": ci.metadata or {},
+        "order_number": ci.order_number,
+        "payment_intent": payment_intent,
+        "payment_method": ci.payment_method_id,
+        "redirects": {"completed_url": ci.completed_url, "return_url": ci.return_url},
+        "save_payment_method": ci.save_payment_method,
+        "status": ci.status,
+        "type": ci.type,
+        "url": url,
+    }
+    if publishable:
+        return {key: data[key] for key in PUBLIC_FIELDS}
+    return data

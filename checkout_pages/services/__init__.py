@@ -1,0 +1,32 @@
+"""Every write to a CheckoutIntent, by sub-domain; import them from here.
+
+- `checkout_intents`: the merchant's writes (create, update, cancel, expire, rotate the client
+  token) and the rules the fields keep together.
+- `payment`: the customer's submit (`checkout_intent_pay`, through the PaymentIntent services)
+  and `checkout_intent_sync`, which applies the PaymentIntent's outcome to the checkout.
+- `sweeps`: the workers' writes (expiry, finishing what was paid meanwhile).
+- `_common`: the lock, the state check, the one event writer.
+"""
+
+from .checkout_intents import (
+    checkout_intent_cancel,
+    checkout_intent_create,
+    checkout_intent_expire,
+    checkout_intent_rotate_client_token,
+    checkout_intent_update,
+)
+from .payment import Payment, checkout_intent_pay, checkout_intent_sync
+from .sweeps import checkout_intents_expire_due, checkout_intents_finish_paid
+
+__all__ = [
+    "Payment",
+    "checkout_intent_cancel",
+    "checkout_intent_create",
+    "checkout_intent_expire",
+    "checkout_intent_pay",
+    "checkout_intent_rotate_client_token",
+    "checkout_intent_sync",
+    "checkout_intent_update",
+    "checkout_intents_expire_due",
+    "checkout_intents_finish_paid",
+]

@@ -1,0 +1,10 @@
+"""The hosted checkout page and embedded forms (outside /v1)."""
+
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("checkout/<str:key>", views.checkout_page, name="checkout_page"),
+    path("checkout/<str:key>/return", views.checkout_return, name="checkout_return"),
+]

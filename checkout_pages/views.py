@@ -1,0 +1,309 @@
+"""The hosted checkout page and the embedded forms (outside /v1). The URL carries the client
+token (or a signed key derived from it, for the 3-D Secure return address), so the page needs no
+API key and no session.
+
+Protections on every response: `Content-Security-Policy` (`default-src 'self'`, so no inline
+script or style and no third-party asset; `frame-ancestors` from `allowed_origins`, `'none'` for
+a checkout_page), `Cache-Control: no-store`, `Referrer-Policy: same-origin` (the token never
+leaves in a Referer, and the form POST keeps its real `Origin`).
+
+Forgery: a framed form lives in a third-party context, where browsers neither set nor send
+Django's SameSite=Lax CSRF cookie, so the page carries its own protection instead: a signed form
+token bound to this intent and its current client token, and the `Origin` header checked exactly
+as Django's CSRF check does (it must be this site; `null`, sent under `no-referrer` or from a
+sandboxed frame, is refused).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+from django.core import signing
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from core.errors import CardError, DomainError
+from core.money import format_amount, parse_major_amount
+from core.scope import Scope
+from intents.models import Status as PaymentIntentStatus
+from payments.processors.base import RawCard
+
+from . import selectors, services
+from .exceptions import CheckoutIntentUnexpectedState, PaymentInProgress
+from .models import CheckoutIntent, Status, Type
+
+FORM_SALT = "checkout_pages.form"
+FORM_MAX_AGE_SECONDS = 6 * 3600
+PROCESSING_REFRESH_SECONDS = 2
+
+# Declines in plain words (the issuer's reason is not told for lost/stolen/fraud).
+PLAIN_DECLINES = {
+    "generic_decline": "Your card was declined. Try another card, or contact your bank.",
+    "insufficient_funds": "Your card has insufficient funds. Try another card.",
+    "lost_card": "Your card was declined. Try another card.",
+    "stolen_card": "Your card was declined. Try another card.",
+    "fraudulent": "Your card was declined. Try another card.",
+    "expired_card": "Your card has expired. Try another card.",
+    "incorrect_cvc": "The security code (CVC) is incorrect. Check it and try again.",
+    "processing_error": "Something went wrong while processing your card. Try again.",
+    "authentication_required": "Your bank could not confirm this payment. Try again, or use "
+    "another card.",
+    "payment_intent_authentication_failure": "Your bank could not confirm this payment. Try "
+    "again, or use another card.",
+}
+ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
+# The form's card fields, by the processor's param name.
+CARD_FIELD = {"number": "number", "exp_month": "exp", "exp_year": "exp", "cvc": "cvc"}
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def with_params(url: str, ci: CheckoutIntent) -> str:
+    """`url` with `checkout_intent` and `status` added: the same two on every path."""
+    parts = urlsplit(url)
+    query = parts.query + ("&" if parts.query else "")
+    query += urlencode({"checkout_intent": ci.id, "status": ci.status})
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def secure(response: HttpResponse, ci: CheckoutIntent | None) -> HttpResponse:
+    framed = ci is not None and ci.framed and bool(ci.allowed_origins)
+    ancestors = " ".join(ci.allowed_origins) if framed else "'none'"
+    response["Content-Security-Policy"] = (
+        f"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        f"frame-ancestors {ancestors}"
+    )
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "same-origin"
+    if framed:
+        # frame-ancestors decides; the site-wide X-Frame-Options: DENY would forbid every frame.
+        response.xframe_options_exempt = True
+    return response
+
+
+def form_token(ci: CheckoutIntent) -> str:
+    return signing.dumps([ci.id, ci.client_token_hash[:16]], salt=FORM_SALT, compress=False)
+
+
+def form_token_valid(ci: CheckoutIntent, token: str) -> bool:
+    try:
+        value = signing.loads(token or "", salt=FORM_SALT, max_age=FORM_MAX_AGE_SECONDS)
+    except signing.BadSignature:
+        return False
+    return value == [ci.id, ci.client_token_hash[:16]]
+
+
+def same_origin(request) -> bool:
+    """The POST comes from a page of this site (as Django's CSRF check decides it)."""
+    origin = request.META.get("HTTP_ORIGIN")
+    return origin == f"{request.scheme}://{request.get_host()}"
+
+
+def parent_origin(ci: CheckoutIntent, raw: str | None) -> str | None:
+    """The merchant page framing a plugin or form (checkout.js passes it): one of
+    `allowed_origins`, else None (messages go nowhere)."""
+    return raw if raw and ci.framed and raw in (ci.allowed_origins or []) else None
+
+
+def plain_decline(code: str | None, decline_code: str | None, message: str) -> str:
+    return PLAIN_DECLINES.get(decline_code or "") or PLAIN_DECLINES.get(code or "") or message
+
+
+def parse_expiry(raw: str) -> tuple[int, int] | None:
+    """ "MM / YY", "MM/YYYY", "MMYY" → (month, four-digit year), or None."""
+    digits = "".join(ch for ch in raw if ch.isdigit())
+    if "/" not in raw and len(digits) == 4:
+        month, year = digits[:2], digits[2:]
+    else:
+        month, _, year = raw.replace(" ", "").partition("/")
+    if not (month.isdigit() and year.isdigit()) or len(year) not in (2, 4):
+        return None
+    return int(month), int(year) + (2000 if len(year) == 2 else 0)
+
+
+def not_found(request) -> HttpResponse:
+    response = render(request, "checkout/invalid.html", status=404)
+    return secure(response, None)
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+
+def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **extra) -> dict:
+    shown = ci.as_shown()
+    amount = (
+        format_amount(ci.amount, ci.currency) if ci.amount is not None and ci.currency else None
+    )
+    return {
+        "ci": shown,
+        "key": key,
+        "merchant": ci.account.name,
+        "amount": amount,
+        "pays": ci.pays,
+        "framed": ci.framed,
+        "parent_origin": origin or "",
+        "form_token": form_token(ci),
+        "completed_link": with_params(ci.completed_url, shown) if ci.completed_url else None,
+        "return_link": with_params(ci.return_url, shown) if ci.return_url else None,
+        "button": "Save card" if ci.type == Type.PAYMENT_METHOD_FORM else f"Pay {amount or ''}",
+        "errors": {},
+        "values": {},
+        **extra,
+    }
+
+
+def render_page(request, ci, key, origin, *, status: int = 200, **extra) -> HttpResponse:
+    """The form while pending, the status page otherwise (never a form that can pay)."""
+    context = context_for(request, ci, key, origin, **extra)
+    template = (
+        "checkout/page.html" if context["ci"].status == Status.PENDING else "checkout/status.html"
+    )
+    return secure(render(request, template, context, status=status), ci)
+
+
+def render_processing(request, ci, key, origin) -> HttpResponse:
+    context = context_for(request, ci, key, origin)
+    context["refresh_url"] = return_path(key, origin)
+    context["refresh_seconds"] = PROCESSING_REFRESH_SECONDS
+    return secure(render(request, "checkout/processing.html", context), ci)
+
+
+def return_path(key: str, origin: str | None) -> str:
+    path = reverse("checkout_return", kwargs={"key": key})
+    return f"{path}?{urlencode({'origin': origin})}" if origin else path
+
+
+def completion(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
+    """The checkout is finished: a checkout_page sends the window to `completed_url`; a framed
+    one tells its parent (checkout.js sends the top window there) and offers the link."""
+    if not ci.completed_url:
+        return render_page(request, ci, key, origin)
+    target = with_params(ci.completed_url, ci)
+    if not ci.framed:
+        return secure(HttpResponseRedirect(target, status=303), ci)
+    context = context_for(request, ci, key, origin)
+    context["redirect"] = target
+    return secure(render(request, "checkout/done.html", context), ci)
+
+
+@csrf_exempt  # protected by the signed form token and the Origin check (module docstring)
+@require_http_methods(["GET", "POST"])
+def checkout_page(request, key: str):
+    ci = selectors.checkout_intent_for_page(key)
+    if ci is None:
+        return not_found(request)
+    origin = parent_origin(ci, request.GET.get("origin") or request.POST.get("origin"))
+    if request.method == "GET":
+        return render_page(request, ci, key, origin)
+    if not same_origin(request) or not form_token_valid(ci, request.POST.get("form_token", "")):
+        response = render(request, "checkout/forbidden.html", status=403)
+        return secure(response, ci)
+    return pay(request, ci, key, origin)
+
+
+def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
+    post = request.POST
+    values = {
+        name: post.get(name, "").strip() for name in ("name", "amount", "email", *ADDRESS_FIELDS)
+    }
+    errors: dict[str, str] = {}
+    number = "".join(ch for ch in post.get("number", "") if ch.isdigit())
+    if not number:
+        errors["number"] = "Enter your card number."
+    expiry = parse_expiry(post.get("exp", ""))
+    if expiry is None:
+        errors["exp"] = "Enter the expiry date as MM / YY."
+    cvc = "".join(ch for ch in post.get("cvc", "") if ch.isdigit())
+    if not cvc:
+        errors["cvc"] = "Enter the security code."
+    if not values["name"]:
+        errors["name"] = "Enter the name on the card."
+    if ci.billing_address:
+        for name in ("line1", "city", "postal_code", "country"):
+            if not values[name]:
+                errors[name] = "Required."
+    amount = None
+    if ci.amount_editable and ci.pays:
+        amount = parse_major_amount(values["amount"], ci.currency)
+        if amount is None:
+            errors["amount"] = "Enter an amount, like 12.50."
+    if errors:
+        return render_page(request, ci, key, origin, status=400, errors=errors, values=values)
+    billing = {"name": values["name"]}
+    if ci.billing_address:
+        billing["address"] = {name: values[name] or None for name in ADDRESS_FIELDS}
+    return_url = request.build_absolute_uri(return_path(selectors.page_key(ci), origin))
+    try:
+        payment = services.checkout_intent_pay(
+            scope=Scope.of(ci),
+            checkout_intent_id=ci.id,
+            card=RawCard(number=number, exp_month=expiry[0], exp_year=expiry[1], cvc=cvc),
+            billing_details=billing,
+            amount=amount,
+            return_url=return_url,
+        )
+    except CardError as exc:
+        field = CARD_FIELD.get((exc.param or "").rpartition("[")[2].rstrip("]"))
+        message = plain_decline(exc.code, exc.decline_code, exc.message)
+        if field:
+            errors[field] = message
+        return render_page(
+            request,
+            ci,
+            key,
+            origin,
+            status=402,
+            errors=errors,
+            values=values,
+            declined=None if field else message,
+        )
+    except PaymentInProgress:
+        return render_processing(request, ci, key, origin)
+    except CheckoutIntentUnexpectedState:
+        ci.refresh_from_db()
+        return render_page(request, ci, key, origin)
+    except DomainError as exc:
+        param = (exc.param or "").rpartition("[")[2].rstrip("]")
+        errors["amount" if param == "amount" else "form"] = exc.message
+        return render_page(request, ci, key, origin, status=400, errors=errors, values=values)
+    if payment.next_action_url:
+        if ci.framed:
+            context = context_for(request, ci, key, origin)
+            context["challenge_url"] = payment.next_action_url
+            return secure(render(request, "checkout/challenge.html", context), ci)
+        return secure(HttpResponseRedirect(payment.next_action_url, status=303), ci)
+    return after_payment(request, payment.checkout_intent, key, origin)
+
+
+def after_payment(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
+    shown = ci.as_shown()
+    if shown.status == Status.FINISHED:
+        return completion(request, ci, key, origin)
+    if shown.status != Status.PENDING:
+        return render_page(request, ci, key, origin)
+    pi = ci.payment_intent
+    if pi is not None and (pi.status == PaymentIntentStatus.PROCESSING or pi.inflight_active()):
+        return render_processing(request, ci, key, origin)
+    error = (pi.last_payment_error or {}) if pi is not None else {}
+    declined = None
+    if error:
+        declined = plain_decline(
+            error.get("code"), error.get("decline_code"), error.get("message", "")
+        )
+    return render_page(request, ci, key, origin, declined=declined)
+
+
+@require_http_methods(["GET"])
+def checkout_return(request, key: str):
+    """Where 3-D Secure (and the processing page) comes back to: the checkout is brought up to
+    date with its PaymentIntent, then finished, the form again (with the reason), or a status."""
+    ci = selectors.checkout_intent_for_page(key)
+    if ci is None:
+        return not_found(request)
+    origin = parent_origin(ci, request.GET.get("origin"))
+    ci = services.checkout_intent_sync(scope=Scope.of(ci), checkout_intent_id=ci.id)
+    return after_payment(request, ci, key, origin)

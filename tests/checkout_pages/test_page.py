@@ -1,0 +1,297 @@
+"""The hosted page and the embedded forms through HTTP: what the customer's browser sends and
+gets (the real-browser tests are in test_browser.py)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.utils import timezone
+
+from checkout_pages.models import CheckoutIntent
+from checkout_pages.services import checkout_intents_expire_due, checkout_intents_finish_paid
+from events.models import Event
+from intents.models import PaymentIntent
+from payments.models import Charge, PaymentMethod
+from tests.checkout_pages.conftest import COMPLETED, create, page_path
+
+
+def types_of(ci_id: str) -> list[str]:
+    return list(
+        Event.objects.filter(object_id=ci_id).order_by("created").values_list("type", flat=True)
+    )
+
+
+def test_page_shows_the_form_with_the_money_and_the_security_headers(checkout, browser_client):
+    response = browser_client.get(page_path(checkout["client_token"]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "$20.00" in html and "Two tickets" in html and "Acme" in html
+    assert 'name="number"' in html and 'name="cvc"' in html and 'name="exp"' in html
+    assert 'name="line1"' not in html and 'name="amount"' not in html
+    csp = response["Content-Security-Policy"]
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert response["Cache-Control"] == "no-store"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Frame-Options"] == "DENY"
+    assert "<script>" not in html and "<style>" not in html  # nothing inline: the CSP forbids it
+
+
+def test_plugin_page_is_frameable_by_its_allowed_origins_only(client, browser_client):
+    ci = client.post(
+        "/v1/checkout_intents",
+        {
+            "type": "checkout_plugin",
+            "amount": 1000,
+            "currency": "usd",
+            "allowed_origins": ["https://shop.example.com", "http://localhost:8001"],
+        },
+    ).json()
+    response = browser_client.get(
+        page_path(ci["client_token"]) + "?origin=https://shop.example.com"
+    )
+    csp = response["Content-Security-Policy"]
+    assert "frame-ancestors https://shop.example.com http://localhost:8001" in csp
+    assert "X-Frame-Options" not in response
+    assert 'data-parent-origin="https://shop.example.com"' in response.content.decode()
+    foreign = browser_client.get(page_path(ci["client_token"]) + "?origin=https://evil.example")
+    assert 'data-parent-origin=""' in foreign.content.decode()
+
+
+def test_page_render_query_count(checkout, browser_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(2):
+        response = browser_client.get(page_path(checkout["client_token"]))
+    assert response.status_code == 200
+
+
+def test_unknown_token_is_a_plain_404_page(db, browser_client):
+    response = browser_client.get(page_path("ctok_" + "a" * 32))
+    assert response.status_code == 404 and b"not valid" in response.content
+    assert response["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("origin", ["null", "https://evil.example", None])
+def test_a_post_from_anywhere_but_the_page_is_refused(checkout, browser_client, origin):
+    response = browser_client.submit(page_path(checkout["client_token"]), origin=origin)
+    assert response.status_code == 403
+    assert not Charge.objects.exists() and not PaymentMethod.objects.exists()
+
+
+def test_a_post_without_the_form_token_is_refused(checkout, browser_client):
+    response = browser_client.submit(page_path(checkout["client_token"]), token="forged")
+    assert response.status_code == 403
+    assert not Charge.objects.exists()
+
+
+def test_pay_finishes_and_redirects_with_the_parameters(client, checkout, browser_client):
+    response = browser_client.submit(page_path(checkout["client_token"]))
+    assert response.status_code == 303
+    assert response["Location"] == f"{COMPLETED}?checkout_intent={checkout['id']}&status=finished"
+    body = client.get(f"/v1/checkout_intents/{checkout['id']}").json()
+    assert body["status"] == "finished" and body["finished_at"]
+    pi = client.get(f"/v1/payment_intents/{body['payment_intent']}").json()
+    assert (pi["status"], pi["amount"], pi["description"]) == ("succeeded", 2000, "Two tickets")
+    assert types_of(checkout["id"]) == ["checkout_intent.created", "checkout_intent.finished"]
+    again = browser_client.get(page_path(checkout["client_token"]))
+    assert b"Payment complete" in again.content and b'id="checkout-form"' not in again.content
+
+
+def test_decline_then_success_are_two_attempts_on_one_payment_intent(
+    client, checkout, browser_client
+):
+    path = page_path(checkout["client_token"])
+    declined = browser_client.submit(path, {"number": "4000000000000002"})
+    assert declined.status_code == 402
+    assert b"Your card was declined. Try another card" in declined.content
+    assert b'id="checkout-form"' in declined.content
+    insufficient = browser_client.submit(path, {"number": "4000000000009995"})
+    assert b"insufficient funds" in insufficient.content
+    paid = browser_client.submit(path)
+    assert paid.status_code == 303
+    body = client.get(f"/v1/checkout_intents/{checkout['id']}").json()
+    assert [(a["status"], a["decline_code"]) for a in body["attempts"]] == [
+        ("failed", "generic_decline"),
+        ("failed", "insufficient_funds"),
+        ("succeeded", None),
+    ]
+    assert {a["payment_intent"] for a in body["attempts"]} == {body["payment_intent"]}
+    assert PaymentIntent.objects.count() == 1
+    assert types_of(checkout["id"]) == [
+        "checkout_intent.created",
+        "checkout_intent.payment_failed",
+        "checkout_intent.payment_failed",
+        "checkout_intent.finished",
+    ]
+
+
+def test_card_errors_show_inline_at_their_field(checkout, browser_client):
+    path = page_path(checkout["client_token"])
+    bad_number = browser_client.submit(path, {"number": "4242424242424241"})
+    assert bad_number.status_code == 402 and b"Your card number is" in bad_number.content
+    missing = browser_client.submit(path, {"cvc": "", "exp": "13"})
+    assert missing.status_code == 400
+    assert b"Enter the security code." in missing.content
+    assert b"Enter the expiry date" in missing.content
+    assert not Charge.objects.exists()
+
+
+def test_card_data_is_never_logged(checkout, browser_client, caplog):
+    caplog.set_level(logging.DEBUG)
+    browser_client.submit(
+        page_path(checkout["client_token"]), {"number": "4000000000000002", "cvc": "987"}
+    )
+    browser_client.submit(page_path(checkout["client_token"]), {"cvc": "987"})
+    text = caplog.text
+    assert "4000000000000002" not in text and "4242424242424242" not in text and "987" not in text
+    stored = str(list(PaymentMethod.objects.values())) + str(list(Charge.objects.values()))
+    assert "4000000000000002" not in stored and "4242424242424242" not in stored
+
+
+def test_3d_secure_comes_back_to_the_page(client, checkout, browser_client):
+    path = page_path(checkout["client_token"])
+    challenge = browser_client.submit(path, {"number": "4000002760003184"})
+    assert (
+        challenge.status_code == 303 and "/authenticate/payment_intents/" in challenge["Location"]
+    )
+    three_ds = browser_client.get(challenge["Location"])
+    token = three_ds.content.decode().split('name="token" value="')[1].split('"')[0]
+    back = browser_client.client.post(
+        challenge["Location"].split("?")[0], {"token": token, "outcome": "fail"}
+    )
+    assert back.status_code == 302 and "/checkout/" in back["Location"]
+    page = browser_client.get(back["Location"])
+    assert page.status_code == 200 and b"Your bank could not confirm this payment" in page.content
+    challenge = browser_client.submit(path, {"number": "4000002760003184"})
+    three_ds = browser_client.get(challenge["Location"])
+    token = three_ds.content.decode().split('name="token" value="')[1].split('"')[0]
+    back = browser_client.client.post(
+        challenge["Location"].split("?")[0], {"token": token, "outcome": "complete"}
+    )
+    done = browser_client.get(back["Location"])
+    assert done.status_code == 303
+    assert done["Location"] == f"{COMPLETED}?checkout_intent={checkout['id']}&status=finished"
+    body = client.get(f"/v1/checkout_intents/{checkout['id']}").json()
+    assert [a["status"] for a in body["attempts"]] == ["failed", "succeeded"]
+
+
+def test_amount_editable_charges_what_the_customer_typed_within_the_bounds(client, browser_client):
+    ci = client.post(
+        "/v1/checkout_intents",
+        {
+            "type": "checkout_page",
+            "currency": "usd",
+            "amount_editable": "true",
+            "amount_min": 500,
+            "amount_max": 10000,
+            "redirects": {"completed_url": COMPLETED},
+        },
+    ).json()
+    path = page_path(ci["client_token"])
+    assert b'name="amount"' in browser_client.get(path).content
+    too_much = browser_client.submit(path, {"amount": "150.00"})
+    assert too_much.status_code == 400 and b"outside what this checkout accepts" in too_much.content
+    not_money = browser_client.submit(path, {"amount": "12.345"})
+    assert not_money.status_code == 400
+    paid = browser_client.submit(path, {"amount": "42.50"})
+    assert paid.status_code == 303
+    pi = PaymentIntent.objects.get()
+    assert (pi.amount, pi.amount_received) == (4250, 4250)
+
+
+def test_billing_address_when_asked(client, browser_client):
+    ci = create(client, billing_address="true").json()
+    path = page_path(ci["client_token"])
+    missing = browser_client.submit(path)
+    assert missing.status_code == 400 and b"Complete the billing address." in missing.content
+    address = {"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"}
+    assert browser_client.submit(path, address).status_code == 303
+    pm = PaymentMethod.objects.get()
+    assert pm.billing_details["address"]["city"] == "Springfield"
+
+
+def test_payment_method_form_saves_a_card_without_charging(client, browser_client):
+    customer = client.post("/v1/customers", {"email": "j@example.com"}).json()
+    ci = client.post(
+        "/v1/checkout_intents",
+        {
+            "type": "payment_method_form",
+            "customer": customer["id"],
+            "redirects": {"completed_url": COMPLETED},
+        },
+    ).json()
+    page = browser_client.get(page_path(ci["client_token"]))
+    assert b"Save card" in page.content
+    done = browser_client.submit(page_path(ci["client_token"]))
+    assert done.status_code == 200 and b"Card saved" in done.content
+    assert b"status=finished" in done.content
+    body = client.get(f"/v1/checkout_intents/{ci['id']}").json()
+    assert body["status"] == "finished" and body["payment_method"]
+    pm = client.get(f"/v1/payment_methods/{body['payment_method']}").json()
+    assert pm["customer"] == customer["id"]
+    assert not Charge.objects.exists() and not PaymentIntent.objects.exists()
+
+
+def test_canceled_and_expired_show_a_status_page_that_cannot_pay(client, checkout, browser_client):
+    path = page_path(checkout["client_token"])
+    token = browser_client.form_token(path)
+    CheckoutIntent.objects.filter(id=checkout["id"]).update(expires_at=timezone.now())
+    page = browser_client.get(path)
+    assert (
+        b"This checkout has expired" in page.content and b'id="checkout-form"' not in page.content
+    )
+    late = browser_client.submit(path, token=token)
+    assert b"This checkout has expired" in late.content
+    assert not Charge.objects.exists() and not PaymentMethod.objects.exists()
+    other = create(client).json()
+    client.post(f"/v1/checkout_intents/{other['id']}/cancel")
+    assert (
+        b"This checkout was canceled"
+        in browser_client.get(page_path(other["client_token"])).content
+    )
+
+
+# --- the sweep ---------------------------------------------------------------------------------
+
+
+def test_the_sweep_expires_emits_and_cancels_the_open_payment_intent(
+    client, checkout, browser_client
+):
+    browser_client.submit(page_path(checkout["client_token"]), {"number": "4000000000000002"})
+    fresh = create(client).json()
+    CheckoutIntent.objects.filter(id=checkout["id"]).update(expires_at=timezone.now())
+    assert checkout_intents_expire_due() == 1
+    ci = CheckoutIntent.objects.get(id=checkout["id"])
+    assert ci.status == "expired" and ci.expired_at == ci.expires_at
+    assert ci.payment_intent.status == "canceled"
+    assert types_of(checkout["id"])[-1] == "checkout_intent.expired"
+    assert CheckoutIntent.objects.get(id=fresh["id"]).status == "pending"
+    assert checkout_intents_expire_due() == 0  # nothing twice
+
+
+def test_a_payment_in_flight_at_expiry_is_finished_not_lost(client, checkout, browser_client):
+    browser_client.submit(page_path(checkout["client_token"]), {"number": "4000000000000002"})
+    ci = CheckoutIntent.objects.get(id=checkout["id"])
+    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(
+        inflight="confirm", inflight_since=timezone.now()
+    )
+    refused = client.post(f"/v1/checkout_intents/{ci.id}/expire")
+    assert refused.error["code"] == "checkout_intent_payment_in_progress"
+    CheckoutIntent.objects.filter(id=ci.id).update(expires_at=timezone.now())
+    assert checkout_intents_expire_due() == 0
+    assert CheckoutIntent.objects.get(id=ci.id).status == "pending"
+    # the processor answers: the PaymentIntent succeeded; the next sweep finishes the checkout
+    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(inflight=None, status="succeeded")
+    assert checkout_intents_finish_paid() == 1
+    assert CheckoutIntent.objects.get(id=ci.id).status == "finished"
+    assert types_of(ci.id)[-1] == "checkout_intent.finished"
+
+
+def test_save_payment_method_keeps_the_paying_card_on_the_customer(client, browser_client):
+    customer = client.post("/v1/customers", {"email": "j@example.com"}).json()
+    ci = create(client, customer=customer["id"], save_payment_method="true").json()
+    assert browser_client.submit(page_path(ci["client_token"])).status_code == 303
+    body = client.get(f"/v1/checkout_intents/{ci['id']}").json()
+    pm = client.get(f"/v1/payment_methods/{body['payment_method']}").json()
+    assert pm["customer"] == customer["id"]
+    pi = client.get(f"/v1/payment_intents/{body['payment_intent']}").json()
+    assert pi["setup_future_usage"] == "off_session"
