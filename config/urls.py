@@ -26,6 +26,7 @@ urlpatterns = [
     path("v1/", include("payments.api.urls")),
     path("v1/", include("events.api.urls")),
     path("v1/", include("checkout_pages.api.urls")),
+    path("v1/", include("checkouts.api.urls")),
     path("", include("intents.urls")),
     # Anything else: the JSON 404 of the error envelope, never an HTML page.
     re_path(r"^.*$", api_views.not_found),

@@ -64,3 +64,23 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
             code="parameter_invalid_integer",
             param=param,
         )
+
+
+def currency_exponent(currency: str) -> int:
+    """Digits after the decimal point in `currency`'s major unit (0 for JPY, 3 for KWD)."""
+    code = currency.lower()
+    if code in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if code in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """An integer amount in the smallest unit, for people: `format_amount(123456, "usd")` is
+    "1,234.56 USD", `format_amount(5000, "jpy")` "5,000 JPY". Pure: no settings, no locale."""
+    exponent = currency_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(int(amount)), 10**exponent)
+    text = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
+    return f"{sign}{text} {currency.upper()}"

@@ -26,6 +26,12 @@ EVENT_TYPES = (
     "checkout_intent.succeeded",
     "checkout_intent.canceled",
     "checkout_intent.expired",
+    "checkout.started",
+    "checkout.updated",
+    "checkout.inactive",
+    "checkout.reactivated",
+    "checkout.completed",
+    "checkout.payment_attempted",
 )
 EVENT_TYPE_SET = frozenset(EVENT_TYPES)
 

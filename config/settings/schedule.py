@@ -1,5 +1,6 @@
 """Every periodic task (Celery beat), in one place; schedules are seconds between runs."""
 
+from .checkouts import CHECKOUT_SWEEP_SECONDS
 from .environment import RUN_DIR, env
 from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
@@ -42,5 +43,9 @@ CELERY_BEAT_SCHEDULE = {
     "intents-abandon-stale": {
         "task": "intents.tasks.abandon_stale_intents",
         "schedule": float(INTENTS_EXPIRY_SWEEP_SECONDS),
+    },
+    "checkouts-mark-inactive": {
+        "task": "checkouts.tasks.mark_inactive_checkouts",
+        "schedule": float(CHECKOUT_SWEEP_SECONDS),
     },
 }

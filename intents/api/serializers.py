@@ -137,6 +137,12 @@ class OffSessionField(serializers.Field):
 
 class _IntentFieldsSerializer(StrictSerializer):
     amount = StrictIntegerField(required=False)
+    checkout = StringField(
+        required=False,
+        max_length=255,
+        help_text="A tracked checkout (`chk_…`) this intent pays for: each confirm attempt is "
+        "recorded on it and a success completes it. An empty string unlinks it.",
+    )
     currency = CurrencyField(required=False)
     customer = StringField(required=False, max_length=255)
     description = StringField(required=False, max_length=1000)

@@ -10,7 +10,14 @@ from payments.models import Charge
 from payments.processors.base import AuthorizationResult, Decline
 
 from ..models import InFlight, PaymentIntent, Status
-from ._common import emit, lock_charge, lock_intent, payment_error, snapshot
+from ._common import (
+    emit,
+    lock_charge,
+    lock_intent,
+    payment_error,
+    record_on_checkout,
+    snapshot,
+)
 from .confirm import Authorization, apply_authorization, authorize
 
 AUTHENTICATION_FAILURE_MESSAGE = (
@@ -83,4 +90,5 @@ def _fail_authentication(attempt: Authorization) -> Settled:
     pi.save()
     emit(charge, "failed", charge_before)
     emit(pi, "payment_failed", before)
+    record_on_checkout(pi, charge, "failed", charge.failure_code)
     return Settled(pi)
