@@ -278,12 +278,14 @@ def insights_sql(group_by: str | None, filters: dict) -> str:
     )
     where = "".join(f" AND {column} = %s" for column in filters)
     sets = "(), (currency), (currency, code)"
+    g_bucket, bucket = "1", "NULL::text"  # no buckets: every row of the answer is the total's
     if group_by:
         sets = f"(bucket), (bucket, currency), (bucket, currency, code), {sets}"
+        g_bucket, bucket = "GROUPING(bucket)", "bucket"
     return f"""
     SELECT
-      GROUPING(bucket) AS g_bucket, GROUPING(currency) AS g_currency, GROUPING(code) AS g_code,
-      bucket, currency, code,
+      {g_bucket} AS g_bucket, GROUPING(currency) AS g_currency, GROUPING(code) AS g_code,
+      {bucket} AS bucket, currency, code,
       COUNT(*) AS started,
       {reached},
       COUNT(*) FILTER (WHERE inactive_now) AS inactive,
