@@ -19,7 +19,7 @@ paying). `inactive`: inactive as shown now (written, or left alone past
 CHECKOUT_INACTIVE_SECONDS); `abandoned`: inactive with its last activity older than
 CHECKOUT_ABANDONED_SECONDS; `recovered`: completed after having been inactive. Money is per
 currency: `completed_amount` of completed checkouts, `lost_amount` of inactive (and so
-abandoned) ones, `declined_attempts` of linked payments, and the top decline codes counted per
+abandoned) ones, `recovered_amount` of the recovered ones, `declined_attempts` of linked payments, and the top decline codes counted per
 checkout by its latest decline. `median_seconds_to_complete`: from start to completion.
 """
 
@@ -130,6 +130,7 @@ def _agg() -> dict:
             lambda: {
                 "completed_amount": 0,
                 "lost_amount": 0,
+                "recovered_amount": 0,
                 "declined_attempts": 0,
                 "codes": defaultdict(int),
             }
@@ -159,6 +160,7 @@ def _present(agg: dict) -> dict:
                 "currency": currency,
                 "completed_amount": int(m["completed_amount"]),
                 "lost_amount": int(m["lost_amount"]),
+                "recovered_amount": int(m["recovered_amount"]),
                 "declined_attempts": int(m["declined_attempts"]),
                 "top_decline_codes": [
                     {"code": code, "count": n}
@@ -246,6 +248,7 @@ def _python(scope, window, group_by, tz, filters, now):
                 amount = row["amount"] or 0
                 money["completed_amount"] += amount if completed else 0
                 money["lost_amount"] += amount if inactive else 0
+                money["recovered_amount"] += amount if completed and row["was_inactive"] else 0
                 money["declined_attempts"] += row["declined_attempts"]
                 if row["last_decline_code"]:
                     money["codes"][row["last_decline_code"]] += 1
@@ -293,6 +296,8 @@ def insights_sql(group_by: str | None, filters: dict) -> str:
       COUNT(*) FILTER (WHERE completed_at IS NOT NULL AND was_inactive) AS recovered,
       COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL), 0) AS completed_amount,
       COALESCE(SUM(amount) FILTER (WHERE inactive_now), 0) AS lost_amount,
+      COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL AND was_inactive), 0)
+        AS recovered_amount,
       COALESCE(SUM(declined_attempts), 0) AS declined_attempts,
       COUNT(code) AS with_code,
       percentile_cont(0.5) WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM completed_at - created))
@@ -337,6 +342,7 @@ def _postgres(scope, window, group_by, tz, filters, now):
             money = agg["money"][row["currency"]]
             money["completed_amount"] = row["completed_amount"]
             money["lost_amount"] = row["lost_amount"]
+            money["recovered_amount"] = row["recovered_amount"]
             money["declined_attempts"] = row["declined_attempts"]
         elif row["code"] is not None:
             agg["money"][row["currency"]]["codes"][row["code"]] = row["with_code"]

@@ -281,6 +281,7 @@ class CurrencyFiguresOutput(serializers.Serializer):
     currency = serializers.CharField()
     completed_amount = serializers.IntegerField()
     lost_amount = serializers.IntegerField()
+    recovered_amount = serializers.IntegerField()
     declined_attempts = serializers.IntegerField()
     top_decline_codes = DeclineCodeOutput(many=True)
 

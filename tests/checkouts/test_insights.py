@@ -143,17 +143,18 @@ def _figures(
     }
 
 
-def _money(currency, completed, lost, declined, codes) -> dict:
+def _money(currency, completed, lost, declined, codes, recovered=0) -> dict:
     return {
         "currency": currency,
         "completed_amount": completed,
         "lost_amount": lost,
+        "recovered_amount": recovered,
         "declined_attempts": declined,
         "top_decline_codes": [{"code": c, "count": n} for c, n in codes],
     }
 
 
-USD_ALL = _money("usd", 3000 + 400, 1000 + 2000, 2, [("insufficient_funds", 1)])
+USD_ALL = _money("usd", 3000 + 400, 1000 + 2000, 2, [("insufficient_funds", 1)], recovered=3000)
 EUR_ALL = _money("eur", 5000, 1500, 1 + 1, [("card_declined", 2)])
 TOTAL = _figures(
     funnel=[7, 6, 6, 5, 4, 4, 3],
@@ -187,7 +188,7 @@ DAY_1 = _figures(
     recovered=1,
     money=[
         _money("eur", 5000, 1500, 2, [("card_declined", 2)]),
-        _money("usd", 3400, 0, 2, [("insufficient_funds", 1)]),
+        _money("usd", 3400, 0, 2, [("insufficient_funds", 1)], recovered=3000),
     ],
     median=600,
 )
