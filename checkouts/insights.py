@@ -10,7 +10,8 @@ activity, the completion, the was-inactive flag), never from a scan of events:
   complete) for the exact median — so one scan with hash aggregation answers everything; the
   buckets, the total and the money per currency are added up from its few hundred rows here.
   The covering index `chk_insights_idx` (account, livemode, created) INCLUDE (the columns the
-  query reads) makes that scan an index-only scan of the window.
+  query reads) lets PostgreSQL read a window that is a small part of the table by an
+  index-only scan.
 - SQLite (the development default): the same figures computed in Python over the window's rows
   (one query, then a loop) — slower, identical by definition; tests check both against figures
   worked out by hand.
