@@ -7,7 +7,8 @@ activity, the completion, the was-inactive flag), never from a scan of events:
 - PostgreSQL: ONE aggregate query: `COUNT(*) FILTER (…)`, `SUM(…) FILTER (…)`, `date_trunc`
   on `created AT TIME ZONE tz` for day and week buckets, and two hashable `GROUPING SETS` —
   (bucket, currency, decline code) for every additive figure, (bucket, whole seconds to
-  complete) for the exact median — so one scan with hash aggregation answers everything; the
+  complete) for the exact median — so one scan answers everything (hashed when the planner
+  expects few groups, sorted otherwise); the
   buckets, the total and the money per currency are added up from its few hundred rows here.
   The covering index `chk_insights_idx` (account, livemode, created) INCLUDE (the columns the
   query reads) lets PostgreSQL read a window that is a small part of the table by an
