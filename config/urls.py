@@ -30,6 +30,7 @@ urlpatterns = [
     path("v1/", include("payments.api.urls")),
     path("v1/", include("events.api.urls")),
     path("v1/", include("checkout_pages.api.urls")),
+    path("v1/", include("checkouts.api.urls")),
     path("", include("intents.urls")),
     path("", include("checkout_pages.urls")),
     # Anything else: the JSON 404 of the error envelope, never an HTML page.

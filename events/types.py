@@ -29,6 +29,12 @@ EVENT_TYPES = (
     "checkout_intent.payment_failed",
     "checkout_intent.canceled",
     "checkout_intent.expired",
+    "checkout.started",
+    "checkout.updated",
+    "checkout.inactive",
+    "checkout.reactivated",
+    "checkout.completed",
+    "checkout.payment_attempted",
 )
 EVENT_TYPE_SET = frozenset(EVENT_TYPES)
 

@@ -104,6 +104,15 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     authorized_at = models.DateTimeField(
         null=True, blank=True, help_text="when it entered requires_capture"
     )
+    # The tracked checkout this intent pays for: each confirm attempt is recorded on it (in
+    # the attempt's own transaction) and its success completes it.
+    checkout = models.ForeignKey(
+        "checkouts.Checkout",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="payment_intents",
+    )
     updated = models.DateTimeField(auto_now=True, db_index=True)
     # The operation whose processor call is under way: a second one is refused
     # (payment_intent_unexpected_state) until the first has applied its result.

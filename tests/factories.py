@@ -13,6 +13,7 @@ import factory
 from django.conf import settings
 
 from accounts.models import Account
+from checkouts.models import Checkout
 from events.models import DeliveryAttempt, Event, WebhookEndpoint
 from intents.models import PaymentIntent
 from payments.models import Charge, Customer, PaymentMethod, Refund
@@ -133,3 +134,16 @@ class DeliveryAttemptFactory(_Scoped):
     http_status = 200
     succeeded = True
     latency_ms = 12
+
+
+class CheckoutFactory(_Scoped):
+    """A tracked checkout at `intent`; pass the funnel columns a test needs."""
+
+    class Meta:
+        model = Checkout
+
+    tracking_id = factory.Sequence(lambda n: f"order_{n}")
+    client_secret = factory.Sequence(lambda n: f"chk_factory{n}_secret_x")
+    amount = 2000
+    currency = "usd"
+    steps = factory.LazyFunction(dict)

@@ -7,6 +7,7 @@ variable with its default.
     security     SECRET_KEY, DEBUG, ALLOWED_HOSTS, HTTPS, card fingerprint key
     database     DATABASE_URL, and SQLite made to behave like PostgreSQL under concurrent writers
     broker       Celery: the broker, acknowledgement, queues
+    checkouts    checkout tracking: inactivity and abandonment
     api          the Stripe-dialect API: DRF, the OpenAPI schema, idempotency, rate limits
     payments     processors, the payment lifecycle's timings, currencies and minimums
     webhooks     events and webhook delivery
@@ -15,6 +16,7 @@ variable with its default.
 
 from .api import *  # noqa: F403
 from .broker import *  # noqa: F403
+from .checkouts import *  # noqa: F403
 from .database import *  # noqa: F403
 from .django import *  # noqa: F403
 from .environment import *  # noqa: F403

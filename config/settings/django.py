@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "accounts",
     "events",
     "payments",
+    "checkouts",
     "intents",
     "checkout_pages",
 ]

@@ -1,5 +1,6 @@
 """Every periodic task (Celery beat), in one place; schedules are seconds between runs."""
 
+from .checkouts import CHECKOUT_SWEEP_SECONDS
 from .environment import RUN_DIR, env
 from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
@@ -57,5 +58,9 @@ CELERY_BEAT_SCHEDULE = {
     "checkout-expire": {
         "task": "checkout_pages.tasks.expire_checkout_intents",
         "schedule": float(CHECKOUT_EXPIRY_SWEEP_SECONDS),
+    },
+    "checkouts-mark-inactive": {
+        "task": "checkouts.tasks.mark_inactive_checkouts",
+        "schedule": float(CHECKOUT_SWEEP_SECONDS),
     },
 }

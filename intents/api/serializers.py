@@ -154,6 +154,12 @@ class _IntentFieldsSerializer(StrictSerializer):
         required=False,
         help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999.",
     )
+    checkout = StringField(
+        required=False,
+        max_length=255,
+        help_text="A tracked checkout (`chk_…`) this intent pays for: each confirm attempt is "
+        "recorded on it and a success completes it. An empty string unlinks it.",
+    )
     currency = CurrencyField(
         required=False, help_text="Three-letter ISO currency code, lowercase (e.g. `usd`)."
     )

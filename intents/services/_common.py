@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.utils import timezone
 
+from checkouts.services import checkout_record_payment_attempt
 from core.errors import ResourceMissing
 from core.scope import Scope
 from events.services import event_record, previous_attributes
@@ -76,6 +77,26 @@ def emit(obj: PaymentIntent | Charge, event: str, before: dict | None = None) ->
         type=f"{name}.{event}",
         data_object=after,
         previous_attributes=previous_attributes(before, after) if before else None,
+    )
+
+
+# --- the linked checkout --------------------------------------------------------------------
+
+
+def record_on_checkout(
+    pi: PaymentIntent, charge: Charge, status: str, decline_code: str | None = None
+) -> None:
+    """The outcome of attempt `charge`, recorded on the checkout the intent is linked to, in
+    the caller's (phase 2) transaction. No query at all for an intent without a checkout."""
+    if pi.checkout_id is None:
+        return
+    checkout_record_payment_attempt(
+        scope=Scope.of(pi),
+        checkout_id=pi.checkout_id,
+        payment_intent_id=pi.id,
+        charge_id=charge.id,
+        status=status,
+        decline_code=decline_code,
     )
 
 

@@ -34,6 +34,7 @@ from ._common import (
     lock_intent,
     owe_release,
     payment_error,
+    record_on_checkout,
     resolve_payment_method,
     snapshot,
 )
@@ -223,12 +224,14 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
         )
         pi.save()
         emit(pi, "requires_action", before)
+        record_on_checkout(pi, charge, "requires_action")
     elif result.status == "processing":
         charge.save()
         delay = settings.SIMULATED_PROCESSING_DELAY_SECONDS
         pi.confirm_processing(resolve_at=timezone.now() + timedelta(seconds=delay))
         pi.save()
         emit(pi, "processing", before)
+        record_on_checkout(pi, charge, "processing")
         enqueue_on_commit("intents.tasks.resolve_processing_intent", pi.id)
     else:
         decline = result.decline or GENERIC_DECLINE
@@ -246,6 +249,7 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
         pi.save()
         emit(charge, "failed", charge_before)
         emit(pi, "payment_failed", before)
+        record_on_checkout(pi, charge, "failed", decline.decline_code or decline.code)
         if attempt.raise_decline:
             return Settled(
                 pi,
@@ -285,6 +289,7 @@ def _succeeded(
         emit(pi, "amount_capturable_updated", before)
     else:
         emit(pi, "succeeded", before)
+    record_on_checkout(pi, charge, "succeeded")
 
 
 # --- recovery ----------------------------------------------------------------------------------

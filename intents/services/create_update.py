@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from checkouts.services import checkout_link_target
 from core.errors import InvalidRequestError
 from core.ids import random_base62
 from core.metadata import merge_metadata
@@ -31,6 +32,7 @@ EARLY_FIELDS = (
     "customer",
     "statement_descriptor",
     "statement_descriptor_suffix",
+    "checkout",
 )
 LATE_FIELDS = ("metadata", "description", "receipt_email", "shipping")
 EARLY_ALLOWED = CONFIRMABLE
@@ -43,6 +45,7 @@ def payment_intent_create(
     scope: Scope,
     amount: int,
     currency: str,
+    checkout: str | None = None,
     customer: str | None = None,
     description: str | None = None,
     metadata=None,
@@ -78,6 +81,7 @@ def payment_intent_create(
     customer_obj = (
         customer_get(scope=scope, customer_id=customer, param="customer") if customer else None
     )
+    checkout_obj = checkout_link_target(scope=scope, checkout_id=checkout) if checkout else None
     pm = resolve_payment_method(
         scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
     )
@@ -87,6 +91,7 @@ def payment_intent_create(
             livemode=scope.livemode,
             amount=amount,
             currency=currency,
+            checkout=checkout_obj,
             customer=customer_obj,
             description=description,
             metadata=merge_metadata({}, metadata) if metadata is not None else {},
@@ -123,6 +128,7 @@ def payment_intent_update(
     payment_intent_id: str,
     amount=UNSET,
     currency=UNSET,
+    checkout=UNSET,
     customer=UNSET,
     description=UNSET,
     metadata=UNSET,
@@ -143,6 +149,7 @@ def payment_intent_update(
         for name, value in (  # in the order of the parameters: the first refused one is named
             ("amount", amount),
             ("currency", currency),
+            ("checkout", checkout),
             ("customer", customer),
             ("description", description),
             ("metadata", metadata),
@@ -164,6 +171,7 @@ def payment_intent_update(
         else None
     )
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
+    checkout_obj = checkout_link_target(scope=scope, checkout_id=checkout) if checkout else None
     with transaction.atomic():
         pi = lock_intent(payment_intent_id, scope=scope)
         for name in given:
@@ -198,6 +206,8 @@ def payment_intent_update(
             pi.payment_method_options = payment_method_options or {}
         if customer is not UNSET:
             pi.customer = customer_obj
+        if checkout is not UNSET:
+            pi.checkout = checkout_obj  # checkout="" unlinks
         changes_attempt = any(
             name in given for name in ("amount", "currency", "payment_method", "capture_method")
         )

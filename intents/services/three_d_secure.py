@@ -12,7 +12,7 @@ from payments.processors.base import AuthorizationResult, Decline
 
 from ..models import InFlight, PaymentIntent, Status
 from . import recovery
-from ._common import emit, lock_charge, lock_intent, payment_error, snapshot
+from ._common import emit, lock_charge, lock_intent, payment_error, record_on_checkout, snapshot
 from .confirm import (
     Authorization,
     apply_authorization,
@@ -111,6 +111,7 @@ def _fail_authentication(attempt: Authorization) -> Settled:
     pi.save()
     emit(charge, "failed", charge_before)
     emit(pi, "payment_failed", before)
+    record_on_checkout(pi, charge, "failed", charge.failure_code)
     return Settled(pi)
 
 

@@ -179,6 +179,21 @@ def build_world(acct) -> World:
             "redirects": {"completed_url": "https://example.com/done"},
         },
     )
+    checkout = post(
+        "/v1/checkouts",
+        {
+            "tracking_id": "world_1",
+            "amount": 2000,
+            "currency": "usd",
+            "customer": {"email": "a@example.com", "name": "A"},
+            "location": {"country": "USA"},
+        },
+    )
+    if checkout:
+        post(f"/v1/checkouts/{checkout['id']}", {"shipping": {"status": "complete"}})
+        post("/v1/payment_intents", {**base, "checkout": checkout["id"]})
+        done = post("/v1/checkouts", {"tracking_id": "world_2", "amount": 500, "currency": "usd"})
+        post(f"/v1/checkouts/{done['id']}/complete", {"payment_reference": "ext_1"})
 
     world = World()
     for model in scoped_models():
@@ -193,4 +208,9 @@ def build_world(acct) -> World:
     world.client_secrets = dict(
         pi_model.objects.filter(account=acct.account).values_list("id", "client_secret")
     )
+    if apps.is_installed("checkouts"):
+        checkout_model = apps.get_model("checkouts", "Checkout")
+        world.client_secrets.update(
+            checkout_model.objects.filter(account=acct.account).values_list("id", "client_secret")
+        )
     return world

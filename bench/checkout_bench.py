@@ -1,0 +1,279 @@
+#!/usr/bin/env python
+"""Checkout tracking at scale, on PostgreSQL (DATABASE_URL; SQLite is refused).
+
+1. Loads `--rows` (default 1,000,000) checkouts of one account into checkouts_checkout with
+   COPY through psycopg, spread over 30 days with a realistic funnel: most drop at shipping,
+   some at payment after declines, a share recovered after going idle; then ANALYZE.
+2. Measures GET /v1/checkout_insights over the last 30 days, total and grouped by day (in a
+   non-UTC tz), through the full HTTP stack in-process (Django's test client): the median of
+   `--repeat` runs, and prints the plan of the one query (EXPLAIN ANALYZE).
+3. Measures the cost of start (POST /v1/checkouts) and update (POST /v1/checkouts/{id}) as
+   requests per second beside create-intent (POST /v1/payment_intents) in the same run, each
+   `--requests` requests in turn from one in-process client (no network, no server threads:
+   the figures compare the work each request does).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/payintents_bench \
+        .venv/bin/python bench/checkout_bench.py [--rows 1000000] [--requests 300]
+
+Results go to bench/results/checkout-<time>.json and a table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.setdefault("PAYINTENTS_DEV", "1")
+
+COLUMNS = (
+    "id",
+    "account_id",
+    "livemode",
+    "created",
+    "status",
+    "status_changed_at",
+    "client_secret",
+    "tracking_id",
+    "payment_flow",
+    "source",
+    "amount",
+    "currency",
+    "country",
+    "metadata",
+    "steps",
+    "step_history",
+    "attempts",
+    "active_at",
+    "shipping_completed_at",
+    "delivery_completed_at",
+    "billing_completed_at",
+    "payment_attempted_at",
+    "completed_at",
+    "last_activity_at",
+    "inactive_at",
+    "was_inactive",
+    "declined_attempts",
+    "last_decline_code",
+)
+# How far a checkout gets: 0 landed, 1 active, 2 shipping, 3 delivery, 4 billing, 5 paying,
+# 6 completed. Most stop at shipping (1), some at payment (5).
+DEPTH_WEIGHTS = (10, 30, 8, 5, 7, 12, 28)
+CURRENCIES = (("eur", 4999), ("usd", 2599), ("gbp", 8900), ("jpy", 5400))
+COUNTRIES = ("IRL", "USA", "DEU", "FRA", "GBR", "ESP", "ITA", "NLD", "JPN", "CAN")
+CODES = ("insufficient_funds", "card_declined", "expired_card", "do_not_honor")
+
+
+def rows(account_id: str, n: int, now: datetime, seed: int = 1):
+    rng = random.Random(seed)
+    depths = rng.choices(range(7), weights=DEPTH_WEIGHTS, k=n)
+    span = 30 * 24 * 3600 - 3600  # all inside the 30-day window when measured
+    for i in range(n):
+        created = now - timedelta(seconds=rng.random() * span)
+        depth = depths[i]
+        at = [created + timedelta(seconds=30 * (k + 1) + rng.randint(0, 90)) for k in range(6)]
+        steps = [at[k] if depth > k else None for k in range(6)]
+        declined = depth >= 5 and rng.random() < 0.4
+        recovered = depth == 6 and rng.random() < 0.15
+        if depth == 6:
+            status = "complete"
+        else:
+            status = "inactive" if rng.random() < 0.95 else "active"
+        last = at[min(depth, 6) - 1] if depth else created
+        currency, amount = CURRENCIES[i % len(CURRENCIES)]
+        yield (
+            f"chk_bench{i:016d}",
+            account_id,
+            False,
+            created,
+            status,
+            last,
+            f"chk_bench{i:016d}_secret",
+            f"bench_{i}",
+            "express" if i % 3 == 0 else "default",
+            "hosted" if i % 4 == 0 else "tracked",
+            amount,
+            currency,
+            COUNTRIES[i % len(COUNTRIES)],
+            "{}",
+            "{}",
+            "[]",
+            "[]",
+            *steps,
+            last,
+            last + timedelta(seconds=300) if status == "inactive" or recovered else None,
+            status == "inactive" or recovered,
+            1 if declined else 0,
+            CODES[i % len(CODES)] if declined else None,
+        )
+
+
+# Secondary indexes dropped for the load and built again after it (the usual bulk load: one
+# sort per index instead of a billion index insertions); the unique ones stay.
+REBUILT = ("chk_insights_idx", "chk_list_idx", "chk_inactive_idx")
+
+
+def load(account_id: str, n: int) -> float:
+    from django.db import connection
+
+    from checkouts.models import Checkout
+
+    now = datetime.now(UTC)
+    started = time.perf_counter()
+    indexes = [i for i in Checkout._meta.indexes if i.name in REBUILT]
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM checkouts_checkout WHERE tracking_id LIKE 'bench\\_%%'")
+        for index in indexes:
+            cursor.execute(f"DROP INDEX IF EXISTS {index.name}")
+        raw = cursor.cursor
+        with raw.copy(f"COPY checkouts_checkout ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for row in rows(account_id, n, now):
+                copy.write_row(row)
+    with connection.schema_editor() as editor:
+        for index in indexes:
+            editor.add_index(Checkout, index)
+    with connection.cursor() as cursor:  # VACUUM: the visibility map index-only scans need
+        cursor.execute("VACUUM ANALYZE checkouts_checkout")
+    return time.perf_counter() - started
+
+
+def median_ms(call, repeat: int) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times), times
+
+
+def rps(call, n: int) -> float:
+    started = time.perf_counter()
+    for i in range(n):
+        call(i)
+    return n / (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--skip-load", action="store_true")
+    args, _ = parser.parse_known_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        print("checkout_bench: needs DATABASE_URL=postgres://… (skipped)")
+        return 0
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    settings.ALLOWED_HOSTS = ["*"]
+    settings.RATE_LIMIT_ENABLED = False
+    call_command("migrate", verbosity=0)
+    from accounts.models import Account
+    from accounts.services import account_create, api_key_create
+    from checkouts.insights import Window, insights_params, insights_sql
+    from core.scope import Scope
+    from tests.helpers import StripeTestClient
+
+    account = Account.objects.filter(name="Checkout bench").first()
+    if account is None:
+        account, keys = account_create(name="Checkout bench")
+        secret = keys["secret_key_test"]
+    else:  # a rerun (--skip-load) measures the rows loaded before, with a fresh key
+        secret = api_key_create(account=account, kind="secret", livemode=False).raw
+    client = StripeTestClient(key=secret)
+    result: dict = {"rows": args.rows}
+
+    if not args.skip_load:
+        seconds = load(account.id, args.rows)
+        result["load_seconds"] = round(seconds, 1)
+        print(f"loaded {args.rows:,} checkouts with COPY in {seconds:.1f} s")
+
+    def insights(params):
+        def call():
+            response = client.get("/v1/checkout_insights", params)
+            assert response.status_code == 200, response
+            return response
+
+        return call
+
+    body = insights({"group_by": "day", "tz": "Europe/Dublin"})().json()
+    assert body["total"]["started"] >= args.rows or args.skip_load, body["total"]["started"]
+    for name, params in (
+        ("insights_total_30d", {}),
+        ("insights_by_day_30d", {"group_by": "day", "tz": "Europe/Dublin"}),
+        ("insights_by_country_30d", {"group_by": "country"}),
+    ):
+        ms, times = median_ms(insights(params), args.repeat)
+        result[name + "_ms"] = round(ms, 1)
+        print(f"{name}: median {ms:.0f} ms of {[round(t) for t in times]}")
+
+    now = datetime.now(UTC)
+    window = Window.of(None, None, now)
+    scope = Scope(account.id, False)
+    sql = insights_sql("day", {})
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) " + sql,
+            insights_params(scope, window, "day", "Europe/Dublin", {}, now),
+        )
+        plan = "\n".join(r[0] for r in cursor.fetchall())
+    result["plan_by_day"] = plan
+    print(plan)
+
+    created: list[str] = []
+
+    def start(i):
+        response = client.post(
+            "/v1/checkouts",
+            {"tracking_id": f"rps_{time.time_ns()}_{i}", "amount": 2599, "currency": "eur"},
+        )
+        assert response.status_code == 200, response
+        created.append(response.json()["id"])
+
+    def update(i):
+        response = client.post(
+            f"/v1/checkouts/{created[i % len(created)]}",
+            {"shipping": {"status": "complete" if i % 2 else "in_progress"}},
+        )
+        assert response.status_code == 200, response
+
+    def create_intent(i):
+        response = client.post("/v1/payment_intents", {"amount": 2599, "currency": "eur"})
+        assert response.status_code == 200, response
+
+    for name, call in (("create_intent", create_intent), ("start", start), ("update", update)):
+        result[name + "_rps"] = round(rps(call, args.requests), 1)
+    base = result["create_intent_rps"]
+    for name in ("start", "update"):
+        result[name + "_vs_create_intent"] = round(result[name + "_rps"] / base, 2)
+    print(
+        "requests per second (in-process, sequential): "
+        + ", ".join(f"{n} {result[n + '_rps']}" for n in ("create_intent", "start", "update"))
+        + f"; start {result['start_vs_create_intent']}x, update "
+        + f"{result['update_vs_create_intent']}x create-intent"
+    )
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    out = RESULTS / f"checkout-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2))
+    print(f"wrote {out.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

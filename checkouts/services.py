@@ -1,0 +1,331 @@
+"""Every write to a checkout: start, update, complete, the payment attempts of linked intents
+(called by the intents services inside the transaction of the attempt's outcome), and the
+inactivity sweep. Each locks the row (`select_for_update()`), re-checks its state after the
+lock, moves it through a django-fsm transition and writes its event in the same transaction."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.errors import ResourceMissing
+from core.metadata import merge_metadata
+from core.scope import Scope
+from core.values import UNSET, unix
+from events.services import event_record, previous_attributes
+
+from .exceptions import CheckoutUnexpectedState, TrackingIdInUse
+from .models import (
+    FORM_STEPS,
+    Checkout,
+    Source,
+    Status,
+    StepStatus,
+    empty_steps,
+    inactivity_due_q,
+)
+from .presenters import checkout_to_api
+
+# The outcome of a payment attempt as a linked payment shows it.
+ATTEMPT_SUCCEEDED = "succeeded"
+ATTEMPT_FAILED = "failed"
+# Funnel columns: the first time each form step was complete.
+STEP_COLUMNS = {
+    "shipping": "shipping_completed_at",
+    "delivery": "delivery_completed_at",
+    "billing": "billing_completed_at",
+}
+
+
+def _emit(chk: Checkout, event: str, before: dict | None = None) -> None:
+    after = checkout_to_api(chk)
+    event_record(
+        scope=Scope.of(chk),
+        type=f"checkout.{event}",
+        data_object=after,
+        previous_attributes=previous_attributes(before, after) if before else None,
+    )
+
+
+def _lock(scope: Scope, checkout_id: str, param: str = "id") -> Checkout:
+    chk = Checkout.objects.select_for_update().filter(id=checkout_id, **scope.filters).first()
+    if chk is None:
+        raise ResourceMissing("checkout", checkout_id, param=param)
+    return chk
+
+
+def _check_tracking_id(scope: Scope, tracking_id: str, *, exclude: str | None = None) -> None:
+    other = (
+        Checkout.objects.filter(**scope.filters, tracking_id=tracking_id)
+        .exclude(status=Status.COMPLETE)
+        .exclude(id=exclude)
+        .values_list("id", flat=True)
+        .first()
+    )
+    if other is not None:
+        raise TrackingIdInUse(tracking_id, other)
+
+
+def _save(chk: Checkout, *, force_insert: bool = False) -> None:
+    """Save; a concurrent open checkout with the same tracking id (the partial unique index)
+    is the same 400 as the check before it."""
+    try:
+        with transaction.atomic():
+            chk.save(force_insert=force_insert)
+    except IntegrityError:
+        raise TrackingIdInUse(chk.tracking_id)
+
+
+def _wake(chk: Checkout, now: datetime) -> None:
+    """Activity on an open checkout: one past its inactivity time is first written inactive (as
+    the sweep would have), then an inactive one comes back (`checkout.reactivated`) and one
+    still at `intent` becomes active. Records the activity time."""
+    if chk.inactivity_due(now):
+        before = checkout_to_api(chk)
+        chk.go_inactive(at=chk.inactive_since())
+        _emit(chk, "inactive", before)
+    if chk.status == Status.INACTIVE:
+        before = checkout_to_api(chk)
+        chk.reactivate(at=now)
+        chk.last_activity_at = now
+        _emit(chk, "reactivated", before)
+    elif chk.status == Status.INTENT:
+        chk.activate(at=now)
+    if chk.status == Status.ACTIVE:
+        started = (chk.steps or {}).get("intent_started") or {}
+        if started.get("status") != StepStatus.COMPLETE:
+            _set_step(chk, "intent_started", StepStatus.COMPLETE, now)
+    chk.last_activity_at = now
+
+
+def _set_step(chk: Checkout, name: str, status: str, now: datetime) -> bool:
+    """Move one step (forward, or back to be redone); each change is kept with its time. The
+    funnel column keeps the first time the step was complete."""
+    steps = dict(chk.steps or {})
+    if (steps.get(name) or {}).get("status") == status:
+        return False
+    steps[name] = {"status": str(status), "date": unix(now)}
+    chk.steps = steps
+    chk.step_history = [
+        *(chk.step_history or []),
+        {"step": name, "status": str(status), "date": unix(now)},
+    ]
+    column = STEP_COLUMNS.get(name)
+    if column and status == StepStatus.COMPLETE and getattr(chk, column) is None:
+        setattr(chk, column, now)
+    return True
+
+
+def checkout_start(
+    *,
+    scope: Scope,
+    tracking_id: str,
+    amount: int | None = None,
+    currency: str | None = None,
+    payment_flow: str | None = None,
+    customer: dict | None = None,
+    location: dict | None = None,
+    cart: dict | None = None,
+    metadata=None,
+    source: str = Source.TRACKED,
+) -> Checkout:
+    """A customer landed on a checkout page: status `intent`, `checkout.started`."""
+    now = timezone.now()
+    with transaction.atomic():
+        _check_tracking_id(scope, tracking_id)
+        chk = Checkout(
+            account_id=scope.account_id,
+            livemode=scope.livemode,
+            created=now,
+            status_changed_at=now,
+            last_activity_at=now,
+            tracking_id=tracking_id,
+            payment_flow=payment_flow,
+            source=source,
+            customer=customer,
+            amount=amount,
+            currency=currency,
+            country=(location or {}).get("country"),
+            cart=cart,
+            metadata=merge_metadata({}, metadata) if metadata is not None else {},
+            steps=empty_steps(now),
+        )
+        chk.client_secret = f"{chk.id}_secret_{secrets.token_urlsafe(18)}"
+        _save(chk, force_insert=True)
+        _emit(chk, "started")
+    return chk
+
+
+def checkout_update(
+    *,
+    scope: Scope,
+    checkout_id: str,
+    tracking_id=UNSET,
+    payment_flow=UNSET,
+    customer=UNSET,
+    amount=UNSET,
+    currency=UNSET,
+    location=UNSET,
+    cart=UNSET,
+    metadata=UNSET,
+    shipping=UNSET,
+    delivery=UNSET,
+    billing=UNSET,
+) -> Checkout:
+    """The customer moved on (or back) in the checkout: the fields given change, each step given
+    moves to its new status. The first update makes the checkout `active`; one that had gone
+    inactive comes back. `checkout.updated` when anything changed."""
+    now = timezone.now()
+    with transaction.atomic():
+        chk = _lock(scope, checkout_id)
+        if chk.status == Status.COMPLETE:
+            raise CheckoutUnexpectedState.complete(chk.id, "updated")
+        before = checkout_to_api(chk)
+        if tracking_id is not UNSET and tracking_id != chk.tracking_id:
+            _check_tracking_id(scope, tracking_id, exclude=chk.id)
+            chk.tracking_id = tracking_id
+        if customer is not UNSET:
+            chk.customer = {**(chk.customer or {}), **customer} if customer else None
+        if location is not UNSET:
+            chk.country = (location or {}).get("country")
+        if metadata is not UNSET:
+            chk.metadata = merge_metadata(chk.metadata or {}, metadata)
+        for name, value in (
+            ("payment_flow", payment_flow),
+            ("amount", amount),
+            ("currency", currency),
+            ("cart", cart),
+        ):
+            if value is not UNSET:
+                setattr(chk, name, value)
+        _wake(chk, now)
+        for name, status in zip(FORM_STEPS, (shipping, delivery, billing), strict=True):
+            if status is not UNSET:
+                _set_step(chk, name, status, now)
+        _save(chk)
+        changed = previous_attributes(before, checkout_to_api(chk))
+        if set(changed) - {"status", "status_changed_at"}:
+            _emit(chk, "updated", before)
+    return chk
+
+
+def checkout_complete(
+    *, scope: Scope, checkout_id: str, payment_reference: str | None = None
+) -> Checkout:
+    """The customer paid (`payment_reference`: a `pi_…` of this service or any processor's
+    reference). Terminal; a checkout that had gone inactive counts as recovered."""
+    now = timezone.now()
+    with transaction.atomic():
+        chk = _lock(scope, checkout_id)
+        if chk.status == Status.COMPLETE:
+            raise CheckoutUnexpectedState.complete(chk.id, "completed again")
+        _complete(chk, now, payment_reference)
+        chk.save()
+    return chk
+
+
+def _complete(chk: Checkout, now: datetime, payment_reference: str | None) -> None:
+    if chk.inactivity_due(now):
+        before = checkout_to_api(chk)
+        chk.go_inactive(at=chk.inactive_since())
+        _emit(chk, "inactive", before)
+    before = checkout_to_api(chk)
+    chk.complete(at=now, payment_reference=payment_reference)
+    chk.last_activity_at = now
+    _emit(chk, "completed", before)
+
+
+def checkout_record_payment_attempt(
+    *,
+    scope: Scope,
+    checkout_id: str,
+    payment_intent_id: str,
+    charge_id: str,
+    status: str,
+    decline_code: str | None = None,
+) -> None:
+    """An attempt of an intent linked to this checkout has an outcome (call it in the
+    transaction that writes that outcome). A new charge is a new attempt ("Payment attempt
+    #n", `checkout.payment_attempted`); the same charge again (3-D Secure finished, a
+    `processing` attempt resolved) updates its attempt. A success completes the checkout."""
+    now = timezone.now()
+    chk = Checkout.objects.select_for_update().filter(id=checkout_id, **scope.filters).first()
+    if chk is None:  # the link is a nullable foreign key: nothing to record
+        return
+    before = checkout_to_api(chk)
+    attempts = [dict(a) for a in chk.attempts or []]
+    existing = next((a for a in attempts if a.get("charge") == charge_id), None)
+    if existing is not None and existing["status"] == status:
+        return
+    declined = status == ATTEMPT_FAILED and (existing is None or existing["status"] != status)
+    if existing is None:
+        attempts.append(
+            {
+                "payment_intent": payment_intent_id,
+                "charge": charge_id,
+                "status": status,
+                "date": unix(now),
+                "decline_code": decline_code,
+            }
+        )
+    else:
+        existing.update(status=status, decline_code=decline_code)
+    chk.attempts = attempts
+    if declined:
+        chk.declined_attempts += 1
+        chk.last_decline_code = decline_code
+    if chk.status != Status.COMPLETE:
+        chk.payment_attempted_at = chk.payment_attempted_at or now
+        _wake(chk, now)
+        _emit(chk, "payment_attempted", before)
+        if status == ATTEMPT_SUCCEEDED:
+            _complete(chk, now, payment_intent_id)
+    else:
+        _emit(chk, "payment_attempted", before)
+    chk.save()
+
+
+def checkouts_mark_inactive(*, batch_size: int | None = None, max_batches: int = 20) -> int:
+    """The sweep: every open checkout left alone past CHECKOUT_INACTIVE_SECONDS is written
+    `inactive` with its `checkout.inactive` event. A batch is claimed `FOR UPDATE SKIP LOCKED`
+    (two sweeps at once never take the same row) and written with one UPDATE."""
+    batch_size = batch_size or settings.CHECKOUT_SWEEP_BATCH
+    total = 0
+    for _ in range(max_batches):
+        now = timezone.now()
+        with transaction.atomic():
+            rows = list(
+                Checkout.objects.select_for_update(skip_locked=True)
+                .filter(inactivity_due_q(now))
+                .order_by("last_activity_at")[:batch_size]
+            )
+            befores = []
+            for chk in rows:
+                befores.append(checkout_to_api(chk))
+                chk.go_inactive(at=chk.inactive_since())
+            Checkout.objects.bulk_update(
+                rows, ["status", "status_changed_at", "inactive_at", "was_inactive"]
+            )
+            for chk, before in zip(rows, befores, strict=True):
+                _emit(chk, "inactive", before)
+        total += len(rows)
+        if len(rows) < batch_size:
+            break
+    return total
+
+
+def checkout_link_target(*, scope: Scope, checkout_id: str, param: str = "checkout") -> Checkout:
+    """The checkout a PaymentIntent is being linked to: the caller's, and not complete."""
+    chk = Checkout.objects.filter(id=checkout_id, **scope.filters).first()
+    if chk is None:
+        raise ResourceMissing("checkout", checkout_id, param=param)
+    if chk.status == Status.COMPLETE:
+        raise CheckoutUnexpectedState(
+            f"This checkout ({chk.id}) is complete: a payment can no longer be linked to it.",
+            param=param,
+        )
+    return chk
