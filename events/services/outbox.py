@@ -10,7 +10,15 @@ from core import context
 from core.scope import Scope
 
 from ..models import Event
+from ..selectors import webhook_endpoints_enabled
 from .dispatch import relay_on_commit
+
+
+def _relay_soon(scope: Scope, event_ids: list[str]) -> None:
+    """One hint per transaction to the relay, and none when no endpoint of the scope is
+    enabled: the webhook sweep relays (marks) those events on its next round."""
+    if webhook_endpoints_enabled(scope=scope):
+        relay_on_commit(event_ids)
 
 
 def event_record(
@@ -37,7 +45,7 @@ def event_record(
         request_id=ctx.request_id,
         idempotency_key=ctx.idempotency_key,
     )
-    relay_on_commit([event.id])
+    _relay_soon(scope, [event.id])
     return event
 
 
@@ -63,7 +71,7 @@ def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None
             )
         )
     Event.objects.bulk_create(rows)
-    relay_on_commit([event.id for event in rows])
+    _relay_soon(scope, [event.id for event in rows])
     return rows
 
 
