@@ -14,9 +14,9 @@ connections and at 1:
 For each: requests (or payments) per second, p50/p99 latency, CPU milliseconds per request of
 the server's processes (their rusage from /proc), and SQL statements per request (counted
 in-process with the Django test client, BEGIN/COMMIT and the simulated processor's own table
-left out). A round is repeated (up to `--retries` times) when other processes took more than
-`--max-foreign` of the machine's CPU while it ran (read from /proc/stat), since the machine
-may be shared. Prints a table with the product/baseline ratios; writes
+left out). A round is repeated (up to `--retries` times) when other processes (not the
+server, not this client, not PostgreSQL) took more than `--max-foreign` of the machine's CPU
+while it ran (read from /proc/stat, steal included), since the machine may be shared. Prints a table with the product/baseline ratios; writes
 bench/results/flow-<time>.json.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/payintents_bench \\
@@ -74,6 +74,20 @@ def cpu_seconds(pids: list[int]) -> float:
         except OSError:
             pass
     return total / CLK_TCK
+
+
+def postgres_pids() -> list[int]:
+    """The database's processes: their CPU is part of the workload, not another's."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() in ("postgres", "postmaster"):
+                        pids.append(int(entry))
+            except OSError:
+                pass
+    return pids
 
 
 def machine_busy_seconds() -> tuple[float, float]:
@@ -255,16 +269,18 @@ def run(server: Server, operation: str, connections: int, seconds: float, key: s
 def measure(server, operation, connections, seconds, key, ids, args) -> dict:
     """One measurement, repeated while other processes took too much of the machine."""
     for attempt in range(args.retries + 1):
-        pids = process_tree(server.proc.pid)
+        pids, db = process_tree(server.proc.pid), postgres_pids()
         cpu0, busy0, own0 = cpu_seconds(pids), machine_busy_seconds(), own_cpu()
+        db0 = cpu_seconds(db)
         rate, latencies, requests = run(server, operation, connections, seconds, key, ids)
         cpu1, busy1, own1 = (
             cpu_seconds(process_tree(server.proc.pid)),
             machine_busy_seconds(),
             own_cpu(),
         )
+        db1 = cpu_seconds(postgres_pids())
         available = busy1[1] - busy0[1]
-        foreign = (busy1[0] - busy0[0]) - (cpu1 - cpu0) - (own1 - own0)
+        foreign = (busy1[0] - busy0[0]) - (cpu1 - cpu0) - (own1 - own0) - (db1 - db0)
         foreign_share = max(0.0, foreign / available) if available else 0.0
         result = {
             "rate": round(rate, 1),
@@ -383,7 +399,7 @@ def main() -> int:
         text=True,
         check=True,
     )
-    key = json.loads(keys.stdout)["secret_key_test"]
+    key = json.loads(keys.stdout)["secret_key"]
     counts = {"product": statements(product, key), "baseline": statements(baseline, "none")}
 
     results: dict = {}

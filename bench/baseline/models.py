@@ -20,6 +20,9 @@ class Intent(models.Model):
     class Meta:
         app_label = "baseline"
 
+    def __str__(self) -> str:
+        return self.id
+
 
 class Charge(models.Model):
     id = models.CharField(primary_key=True, max_length=40)
@@ -31,3 +34,6 @@ class Charge(models.Model):
 
     class Meta:
         app_label = "baseline"
+
+    def __str__(self) -> str:
+        return self.id
