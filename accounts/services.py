@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from .keys import hash_key, key_generate, key_lookup
 from .models import Account, ApiKey
+from .selectors import api_key_cache_clear
 
 
 @dataclass(frozen=True)
@@ -59,15 +60,26 @@ def api_keys_roll(*, account: Account, livemode: bool | None = None) -> dict[str
             revoked_at=now
         )
         keys.update(_issue_pair(account, livemode=mode))
+    _forget_verified_keys()
     return keys
 
 
 def api_key_revoke(*, key: ApiKey) -> None:
     ApiKey.objects.filter(pk=key.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    _forget_verified_keys()
+
+
+def _forget_verified_keys() -> None:
+    """This process stops trusting the keys it verified: now, and again once the revocation
+    commits (a request in between may have read the key as it was)."""
+    api_key_cache_clear()
+    transaction.on_commit(api_key_cache_clear)
 
 
 def api_key_touch(*, key: ApiKey) -> None:
-    """Record last use at most once a minute per key: one cheap conditional UPDATE."""
+    """Record last use at most once per `API_KEY_LAST_USED_RESOLUTION_SECONDS` (a minute) per
+    key and process: one UPDATE then, none on the requests in between (the key row this
+    process verified remembers when it wrote)."""
     now = timezone.now()
     resolution = settings.API_KEY_LAST_USED_RESOLUTION_SECONDS
     if key.last_used is None or (now - key.last_used).total_seconds() >= resolution:

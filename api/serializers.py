@@ -8,7 +8,9 @@ handler in `api.errors` turns the first error into the envelope.
 
 from __future__ import annotations
 
+import copy
 import re
+import threading
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
@@ -262,6 +264,24 @@ class StrictSerializer(serializers.Serializer):
 
     #: Parameters accepted and ignored everywhere (Stripe libraries may send them).
     ALWAYS_ALLOWED = frozenset({"expand"})
+
+    # Each class's declared fields, deep-copied once per process (DRF deep-copies them for every
+    # serializer instance, so on every request). The templates are never bound nor used to
+    # validate: each instance gets a shallow copy of every template, which it binds (name,
+    # parent) and validates with on its own; what the copies share (validators, choices,
+    # messages, a list field's child field) is only read while validating. A nested
+    # serializer's copy builds its own fields the same way, on first use.
+    _field_templates: dict[type, dict] = {}
+    _field_templates_lock = threading.Lock()
+
+    def get_fields(self):
+        cls = type(self)
+        templates = StrictSerializer._field_templates.get(cls)
+        if templates is None:
+            with StrictSerializer._field_templates_lock:
+                templates = copy.deepcopy(self._declared_fields)
+                StrictSerializer._field_templates[cls] = templates
+        return {name: copy.copy(field) for name, field in templates.items()}
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):

@@ -15,6 +15,7 @@ SCRIPTS = [
     "api_bench.py",
     "webhook_bench.py",
     "checkout_bench.py",
+    "flow_bench.py",
 ]
 
 

@@ -3,6 +3,10 @@ or raise `ResourceMissing`; they never write. The views paginate."""
 
 from __future__ import annotations
 
+import threading
+import time
+
+from django.conf import settings
 from django.db.models import QuerySet
 
 from core.scope import Scope
@@ -63,3 +67,33 @@ def delivery_attempt_list(
     if event_id is not None:
         queryset = queryset.filter(event=event_get(scope=scope, id=event_id))
     return queryset
+
+
+# (account id, livemode) → (has an enabled endpoint, monotonic time it was read)
+_endpoints_known: dict[tuple[str, bool], tuple[bool, float]] = {}
+_endpoints_lock = threading.Lock()
+
+
+def webhook_endpoints_enabled(*, scope: Scope) -> bool:
+    """Could any endpoint of `scope` want an event now? Remembered by this process for
+    `WEBHOOK_ENDPOINT_CACHE_SECONDS`: an event written while an endpoint created elsewhere is
+    not yet known here is relayed by the webhook sweep instead of at once."""
+    key = (scope.account_id, scope.livemode)
+    now = time.monotonic()
+    known = _endpoints_known.get(key)
+    if known is not None and now - known[1] < settings.WEBHOOK_ENDPOINT_CACHE_SECONDS:
+        return known[0]
+    enabled = WebhookEndpoint.objects.filter(
+        **scope.filters, status=WebhookEndpoint.Status.ENABLED
+    ).exists()
+    with _endpoints_lock:
+        if len(_endpoints_known) >= 10_000:
+            _endpoints_known.clear()
+        _endpoints_known[key] = (enabled, now)
+    return enabled
+
+
+def webhook_endpoints_forget() -> None:
+    """Read the endpoints again on the next event (one was created, changed or deleted)."""
+    with _endpoints_lock:
+        _endpoints_known.clear()

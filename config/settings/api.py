@@ -8,6 +8,9 @@ API_VERSION = "2024-06-20"
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("MAX_BODY_BYTES", default=256 * 1024)  # 413 beyond
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 2000
 API_KEY_LAST_USED_RESOLUTION_SECONDS = 60
+# How long a web process trusts a key it verified without reading it again: a key revoked or
+# rolled elsewhere stops working within this many seconds (0 reads the key on every request).
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=5)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.KeyAuthentication"],

@@ -29,6 +29,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].update(
         CONN_MAX_AGE=env.int("DB_CONN_MAX_AGE", default=60),
-        CONN_HEALTH_CHECKS=True,
+        # No `SELECT 1` before every request: a connection that broke fails its request, is
+        # closed by Django at the end of it (errors_occurred), and the next request reconnects.
+        CONN_HEALTH_CHECKS=env.bool("DB_CONN_HEALTH_CHECKS", default=False),
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

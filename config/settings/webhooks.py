@@ -27,3 +27,6 @@ WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=500)
 WEBHOOK_ALLOWED_NETWORKS = [
     cidr for cidr in env.list("WEBHOOK_ALLOWED_NETWORKS", cast=str.strip, default=[]) if cidr
 ]
+# How long a web process remembers whether an account has an enabled endpoint: without one,
+# an event asks the broker for nothing and the sweep relays it (WEBHOOK_SWEEP_INTERVAL_SECONDS).
+WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=5)

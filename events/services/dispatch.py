@@ -11,15 +11,38 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from core.enqueue import enqueue, enqueue_on_commit
+from core.enqueue import enqueue
 
 RELAY_TASK = "events.tasks.events_relay"
 DELIVERY_TASK = "events.tasks.delivery_attempt"
 
 
+class _RelayBatch:
+    """The events one transaction wrote, relayed by ONE hint once it commits."""
+
+    def __init__(self) -> None:
+        self.event_ids: list[str] = []
+
+    def __call__(self) -> None:
+        enqueue(RELAY_TASK, self.event_ids)
+
+
 def relay_on_commit(event_ids: list[str]) -> None:
-    """Ask the relay to look at these events once the current transaction commits."""
-    enqueue_on_commit(RELAY_TASK, event_ids)
+    """Ask the relay to look at these events once the current transaction commits: every event
+    of one transaction goes in one hint (one broker publish per transaction, not per event).
+    Outside a transaction, at once."""
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
+        enqueue(RELAY_TASK, list(event_ids))
+        return
+    batch = getattr(connection, "_payintents_relay_batch", None)
+    # The batch is this transaction's while its callback is still registered; a rollback (of
+    # the transaction, or of the savepoint that registered it) drops the callback.
+    if batch is None or not any(entry[1] is batch for entry in connection.run_on_commit):
+        batch = _RelayBatch()
+        connection._payintents_relay_batch = batch
+        transaction.on_commit(batch)
+    batch.event_ids.extend(event_ids)
 
 
 def deliveries_dispatch(delivery_ids: list[str]) -> None:

@@ -15,6 +15,7 @@ from core.scope import Scope
 from core.values import UNSET
 
 from ..models import Delivery, Event, WebhookEndpoint
+from ..selectors import webhook_endpoints_forget
 from ..signing import new_secret
 from ..ssrf import UnsafeURL, check_url
 from .dispatch import deliveries_dispatch_on_commit
@@ -45,6 +46,8 @@ def webhook_endpoint_create(
     metadata: dict | None = None,
 ) -> WebhookEndpoint:
     _checked_url(url)
+    webhook_endpoints_forget()
+    transaction.on_commit(webhook_endpoints_forget)
     return WebhookEndpoint.objects.create(
         account_id=scope.account_id,
         livemode=scope.livemode,
@@ -87,6 +90,7 @@ def webhook_endpoint_update(
             locked.status = WebhookEndpoint.Status.ENABLED
             locked.disabled_reason = None
             locked.failing_since = None
+            transaction.on_commit(webhook_endpoints_forget)
         locked.save()
     return locked
 

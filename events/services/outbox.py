@@ -10,6 +10,7 @@ from core import context
 from core.scope import Scope
 
 from ..models import Event
+from ..selectors import webhook_endpoints_enabled
 from .dispatch import relay_on_commit
 
 
@@ -33,6 +34,13 @@ def _event(scope: Scope, type: str, data_object: dict, changed: dict | None) -> 
     )
 
 
+def _relay_soon(scope: Scope, event_ids: list[str]) -> None:
+    """One hint per transaction to the relay, and none when no endpoint of the scope is
+    enabled: the webhook sweep relays (marks) those events on its next round."""
+    if webhook_endpoints_enabled(scope=scope):
+        relay_on_commit(event_ids)
+
+
 def event_record(
     *,
     scope: Scope,
@@ -45,7 +53,7 @@ def event_record(
     anyway if the ask is lost)."""
     event = _event(scope, type, data_object, previous_attributes)
     event.save(force_insert=True)
-    relay_on_commit([event.id])
+    _relay_soon(scope, [event.id])
     return event
 
 
@@ -54,7 +62,7 @@ def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None
     previous_attributes)`, in the caller's transaction, like `event_record`."""
     rows = [_event(scope, type, data_object, changed) for type, data_object, changed in events]
     Event.objects.bulk_create(rows)
-    relay_on_commit([event.id for event in rows])
+    _relay_soon(scope, [event.id for event in rows])
     return rows
 
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 from checkouts.services import checkout_record_payment_attempt
 from core.errors import ResourceMissing
 from core.scope import Scope
-from events.services import event_record, previous_attributes
+from events.services import event_record, event_record_many, previous_attributes
 from payments import presenters as payment_presenters
 from payments.attempts import Release
 from payments.models import Charge, PaymentMethod
@@ -24,11 +24,15 @@ from ..models import PaymentIntent
 # --- locks and the state check ---------------------------------------------------------------
 
 
-def lock_intent(payment_intent_id: str, *, scope: Scope | None = None) -> PaymentIntent:
+def lock_intent(
+    payment_intent_id: str, *, scope: Scope | None = None, related: tuple[str, ...] = ()
+) -> PaymentIntent:
     """`select_for_update()` the intent within the caller's `scope`. Without a scope only for an
-    id already checked against one (phase 2 of a movement) or a worker's own row."""
+    id already checked against one (phase 2 of a movement) or a worker's own row. `related`
+    rows are read along in the same statement, unlocked."""
     filters = {"id": payment_intent_id, **(scope.filters if scope is not None else {})}
-    pi = PaymentIntent.objects.select_for_update().filter(**filters).first()
+    queryset = PaymentIntent.objects.select_for_update(of=("self",) if related else ())
+    pi = queryset.select_related(*related).filter(**filters).first()
     if pi is None:
         raise ResourceMissing("payment_intent", payment_intent_id)
     return pi
@@ -43,6 +47,29 @@ def lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
     if pi is not None:
         charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
     return charge
+
+
+def lock_intent_with_charge(
+    payment_intent_id: str, charge_id: str | None
+) -> tuple[PaymentIntent, Charge | None]:
+    """Phase 2's lock in one statement: the intent and its latest charge `charge_id` (locked in
+    that order, as `lock_intent` then `lock_charge` would), the charge's method read along.
+    When the charge is no longer the intent's latest, the two locks are taken one by one."""
+    pi = (
+        PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
+        .select_related("latest_charge", "latest_charge__payment_method")
+        # a condition on the charge's own column makes the join an inner one (FOR UPDATE
+        # cannot lock the nullable side of an outer join)
+        .filter(id=payment_intent_id, latest_charge__payment_intent_id=payment_intent_id)
+        .filter(latest_charge_id=charge_id)
+        .first()
+    )
+    if pi is None:
+        pi = lock_intent(payment_intent_id)
+        return pi, lock_charge(charge_id, pi) if charge_id else None
+    charge = pi.latest_charge
+    charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
+    return pi, charge
 
 
 def check(pi: PaymentIntent, allowed: Iterable, verb: str) -> None:
@@ -98,6 +125,18 @@ def record_on_checkout(
         status=status,
         decline_code=decline_code,
     )
+
+
+def emit_many(*changes: tuple[PaymentIntent | Charge, str, dict | None]) -> None:
+    """`emit` for several changes of one transaction, each `(obj, event, before)`: their events
+    are written with one INSERT."""
+    events = []
+    for obj, event, before in changes:
+        name, present = _PRESENTERS[type(obj)]
+        after = present(obj)
+        changed = previous_attributes(before, after) if before else None
+        events.append((f"{name}.{event}", after, changed))
+    event_record_many(scope=Scope.of(changes[0][0]), events=events)
 
 
 # --- payment methods -------------------------------------------------------------------------

@@ -26,10 +26,11 @@ from . import recovery
 from ._common import (
     check,
     emit,
+    emit_many,
     expire,
     fail_pending_charge,
-    lock_charge,
     lock_intent,
+    lock_intent_with_charge,
     release_charge,
     snapshot,
 )
@@ -140,12 +141,11 @@ def _capture(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
 
 
 def _apply_capture(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
-    pi = lock_intent(attempt.payment_intent_id)
+    pi, charge = lock_intent_with_charge(attempt.payment_intent_id, attempt.charge_id)
     if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:
         if pi.last_attempt_id == attempt.attempt_id and pi.status == Status.SUCCEEDED:
             return pi  # applied already (by the reconciler, or the request that made it)
         raise IntentUnexpectedState.status(pi, "captured", CAPTURABLE)
-    charge = lock_charge(attempt.charge_id, pi)
     pi.end()
     if not result.succeeded:
         return _declined(pi, result.decline)
@@ -159,8 +159,7 @@ def _apply_capture(attempt: _Call, result: CaptureResult) -> PaymentIntent | Set
     charge.released = captured < charge.amount
     charge.save()
     pi.save()
-    emit(charge, "captured", charge_before)
-    emit(pi, "succeeded", before)
+    emit_many((charge, "captured", charge_before), (pi, "succeeded", before))
     return pi
 
 

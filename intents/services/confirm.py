@@ -29,9 +29,10 @@ from . import recovery
 from ._common import (
     check,
     emit,
+    emit_many,
     fail_pending_charge,
-    lock_charge,
     lock_intent,
+    lock_intent_with_charge,
     owe_release,
     payment_error,
     record_on_checkout,
@@ -87,7 +88,9 @@ def payment_intent_confirm(
     )
 
     def record() -> Authorization | attempts.Recover | Settled:
-        pi = lock_intent(payment_intent_id, scope=scope)
+        # the intent's own method read along, for a confirm that names none
+        related = ("payment_method",) if pm is None else ()
+        pi = lock_intent(payment_intent_id, scope=scope, related=related)
         if not is_secret and pi.confirmation_method == "manual":
             raise ManualConfirmationNotPermitted()
         attempt_id = new_attempt_id(InFlight.CONFIRM, pi.id)
@@ -186,8 +189,7 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
     """Phase 2: apply the processor's answer to the intent and its charge, if the attempt is
     still the intent's current one; an authorisation nobody wants any more is released."""
     charge_id = attempt.charge.id
-    pi = lock_intent(attempt.pi.id)
-    charge = lock_charge(charge_id, pi)
+    pi, charge = lock_intent_with_charge(attempt.pi.id, charge_id)
     if (
         not pi.inflight_attempt(attempt.attempt_id)
         or pi.latest_charge_id != charge_id
@@ -247,8 +249,7 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
             pi.decline(error=error)
         charge.save()
         pi.save()
-        emit(charge, "failed", charge_before)
-        emit(pi, "payment_failed", before)
+        emit_many((charge, "failed", charge_before), (pi, "payment_failed", before))
         record_on_checkout(pi, charge, "failed", decline.decline_code or decline.code)
         if attempt.raise_decline:
             return Settled(
@@ -284,11 +285,10 @@ def _succeeded(
             pi.confirm_succeeded(amount_received=charge.amount)
     charge.save()
     pi.save()
-    emit(charge, "succeeded")
     if pi.status == Status.REQUIRES_CAPTURE:
-        emit(pi, "amount_capturable_updated", before)
+        emit_many((charge, "succeeded", None), (pi, "amount_capturable_updated", before))
     else:
-        emit(pi, "succeeded", before)
+        emit_many((charge, "succeeded", None), (pi, "succeeded", before))
     record_on_checkout(pi, charge, "succeeded")
 
 

@@ -6,13 +6,30 @@ import json
 
 import pytest
 import redis
+from django.db import transaction
 
 import events.tasks  # noqa: F401  (registers the tasks the names below must match)
 from config.celery import app
-from events.services import dispatch
+from core.scope import Scope
+from events.selectors import webhook_endpoints_forget
+from events.services import dispatch, event_record, events_relay
 from tests.conftest import redis_url
 from tests.events.conftest import point_app_at
 from tests.events.helpers import record
+from tests.factories import WebhookEndpointFactory
+
+
+def _with_an_endpoint(acct) -> None:
+    WebhookEndpointFactory(account=acct.account, livemode=False)
+    webhook_endpoints_forget()
+
+
+def _broker(settings):
+    url = redis_url()
+    broker = redis.Redis.from_url(url)
+    broker.flushdb()
+    point_app_at(url, settings)
+    return broker
 
 
 @pytest.mark.parametrize("name", [dispatch.RELAY_TASK, dispatch.DELIVERY_TASK])
@@ -37,10 +54,8 @@ def test_a_batch_of_delivery_hints_stops_at_the_first_broker_failure(monkeypatch
 def test_a_recorded_event_asks_the_relay_on_the_webhooks_queue_after_commit(
     acct, settings, django_capture_on_commit_callbacks
 ):
-    url = redis_url()
-    broker = redis.Redis.from_url(url)
-    broker.flushdb()
-    point_app_at(url, settings)
+    _with_an_endpoint(acct)
+    broker = _broker(settings)
     with django_capture_on_commit_callbacks(execute=True):
         event = record(acct.id)
         assert broker.llen("webhooks") == 0  # nothing before the commit
@@ -50,3 +65,53 @@ def test_a_recorded_event_asks_the_relay_on_the_webhooks_queue_after_commit(
     assert message["headers"]["task"] == "events.tasks.events_relay"
     args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
     assert args == [[event.id]]
+
+
+def test_the_events_of_one_transaction_ask_the_relay_once(
+    acct, monkeypatch, django_capture_on_commit_callbacks
+):
+    _with_an_endpoint(acct)
+    sent = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, ids: sent.append((name, ids)))
+    scope = Scope(account_id=acct.id, livemode=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            first = event_record(scope=scope, type="customer.created", data_object={"id": "c1"})
+            second = event_record(scope=scope, type="customer.updated", data_object={"id": "c1"})
+        assert sent == []  # nothing before the commit
+    assert sent == [(dispatch.RELAY_TASK, [first.id, second.id])]
+
+
+@pytest.mark.redis
+def test_no_hint_when_no_endpoint_is_enabled_and_the_sweep_relays_the_event(
+    acct, settings, django_capture_on_commit_callbacks
+):
+    webhook_endpoints_forget()
+    broker = _broker(settings)
+    with django_capture_on_commit_callbacks(execute=True):
+        event = record(acct.id)
+    assert broker.llen("webhooks") == 0
+    assert events_relay() == 1  # what the sweep runs
+    event.refresh_from_db()
+    assert event.relayed_at is not None and event.pending_webhooks == 0
+
+
+def test_a_rolled_back_transaction_leaves_no_batch_behind(acct, monkeypatch):
+    """The hint of a transaction that rolled back is dropped, and the next transaction's events
+    get their own hint."""
+    _with_an_endpoint(acct)
+    sent = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, ids: sent.append(ids))
+    scope = Scope(account_id=acct.id, livemode=False)
+    try:
+        with transaction.atomic():
+            event_record(scope=scope, type="customer.created", data_object={"id": "c1"})
+            raise RuntimeError
+    except RuntimeError:
+        pass
+    with transaction.atomic():
+        kept = event_record(scope=scope, type="customer.created", data_object={"id": "c2"})
+    connection = transaction.get_connection()
+    for _sids, callback, _robust in list(connection.run_on_commit):
+        callback()
+    assert sent == [[kept.id]]

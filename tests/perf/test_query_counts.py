@@ -1,0 +1,92 @@
+"""How many SQL statements each hot API call costs, through HTTP with the test client.
+
+Counted: every statement the service sends, on PostgreSQL and SQLite alike. Not counted:
+- transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE/ROLLBACK TO SAVEPOINT): inside the
+  test's own transaction the service's `atomic()` blocks become savepoints, which a request in
+  production does not send; what a transaction costs is its statements and its one COMMIT;
+- the simulated processor's own table (`SimulatedProcessorRecord`): it stands in for the
+  remote processor's storage, so its one INSERT per processor call is the processor's work,
+  not the service's SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from payments.models import SimulatedProcessorRecord
+
+URL = "/v1/payment_intents"
+TRANSACTION_CONTROL = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT", "BEGIN", "COMMIT")
+PROCESSOR_TABLE = SimulatedProcessorRecord._meta.db_table
+
+
+def service_statements(captured: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if not q["sql"].upper().startswith(TRANSACTION_CONTROL) and PROCESSOR_TABLE not in q["sql"]
+    ]
+
+
+@contextlib.contextmanager
+def at_most(n: int):
+    with CaptureQueriesContext(connection) as captured:
+        yield captured
+    statements = service_statements(captured)
+    assert len(statements) <= n, "\n".join([f"{len(statements)} statements:", *statements])
+
+
+def create(client, **params):
+    response = client.post(URL, {"amount": 2000, "currency": "usd", **params})
+    assert response.status_code == 200, response.json()
+    return response.json()
+
+
+def test_create_is_at_most_4_statements(client):
+    create(client)  # warm: the key cache
+    with at_most(4):
+        create(client)
+
+
+def test_retrieve_is_one_statement_with_a_warm_key_cache(client):
+    pi = create(client, payment_method="pm_card_visa", confirm=True)
+    for _ in range(3):
+        create(client, payment_method="pm_card_visa", confirm=True)
+    with at_most(1):
+        assert client.get(f"{URL}/{pi['id']}").status_code == 200
+
+
+def test_confirm_is_at_most_8_statements(client):
+    pi = create(client, payment_method="pm_card_visa", capture_method="manual")
+    with at_most(8):
+        response = client.post(f"{URL}/{pi['id']}/confirm")
+    assert response.json()["status"] == "requires_capture"
+
+
+def test_confirm_with_a_payment_method_id_is_at_most_8_statements(client):
+    card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
+    pm = client.post(
+        "/v1/payment_methods", {"type": "card", **{f"card[{k}]": v for k, v in card.items()}}
+    ).json()
+    pi = create(client, capture_method="manual")
+    with at_most(8):
+        response = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": pm["id"]})
+    assert response.json()["status"] == "requires_capture", response.json()
+
+
+def test_capture_is_at_most_6_statements(client):
+    pi = create(client, payment_method="pm_card_visa", capture_method="manual", confirm=True)
+    with at_most(6):
+        response = client.post(f"{URL}/{pi['id']}/capture")
+    assert response.json()["status"] == "succeeded"
+
+
+def test_refund_is_at_most_8_statements(client):
+    pi = create(client, payment_method="pm_card_visa", confirm=True)
+    client.post("/v1/refunds", {"payment_intent": pi["id"], "amount": 100})
+    with at_most(8):
+        response = client.post("/v1/refunds", {"payment_intent": pi["id"], "amount": 100})
+    assert response.json()["status"] == "succeeded"
