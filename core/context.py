@@ -1,4 +1,5 @@
-"""Per-request context (request id, idempotency key) that services read when writing events."""
+"""Per-request context that services read: the request id and idempotency key (for the events
+they write) and the base URL the request came in on (for the links to the hosted pages)."""
 
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -8,6 +9,8 @@ from dataclasses import dataclass
 class RequestContext:
     request_id: str | None = None
     idempotency_key: str | None = None
+    # `scheme://host[:port]` of the request when its host is an allowed host (not merely `*`)
+    base_url: str | None = None
 
 
 _EMPTY = RequestContext()

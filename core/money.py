@@ -64,3 +64,44 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
             code="parameter_invalid_integer",
             param=param,
         )
+
+
+# Symbols shown before the amount; any other currency is shown with its code after it.
+CURRENCY_SYMBOLS = {
+    "usd": "$",
+    "eur": "€",
+    "gbp": "£",
+    "jpy": "¥",
+    "cad": "CA$",
+    "aud": "A$",
+    "nzd": "NZ$",
+    "hkd": "HK$",
+    "sgd": "SGD ",
+    "chf": "CHF ",
+    "inr": "₹",
+    "krw": "₩",
+    "mxn": "MX$",
+    "brl": "R$",
+}
+
+
+def decimal_places(currency: str) -> int:
+    currency = currency.lower()
+    if currency in ZERO_DECIMAL_CURRENCIES:
+        return 0
+    if currency in THREE_DECIMAL_CURRENCIES:
+        return 3
+    return 2
+
+
+def format_amount(amount: int, currency: str) -> str:
+    """An amount in minor units as people read it: `format_amount(2500, "usd")` → "$25.00",
+    `(500, "jpy")` → "¥500", `(12340, "kwd")` → "12.340 KWD". Pure: integers only, no float."""
+    places = decimal_places(currency)
+    sign = "-" if amount < 0 else ""
+    units, minor = divmod(abs(int(amount)), 10**places)
+    number = f"{units:,}" + (f".{minor:0{places}d}" if places else "")
+    symbol = CURRENCY_SYMBOLS.get(currency.lower())
+    if symbol:
+        return f"{sign}{symbol}{number}"
+    return f"{sign}{number} {currency.upper()}"

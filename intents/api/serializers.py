@@ -135,6 +135,18 @@ class OffSessionField(serializers.Field):
         return value
 
 
+class AutomaticPaymentMethodsSerializer(StrictSerializer):
+    """`automatic_payment_methods[enabled]=true` (and `[allow_redirects]`): accept the payment
+    methods the account has enabled (here: card), instead of naming `payment_method_types`."""
+
+    enabled = StrictBooleanField(help_text="Whether this intent accepts the account's methods.")
+    allow_redirects = EnumField(
+        choices=["always", "never"],
+        required=False,
+        help_text="Whether redirect-based methods are accepted; `always` by default.",
+    )
+
+
 class _IntentFieldsSerializer(StrictSerializer):
     amount = StrictIntegerField(required=False)
     currency = CurrencyField(required=False)
@@ -143,6 +155,7 @@ class _IntentFieldsSerializer(StrictSerializer):
     metadata = MetadataField(required=False)
     payment_method = StringField(required=False, max_length=255)
     payment_method_types = PaymentMethodTypesField(required=False)
+    automatic_payment_methods = AutomaticPaymentMethodsSerializer(required=False)
     payment_method_options = serializers.JSONField(required=False)
     capture_method = EnumField(choices=CAPTURE_METHODS, required=False)
     receipt_email = StringField(required=False, max_length=512)
@@ -272,7 +285,7 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     amount_received = serializers.IntegerField()
     application = serializers.CharField(allow_null=True)
     application_fee_amount = serializers.IntegerField(allow_null=True)
-    automatic_payment_methods = serializers.DictField(allow_null=True)
+    automatic_payment_methods = AutomaticPaymentMethodsSerializer(allow_null=True)
     canceled_at = serializers.IntegerField(allow_null=True)
     cancellation_reason = serializers.CharField(allow_null=True)
     capture_method = serializers.ChoiceField(choices=CAPTURE_METHODS)

@@ -18,6 +18,7 @@ from api.serializers import (
     StringListField,
     list_schema,
 )
+from core.errors import InvalidRequestError, ParameterMissing
 from payments.models import Charge
 
 # --- output: descriptions for OpenAPI -------------------------------------------------------
@@ -225,12 +226,40 @@ class ShippingParamsSerializer(NullableHashMixin, StrictSerializer):
 
 
 class CardParamsSerializer(StrictSerializer):
-    """`card[number|exp_month|exp_year|cvc]`. Lives only in memory (see RawCard)."""
+    """`card[number|exp_month|exp_year|cvc]`, or `card[token]` (a test token such as
+    `tok_visa`). Lives only in memory (see RawCard)."""
 
-    number = serializers.CharField(max_length=40, trim_whitespace=True)
-    exp_month = StrictIntegerField()
-    exp_year = StrictIntegerField()
-    cvc = StringField(required=False, max_length=8)
+    number = serializers.CharField(
+        required=False, max_length=40, trim_whitespace=True, help_text="The card number."
+    )
+    exp_month = StrictIntegerField(required=False, help_text="Expiry month, 1 to 12.")
+    exp_year = StrictIntegerField(required=False, help_text="Expiry year (two or four digits).")
+    cvc = StringField(required=False, max_length=8, help_text="The card's security code.")
+    token = StringField(
+        required=False,
+        max_length=255,
+        help_text="A test card token instead of the card's details: `tok_visa`, "
+        "`tok_mastercard`, `tok_amex`, `tok_chargeDeclined`, "
+        "`tok_chargeDeclinedInsufficientFunds`, … (each names the same card as the "
+        "`pm_card_…` id with the same suffix).",
+    )
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "token" in value:
+            for name in ("number", "exp_month", "exp_year", "cvc"):
+                if name in value:
+                    raise InvalidRequestError(
+                        "You may only specify one of these parameters: "
+                        f"{self._param_path('token')}, {self._param_path(name)}.",
+                        code="parameters_exclusive",
+                        param=self._param_path(name),
+                    )
+            return value
+        for name in ("number", "exp_month", "exp_year"):
+            if name not in value:
+                raise ParameterMissing(self._param_path(name))
+        return value
 
 
 class PaymentMethodDataSerializer(StrictSerializer):

@@ -7,12 +7,14 @@ from .payment_methods import (
     is_magic_id,
     magic_card,
     payment_method_attach,
+    payment_method_attach_by_id,
     payment_method_create,
     payment_method_create_from_data,
     payment_method_detach,
     payment_method_resolve,
     payment_method_update,
     raw_card_from_params,
+    token_card,
 )
 
 __all__ = [
@@ -23,10 +25,12 @@ __all__ = [
     "is_magic_id",
     "magic_card",
     "payment_method_attach",
+    "payment_method_attach_by_id",
     "payment_method_create",
     "payment_method_create_from_data",
     "payment_method_detach",
     "payment_method_resolve",
     "payment_method_update",
     "raw_card_from_params",
+    "token_card",
 ]

@@ -22,7 +22,12 @@ DEMO_NAME = "Demo merchant"
 class Command(BaseCommand):
     help = "Ensure the demo account exists and print its test keys."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quiet", action="store_true", help="print nothing (`runall` prints the keys)"
+        )
+
+    def handle(self, *args, quiet=False, **options):
         path = Path(settings.BASE_DIR) / ".run" / "demo-keys.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         keys = None
@@ -48,6 +53,8 @@ class Command(BaseCommand):
             }
             path.write_text(json.dumps(keys))
             os.chmod(path, 0o600)
+        if quiet:
+            return
         self.stdout.write(f"account: {keys['account']}")
         self.stdout.write(f"secret key: {keys['secret_key']}")
         self.stdout.write(f"publishable key: {keys['publishable_key']}")
