@@ -12,11 +12,10 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.models import Account
-from accounts.selectors import api_key_for_raw
+from accounts.selectors import DEMO_ACCOUNT_NAME, api_key_for_raw, demo_account
 from accounts.services import account_create, api_keys_roll
 
-DEMO_NAME = "Demo merchant"
+DEMO_NAME = DEMO_ACCOUNT_NAME
 
 
 class Command(BaseCommand):
@@ -41,7 +40,7 @@ class Command(BaseCommand):
             except (ValueError, KeyError):
                 keys = None
         if keys is None:
-            account = Account.objects.filter(name=DEMO_NAME).order_by("created").first()
+            account = demo_account()
             if account is None:
                 account, raw = account_create(name=DEMO_NAME)
             else:
