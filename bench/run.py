@@ -14,6 +14,7 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = [
     "api_bench.py",
     "webhook_bench.py",
+    "embedded_webhook_bench.py",
 ]
 
 
