@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP) .env
 	@$(PY) manage.py migrate --noinput -v 0
 	@$(PY) manage.py collectstatic --noinput -v 0
-	@$(PY) manage.py ensure_demo_account
+	@$(PY) manage.py ensure_demo_account --quiet
 	@exec $(PY) manage.py runall
 
 # The dev checkout's own secret, generated once; settings read it, so every `manage.py` command

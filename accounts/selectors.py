@@ -13,7 +13,22 @@ import time
 from django.conf import settings
 
 from .keys import hash_key, is_well_formed, key_lookup
-from .models import ApiKey
+from .models import Account, ApiKey
+
+# The account `make run` creates (ensure_demo_account) and `listen` / `trigger` act for.
+DEMO_ACCOUNT_NAME = "Demo merchant"
+
+
+def demo_account() -> Account | None:
+    return Account.objects.filter(name=DEMO_ACCOUNT_NAME).order_by("created").first()
+
+
+def account_for_cli(account_id: str | None) -> Account | None:
+    """The account a local command acts for: `--account acct_…`, else the demo account."""
+    if account_id:
+        return Account.objects.filter(id=account_id).first()
+    return demo_account()
+
 
 # hash of the raw key → (the key row with its account, monotonic time it was read)
 _verified: dict[str, tuple[ApiKey, float]] = {}

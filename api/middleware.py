@@ -3,12 +3,31 @@ exception that escapes the views (so not even DEBUG shows HTML or a traceback)."
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.http.request import split_domain_port, validate_host
+
 from core import context
 from core.ids import generate_id
 
 from .errors import error_json_response, internal_error, translate
 
 logger = logging.getLogger("payintents.api")
+
+
+def request_base_url(request) -> str | None:
+    """`scheme://host[:port]` as the client reached this service (through a proxy: the Host it
+    forwarded), when that host is named in ALLOWED_HOSTS; a bare `*` does not count, so a forged
+    Host header never ends up in a link."""
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None
+    domain, _ = split_domain_port(host)
+    named = [pattern for pattern in settings.ALLOWED_HOSTS if pattern != "*"]
+    if not domain or not validate_host(domain, named):
+        return None
+    return f"{request.scheme}://{host}"
 
 
 class RequestContextMiddleware:
@@ -20,7 +39,11 @@ class RequestContextMiddleware:
         idempotency_key = request.headers.get("Idempotency-Key")
         request.request_id = request_id
         token = context.set_current(
-            context.RequestContext(request_id=request_id, idempotency_key=idempotency_key)
+            context.RequestContext(
+                request_id=request_id,
+                idempotency_key=idempotency_key,
+                base_url=request_base_url(request),
+            )
         )
         try:
             response = self.get_response(request)

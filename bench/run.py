@@ -16,6 +16,7 @@ SCRIPTS = [
     "webhook_bench.py",
     "checkout_bench.py",
     "flow_bench.py",
+    "embedded_webhook_bench.py",
 ]
 
 

@@ -5,13 +5,24 @@ import os
 import sys
 from collections.abc import Iterable
 
-from celery import Celery
+from celery import Celery, signals
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("payintents")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.worker_ready.connect
+def _announce_ready(**_):
+    """`runall` waits for this file before it prints its banner, so the worker's start-up lines
+    come before the keys, not after them."""
+    path = os.environ.get("WORKER_READY_FILE")
+    if path:
+        with open(path, "w") as ready:
+            ready.write(str(os.getpid()))
+
 
 # The default queue and webhook deliveries' own (settings: CELERY_TASK_ROUTES).
 QUEUES = ("celery", "webhooks")
@@ -32,10 +43,13 @@ def worker_argv(
     gossip: bool = True,
     mingle: bool = True,
     beat_schedule: str | os.PathLike | None = None,
+    quiet: bool = False,
 ) -> list[str]:
     """A worker's command line. Without gossip and mingle a worker starts faster and ignores its
-    siblings (tests, benchmarks); `beat_schedule` also runs beat inside it (-B) with that file."""
+    siblings (tests, benchmarks); `beat_schedule` also runs beat inside it (-B) with that file;
+    `quiet` leaves out the start-up banner."""
     argv = celery_argv(
+        *(["--quiet"] if quiet else []),
         "worker",
         "--loglevel",
         loglevel,
@@ -57,6 +71,17 @@ def worker_argv(
     return argv
 
 
-def beat_argv(*, schedule: str | os.PathLike, loglevel: str = "INFO") -> list[str]:
+def beat_argv(
+    *, schedule: str | os.PathLike, loglevel: str = "INFO", quiet: bool = False
+) -> list[str]:
     """Beat's command line (exactly one beat per deployment); no pidfile."""
-    return celery_argv("beat", "--loglevel", loglevel, "--schedule", str(schedule), "--pidfile", "")
+    return celery_argv(
+        *(["--quiet"] if quiet else []),
+        "beat",
+        "--loglevel",
+        loglevel,
+        "--schedule",
+        str(schedule),
+        "--pidfile",
+        "",
+    )

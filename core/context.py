@@ -1,5 +1,6 @@
-"""Per-request context (request id, idempotency key, the operator acting in the console) that
-services read when writing events."""
+"""Per-request context that services read: the request id and idempotency key (for the events
+they write), the operator acting in the console, the attempt seed of a keyed request, and the
+base URL the request came in on (for the links to the hosted pages)."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +17,8 @@ class RequestContext:
     attempt_seed: str | None = None
     # Who acted by hand, e.g. "admin:alice" for an operator in the console; None for API calls.
     operator: str | None = None
+    # `scheme://host[:port]` of the request when its host is an allowed host (not merely `*`)
+    base_url: str | None = None
 
 
 _EMPTY = RequestContext()

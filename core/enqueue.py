@@ -4,20 +4,54 @@ service never imports the tasks module that imports it (tasks call services, nev
 A publish never retries and never raises: a dead broker must not hold up or fail the request
 whose transaction made the work due. Every kind of work enqueued here is also found by a periodic
 sweep that reads the database, so a lost message only delays it.
+
+Tasks named in settings.IN_PROCESS_TASK_PREFIXES skip the broker: they run in a small thread pool
+of the calling process. `make run` does that for the webhook tasks when no broker server is
+configured, because kombu's file-system transport hands a worker a message only every few
+seconds; the worker and beat still run the sweeps, so nothing depends on the thread.
 """
 
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from celery import current_app
-from django.db import transaction
+from django.conf import settings
+from django.db import connections, transaction
 
 logger = logging.getLogger("payintents.enqueue")
 
+_pool: ThreadPoolExecutor | None = None
+
+
+def _in_process(task_name: str) -> bool:
+    return task_name.startswith(tuple(settings.IN_PROCESS_TASK_PREFIXES))
+
+
+def _run_here(task_name: str, args: tuple) -> None:
+    try:
+        current_app.tasks[task_name](*args)
+    except Exception:
+        logger.exception("in-process task %s failed; the sweep will pick it up", task_name)
+    finally:
+        connections.close_all()  # this thread's connections only
+
 
 def enqueue(task_name: str, *args) -> bool:
-    """Publish `task_name(*args)` now (routed by CELERY_TASK_ROUTES); False if the broker failed."""
+    """Publish `task_name(*args)` now (routed by CELERY_TASK_ROUTES), or hand it to this
+    process's thread pool (IN_PROCESS_TASK_PREFIXES); False if that failed."""
+    global _pool
+    if _in_process(task_name):
+        try:
+            if _pool is None:
+                current_app.loader.import_default_modules()  # the tasks modules (autodiscovery)
+                _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="in-process-task")
+            _pool.submit(_run_here, task_name, args)
+            return True
+        except RuntimeError as exc:  # shutting down
+            logger.warning("could not run %s in process: %s", task_name, exc)
+            return False
     try:
         current_app.send_task(task_name, args=list(args), retry=False)
         return True

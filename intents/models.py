@@ -77,6 +77,8 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     )
     payment_method_types = models.JSONField(default=list)
     payment_method_options = models.JSONField(default=dict, blank=True)
+    # {"allow_redirects": "always"|"never", "enabled": bool} when the caller asked for it
+    automatic_payment_methods = models.JSONField(null=True, blank=True)
     customer = models.ForeignKey(
         "payments.Customer",
         null=True,

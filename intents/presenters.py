@@ -56,7 +56,7 @@ def payment_intent_to_api(
         "amount_received": pi.amount_received,
         "application": None,
         "application_fee_amount": None,
-        "automatic_payment_methods": None,
+        "automatic_payment_methods": pi.automatic_payment_methods,
         "canceled_at": unix(pi.canceled_at),
         "cancellation_reason": pi.cancellation_reason,
         "capture_method": pi.capture_method,

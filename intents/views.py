@@ -11,8 +11,19 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from core.money import format_amount
+
 from .models import PaymentIntent
 from .services import payment_intent_authenticate, three_d_secure_read_token
+
+
+def redirect_status(pi: PaymentIntent) -> str:
+    """Stripe's `redirect_status` on the return URL: how the payment stands after the page."""
+    if pi.status in ("succeeded", "requires_capture"):
+        return "succeeded"
+    if pi.status == "processing":
+        return "processing"
+    return "failed"
 
 
 def _redirect_target(pi: PaymentIntent) -> str | None:
@@ -20,7 +31,13 @@ def _redirect_target(pi: PaymentIntent) -> str | None:
         return None
     parts = urlsplit(pi.return_url)
     query = parts.query + ("&" if parts.query else "")
-    query += urlencode({"payment_intent": pi.id, "payment_intent_client_secret": pi.client_secret})
+    query += urlencode(
+        {
+            "payment_intent": pi.id,
+            "payment_intent_client_secret": pi.client_secret,
+            "redirect_status": redirect_status(pi),
+        }
+    )
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
@@ -54,5 +71,11 @@ def three_d_secure(request, id: str):
     return render(
         request,
         "intents/three_d_secure.html",
-        {"pi": pi, "token": token, "waiting": waiting, "return_to": _redirect_target(pi)},
+        {
+            "pi": pi,
+            "amount": format_amount(pi.amount, pi.currency),
+            "token": token,
+            "waiting": waiting,
+            "return_to": _redirect_target(pi),
+        },
     )

@@ -14,6 +14,8 @@ MESSAGES = {
     "lost_card": "Your card was declined.",
     "stolen_card": "Your card was declined.",
     "fraudulent": "Your card was declined.",
+    "card_velocity_exceeded": "Your card was declined for making repeated attempts too frequently "
+    "or exceeding its amount limit.",
     "expired_card": "Your card has expired.",
     "incorrect_cvc": "Your card's security code is incorrect.",
     "processing_error": "An error occurred while processing your card. Try again in a little bit.",

@@ -3,11 +3,16 @@
 The broker is CELERY_BROKER_URL, else REDIS_URL, else kombu's file-system broker under .broker/
 (what `make run` uses on a machine with no Redis)."""
 
-from .environment import BASE_DIR, env
+from pathlib import Path
+
+from .environment import BASE_DIR, env, under_pytest
 
 REDIS_URL = env.str("REDIS_URL", default="")
-BROKER_DIR = BASE_DIR / ".broker"
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
+# The file-system broker's folder (a test or a benchmark running its own stack sets its own).
+BROKER_DIR = Path(env.str("BROKER_DIR", default="") or BASE_DIR / ".broker")
+CELERY_BROKER_URL = (
+    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+)
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Every folder of the file-system transport lives under .broker/, `control` (its exchange
     # tables) included: without that option kombu writes a `control/` folder into the cwd.
@@ -19,6 +24,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "processed_folder": str(BROKER_DIR / "processed"),
         "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
+        # How often an idle worker looks for new messages (kombu's default is 1 s).
+        "polling_interval": env.float("BROKER_POLLING_INTERVAL", default=0.1),
     }
 else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
@@ -27,6 +34,15 @@ else:
         # logged), not hang: the beat sweeps relay what the enqueue missed.
         "socket_connect_timeout": 2,
     }
+
+# With no broker server, webhook relays and deliveries run in a thread pool of the process whose
+# transaction wrote the event (core.enqueue): a delivery within a second instead of the file-system
+# transport's seconds-long hand-over. The worker's sweeps still send whatever that missed.
+WEBHOOKS_IN_PROCESS = env.bool(
+    "WEBHOOKS_IN_PROCESS",
+    default=CELERY_BROKER_URL.startswith("filesystem://") and not under_pytest,
+)
+IN_PROCESS_TASK_PREFIXES = ("events.tasks.",) if WEBHOOKS_IN_PROCESS else ()
 
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True

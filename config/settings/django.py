@@ -75,12 +75,20 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = under_pytest
 
+# LOG_LEVEL: the level of the app's own logs (and of everything when set). The Celery worker
+# and beat that `make run` starts log at WORKER_LOG_LEVEL: WARNING unless LOG_LEVEL or
+# WORKER_LOG_LEVEL asks for more, so idle periodic sweeps print nothing.
+LOG_LEVEL = (env.str("LOG_LEVEL", default="") or "INFO").upper()
+WORKER_LOG_LEVEL = (
+    env.str("WORKER_LOG_LEVEL", default="") or env.str("LOG_LEVEL", default="") or "WARNING"
+).upper()
+
 # Every line goes through the scrubber: secrets and card data never reach a log.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"scrub": {"()": "api.logging.ScrubSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["scrub"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

@@ -24,5 +24,15 @@ EXTRA_CURRENCIES = env.list("EXTRA_CURRENCIES", cast=str.strip, default=[])
 # Minimum amounts (smallest unit) replacing core.money's defaults: `MINIMUM_AMOUNTS=usd=100;gbp=80`.
 MINIMUM_AMOUNTS = env.dict("MINIMUM_AMOUNTS", cast={"value": int}, default={})
 
-# Base of the links to the hosted pages (3-D Secure) given out in `next_action`.
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000")
+# Base of the links to the hosted pages (3-D Secure) given out in `next_action`. Set, it is used
+# as is. Unset, a link uses the host the API request came in on when that host is in
+# ALLOWED_HOSTS (right behind a proxy that forwards Host), else the address `make run` serves on.
+PUBLIC_BASE_URL_SET = bool(env.str("PUBLIC_BASE_URL", default=""))
+_serve_host = env.str("HOST", default="") or "127.0.0.1"
+if _serve_host in ("0.0.0.0", "::"):
+    _serve_host = "127.0.0.1"
+elif ":" in _serve_host:
+    _serve_host = f"[{_serve_host}]"
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or (
+    f"http://{_serve_host}:{env.str('PORT', default='') or '8000'}"
+)

@@ -149,6 +149,18 @@ class PaymentMethodOptionsField(serializers.JSONField):
     """`payment_method_options[card][request_three_d_secure]=any`: a hash per method type."""
 
 
+class AutomaticPaymentMethodsSerializer(StrictSerializer):
+    """`automatic_payment_methods[enabled]=true` (and `[allow_redirects]`): accept the payment
+    methods the account has enabled (here: card), instead of naming `payment_method_types`."""
+
+    enabled = StrictBooleanField(help_text="Whether this intent accepts the account's methods.")
+    allow_redirects = EnumField(
+        choices=["always", "never"],
+        required=False,
+        help_text="Whether redirect-based methods are accepted; `always` by default.",
+    )
+
+
 class _IntentFieldsSerializer(StrictSerializer):
     amount = AmountField(
         required=False,
@@ -184,6 +196,11 @@ class _IntentFieldsSerializer(StrictSerializer):
     )
     payment_method_types = PaymentMethodTypesField(
         required=False, help_text="The payment method types this intent may use; only `card`."
+    )
+    automatic_payment_methods = AutomaticPaymentMethodsSerializer(
+        required=False,
+        help_text="`enabled=true`: accept the account's payment methods (here: card) instead of "
+        "naming `payment_method_types`; not together with `payment_method_types`.",
     )
     payment_method_options = PaymentMethodOptionsField(
         required=False,
@@ -484,7 +501,7 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     amount_received = serializers.IntegerField()
     application = serializers.CharField(allow_null=True)
     application_fee_amount = serializers.IntegerField(allow_null=True)
-    automatic_payment_methods = serializers.DictField(allow_null=True)
+    automatic_payment_methods = AutomaticPaymentMethodsSerializer(allow_null=True)
     canceled_at = serializers.IntegerField(allow_null=True)
     cancellation_reason = serializers.ChoiceField(
         choices=[*CANCELLATION_REASONS, "expired"], allow_null=True

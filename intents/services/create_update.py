@@ -26,6 +26,7 @@ EARLY_FIELDS = (
     "currency",
     "payment_method",
     "payment_method_types",
+    "automatic_payment_methods",
     "capture_method",
     "setup_future_usage",
     "payment_method_options",
@@ -40,6 +41,28 @@ LATE_ALLOWED = CONFIRMABLE + [Status.REQUIRES_CAPTURE, Status.SUCCEEDED]
 UPDATED_BEFORE_AUTHENTICATION = "The PaymentIntent was updated before authentication."
 
 
+def automatic_payment_methods_value(
+    automatic_payment_methods: dict | None, payment_method_types
+) -> dict | None:
+    """What an intent stores (and shows) for `automatic_payment_methods`. Stripe refuses it
+    together with explicit `payment_method_types`; the types it enables here are ["card"]."""
+    if automatic_payment_methods in (None, UNSET):
+        return None
+    if payment_method_types not in (None, UNSET):
+        raise InvalidRequestError(
+            "You may only specify one of these parameters: automatic_payment_methods, "
+            "payment_method_types.",
+            code="parameters_exclusive",
+            param="automatic_payment_methods",
+        )
+    enabled = bool(automatic_payment_methods.get("enabled"))
+    return {
+        "allow_redirects": automatic_payment_methods.get("allow_redirects")
+        or ("always" if enabled else None),
+        "enabled": enabled,
+    }
+
+
 def payment_intent_create(
     *,
     scope: Scope,
@@ -52,6 +75,7 @@ def payment_intent_create(
     payment_method: str | None = None,
     payment_method_data: dict | None = None,
     payment_method_types: list[str] | None = None,
+    automatic_payment_methods: dict | None = None,
     payment_method_options: dict | None = None,
     capture_method: str | None = None,
     confirmation_method: str | None = None,
@@ -66,6 +90,7 @@ def payment_intent_create(
     return_url: str | None = None,
 ) -> PaymentIntent:
     validate_amount_for_currency(amount, currency)
+    automatic = automatic_payment_methods_value(automatic_payment_methods, payment_method_types)
     if not confirm:
         for name, value in (
             ("off_session", off_session),
@@ -96,6 +121,7 @@ def payment_intent_create(
             description=description,
             metadata=merge_metadata({}, metadata) if metadata is not None else {},
             payment_method_types=payment_method_types or ["card"],
+            automatic_payment_methods=automatic,
             payment_method_options=payment_method_options or {},
             capture_method=capture_method or "automatic_async",
             confirmation_method=confirmation_method or "automatic",
@@ -134,6 +160,7 @@ def payment_intent_update(
     metadata=UNSET,
     payment_method=UNSET,
     payment_method_types=UNSET,
+    automatic_payment_methods=UNSET,
     payment_method_options=UNSET,
     capture_method=UNSET,
     receipt_email=UNSET,
@@ -155,6 +182,7 @@ def payment_intent_update(
             ("metadata", metadata),
             ("payment_method", payment_method),
             ("payment_method_types", payment_method_types),
+            ("automatic_payment_methods", automatic_payment_methods),
             ("payment_method_options", payment_method_options),
             ("capture_method", capture_method),
             ("receipt_email", receipt_email),
@@ -165,6 +193,7 @@ def payment_intent_update(
         )
         if value is not UNSET
     ]
+    automatic = automatic_payment_methods_value(automatic_payment_methods, payment_method_types)
     new_pm = (
         resolve_payment_method(scope=scope, payment_method_id=payment_method)
         if payment_method
@@ -201,7 +230,12 @@ def payment_intent_update(
         if capture_method:
             pi.capture_method = capture_method
         if payment_method_types is not UNSET:
+            # explicit types replace automatic payment methods
             pi.payment_method_types = payment_method_types or ["card"]
+            pi.automatic_payment_methods = None
+        if automatic_payment_methods is not UNSET:
+            pi.automatic_payment_methods = automatic
+            pi.payment_method_types = ["card"]
         if payment_method_options is not UNSET:
             pi.payment_method_options = payment_method_options or {}
         if customer is not UNSET:

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from core import context
+
 from ..models import PaymentIntent
 
 THREE_D_SECURE_SALT = "intents.three_d_secure"
@@ -34,7 +36,16 @@ def three_d_secure_read_token(token: str) -> tuple[str, str] | None:
     return data.get("pi"), data.get("ch")
 
 
+def public_base_url() -> str:
+    """Where browsers reach the hosted pages: PUBLIC_BASE_URL when the operator set it, else the
+    host the current request came in on (when it is an allowed host), else the address `make run`
+    serves on (HOST and PORT)."""
+    if settings.PUBLIC_BASE_URL_SET:
+        return settings.PUBLIC_BASE_URL.rstrip("/")
+    return (context.current().base_url or settings.PUBLIC_BASE_URL).rstrip("/")
+
+
 def three_d_secure_url(pi: PaymentIntent, charge_id: str) -> str:
-    base = settings.PUBLIC_BASE_URL.rstrip("/")
+    base = public_base_url()
     path = reverse("three_d_secure", kwargs={"id": pi.id})
     return f"{base}{path}?token={three_d_secure_token(pi, charge_id)}"

@@ -18,6 +18,7 @@ from api.serializers import (
     StringListField,
     list_schema,
 )
+from core.errors import InvalidRequestError, ParameterMissing
 from payments.models import Charge, Refund
 
 # --- output: descriptions for OpenAPI -------------------------------------------------------
@@ -278,20 +279,47 @@ class ShippingParamsSerializer(NullableHashMixin, StrictSerializer):
 
 
 class CardParamsSerializer(StrictSerializer):
-    """`card[number|exp_month|exp_year|cvc]`. Lives only in memory (see RawCard)."""
+    """`card[number|exp_month|exp_year|cvc]`, or `card[token]` (a test token such as
+    `tok_visa`). Lives only in memory (see RawCard)."""
 
     number = serializers.CharField(
+        required=False,
         max_length=40,
         trim_whitespace=True,
         help_text="The card number (spaces and dashes allowed). In test mode use a test card number; the number is never stored, only a token, the last 4 digits and a fingerprint.",
     )
-    exp_month = StrictIntegerField(help_text="Expiry month, 1 to 12.")
-    exp_year = StrictIntegerField(help_text="Expiry year, four digits (or two).")
+    exp_month = StrictIntegerField(required=False, help_text="Expiry month, 1 to 12.")
+    exp_year = StrictIntegerField(required=False, help_text="Expiry year, four digits (or two).")
     cvc = StringField(
         required=False,
         max_length=8,
         help_text="The card security code, 3 or 4 digits; checked, never stored.",
     )
+    token = StringField(
+        required=False,
+        max_length=255,
+        help_text="A test card token instead of the card's details: `tok_visa`, "
+        "`tok_mastercard`, `tok_amex`, `tok_chargeDeclined`, "
+        "`tok_chargeDeclinedInsufficientFunds`, … (each names the same card as the "
+        "`pm_card_…` id with the same suffix).",
+    )
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if "token" in value:
+            for name in ("number", "exp_month", "exp_year", "cvc"):
+                if name in value:
+                    raise InvalidRequestError(
+                        "You may only specify one of these parameters: "
+                        f"{self._param_path('token')}, {self._param_path(name)}.",
+                        code="parameters_exclusive",
+                        param=self._param_path(name),
+                    )
+            return value
+        for name in ("number", "exp_month", "exp_year"):
+            if name not in value:
+                raise ParameterMissing(self._param_path(name))
+        return value
 
 
 class PaymentMethodDataSerializer(StrictSerializer):

@@ -120,11 +120,9 @@ class PaymentMethodAttachView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodAttachSerializer, self.params)
-        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
-        customer = selectors.customer_get(
-            scope=self.caller.scope, customer_id=params["customer"], param="customer"
+        pm = services.payment_method_attach_by_id(
+            scope=self.caller.scope, payment_method_id=id, customer_id=params["customer"]
         )
-        pm = services.payment_method_attach(payment_method=pm, customer=customer)
         return Response(presenters.payment_method_to_api(pm))
 
 

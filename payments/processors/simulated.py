@@ -59,6 +59,7 @@ FRAUDULENT = "fraudulent"
 EXPIRED_CARD = "expiredcard"
 INCORRECT_CVC = "incorrectcvc"
 PROCESSING_ERROR = "processingerror"
+VELOCITY_LIMIT = "velocitylimit"
 AUTH_REQUIRED = "threedsecure"
 AUTH_REQUIRED_DECLINE = "threedsecuredecline"
 PROCESSING = "processing"
@@ -76,6 +77,7 @@ BEHAVIOURS = frozenset(
         EXPIRED_CARD,
         INCORRECT_CVC,
         PROCESSING_ERROR,
+        VELOCITY_LIMIT,
         AUTH_REQUIRED,
         AUTH_REQUIRED_DECLINE,
         PROCESSING,
@@ -94,6 +96,7 @@ _DECLINES = {
     EXPIRED_CARD: ("expired_card", "expired_card"),
     INCORRECT_CVC: ("incorrect_cvc", "incorrect_cvc"),
     PROCESSING_ERROR: ("processing_error", "processing_error"),
+    VELOCITY_LIMIT: ("card_declined", "card_velocity_exceeded"),
     # after a passed 3-D Secure challenge
     AUTH_REQUIRED_DECLINE: ("card_declined", "insufficient_funds"),
     # once the worker resolves it
@@ -117,6 +120,7 @@ class TestCard:
     magic_id: str | None = None
     funding: str = "credit"
     country: str = "US"
+    aliases: tuple[str, ...] = ()  # other magic ids Stripe gives the same card
 
 
 TEST_CARDS: tuple[TestCard, ...] = (
@@ -134,16 +138,61 @@ TEST_CARDS: tuple[TestCard, ...] = (
     TestCard("3566002020360505", SUCCEED, "pm_card_jcb", country="JP"),
     TestCard("6200000000000005", SUCCEED, "pm_card_unionpay", country="CN"),
     # declines
-    TestCard("4000000000000002", GENERIC_DECLINE, "pm_card_chargeDeclined"),
-    TestCard("4000000000009995", INSUFFICIENT_FUNDS, "pm_card_chargeDeclinedInsufficientFunds"),
-    TestCard("4000000000009987", LOST_CARD, "pm_card_chargeDeclinedLostCard"),
-    TestCard("4000000000009979", STOLEN_CARD, "pm_card_chargeDeclinedStolenCard"),
-    TestCard("4100000000000019", FRAUDULENT, "pm_card_chargeDeclinedFraudulent"),
-    TestCard("4000000000000069", EXPIRED_CARD, "pm_card_chargeDeclinedExpiredCard"),
-    TestCard("4000000000000127", INCORRECT_CVC, "pm_card_chargeDeclinedIncorrectCvc"),
-    TestCard("4000000000000119", PROCESSING_ERROR, "pm_card_chargeDeclinedProcessingError"),
+    TestCard(
+        "4000000000000002",
+        GENERIC_DECLINE,
+        "pm_card_chargeDeclined",
+        aliases=("pm_card_visa_chargeDeclined",),
+    ),
+    TestCard(
+        "4000000000009995",
+        INSUFFICIENT_FUNDS,
+        "pm_card_chargeDeclinedInsufficientFunds",
+        aliases=("pm_card_visa_chargeDeclinedInsufficientFunds",),
+    ),
+    TestCard(
+        "4000000000009987",
+        LOST_CARD,
+        "pm_card_chargeDeclinedLostCard",
+        aliases=("pm_card_visa_chargeDeclinedLostCard",),
+    ),
+    TestCard(
+        "4000000000009979",
+        STOLEN_CARD,
+        "pm_card_chargeDeclinedStolenCard",
+        aliases=("pm_card_visa_chargeDeclinedStolenCard",),
+    ),
+    TestCard(
+        "4100000000000019",
+        FRAUDULENT,
+        "pm_card_chargeDeclinedFraudulent",
+        aliases=("pm_card_visa_chargeDeclinedFraudulent", "pm_card_radarBlock"),
+    ),
+    TestCard(
+        "4000000000000069",
+        EXPIRED_CARD,
+        "pm_card_chargeDeclinedExpiredCard",
+        aliases=("pm_card_visa_chargeDeclinedExpiredCard",),
+    ),
+    TestCard(
+        "4000000000000127",
+        INCORRECT_CVC,
+        "pm_card_chargeDeclinedIncorrectCvc",
+        aliases=("pm_card_visa_chargeDeclinedIncorrectCvc",),
+    ),
+    TestCard(
+        "4000000000000119",
+        PROCESSING_ERROR,
+        "pm_card_chargeDeclinedProcessingError",
+        aliases=("pm_card_visa_chargeDeclinedProcessingError",),
+    ),
+    TestCard(
+        "4000000000006975", VELOCITY_LIMIT, "pm_card_visa_chargeDeclinedVelocityLimitExceeded"
+    ),
     # 3-D Secure
     TestCard("4000002760003184", AUTH_REQUIRED, "pm_card_authenticationRequired", country="DE"),
+    TestCard("4000000000003220", AUTH_REQUIRED, "pm_card_threeDSecure2Required"),
+    TestCard("4000000000003063", AUTH_REQUIRED, "pm_card_threeDSecureRequired"),
     TestCard(
         "4000008260003178",
         AUTH_REQUIRED_DECLINE,
@@ -158,7 +207,19 @@ TEST_CARDS: tuple[TestCard, ...] = (
 )
 
 CARDS_BY_NUMBER = {card.number: card for card in TEST_CARDS}
-CARDS_BY_MAGIC_ID = {card.magic_id: card for card in TEST_CARDS if card.magic_id}
+CARDS_BY_MAGIC_ID = {
+    magic_id: card
+    for card in TEST_CARDS
+    for magic_id in ((card.magic_id,) if card.magic_id else ()) + card.aliases
+}
+# Stripe's test tokens name the same cards: `tok_visa` is `pm_card_visa`'s card,
+# `tok_chargeDeclinedInsufficientFunds` is `pm_card_chargeDeclinedInsufficientFunds`'s.
+MAGIC_ID_PREFIX = "pm_card_"
+TOKEN_ID_PREFIX = "tok_"
+CARDS_BY_TOKEN = {
+    TOKEN_ID_PREFIX + magic_id.removeprefix(MAGIC_ID_PREFIX): card
+    for magic_id, card in CARDS_BY_MAGIC_ID.items()
+}
 
 
 def luhn_valid(number: str) -> bool:

@@ -7,12 +7,14 @@ from .payment_methods import (
     is_magic_id,
     magic_card,
     payment_method_attach,
+    payment_method_attach_by_id,
     payment_method_create,
     payment_method_create_from_data,
     payment_method_detach,
     payment_method_resolve,
     payment_method_update,
     raw_card_from_params,
+    token_card,
 )
 from .refunds import (
     refund_cancel,
@@ -30,6 +32,7 @@ __all__ = [
     "is_magic_id",
     "magic_card",
     "payment_method_attach",
+    "payment_method_attach_by_id",
     "payment_method_create",
     "payment_method_create_from_data",
     "payment_method_detach",
@@ -41,4 +44,5 @@ __all__ = [
     "refund_resolve",
     "refund_update",
     "refunds_resolve_due",
+    "token_card",
 ]

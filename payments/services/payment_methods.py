@@ -21,13 +21,20 @@ from ..exceptions import InvalidCard, PaymentMethodUnexpectedState
 from ..models import Customer, PaymentMethod
 from ..processors import get_processor
 from ..processors.base import RawCard
-from ..processors.simulated import CARDS_BY_MAGIC_ID
+from ..processors.simulated import CARDS_BY_MAGIC_ID, CARDS_BY_TOKEN
+from ..selectors import customer_get, payment_method_get
 
 # --- card data --------------------------------------------------------------------------------
 
 
-def raw_card_from_params(card: dict) -> RawCard:
-    """The validated `card` hash (CardParamsSerializer) → an in-memory RawCard."""
+def raw_card_from_params(card: dict, *, param_prefix: str = "card") -> RawCard:
+    """The validated `card` hash (CardParamsSerializer) → an in-memory RawCard; a test token
+    (`card[token]=tok_visa`) gives the card of its magic id."""
+    if card.get("token") is not None:
+        raw = token_card(card["token"])
+        if raw is None:
+            raise ResourceMissing("token", card["token"], param=f"{param_prefix}[token]")
+        return raw
     cvc = card.get("cvc")
     return RawCard(
         number=str(card["number"]),
@@ -40,6 +47,14 @@ def raw_card_from_params(card: dict) -> RawCard:
 def magic_card(magic_id: str) -> RawCard | None:
     """The test card behind a magic id (`pm_card_visa`), valid for a few years from now."""
     known = CARDS_BY_MAGIC_ID.get(magic_id)
+    if known is None:
+        return None
+    return RawCard(number=known.number, exp_month=12, exp_year=datetime.now(UTC).year + 5)
+
+
+def token_card(token: str) -> RawCard | None:
+    """The test card behind a test token (`tok_visa`), as `magic_card`."""
+    known = CARDS_BY_TOKEN.get(token)
     if known is None:
         return None
     return RawCard(number=known.number, exp_month=12, exp_year=datetime.now(UTC).year + 5)
@@ -138,7 +153,7 @@ def payment_method_create_from_data(
     """`payment_method_data` (validated by PaymentMethodDataSerializer) → a new method."""
     return payment_method_create(
         scope=scope,
-        card=raw_card_from_params(data["card"]),
+        card=raw_card_from_params(data["card"], param_prefix=f"{param}[card]"),
         billing_details=data.get("billing_details"),
         metadata=data.get("metadata"),
         param_prefix=f"{param}[card]",
@@ -223,6 +238,20 @@ def payment_method_attach(*, payment_method: PaymentMethod, customer: Customer) 
         pm = payment_method_lock(payment_method)
         payment_method_attach_locked(pm, locked_customer)
     return pm
+
+
+def payment_method_attach_by_id(
+    *, scope: Scope, payment_method_id: str, customer_id: str
+) -> PaymentMethod:
+    """POST /v1/payment_methods/{id}/attach. A magic test id (`pm_card_visa`) is cloned, as
+    Stripe does: a new `pm_…` for its card, attached to the customer; the magic id itself stays
+    usable by anyone."""
+    magic = is_magic_id(payment_method_id)
+    pm = None if magic else payment_method_get(scope=scope, payment_method_id=payment_method_id)
+    customer = customer_get(scope=scope, customer_id=customer_id, param="customer")
+    if magic:
+        pm = payment_method_create(scope=scope, magic_id=payment_method_id)
+    return payment_method_attach(payment_method=pm, customer=customer)
 
 
 def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:

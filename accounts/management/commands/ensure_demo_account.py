@@ -12,17 +12,21 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.models import Account
-from accounts.selectors import api_key_for_raw
+from accounts.selectors import DEMO_ACCOUNT_NAME, api_key_for_raw, demo_account
 from accounts.services import account_create, api_keys_roll
 
-DEMO_NAME = "Demo merchant"
+DEMO_NAME = DEMO_ACCOUNT_NAME
 
 
 class Command(BaseCommand):
     help = "Ensure the demo account exists and print its test keys."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--quiet", action="store_true", help="print nothing (`runall` prints the keys)"
+        )
+
+    def handle(self, *args, quiet=False, **options):
         path = Path(settings.BASE_DIR) / ".run" / "demo-keys.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         keys = None
@@ -36,7 +40,7 @@ class Command(BaseCommand):
             except (ValueError, KeyError):
                 keys = None
         if keys is None:
-            account = Account.objects.filter(name=DEMO_NAME).order_by("created").first()
+            account = demo_account()
             if account is None:
                 account, raw = account_create(name=DEMO_NAME)
             else:
@@ -48,6 +52,8 @@ class Command(BaseCommand):
             }
             path.write_text(json.dumps(keys))
             os.chmod(path, 0o600)
+        if quiet:
+            return
         self.stdout.write(f"account: {keys['account']}")
         self.stdout.write(f"secret key: {keys['secret_key']}")
         self.stdout.write(f"publishable key: {keys['publishable_key']}")

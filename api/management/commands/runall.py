@@ -1,17 +1,65 @@
 """`make run`: the API server, a Celery worker and Celery beat, stopped together by one Ctrl-C
-or SIGTERM. If any of them dies, the others are stopped and the command exits non-zero."""
+or SIGTERM. If any of them dies, the others are stopped and the command exits non-zero.
 
+For a laptop, the three processes get: `HOST`/`PORT` (so the 3-D Secure links point at this
+server), loopback webhook URLs allowed (`WEBHOOK_ALLOWED_NETWORKS`, unless set), the worker and
+beat at a quiet log level; the demo keys are printed last, once the server answers."""
+
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from accounts.models import Account
 from api.logging import ACCESS_LOG_FORMAT
 from config.celery import beat_argv, worker_argv
+
+# A laptop's own receivers (`listen --forward-to http://localhost:4242/…`, a local app).
+LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
+READY_TIMEOUT_SECONDS = 60
+
+
+def wait_until_up(
+    host: str, port: int, *, ready_file: Path, procs: dict, stopping, timeout: float
+) -> bool:
+    """True once the server accepts connections on host:port and the worker has written its
+    ready file (False if a process died or a stop was asked for first)."""
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    deadline = time.monotonic() + timeout
+    listening = False
+    while time.monotonic() < deadline:
+        if stopping() or any(proc.poll() is not None for proc in procs.values()):
+            return False
+        if not listening:
+            try:
+                socket.create_connection((target, port), timeout=0.5).close()
+                listening = True
+            except OSError:
+                pass
+        if listening and ready_file.exists():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def demo_keys() -> dict | None:
+    """The demo account's test keys (`ensure_demo_account` keeps them in .run/), if they belong
+    to an account of this database."""
+    path = Path(settings.RUN_DIR) / "demo-keys.json"
+    try:
+        keys = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(keys, dict) or not Account.objects.filter(id=keys.get("account")).exists():
+        return None
+    return keys
 
 
 class Command(BaseCommand):
@@ -22,6 +70,10 @@ class Command(BaseCommand):
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
 
     def handle(self, *args, host, port, **options):
+        ready_file = Path(settings.RUN_DIR) / f"worker-{os.getpid()}.ready"
+        ready_file.unlink(missing_ok=True)
+        env = dict(os.environ, HOST=str(host), PORT=str(port), WORKER_READY_FILE=str(ready_file))
+        env.setdefault("WEBHOOK_ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
         commands = {
             "web": [
                 os.path.join(os.path.dirname(sys.executable), "gunicorn"),
@@ -42,9 +94,15 @@ class Command(BaseCommand):
             "worker": worker_argv(
                 concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2")),
                 hostname=f"worker-{os.getpid()}@%h",
+                loglevel=settings.WORKER_LOG_LEVEL,
+                quiet=True,
             ),
             # settings create the schedule's folder (.run/)
-            "beat": beat_argv(schedule=settings.CELERY_BEAT_SCHEDULE_FILENAME),
+            "beat": beat_argv(
+                schedule=settings.CELERY_BEAT_SCHEDULE_FILENAME,
+                loglevel=settings.WORKER_LOG_LEVEL,
+                quiet=True,
+            ),
         }
         procs: dict[str, subprocess.Popen] = {}
         stopping = False
@@ -56,11 +114,18 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
         for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, start_new_session=True)
+            procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
             self.stdout.write(f"started {name} (pid {procs[name].pid})")
-        self.stdout.write(
-            f"serving on http://{host}:{port}/ (docs at /docs/); Ctrl-C stops everything"
-        )
+        if wait_until_up(
+            host,
+            int(port),
+            ready_file=ready_file,
+            procs=procs,
+            stopping=lambda: stopping,
+            timeout=READY_TIMEOUT_SECONDS,
+        ):
+            self.banner(host, port, env)
+        ready_file.unlink(missing_ok=True)
         exit_code = 0
         parent = os.getppid()
         try:
@@ -95,3 +160,26 @@ class Command(BaseCommand):
                     pass
         self.stdout.write("stopped")
         sys.exit(exit_code)
+
+    def banner(self, host, port, env: dict) -> None:
+        """What a developer needs, printed last so the processes' start-up lines do not bury it."""
+        base = f"http://{host}:{port}"
+        lines = [
+            "",
+            f"serving on {base}/ (docs at {base}/docs/); Ctrl-C stops everything",
+            f"webhook URLs may reach {env['WEBHOOK_ALLOWED_NETWORKS']} "
+            "(WEBHOOK_ALLOWED_NETWORKS; production refuses loopback unless set);",
+            "  forward this account's events to a local app: "
+            "python manage.py listen --forward-to http://localhost:4242/webhook",
+            f"logs: worker and beat at {settings.WORKER_LOG_LEVEL}, the rest at "
+            f"{settings.LOG_LEVEL} (LOG_LEVEL, WORKER_LOG_LEVEL)",
+        ]
+        keys = demo_keys()
+        if keys:
+            lines += [
+                f"demo account: {keys['account']}",
+                f"secret key: {keys['secret_key']}",
+                f"publishable key: {keys['publishable_key']}",
+            ]
+        self.stdout.write("\n".join(lines))
+        self.stdout.flush()
