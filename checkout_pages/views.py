@@ -264,7 +264,9 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
     except PaymentInProgress:
         return render_processing(request, ci, key, origin)
     except CheckoutIntentUnexpectedState:
-        ci.refresh_from_db()
+        # Another submit finished (or the intent expired) meanwhile: show it as it is now.
+        # (Read afresh: django-fsm refuses refresh_from_db on a protected status.)
+        ci = selectors.checkout_intent_get(scope=Scope.of(ci), checkout_intent_id=ci.id)
         return render_page(request, ci, key, origin)
     except DomainError as exc:
         param = (exc.param or "").rpartition("[")[2].rstrip("]")
