@@ -10,11 +10,14 @@ The scope of a key is (account, livemode, key). The life of one key:
    still locked is 409 `idempotency_key_in_use`, unless its lock is older than
    settings.INFLIGHT_TIMEOUT_SECONDS: then the request takes it over with a
    compare-and-set UPDATE on `locked_at` (only one request can win) and executes.
-3. While it executes, the request's processor attempts get ids derived from the claim
-   (`IdempotencyClaim.seed`, through `core.context`): a request that took over a dead one's
-   stale lock computes the same attempt ids, so it finds the dead request's attempt on the
-   intent and settles it with the processor (applies what the processor did, or starts over
-   if it never received it) and answers what the first request would have answered.
+3. While it executes, the request's processor attempts and the object it creates (a
+   PaymentIntent, a refund) get ids derived from the claim (`IdempotencyClaim.seed`, through
+   `core.context`; `core.ids.attempt_id`, `core.ids.created_id`): a request that took over a
+   dead one's stale lock (`IdempotencyClaim.resumed`) computes the same ids, so it finds the
+   object the dead request made and its attempt on it, settles that attempt with the
+   processor (applies what the processor did, or starts over if it never received it) and
+   answers what the first request would have answered. A fresh claim is a new row, a new
+   seed: nothing derived from it exists yet, so only a takeover looks.
 4. When the owner finishes, `IdempotencyClaim.finish` either stores the response (and clears
    the lock) or releases the key (deletes the row) — see `should_store`. Both are conditional
    on the owner still holding its lock, so a request whose stale lock was taken over cannot
@@ -119,6 +122,7 @@ class IdempotencyClaim:
     row_id: int
     locked_at: object
     seed: str = ""  # what the request's attempt ids derive from: the same for a takeover
+    resumed: bool = False  # a takeover: an earlier run of this request held the key and died
 
     def finish(self, response) -> None:
         body = getattr(response, "data", None)
@@ -242,7 +246,9 @@ def idempotency_claim(
                     account_id,
                     row.locked_at.isoformat(),
                 )
-                return IdempotencyClaim(row_id=row.pk, locked_at=now, seed=_seed(scope, row.pk))
+                return IdempotencyClaim(
+                    row_id=row.pk, locked_at=now, seed=_seed(scope, row.pk), resumed=True
+                )
         raise IdempotencyKeyInUse(
             "There is currently another in-progress request using this Idempotent Key. "
             "That probably means you submitted twice, and the other request is still going "

@@ -78,7 +78,9 @@ class StripeAPIView(APIView):
                     params=self.params,
                     request_id=getattr(request._request, "request_id", "") or "",
                 )
-                self._attempt_seed_token = context.set_attempt_seed(self._idempotency_claim.seed)
+                self._attempt_seed_token = context.set_attempt_seed(
+                    self._idempotency_claim.seed, resumed=self._idempotency_claim.resumed
+                )
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):

@@ -15,6 +15,9 @@ class RequestContext:
     # Set once the request holds its Idempotency-Key: what `core.ids.attempt_id` derives the
     # attempt ids of the request's processor calls from (the same for a retry of the request).
     attempt_seed: str | None = None
+    # The request took over the key of an earlier run of it that died: what the ids derived
+    # from the seed name (its attempts, the object it creates) may already exist.
+    resumed: bool = False
     # Who acted by hand, e.g. "admin:alice" for an operator in the console; None for API calls.
     operator: str | None = None
     # `scheme://host[:port]` of the request when its host is an allowed host (not merely `*`)
@@ -33,9 +36,10 @@ def set_current(ctx: RequestContext):
     return _current.set(ctx)
 
 
-def set_attempt_seed(seed: str):
-    """Add the attempt seed to the current context; returns the token for `reset`."""
-    return _current.set(replace(current(), attempt_seed=seed))
+def set_attempt_seed(seed: str, *, resumed: bool = False):
+    """Add the attempt seed (and whether an earlier run of the request held it) to the current
+    context; returns the token for `reset`."""
+    return _current.set(replace(current(), attempt_seed=seed, resumed=resumed))
 
 
 def reset(token) -> None:

@@ -40,6 +40,18 @@ def attempt_id(operation: str, object_id: str) -> str:
     return generate_id("att")
 
 
+def created_id(prefix: str, kind: str) -> str:
+    """The id of the object (of `kind`) a request creates, e.g. the `pi_…` of a create or the
+    `re_…` of a refund. Inside a request holding an Idempotency-Key it is derived from that
+    key's claim, so the retry of a request that died finds the object its first run made (and
+    that run's attempts on it) instead of making a second one; otherwise it is random. So a
+    keyed request creates at most one object of each kind."""
+    seed = context.current().attempt_seed
+    if seed:
+        return derived_id(prefix, seed, kind)
+    return generate_id(prefix)
+
+
 def id_factory(prefix: str):
     """A callable for a model field's `default=`, kept importable for migrations."""
     return _IdFactory(prefix)

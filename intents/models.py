@@ -124,6 +124,11 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     # call), written with the marker before the call and kept after it ends: the reconciler
     # asks the processor about it, and a retry of the same request recognises it as its own.
     last_attempt_id = models.CharField(max_length=40, null=True, blank=True)
+    # The processor's refusal of that attempt when it changed nothing else on the intent (a
+    # refused capture or increment): its decline (`code`, `decline_code`, `message`), written
+    # by its phase 2 and cleared when the next attempt begins, so the retry of a request that
+    # died before its answer was stored answers the same refusal.
+    last_attempt_refusal = models.JSONField(null=True, blank=True)
     # When a `processing` attempt is due to be resolved (read by a short periodic sweep).
     processing_resolve_at = models.DateTimeField(null=True, blank=True)
 
@@ -253,6 +258,7 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
         self.inflight = operation
         self.inflight_since = timezone.now()
         self.last_attempt_id = attempt_id
+        self.last_attempt_refusal = None
 
     def end(self) -> None:
         self.inflight = None

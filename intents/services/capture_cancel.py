@@ -17,7 +17,7 @@ from payments import attempts
 from payments.attempts import PROCESSING_ERROR, GuardedProcessor, Settled
 from payments.exceptions import CardDeclined
 from payments.models import Charge
-from payments.processors.base import AuthorizationResult, CaptureResult
+from payments.processors.base import AuthorizationResult, CaptureResult, Decline
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
@@ -60,6 +60,17 @@ def _load(pi: PaymentIntent, own: bool) -> _Call:
 
 
 def _answer(pi: PaymentIntent) -> Settled:
+    """What a capture, cancel or increment whose attempt is the intent's latest (and applied)
+    answered: the processor's refusal it recorded (raised), or the intent."""
+    refusal = pi.last_attempt_refusal
+    if refusal and refusal.get("attempt") == pi.last_attempt_id:
+        decline = Decline(refusal["code"], refusal.get("decline_code"), refusal["message"])
+        return Settled(
+            pi,
+            error=CardDeclined.from_decline(
+                decline, payment_intent=presenters.payment_intent_to_api(pi)
+            ),
+        )
     return Settled(pi)
 
 
@@ -72,15 +83,18 @@ def _first(pi: PaymentIntent, operation: str, attempt_id: str, verb: str, allowe
 
 
 def _declined(pi: PaymentIntent, decline) -> Settled:
-    """Phase 2 saw the processor refuse: the intent is saved unchanged (marker cleared) and the
-    decline raised once that commits."""
+    """Phase 2 saw the processor refuse: the intent is saved unchanged (marker cleared) but for
+    the refusal, recorded with its attempt (`last_attempt_refusal`, in the same UPDATE) so a
+    retry of the request answers it again, and the decline raised once that commits."""
+    decline = decline or PROCESSING_ERROR
+    pi.last_attempt_refusal = {
+        "attempt": pi.last_attempt_id,
+        "code": decline.code,
+        "decline_code": decline.decline_code,
+        "message": decline.message,
+    }
     pi.save()
-    return Settled(
-        pi,
-        error=CardDeclined.from_decline(
-            decline or PROCESSING_ERROR, payment_intent=presenters.payment_intent_to_api(pi)
-        ),
-    )
+    return _answer(pi)
 
 
 # --- capture ---------------------------------------------------------------------------------
@@ -143,8 +157,9 @@ def _capture(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
 def _apply_capture(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
     pi, charge = lock_intent_with_charge(attempt.payment_intent_id, attempt.charge_id)
     if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:
-        if pi.last_attempt_id == attempt.attempt_id and pi.status == Status.SUCCEEDED:
-            return pi  # applied already (by the reconciler, or the request that made it)
+        if pi.last_attempt_id == attempt.attempt_id and not pi.inflight:
+            # applied already (by the reconciler, or the request that made it): its answer
+            return _answer(pi)
         raise IntentUnexpectedState.status(pi, "captured", CAPTURABLE)
     pi.end()
     if not result.succeeded:
@@ -284,7 +299,7 @@ def _apply_increment(attempt: _Call, result: AuthorizationResult) -> PaymentInte
     pi = lock_intent(attempt.payment_intent_id)
     if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:
         if pi.last_attempt_id == attempt.attempt_id and not pi.inflight:
-            return pi  # applied already
+            return _answer(pi)  # applied already: its answer
         raise IntentUnexpectedState.status(pi, "incremented", CAPTURABLE)
     pi.end()
     if result.status != "succeeded":

@@ -1,13 +1,19 @@
 """Create and update: writes that ask nothing of the processor (a create with `confirm=true`
-continues as a confirm)."""
+continues as a confirm).
+
+A keyed create names its intent from the Idempotency-Key's claim (`core.ids.created_id`): the
+retry of a create that died (during its confirm's processor call, or after its commit but
+before its answer was stored) finds the intent the first run made, and its confirm finds that
+run's attempt, instead of creating a second intent and a second charge."""
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from checkouts.services import checkout_link_target
+from core import context
 from core.errors import InvalidRequestError
-from core.ids import random_base62
+from core.ids import created_id, random_base62
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
 from core.scope import Scope
@@ -103,40 +109,52 @@ def payment_intent_create(
                     code="parameter_invalid_string",
                     param=name,
                 )
-    customer_obj = (
-        customer_get(scope=scope, customer_id=customer, param="customer") if customer else None
-    )
-    checkout_obj = checkout_link_target(scope=scope, checkout_id=checkout) if checkout else None
-    pm = resolve_payment_method(
-        scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
-    )
-    with transaction.atomic():
-        pi = PaymentIntent(
-            account_id=scope.account_id,
-            livemode=scope.livemode,
-            amount=amount,
-            currency=currency,
-            checkout=checkout_obj,
-            customer=customer_obj,
-            description=description,
-            metadata=merge_metadata({}, metadata) if metadata is not None else {},
-            payment_method_types=payment_method_types or ["card"],
-            automatic_payment_methods=automatic,
-            payment_method_options=payment_method_options or {},
-            capture_method=capture_method or "automatic_async",
-            confirmation_method=confirmation_method or "automatic",
-            receipt_email=receipt_email,
-            setup_future_usage=setup_future_usage or None,
-            shipping=shipping,
-            statement_descriptor=statement_descriptor,
-            statement_descriptor_suffix=statement_descriptor_suffix,
+    pi_id = created_id("pi", "payment_intent")
+    pi = _made_by_an_earlier_run(scope, pi_id)
+    if pi is None:
+        customer_obj = (
+            customer_get(scope=scope, customer_id=customer, param="customer") if customer else None
         )
-        pi.client_secret = f"{pi.id}_secret_{random_base62(25)}"
-        if pm is not None:
-            pi.set_payment_method(pm)
-        pi.save()
-        emit(pi, "created")
+        checkout_obj = checkout_link_target(scope=scope, checkout_id=checkout) if checkout else None
+        pm = resolve_payment_method(
+            scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
+        )
+        try:
+            with transaction.atomic():
+                pi = PaymentIntent(
+                    id=pi_id,
+                    account_id=scope.account_id,
+                    livemode=scope.livemode,
+                    amount=amount,
+                    currency=currency,
+                    checkout=checkout_obj,
+                    customer=customer_obj,
+                    description=description,
+                    metadata=merge_metadata({}, metadata) if metadata is not None else {},
+                    payment_method_types=payment_method_types or ["card"],
+                    automatic_payment_methods=automatic,
+                    payment_method_options=payment_method_options or {},
+                    capture_method=capture_method or "automatic_async",
+                    confirmation_method=confirmation_method or "automatic",
+                    receipt_email=receipt_email,
+                    setup_future_usage=setup_future_usage or None,
+                    shipping=shipping,
+                    statement_descriptor=statement_descriptor,
+                    statement_descriptor_suffix=statement_descriptor_suffix,
+                )
+                pi.client_secret = f"{pi.id}_secret_{random_base62(25)}"
+                if pm is not None:
+                    pi.set_payment_method(pm)
+                pi.save()
+                emit(pi, "created")
+        except IntegrityError:
+            # The earlier run, still alive, committed the intent while this one made its own.
+            pi = _made_by_an_earlier_run(scope, pi_id)
+            if pi is None:
+                raise
     if confirm:
+        # For the retry of a request that died, this is the earlier run's confirm: the same
+        # attempt id, so it settles that run's attempt (or finds it applied) and answers it.
         return payment_intent_confirm(
             scope=scope,
             payment_intent_id=pi.id,
@@ -146,6 +164,15 @@ def payment_intent_create(
             return_url=return_url,
         )
     return pi
+
+
+def _made_by_an_earlier_run(scope: Scope, payment_intent_id: str) -> PaymentIntent | None:
+    """The intent an earlier run of this keyed request created (its id derives from the key's
+    claim, `core.ids.created_id`), when this request took over the key of a run that died.
+    No query otherwise: a fresh claim has created nothing yet."""
+    if not context.current().resumed:
+        return None
+    return PaymentIntent.objects.filter(id=payment_intent_id, **scope.filters).first()
 
 
 def payment_intent_update(

@@ -23,7 +23,7 @@ phase 2 (`apply`), how to abort it, and what it answered (`answer`), in `KINDS`.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.db.models import Q
@@ -131,7 +131,14 @@ def _claim(batch_size: int) -> list[_Stale]:
 
 
 def _apply(stale: _Stale, received: Any) -> Any:
-    return attempts.settle(stale.attempt, received, apply=stale.kind.apply, abort=stale.kind.abort)
+    outcome = attempts.settle(
+        stale.attempt, received, apply=stale.kind.apply, abort=stale.kind.abort
+    )
+    if isinstance(outcome, Settled) and outcome.error is not None:
+        # A refusal the phase recorded is the answer of the request that made the attempt
+        # (its retry answers it); for the reconciler it is a settled attempt, not a failure.
+        return replace(outcome, error=None)
+    return outcome
 
 
 def _reconcile_attempts(batch_size: int) -> list:

@@ -72,14 +72,11 @@ class CaptureResult:
     decline: Decline | None = None
 
 
-Outcome = AuthorizationResult | CaptureResult | None
-
-
 @dataclass(frozen=True)
 class Received:
     """`lookup`'s answer for an attempt the processor received: what it answered."""
 
-    operation: str  # authorize, capture, void, increment, resolve_async
+    operation: str  # authorize, capture, void, increment, resolve_async, refund
     outcome: Outcome
 
 
@@ -91,6 +88,9 @@ class RefundResult:
     status: Literal["succeeded", "pending", "failed"]
     reference: str = ""  # the processor's id for the refund
     failure_reason: str | None = None
+
+
+Outcome = AuthorizationResult | CaptureResult | RefundResult | None
 
 
 class Processor(Protocol):

@@ -440,6 +440,13 @@ class SimulatedProcessor:
     def refund(
         self, *, reference: str, charge_reference: str, token: str, amount: int, currency: str
     ) -> RefundResult:
+        # Our refund id is the idempotency key: asked again, the same refund, made once.
+        return remembered(
+            reference, "refund", charge_reference, lambda: self._refund(reference, token, amount)
+        )
+
+    @staticmethod
+    def _refund(reference: str, token: str, amount: int) -> RefundResult:
         ref = f"sim_{reference}"
         if amount < 1:
             return RefundResult(status="failed", reference=ref, failure_reason="unknown")
@@ -503,6 +510,8 @@ def encode(outcome: Outcome) -> str:
         return json.dumps({"kind": "authorization", **asdict(outcome)})
     if isinstance(outcome, CaptureResult):
         return json.dumps({"kind": "capture", **asdict(outcome)})
+    if isinstance(outcome, RefundResult):
+        return json.dumps({"kind": "refund", **asdict(outcome)})
     return json.dumps({"kind": "none"})
 
 
@@ -511,6 +520,8 @@ def decode(raw: str) -> Outcome:
     kind = data.pop("kind")
     if kind == "none":
         return None
+    if kind == "refund":
+        return RefundResult(**data)
     decline = Decline(**data.pop("decline")) if data.get("decline") else None
     data.pop("decline", None)
     if kind == "authorization":

@@ -9,6 +9,11 @@ was paid. A refund that fails or is canceled gives its amount back.
 A refund's `inflight_since` is the record of a processor call under way (the create's, a
 sweep's claim, a cancel's); `resolve_after` says when to ask the processor about a refund it
 answered `pending`.
+
+A keyed create names its refund from the Idempotency-Key's claim (`core.ids.created_id`), and
+the refund id is the processor's idempotency key: the retry of a create that died (during the
+processor call, or after its commit but before its answer was stored) finds that refund and
+finishes it, instead of making a second one.
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from django.db import transaction
 from django.db.models import F, Q, Subquery
 from django.utils import timezone
 
+from core import context
 from core.enqueue import enqueue_on_commit
 from core.errors import InvalidRequestError, ParameterMissing, ResourceMissing
+from core.ids import created_id
 from core.metadata import merge_metadata
 from core.scope import Scope
 from core.values import UNSET
@@ -225,14 +232,21 @@ def refund_create(
             "Invalid positive integer", code="parameter_invalid_integer", param="amount"
         )
     refund_metadata = merge_metadata({}, metadata)
+    refund_id = created_id("re", "refund")
+    resumed = context.current().resumed
 
-    def record() -> RefundCall:
+    def record() -> RefundCall | Settled:
         charge = _lock_charge_to_refund(
             scope, payment_intent_id=payment_intent_id, charge_id=charge_id
         )
+        if resumed:  # an earlier run of this keyed request died: it may have made the refund
+            earlier = Refund.objects.filter(id=refund_id, **scope.filters).first()
+            if earlier is not None:
+                return _earlier_refund(earlier, charge)
         value = _check_refundable(charge, amount, by_intent=not charge_id)
         now = timezone.now()
         refund = Refund.objects.create(
+            id=refund_id,
             account_id=charge.account_id,
             livemode=charge.livemode,
             charge=charge,
@@ -249,6 +263,20 @@ def refund_create(
         return _call_for(refund, charge)
 
     return attempts.two_phase(record=record, call=_ask, apply=_apply)
+
+
+def _earlier_refund(refund: Refund, charge: Charge) -> RefundCall | Settled:
+    """The refund an earlier run of this keyed request made before it died (found under its
+    charge's lock). Its processor call still unanswered (in flight since the create, never
+    answered): ask again, keyed by the refund id (the processor makes it once), and apply the
+    answer as the create would have. Otherwise the refund as it is now is the answer."""
+    if (
+        refund.status in REFUND_OPEN
+        and refund.inflight_since is not None
+        and refund.resolve_after is None
+    ):
+        return _call_for(refund, charge)
+    return Settled(refund)
 
 
 # --- the call and phase 2, shared by the create and the sweep ---------------------------------

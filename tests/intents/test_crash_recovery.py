@@ -20,7 +20,7 @@ from events.models import Event
 from intents.models import PaymentIntent
 from intents.services import payment_intents_reconcile
 from payments.models import Charge, SimulatedProcessorRecord
-from payments.processors.base import Received
+from payments.processors.base import CaptureResult, Decline, Received
 from payments.processors.simulated import SimulatedProcessor
 
 URL = "/v1/payment_intents"
@@ -318,3 +318,176 @@ def test_the_reconciler_runs_from_the_beat_schedule():
     entry = settings.CELERY_BEAT_SCHEDULE["intents-reconcile-attempts"]
     app.loader.import_default_modules()
     assert entry["task"] in app.tasks
+
+
+# --- a keyed create with confirm=true that died -------------------------------------------------
+
+CREATE_AND_CONFIRM = {
+    "amount": 2000,
+    "currency": "usd",
+    "payment_method": "pm_card_visa",
+    "capture_method": "automatic",
+    "confirm": "true",
+}
+
+
+@pytest.mark.parametrize("kill", ["during_call", "after_commit"])
+def test_a_retried_create_and_confirm_that_died_finds_its_intent_and_answers_its_outcome(
+    client, monkeypatch, kill
+):
+    if kill == "during_call":
+        _killed_during_the_call(monkeypatch)
+    else:
+        _killed_after_commit(monkeypatch)
+    _send_and_die(client, URL, CREATE_AND_CONFIRM, key="k")
+    first = PaymentIntent.objects.get()
+    _time_passes()
+    retry = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 200, retry.json()
+    assert retry.json()["id"] == first.id and retry.json()["status"] == "succeeded"
+    replay = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "k"})
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == retry.content
+    # One intent, one authorisation at the processor, one charge (captured), one of each event.
+    assert PaymentIntent.objects.count() == 1
+    assert len(_authorizations(first.id)) == 1
+    charge = Charge.objects.get(payment_intent_id=first.id)
+    assert charge.status == "succeeded" and charge.captured
+    for type in ("payment_intent.created", "payment_intent.succeeded"):
+        assert Event.objects.filter(object_id=first.id, type=type).count() == 1
+
+
+def test_a_retried_create_and_confirm_whose_card_was_declined_answers_the_decline(
+    client, monkeypatch
+):
+    _killed_during_the_call(monkeypatch)
+    declined = {**CREATE_AND_CONFIRM, "payment_method": "pm_card_chargeDeclined"}
+    _send_and_die(client, URL, declined, key="k")
+    _time_passes()
+    retry = client.post(URL, declined, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 402
+    assert retry.error["decline_code"] == "generic_decline"
+    intent = PaymentIntent.objects.get()
+    assert retry.error["payment_intent"]["id"] == intent.id
+    assert intent.status == "requires_payment_method" and intent.inflight is None
+    assert len(_authorizations(intent.id)) == 1
+    assert Charge.objects.get(payment_intent_id=intent.id).status == "failed"
+    replay = client.post(URL, declined, headers={"Idempotency-Key": "k"})
+    assert replay.status_code == 402 and replay.content == retry.content
+
+
+def test_a_retried_create_and_confirm_after_the_reconciler_settled_it_answers_that(
+    client, monkeypatch
+):
+    _killed_during_the_call(monkeypatch)
+    _send_and_die(client, URL, CREATE_AND_CONFIRM, key="k")
+    _time_passes()
+    assert payment_intents_reconcile() == 1
+    retry = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 200 and retry.json()["status"] == "succeeded"
+    assert PaymentIntent.objects.count() == 1
+    assert len(_authorizations(retry.json()["id"])) == 1
+
+
+def test_a_retried_create_whose_confirm_never_reached_the_processor_confirms_it_once(
+    client, monkeypatch
+):
+    _killed_during_the_call(monkeypatch, reached_processor=False)
+    _send_and_die(client, URL, CREATE_AND_CONFIRM, key="k")
+    _time_passes()
+    retry = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 200 and retry.json()["status"] == "succeeded"
+    assert PaymentIntent.objects.count() == 1
+    assert len(_authorizations(retry.json()["id"])) == 1
+
+
+def test_a_create_under_a_fresh_key_makes_a_new_intent_with_no_lookup(client):
+    """Only a takeover looks for an earlier run's intent: a fresh claim creates at once, and
+    the same parameters under another key are another intent."""
+    one = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "a"}).json()
+    two = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "b"}).json()
+    assert one["id"] != two["id"] and PaymentIntent.objects.count() == 2
+
+
+# --- a refused capture that died before its answer was stored -----------------------------------
+
+
+def _refusing_captures(monkeypatch) -> None:
+    """The processor refuses every capture (e.g. the authorisation lapsed on its side)."""
+    monkeypatch.setattr(
+        SimulatedProcessor,
+        "_capture",
+        staticmethod(
+            lambda amount: CaptureResult(
+                succeeded=False,
+                amount_captured=0,
+                decline=Decline("card_declined", "generic_decline", "Your card was declined."),
+            )
+        ),
+    )
+
+
+def _authorized(client, create_intent) -> str:
+    pi = create_intent(payment_method="pm_card_visa", capture_method="manual", confirm="true")
+    assert pi["status"] == "requires_capture"
+    return f"{URL}/{pi['id']}/capture"
+
+
+@pytest.mark.parametrize("kill", ["during_call", "after_commit"])
+def test_a_retry_of_a_refused_capture_that_died_answers_the_refusal(
+    client, create_intent, monkeypatch, kill
+):
+    path = _authorized(client, create_intent)
+    _refusing_captures(monkeypatch)
+    if kill == "during_call":
+        capture = SimulatedProcessor.capture
+
+        def dying(self, **kwargs):
+            monkeypatch.setattr(SimulatedProcessor, "capture", capture)
+            capture(self, **kwargs)
+            raise Killed()
+
+        monkeypatch.setattr(SimulatedProcessor, "capture", dying)
+    else:
+        _killed_after_commit(monkeypatch)
+    _send_and_die(client, path, {}, key="k")
+    _time_passes()
+    retry = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 402, retry.json()
+    assert retry.error["decline_code"] == "generic_decline"
+    assert retry.error["payment_intent"]["status"] == "requires_capture"
+    replay = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert replay.headers["Idempotent-Replayed"] == "true" and replay.content == retry.content
+    intent = PaymentIntent.objects.get()
+    assert intent.status == "requires_capture" and intent.inflight is None
+    assert SimulatedProcessorRecord.objects.filter(operation="capture").count() == 1
+
+
+def test_a_retry_of_a_refused_capture_the_reconciler_settled_answers_the_refusal(
+    client, create_intent, monkeypatch
+):
+    path = _authorized(client, create_intent)
+    _refusing_captures(monkeypatch)
+    capture = SimulatedProcessor.capture
+
+    def dying(self, **kwargs):
+        monkeypatch.setattr(SimulatedProcessor, "capture", capture)
+        capture(self, **kwargs)
+        raise Killed()
+
+    monkeypatch.setattr(SimulatedProcessor, "capture", dying)
+    _send_and_die(client, path, {}, key="k")
+    _time_passes()
+    assert payment_intents_reconcile() == 1  # a refusal settles the attempt: not a failure
+    assert PaymentIntent.objects.get().last_attempt_refusal["code"] == "card_declined"
+    retry = client.post(path, {}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 402 and retry.error["decline_code"] == "generic_decline"
+
+
+def test_a_refusal_is_forgotten_when_the_next_attempt_begins(client, create_intent, monkeypatch):
+    path = _authorized(client, create_intent)
+    _refusing_captures(monkeypatch)
+    assert client.post(path, {}).status_code == 402
+    monkeypatch.undo()
+    captured = client.post(path, {}, headers={"Idempotency-Key": "next"})
+    assert captured.status_code == 200 and captured.json()["status"] == "succeeded"
+    assert PaymentIntent.objects.get().last_attempt_refusal is None
