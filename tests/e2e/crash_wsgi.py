@@ -1,8 +1,8 @@
 """The application as gunicorn serves it, for the crash tests (tests/e2e/test_crash_recovery.py)
 only: two points where a test can SIGKILL the worker, each held open while a flag file exists.
 
-- `CRASH_SLOW_PROCESSOR_FLAG`: the simulated processor has made an authorisation (and remembered
-  it) but its answer is slow to come back: the kill lands during the processor call.
+- `CRASH_SLOW_PROCESSOR_FLAG`: the simulated processor has made an authorisation or a refund (and
+  remembered it) but its answer is slow to come back: the kill lands during the processor call.
 - `CRASH_PAUSE_BEFORE_STORE_FLAG`: a keyed request has committed its phase 2 but its answer is
   not yet stored with its Idempotency-Key: the kill lands after the commit.
 """
@@ -30,6 +30,7 @@ def _hold_while(flag: Path) -> None:
 
 
 _authorize = SimulatedProcessor.authorize
+_refund = SimulatedProcessor.refund
 _finish = IdempotencyClaim.finish
 
 
@@ -39,10 +40,17 @@ def slow_authorize(self, **kwargs):
     return result
 
 
+def slow_refund(self, **kwargs):
+    result = _refund(self, **kwargs)
+    _hold_while(SLOW_PROCESSOR)
+    return result
+
+
 def finish_after_a_pause(self, response):
     _hold_while(PAUSE_BEFORE_STORE)
     return _finish(self, response)
 
 
 SimulatedProcessor.authorize = slow_authorize
+SimulatedProcessor.refund = slow_refund
 IdempotencyClaim.finish = finish_after_a_pause

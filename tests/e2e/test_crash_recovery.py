@@ -1,12 +1,14 @@
-"""kill -9 of a real gunicorn worker in the middle of a keyed confirm, on PostgreSQL.
+"""kill -9 of a real gunicorn worker in the middle of a keyed confirm, a keyed create with
+`confirm=true` and a keyed refund, on PostgreSQL.
 
-The worker is killed during the processor call (the processor did the authorisation; its answer
-never came back) or after phase 2 committed (before the answer was stored with its key). The
-client then retries with the same Idempotency-Key, immediately, after the key lock's timeout or
-after the in-flight marker's (one setting, INFLIGHT_TIMEOUT_SECONDS, 2 s here), retrying on 409
-as a client does: every retry ends in the single outcome of the payment, the processor made one
-authorisation (captured), and no charge is left pending. Without any retry, the reconciler's
-beat run settles an abandoned attempt on its own.
+The worker is killed during the processor call (the processor did the authorisation or the
+refund; its answer never came back) or after phase 2 committed (before the answer was stored
+with its key). The client then retries with the same Idempotency-Key, immediately, after the key
+lock's timeout or after the in-flight marker's (one setting, INFLIGHT_TIMEOUT_SECONDS, 2 s here),
+retrying on 409 as a client does: every retry ends in the single outcome of the payment (one
+intent, one authorisation, captured; one refund, made once at the processor), and no charge is
+left pending. Without any retry, the reconciler's beat run settles an abandoned attempt on its
+own.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import requests
 from api.models import IdempotencyKey
 from events.models import Event
 from intents.models import PaymentIntent
-from payments.models import Charge, SimulatedProcessorRecord
+from payments.models import Charge, Refund, SimulatedProcessorRecord
 from tests.conftest import (
     ROOT,
     WorkerProcess,
@@ -260,3 +262,123 @@ def test_the_reconcilers_beat_run_alone_settles_an_abandoned_attempt(gunicorn, s
     finally:
         worker.stop()
     _assert_one_payment(pi_id)
+
+
+# --- a keyed create with confirm=true, and a keyed refund -------------------------------------
+
+CREATE_AND_CONFIRM = {
+    "amount": 2000,
+    "currency": "usd",
+    "payment_method": "pm_card_visa",
+    "capture_method": "automatic",
+    "confirm": "true",
+}
+DELAYS = pytest.mark.parametrize(
+    "delay",
+    [0, TIMEOUT + 0.3, 2 * TIMEOUT + 0.5],
+    ids=["immediately", "after_the_lock_timeout", "after_the_marker_timeout"],
+)
+
+
+def _send_and_kill(server: Gunicorn, sk: str, path: str, data: dict, *, kill: str, landed) -> None:
+    """POST `data` to `path` with the Idempotency-Key "crash-key" and SIGKILL the worker at
+    `kill` ("during_call" or "after_commit") once `landed()` says the request got there."""
+    flag = server.slow_processor if kill == "during_call" else server.pause_before_store
+    flag.touch()
+    lost: list = []
+
+    def send():
+        try:
+            _post(server, sk, path, data, idem="crash-key")
+        except requests.RequestException as exc:  # the worker died under the request
+            lost.append(exc)
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    try:
+        wait_for(landed, message=f"the request to reach the kill point ({kill})")
+        server.kill_worker()
+    finally:
+        flag.unlink()
+        thread.join(timeout=30)
+    assert lost, "the first request was answered: the kill did not land in it"
+    assert IdempotencyKey.objects.get(key="crash-key").response_status is None
+
+
+def _retry_until_answered(server: Gunicorn, sk: str, path: str, data: dict):
+    """Retry with the same key as a client does: again while told 409 (the dead request's lock
+    is fresh, nothing stored); the first other answer is returned."""
+    answers = []
+    deadline = time.time() + 6 * TIMEOUT
+    while time.time() < deadline:
+        answer = _post(server, sk, path, data, idem="crash-key")
+        answers.append(answer)
+        if answer.status_code != 409:
+            break
+        time.sleep(0.2)
+    assert all(a.status_code == 409 for a in answers[:-1])
+    final = answers[-1]
+    again = _post(server, sk, path, data, idem="crash-key")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.status_code == final.status_code and again.content == final.content
+    return final
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kill", ["during_call", "after_commit"])
+@DELAYS
+def test_a_retried_create_and_confirm_after_a_kill_9_is_one_intent_and_one_payment(
+    gunicorn, kill, delay
+):
+    acct = make_account()
+    intents = PaymentIntent.objects.filter(account=acct.account)
+    if kill == "during_call":
+        landed = SimulatedProcessorRecord.objects.filter(
+            operation="authorize",
+            reference__in=Charge.objects.filter(account=acct.account).values("id"),
+        ).exists
+    else:
+        landed = intents.filter(status="succeeded").exists
+    _send_and_kill(
+        gunicorn, acct.sk, "/v1/payment_intents", CREATE_AND_CONFIRM, kill=kill, landed=landed
+    )
+    first = intents.get()
+    if kill == "during_call":
+        assert first.inflight == "confirm" and first.status == "requires_confirmation"
+    time.sleep(delay)
+    final = _retry_until_answered(gunicorn, acct.sk, "/v1/payment_intents", CREATE_AND_CONFIRM)
+    assert final.status_code == 200, final.text
+    assert final.json()["id"] == first.id and final.json()["status"] == "succeeded"
+    assert intents.count() == 1
+    _assert_one_payment(first.id)
+    assert Event.objects.filter(object_id=first.id, type="payment_intent.created").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("kill", ["during_call", "after_commit"])
+@DELAYS
+def test_a_retried_refund_after_a_kill_9_is_one_refund_made_once(gunicorn, kill, delay):
+    acct = make_account()
+    pi = _post(gunicorn, acct.sk, "/v1/payment_intents", CREATE_AND_CONFIRM).json()
+    charge_id = pi["latest_charge"]
+    refunds = SimulatedProcessorRecord.objects.filter(operation="refund", reference=charge_id)
+    if kill == "during_call":
+        landed = refunds.exists
+    else:
+        landed = Refund.objects.filter(charge_id=charge_id, status="succeeded").exists
+    params = {"payment_intent": pi["id"]}
+    _send_and_kill(gunicorn, acct.sk, "/v1/refunds", params, kill=kill, landed=landed)
+    first = Refund.objects.get(charge_id=charge_id)
+    if kill == "during_call":
+        assert first.status == "pending" and first.inflight_since is not None
+    time.sleep(delay)
+    final = _retry_until_answered(gunicorn, acct.sk, "/v1/refunds", params)
+    assert final.status_code == 200, final.text
+    assert final.json()["id"] == first.id and final.json()["status"] == "succeeded"
+    assert final.json()["amount"] == 2000
+    assert Refund.objects.filter(charge_id=charge_id).count() == 1
+    assert refunds.count() == 1  # the processor made it once
+    charge = Charge.objects.get(id=charge_id)
+    assert charge.amount_refunded == 2000 and charge.amount_refund_pending == 0
+    assert Event.objects.filter(object_id=first.id, type="refund.created").count() == 1
+    assert Event.objects.filter(object_id=charge_id, type="charge.refunded").count() == 1
