@@ -12,6 +12,8 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from api.idempotency import IdempotencyClaim
@@ -400,12 +402,24 @@ def test_a_retried_create_whose_confirm_never_reached_the_processor_confirms_it_
     assert len(_authorizations(retry.json()["id"])) == 1
 
 
-def test_a_create_under_a_fresh_key_makes_a_new_intent_with_no_lookup(client):
-    """Only a takeover looks for an earlier run's intent: a fresh claim creates at once, and
-    the same parameters under another key are another intent."""
+def test_a_create_under_a_fresh_key_makes_its_own_intent_without_looking_for_one(client):
+    """Only a takeover looks for an earlier run's intent: a fresh claim creates at once (no
+    read of the intents table before its INSERT), and the same parameters under another key
+    are another intent."""
     one = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "a"}).json()
-    two = client.post(URL, CREATE_AND_CONFIRM, headers={"Idempotency-Key": "b"}).json()
-    assert one["id"] != two["id"] and PaymentIntent.objects.count() == 2
+    with CaptureQueriesContext(connection) as captured:
+        two = client.post(
+            URL, {**CREATE_AND_CONFIRM, "confirm": "false"}, headers={"Idempotency-Key": "b"}
+        )
+    assert two.status_code == 200
+    table = PaymentIntent._meta.db_table
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith("SELECT") and f'FROM "{table}"' in q["sql"]
+    ]
+    assert reads == []
+    assert one["id"] != two.json()["id"] and PaymentIntent.objects.count() == 2
 
 
 # --- a refused capture that died before its answer was stored -----------------------------------
