@@ -22,7 +22,7 @@ from events.models import Event
 from intents.models import PaymentIntent
 from intents.services import payment_intents_reconcile
 from payments.models import Charge, SimulatedProcessorRecord
-from payments.processors.base import CaptureResult, Decline, Received
+from payments.processors.base import AuthorizationResult, CaptureResult, Decline, Received
 from payments.processors.simulated import SimulatedProcessor
 
 URL = "/v1/payment_intents"
@@ -505,3 +505,28 @@ def test_a_refusal_is_forgotten_when_the_next_attempt_begins(client, create_inte
     captured = client.post(path, {}, headers={"Idempotency-Key": "next"})
     assert captured.status_code == 200 and captured.json()["status"] == "succeeded"
     assert PaymentIntent.objects.get().last_attempt_refusal is None
+
+
+def test_a_retry_of_a_refused_increment_that_died_answers_the_refusal(
+    client, create_intent, monkeypatch
+):
+    capture_path = _authorized(client, create_intent)
+    path = capture_path.replace("/capture", "/increment_authorization")
+    monkeypatch.setattr(
+        SimulatedProcessor,
+        "_increment",
+        lambda self, reference, token, new_amount: AuthorizationResult(
+            status="declined",
+            decline=Decline(
+                "card_declined", "insufficient_funds", "Your card has insufficient funds."
+            ),
+        ),
+    )
+    _killed_after_commit(monkeypatch)
+    _send_and_die(client, path, {"amount": 2500}, key="k")
+    _time_passes()
+    retry = client.post(path, {"amount": 2500}, headers={"Idempotency-Key": "k"})
+    assert retry.status_code == 402, retry.json()
+    assert retry.error["decline_code"] == "insufficient_funds"
+    intent = PaymentIntent.objects.get()
+    assert intent.amount == 2000 and intent.status == "requires_capture"
