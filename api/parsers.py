@@ -192,6 +192,12 @@ def _finish(value):
 def parse_pairs(pairs: list[tuple[str, str]]) -> dict:
     root: dict = {}
     for key, value in pairs:
+        if key.count("[") > MAX_DEPTH:
+            raise InvalidRequestError(
+                f"Invalid parameter {key[:100]!r}…: nested more than {MAX_DEPTH} levels deep.",
+                code="parameter_invalid_depth",
+                param=key.split("[", 1)[0][:MAX_KEY_LENGTH],
+            )
         if len(key) > MAX_KEY_LENGTH * (MAX_DEPTH + 1):
             raise InvalidRequestError(
                 "Invalid parameter name: too long.", code="parameter_invalid_body", param=None
@@ -201,8 +207,6 @@ def parse_pairs(pairs: list[tuple[str, str]]) -> dict:
             raise _malformed(key)
         base, brackets = match.groups()
         segments = [base] + _SEGMENT.findall(brackets)
-        if len(segments) > MAX_DEPTH + 1:
-            check_limits(None, tuple(segments))  # raises parameter_invalid_depth
         _set(root, segments, value, key)
     data = {k: _finish(v) for k, v in root.items()}
     check_limits(data)

@@ -101,7 +101,7 @@ class StripeAPIView(APIView):
     def initial(self, request, *args, **kwargs):
         self._idempotency_claim = None
         super().initial(request, *args, **kwargs)
-        if "id" in kwargs:
+        if "id" in kwargs and request.method != "OPTIONS":
             self.check_object_in_scope(request, kwargs["id"])
         self.params = self.get_params(request)
         if request.method == "POST":

@@ -2,26 +2,70 @@
 service never imports the tasks module that imports it (tasks call services, never the reverse).
 
 A publish never retries and never raises: a dead broker must not hold up or fail the request
-whose transaction made the work due. Every kind of work enqueued here is also found by a periodic
-sweep that reads the database, so a lost message only delays it.
+whose transaction made the work due. One connection attempt, bounded by
+BROKER_PUBLISH_TIMEOUT_SECONDS; after a failure this process does not try again for
+BROKER_PUBLISH_BACKOFF_SECONDS (each skipped publish is logged), so a broker outage costs a
+request at most one bounded attempt, usually none. Every kind of work enqueued here is also
+found by a periodic sweep that reads the database, so a lost message only delays it.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import time
 
 from celery import current_app
+from django.conf import settings
 from django.db import transaction
 
 logger = logging.getLogger("payintents.enqueue")
 
 
+class _Backoff:
+    """When this process may next try the broker (monotonic seconds), shared by its threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def trip(self, seconds: float) -> None:
+        with self._lock:
+            self.until = time.monotonic() + seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self.until = 0.0
+
+
+backoff = _Backoff()
+
+
+def _publish(task_name: str, args: list) -> None:
+    timeout = settings.BROKER_PUBLISH_TIMEOUT_SECONDS
+    with current_app.pool.acquire(block=True, timeout=timeout) as conn:
+        # One attempt (max_retries=0), never kombu's default loop of retries with sleeps.
+        conn.ensure_connection(max_retries=0, timeout=timeout)
+        current_app.send_task(task_name, args=args, retry=False, connection=conn)
+
+
 def enqueue(task_name: str, *args) -> bool:
-    """Publish `task_name(*args)` now (routed by CELERY_TASK_ROUTES); False if the broker failed."""
+    """Publish `task_name(*args)` now (routed by CELERY_TASK_ROUTES); False if not published."""
+    if backoff.active():
+        logger.warning(
+            "skipped enqueue of %s(%s): the broker failed moments ago; the sweep will pick it up",
+            task_name,
+            str(args)[:200],
+        )
+        return False
     try:
-        current_app.send_task(task_name, args=list(args), retry=False)
+        _publish(task_name, list(args))
         return True
     except Exception as exc:  # any broker failure; the sweep re-issues the work
+        backoff.trip(settings.BROKER_PUBLISH_BACKOFF_SECONDS)
         logger.warning(
             "could not enqueue %s(%s): %s; the sweep will pick it up",
             task_name,

@@ -6,6 +6,10 @@ The broker is CELERY_BROKER_URL, else REDIS_URL, else kombu's file-system broker
 from .environment import BASE_DIR, env
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# An API request's after-commit publish (core.enqueue): one connection attempt bounded by this,
+# no retry; after a failure the process skips publishing for the backoff (the sweeps catch up).
+BROKER_PUBLISH_TIMEOUT_SECONDS = env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=1.0)
+BROKER_PUBLISH_BACKOFF_SECONDS = env.float("BROKER_PUBLISH_BACKOFF_SECONDS", default=5.0)
 BROKER_DIR = BASE_DIR / ".broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -25,7 +29,7 @@ else:
         "visibility_timeout": 3600,
         # An API request whose after-commit enqueue meets a dead Redis must fail fast (and be
         # logged), not hang: the beat sweeps relay what the enqueue missed.
-        "socket_connect_timeout": 2,
+        "socket_connect_timeout": BROKER_PUBLISH_TIMEOUT_SECONDS,
     }
 
 CELERY_RESULT_BACKEND = None

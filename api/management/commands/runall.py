@@ -10,8 +10,21 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from api.logging import ACCESS_LOG_FORMAT
+from api.logging import ACCESS_LOG_FORMAT, ACCESS_LOGGER_CLASS
 from config.celery import beat_argv, worker_argv
+
+# gunicorn refuses a request past these limits with its own plain-text 400 before the app sees
+# it; they are set well above anything a Stripe client sends (docs/operations.md): a request
+# line (method, path, query string) up to 8190 bytes, gunicorn's maximum; up to 200 header
+# fields of up to 16 KiB each.
+GUNICORN_LIMITS = (
+    "--limit-request-line",
+    "8190",
+    "--limit-request-fields",
+    "200",
+    "--limit-request-field_size",
+    "16384",
+)
 
 
 class Command(BaseCommand):
@@ -36,6 +49,9 @@ class Command(BaseCommand):
                 "-",
                 "--access-logformat",
                 ACCESS_LOG_FORMAT,
+                "--logger-class",
+                ACCESS_LOGGER_CLASS,
+                *GUNICORN_LIMITS,
                 "--graceful-timeout",
                 "5",
             ],
