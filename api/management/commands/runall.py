@@ -27,6 +27,29 @@ GUNICORN_LIMITS = (
 )
 
 
+def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
+    """The web server's command line: the scrubbing access log on stdout and the limits above."""
+    return [
+        os.path.join(os.path.dirname(sys.executable), "gunicorn"),
+        "config.wsgi:application",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--access-logfile",
+        "-",
+        "--access-logformat",
+        ACCESS_LOG_FORMAT,
+        "--logger-class",
+        ACCESS_LOGGER_CLASS,
+        *GUNICORN_LIMITS,
+        "--graceful-timeout",
+        "5",
+    ]
+
+
 class Command(BaseCommand):
     help = "Serve the API with a Celery worker and beat; one Ctrl-C stops all three."
 
@@ -36,25 +59,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, **options):
         commands = {
-            "web": [
-                os.path.join(os.path.dirname(sys.executable), "gunicorn"),
-                "config.wsgi:application",
-                "--bind",
-                f"{host}:{port}",
-                "--workers",
-                os.environ.get("WEB_CONCURRENCY", "2"),
-                "--threads",
-                "4",
-                "--access-logfile",
-                "-",
-                "--access-logformat",
-                ACCESS_LOG_FORMAT,
-                "--logger-class",
-                ACCESS_LOGGER_CLASS,
-                *GUNICORN_LIMITS,
-                "--graceful-timeout",
-                "5",
-            ],
+            "web": gunicorn_argv(
+                host=host, port=port, workers=int(os.environ.get("WEB_CONCURRENCY", "2"))
+            ),
             "worker": worker_argv(
                 concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2")),
                 hostname=f"worker-{os.getpid()}@%h",
