@@ -140,7 +140,7 @@ class WebhookEndpointDetailView(StripeAPIView):
 
     @extend_schema(
         operation_id="DeleteWebhookEndpointsWebhookEndpoint",
-        responses=s.DeletedWebhookEndpointSerializer,
+        responses={200: s.DeletedWebhookEndpointSerializer},
     )
     def delete(self, request, id: str):
         endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
