@@ -67,9 +67,10 @@ def add_error_responses(result, generator, request, public):
             statuses = ["400", "401", "403", "404", "405", "413", "415", "429", "500"]
             if method == "post":
                 statuses.append("409")
-                op_id = operation.get("operationId", "")
-                if ("payment_intent" in path or path in _CARD_PATHS) and any(
-                    word in op_id for word in _CARD_OPERATIONS
+                op_id = operation.get("operationId", "").lower()
+                is_create = "{" not in path  # a POST to a collection creates
+                if ("payment_intent" in path or path in _CARD_PATHS) and (
+                    is_create or any(word in op_id for word in _CARD_OPERATIONS)
                 ):
                     statuses.append("402")
             # Bearer OR Basic (drf-spectacular lists a multi-scheme extension as AND).
