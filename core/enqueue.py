@@ -67,10 +67,11 @@ def enqueue(task_name: str, *args) -> bool:
     except Exception as exc:  # any broker failure; the sweep re-issues the work
         backoff.trip(settings.BROKER_PUBLISH_BACKOFF_SECONDS)
         logger.warning(
-            "could not enqueue %s(%s): %s; the sweep will pick it up",
+            "could not enqueue %s(%s): %s (%s); the sweep will pick it up",
             task_name,
             str(args)[:200],
             exc.__class__.__name__,
+            str(exc)[:200],
         )
         return False
 
