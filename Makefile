@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PAYINTENTS_DEV := 1
 
-.PHONY: run test check lint format openapi migrations bench clean
+.PHONY: run test fuzz check lint format openapi migrations bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ run: $(STAMP) .env
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Schemathesis over every operation with a larger budget than the suite's (FUZZ_EXAMPLES cases
+# per operation); prints the number of cases, of 5xx answers and of failed checks.
+fuzz: $(STAMP)
+	set -o pipefail; FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest -q -s -p no:warnings tests/test_fuzz.py \
+	  | tee .run/fuzz.log | grep '^FUZZ' ; status=$$?; \
+	  awk -F'[ =]' '/^FUZZ/ {for (i=1;i<=NF;i++) {if ($$i=="cases") c+=$$(i+1); if ($$i=="5xx") e+=$$(i+1); if ($$i=="failures") f+=$$(i+1)}} END {printf "fuzz: %d cases, %d 5xx, %d failed checks\n", c, e, f}' .run/fuzz.log; \
+	  grep -E "passed|failed" .run/fuzz.log | tail -1; exit $$status
 
 # What CI checks besides the tests.
 check: lint migrations openapi-check

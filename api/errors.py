@@ -11,6 +11,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.db import DatabaseError, InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions as drf_exceptions
 from rest_framework.response import Response
@@ -93,6 +94,22 @@ class RateLimited(StripeError):
 class APIError(StripeError):
     http_status = 500
     type = "api_error"
+
+
+class ServiceUnavailable(APIError):
+    http_status = 503
+
+
+#: Seconds a client is asked to wait when the database cannot be reached.
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "The service is temporarily unable to reach its database. Retry the request later "
+        "(with the same Idempotency-Key for a POST).",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def from_domain(exc: DomainError) -> StripeError:
@@ -241,6 +258,14 @@ def translate(exc: Exception) -> StripeError | None:
         )
     if isinstance(exc, drf_exceptions.APIException):
         return StripeError(str(exc.detail), http_status=exc.status_code)
+    if isinstance(exc, OperationalError | InterfaceError):
+        # The database is down, restarting or refusing connections (or a lock/serialisation
+        # failure): nothing was written, and the same request can be retried.
+        logger.warning("database unavailable: %s", exc.__class__.__name__)
+        return database_unavailable()
+    if isinstance(exc, DatabaseError) and "connection" in str(exc).lower():
+        logger.warning("database connection lost: %s", exc.__class__.__name__)
+        return database_unavailable()
     return None
 
 

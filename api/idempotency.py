@@ -58,7 +58,10 @@ _STORED_HEADERS = ("Content-Type",)
 STORED_400_CODE_SUFFIXES = ("_unexpected_state",)
 # Statuses that never describe an execution: auth, permission, missing object, method, conflict,
 # body size, media type, throttling. The key is released so a corrected retry can use it.
-RELEASED_STATUSES = frozenset({401, 403, 404, 405, 409, 413, 415, 429})
+# 503 is the database (or another dependency) being unavailable: whatever the request began was
+# rolled back or is an attempt in flight that the reconciler settles, so a retry with the same key
+# must run again (and find its own attempt), never replay the outage.
+RELEASED_STATUSES = frozenset({401, 403, 404, 405, 409, 413, 415, 429, 503})
 
 
 def _canonical(value):
@@ -102,10 +105,10 @@ def validate_key(raw: str) -> str:
 def should_store(status: int, body: dict | None) -> bool:
     """Store what an executing request answered; release what validation refused.
 
-    Stored: every 2xx, 402 (a decline is an attempt that happened), every 5xx (the request may
-    have done something before failing), and 400s whose code ends in `_unexpected_state`
+    Stored: every 2xx, 402 (a decline is an attempt that happened), every 5xx but 503 (the
+    request may have done something before failing), and 400s whose code ends in `_unexpected_state`
     (unless the answer is `retryable`, see `IdempotencyClaim.finish`).
-    Released: 401, 403, 404, 405, 409, 413, 415, 429 and every other 400 (parameter errors).
+    Released: 401, 403, 404, 405, 409, 413, 415, 429, 503 and every other 400 (parameter errors).
     """
     if status in RELEASED_STATUSES:
         return False

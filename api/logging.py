@@ -3,6 +3,8 @@
 import logging
 import re
 
+from gunicorn.glogging import Logger as GunicornLogger
+
 _PATTERNS = [
     # API keys (secret, publishable, restricted), in any context.
     (
@@ -27,8 +29,46 @@ _PATTERNS = [
 ]
 
 # gunicorn's access log bypasses the filter below: never log the query string (client secrets
-# travel there on GET) nor the Basic-auth user name (which is the API key). Used by runall.
+# travel there on GET) nor the Basic-auth user name (which is the API key), and the path only
+# as `ScrubbingAccessLogger` rewrites it. Used by runall.
 ACCESS_LOG_FORMAT = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(L)s'
+ACCESS_LOGGER_CLASS = "api.logging.ScrubbingAccessLogger"
+
+# A path segment logged as it is: a route word (`payment_intents`, `confirm`, `app.css`) or an object id
+# (`pi_3Ab…`). Anything else — a card number, a key, a client secret, garbage — is logged as
+# `{redacted}`.
+_ROUTE_WORD = re.compile(r"^(?!(?:sk|pk|rk|whsec)_)[a-z][a-z0-9_.-]{0,60}$")
+_OBJECT_ID = re.compile(r"^(?!(?:sk|pk|rk|whsec)_)[a-z][a-z0-9]{0,15}_[A-Za-z0-9]{1,64}$")
+
+
+def scrub_path(path: str) -> str:
+    """The path as the access log may write it."""
+    segments = [
+        segment
+        if not segment or _ROUTE_WORD.match(segment) or _OBJECT_ID.match(segment)
+        else "{redacted}"
+        for segment in path.split("/")
+    ]
+    return scrub("/".join(segments))
+
+
+class ScrubbingAccessLogger(GunicornLogger):
+    """gunicorn's logger with every access-log atom that could carry a secret rewritten: the
+    path scrubbed (`scrub_path`), the request line rebuilt from it, no query string, no user
+    name, no request header. `--logger-class api.logging.ScrubbingAccessLogger`."""
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        path = scrub_path(environ.get("PATH_INFO") or "")
+        atoms.update(
+            U=path,
+            r=f"{environ.get('REQUEST_METHOD')} {path} {environ.get('SERVER_PROTOCOL')}",
+            q="-",
+            u="-",
+        )
+        for name in [name for name in atoms if name.endswith("}i")]:
+            atoms[name] = "-"
+        return atoms
 
 
 def scrub(text: str) -> str:

@@ -1,5 +1,7 @@
-"""Request ids on every response, the request context for events, and a JSON answer for any
-exception that escapes the views (so not even DEBUG shows HTML or a traceback)."""
+"""Request ids on every response, the request context for events, a JSON answer for any
+exception that escapes the views (so not even DEBUG shows HTML or a traceback), and no body on
+a HEAD answer (a body there would be read as the start of the next response on a kept-alive
+connection)."""
 
 import logging
 
@@ -52,6 +54,10 @@ class RequestContextMiddleware:
         response["Request-Id"] = request_id
         if idempotency_key is not None and "Idempotency-Key" not in response:
             response["Idempotency-Key"] = idempotency_key
+        if request.method == "HEAD" and not response.streaming:
+            # The headers GET would send, Content-Length included, and no body.
+            response["Content-Length"] = str(len(response.content))
+            response.content = b""
         return response
 
     def process_exception(self, request, exception):

@@ -23,7 +23,12 @@ from core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, is_supported_currency
 
 # --- fields -----------------------------------------------------------------------------------
 
-_INT = re.compile(r"^-?\d+$")
+# ASCII digits only: `\d` (and int()) would also take Arabic-Indic or full-width digits.
+_INT = re.compile(r"^-?[0-9]+$")
+# No integer parameter goes past a signed 64-bit column; beyond that it is refused, not a 500.
+INT64_MAX = 2**63 - 1
+# `created` filters and every other timestamp: unix seconds from 1970 through year 9999.
+TIMESTAMP_MAX = 253402300799
 
 
 class StrictIntegerField(serializers.IntegerField):
@@ -40,11 +45,16 @@ class StrictIntegerField(serializers.IntegerField):
             self.fail("invalid", value=data)
         if isinstance(data, int):
             value = data
-        elif isinstance(data, str) and _INT.match(data.strip()):
+        elif isinstance(data, str) and len(data) <= 40 and _INT.match(data.strip()):
             value = int(data.strip())
         else:
             raise serializers.ValidationError(
-                f"Invalid integer: {str(data)[:40]}", code="parameter_invalid_integer"
+                f"Invalid integer: {str(data)[:40]!r}", code="parameter_invalid_integer"
+            )
+        if not -INT64_MAX <= value <= INT64_MAX:
+            raise serializers.ValidationError(
+                f"Invalid integer: {str(value)[:40]} is out of range.",
+                code="parameter_invalid_integer",
             )
         for validator in self.validators:
             validator(value)
@@ -409,12 +419,24 @@ _CREATED_OPS = ("gt", "gte", "lt", "lte")
 
 def _as_int(raw, param: str) -> int:
     if isinstance(raw, bool) or not (
-        isinstance(raw, int) or (isinstance(raw, str) and _INT.match(raw))
+        isinstance(raw, int) or (isinstance(raw, str) and len(raw) <= 40 and _INT.match(raw))
     ):
         raise InvalidRequestError(
-            f"Invalid integer: {str(raw)[:40]}", code="parameter_invalid_integer", param=param
+            f"Invalid integer: {str(raw)[:40]!r}", code="parameter_invalid_integer", param=param
         )
     return int(raw)
+
+
+def as_timestamp(raw, param: str) -> int:
+    """Unix seconds, refused (400) outside 0 … year 9999 rather than overflowing a datetime."""
+    value = _as_int(raw, param)
+    if not 0 <= value <= TIMESTAMP_MAX:
+        raise InvalidRequestError(
+            f"Invalid timestamp: must be an integer Unix timestamp between 0 and {TIMESTAMP_MAX}.",
+            code="parameter_invalid_integer",
+            param=param,
+        )
+    return value
 
 
 def parse_created_filter(value) -> dict:
@@ -424,9 +446,9 @@ def parse_created_filter(value) -> dict:
         for op, raw in value.items():
             if op not in _CREATED_OPS:
                 raise ParameterUnknown(f"created[{op}]")
-            out[op] = _as_int(raw, f"created[{op}]")
+            out[op] = as_timestamp(raw, f"created[{op}]")
         return out
-    return {"eq": _as_int(value, "created")}
+    return {"eq": as_timestamp(value, "created")}
 
 
 # --- output schemas (documentation only) ------------------------------------------------------
@@ -445,3 +467,15 @@ def list_schema(name: str, item: type[serializers.Serializer]) -> type[serialize
             "__module__": item.__module__,
         },
     )
+
+
+class TimestampField(StrictIntegerField):
+    """Unix seconds within 0 … year 9999 (`as_timestamp`), refused as
+    `parameter_invalid_integer` naming `param` (e.g. `created[gte]`)."""
+
+    def __init__(self, *, param: str, **kwargs):
+        self.param = param
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        return as_timestamp(data, self.param)

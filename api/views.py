@@ -3,10 +3,14 @@ and the health check."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from functools import cache
 
+from django.apps import apps
 from django.conf import settings
 from django.db import connection
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from kombu import Connection
 from rest_framework import serializers
@@ -16,6 +20,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import context
+from core.errors import ResourceMissing
+from core.ids import factory_prefix
 
 from .auth import Caller
 from .errors import StripeError, error_json_response, internal_error
@@ -23,6 +29,39 @@ from .idempotency import Replay, idempotency_claim, validate_key
 from .pagination import paginate
 from .parsers import parse_query_string
 from .ratelimit import KeyRateLimit
+
+# What an object id in a URL may look like: a lowercase prefix, an underscore, then letters,
+# digits and underscores. Anything else (a NUL, a card number, a key) is refused with 404 before
+# any query is made.
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9]{0,15}_[A-Za-z0-9_]{1,200}$", re.ASCII)
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+@cache
+def scoped_models() -> tuple[dict[str, type], dict[str, str]]:
+    """`({"pi": PaymentIntent, …}, {"payment_intent": "pi", …})`: every model with an
+    `account` and a `livemode` whose primary key is made by `core.ids.id_factory(prefix)`, by
+    prefix, and each one's prefix by its resource name (found once, from the app registry)."""
+    by_prefix, prefix_of = {}, {}
+    for model in apps.get_models():
+        names = {f.name for f in model._meta.get_fields()}
+        prefix = factory_prefix(getattr(model._meta.pk, "default", None))
+        if {"account", "livemode"} <= names and prefix:
+            by_prefix[prefix] = model
+            prefix_of[_snake(model.__name__)] = prefix
+    return by_prefix, prefix_of
+
+
+def resource_name(path: str, object_id: str) -> str:
+    """`/v1/payment_intents/pi_1/confirm` → "payment_intent" (the segment before the id)."""
+    segments = path.strip("/").split("/")
+    for before, segment in zip(segments, segments[1:], strict=False):
+        if segment == object_id:
+            return before[:-1] if before.endswith("s") else before
+    return "object"
 
 
 def validated(serializer_class, params: dict) -> dict:
@@ -64,6 +103,8 @@ class StripeAPIView(APIView):
         self._idempotency_claim = None
         self._attempt_seed_token = None
         super().initial(request, *args, **kwargs)
+        if "id" in kwargs and request.method != "OPTIONS":
+            self.check_object_in_scope(request, kwargs["id"])
         self.params = self.get_params(request)
         if request.method == "POST":
             raw_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
@@ -81,6 +122,30 @@ class StripeAPIView(APIView):
                 self._attempt_seed_token = context.set_attempt_seed(
                     self._idempotency_claim.seed, resumed=self._idempotency_claim.resumed
                 )
+
+    def check_object_in_scope(self, request, object_id: str) -> None:
+        """The object named in the URL must exist in the caller's account and mode before
+        anything else about the request is judged (its body, its payment method, its key):
+        another tenant's or mode's id answers 404 whatever comes with it.
+
+        An id not shaped like one, or with the prefix of another kind of object than the route
+        names, is refused without a query. An id whose prefix no model claims is left to the
+        view. A publishable key is left to the view too: it must first show the object's client
+        secret, so that what it is told never depends on whether the id exists."""
+        name = resource_name(request.path, object_id)
+        if not ID_PATTERN.match(object_id):
+            raise ResourceMissing(
+                name, "", message=f"No such {name}: the id in the URL is not a valid id."
+            )
+        by_prefix, prefix_of = scoped_models()
+        prefix = object_id.partition("_")[0]
+        if name in prefix_of and prefix_of[name] != prefix:
+            raise ResourceMissing(name, object_id)
+        model = by_prefix.get(prefix)
+        if model is None or not self.caller.is_secret:
+            return
+        if not model._default_manager.filter(pk=object_id, **self.caller.scope.filters).exists():
+            raise ResourceMissing(name, object_id)
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
@@ -127,6 +192,7 @@ def _not_found_error(path: str) -> StripeError:
     )
 
 
+@csrf_exempt  # the API's own 404: a POST anywhere gets the envelope, not the CSRF page
 def not_found(request, *args, **kwargs):
     return error_json_response(_not_found_error(request.path))
 

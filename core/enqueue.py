@@ -2,8 +2,11 @@
 service never imports the tasks module that imports it (tasks call services, never the reverse).
 
 A publish never retries and never raises: a dead broker must not hold up or fail the request
-whose transaction made the work due. Every kind of work enqueued here is also found by a periodic
-sweep that reads the database, so a lost message only delays it.
+whose transaction made the work due. One connection attempt, bounded by
+BROKER_PUBLISH_TIMEOUT_SECONDS; after a failure this process does not try again for
+BROKER_PUBLISH_BACKOFF_SECONDS (each skipped publish is logged), so a broker outage costs a
+request at most one bounded attempt, usually none. Every kind of work enqueued here is also
+found by a periodic sweep that reads the database, so a lost message only delays it.
 
 Tasks named in settings.IN_PROCESS_TASK_PREFIXES skip the broker: they run in a small thread pool
 of the calling process. `make run` does that for the webhook tasks when no broker server is
@@ -14,6 +17,8 @@ seconds; the worker and beat still run the sweeps, so nothing depends on the thr
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 from celery import current_app
@@ -38,6 +43,36 @@ def _run_here(task_name: str, args: tuple) -> None:
         connections.close_all()  # this thread's connections only
 
 
+class _Backoff:
+    """When this process may next try the broker (monotonic seconds), shared by its threads."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.until = 0.0
+
+    def active(self) -> bool:
+        return time.monotonic() < self.until
+
+    def trip(self, seconds: float) -> None:
+        with self._lock:
+            self.until = time.monotonic() + seconds
+
+    def reset(self) -> None:
+        with self._lock:
+            self.until = 0.0
+
+
+backoff = _Backoff()
+
+
+def _publish(task_name: str, args: list) -> None:
+    timeout = settings.BROKER_PUBLISH_TIMEOUT_SECONDS
+    with current_app.pool.acquire(block=True, timeout=timeout) as conn:
+        # One attempt (max_retries=0), never kombu's default loop of retries with sleeps.
+        conn.ensure_connection(max_retries=0, timeout=timeout)
+        current_app.send_task(task_name, args=args, retry=False, connection=conn)
+
+
 def enqueue(task_name: str, *args) -> bool:
     """Publish `task_name(*args)` now (routed by CELERY_TASK_ROUTES), or hand it to this
     process's thread pool (IN_PROCESS_TASK_PREFIXES); False if that failed."""
@@ -52,15 +87,24 @@ def enqueue(task_name: str, *args) -> bool:
         except RuntimeError as exc:  # shutting down
             logger.warning("could not run %s in process: %s", task_name, exc)
             return False
+    if backoff.active():
+        logger.warning(
+            "skipped enqueue of %s(%s): the broker failed moments ago; the sweep will pick it up",
+            task_name,
+            str(args)[:200],
+        )
+        return False
     try:
-        current_app.send_task(task_name, args=list(args), retry=False)
+        _publish(task_name, list(args))
         return True
     except Exception as exc:  # any broker failure; the sweep re-issues the work
+        backoff.trip(settings.BROKER_PUBLISH_BACKOFF_SECONDS)
         logger.warning(
-            "could not enqueue %s(%s): %s; the sweep will pick it up",
+            "could not enqueue %s(%s): %s (%s); the sweep will pick it up",
             task_name,
             str(args)[:200],
             exc.__class__.__name__,
+            str(exc)[:200],
         )
         return False
 

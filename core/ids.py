@@ -57,6 +57,11 @@ def id_factory(prefix: str):
     return _IdFactory(prefix)
 
 
+def factory_prefix(default) -> str | None:
+    """The prefix of a field default made by `id_factory`, else None."""
+    return default.prefix if isinstance(default, _IdFactory) else None
+
+
 class _IdFactory:
     def __init__(self, prefix: str):
         self.prefix = prefix

@@ -40,7 +40,9 @@ def payment_intent_to_api(
     """The Stripe representation of `pi`. Without `expand` it reads no related rows."""
     payment_method = pi.payment_method_id
     if "payment_method" in expand and pi.payment_method_id:
-        payment_method = payment_presenters.payment_method_to_api(pi.payment_method)
+        payment_method = payment_presenters.payment_method_to_api(
+            pi.payment_method, publishable=publishable
+        )
     customer = pi.customer_id
     if "customer" in expand and pi.customer_id:
         customer = payment_presenters.customer_to_api(pi.customer)

@@ -79,7 +79,41 @@ def payment_method_details_to_api(pm: PaymentMethod, *, three_d_secure: str | No
     }
 
 
-def payment_method_to_api(pm: PaymentMethod) -> dict:
+# What a publishable key (a browser holding an intent's client secret) may see of a payment
+# method, expanded on the intent: the card as a checkout page shows it; never the customer, the
+# metadata, the billing details or the card's fingerprint.
+PUBLISHABLE_PAYMENT_METHOD_FIELDS = (
+    "id",
+    "object",
+    "allow_redisplay",
+    "card",
+    "created",
+    "livemode",
+    "type",
+)
+PUBLISHABLE_CARD_FIELDS = (
+    "brand",
+    "country",
+    "display_brand",
+    "exp_month",
+    "exp_year",
+    "funding",
+    "last4",
+    "networks",
+    "three_d_secure_usage",
+    "wallet",
+)
+
+
+def payment_method_to_api(pm: PaymentMethod, *, publishable: bool = False) -> dict:
+    data = _payment_method_to_api(pm)
+    if publishable:
+        data = {key: data[key] for key in PUBLISHABLE_PAYMENT_METHOD_FIELDS}
+        data["card"] = {key: data["card"][key] for key in PUBLISHABLE_CARD_FIELDS}
+    return data
+
+
+def _payment_method_to_api(pm: PaymentMethod) -> dict:
     return {
         "id": pm.id,
         "object": "payment_method",

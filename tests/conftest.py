@@ -272,3 +272,13 @@ def save_screenshot(driver, name: str) -> Path:
     path = SCREENSHOTS / f"{name}.png"
     driver.save_screenshot(str(path))
     return path
+
+
+@pytest.fixture(autouse=True)
+def _fresh_broker_backoff():
+    """A broker failure in one test must not make the next one skip its publishes."""
+    from core.enqueue import backoff
+
+    backoff.reset()
+    yield
+    backoff.reset()

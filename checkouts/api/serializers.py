@@ -14,6 +14,7 @@ from api.serializers import (
     StrictIntegerField,
     StrictSerializer,
     StringField,
+    TimestampField,
     list_schema,
 )
 from core.countries import is_country_alpha3
@@ -208,8 +209,10 @@ class TimezoneField(serializers.CharField):
 
 
 class InsightsCreatedSerializer(StrictSerializer):
-    gte = StrictIntegerField(required=False, help_text="Unix seconds (inclusive).")
-    lt = StrictIntegerField(required=False, help_text="Unix seconds (exclusive).")
+    gte = TimestampField(
+        param="created[gte]", required=False, help_text="Unix seconds (inclusive)."
+    )
+    lt = TimestampField(param="created[lt]", required=False, help_text="Unix seconds (exclusive).")
 
 
 class CheckoutInsightsParamsSerializer(StrictSerializer):

@@ -21,6 +21,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "api.renderers.AlwaysJSONNegotiation",
+    "DEFAULT_METADATA_CLASS": "api.renderers.MinimalMetadata",
 }
 
 SPECTACULAR_SETTINGS = {

@@ -8,6 +8,10 @@ from pathlib import Path
 from .environment import BASE_DIR, env, under_pytest
 
 REDIS_URL = env.str("REDIS_URL", default="")
+# An API request's after-commit publish (core.enqueue): one connection attempt bounded by this,
+# no retry; after a failure the process skips publishing for the backoff (the sweeps catch up).
+BROKER_PUBLISH_TIMEOUT_SECONDS = env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=1.0)
+BROKER_PUBLISH_BACKOFF_SECONDS = env.float("BROKER_PUBLISH_BACKOFF_SECONDS", default=5.0)
 # The file-system broker's folder (a test or a benchmark running its own stack sets its own).
 BROKER_DIR = Path(env.str("BROKER_DIR", default="") or BASE_DIR / ".broker")
 CELERY_BROKER_URL = (
@@ -32,7 +36,7 @@ else:
         "visibility_timeout": 3600,
         # An API request whose after-commit enqueue meets a dead Redis must fail fast (and be
         # logged), not hang: the beat sweeps relay what the enqueue missed.
-        "socket_connect_timeout": 2,
+        "socket_connect_timeout": BROKER_PUBLISH_TIMEOUT_SECONDS,
     }
 
 # With no broker server, webhook relays and deliveries run in a thread pool of the process whose

@@ -8,10 +8,10 @@ from rest_framework.response import Response
 from api.errors import SecretKeyRequired
 from api.schema import CARD_DECLINED, path_id
 from api.views import StripeAPIView, validated
-from core.errors import ParameterMissing, ResourceMissing
+from core.errors import DomainError, ParameterMissing, ResourceMissing
 
 from .. import selectors, services
-from ..presenters import payment_intent_to_api
+from ..presenters import PUBLISHABLE_FIELDS, payment_intent_to_api
 from .pagination import search_page
 from .serializers import (
     PaymentIntentAttachSerializer,
@@ -72,6 +72,14 @@ class _IntentView(StripeAPIView):
         return payment_intent_to_api(
             pi.as_shown(), publishable=not self.caller.is_secret, expand=expand
         )
+
+    def handle_exception(self, exc):
+        """A publishable key sees the publishable subset of the intent an error embeds, too."""
+        caller = vars(self.request).get("_user")  # never authenticate again here
+        embedded = getattr(exc, "payment_intent", None)
+        if isinstance(exc, DomainError) and embedded and not getattr(caller, "is_secret", True):
+            exc.payment_intent = {k: embedded[k] for k in PUBLISHABLE_FIELDS if k in embedded}
+        return super().handle_exception(exc)
 
     def respond(self, pi, expand=()) -> Response:
         if expand:

@@ -341,3 +341,11 @@ def test_thirty_concurrent_retries_execute_once(acct):
     )
     assert later.headers["Idempotent-Replayed"] == "true"
     assert later.content == ok[0].content
+
+
+def test_a_database_outage_is_not_stored_as_the_keys_answer_but_a_500_is():
+    from api.idempotency import should_store
+
+    outage = {"error": {"type": "api_error", "message": "The database is unavailable."}}
+    assert should_store(503, outage) is False
+    assert should_store(500, {"error": {"type": "api_error"}}) is True

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
+from kombu import pools
 
 from config.celery import app
 from tests.conftest import WorkerProcess, redis_url
@@ -129,11 +130,9 @@ def point_app_at(url: str, settings) -> None:
     settings.CELERY_BROKER_URL = url
     app.conf.broker_url = url
     app.conf.task_always_eager = False
-    if app._pool is not None:
-        try:
-            app._pool.force_close_all()
-        except Exception:
-            pass
+    # kombu keeps one pool per broker URL in a process-wide registry: closing ours without
+    # clearing that registry would hand the closed pool back to the next user of the same URL.
+    pools.reset()
     app._pool = None
     try:
         app.amqp._producer_pool = None
@@ -189,10 +188,13 @@ class RedisServer:
 def own_redis(settings):
     if shutil.which("redis-server") is None:
         pytest.skip("needs redis-server")
+    previous = app.conf.broker_url
     server = RedisServer().start()
     point_app_at(server.url, settings)
     yield server
     server.stop()
+    # The next test must not publish to this stopped server through the cached pool.
+    point_app_at(previous, settings)
 
 
 @pytest.fixture

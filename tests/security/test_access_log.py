@@ -1,0 +1,97 @@
+"""A real gunicorn, started with runall's command line: its access log never holds a card
+number or a key sent as a path id (nor a query string), and a long but ordinary request line
+and a header-heavy request still reach the application's JSON, not gunicorn's error page."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from api.management.commands.runall import gunicorn_argv
+from tests.conftest import ROOT
+
+CARD = "4111111111111111"
+SPACED_CARD = "5555 5555 5555 4444"
+KEY = "sk_live_" + "A1b2C3d4E5f6G7h8I9j0K1l2"
+SECRET = "pi_3AbcDEF_secret_ZyXwVuTsRq"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    port = _free_port()
+    log_path = tmp_path / "access.log"
+    env = {**os.environ, "PAYINTENTS_DEV": "1", "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env.pop("PYTEST_VERSION", None)
+    argv = gunicorn_argv(host="127.0.0.1", port=port, workers=1)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        try:
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                    break
+                except OSError:
+                    assert proc.poll() is None, log_path.read_text()
+                    time.sleep(0.1)
+            yield port, log_path
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, 9)
+
+
+def _request(port: int, method: str, path: str, headers: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    conn.request(method, path, headers=headers or {})
+    response = conn.getresponse()
+    body = response.read()
+    conn.close()
+    return response.status, response.getheader("Content-Type"), body
+
+
+def test_the_access_log_never_holds_a_card_number_or_key_sent_as_a_path_id(gunicorn):
+    port, log_path = gunicorn
+    paths = [
+        f"/v1/payment_intents/{CARD}",
+        f"/v1/payment_intents/{CARD}/confirm",
+        "/v1/customers/" + SPACED_CARD.replace(" ", "%20"),
+        f"/v1/payment_methods/{KEY}",
+        f"/v1/payment_intents/{SECRET}",
+        f"/v1/payment_intents?client_secret={SECRET}&card={CARD}",
+    ]
+    for path in paths:
+        status, content_type, _ = _request(port, "GET", path)
+        assert content_type.startswith("application/json")
+        assert status == 401
+    time.sleep(0.5)  # gunicorn writes the access line after the response
+    text = log_path.read_text()
+    assert text.count("GET /v1/") == len(paths), text  # the lines are really there
+    assert "/v1/payment_intents/{redacted}/confirm" in text
+    for secret in (CARD, SPACED_CARD, SPACED_CARD.replace(" ", "%20"), KEY, KEY[8:], "ZyXwVuTsRq"):
+        assert secret not in text, secret
+
+
+def test_long_request_lines_and_many_headers_reach_the_application(gunicorn):
+    port, _ = gunicorn
+    query = "&".join(f"expand[]=data.customer{i}" for i in range(200))  # ~5 KB request line
+    headers = {f"X-Extra-{i}": "v" * 100 for i in range(120)}
+    status, content_type, body = _request(port, "GET", f"/v1/payment_intents?{query}", headers)
+    assert content_type.startswith("application/json"), body[:200]
+    assert status == 401
+    assert len(query) > 4094  # past gunicorn's default limit of 4094 bytes
