@@ -102,6 +102,7 @@ class StripeAPIView(APIView):
     def initial(self, request, *args, **kwargs):
         self._idempotency_claim = None
         self._attempt_seed_token = None
+        self._scope_check = None
         super().initial(request, *args, **kwargs)
         if "id" in kwargs and request.method != "OPTIONS":
             self.check_object_in_scope(request, kwargs["id"])
@@ -129,9 +130,14 @@ class StripeAPIView(APIView):
         another tenant's or mode's id answers 404 whatever comes with it.
 
         An id not shaped like one, or with the prefix of another kind of object than the route
-        names, is refused without a query. An id whose prefix no model claims is left to the
-        view. A publishable key is left to the view too: it must first show the object's client
-        secret, so that what it is told never depends on whether the id exists."""
+        names, is refused here without a query. Whether the object exists in the caller's scope
+        is asked only if the request fails for another reason (`handle_exception`): a request
+        that succeeds found its object in scope through its selector or service, so the common
+        path pays no extra query, and a service that would write before finding its object
+        (a confirm with a magic payment method) checks first itself. An id whose prefix no model
+        claims is left to the view. A publishable key is left to the view too: it must first
+        show the object's client secret, so that what it is told never depends on whether the
+        id exists."""
         name = resource_name(request.path, object_id)
         if not ID_PATTERN.match(object_id):
             raise ResourceMissing(
@@ -144,12 +150,23 @@ class StripeAPIView(APIView):
         model = by_prefix.get(prefix)
         if model is None or not self.caller.is_secret:
             return
-        if not model._default_manager.filter(pk=object_id, **self.caller.scope.filters).exists():
-            raise ResourceMissing(name, object_id)
+        self._scope_check = (model, name, object_id)
+
+    def _missing_from_scope(self) -> ResourceMissing | None:
+        """The 404 owed instead of another error when the URL's object is not the caller's."""
+        check, self._scope_check = getattr(self, "_scope_check", None), None
+        if check is None:
+            return None
+        model, name, object_id = check
+        if model._default_manager.filter(pk=object_id, **self.caller.scope.filters).exists():
+            return None
+        return ResourceMissing(name, object_id)
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):
             return exc.response
+        if not isinstance(exc, ResourceMissing):
+            exc = self._missing_from_scope() or exc
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -20,11 +20,12 @@ from payments.attempts import GuardedProcessor, Release, Settled
 from payments.exceptions import MESSAGES, CardDeclined
 from payments.models import Charge, PaymentMethod
 from payments.processors.base import AuthorizationResult, Decline
-from payments.services import charge_outcome_for
+from payments.services import charge_outcome_for, is_magic_id
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState, ManualConfirmationNotPermitted
 from ..models import CONFIRMABLE, InFlight, PaymentIntent, Status
+from ..selectors import payment_intent_get
 from . import recovery
 from ._common import (
     check,
@@ -83,6 +84,10 @@ def payment_intent_confirm(
 ) -> PaymentIntent:
     """Confirm. A decline raises `CardDeclined` with the intent embedded, after the intent is
     back in `requires_payment_method` with `last_payment_error`."""
+    if payment_method_data or (payment_method and is_magic_id(payment_method)):
+        # Resolving these writes a new payment method: find the intent in scope first, so a
+        # confirm of another account's (or mode's) intent changes nothing.
+        payment_intent_get(scope=scope, payment_intent_id=payment_intent_id)
     pm = resolve_payment_method(
         scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
     )
