@@ -360,7 +360,11 @@ class FiguresOutput(serializers.Serializer):
 
 
 class BucketOutput(FiguresOutput):
-    bucket = serializers.CharField()
+    bucket = serializers.CharField(
+        allow_null=True,
+        help_text="The group's value (a day, a currency, a country, …); null for checkouts "
+        "without one (e.g. no country given).",
+    )
 
 
 class CheckoutInsightsOutputSerializer(serializers.Serializer):
