@@ -32,7 +32,7 @@ test: $(STAMP)
 # Schemathesis over every operation with a larger budget than the suite's (FUZZ_EXAMPLES cases
 # per operation); prints the number of cases, of 5xx answers and of failed checks.
 fuzz: $(STAMP)
-	set -o pipefail; FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest -q -s -p no:warnings tests/test_fuzz.py \
+	mkdir -p .run; set -o pipefail; FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(PY) -m pytest -q -s -p no:warnings tests/test_fuzz.py \
 	  | tee .run/fuzz.log | grep '^FUZZ' ; status=$$?; \
 	  awk -F'[ =]' '/^FUZZ/ {for (i=1;i<=NF;i++) {if ($$i=="cases") c+=$$(i+1); if ($$i=="5xx") e+=$$(i+1); if ($$i=="failures") f+=$$(i+1)}} END {printf "fuzz: %d cases, %d 5xx, %d failed checks\n", c, e, f}' .run/fuzz.log; \
 	  grep -E "passed|failed" .run/fuzz.log | tail -1; exit $$status

@@ -1,4 +1,4 @@
-"""Idempotent POSTs (spec §5), applied by `api.views.StripeAPIView` to every POST it serves.
+"""Idempotent POSTs (docs/security.md), applied by `api.views.StripeAPIView` to every POST it serves.
 
 The scope of a key is (account, livemode, key). The life of one key:
 

@@ -1,12 +1,13 @@
 """Request ids on every response, the request context for events, a JSON answer for any
 exception that escapes the views (so not even DEBUG shows HTML or a traceback), and no body on
 a HEAD answer (a body there would be read as the start of the next response on a kept-alive
-connection)."""
+connection), and the CORS headers that let a page on another origin call /v1/ with a key."""
 
 import logging
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
 
 from core import context
@@ -66,3 +67,43 @@ class RequestContextMiddleware:
             logger.exception("unhandled error on %s %s", request.method, request.path)
             error = internal_error()
         return error_json_response(error)
+
+
+API_PREFIX = "/v1/"
+CORS_ALLOW_METHODS = "GET, POST, DELETE, HEAD, OPTIONS"
+CORS_ALLOW_HEADERS = (
+    "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account, "
+    "X-Stripe-Client-User-Agent"
+)
+CORS_EXPOSE_HEADERS = (
+    "Request-Id, Idempotency-Key, Idempotent-Replayed, Original-Request, Retry-After"
+)
+CORS_MAX_AGE_SECONDS = 600
+
+
+class CorsMiddleware:
+    """A browser page on the merchant's own origin calls /v1/ with a publishable key (tracking a
+    checkout, confirming an intent with its client secret), as it does api.stripe.com. The API
+    authenticates by the key in the `Authorization` header, never by a cookie, so any origin may
+    call it (`Access-Control-Allow-Origin: *`, no credentials): a page still needs a key, and a
+    publishable key reaches only what it reaches from anywhere else. A preflight (an `OPTIONS`
+    with `Access-Control-Request-Method`) carries no key, so it is answered here, before the
+    authentication it would fail. Paths outside /v1/ (the console, the hosted pages) get no
+    CORS headers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path.startswith(API_PREFIX):
+            return self.get_response(request)
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            response = HttpResponse(status=200)
+            response["Access-Control-Allow-Methods"] = CORS_ALLOW_METHODS
+            response["Access-Control-Allow-Headers"] = CORS_ALLOW_HEADERS
+            response["Access-Control-Max-Age"] = str(CORS_MAX_AGE_SECONDS)
+        else:
+            response = self.get_response(request)
+            response["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
+        response["Access-Control-Allow-Origin"] = "*"
+        return response

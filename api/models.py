@@ -3,7 +3,7 @@ from django.utils import timezone
 
 
 class IdempotencyKey(models.Model):
-    """One `Idempotency-Key` of one account and mode (spec §5).
+    """One `Idempotency-Key` of one account and mode (docs/security.md).
 
     The row is claimed atomically by its INSERT (unique on account, livemode, key); `locked_at`
     is set while the first request executes and cleared when its response is stored. A lock

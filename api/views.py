@@ -148,7 +148,7 @@ class StripeAPIView(APIView):
         if name in prefix_of and prefix_of[name] != prefix:
             raise ResourceMissing(name, object_id)
         model = by_prefix.get(prefix)
-        if model is None or not self.caller.is_secret:
+        if model is None or not self.caller.is_secret or self.url_id_names_no_row(object_id):
             return
         self._scope_check = (model, name, object_id)
 
@@ -161,6 +161,11 @@ class StripeAPIView(APIView):
         if model._default_manager.filter(pk=object_id, **self.caller.scope.filters).exists():
             return None
         return ResourceMissing(name, object_id)
+
+    def url_id_names_no_row(self, object_id: str) -> bool:
+        """True for an id this route takes although no row has it (a test-mode magic id such
+        as `pm_card_visa` on attach): the existence check then leaves it to the view."""
+        return False
 
     def handle_exception(self, exc):
         if isinstance(exc, Replay):

@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class CheckoutPagesConfig(AppConfig):
     name = "checkout_pages"
+    verbose_name = "Checkout pages"

@@ -78,6 +78,10 @@ class CheckoutAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_change_permission(self, request, obj=None):
+        # Every field is read-only: a page to view, with no Save button that saves nothing.
+        return False
+
     def has_delete_permission(self, request, obj=None):
         return False
 

@@ -1,4 +1,4 @@
-"""Both signature schemes of spec §7, so Stripe's and Standard Webhooks' receiver libraries
+"""Both signature schemes (docs/webhooks.md), so Stripe's and Standard Webhooks' receiver libraries
 verify the same request. During a secret roll every secret signs: two `v1=` in
 Stripe-Signature, two `v1,` entries in webhook-signature."""
 

@@ -1,4 +1,4 @@
-"""The event types this service emits (spec §7); `enabled_events` is validated against them."""
+"""The event types this service emits (docs/webhooks.md); `enabled_events` is validated against them."""
 
 EVENT_TYPES = (
     "payment_intent.created",

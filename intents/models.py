@@ -151,7 +151,7 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     def __str__(self) -> str:
         return self.id
 
-    # --- the state machine: one method per arrow of spec §2; fields only, no I/O -------------
+    # --- the state machine: one method per arrow of the lifecycle; fields only, no I/O -------------
 
     @transition(
         field=status,

@@ -1,4 +1,4 @@
-"""A PaymentIntent as the API shows it (Stripe's shape, or the publishable subset of spec §2),
+"""A PaymentIntent as the API shows it (Stripe's shape, or the subset a publishable key sees),
 used by views, events and errors alike. Pure functions of model rows: it reads no related row
 unless `expand` names it (and the caller selected it)."""
 

@@ -1,4 +1,4 @@
-"""The Stripe search query language for payment intents (spec §6).
+"""The Stripe search query language for payment intents.
 
 `search_query_to_q(query)` parses a query such as
 

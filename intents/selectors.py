@@ -41,7 +41,7 @@ def payment_intent_list(*, scope: Scope, customer: str | None = None, expand=())
 
 
 def payment_intent_search(*, scope: Scope, query: str, expand=()) -> QuerySet:
-    """The caller's intents matching a search `query` (spec §6), newest first."""
+    """The caller's intents matching a search `query`, newest first."""
     return (
         payment_intent_queryset(scope=scope, expand=expand)
         .filter(search_query_to_q(query))

@@ -92,7 +92,7 @@ class InvalidCvc(InvalidCard):
 
 
 class TestCardInLiveMode(InvalidCard):
-    """Live mode refuses the simulator's known test numbers (spec §4)."""
+    """Live mode refuses the simulator's known test numbers (docs/testing.md)."""
 
     __test__ = False  # not a pytest class
     code = "card_declined"

@@ -22,6 +22,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # CORS for /v1/ (a page on the merchant's origin calls the API with a publishable key).
+    "api.middleware.CorsMiddleware",
     "api.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Static files (the console's CSS, /docs/) served by the app itself, compressed and cached.

@@ -346,7 +346,7 @@ class PaymentIntentConfirmSerializer(StrictSerializer):
 
 
 class PaymentIntentBrowserConfirmSerializer(StrictSerializer):
-    """Confirm with a publishable key: only the browser params of spec §2."""
+    """Confirm with a publishable key: only the params a browser may send."""
 
     payment_method = StringField(
         required=False,

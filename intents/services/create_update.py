@@ -25,7 +25,7 @@ from ..models import CONFIRMABLE, PaymentIntent, Status
 from ._common import check, emit, fail_pending_charge, lock_intent, resolve_payment_method
 from .confirm import payment_intent_confirm
 
-# Spec §2: these change the next attempt, so only an intent still waiting to be confirmed
+# These change the next attempt, so only an intent still waiting to be confirmed
 # takes them; the others may change until the intent is canceled.
 EARLY_FIELDS = (
     "amount",
@@ -196,7 +196,7 @@ def payment_intent_update(
     statement_descriptor=UNSET,
     statement_descriptor_suffix=UNSET,
 ) -> PaymentIntent:
-    """Spec §2 update rules. An argument left UNSET is not changed; the values are validated.
+    """What an update may change, and when. An argument left UNSET is not changed; the values are validated.
     `payment_method=""` detaches the method, `customer=""` the customer."""
     given = [
         name

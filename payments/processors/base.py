@@ -2,7 +2,7 @@
 know which processor is behind it (`payments.processors.get_processor(livemode)`).
 
 Calls here may be network calls: services make them outside any transaction that holds a row lock
-(style.md, rule 3).
+(`payments.attempts.two_phase`).
 
 Every call that moves money (`authorize`, `capture`, `void`, `increment`, `resolve_async`) is
 given an `attempt_id` (`att_…`) recorded on our side before the call: the processor's

@@ -1,4 +1,4 @@
-"""Idempotent POSTs (spec §5), on a test view with a counted side effect (one Event per run)."""
+"""Idempotent POSTs (docs/security.md), on a test view with a counted side effect (one Event per run)."""
 
 from __future__ import annotations
 

@@ -27,6 +27,15 @@ def test_changelist_shows_money_and_filters(client):
     assert ci["id"] in ops.get(CHANGELIST, {"q": ci["id"]}).content.decode()
 
 
+def test_an_intents_page_is_to_view_with_no_save_button(client):
+    ci = create(client).json()
+    ops = _operator()
+    page = ops.get(f"{CHANGELIST}{ci['id']}/change/")
+    assert page.status_code == 200 and ci["id"] in page.content.decode()
+    assert 'name="_save"' not in page.content.decode()
+    assert ops.post(f"{CHANGELIST}{ci['id']}/change/", {"_save": "Save"}).status_code == 403
+
+
 def test_cancel_and_expire_actions(client):
     first, second = create(client).json(), create(client).json()
     ops = _operator()

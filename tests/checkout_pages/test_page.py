@@ -35,6 +35,8 @@ def test_page_shows_the_form_with_the_money_and_the_security_headers(checkout, b
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Frame-Options"] == "DENY"
     assert "<script>" not in html and "<style>" not in html  # nothing inline: the CSP forbids it
+    # its own (empty) icon, allowed by `img-src data:`: no request for a /favicon.ico that 404s
+    assert '<link rel="icon" href="data:,">' in html and "img-src 'self' data:" in csp
 
 
 def test_plugin_page_is_frameable_by_its_allowed_origins_only(client, browser_client):

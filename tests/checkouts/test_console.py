@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from checkouts.insights import checkout_insights
+from checkouts.models import Checkout
 from core.scope import Scope
 from tests.checkouts.sample import load_sample
 from tests.conftest import save_screenshot
@@ -75,11 +76,18 @@ def test_a_checkouts_page_shows_its_timeline_and_linked_payments(client):
         f"/v1/payment_intents/{pi['id']}/confirm", {"payment_method": "pm_card_chargeDeclined"}
     )
     client.post(f"/v1/payment_intents/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
-    page = _operator().get(f"/admin/checkouts/checkout/{chk['id']}/change/").content.decode()
+    ops = _operator()
+    page = ops.get(f"/admin/checkouts/checkout/{chk['id']}/change/").content.decode()
     assert "Payment attempt #1" in page and "Payment attempt #2" in page
     assert "generic_decline" in page
     assert "shipping → complete" in page
     assert "€42.00" in page
+    # a page to view, like every console page: no Save button (every field is read-only)
+    assert 'name="_save"' not in page
+    before = Checkout.objects.get(id=chk["id"]).last_activity_at
+    refused = ops.post(f"/admin/checkouts/checkout/{chk['id']}/change/", {"_save": "Save"})
+    assert refused.status_code == 403
+    assert Checkout.objects.get(id=chk["id"]).last_activity_at == before
 
 
 @pytest.mark.django_db(transaction=True)

@@ -149,3 +149,7 @@ def test_make_run_allows_loopback_webhooks_and_says_so_last(local_stack):
     # the worker and beat start-up banners are not printed; nothing of theirs follows the banner
     assert "celery@" not in text and "[tasks]" not in text
     assert "ForkPoolWorker" not in text[banner_at:]
+    # the command it suggests runs as printed: the venv's Python, not a bare `python`
+    python = os.path.relpath(sys.executable, ROOT)
+    python = sys.executable if python.startswith("..") else python
+    assert f"{python} manage.py listen --forward-to" in text[banner_at:]

@@ -1,4 +1,4 @@
-"""The search query language (spec §6) at the unit level: parse a query, filter real rows."""
+"""The search query language at the unit level: parse a query, filter real rows."""
 
 from __future__ import annotations
 

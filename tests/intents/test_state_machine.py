@@ -1,4 +1,4 @@
-"""Every row of the spec §2 table, through HTTP."""
+"""Every arrow of the payment intent lifecycle, through HTTP."""
 
 import pytest
 

@@ -510,3 +510,21 @@ def test_customer_payment_methods_of_foreign_customer_is_404(client, other_acct)
     foreign = create_customer(StripeTestClient(key=other_acct.sk))
     response = client.get(f"/v1/customers/{foreign['id']}/payment_methods")
     assert response.status_code == 404
+
+
+def test_attaching_a_magic_id_in_test_mode_attaches_a_new_copy(client):
+    customer = client.post("/v1/customers", {}).json()
+    response = client.post("/v1/payment_methods/pm_card_visa/attach", {"customer": customer["id"]})
+    assert response.status_code == 200, response
+    body = response.json()
+    assert body["id"] != "pm_card_visa" and body["customer"] == customer["id"]
+    assert body["card"]["last4"] == "4242"
+
+
+def test_a_magic_id_in_the_url_is_no_object_for_a_live_key(acct):
+    live = StripeTestClient(key=acct.sk_live)
+    customer = live.post("/v1/customers", {}).json()
+    response = live.post("/v1/payment_methods/pm_card_visa/attach", {"customer": customer["id"]})
+    assert response.status_code == 404
+    assert response.error["code"] == "resource_missing" and response.error["param"] == "id"
+    assert not PaymentMethod.objects.filter(livemode=True).exists()

@@ -1,4 +1,4 @@
-"""Spec §4 at the processor level: every test card's tokenisation and outcome."""
+"""The test cards (docs/testing.md) at the processor level: every test card's tokenisation and outcome."""
 
 from __future__ import annotations
 

@@ -26,6 +26,13 @@ LOOPBACK_NETWORKS = "127.0.0.0/8,::1/128"
 READY_TIMEOUT_SECONDS = 60
 
 
+def python_command() -> str:
+    """The Python that runs this command, as a developer types it from the checkout
+    (`.venv/bin/python` under `make run`): a bare `python` is not the venv's and has no Django."""
+    relative = os.path.relpath(sys.executable)
+    return sys.executable if relative.startswith("..") else relative
+
+
 def wait_until_up(
     host: str, port: int, *, ready_file: Path, procs: dict, stopping, timeout: float
 ) -> bool:
@@ -194,7 +201,7 @@ class Command(BaseCommand):
             f"webhook URLs may reach {env['WEBHOOK_ALLOWED_NETWORKS']} "
             "(WEBHOOK_ALLOWED_NETWORKS; production refuses loopback unless set);",
             "  forward this account's events to a local app: "
-            "python manage.py listen --forward-to http://localhost:4242/webhook",
+            f"{python_command()} manage.py listen --forward-to http://localhost:4242/webhook",
             f"logs: worker and beat at {settings.WORKER_LOG_LEVEL}, the rest at "
             f"{settings.LOG_LEVEL} (LOG_LEVEL, WORKER_LOG_LEVEL)",
         ]
