@@ -179,14 +179,14 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.RATE_LIMIT_ENABLED = False
     call_command("migrate", verbosity=0)
     from accounts.models import Account
     from accounts.services import account_create, api_key_create
-    from checkouts.insights import Window, insights_params, insights_sql
+    from checkouts.insights import Window, insights_query
     from core.scope import Scope
     from tests.helpers import StripeTestClient
 
@@ -226,12 +226,10 @@ def main() -> int:
     now = datetime.now(UTC)
     window = Window.of(None, None, now)
     scope = Scope(account.id, False)
-    sql = insights_sql("day", {})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN (ANALYZE, BUFFERS) " + sql,
-            insights_params(scope, window, "day", "Europe/Dublin", {}, now),
-        )
+    sql, params, _ = insights_query(scope, window, "day", "Europe/Dublin", {}, now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")  # as the view runs it
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
     result["plan_by_day"] = plan
     print(plan)
