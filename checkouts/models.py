@@ -128,6 +128,14 @@ class Checkout(FSMModelMixin, ScopedModel):
                 ],
                 name="chk_insights_idx",
             ),
+            # The insights' histogram of seconds to completion reads only completed rows: a
+            # narrow index of those alone (a fraction of the covering one) read index-only.
+            models.Index(
+                fields=["account", "livemode", "created"],
+                include=["completed_at", "currency", "country", "payment_flow", "source"],
+                condition=Q(completed_at__isnull=False),
+                name="chk_completed_idx",
+            ),
         ]
         constraints = [
             # A tracking id names one open checkout per account and mode (PostgreSQL and SQLite
