@@ -297,76 +297,139 @@ def time_buckets(window: Window, group_by: str, zone: ZoneInfo) -> tuple[list, l
     return thresholds, labels
 
 
-def insights_query(scope, window, group_by, tz, filters, now) -> tuple[str, list, list | None]:
+# The additive figures, in the order of `figures_sql` and of the rollup's columns.
+FIGURES = (
+    *COUNTS,
+    "completed_amount",
+    "lost_amount",
+    "recovered_amount",
+    "declined_attempts",
+)
+INACTIVE_NOW = (
+    "(status = 'inactive' OR (status IN ('intent', 'active') AND last_activity_at <= %s))"
+)
+
+
+def figures_sql(now: datetime) -> tuple[str, list]:
+    """The select list of the additive figures of a set of checkout rows as read at `now`, and
+    its parameters: the live aggregate, the rollup and its undoing all compute them with it."""
+    inactive_cutoff, abandoned_cutoff = _cutoffs(now)
+    reached = [
+        f"COUNT(*) FILTER (WHERE {_reached_sql(i)}) AS {name}" for i, name in enumerate(FUNNEL[1:])
+    ]
+    sql = ",\n      ".join(
+        [
+            "COUNT(*) AS started",
+            *reached,
+            f"COUNT(*) FILTER (WHERE {INACTIVE_NOW}) AS inactive",
+            f"COUNT(*) FILTER (WHERE {INACTIVE_NOW} AND last_activity_at <= %s) AS abandoned",
+            "COUNT(*) FILTER (WHERE completed_at IS NOT NULL AND was_inactive) AS recovered",
+            "COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL), 0) AS completed_amount",
+            f"COALESCE(SUM(amount) FILTER (WHERE {INACTIVE_NOW}), 0) AS lost_amount",
+            "COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL AND was_inactive), 0)"
+            " AS recovered_amount",
+            "COALESCE(SUM(declined_attempts), 0) AS declined_attempts",
+        ]
+    )
+    return sql, [inactive_cutoff, inactive_cutoff, abandoned_cutoff, inactive_cutoff]
+
+
+def _hour(at: datetime, *, up: bool) -> datetime:
+    floor = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor + timedelta(hours=1) if up and floor < at else floor
+
+
+def insights_query(
+    scope, window, group_by, tz, filters, now, *, rollup: bool | None = None
+) -> tuple[str, list, list | None]:
     """The one statement, its parameters and the labels of time buckets (None otherwise);
     public for the benchmark's EXPLAIN.
 
-    Two aggregates joined by UNION ALL, each a plain GROUP BY that PostgreSQL runs as a parallel
-    partial hash aggregation (grouping sets cannot be split across workers, and a sort of a
-    million rows was most of the old query's time): the additive figures by (bucket, currency,
-    decline code), and a histogram of whole seconds to completion by bucket over the completed
-    rows only, from which the median is exact. A day or week bucket is the index of the row's
-    `created` among the bucket thresholds (`width_bucket`, a binary search), computed once in
-    Python for the zone, instead of a time-zone conversion and a text cast per row; it is
-    joined to the list of bucket numbers so that the planner knows how few groups there are
-    (it would otherwise expect one per distinct `created` and give up on parallel
-    aggregation)."""
-    inactive_cutoff, abandoned_cutoff = _cutoffs(now)
+    Plain GROUP BYs joined by UNION ALL (grouping sets cannot be split across workers, and a
+    sort of a million rows was most of an earlier query's time), each summed up here:
+
+    - the rollup (`CheckoutRollup`, `checkouts/rollup.py`): the figures of the rows that can no
+      longer change, per UTC hour, for the whole hours of the window;
+    - the rows aggregated live: those not rolled up (a partial index holds them), and every row
+      of the partial hours at the window's edges — or every row of the window when the rollup
+      cannot answer (`CHECKOUT_INSIGHTS_ROLLUP` off, or days in a zone whose midnights are not
+      on the hour), as a parallel hash aggregation;
+    - a histogram of whole seconds to completion by bucket over the completed rows (the narrow
+      partial index `chk_completed_idx`, read index-only), from which the median is exact.
+
+    A day or week bucket is the index of `created` (or the rollup's hour) among the bucket
+    thresholds (`width_bucket`, a binary search), computed once in Python for the zone instead
+    of a time-zone conversion per row; on the checkout rows it is joined to the list of bucket
+    numbers so that the planner knows how few groups there are (it would otherwise expect one
+    per distinct `created` and give up on parallel aggregation)."""
+    rollup = settings.CHECKOUT_INSIGHTS_ROLLUP if rollup is None else rollup
+    figures, figure_params = figures_sql(now)
     labels = None
+    whole_hours = True
     if group_by in ("day", "week"):
         thresholds, labels = time_buckets(window, group_by, insights_timezone(tz))
+        whole_hours = all(at.minute == 0 for at in thresholds)
         numbers = ", ".join(f"({n})" for n in range(1, len(thresholds) + 1))
-        join = f" JOIN (VALUES {numbers}) AS b(n) ON b.n = width_bucket(created, %s::timestamptz[])"
         # (an array literal: the driver's client-side binding would not make a list an array)
         array = "{" + ",".join(at.isoformat() for at in thresholds) + "}"
+        join = f" JOIN (VALUES {numbers}) AS b(n) ON b.n = width_bucket(created, %s::timestamptz[])"
         bucket, join_params = "b.n", [array]
+        rollup_bucket, rollup_params = "width_bucket(hour, %s::timestamptz[])", [array]
     else:
         bucket, join, join_params = _BUCKET_COLUMN[group_by], "", []
-    where = "account_id = %s AND livemode = %s AND created >= %s AND created < %s"
-    where += "".join(f" AND {column} = %s" for column in filters)
-    where_params = [scope.account_id, scope.livemode, window.gte, window.lt, *filters.values()]
-    inactive_now = (
-        "(status = 'inactive' OR (status IN ('intent', 'active') AND last_activity_at <= %s))"
-    )
-    reached = ",\n      ".join(
-        f"COUNT(*) FILTER (WHERE {_reached_sql(i)}) AS {name}" for i, name in enumerate(FUNNEL[1:])
-    )
-    zeros = ", ".join(["0"] * (len(FUNNEL) - 1 + 7))
-    sql = f"""
+        rollup_bucket = f"NULLIF({bucket}, '')" if group_by else "0"
+        rollup_params = []
+    first, last = _hour(window.gte, up=True), _hour(window.lt, up=False)
+    rollup = rollup and whole_hours and first < last
+    scoped = "account_id = %s AND livemode = %s"
+    scope_params = [scope.account_id, scope.livemode]
+    narrowed = "".join(f" AND {column} = %s" for column in filters)
+
+    def live(condition: str, params: list) -> tuple[str, list]:
+        sql = f"""
     SELECT 0 AS part, {bucket} AS bucket, currency, last_decline_code AS code,
       NULL::bigint AS seconds,
-      COUNT(*) AS started,
-      {reached},
-      COUNT(*) FILTER (WHERE {inactive_now}) AS inactive,
-      COUNT(*) FILTER (WHERE {inactive_now} AND last_activity_at <= %s) AS abandoned,
-      COUNT(*) FILTER (WHERE completed_at IS NOT NULL AND was_inactive) AS recovered,
-      COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL), 0) AS completed_amount,
-      COALESCE(SUM(amount) FILTER (WHERE {inactive_now}), 0) AS lost_amount,
-      COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL AND was_inactive), 0)
-        AS recovered_amount,
-      COALESCE(SUM(declined_attempts), 0) AS declined_attempts
+      {figures}
     FROM checkouts_checkout{join}
-    WHERE {where}
-    GROUP BY 2, currency, last_decline_code
-    UNION ALL
-    SELECT 1, {bucket}, NULL, NULL,
-      FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint,
+    WHERE {scoped} AND {condition}{narrowed}
+    GROUP BY 2, currency, last_decline_code"""
+        return sql, [*figure_params, *join_params, *scope_params, *params, *filters.values()]
+
+    between = "created >= %s AND created < %s"
+    if rollup:
+        parts = [
+            live(f"NOT rolled_up AND {between}", [window.gte, window.lt]),
+            live(f"rolled_up AND {between}", [window.gte, first]),
+            live(f"rolled_up AND {between}", [last, window.lt]),
+        ]
+        sums = ", ".join(f"SUM({name})::bigint" for name in FIGURES)
+        parts.append(
+            (
+                f"""
+    SELECT 0, {rollup_bucket}, NULLIF(currency, ''), NULLIF(code, ''), NULL::bigint, {sums}
+    FROM checkouts_checkoutrollup
+    WHERE {scoped} AND hour >= %s AND hour < %s{narrowed}
+    GROUP BY 2, 3, 4
+    HAVING SUM(started) > 0""",
+                [*rollup_params, *scope_params, first, last, *filters.values()],
+            )
+        )
+    else:
+        parts = [live(between, [window.gte, window.lt])]
+    zeros = ", ".join(["0"] * (len(FIGURES) - 1))
+    parts.append(
+        (
+            f"""
+    SELECT 1, {bucket}, NULL, NULL, FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint,
       COUNT(*), {zeros}
     FROM checkouts_checkout{join}
-    WHERE {where} AND completed_at IS NOT NULL
-    GROUP BY 2, 5
-    """
-    params = [  # in the order of the placeholders
-        inactive_cutoff,
-        inactive_cutoff,
-        abandoned_cutoff,
-        inactive_cutoff,
-        *join_params,
-        *where_params,
-        *join_params,
-        *where_params,
-    ]
-    return sql, params, labels
+    WHERE {scoped} AND {between}{narrowed} AND completed_at IS NOT NULL
+    GROUP BY 2, 5""",
+            [*join_params, *scope_params, window.gte, window.lt, *filters.values()],
+        )
+    )
+    sql = "\n    UNION ALL".join(part for part, _ in parts)
+    return sql, [param for _, params in parts for param in params], labels
 
 
 def _postgres(scope, window, group_by, tz, filters, now):
