@@ -68,6 +68,7 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -
           INSERT INTO checkouts_checkoutrollup ({", ".join(KEY)}, {", ".join(FIGURES)})
           SELECT {KEY_SQL}, {figures}
           FROM claimed GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
+          ORDER BY 1, 2, 3, 4, 5, 6, 7, 8  -- one lock order for concurrent sweeps
           ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET {updates}
           RETURNING 1
         )
