@@ -4,9 +4,11 @@
 1. Loads `--rows` (default 1,000,000) checkouts of one account into checkouts_checkout with
    COPY through psycopg, spread over 30 days with a realistic funnel: most drop at shipping,
    some at payment after declines, a share recovered after going idle; then ANALYZE.
-2. Measures GET /v1/checkout_insights over the last 30 days, total and grouped by day (in a
-   non-UTC tz), through the full HTTP stack in-process (Django's test client): the median of
-   `--repeat` runs, and prints the plan of the one query (EXPLAIN ANALYZE).
+2. Rolls up the closed checkouts (the whole rollup rebuilt after a load; what is not counted
+   yet with --skip-load), then measures GET /v1/checkout_insights over the last 30 days, total,
+   grouped by day (in a non-UTC tz) and by country, through the full HTTP stack in-process
+   (Django's test client), with the rollup and without it (`_live`): the median of `--repeat`
+   runs, and prints the plan of the one statement (EXPLAIN ANALYZE).
 3. Measures the cost of start (POST /v1/checkouts) and update (POST /v1/checkouts/{id}) as
    requests per second beside create-intent (POST /v1/payment_intents) in the same run, each
    `--requests` requests in turn from one in-process client (no network, no server threads:
@@ -65,6 +67,7 @@ COLUMNS = (
     "was_inactive",
     "declined_attempts",
     "last_decline_code",
+    "rolled_up",
 )
 # How far a checkout gets: 0 landed, 1 active, 2 shipping, 3 delivery, 4 billing, 5 paying,
 # 6 completed. Most stop at shipping (1), some at payment (5).
@@ -115,12 +118,14 @@ def rows(account_id: str, n: int, now: datetime, seed: int = 1):
             status == "inactive" or recovered,
             1 if declined else 0,
             CODES[i % len(CODES)] if declined else None,
+            # closed (complete, or abandoned): counted by the rollup the load then builds
+            status == "complete" or last <= now - timedelta(days=1),
         )
 
 
 # Secondary indexes dropped for the load and built again after it (the usual bulk load: one
 # sort per index instead of a billion index insertions); the unique ones stay.
-REBUILT = ("chk_insights_idx", "chk_list_idx", "chk_inactive_idx")
+REBUILT = ("chk_insights_idx", "chk_completed_idx", "chk_list_idx", "chk_inactive_idx")
 
 
 def load(account_id: str, n: int) -> float:
@@ -179,14 +184,17 @@ def main() -> int:
     django.setup()
     from django.conf import settings
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.RATE_LIMIT_ENABLED = False
     call_command("migrate", verbosity=0)
     from accounts.models import Account
     from accounts.services import account_create, api_key_create
-    from checkouts.insights import Window, insights_params, insights_sql
+    from checkouts import rollup
+    from checkouts.insights import Window, insights_query
+    from checkouts.models import Checkout, CheckoutRollup
+    from checkouts.services import checkouts_roll_up
     from core.scope import Scope
     from tests.helpers import StripeTestClient
 
@@ -212,26 +220,45 @@ def main() -> int:
 
         return call
 
+    started = time.perf_counter()
+    if args.skip_load:  # what the roll-up sweep has not counted yet
+        counted = checkouts_roll_up(batch_size=10**9, max_batches=1)
+    else:  # after COPY: every closed row, as `manage.py checkouts_rollup --rebuild` does
+        counted = rollup.rebuild()
+    result["rollup_seconds"] = round(time.perf_counter() - started, 1)
+    started = time.perf_counter()
+    with connection.cursor() as cursor:  # what autovacuum does after so many updates
+        cursor.execute("VACUUM ANALYZE checkouts_checkout")
+        cursor.execute("VACUUM ANALYZE checkouts_checkoutrollup")
+    result["rollup_vacuum_seconds"] = round(time.perf_counter() - started, 1)
+    result["rollup_rows"] = CheckoutRollup.objects.count()
+    print(
+        f"rolled up {counted:,} closed checkouts in {result['rollup_seconds']} s "
+        f"({result['rollup_rows']:,} rollup rows, "
+        f"{Checkout.objects.filter(rolled_up=False).count():,} checkouts not rolled up)"
+    )
+
     body = insights({"group_by": "day", "tz": "Europe/Dublin"})().json()
     assert body["total"]["started"] >= args.rows or args.skip_load, body["total"]["started"]
-    for name, params in (
-        ("insights_total_30d", {}),
-        ("insights_by_day_30d", {"group_by": "day", "tz": "Europe/Dublin"}),
-        ("insights_by_country_30d", {"group_by": "country"}),
-    ):
-        ms, times = median_ms(insights(params), args.repeat)
-        result[name + "_ms"] = round(ms, 1)
-        print(f"{name}: median {ms:.0f} ms of {[round(t) for t in times]}")
+    for suffix, with_rollup in (("", True), ("_live", False)):
+        settings.CHECKOUT_INSIGHTS_ROLLUP = with_rollup
+        for name, params in (
+            ("insights_total_30d", {}),
+            ("insights_by_day_30d", {"group_by": "day", "tz": "Europe/Dublin"}),
+            ("insights_by_country_30d", {"group_by": "country"}),
+        ):
+            ms, times = median_ms(insights(params), args.repeat)
+            result[name + suffix + "_ms"] = round(ms, 1)
+            print(f"{name}{suffix}: median {ms:.0f} ms of {[round(t) for t in times]}")
+    settings.CHECKOUT_INSIGHTS_ROLLUP = True
 
     now = datetime.now(UTC)
     window = Window.of(None, None, now)
     scope = Scope(account.id, False)
-    sql = insights_sql("day", {})
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "EXPLAIN (ANALYZE, BUFFERS) " + sql,
-            insights_params(scope, window, "day", "Europe/Dublin", {}, now),
-        )
+    sql, params, _ = insights_query(scope, window, "day", "Europe/Dublin", {}, now)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")  # as the view runs it
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
         plan = "\n".join(r[0] for r in cursor.fetchall())
     result["plan_by_day"] = plan
     print(plan)

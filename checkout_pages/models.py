@@ -76,6 +76,12 @@ class CheckoutIntent(FSMModelMixin, ScopedModel):
     # Every PaymentIntent this checkout has used, in order (a new one only when the open one
     # was canceled under it); their charges are the checkout's attempts.
     payment_intent_ids = models.JSONField(default=list, blank=True)
+    # The tracked checkout (`chk_…`, `source: hosted`) this intent drives: started with it,
+    # its steps moved by the page, its payment attempts recorded by the linked PaymentIntent.
+    # None for a payment_method_form (it takes no payment).
+    checkout = models.ForeignKey(
+        "checkouts.Checkout", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     payment_method = models.ForeignKey(
         "payments.PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -98,6 +98,7 @@ def checkout_intent_to_api(
         "canceled_at": unix(ci.canceled_at),
         "capture": ci.capture,
         "card_payments": ci.card_payments,
+        "checkout": ci.checkout_id,
         "client_token": client_token,
         "created": unix(ci.created),
         "currency": ci.currency,

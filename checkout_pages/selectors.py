@@ -86,11 +86,12 @@ def page_key(ci: CheckoutIntent) -> str:
 
 
 def checkout_intent_for_page(key: str) -> CheckoutIntent | None:
-    """The intent a page key (a client token, or `page_key`) opens, or None."""
+    """The intent a page key (a client token, or `page_key`) opens, or None (its account and
+    tracked checkout read in the same query)."""
     if tokens.is_well_formed(key):
         digest = tokens.client_token_hash(key)
         ci = (
-            CheckoutIntent.objects.select_related("account")
+            CheckoutIntent.objects.select_related("account", "checkout")
             .filter(client_token_hash=digest)
             .first()
         )
@@ -103,7 +104,7 @@ def checkout_intent_for_page(key: str) -> CheckoutIntent | None:
         ci_id, hash_prefix = signing.loads(key, salt=PAGE_KEY_SALT)
     except (signing.BadSignature, ValueError, TypeError):
         return None
-    ci = CheckoutIntent.objects.select_related("account").filter(id=ci_id).first()
+    ci = CheckoutIntent.objects.select_related("account", "checkout").filter(id=ci_id).first()
     if ci is None or not hmac.compare_digest(ci.client_token_hash[:16], str(hash_prefix)):
         return None
     return ci

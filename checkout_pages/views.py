@@ -25,6 +25,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from checkouts.models import StepStatus
 from core.errors import CardError, DomainError
 from core.money import format_amount, parse_major_amount
 from core.scope import Scope
@@ -198,6 +199,10 @@ def checkout_page(request, key: str):
         return not_found(request)
     origin = parent_origin(ci, request.GET.get("origin") or request.POST.get("origin"))
     if request.method == "GET":
+        if services.page_view_news(ci):  # the form is shown: billing under way
+            services.checkout_intent_track(
+                scope=Scope.of(ci), checkout_intent=ci, billing=StepStatus.IN_PROGRESS
+            )
         return render_page(request, ci, key, origin)
     if not same_origin(request) or not form_token_valid(ci, request.POST.get("form_token", "")):
         response = render(request, "checkout/forbidden.html", status=403)

@@ -263,89 +263,193 @@ def _python(scope, window, group_by, tz, filters, now):
     return total, dict(buckets)
 
 
-# --- PostgreSQL: one aggregate query --------------------------------------------------------
+# --- PostgreSQL: one statement, two parallel aggregates ------------------------------------
 
-_BUCKET_SQL = {
-    None: "NULL::text",
-    "day": "date_trunc('day', created AT TIME ZONE %s)::date::text",
-    "week": "date_trunc('week', created AT TIME ZONE %s)::date::text",
-    "currency": "currency",
-    "country": "country",
-    "payment_flow": "payment_flow",
-    "source": "source",
-}
+_BUCKET_COLUMN = {None: "0", "currency": "currency", "country": "country"}
+_BUCKET_COLUMN |= {"payment_flow": "payment_flow", "source": "source"}
+_STEP = timedelta(hours=1)
+_QUARTER = timedelta(minutes=15)
 
 
-def _reached_sql(index: int) -> str:
-    return f"COALESCE({', '.join(FUNNEL_COLUMNS[index:])}) IS NOT NULL"
+def time_buckets(window: Window, group_by: str, zone: ZoneInfo) -> tuple[list, list[str]]:
+    """The day (or week) buckets of `window` in `zone` as thresholds: the UTC instants where the
+    local day (week) changes, from the start of the first, and each bucket's label (the local
+    date; a week's Monday), exactly as `_bucket_of` labels a row. Every zone's offsets and
+    transitions fall on a quarter hour, so the walk goes by the hour and finds a change's
+    quarter hour within it; a clock set back over midnight gives two thresholds one label."""
+
+    def label(at: datetime) -> str:
+        day = at.astimezone(zone).date()
+        return (day - timedelta(days=day.weekday()) if group_by == "week" else day).isoformat()
+
+    at = window.gte.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    thresholds, labels = [at], [label(at)]
+    while at < window.lt:
+        nxt = at + _STEP
+        if label(nxt) != labels[-1] or label(nxt - _QUARTER) != labels[-1]:
+            quarter = at + _QUARTER
+            while quarter <= nxt:
+                if label(quarter) != labels[-1]:
+                    thresholds.append(quarter)
+                    labels.append(label(quarter))
+                quarter += _QUARTER
+        at = nxt
+    return thresholds, labels
 
 
-def insights_sql(group_by: str | None, filters: dict) -> str:
-    """The one query (parameters: `insights_params`); public for the benchmark's EXPLAIN.
-
-    Two grouping sets, both hashable, so PostgreSQL answers in one scan with hash aggregation
-    and no sort: `(bucket, currency, code)` carries every additive figure (counts and sums,
-    rolled up to buckets and the total in Python), `(bucket, seconds)` a histogram of whole
-    seconds to completion, from which the median is exact."""
-    reached = ",\n      ".join(
-        f"COUNT(*) FILTER (WHERE {_reached_sql(i)}) AS {name}" for i, name in enumerate(FUNNEL[1:])
-    )
-    where = "".join(f" AND {column} = %s" for column in filters)
-    return f"""
-    SELECT
-      GROUPING(seconds) AS g_seconds, bucket, currency, code, seconds,
-      COUNT(*) AS started,
-      {reached},
-      COUNT(*) FILTER (WHERE inactive_now) AS inactive,
-      COUNT(*) FILTER (WHERE inactive_now AND last_activity_at <= %s) AS abandoned,
-      COUNT(*) FILTER (WHERE completed_at IS NOT NULL AND was_inactive) AS recovered,
-      COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL), 0) AS completed_amount,
-      COALESCE(SUM(amount) FILTER (WHERE inactive_now), 0) AS lost_amount,
-      COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL AND was_inactive), 0)
-        AS recovered_amount,
-      COALESCE(SUM(declined_attempts), 0) AS declined_attempts
-    FROM (
-      SELECT {_BUCKET_SQL[group_by]} AS bucket, currency, last_decline_code AS code, amount,
-        last_activity_at, was_inactive, declined_attempts, {", ".join(FUNNEL_COLUMNS)},
-        FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint AS seconds,
-        (status = 'inactive' OR (status IN ('intent', 'active') AND last_activity_at <= %s))
-          AS inactive_now
-      FROM checkouts_checkout
-      WHERE account_id = %s AND livemode = %s AND created >= %s AND created < %s{where}
-    ) AS rows
-    GROUP BY GROUPING SETS ((bucket, currency, code), (bucket, seconds))
-    """
+# The additive figures, in the order of `figures_sql` and of the rollup's columns.
+FIGURES = (
+    *COUNTS,
+    "completed_amount",
+    "lost_amount",
+    "recovered_amount",
+    "declined_attempts",
+)
+INACTIVE_NOW = (
+    "(status = 'inactive' OR (status IN ('intent', 'active') AND last_activity_at <= %s))"
+)
 
 
-def insights_params(scope, window, group_by, tz, filters, now) -> list:
+def figures_sql(now: datetime) -> tuple[str, list]:
+    """The select list of the additive figures of a set of checkout rows as read at `now`, and
+    its parameters: the live aggregate, the rollup and its undoing all compute them with it."""
     inactive_cutoff, abandoned_cutoff = _cutoffs(now)
-    params: list = [abandoned_cutoff]
+    reached = [
+        f"COUNT(*) FILTER (WHERE {_reached_sql(i)}) AS {name}" for i, name in enumerate(FUNNEL[1:])
+    ]
+    sql = ",\n      ".join(
+        [
+            "COUNT(*) AS started",
+            *reached,
+            f"COUNT(*) FILTER (WHERE {INACTIVE_NOW}) AS inactive",
+            f"COUNT(*) FILTER (WHERE {INACTIVE_NOW} AND last_activity_at <= %s) AS abandoned",
+            "COUNT(*) FILTER (WHERE completed_at IS NOT NULL AND was_inactive) AS recovered",
+            "COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL), 0) AS completed_amount",
+            f"COALESCE(SUM(amount) FILTER (WHERE {INACTIVE_NOW}), 0) AS lost_amount",
+            "COALESCE(SUM(amount) FILTER (WHERE completed_at IS NOT NULL AND was_inactive), 0)"
+            " AS recovered_amount",
+            "COALESCE(SUM(declined_attempts), 0) AS declined_attempts",
+        ]
+    )
+    return sql, [inactive_cutoff, inactive_cutoff, abandoned_cutoff, inactive_cutoff]
+
+
+def _hour(at: datetime, *, up: bool) -> datetime:
+    floor = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return floor + timedelta(hours=1) if up and floor < at else floor
+
+
+def insights_query(
+    scope, window, group_by, tz, filters, now, *, rollup: bool | None = None
+) -> tuple[str, list, list | None]:
+    """The one statement, its parameters and the labels of time buckets (None otherwise);
+    public for the benchmark's EXPLAIN.
+
+    Plain GROUP BYs joined by UNION ALL (grouping sets cannot be split across workers, and a
+    sort of a million rows was most of an earlier query's time), each summed up here:
+
+    - the rollup (`CheckoutRollup`, `checkouts/rollup.py`): the figures of the rows that can no
+      longer change, per UTC hour, for the whole hours of the window;
+    - the rows aggregated live: those not rolled up (a partial index holds them), and every row
+      of the partial hours at the window's edges — or every row of the window when the rollup
+      cannot answer (`CHECKOUT_INSIGHTS_ROLLUP` off, or days in a zone whose midnights are not
+      on the hour), as a parallel hash aggregation;
+    - a histogram of whole seconds to completion by bucket over the completed rows (the narrow
+      partial index `chk_completed_idx`, read index-only), from which the median is exact.
+
+    A day or week bucket is the index of `created` (or the rollup's hour) among the bucket
+    thresholds (`width_bucket`, a binary search), computed once in Python for the zone instead
+    of a time-zone conversion per row; on the checkout rows it is joined to the list of bucket
+    numbers so that the planner knows how few groups there are (it would otherwise expect one
+    per distinct `created` and give up on parallel aggregation)."""
+    rollup = settings.CHECKOUT_INSIGHTS_ROLLUP if rollup is None else rollup
+    figures, figure_params = figures_sql(now)
+    labels = None
+    whole_hours = True
     if group_by in ("day", "week"):
-        params.append(tz)
-    params += [inactive_cutoff, scope.account_id, scope.livemode, window.gte, window.lt]
-    return params + list(filters.values())
+        thresholds, labels = time_buckets(window, group_by, insights_timezone(tz))
+        whole_hours = all(at.minute == 0 for at in thresholds)
+        numbers = ", ".join(f"({n})" for n in range(1, len(thresholds) + 1))
+        # (an array literal: the driver's client-side binding would not make a list an array)
+        array = "{" + ",".join(at.isoformat() for at in thresholds) + "}"
+        join = f" JOIN (VALUES {numbers}) AS b(n) ON b.n = width_bucket(created, %s::timestamptz[])"
+        bucket, join_params = "b.n", [array]
+        rollup_bucket, rollup_params = "width_bucket(hour, %s::timestamptz[])", [array]
+    else:
+        bucket, join, join_params = _BUCKET_COLUMN[group_by], "", []
+        rollup_bucket = f"NULLIF({bucket}, '')" if group_by else "0"
+        rollup_params = []
+    first, last = _hour(window.gte, up=True), _hour(window.lt, up=False)
+    rollup = rollup and whole_hours and first < last
+    scoped = "account_id = %s AND livemode = %s"
+    scope_params = [scope.account_id, scope.livemode]
+    narrowed = "".join(f" AND {column} = %s" for column in filters)
+
+    def live(condition: str, params: list) -> tuple[str, list]:
+        sql = f"""
+    SELECT 0 AS part, {bucket} AS bucket, currency, last_decline_code AS code,
+      NULL::bigint AS seconds,
+      {figures}
+    FROM checkouts_checkout{join}
+    WHERE {scoped} AND {condition}{narrowed}
+    GROUP BY 2, currency, last_decline_code"""
+        return sql, [*figure_params, *join_params, *scope_params, *params, *filters.values()]
+
+    between = "created >= %s AND created < %s"
+    if rollup:
+        parts = [
+            live(f"NOT rolled_up AND {between}", [window.gte, window.lt]),
+            live(f"rolled_up AND {between}", [window.gte, first]),
+            live(f"rolled_up AND {between}", [last, window.lt]),
+        ]
+        sums = ", ".join(f"SUM({name})::bigint" for name in FIGURES)
+        parts.append(
+            (
+                f"""
+    SELECT 0, {rollup_bucket}, NULLIF(currency, ''), NULLIF(code, ''), NULL::bigint, {sums}
+    FROM checkouts_checkoutrollup
+    WHERE {scoped} AND hour >= %s AND hour < %s{narrowed}
+    GROUP BY 2, 3, 4
+    HAVING SUM(started) > 0""",
+                [*rollup_params, *scope_params, first, last, *filters.values()],
+            )
+        )
+    else:
+        parts = [live(between, [window.gte, window.lt])]
+    zeros = ", ".join(["0"] * (len(FIGURES) - 1))
+    parts.append(
+        (
+            f"""
+    SELECT 1, {bucket}, NULL, NULL, FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint,
+      COUNT(*), {zeros}
+    FROM checkouts_checkout{join}
+    WHERE {scoped} AND {between}{narrowed} AND completed_at IS NOT NULL
+    GROUP BY 2, 5""",
+            [*join_params, *scope_params, window.gte, window.lt, *filters.values()],
+        )
+    )
+    sql = "\n    UNION ALL".join(part for part, _ in parts)
+    return sql, [param for _, params in parts for param in params], labels
 
 
 def _postgres(scope, window, group_by, tz, filters, now):
-    sql = insights_sql(group_by, filters)
+    sql, params, labels = insights_query(scope, window, group_by, tz, filters, now)
     with transaction.atomic(), connection.cursor() as cursor:
         # JIT compiling this query's expressions costs more than it saves (seconds at a
-        # million rows); the sort of the histogram set gets memory instead of temp files.
+        # million rows); hashing gets memory instead of temp files.
         cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
-        cursor.execute(sql, insights_params(scope, window, group_by, tz, filters, now))
+        cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
     total = _agg()
     buckets: dict = defaultdict(_agg)
     histograms: dict = defaultdict(lambda: defaultdict(int))
     for row in rows:
-        targets = [(_TOTAL, total)] + (
-            [(row["bucket"], buckets[row["bucket"]])] if group_by else []
-        )
+        key = labels[row["bucket"] - 1] if labels is not None else row["bucket"]
+        targets = [(_TOTAL, total)] + ([(key, buckets[key])] if group_by else [])
         for key, agg in targets:
-            if row["g_seconds"] == 0:  # the histogram of seconds to completion
-                if row["seconds"] is not None:
-                    histograms[key][row["seconds"]] += row["started"]
+            if row["part"] == 1:  # the histogram of seconds to completion
+                histograms[key][row["seconds"]] += row["started"]
                 continue
             for name in COUNTS:
                 agg["counts"][name] += row[name]
@@ -364,6 +468,10 @@ def _postgres(scope, window, group_by, tz, filters, now):
     for key, histogram in histograms.items():
         (total if key is _TOTAL else buckets[key])["median"] = _median(histogram)
     return total, dict(buckets)
+
+
+def _reached_sql(index: int) -> str:
+    return f"COALESCE({', '.join(FUNNEL_COLUMNS[index:])}) IS NOT NULL"
 
 
 def _median(histogram: dict[int, int]) -> float | None:

@@ -1,7 +1,9 @@
 """Every write to a checkout: start, update, complete, the payment attempts of linked intents
-(called by the intents services inside the transaction of the attempt's outcome), and the
-inactivity sweep. Each locks the row (`select_for_update()`), re-checks its state after the
-lock, moves it through a django-fsm transition and writes its event in the same transaction."""
+(called by the intents services inside the transaction of the attempt's outcome), the
+inactivity sweep and the insights roll-up. Each locks the row (`select_for_update()`),
+re-checks its state after the lock, moves it through a django-fsm transition and writes its
+event in the same transaction; a row counted in the insights rollup is taken back out of it
+(`rollup.unroll`) before it is saved."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from .models import (
     inactivity_due_q,
 )
 from .presenters import checkout_to_api
+from .rollup import roll_up, unroll
 
 # The outcome of a payment attempt as a linked payment shows it.
 ATTEMPT_SUCCEEDED = "succeeded"
@@ -73,6 +76,7 @@ def _check_tracking_id(scope: Scope, tracking_id: str, *, exclude: str | None = 
 def _save(chk: Checkout, *, force_insert: bool = False) -> None:
     """Save; a concurrent open checkout with the same tracking id (the partial unique index)
     is the same 400 as the check before it."""
+    unroll(chk)
     try:
         with transaction.atomic():
             chk.save(force_insert=force_insert)
@@ -224,6 +228,7 @@ def checkout_complete(
         if chk.status == Status.COMPLETE:
             raise CheckoutUnexpectedState.complete(chk.id, "completed again")
         _complete(chk, now, payment_reference)
+        unroll(chk)
         chk.save()
     return chk
 
@@ -286,6 +291,7 @@ def checkout_record_payment_attempt(
             _complete(chk, now, payment_intent_id)
     else:
         _emit(chk, "payment_attempted", before)
+    unroll(chk)
     chk.save()
 
 
@@ -306,9 +312,10 @@ def checkouts_mark_inactive(*, batch_size: int | None = None, max_batches: int =
             befores = []
             for chk in rows:
                 befores.append(checkout_to_api(chk))
+                unroll(chk)
                 chk.go_inactive(at=chk.inactive_since())
             Checkout.objects.bulk_update(
-                rows, ["status", "status_changed_at", "inactive_at", "was_inactive"]
+                rows, ["status", "status_changed_at", "inactive_at", "was_inactive", "rolled_up"]
             )
             for chk, before in zip(rows, befores, strict=True):
                 _emit(chk, "inactive", before)
@@ -329,3 +336,9 @@ def checkout_link_target(*, scope: Scope, checkout_id: str, param: str = "checko
             param=param,
         )
     return chk
+
+
+def checkouts_roll_up(*, batch_size: int | None = None, max_batches: int = 20) -> int:
+    """The roll-up sweep: checkouts that can no longer change join the insights rollup
+    (PostgreSQL; `checkouts/rollup.py`)."""
+    return roll_up(batch_size=batch_size, max_batches=max_batches)

@@ -62,6 +62,7 @@ def payment_intent_to_api(
         "canceled_at": unix(pi.canceled_at),
         "cancellation_reason": pi.cancellation_reason,
         "capture_method": pi.capture_method,
+        "checkout": pi.checkout_id,
         "client_secret": pi.client_secret,
         "confirmation_method": pi.confirmation_method,
         "created": unix(pi.created),

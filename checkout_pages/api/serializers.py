@@ -193,6 +193,12 @@ class CheckoutIntentSchema(serializers.Serializer):
     canceled_at = serializers.IntegerField(allow_null=True)
     capture = serializers.ChoiceField(choices=[c.value for c in Capture])
     card_payments = serializers.BooleanField()
+    checkout = serializers.CharField(
+        allow_null=True,
+        help_text="The tracked checkout (`chk_…`, `source: hosted`) this checkout intent "
+        "drives, whose insights count it; null for a payment_method_form, which takes no "
+        "payment.",
+    )
     client_token = serializers.CharField(
         allow_null=True, help_text="Only in the create and client_token responses."
     )

@@ -4,6 +4,8 @@
   token) and the rules the fields keep together.
 - `payment`: the customer's submit (`checkout_intent_pay`, through the PaymentIntent services)
   and `checkout_intent_sync`, which applies the PaymentIntent's outcome to the checkout.
+- `tracking`: the tracked checkout (`source: hosted`) each paying intent starts and its page
+  moves on.
 - `sweeps`: the workers' writes (expiry, finishing what was paid meanwhile).
 - `_common`: the lock, the state check, the one event writer.
 """
@@ -17,6 +19,7 @@ from .checkout_intents import (
 )
 from .payment import Payment, checkout_intent_pay, checkout_intent_sync
 from .sweeps import checkout_intents_expire_due, checkout_intents_finish_paid
+from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
     "Payment",
@@ -26,7 +29,9 @@ __all__ = [
     "checkout_intent_pay",
     "checkout_intent_rotate_client_token",
     "checkout_intent_sync",
+    "checkout_intent_track",
     "checkout_intent_update",
     "checkout_intents_expire_due",
     "checkout_intents_finish_paid",
+    "page_view_news",
 ]

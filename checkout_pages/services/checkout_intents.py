@@ -20,6 +20,7 @@ from .. import tokens
 from ..exceptions import PaymentInProgress, TypeImmutable
 from ..models import FRAMED_TYPES, CheckoutIntent, Type
 from ._common import cancel_open_payment_intent, check_pending, emit, lock_checkout_intent, snapshot
+from .tracking import start_tracked_checkout
 
 DEFAULT_LIFETIME = timedelta(hours=24)
 MIN_LIFETIME = timedelta(minutes=30)
@@ -49,7 +50,8 @@ def checkout_intent_create(
     allowed_origins: list[str] | None = None,
     expires_at: int | None = None,
 ) -> tuple[CheckoutIntent, str]:
-    """A new pending intent and its client token (returned once; only its hash is kept)."""
+    """A new pending intent and its client token (returned once; only its hash is kept). A
+    paying intent starts its tracked checkout (`source: hosted`) in the same transaction."""
     now = timezone.now()
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
     redirects = redirects or {}
@@ -83,6 +85,7 @@ def checkout_intent_create(
     )
     validate(ci)
     with transaction.atomic():
+        ci.checkout = start_tracked_checkout(ci)
         ci.save()
         emit(ci, "created")
     return ci, client_token

@@ -8,9 +8,9 @@ attempt in its own two phases. `checkout_intent_sync` then applies what the Paym
 (finished, a failed attempt to report) under the lock again; the hosted page's 3-D Secure return
 and the sweep call it too.
 
-The seams for checkout tracking: `checkout_intent_pay` (an attempt starts / ends) and
-`checkout_intent_sync` (the checkout finished or an attempt failed) are where a tracked checkout
-is told about the payment.
+Checkout tracking: the submit completes the tracked checkout's billing step and the PaymentIntent
+it opens is linked to that checkout (`checkout=`), so the PaymentIntent services record every
+attempt on it, in the attempt's own transaction, and its success completes it.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from checkouts.models import StepStatus
 from core.errors import CardError, InvalidRequestError, UnexpectedState
 from core.scope import Scope
 from intents.models import CONFIRMABLE, PaymentIntent
@@ -34,6 +35,7 @@ from ..exceptions import PaymentInProgress
 from ..models import CheckoutIntent, Status, Type
 from ._common import check_pending, emit, lock_checkout_intent, snapshot
 from .checkout_intents import amount_within
+from .tracking import checkout_intent_track
 
 PAID = (PaymentIntentStatus.SUCCEEDED, PaymentIntentStatus.REQUIRES_CAPTURE)
 UNDER_WAY = (PaymentIntentStatus.PROCESSING,) + PAID
@@ -95,11 +97,16 @@ def _open_payment_intent(
     scope: Scope, checkout_intent_id: str, amount: int | None
 ) -> PaymentIntent:
     """The checkout's one open PaymentIntent, created under the checkout's row lock on the first
-    submit and reused (its amount brought up to date) for every retry."""
+    submit and reused (its amount brought up to date) for every retry. The submit completes the
+    tracked checkout's billing step, and a new PaymentIntent is linked to that checkout so that
+    every attempt is recorded on it."""
     with transaction.atomic():
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "paid")
         amount = _amount_to_charge(ci, amount)
+        tracked = checkout_intent_track(
+            scope=scope, checkout_intent=ci, billing=StepStatus.COMPLETE, amount=amount
+        )
         pi = ci.payment_intent
         if pi is not None and (pi.status in UNDER_WAY or pi.inflight_active()):
             raise PaymentInProgress(ci)
@@ -116,6 +123,7 @@ def _open_payment_intent(
             metadata=_payment_intent_metadata(ci),
             capture_method="manual" if ci.capture == "manual" else "automatic",
             setup_future_usage="off_session" if ci.save_payment_method and ci.customer_id else None,
+            checkout=tracked,
         )
         ci.change()
         ci.payment_intent = pi

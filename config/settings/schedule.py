@@ -1,6 +1,6 @@
 """Every periodic task (Celery beat), in one place; schedules are seconds between runs."""
 
-from .checkouts import CHECKOUT_SWEEP_SECONDS
+from .checkouts import CHECKOUT_ROLLUP_SECONDS, CHECKOUT_SWEEP_SECONDS
 from .environment import RUN_DIR, env
 from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
@@ -62,5 +62,9 @@ CELERY_BEAT_SCHEDULE = {
     "checkouts-mark-inactive": {
         "task": "checkouts.tasks.mark_inactive_checkouts",
         "schedule": float(CHECKOUT_SWEEP_SECONDS),
+    },
+    "checkouts-roll-up": {
+        "task": "checkouts.tasks.roll_up_checkouts",
+        "schedule": float(CHECKOUT_ROLLUP_SECONDS),
     },
 }

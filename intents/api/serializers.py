@@ -507,6 +507,11 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
         choices=[*CANCELLATION_REASONS, "expired"], allow_null=True
     )
     capture_method = serializers.ChoiceField(choices=CAPTURE_METHODS)
+    checkout = serializers.CharField(
+        allow_null=True,
+        help_text="The tracked checkout (`chk_…`) this intent pays for, or null: each confirm "
+        "attempt is recorded on it and a success completes it.",
+    )
     client_secret = serializers.CharField()
     confirmation_method = serializers.ChoiceField(choices=CONFIRMATION_METHODS)
     created = serializers.IntegerField()

@@ -61,7 +61,8 @@ def test_plugin_page_is_frameable_by_its_allowed_origins_only(client, browser_cl
 
 
 def test_page_render_query_count(checkout, browser_client, django_assert_max_num_queries):
-    with django_assert_max_num_queries(2):
+    browser_client.get(page_path(checkout["client_token"]))  # the first view tracks billing
+    with django_assert_max_num_queries(2):  # shown again: nothing new to track, no write
         response = browser_client.get(page_path(checkout["client_token"]))
     assert response.status_code == 200
 

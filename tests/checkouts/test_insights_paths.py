@@ -1,0 +1,183 @@
+"""The PostgreSQL statement (with and without the rollup of closed checkouts) and the Python
+computation give the same answer, figure for figure, on a random month of checkouts: every
+grouping, filters, time zones whose days do not start on a UTC hour or that change their clocks
+within the window; and the rollup stays exact when closed checkouts are written again."""
+
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from checkouts import insights, rollup
+from checkouts.models import Checkout, CheckoutRollup
+from checkouts.services import (
+    checkout_complete,
+    checkout_record_payment_attempt,
+    checkout_update,
+    checkouts_mark_inactive,
+    checkouts_roll_up,
+)
+from core.scope import Scope
+from tests.checkouts.sample import load_sample
+
+pytestmark = pytest.mark.postgres
+
+CASES = [
+    {},
+    {"group_by": "day", "tz": "Europe/Dublin"},
+    {"group_by": "day", "tz": "Asia/Kathmandu"},
+    {"group_by": "day", "tz": "America/Santiago"},
+    {"group_by": "week", "tz": "Australia/Lord_Howe"},
+    {"group_by": "currency"},
+    {"group_by": "country", "payment_flow": "express"},
+    {"group_by": "source", "country": "IRL"},
+    {"group_by": "payment_flow", "source": "hosted"},
+]
+
+
+@pytest.fixture
+def month(acct):
+    load_sample(acct.account, n=800, seed=11)
+    rng = random.Random(3)
+    now = timezone.now()
+    for chk in Checkout.objects.filter(account=acct.account).order_by("id"):
+        chk.source = rng.choice(("hosted", "tracked"))
+        if chk.completed_at is not None:  # completion times spread over seconds to a day
+            chk.completed_at = chk.created + timedelta(seconds=rng.randint(30, 86400))
+            chk.completed_at = min(chk.completed_at, now)
+        if rng.random() < 0.03:  # no amount, no country, no flow
+            chk.amount = chk.currency = chk.country = chk.payment_flow = None
+        chk.save(update_fields=["source", "completed_at", "amount", "currency", "country"])
+    Checkout.objects.filter(payment_flow__isnull=False, amount__isnull=True).update(
+        payment_flow=None
+    )
+    return Scope(acct.id, False)
+
+
+def answers(scope, now) -> list:
+    """Every case's answer by the path the settings choose."""
+    window = {"gte": int((now - timedelta(days=31)).timestamp()), "lt": int(now.timestamp())}
+    return [insights.checkout_insights(scope=scope, now=now, **window, **p) for p in CASES]
+
+
+def differences(got, expected, path="") -> list[str]:
+    """Where two answers differ (empty when they are the same), for a readable failure."""
+    if isinstance(got, dict) and isinstance(expected, dict):
+        keys = sorted(set(got) | set(expected), key=str)
+        return [d for k in keys for d in differences(got.get(k), expected.get(k), f"{path}.{k}")]
+    if isinstance(got, list) and isinstance(expected, list) and len(got) == len(expected):
+        return [
+            d
+            for i, (a, b) in enumerate(zip(got, expected, strict=True))
+            for d in differences(a, b, f"{path}[{i}]")
+        ]
+    return [] if got == expected else [f"{path}: {got!r} != {expected!r}"]
+
+
+def python_answers(scope, now, monkeypatch) -> list:
+    with monkeypatch.context() as patch:
+        patch.setattr(insights, "_postgres", insights._python)
+        return answers(scope, now)
+
+
+@pytest.mark.parametrize("params", CASES, ids=lambda p: "-".join(map(str, p.values())) or "total")
+def test_postgres_and_python_give_the_same_answer(month, params, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("compares PostgreSQL's statement with the Python path")
+    now = timezone.now()
+    window = {"gte": int((now - timedelta(days=31)).timestamp()), "lt": int(now.timestamp())}
+    answer = insights.checkout_insights(scope=month, now=now, **window, **params)
+    assert answer["total"]["started"] > 0
+    monkeypatch.setattr(insights, "_postgres", insights._python)
+    assert insights.checkout_insights(scope=month, now=now, **window, **params) == answer
+
+
+def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
+    month, settings, monkeypatch
+):
+    if connection.vendor != "postgresql":
+        pytest.skip("the rollup is PostgreSQL's")
+    now = timezone.now()
+    expected = python_answers(month, now, monkeypatch)
+    counted = checkouts_roll_up()
+    assert counted == Checkout.objects.filter(rolled_up=True).count() > 400
+    assert CheckoutRollup.objects.exists()
+    assert differences(answers(month, now), expected) == []
+    settings.CHECKOUT_INSIGHTS_ROLLUP = False
+    assert differences(answers(month, now), expected) == []
+    settings.CHECKOUT_INSIGHTS_ROLLUP = True
+
+    # closed rows written again: each is taken out of the rollup in its write's transaction
+    rolled = Checkout.objects.filter(rolled_up=True)
+    abandoned = list(rolled.exclude(status="complete").order_by("id")[:3])
+    # a complete one whose latest decline code changes (a row of the rollup may empty out)
+    complete = (
+        rolled.filter(status="complete", last_decline_code__isnull=False)
+        .exclude(last_decline_code="expired_card")
+        .order_by("id")
+        .first()
+    )
+    checkout_update(scope=month, checkout_id=abandoned[0].id, shipping="complete")
+    checkout_complete(scope=month, checkout_id=abandoned[1].id, payment_reference="ext_9")
+    checkout_record_payment_attempt(
+        scope=month,
+        checkout_id=complete.id,
+        payment_intent_id="pi_late",
+        charge_id="ch_late",
+        status="failed",
+        decline_code="expired_card",
+    )
+    Checkout.objects.filter(id=abandoned[2].id).update(status="active")  # as if never swept
+    Checkout.objects.filter(id=abandoned[2].id).update(rolled_up=True)
+    checkouts_mark_inactive()
+    assert not Checkout.objects.filter(id__in=[c.id for c in abandoned]).filter(rolled_up=True)
+    now = timezone.now()
+    expected = python_answers(month, now, monkeypatch)
+    assert differences(answers(month, now), expected) == []
+    assert checkouts_roll_up() >= 2  # the complete ones, closed again
+    assert differences(answers(month, now), expected) == []
+    incremental = sorted(
+        CheckoutRollup.objects.filter(started__gt=0).values_list(
+            "hour",
+            "currency",
+            "country",
+            "payment_flow",
+            "source",
+            "code",
+            "started",
+            "abandoned",
+            "lost_amount",
+            "declined_attempts",
+        )
+    )
+    rollup.rebuild()
+    rebuilt = sorted(
+        CheckoutRollup.objects.filter(started__gt=0).values_list(
+            "hour",
+            "currency",
+            "country",
+            "payment_flow",
+            "source",
+            "code",
+            "started",
+            "abandoned",
+            "lost_amount",
+            "declined_attempts",
+        )
+    )
+    assert incremental == rebuilt
+    assert differences(answers(month, now), expected) == []
+
+
+def test_time_buckets_follow_the_local_days_across_a_clock_change():
+    zone = insights.insights_timezone("Europe/Dublin")
+    now = timezone.now().replace(year=2026, month=10, day=27, hour=12, minute=7)
+    window = insights.Window(now - timedelta(days=3), now)
+    thresholds, labels = insights.time_buckets(window, "day", zone)
+    assert labels == ["2026-10-24", "2026-10-25", "2026-10-26", "2026-10-27"]
+    # midnight in Dublin is 23:00 UTC in summer time, 00:00 UTC after the clocks go back
+    assert [t.strftime("%d %H:%M") for t in thresholds[1:]] == ["24 23:00", "26 00:00", "27 00:00"]
