@@ -360,7 +360,11 @@ class FiguresOutput(serializers.Serializer):
 
 
 class BucketOutput(FiguresOutput):
-    bucket = serializers.CharField()
+    bucket = serializers.CharField(
+        allow_null=True,
+        help_text="The bucket's value (a day or week start, a currency, a country, a payment "
+        "flow, a source); null for the checkouts that have none (no country, no payment flow).",
+    )
 
 
 class CheckoutInsightsOutputSerializer(serializers.Serializer):
