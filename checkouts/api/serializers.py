@@ -362,8 +362,8 @@ class FiguresOutput(serializers.Serializer):
 class BucketOutput(FiguresOutput):
     bucket = serializers.CharField(
         allow_null=True,
-        help_text="The group's value (a day, a currency, a country, …); null for checkouts "
-        "without one (e.g. no country given).",
+        help_text="The bucket's value (a day or week start, a currency, a country, a payment "
+        "flow, a source); null for the checkouts that have none (no country, no payment flow).",
     )
 
 

@@ -26,6 +26,8 @@ env = Env()
 
 # A dev checkout keeps its generated secrets in `.env` (written by `make run`, git-ignored), so
 # `manage.py createsuperuser` and friends work there exactly as the README writes them. Values
-# already in the environment win. A production deployment has no `.env` and sets its own.
-if (BASE_DIR / ".env").is_file():
-    Env.read_env(BASE_DIR / ".env", overwrite=False)
+# already in the environment win. A production deployment has no `.env` and sets its own;
+# `ENV_FILE` names another file, and `ENV_FILE=` (empty) reads none.
+ENV_FILE = os.environ.get("ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    Env.read_env(ENV_FILE, overwrite=False)

@@ -27,6 +27,8 @@ def _run(**env_overrides) -> subprocess.CompletedProcess:
         and not k.startswith("PYTEST_")
     }
     env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    # a deployment: no dev `.env`, which a checkout has once `make run` ran there
+    env["ENV_FILE"] = ""
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
@@ -63,3 +65,14 @@ def test_dev_mode_has_a_default_secret_key():
     result = _run(PAYINTENTS_DEV="1")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["SECRET_KEY"]
+
+
+def test_the_env_file_is_read_and_the_environment_wins(tmp_path):
+    env_file = tmp_path / "dev.env"
+    env_file.write_text("SECRET_KEY=from-the-file-" + "k" * 40 + "\nDEBUG=1\n")
+    result = _run(ENV_FILE=str(env_file))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["SECRET_KEY"] == "from-the-file-" + "k" * 40 and values["DEBUG"] is True
+    result = _run(ENV_FILE=str(env_file), SECRET_KEY="s" * 50)
+    assert json.loads(result.stdout)["SECRET_KEY"] == "s" * 50
