@@ -24,6 +24,14 @@ from ..models import PaymentIntent
 # --- locks and the state check ---------------------------------------------------------------
 
 
+def _one(queryset) -> PaymentIntent | None:
+    """The row of a primary-key lookup, or None: no ORDER BY and no LIMIT to compile (as
+    `.first()` adds), one row at most by construction."""
+    for row in queryset:
+        return row
+    return None
+
+
 def lock_intent(
     payment_intent_id: str, *, scope: Scope | None = None, related: tuple[str, ...] = ()
 ) -> PaymentIntent:
@@ -32,7 +40,7 @@ def lock_intent(
     rows are read along in the same statement, unlocked."""
     filters = {"id": payment_intent_id, **(scope.filters if scope is not None else {})}
     queryset = PaymentIntent.objects.select_for_update(of=("self",) if related else ())
-    pi = queryset.select_related(*related).filter(**filters).first()
+    pi = _one(queryset.select_related(*related).filter(**filters))
     if pi is None:
         raise ResourceMissing("payment_intent", payment_intent_id)
     return pi
@@ -55,14 +63,16 @@ def lock_intent_with_charge(
     """Phase 2's lock in one statement: the intent and its latest charge `charge_id` (locked in
     that order, as `lock_intent` then `lock_charge` would), the charge's method read along.
     When the charge is no longer the intent's latest, the two locks are taken one by one."""
-    pi = (
+    pi = _one(
         PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
         .select_related("latest_charge", "latest_charge__payment_method")
         # a condition on the charge's own column makes the join an inner one (FOR UPDATE
         # cannot lock the nullable side of an outer join)
-        .filter(id=payment_intent_id, latest_charge__payment_intent_id=payment_intent_id)
-        .filter(latest_charge_id=charge_id)
-        .first()
+        .filter(
+            id=payment_intent_id,
+            latest_charge__payment_intent_id=payment_intent_id,
+            latest_charge_id=charge_id,
+        )
     )
     if pi is None:
         pi = lock_intent(payment_intent_id)
