@@ -20,6 +20,9 @@ class ScopedModel(models.Model):
         return int(self.created.timestamp())
 
 
+_CONTAINERS = (dict, list)
+
+
 def _detached(value):
     """A copy of a JSON value that an in-place change of `value` does not reach."""
     if type(value) is dict:
@@ -58,11 +61,13 @@ class SavesChangedFields(models.Model):
 
     def _remember_saved_values(self) -> None:
         loaded = self.__dict__
-        self._saved_values: dict = {
-            field.attname: _detached(loaded[field.attname])
-            for field in self._meta.concrete_fields
-            if field.attname in loaded
-        }
+        saved: dict = {}
+        for field in self._meta.concrete_fields:
+            name = field.attname
+            if name in loaded:
+                value = loaded[name]
+                saved[name] = _detached(value) if type(value) in _CONTAINERS else value
+        self._saved_values = saved
 
     def changed_fields(self) -> list[str] | None:
         """The attnames to write, or None when the whole row must be (see the class)."""
