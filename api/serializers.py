@@ -269,6 +269,14 @@ class MetadataField(serializers.Field):
 # --- the strict serializer -------------------------------------------------------------------
 
 
+def _shallow_copy(field):
+    """What `copy.copy(field)` makes (a new instance sharing the attribute values), without
+    the pickle protocol's detour."""
+    clone = object.__new__(type(field))
+    clone.__dict__.update(field.__dict__)
+    return clone
+
+
 class StrictSerializer(serializers.Serializer):
     """Rejects every parameter that is not a writable field, nested serializers included."""
 
@@ -291,7 +299,7 @@ class StrictSerializer(serializers.Serializer):
             with StrictSerializer._field_templates_lock:
                 templates = copy.deepcopy(self._declared_fields)
                 StrictSerializer._field_templates[cls] = templates
-        return {name: copy.copy(field) for name, field in templates.items()}
+        return {name: _shallow_copy(field) for name, field in templates.items()}
 
     def to_internal_value(self, data):
         if not isinstance(data, dict):

@@ -10,8 +10,20 @@ ALPHABET = string.ascii_letters + string.digits
 ID_LENGTH = 24
 
 
+# Random bytes map to the alphabet by `bytes.translate`: byte b < 248 (= 4 × 62) is
+# ALPHABET[b % 62], bytes 248–255 are dropped, so every character is equally likely.
+_ACCEPTED = 4 * len(ALPHABET)
+_TO_ALPHABET = bytes(ord(ALPHABET[b % len(ALPHABET)]) for b in range(_ACCEPTED)) + bytes(
+    256 - _ACCEPTED
+)
+_REJECTED = bytes(range(_ACCEPTED, 256))
+
+
 def random_base62(length: int = ID_LENGTH) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+    chars = b""
+    while len(chars) < length:
+        chars += secrets.token_bytes(length + 8).translate(_TO_ALPHABET, _REJECTED)
+    return chars[:length].decode("ascii")
 
 
 def generate_id(prefix: str, length: int = ID_LENGTH) -> str:

@@ -18,3 +18,84 @@ class ScopedModel(models.Model):
     @property
     def created_unix(self) -> int:
         return int(self.created.timestamp())
+
+
+_CONTAINERS = (dict, list)
+
+
+def _detached(value):
+    """A copy of a JSON value that an in-place change of `value` does not reach."""
+    if type(value) is dict:
+        return {key: _detached(item) for key, item in value.items()}
+    if type(value) is list:
+        return [_detached(item) for item in value]
+    return value
+
+
+class SavesChangedFields(models.Model):
+    """`save()` of a row read from the database writes only the columns whose values changed
+    since it was read (or last saved), plus its `auto_now` columns: an UPDATE of a few columns
+    instead of every one. Callers keep calling `save()`; `save(update_fields=…)` is honoured
+    as given. JSON values are compared with a copy taken at read time, so a change made in
+    place is seen. A row not read from the database (new, or its primary key changed) is
+    saved whole, as Django does."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not args and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            changed = self.changed_fields()
+            if changed is not None:
+                if not changed:
+                    return
+                kwargs["update_fields"] = changed
+        super().save(*args, **kwargs)
+        self._remember_saved_values()
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._remember_saved_values()
+        return instance
+
+    def _remember_saved_values(self) -> None:
+        loaded = self.__dict__
+        saved: dict = {}
+        for field in self._meta.concrete_fields:
+            name = field.attname
+            if name in loaded:
+                value = loaded[name]
+                saved[name] = _detached(value) if type(value) in _CONTAINERS else value
+        self._saved_values = saved
+
+    def changed_fields(self) -> list[str] | None:
+        """The attnames to write, or None when the whole row must be (see the class)."""
+        saved = getattr(self, "_saved_values", None)
+        if saved is None or self._state.adding:
+            return None
+        pk = self._meta.pk.attname
+        if saved.get(pk) != self.__dict__.get(pk):
+            return None
+        current = self.__dict__
+        changed = []
+        for field in self._meta.concrete_fields:
+            name = field.attname
+            if name == pk or name not in current:
+                continue
+            if getattr(field, "auto_now", False) or name not in saved:
+                changed.append(name)
+            elif current[name] != saved[name] or type(current[name]) is not type(saved[name]):
+                changed.append(name)
+        return changed
+
+    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+        super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
+        saved = getattr(self, "_saved_values", None)
+        if fields is None or saved is None:
+            self._remember_saved_values()
+            return
+        for name in fields:  # only these were read again; other unsaved changes stay changed
+            attname = self._meta.get_field(name).attname
+            if attname in self.__dict__:
+                saved[attname] = _detached(self.__dict__[attname])

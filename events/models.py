@@ -9,6 +9,20 @@ from core.ids import id_factory
 from core.models import ScopedModel
 
 
+class PayloadField(models.JSONField):
+    """An event's payload: a JSONField whose rows a bulk insert sends as one VALUES row each.
+    On PostgreSQL, Django otherwise inserts several rows through UNNEST of one array per
+    column, and the array of payloads is escaped character by character on the client (most
+    of the cost of writing two events). The same column as a JSONField for migrations."""
+
+    def get_placeholder(self, value, compiler, connection) -> str:
+        return "%s"
+
+    def deconstruct(self):
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
+
+
 class Event(models.Model):
     """The transactional outbox: written in the same transaction as the change it reports.
 
@@ -26,7 +40,7 @@ class Event(models.Model):
     created = models.DateTimeField(default=timezone.now)
     api_version = models.CharField(max_length=16)
     # {"object": <the API representation at that moment>, "previous_attributes": {...}?}
-    data = models.JSONField()
+    data = PayloadField()
     object_id = models.CharField(max_length=40, db_index=True)
     request_id = models.CharField(max_length=40, null=True, blank=True)
     idempotency_key = models.CharField(max_length=255, null=True, blank=True)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
-from core.models import ScopedModel
+from core.models import SavesChangedFields, ScopedModel
 
 
 class Status(models.TextChoices):
@@ -55,7 +55,7 @@ class InFlight(models.TextChoices):
     RESOLVE = "resolve"
 
 
-class PaymentIntent(FSMModelMixin, ScopedModel):
+class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
     """A Stripe PaymentIntent. `status` changes only through the django-fsm transitions below,
     called by `intents.services` under a row lock with the matching Event written alongside."""
 

@@ -2,7 +2,7 @@ from django.db import models
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
-from core.models import ScopedModel
+from core.models import SavesChangedFields, ScopedModel
 
 
 class Customer(ScopedModel):
@@ -62,7 +62,7 @@ class PaymentMethod(ScopedModel):
         return self.id
 
 
-class Charge(ScopedModel):
+class Charge(SavesChangedFields, ScopedModel):
     """One payment attempt on an intent (`ch_…`). Created before the processor is called, so a
     crash between leaves a visible, recoverable attempt."""
 
@@ -170,7 +170,7 @@ REFUND_OPEN = [RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION]
 REFUND_INFLIGHT_STALE_SECONDS = 120
 
 
-class Refund(FSMModelMixin, ScopedModel):
+class Refund(FSMModelMixin, SavesChangedFields, ScopedModel):
     """Money given back on a charge (`re_…`). Created `pending` before the processor is asked
     (its amount held back on the charge), so a crash between leaves a visible refund that the
     resolution sweep finishes. `status` changes only through the transitions below, under the

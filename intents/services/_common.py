@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from checkouts.services import checkout_record_payment_attempt
 from core.errors import ResourceMissing
+from core.prepared import PreparedQuery
 from core.scope import Scope
 from events.services import event_record, event_record_many, previous_attributes
 from payments import presenters as payment_presenters
@@ -24,15 +25,52 @@ from ..models import PaymentIntent
 # --- locks and the state check ---------------------------------------------------------------
 
 
+def _one(rows: list) -> PaymentIntent | None:
+    return rows[0] if rows else None
+
+
+def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str | None = None):
+    """The lock of `lock_intent`: by id (and, with a scope, account and mode); `related` rows
+    read along, unlocked. Primary-key lookups: no ORDER BY, no LIMIT."""
+    related, livemode = variant
+    filters = {"id": payment_intent_id}
+    if account_id is not None:
+        filters.update(account_id=account_id, livemode=livemode)
+    queryset = PaymentIntent.objects.select_for_update(of=("self",) if related else ())
+    return queryset.select_related(*related).filter(**filters)
+
+
+def _intent_with_charge_lock_query(variant: None, payment_intent_id: str, charge_id: str):
+    return (
+        PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
+        .select_related("latest_charge", "latest_charge__payment_method")
+        # a condition on the charge's own column makes the join an inner one (FOR UPDATE
+        # cannot lock the nullable side of an outer join)
+        .filter(
+            id=payment_intent_id,
+            latest_charge__payment_intent_id=payment_intent_id,
+            latest_charge_id=charge_id,
+        )
+    )
+
+
+# compiled once per connection: these run two or three times in every money movement
+_INTENT_LOCK = PreparedQuery(_intent_lock_query)
+_INTENT_WITH_CHARGE_LOCK = PreparedQuery(_intent_with_charge_lock_query)
+
+
 def lock_intent(
     payment_intent_id: str, *, scope: Scope | None = None, related: tuple[str, ...] = ()
 ) -> PaymentIntent:
     """`select_for_update()` the intent within the caller's `scope`. Without a scope only for an
     id already checked against one (phase 2 of a movement) or a worker's own row. `related`
     rows are read along in the same statement, unlocked."""
-    filters = {"id": payment_intent_id, **(scope.filters if scope is not None else {})}
-    queryset = PaymentIntent.objects.select_for_update(of=("self",) if related else ())
-    pi = queryset.select_related(*related).filter(**filters).first()
+    if scope is None:
+        pi = _one(_INTENT_LOCK.rows((tuple(related), None), payment_intent_id))
+    else:
+        pi = _one(
+            _INTENT_LOCK.rows((tuple(related), scope.livemode), payment_intent_id, scope.account_id)
+        )
     if pi is None:
         raise ResourceMissing("payment_intent", payment_intent_id)
     return pi
@@ -56,13 +94,9 @@ def lock_intent_with_charge(
     that order, as `lock_intent` then `lock_charge` would), the charge's method read along.
     When the charge is no longer the intent's latest, the two locks are taken one by one."""
     pi = (
-        PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
-        .select_related("latest_charge", "latest_charge__payment_method")
-        # a condition on the charge's own column makes the join an inner one (FOR UPDATE
-        # cannot lock the nullable side of an outer join)
-        .filter(id=payment_intent_id, latest_charge__payment_intent_id=payment_intent_id)
-        .filter(latest_charge_id=charge_id)
-        .first()
+        _one(_INTENT_WITH_CHARGE_LOCK.rows(None, payment_intent_id, charge_id))
+        if charge_id
+        else None
     )
     if pi is None:
         pi = lock_intent(payment_intent_id)
