@@ -75,6 +75,8 @@ class Command(BaseCommand):
         env = dict(os.environ, HOST=str(host), PORT=str(port), WORKER_READY_FILE=str(ready_file))
         env.setdefault("WEBHOOK_ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
         commands = {
+            # gunicorn gthread, WEB_CONCURRENCY × 4 threads: the measured choice (see
+            # docs/operations.md, "The web server")
             "web": [
                 os.path.join(os.path.dirname(sys.executable), "gunicorn"),
                 "config.wsgi:application",
@@ -82,6 +84,8 @@ class Command(BaseCommand):
                 f"{host}:{port}",
                 "--workers",
                 os.environ.get("WEB_CONCURRENCY", "2"),
+                "--worker-class",
+                "gthread",
                 "--threads",
                 "4",
                 "--access-logfile",
