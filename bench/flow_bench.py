@@ -15,7 +15,7 @@ For each: requests (or payments) per second, p50/p99 latency, CPU milliseconds p
 the server's processes (their rusage from /proc), and SQL statements per request (counted
 in-process with the Django test client, BEGIN/COMMIT and the simulated processor's own table
 left out). A round is repeated (up to `--retries` times) when other processes (not the
-server, not this client, not PostgreSQL) took more than `--max-foreign` of the machine's CPU
+server, not this client, not PostgreSQL's work for this database) took more than `--max-foreign` of the machine's CPU
 while it ran (read from /proc/stat, steal included), since the machine may be shared. Prints a table with the product/baseline ratios; writes
 bench/results/flow-<time>.json.
 
@@ -76,17 +76,37 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
-def postgres_pids() -> list[int]:
-    """The database's processes: their CPU is part of the workload, not another's."""
-    pids = []
+def postgres_pids(database: str) -> list[int]:
+    """The database's processes that work for this bench: the backends (and their parallel
+    workers) connected to `database`, and the server's own background processes. Backends of
+    other databases on the same server are another's work, so they count as foreign."""
+    titles = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/comm") as f:
-                    if f.read().strip() in ("postgres", "postmaster"):
-                        pids.append(int(entry))
+                    if f.read().strip() not in ("postgres", "postmaster"):
+                        continue
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    titles[int(entry)] = f.read().replace(b"\0", b" ").decode(errors="replace")
             except OSError:
                 pass
+
+    def ours(title: str) -> bool:
+        words = title.split()
+        # "postgres: 15/main: <user> <database> <client> <state>" for a backend
+        if len(words) >= 5 and ("(" in words[4] or words[4] == "[local]"):
+            return words[3] == database
+        return True  # the postmaster and background processes
+
+    pids = []
+    for pid, title in titles.items():
+        if "parallel worker for PID" in title:
+            leader = title.split("parallel worker for PID", 1)[1].split()[0]
+            if leader.isdigit() and ours(titles.get(int(leader), "")):
+                pids.append(pid)
+        elif ours(title):
+            pids.append(pid)
     return pids
 
 
@@ -269,7 +289,7 @@ def run(server: Server, operation: str, connections: int, seconds: float, key: s
 def measure(server, operation, connections, seconds, key, ids, args) -> dict:
     """One measurement, repeated while other processes took too much of the machine."""
     for attempt in range(args.retries + 1):
-        pids, db = process_tree(server.proc.pid), postgres_pids()
+        pids, db = process_tree(server.proc.pid), postgres_pids(args.database)
         cpu0, busy0, own0 = cpu_seconds(pids), machine_busy_seconds(), own_cpu()
         db0 = cpu_seconds(db)
         rate, latencies, requests = run(server, operation, connections, seconds, key, ids)
@@ -278,7 +298,7 @@ def measure(server, operation, connections, seconds, key, ids, args) -> dict:
             machine_busy_seconds(),
             own_cpu(),
         )
-        db1 = cpu_seconds(postgres_pids())
+        db1 = cpu_seconds(postgres_pids(args.database))
         available = busy1[1] - busy0[1]
         foreign = (busy1[0] - busy0[0]) - (cpu1 - cpu0) - (own1 - own0) - (db1 - db0)
         foreign_share = max(0.0, foreign / available) if available else 0.0
@@ -374,6 +394,7 @@ def main() -> int:
     if not database_url.startswith("postgres"):
         print("flow_bench needs DATABASE_URL=postgres://… (the product's guarantees need it)")
         return 2
+    args.database = database_url.rsplit("/", 1)[-1].split("?", 1)[0]
 
     product = Server("product", "config.wsgi:application", "config.settings", args, database_url)
     baseline = Server(

@@ -44,14 +44,22 @@ class SavesChangedFields(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        if not args and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+        given = kwargs.get("update_fields")
+        if not args and given is None and not kwargs.get("force_insert"):
             changed = self.changed_fields()
             if changed is not None:
                 if not changed:
                     return
                 kwargs["update_fields"] = changed
         super().save(*args, **kwargs)
-        self._remember_saved_values()
+        saved = getattr(self, "_saved_values", None)
+        if given is None or saved is None:
+            self._remember_saved_values()
+            return
+        for name in given:  # only these were written; other unsaved changes stay changed
+            attname = self._meta.get_field(name).attname
+            value = self.__dict__.get(attname)
+            saved[attname] = _detached(value) if type(value) in _CONTAINERS else value
 
     @classmethod
     def from_db(cls, db, field_names, values):

@@ -154,3 +154,16 @@ def test_concurrent_writers_of_different_columns_keep_every_change(acct):
     assert row.metadata == {**{f"k{n}": str(n) for n in range(8)}, "last": "yes"}
     assert (row.description, row.receipt_email) == ("desc", "a@b.co")
     assert row.latest_charge.captured is True
+
+
+def test_a_save_of_named_fields_leaves_the_other_changes_to_the_next_save(acct):
+    client = StripeTestClient(key=acct.sk)
+    pi_id = client.post(URL, {"amount": 100, "currency": "usd"}).json()["id"]
+    pi = PaymentIntent.objects.get(id=pi_id)
+    pi.description = "named"
+    pi.receipt_email = "later@example.com"
+    pi.save(update_fields=["description"])
+    assert PaymentIntent.objects.get(id=pi_id).receipt_email is None
+    pi.save()
+    row = PaymentIntent.objects.get(id=pi_id)
+    assert (row.description, row.receipt_email) == ("named", "later@example.com")

@@ -92,6 +92,8 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         f"{host}:{port}",
         "--workers",
         str(workers),
+        "--worker-class",
+        "gthread",
         "--threads",
         "4",
         "--access-logfile",
@@ -119,6 +121,8 @@ class Command(BaseCommand):
         env = dict(os.environ, HOST=str(host), PORT=str(port), WORKER_READY_FILE=str(ready_file))
         env.setdefault("WEBHOOK_ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
         commands = {
+            # gunicorn gthread, WEB_CONCURRENCY × 4 threads: the measured choice (see
+            # docs/operations.md, "The web server")
             "web": gunicorn_argv(
                 host=host, port=port, workers=int(os.environ.get("WEB_CONCURRENCY", "2"))
             ),
