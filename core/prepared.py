@@ -11,6 +11,7 @@ each.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -62,12 +63,14 @@ class PreparedQuery:
         self.build = build
         self.using = using
         self._compiled: WeakKeyDictionary = WeakKeyDictionary()
+        self._lock = threading.Lock()
 
     def rows(self, variant: Hashable, *strings: str) -> list:
         connection = connections[self.using]
         by_variant = self._compiled.get(connection)
         if by_variant is None:
-            by_variant = self._compiled[connection] = {}
+            with self._lock:  # one entry per connection object (so per thread)
+                by_variant = self._compiled.setdefault(connection, {})
         compiled = by_variant.get(variant)
         if compiled is None:
             markers = [_Marker(f"\x00prepared-{i}\x00") for i in range(len(strings))]

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 
+from core.errors import ResourceMissing
+from core.prepared import PreparedQuery
 from core.scope import Scope
-from core.selectors import first_or_missing
 
 from .models import PaymentIntent
 from .search import search_query_to_q
@@ -22,15 +23,25 @@ def payment_intent_queryset(*, scope: Scope, expand=()) -> QuerySet:
     return qs.select_related(*related) if related else qs
 
 
+def _intent_by_id(variant: tuple, payment_intent_id: str, account_id: str) -> QuerySet:
+    related, livemode = variant
+    return payment_intent_queryset(
+        scope=Scope(account_id=account_id, livemode=livemode), expand=related
+    ).filter(id=payment_intent_id)
+
+
+# compiled once per connection and expansion: a retrieve is otherwise mostly the ORM's compiler
+_INTENT_BY_ID = PreparedQuery(_intent_by_id)
+
+
 def payment_intent_get(
     *, scope: Scope, payment_intent_id: str, expand=(), param: str = "id"
 ) -> PaymentIntent:
-    return first_or_missing(
-        payment_intent_queryset(scope=scope, expand=expand),
-        object_id=payment_intent_id,
-        object_name="payment_intent",
-        param=param,
-    )
+    related = tuple(name for name in EXPANDABLE_RELATED if name in expand)
+    rows = _INTENT_BY_ID.rows((related, scope.livemode), payment_intent_id, scope.account_id)
+    if not rows:
+        raise ResourceMissing("payment_intent", payment_intent_id, param=param)
+    return rows[0]
 
 
 def payment_intent_list(*, scope: Scope, customer: str | None = None, expand=()) -> QuerySet:
