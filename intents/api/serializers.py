@@ -286,8 +286,9 @@ class PaymentIntentUpdateSerializer(_IntentFieldsSerializer):
     pass
 
 
-class PaymentIntentConfirmSerializer(StrictSerializer):
-    """Confirm with a secret key."""
+class _ConfirmFieldsSerializer(StrictSerializer):
+    """What a confirm takes with either key: the method (an id or `payment_method_data`), where
+    to return, and the receipt/shipping/future-usage fields."""
 
     payment_method = StringField(
         required=False,
@@ -309,6 +310,20 @@ class PaymentIntentConfirmSerializer(StrictSerializer):
         allow_blank=True,
         help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
     )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["payment_method_data"] = PaymentMethodDataSerializer(
+            required=False,
+            help_text="A card given inline instead of a `payment_method` id: a payment method "
+            "is created from it and used.",
+        )
+        return fields
+
+
+class PaymentIntentConfirmSerializer(_ConfirmFieldsSerializer):
+    """Confirm with a secret key."""
+
     off_session = OffSessionField(
         required=False,
         help_text="The customer is not present: a card that needs 3-D Secure is declined with `authentication_required`. `true`, `false`, `one_off` or `recurring`.",
@@ -335,39 +350,10 @@ class PaymentIntentConfirmSerializer(StrictSerializer):
         help_text="The intent's client secret; needed with a publishable key, ignored with the secret key.",
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(
-            required=False,
-            help_text="A card given inline instead of a `payment_method` id: a payment method "
-            "is created from it and used.",
-        )
-        return fields
 
-
-class PaymentIntentBrowserConfirmSerializer(StrictSerializer):
+class PaymentIntentBrowserConfirmSerializer(_ConfirmFieldsSerializer):
     """Confirm with a publishable key: only the params a browser may send."""
 
-    payment_method = StringField(
-        required=False,
-        max_length=255,
-        help_text="Id of the payment method to charge: a `pm_…` of this account, or a magic test id such as `pm_card_visa` (see the test cards).",
-    )
-    return_url = StringField(
-        required=False, max_length=2048, help_text="Where the customer returns after 3-D Secure."
-    )
-    receipt_email = StringField(
-        required=False, max_length=512, help_text="Email address to send the receipt to."
-    )
-    shipping = NullableShippingField(
-        required=False, help_text="Shipping information for the payment; an empty value removes it."
-    )
-    setup_future_usage = EnumField(
-        choices=SETUP_FUTURE_USAGE,
-        required=False,
-        allow_blank=True,
-        help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
-    )
     client_secret = StringField(
         required=False,
         max_length=255,
@@ -376,15 +362,6 @@ class PaymentIntentBrowserConfirmSerializer(StrictSerializer):
     client_key = StringField(
         required=False, max_length=255, help_text="PayMongo's name for the client secret."
     )
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(
-            required=False,
-            help_text="A card given inline instead of a `payment_method` id: a payment method "
-            "is created from it and used.",
-        )
-        return fields
 
 
 class PaymentIntentAttachSerializer(StrictSerializer):
