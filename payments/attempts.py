@@ -62,10 +62,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from core.ids import derived_id
@@ -131,6 +132,8 @@ class GuardedProcessor:
     exception becomes an answer (logged with its traceback). `guarded.capture(reference=…,
     amount=…)` calls the processor's `capture` with the same arguments."""
 
+    reraise: tuple[type[BaseException], ...] = ()
+
     def __init__(self, livemode: bool):
         self.livemode = livemode
 
@@ -142,6 +145,8 @@ class GuardedProcessor:
         def guarded(**kwargs: Any) -> Any:
             try:
                 return getattr(get_processor(self.livemode), method)(**kwargs)
+            except self.reraise:
+                raise
             except Exception:  # a processor failure is a failed attempt, never a 500
                 logger.exception(
                     "processor %s of %s failed",
@@ -151,6 +156,60 @@ class GuardedProcessor:
                 return failed
 
         return guarded
+
+
+class InProcessProcessor(GuardedProcessor):
+    """The guarded processor inside a movement's one transaction: a database error of the
+    processor's own statements is raised, not answered. The transaction is aborted, so the
+    whole attempt is rolled back on both sides and the request fails as the database did."""
+
+    reraise = (DatabaseError,)
+
+
+def answers_in_process(livemode: bool) -> bool:
+    """The processor of this mode keeps its records in this database, on this connection
+    (`Processor.in_process`): a movement may then run as one transaction."""
+    return bool(getattr(get_processor(livemode), "in_process", False))
+
+
+_IN_ONE_TRANSACTION = object()
+_DEFERRED: ContextVar[list | None] = ContextVar("attempts_deferred", default=None)
+_HELD: ContextVar[bool] = ContextVar("attempts_held", default=False)
+
+
+def write(*rows: Any) -> None:
+    """Phase 1's write of the attempt's rows (the in-flight marker on the intent, a new
+    pending charge), in order. Written before phase 1 commits, as `save()` would; when the
+    movement runs as one transaction, they are written once, with phase 2's changes, when it
+    ends (a phase 2 that saves them writes them then; `held()` tells it to use these objects).
+    Outside `two_phase`'s phase 1, written at once."""
+    deferred = _DEFERRED.get()
+    if deferred is None:
+        _write(rows)
+    else:
+        deferred.extend(rows)
+
+
+def held() -> bool:
+    """True in a phase 2 that runs in phase 1's transaction (an in-process processor): the
+    rows phase 1 locked are still locked, and the objects it handed over (with its unwritten
+    changes, `write`) are the rows' current state, so they need not be locked and read again."""
+    return _HELD.get()
+
+
+def _write(rows: Iterable[Any], *, only_changed: bool = False) -> None:
+    for row in rows:
+        if only_changed and not row._state.adding and not _unsaved_changes(row):
+            continue
+        row.save()
+
+
+def _unsaved_changes(row: Any) -> bool:
+    changed = row.changed_fields() if hasattr(row, "changed_fields") else None
+    if changed is None:
+        return True
+    auto_now = {f.attname for f in row._meta.concrete_fields if getattr(f, "auto_now", False)}
+    return any(name not in auto_now for name in changed)
 
 
 def processor(livemode: bool) -> GuardedProcessor:
@@ -272,7 +331,31 @@ def two_phase(
     starts over); another's is settled and phase 1 runs again."""
     for _ in range(3):
         with transaction.atomic():
-            attempt = record()
+            deferred: list = []
+            token = _DEFERRED.set(deferred)
+            try:
+                attempt = record()
+            finally:
+                _DEFERRED.reset(token)
+            if (
+                apply is not None
+                and not isinstance(attempt, (Settled, Recover))
+                and answers_in_process(attempt.livemode)
+            ):
+                # One transaction: the processor's record is written in it too, so a crash
+                # anywhere before the commit leaves nothing of the attempt on either side.
+                answer = call(InProcessProcessor(attempt.livemode), attempt)
+                token = _HELD.set(True)
+                try:
+                    outcome = apply(attempt, answer)
+                finally:
+                    _HELD.reset(token)
+                _write(deferred, only_changed=True)
+                attempt = _IN_ONE_TRANSACTION
+            else:
+                _write(deferred)
+        if attempt is _IN_ONE_TRANSACTION:
+            return _finish(outcome)
         if isinstance(attempt, Settled):
             return attempt.finish()
         if not isinstance(attempt, Recover):

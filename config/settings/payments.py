@@ -9,6 +9,9 @@ TEST_PROCESSOR = env.str(
 LIVE_PROCESSOR = env.str(
     "LIVE_PROCESSOR", default="payments.processors.simulated.SimulatedProcessor"
 )
+# The simulator answers in-process: a money movement runs as one transaction (see
+# payments.attempts.two_phase). 0 runs it in two phases, as with a remote processor.
+SIMULATED_PROCESSOR_IN_PROCESS = env.bool("SIMULATED_PROCESSOR_IN_PROCESS", default=True)
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.
 SIMULATED_PROCESSING_DELAY_SECONDS = env.int("SIMULATED_PROCESSING_DELAY_SECONDS", default=3)
 # How long after a processor answers a refund `pending` a worker asks it for the outcome.

@@ -4,7 +4,7 @@ recorded attempt: a second call while the processor answers is `payment_intent_u
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from ._common import (
     emit_many,
     expire,
     fail_pending_charge,
+    lock_charge,
     lock_intent,
     lock_intent_with_charge,
     release_charge,
@@ -52,6 +53,8 @@ class _Call:
     reason: str | None = None  # cancel
     description: str | None = None  # increment
     metadata: dict | None = None  # increment
+    # the locked intent of phase 1, for a phase 2 run in the same transaction (`attempts.held`)
+    pi: PaymentIntent | None = field(default=None, compare=False, repr=False)
 
 
 def _load(pi: PaymentIntent, own: bool) -> _Call:
@@ -142,8 +145,8 @@ def payment_intent_capture(
         if statement_descriptor_suffix is not None:
             pi.statement_descriptor_suffix = statement_descriptor_suffix
         pi.begin(InFlight.CAPTURE, attempt_id)
-        pi.save()
-        return _Call(pi.livemode, pi.id, pi.latest_charge_id, attempt_id, amount=amount)
+        attempts.write(pi)
+        return _Call(pi.livemode, pi.id, pi.latest_charge_id, attempt_id, amount=amount, pi=pi)
 
     return attempts.two_phase(record=record, call=_capture, apply=_apply_capture)
 
@@ -155,7 +158,11 @@ def _capture(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
 
 
 def _apply_capture(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
-    pi, charge = lock_intent_with_charge(attempt.payment_intent_id, attempt.charge_id)
+    if attempts.held() and attempt.pi is not None:
+        pi = attempt.pi
+        charge = lock_charge(attempt.charge_id, pi)
+    else:
+        pi, charge = lock_intent_with_charge(attempt.payment_intent_id, attempt.charge_id)
     if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:
         if pi.last_attempt_id == attempt.attempt_id and not pi.inflight:
             # applied already (by the reconciler, or the request that made it): its answer

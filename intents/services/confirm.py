@@ -84,18 +84,31 @@ def payment_intent_confirm(
 ) -> PaymentIntent:
     """Confirm. A decline raises `CardDeclined` with the intent embedded, after the intent is
     back in `requires_payment_method` with `last_payment_error`."""
-    if payment_method_data or (payment_method and is_magic_id(payment_method)):
-        # Resolving these writes a new payment method: find the intent in scope first, so a
-        # confirm of another account's (or mode's) intent changes nothing.
-        payment_intent_get(scope=scope, payment_intent_id=payment_intent_id)
-    pm = resolve_payment_method(
-        scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
-    )
+    names_method = bool(payment_method or payment_method_data)
+    in_one_transaction = attempts.answers_in_process(scope.livemode)
+    pm = None
+    if names_method and not in_one_transaction:
+        if payment_method_data or is_magic_id(payment_method):
+            # Resolving these writes a new payment method: find the intent in scope first, so
+            # a confirm of another account's (or mode's) intent changes nothing.
+            payment_intent_get(scope=scope, payment_intent_id=payment_intent_id)
+        pm = resolve_payment_method(
+            scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
+        )
 
     def record() -> Authorization | attempts.Recover | Settled:
+        nonlocal pm
         # the intent's own method read along, for a confirm that names none
-        related = ("payment_method",) if pm is None else ()
+        related = () if names_method else ("payment_method",)
         pi = lock_intent(payment_intent_id, scope=scope, related=related)
+        if names_method and pm is None:
+            # One transaction (an in-process processor): the method is resolved once the
+            # intent is found in scope, and a new one is rolled back with anything that fails.
+            pm = resolve_payment_method(
+                scope=scope,
+                payment_method_id=payment_method,
+                payment_method_data=payment_method_data,
+            )
         if not is_secret and pi.confirmation_method == "manual":
             raise ManualConfirmationNotPermitted()
         attempt_id = new_attempt_id(InFlight.CONFIRM, pi.id)
@@ -132,7 +145,7 @@ def payment_intent_confirm(
             pi.payment_method_options = payment_method_options or {}
         charge = record_charge(pi, method)
         pi.begin(InFlight.CONFIRM, attempt_id)
-        pi.save()
+        attempts.write(charge, pi)
         return Authorization(
             pi,
             charge,
@@ -145,8 +158,9 @@ def payment_intent_confirm(
 
 
 def record_charge(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
-    """The pending charge of a new attempt, made the intent's latest (phase 1)."""
-    charge = Charge.objects.create(
+    """The pending charge of a new attempt, made the intent's latest (phase 1; the caller
+    writes it, `attempts.write`)."""
+    charge = Charge(
         account_id=pi.account_id,
         livemode=pi.livemode,
         payment_intent=pi,
@@ -194,7 +208,10 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
     """Phase 2: apply the processor's answer to the intent and its charge, if the attempt is
     still the intent's current one; an authorisation nobody wants any more is released."""
     charge_id = attempt.charge.id
-    pi, charge = lock_intent_with_charge(attempt.pi.id, charge_id)
+    if attempts.held():
+        pi, charge = attempt.pi, attempt.charge
+    else:
+        pi, charge = lock_intent_with_charge(attempt.pi.id, charge_id)
     if (
         not pi.inflight_attempt(attempt.attempt_id)
         or pi.latest_charge_id != charge_id

@@ -285,6 +285,14 @@ def _now() -> datetime:
 class SimulatedProcessor:
     name = "simulated"
 
+    @property
+    def in_process(self) -> bool:
+        """Its records live in this database and are written on Django's connection, so a
+        money movement may run as one transaction (`payments.attempts.two_phase`).
+        `SIMULATED_PROCESSOR_IN_PROCESS=0` makes it act as a remote processor would: two
+        phases around the call, each in its own transaction."""
+        return settings.SIMULATED_PROCESSOR_IN_PROCESS
+
     # --- vault ---------------------------------------------------------------------------
 
     def tokenize(self, *, card: RawCard, livemode: bool) -> TokenizedCard:

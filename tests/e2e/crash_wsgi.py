@@ -20,10 +20,15 @@ from api.idempotency import IdempotencyClaim  # noqa: E402
 from payments.processors.simulated import SimulatedProcessor  # noqa: E402
 
 SLOW_PROCESSOR = Path(os.environ.get("CRASH_SLOW_PROCESSOR_FLAG", "/nonexistent"))
+# touched when a slow call starts holding: with the simulator in-process, its record is not
+# committed yet (the movement is one transaction), so a test cannot see it from outside
+REACHED = Path(os.environ.get("CRASH_REACHED_FLAG", "/nonexistent"))
 PAUSE_BEFORE_STORE = Path(os.environ.get("CRASH_PAUSE_BEFORE_STORE_FLAG", "/nonexistent"))
 
 
 def _hold_while(flag: Path) -> None:
+    if flag == SLOW_PROCESSOR and flag.exists():
+        REACHED.touch()
     deadline = time.time() + 60
     while flag.exists() and time.time() < deadline:
         time.sleep(0.05)

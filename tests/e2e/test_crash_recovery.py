@@ -1,6 +1,11 @@
 """kill -9 of a real gunicorn worker in the middle of a keyed confirm, a keyed create with
 `confirm=true` and a keyed refund, on PostgreSQL.
 
+Most of these run the simulator as a remote processor (`SIMULATED_PROCESSOR_IN_PROCESS=0`: two
+phases around the call, each its own transaction), the path with points between commits. The
+last ones run it in-process, where a movement is one transaction: a kill during the call
+leaves nothing of the attempt on either side, and a retry pays once.
+
 The worker is killed during the processor call (the processor did the authorisation or the
 refund; its answer never came back) or after phase 2 committed (before the answer was stored
 with its key). The client then retries with the same Idempotency-Key, immediately, after the key
@@ -53,8 +58,9 @@ def _free_port() -> int:
 class Gunicorn:
     """One gunicorn master with one sync worker serving tests.e2e.crash_wsgi."""
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, *, in_process: bool = False):
         self.port = _free_port()
+        self.reached = tmp / "reached"
         self.url = f"http://127.0.0.1:{self.port}"
         self.slow_processor = tmp / "slow-processor"
         self.pause_before_store = tmp / "pause-before-store"
@@ -70,6 +76,8 @@ class Gunicorn:
             INFLIGHT_TIMEOUT_SECONDS=str(TIMEOUT),
             CRASH_SLOW_PROCESSOR_FLAG=str(self.slow_processor),
             CRASH_PAUSE_BEFORE_STORE_FLAG=str(self.pause_before_store),
+            CRASH_REACHED_FLAG=str(self.reached),
+            SIMULATED_PROCESSOR_IN_PROCESS="1" if in_process else "0",
         )
         self._log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
@@ -124,7 +132,16 @@ class Gunicorn:
 
 @pytest.fixture(scope="module")
 def gunicorn(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The simulator acting as a remote processor: two phases, each its own transaction."""
     server = Gunicorn(tmp_path_factory.mktemp("crash"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def gunicorn_one_transaction(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The simulator in-process (the default): a movement is one transaction."""
+    server = Gunicorn(tmp_path_factory.mktemp("crash-one"), in_process=True)
     yield server
     server.stop()
 
@@ -382,3 +399,88 @@ def test_a_retried_refund_after_a_kill_9_is_one_refund_made_once(gunicorn, kill,
     assert charge.amount_refunded == 2000 and charge.amount_refund_pending == 0
     assert Event.objects.filter(object_id=first.id, type="refund.created").count() == 1
     assert Event.objects.filter(object_id=charge_id, type="charge.refunded").count() == 1
+
+
+# --- the in-process processor: one transaction ------------------------------------------------
+
+
+def _retry_confirm(server: Gunicorn, sk: str, pi_id: str):
+    path = f"/v1/payment_intents/{pi_id}/confirm"
+    answers = []
+    deadline = time.time() + 6 * TIMEOUT
+    while time.time() < deadline:
+        answers.append(_post(server, sk, path, idem="crash-key"))
+        if answers[-1].status_code != 409:
+            break
+        time.sleep(0.2)
+    assert all(a.status_code == 409 for a in answers[:-1])
+    return answers[-1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("delay", [0, TIMEOUT + 0.3], ids=["immediately", "after_the_lock_timeout"])
+def test_one_transaction_a_kill_9_during_the_call_leaves_nothing_and_a_retry_pays_once(
+    gunicorn_one_transaction, delay
+):
+    server = gunicorn_one_transaction
+    acct = make_account()
+    pi = _post(
+        server,
+        acct.sk,
+        "/v1/payment_intents",
+        {
+            "amount": 2000,
+            "currency": "usd",
+            "payment_method": "pm_card_visa",
+            "capture_method": "automatic",
+        },
+    ).json()
+    records_before = SimulatedProcessorRecord.objects.count()
+    server.reached.unlink(missing_ok=True)
+    server.slow_processor.touch()
+    lost: list = []
+
+    def confirm():
+        try:
+            _post(server, acct.sk, f"/v1/payment_intents/{pi['id']}/confirm", idem="crash-key")
+        except requests.RequestException as exc:
+            lost.append(exc)
+
+    thread = threading.Thread(target=confirm)
+    thread.start()
+    try:
+        wait_for(server.reached.exists, message="the processor to make the authorisation")
+        # made, inside the movement's open transaction: nobody outside sees any of it yet
+        assert SimulatedProcessorRecord.objects.count() == records_before
+        assert not Charge.objects.filter(payment_intent_id=pi["id"]).exists()
+        server.kill_worker()
+    finally:
+        server.slow_processor.unlink()
+        thread.join(timeout=30)
+    assert lost, "the first request was answered: the kill did not land in it"
+    # The transaction died with the worker: nothing of the attempt, on either side.
+    intent = PaymentIntent.objects.get(id=pi["id"])
+    assert intent.status == "requires_confirmation" and intent.inflight is None
+    assert intent.latest_charge_id is None and intent.last_attempt_id is None
+    assert not Charge.objects.filter(payment_intent_id=pi["id"]).exists()
+    assert SimulatedProcessorRecord.objects.count() == records_before
+    assert IdempotencyKey.objects.get(key="crash-key").response_status is None
+
+    time.sleep(delay)
+    final = _retry_confirm(server, acct.sk, pi["id"])
+    assert final.status_code == 200, final.text
+    assert final.json()["status"] == "succeeded"
+    _assert_one_payment(pi["id"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_transaction_a_kill_9_after_the_commit_is_answered_by_the_retry(
+    gunicorn_one_transaction,
+):
+    server = gunicorn_one_transaction
+    acct = make_account()
+    pi_id = _start_and_kill(server, acct.sk, kill="after_commit", idem="crash-key")
+    final = _retry_confirm(server, acct.sk, pi_id)
+    assert final.status_code == 200, final.text
+    assert final.json()["id"] == pi_id and final.json()["status"] == "succeeded"
+    _assert_one_payment(pi_id)

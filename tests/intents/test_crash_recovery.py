@@ -2,7 +2,8 @@
 simulated processor remembers attempts by id, the reconciler settles what was left in flight, and
 a retry with the same Idempotency-Key answers what the first request would have answered.
 
-A crash is a `Killed` (a BaseException, as SystemExit is: nothing in the request catches it)
+Both phases run in their own transactions here (`SIMULATED_PROCESSOR_IN_PROCESS` off), as
+with a remote processor. A crash is a `Killed` (a BaseException, as SystemExit is: nothing in the request catches it)
 raised at the chosen point; the clock moving past the timeout is the rows' timestamps moved back.
 """
 
@@ -26,6 +27,14 @@ from payments.processors.base import AuthorizationResult, CaptureResult, Decline
 from payments.processors.simulated import SimulatedProcessor
 
 URL = "/v1/payment_intents"
+
+
+@pytest.fixture(autouse=True)
+def _two_phases(settings):
+    """These crashes land between the phases of a movement: the path of a processor that is
+    not in-process (a network call). The in-process path runs as one transaction and has no
+    such point (tests/intents/test_one_transaction.py)."""
+    settings.SIMULATED_PROCESSOR_IN_PROCESS = False
 
 
 class Killed(BaseException):

@@ -14,7 +14,12 @@ from events.models import Event
 from payments.models import Charge, Refund, SimulatedProcessorRecord
 from payments.processors.simulated import SimulatedProcessor
 from payments.services import refunds_resolve_due
-from tests.intents.test_crash_recovery import Killed, _killed_after_commit, _time_passes
+from tests.intents.test_crash_recovery import (  # noqa: F401 (_two_phases: a fixture)
+    Killed,
+    _killed_after_commit,
+    _time_passes,
+    _two_phases,
+)
 
 URL = "/v1/refunds"
 

@@ -29,7 +29,9 @@ def updated_columns(captured, table: str) -> list[set[str]]:
     return out
 
 
-def test_capture_updates_only_the_columns_it_changes(client):
+@pytest.mark.parametrize("in_process", [True, False], ids=["one_transaction", "two_phases"])
+def test_capture_updates_only_the_columns_it_changes(client, settings, in_process):
+    settings.SIMULATED_PROCESSOR_IN_PROCESS = in_process
     pi = client.post(
         URL,
         {
@@ -46,11 +48,22 @@ def test_capture_updates_only_the_columns_it_changes(client):
         response = client.post(f"{URL}/{pi['id']}/capture")
     assert response.json()["status"] == "succeeded"
     intent_updates = updated_columns(captured, PaymentIntent._meta.db_table)
-    # phase 1 records the attempt; phase 2 applies the capture
-    assert intent_updates == [
-        {"inflight", "inflight_since", "last_attempt_id", "updated"},
-        {"status", "amount_capturable", "amount_received", "inflight", "inflight_since", "updated"},
-    ]
+    if in_process:  # one transaction: one UPDATE with the attempt's id and the capture
+        assert intent_updates == [
+            {"status", "amount_capturable", "amount_received", "last_attempt_id", "updated"}
+        ]
+    else:  # phase 1 records the attempt; phase 2 applies the capture
+        assert intent_updates == [
+            {"inflight", "inflight_since", "last_attempt_id", "updated"},
+            {
+                "status",
+                "amount_capturable",
+                "amount_received",
+                "inflight",
+                "inflight_since",
+                "updated",
+            },
+        ]
     charge_updates = updated_columns(captured, Charge._meta.db_table)
     assert charge_updates == [{"captured", "amount_captured", "authorized", "updated"}]
     # and what was written is all there

@@ -90,3 +90,35 @@ def test_refund_is_at_most_8_statements(client):
     with at_most(8):
         response = client.post("/v1/refunds", {"payment_intent": pi["id"], "amount": 100})
     assert response.json()["status"] == "succeeded"
+
+
+def _transactions(captured: CaptureQueriesContext) -> int:
+    """Transactions a request opened: inside the test's own transaction each `atomic()` block
+    of the service is one SAVEPOINT."""
+    return sum(1 for q in captured.captured_queries if q["sql"].upper().startswith("SAVEPOINT"))
+
+
+def test_with_the_in_process_simulator_confirm_and_capture_are_one_transaction_each(
+    client, settings
+):
+    settings.SIMULATED_PROCESSOR_IN_PROCESS = True
+    pi = create(client, capture_method="manual")
+    with at_most(5) as confirmed:  # lock, payment method, charge, intent, events
+        response = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
+    assert response.json()["status"] == "requires_capture"
+    with at_most(5) as captured:  # lock, charge lock, charge, intent, events
+        response = client.post(f"{URL}/{pi['id']}/capture")
+    assert response.json()["status"] == "succeeded"
+    assert (_transactions(confirmed), _transactions(captured)) == (1, 1)
+
+
+def test_with_a_remote_processor_they_are_two_phases_within_the_same_budgets(client, settings):
+    settings.SIMULATED_PROCESSOR_IN_PROCESS = False
+    pi = create(client, payment_method="pm_card_visa", capture_method="manual")
+    with at_most(8) as confirmed:
+        response = client.post(f"{URL}/{pi['id']}/confirm")
+    assert response.json()["status"] == "requires_capture"
+    with at_most(6) as captured:
+        response = client.post(f"{URL}/{pi['id']}/capture")
+    assert response.json()["status"] == "succeeded"
+    assert (_transactions(confirmed), _transactions(captured)) == (2, 2)
