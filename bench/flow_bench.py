@@ -321,6 +321,28 @@ def measure(server, operation, connections, seconds, key, ids, args) -> dict:
     return result
 
 
+# --- the baseline's schema -----------------------------------------------------------------------
+
+# The baseline's tables before they had the product's columns (baseline_intent and a 6-column
+# baseline_charge, under the same migration name 0001_initial): dropped with their migration
+# records, once, so that `migrate` builds the current ones.
+RESET_STALE_BASELINE = r"""
+import os, sys
+sys.path.insert(0, os.getcwd())
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    tables = connection.introspection.table_names(cursor)
+    if "baseline_intent" in tables:
+        for table in tables:
+            if table.startswith("baseline_"):
+                cursor.execute(f'DROP TABLE IF EXISTS "{table}" CASCADE')
+        cursor.execute("DELETE FROM django_migrations WHERE app = 'baseline'")
+        print("flow_bench: dropped the baseline's old tables", file=sys.stderr)
+"""
+
+
 # --- statements per request (in-process, one subprocess per app) --------------------------------
 
 
@@ -403,6 +425,13 @@ def main() -> int:
         "bench.baseline.settings",
         args,
         database_url,
+    )
+    subprocess.run(
+        [sys.executable, "-c", RESET_STALE_BASELINE],
+        cwd=ROOT,
+        env=baseline.env(),
+        check=True,
+        timeout=120,
     )
     for server in (product, baseline):
         subprocess.run(
