@@ -11,7 +11,8 @@ connections and at 1:
     retrieve  GET  /v1/payment_intents/<id>
     flow      create → confirm (pm_card_visa) → capture, one payment per loop
 
-For each: requests (or payments) per second, p50/p99 latency, CPU milliseconds per request of
+For each: requests (or payments) per second, p50/p99 latency (of the whole payment for `flow`,
+and of each request on its own), CPU milliseconds per request of
 the server's processes (their rusage from /proc), and SQL statements per request (counted
 in-process with the Django test client, BEGIN/COMMIT and the simulated processor's own table
 left out). A round is repeated (up to `--retries` times) when other processes (not the
@@ -227,6 +228,7 @@ def run(server: Server, operation: str, connections: int, seconds: float, key: s
     (units per second, latencies in s, requests made)."""
     headers = {**FORM, "Authorization": f"Bearer {key}"}
     latencies: list[float] = []
+    per_request: list[float] = []  # each request's own latency (a flow makes three)
     counts = [0]
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -234,35 +236,40 @@ def run(server: Server, operation: str, connections: int, seconds: float, key: s
 
     def loop(n: int) -> None:
         conn = http.client.HTTPConnection(HOST, server.port, timeout=30)
-        mine, requests, i = [], 0, n
+        mine, each, requests, i = [], [], 0, n
+
+        def timed(*args):
+            began = time.perf_counter()
+            answer = request(*args)
+            each.append(time.perf_counter() - began)
+            return answer
+
         try:
             while time.monotonic() < stop_at:
                 started = time.perf_counter()
                 if operation == "create":
-                    request(
-                        conn, "POST", "/v1/payment_intents", "amount=1000&currency=usd", headers
-                    )
+                    timed(conn, "POST", "/v1/payment_intents", "amount=1000&currency=usd", headers)
                     requests += 1
                 elif operation == "retrieve":
-                    request(conn, "GET", f"/v1/payment_intents/{ids[i % len(ids)]}", None, headers)
+                    timed(conn, "GET", f"/v1/payment_intents/{ids[i % len(ids)]}", None, headers)
                     i += connections
                     requests += 1
                 else:
-                    pi = request(
+                    pi = timed(
                         conn,
                         "POST",
                         "/v1/payment_intents",
                         "amount=1000&currency=usd&capture_method=manual",
                         headers,
                     )
-                    request(
+                    timed(
                         conn,
                         "POST",
                         f"/v1/payment_intents/{pi['id']}/confirm",
                         "payment_method=pm_card_visa",
                         headers,
                     )
-                    request(conn, "POST", f"/v1/payment_intents/{pi['id']}/capture", "", headers)
+                    timed(conn, "POST", f"/v1/payment_intents/{pi['id']}/capture", "", headers)
                     requests += 3
                 mine.append(time.perf_counter() - started)
         except Exception as exc:  # reported, and the round counts as failed
@@ -271,6 +278,7 @@ def run(server: Server, operation: str, connections: int, seconds: float, key: s
             conn.close()
         with lock:
             latencies.extend(mine)
+            per_request.extend(each)
             counts[0] += requests
 
     threads = [threading.Thread(target=loop, args=(n,)) for n in range(connections)]
@@ -283,7 +291,8 @@ def run(server: Server, operation: str, connections: int, seconds: float, key: s
     if errors:
         raise RuntimeError(f"{server.name} {operation}: {errors[0]}")
     latencies.sort()
-    return len(latencies) / wall, latencies, counts[0]
+    per_request.sort()
+    return len(latencies) / wall, latencies, counts[0], per_request
 
 
 def measure(server, operation, connections, seconds, key, ids, args) -> dict:
@@ -292,7 +301,9 @@ def measure(server, operation, connections, seconds, key, ids, args) -> dict:
         pids, db = process_tree(server.proc.pid), postgres_pids(args.database)
         cpu0, busy0, own0 = cpu_seconds(pids), machine_busy_seconds(), own_cpu()
         db0 = cpu_seconds(db)
-        rate, latencies, requests = run(server, operation, connections, seconds, key, ids)
+        rate, latencies, requests, per_request = run(
+            server, operation, connections, seconds, key, ids
+        )
         cpu1, busy1, own1 = (
             cpu_seconds(process_tree(server.proc.pid)),
             machine_busy_seconds(),
@@ -306,6 +317,8 @@ def measure(server, operation, connections, seconds, key, ids, args) -> dict:
             "rate": round(rate, 1),
             "p50_ms": round(percentile(latencies, 50) * 1000, 1),
             "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+            "request_p50_ms": round(percentile(per_request, 50) * 1000, 1),
+            "request_p99_ms": round(percentile(per_request, 99) * 1000, 1),
             "cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / max(requests, 1), 2),
             "cpu_ms_per_unit": round((cpu1 - cpu0) * 1000 / max(len(latencies), 1), 2),
             "foreign_cpu_share": round(foreign_share, 2),
@@ -500,9 +513,10 @@ def main() -> int:
     )
     print(
         "| operation | conns | product /s | baseline /s | ratio | p50 ms (prod/base) | "
-        "p99 ms (prod/base) | CPU ms per unit (prod/base) | SQL (prod/base) |"
+        "p99 ms (prod/base) | per request p50/p99 ms (prod; base) | "
+        "CPU ms per unit (prod/base) | SQL (prod/base) |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     table = []
     for (operation, connections), by in results.items():
         p, b = best(by["product"]), best(by["baseline"])
@@ -519,6 +533,8 @@ def main() -> int:
         print(
             f"| {operation} | {connections} | {p['rate']} | {b['rate']} | {row['ratio']}× | "
             f"{p['p50_ms']}/{b['p50_ms']} | {p['p99_ms']}/{b['p99_ms']} | "
+            f"{p['request_p50_ms']}/{p['request_p99_ms']}; "
+            f"{b['request_p50_ms']}/{b['request_p99_ms']} | "
             f"{p['cpu_ms_per_unit']}/{b['cpu_ms_per_unit']} | {sql} |"
         )
     print(f"SQL statements per request: product {counts['product']}, baseline {counts['baseline']}")
