@@ -36,8 +36,12 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
     filters = {"id": payment_intent_id}
     if account_id is not None:
         filters.update(account_id=account_id, livemode=livemode)
-    queryset = PaymentIntent.objects.select_for_update(of=("self",) if related else ())
-    return queryset.select_related(*related).filter(**filters)
+    # FOR UPDATE OF the intent only; and no bare select_related(), which would follow every
+    # foreign key and lock the account's row too, serialising all of an account's payments
+    queryset = PaymentIntent.objects.select_for_update(of=("self",))
+    if related:
+        queryset = queryset.select_related(*related)
+    return queryset.filter(**filters)
 
 
 def _intent_with_charge_lock_query(variant: None, payment_intent_id: str, charge_id: str):
