@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -121,7 +122,7 @@ class CheckoutAdmin(admin.ModelAdmin):
             (
                 (
                     p["title"],
-                    p["payment_intent"],
+                    quote(p["payment_intent"]),  # as the admin quotes ids in its own links
                     p["payment_intent"],
                     p["status"],
                     attempt.get("decline_code") or "",

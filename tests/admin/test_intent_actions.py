@@ -5,6 +5,7 @@ events that carry the operator and the console request's id)."""
 from __future__ import annotations
 
 from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.admin.utils import quote
 
 from events.models import Event
 from intents.models import PaymentIntent
@@ -27,7 +28,7 @@ def test_partial_capture_through_the_form(operator, pay):
     pi = pay(amount=2000)
     response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="1500")
     assert response.status_code == 302
-    assert response["Location"] == f"{INTENTS}{pi['id']}/change/"
+    assert response["Location"] == f"{INTENTS}{quote(pi['id'])}/change/"
     captured = intent(pi["id"])
     assert (captured.status, captured.amount_received) == ("succeeded", 1500)
     assert messages_of(response) == [f"{pi['id']}: Captured $15.00."]
@@ -163,7 +164,7 @@ def test_events_made_through_the_api_have_no_operator(pay, client):
 
 def test_the_intents_page_offers_its_actions_as_buttons(operator, pay):
     pi = pay()
-    page = operator.get(f"{INTENTS}{pi['id']}/change/")
+    page = operator.get(f"{INTENTS}{quote(pi['id'])}/change/")
     body = page.content.decode()
     assert 'id="console-capture"' in body
     assert 'id="console-cancel"' in body

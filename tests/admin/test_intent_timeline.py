@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
+from django.contrib.admin.utils import quote
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -27,7 +28,7 @@ START = timezone.now() - timedelta(hours=1)
 
 
 def _page(pi_id: str) -> str:
-    return f"/admin/intents/paymentintent/{pi_id}/change/"
+    return f"/admin/intents/paymentintent/{quote(pi_id)}/change/"
 
 
 def _rows(body: str) -> list[tuple[str, str, str]]:

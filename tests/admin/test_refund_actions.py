@@ -5,6 +5,7 @@ trail in the log and in the events `/v1/events` shows."""
 from __future__ import annotations
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import quote
 
 from events.models import Event
 from intents.models import PaymentIntent
@@ -52,10 +53,10 @@ def test_partial_refund_of_an_intent_with_a_reason(operator, pay):
 def test_full_refund_of_a_charge_from_its_page(operator, pay):
     pi = _paid(pay, amount=3000)
     charge = Charge.objects.get(payment_intent_id=pi["id"])
-    page = operator.get(f"/admin/payments/charge/{charge.id}/change/").content.decode()
+    page = operator.get(f"/admin/payments/charge/{quote(charge.id)}/change/").content.decode()
     assert 'id="console-refund_charge"' in page
     response = run_action(operator, Charge, "refund_charge", [charge.id], amount="", reason="")
-    assert response["Location"] == f"/admin/payments/charge/{charge.id}/change/"
+    assert response["Location"] == f"/admin/payments/charge/{quote(charge.id)}/change/"
     charge.refresh_from_db()
     assert (charge.amount_refunded, charge.refunded) == (3000, True)
     assert Refund.objects.get().reason is None

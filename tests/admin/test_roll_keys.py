@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import quote
 
 from accounts.keys import hash_key, key_lookup
 from accounts.models import Account, ApiKey
@@ -42,7 +43,7 @@ def test_roll_keys_shows_the_new_keys_once_and_the_old_ones_stop_working(operato
     entry = LogEntry.objects.get()
     assert key_lookup(secret) + "…" in entry.change_message
     assert secret not in entry.change_message
-    for url in (f"/admin/accounts/account/{acct.id}/change/", "/admin/accounts/apikey/"):
+    for url in (f"/admin/accounts/account/{quote(acct.id)}/change/", "/admin/accounts/apikey/"):
         page = operator.get(url).content.decode()
         assert key_lookup(secret) in page
         assert secret not in page

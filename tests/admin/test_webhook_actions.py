@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin.models import LogEntry
+from django.contrib.admin.utils import quote
 
 from events.models import Delivery, Event, WebhookEndpoint
 from events.services import events_relay
@@ -80,7 +81,7 @@ def test_an_endpoints_secret_is_never_shown(operator, client):
     endpoint = create_endpoint(client, URL)
     secret = WebhookEndpoint.objects.get(id=endpoint["id"]).secret
     for url in (
-        f"/admin/events/webhookendpoint/{endpoint['id']}/change/",
+        f"/admin/events/webhookendpoint/{quote(endpoint['id'])}/change/",
         "/admin/events/webhookendpoint/",
     ):
         page = operator.get(url)

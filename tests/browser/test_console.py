@@ -4,6 +4,7 @@ and refunds part of it from the intent's own page, and sees the story on that pa
 from __future__ import annotations
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
@@ -50,7 +51,7 @@ def test_an_operator_captures_and_refunds_part_of_a_payment(browser, live_server
         },
     ).json()
     assert pi["status"] == "requires_capture"
-    page = f"/admin/intents/paymentintent/{pi['id']}/change/"
+    page = f"/admin/intents/paymentintent/{quote(pi['id'])}/change/"
 
     browser.get(f"{live_server.url}/admin/login/?next={page}")
     browser.find_element(By.NAME, "username").send_keys("alice")

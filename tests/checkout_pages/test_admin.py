@@ -1,6 +1,7 @@
 """The console: checkout intents listed with their money, cancel and expire actions in each
 intent's own scope (a refusal is a message, never a 500), the attempts on the change page."""
 
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -30,10 +31,10 @@ def test_changelist_shows_money_and_filters(client):
 def test_an_intents_page_is_to_view_with_no_save_button(client):
     ci = create(client).json()
     ops = _operator()
-    page = ops.get(f"{CHANGELIST}{ci['id']}/change/")
+    page = ops.get(f"{CHANGELIST}{quote(ci['id'])}/change/")
     assert page.status_code == 200 and ci["id"] in page.content.decode()
     assert 'name="_save"' not in page.content.decode()
-    assert ops.post(f"{CHANGELIST}{ci['id']}/change/", {"_save": "Save"}).status_code == 403
+    assert ops.post(f"{CHANGELIST}{quote(ci['id'])}/change/", {"_save": "Save"}).status_code == 403
 
 
 def test_cancel_and_expire_actions(client):
@@ -74,7 +75,7 @@ def test_change_page_shows_the_attempts(client, browser_client):
     ci = create(client).json()
     browser_client.submit(page_path(ci["client_token"]), {"number": "4000000000000002"})
     browser_client.submit(page_path(ci["client_token"]))
-    response = _operator().get(f"{CHANGELIST}{ci['id']}/change/")
+    response = _operator().get(f"{CHANGELIST}{quote(ci['id'])}/change/")
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count("<tr><td>") == 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -77,7 +78,7 @@ def test_a_checkouts_page_shows_its_timeline_and_linked_payments(client):
     )
     client.post(f"/v1/payment_intents/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
     ops = _operator()
-    page = ops.get(f"/admin/checkouts/checkout/{chk['id']}/change/").content.decode()
+    page = ops.get(f"/admin/checkouts/checkout/{quote(chk['id'])}/change/").content.decode()
     assert "Payment attempt #1" in page and "Payment attempt #2" in page
     assert "generic_decline" in page
     assert "shipping → complete" in page
@@ -85,7 +86,7 @@ def test_a_checkouts_page_shows_its_timeline_and_linked_payments(client):
     # a page to view, like every console page: no Save button (every field is read-only)
     assert 'name="_save"' not in page
     before = Checkout.objects.get(id=chk["id"]).last_activity_at
-    refused = ops.post(f"/admin/checkouts/checkout/{chk['id']}/change/", {"_save": "Save"})
+    refused = ops.post(f"/admin/checkouts/checkout/{quote(chk['id'])}/change/", {"_save": "Save"})
     assert refused.status_code == 403
     assert Checkout.objects.get(id=chk["id"]).last_activity_at == before
 
