@@ -1,4 +1,4 @@
-"""Request ids on every response, the request context for events, a JSON answer for any
+"""Request ids and a Content-Length on every response, the request context for events, a JSON answer for any
 exception that escapes the views (so not even DEBUG shows HTML or a traceback), and no body on
 a HEAD answer (a body there would be read as the start of the next response on a kept-alive
 connection), and the CORS headers that let a page on another origin call /v1/ with a key."""
@@ -6,9 +6,16 @@ connection), and the CORS headers that let a page on another origin call /v1/ wi
 import logging
 
 from django.conf import settings
+from django.contrib.auth.middleware import AuthenticationMiddleware
+from django.contrib.messages.middleware import MessageMiddleware
+from django.contrib.sessions.middleware import SessionMiddleware
 from django.core.exceptions import DisallowedHost
 from django.http import HttpResponse
 from django.http.request import split_domain_port, validate_host
+from django.middleware.clickjacking import XFrameOptionsMiddleware
+from django.middleware.common import CommonMiddleware
+from django.middleware.csrf import CsrfViewMiddleware
+from whitenoise.middleware import WhiteNoiseMiddleware
 
 from core import context
 from core.ids import generate_id
@@ -55,9 +62,11 @@ class RequestContextMiddleware:
         response["Request-Id"] = request_id
         if idempotency_key is not None and "Idempotency-Key" not in response:
             response["Idempotency-Key"] = idempotency_key
+        if not response.streaming and "Content-Length" not in response:
+            # (CommonMiddleware does this for the site's pages; an API answer skips it)
+            response["Content-Length"] = str(len(response.content))
         if request.method == "HEAD" and not response.streaming:
             # The headers GET would send, Content-Length included, and no body.
-            response["Content-Length"] = str(len(response.content))
             response.content = b""
         return response
 
@@ -107,3 +116,50 @@ class CorsMiddleware:
             response["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
         response["Access-Control-Allow-Origin"] = "*"
         return response
+
+
+# --- the site's middleware, skipped on the API ------------------------------------------------
+
+
+class SiteOnly:
+    """A middleware of the site (the console, the hosted pages, /docs/) that an API request
+    goes straight past: the API authenticates by key, never by a cookie, so sessions, CSRF
+    tokens, the console's user and messages, static files and frame options have nothing to do
+    for /v1/ (the CORS and request-context middleware above answer for it). Subclasses keep
+    the class they wrap as a base, so Django's checks still find it."""
+
+    def __call__(self, request):
+        if request.path_info.startswith(API_PREFIX):
+            return self.get_response(request)
+        return super().__call__(request)
+
+
+class SiteSessionMiddleware(SiteOnly, SessionMiddleware):
+    pass
+
+
+class SiteCommonMiddleware(SiteOnly, CommonMiddleware):
+    pass
+
+
+class SiteCsrfViewMiddleware(SiteOnly, CsrfViewMiddleware):
+    def process_view(self, request, callback, callback_args, callback_kwargs):
+        if request.path_info.startswith(API_PREFIX):
+            return None
+        return super().process_view(request, callback, callback_args, callback_kwargs)
+
+
+class SiteAuthenticationMiddleware(SiteOnly, AuthenticationMiddleware):
+    pass
+
+
+class SiteMessageMiddleware(SiteOnly, MessageMiddleware):
+    pass
+
+
+class SiteXFrameOptionsMiddleware(SiteOnly, XFrameOptionsMiddleware):
+    pass
+
+
+class SiteWhiteNoiseMiddleware(SiteOnly, WhiteNoiseMiddleware):
+    pass

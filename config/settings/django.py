@@ -26,14 +26,16 @@ MIDDLEWARE = [
     "api.middleware.CorsMiddleware",
     "api.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The site's middleware (the console, the hosted pages, /docs/); an API request (/v1/) goes
+    # straight past each of these (api.middleware.SiteOnly): it has no cookie, session or page.
     # Static files (the console's CSS, /docs/) served by the app itself, compressed and cached.
-    "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "api.middleware.SiteWhiteNoiseMiddleware",
+    "api.middleware.SiteSessionMiddleware",
+    "api.middleware.SiteCommonMiddleware",
+    "api.middleware.SiteCsrfViewMiddleware",
+    "api.middleware.SiteAuthenticationMiddleware",
+    "api.middleware.SiteMessageMiddleware",
+    "api.middleware.SiteXFrameOptionsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
