@@ -58,9 +58,23 @@ def _intent_with_charge_lock_query(variant: None, payment_intent_id: str, charge
     )
 
 
+def _intent_with_latest_charge_lock_query(livemode: bool, payment_intent_id: str, account_id: str):
+    return (
+        PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
+        .select_related("latest_charge", "latest_charge__payment_method")
+        .filter(
+            id=payment_intent_id,
+            account_id=account_id,
+            livemode=livemode,
+            latest_charge__payment_intent_id=payment_intent_id,  # an inner join (see above)
+        )
+    )
+
+
 # compiled once per connection: these run two or three times in every money movement
 _INTENT_LOCK = PreparedQuery(_intent_lock_query)
 _INTENT_WITH_CHARGE_LOCK = PreparedQuery(_intent_with_charge_lock_query)
+_INTENT_WITH_LATEST_CHARGE_LOCK = PreparedQuery(_intent_with_latest_charge_lock_query)
 
 
 def lock_intent(
@@ -89,6 +103,21 @@ def lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
     if pi is not None:
         charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
     return charge
+
+
+def lock_intent_with_latest_charge(
+    payment_intent_id: str, *, scope: Scope
+) -> tuple[PaymentIntent, Charge | None]:
+    """`lock_intent` within `scope` and its latest charge with it, in one statement (the
+    charge's method read along); an intent without a charge is locked alone."""
+    pi = _one(
+        _INTENT_WITH_LATEST_CHARGE_LOCK.rows(scope.livemode, payment_intent_id, scope.account_id)
+    )
+    if pi is None:
+        return lock_intent(payment_intent_id, scope=scope), None
+    charge = pi.latest_charge
+    charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
+    return pi, charge
 
 
 def lock_intent_with_charge(

@@ -32,6 +32,7 @@ from ._common import (
     lock_charge,
     lock_intent,
     lock_intent_with_charge,
+    lock_intent_with_latest_charge,
     release_charge,
     snapshot,
 )
@@ -55,6 +56,7 @@ class _Call:
     metadata: dict | None = None  # increment
     # the locked intent of phase 1, for a phase 2 run in the same transaction (`attempts.held`)
     pi: PaymentIntent | None = field(default=None, compare=False, repr=False)
+    charge: Charge | None = field(default=None, compare=False, repr=False)  # locked with it
 
 
 def _load(pi: PaymentIntent, own: bool) -> _Call:
@@ -112,8 +114,13 @@ def payment_intent_capture(
     statement_descriptor: str | None = None,
     statement_descriptor_suffix: str | None = None,
 ) -> PaymentIntent:
+    in_one_transaction = attempts.answers_in_process(scope.livemode)
+
     def record() -> _Call | Settled:
-        pi = lock_intent(payment_intent_id, scope=scope)
+        if in_one_transaction:  # phase 2 runs in this transaction: its charge locked now
+            pi, charge = lock_intent_with_latest_charge(payment_intent_id, scope=scope)
+        else:
+            pi, charge = lock_intent(payment_intent_id, scope=scope), None
         if pi.expiry_due():  # the sweep has not got to it yet: expire it now, and refuse
             released = expire(pi)
             return Settled(
@@ -146,7 +153,9 @@ def payment_intent_capture(
             pi.statement_descriptor_suffix = statement_descriptor_suffix
         pi.begin(InFlight.CAPTURE, attempt_id)
         attempts.write(pi)
-        return _Call(pi.livemode, pi.id, pi.latest_charge_id, attempt_id, amount=amount, pi=pi)
+        return _Call(
+            pi.livemode, pi.id, pi.latest_charge_id, attempt_id, amount=amount, pi=pi, charge=charge
+        )
 
     return attempts.two_phase(record=record, call=_capture, apply=_apply_capture)
 
@@ -160,7 +169,7 @@ def _capture(processor: GuardedProcessor, attempt: _Call) -> CaptureResult:
 def _apply_capture(attempt: _Call, result: CaptureResult) -> PaymentIntent | Settled:
     if attempts.held() and attempt.pi is not None:
         pi = attempt.pi
-        charge = lock_charge(attempt.charge_id, pi)
+        charge = attempt.charge or lock_charge(attempt.charge_id, pi)
     else:
         pi, charge = lock_intent_with_charge(attempt.payment_intent_id, attempt.charge_id)
     if not pi.inflight_attempt(attempt.attempt_id) or pi.status != Status.REQUIRES_CAPTURE:

@@ -106,7 +106,7 @@ def test_with_the_in_process_simulator_confirm_and_capture_are_one_transaction_e
     with at_most(5) as confirmed:  # lock, payment method, charge, intent, events
         response = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
     assert response.json()["status"] == "requires_capture"
-    with at_most(5) as captured:  # lock, charge lock, charge, intent, events
+    with at_most(4) as captured:  # lock (intent and charge), charge, intent, events
         response = client.post(f"{URL}/{pi['id']}/capture")
     assert response.json()["status"] == "succeeded"
     assert (_transactions(confirmed), _transactions(captured)) == (1, 1)
