@@ -44,37 +44,27 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
     return queryset.filter(**filters)
 
 
-def _intent_with_charge_lock_query(variant: None, payment_intent_id: str, charge_id: str):
+def _intent_with_charge_lock_query(variant: bool | None, payment_intent_id: str, other: str):
+    """The intent and its latest charge, both locked, the charge's method read along. Variant
+    None: `other` is the charge's id (phase 2, unscoped); a mode: `other` is the account's id
+    (the scoped lock of a movement that runs as one transaction)."""
+    filters = {"id": payment_intent_id}
+    if variant is None:
+        filters["latest_charge_id"] = other
+    else:
+        filters.update(account_id=other, livemode=variant)
     return (
         PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
         .select_related("latest_charge", "latest_charge__payment_method")
         # a condition on the charge's own column makes the join an inner one (FOR UPDATE
         # cannot lock the nullable side of an outer join)
-        .filter(
-            id=payment_intent_id,
-            latest_charge__payment_intent_id=payment_intent_id,
-            latest_charge_id=charge_id,
-        )
-    )
-
-
-def _intent_with_latest_charge_lock_query(livemode: bool, payment_intent_id: str, account_id: str):
-    return (
-        PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
-        .select_related("latest_charge", "latest_charge__payment_method")
-        .filter(
-            id=payment_intent_id,
-            account_id=account_id,
-            livemode=livemode,
-            latest_charge__payment_intent_id=payment_intent_id,  # an inner join (see above)
-        )
+        .filter(latest_charge__payment_intent_id=payment_intent_id, **filters)
     )
 
 
 # compiled once per connection: these run two or three times in every money movement
 _INTENT_LOCK = PreparedQuery(_intent_lock_query)
 _INTENT_WITH_CHARGE_LOCK = PreparedQuery(_intent_with_charge_lock_query)
-_INTENT_WITH_LATEST_CHARGE_LOCK = PreparedQuery(_intent_with_latest_charge_lock_query)
 
 
 def lock_intent(
@@ -110,9 +100,7 @@ def lock_intent_with_latest_charge(
 ) -> tuple[PaymentIntent, Charge | None]:
     """`lock_intent` within `scope` and its latest charge with it, in one statement (the
     charge's method read along); an intent without a charge is locked alone."""
-    pi = _one(
-        _INTENT_WITH_LATEST_CHARGE_LOCK.rows(scope.livemode, payment_intent_id, scope.account_id)
-    )
+    pi = _one(_INTENT_WITH_CHARGE_LOCK.rows(scope.livemode, payment_intent_id, scope.account_id))
     if pi is None:
         return lock_intent(payment_intent_id, scope=scope), None
     charge = pi.latest_charge
