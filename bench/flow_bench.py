@@ -17,7 +17,10 @@ the server's processes (their rusage from /proc), and SQL statements per request
 in-process with the Django test client, BEGIN/COMMIT and the simulated processor's own table
 left out). A round is repeated (up to `--retries` times) when other processes (not the
 server, not this client, not PostgreSQL's work for this database) took more than `--max-foreign` of the machine's CPU
-while it ran (read from /proc/stat, steal included), since the machine may be shared. Prints a table with the product/baseline ratios; writes
+while it ran (read from /proc/stat, steal included), since the machine may be shared. Prints a
+table: the ratio is the median over the rounds of the product's rate over the baseline's
+measured right after it (the machine's speed drifts over minutes; a pair shares it), with the
+rounds' range; the rates and latencies shown are each side's best round. Writes
 bench/results/flow-<time>.json.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/payintents_bench \\
@@ -32,6 +35,7 @@ import http.client
 import json
 import os
 import signal
+import statistics
 import subprocess
 import sys
 import threading
@@ -507,12 +511,20 @@ def main() -> int:
     def best(rows: list[dict]) -> dict:
         return max(rows, key=lambda r: r["rate"])
 
+    def pair_ratios(by: dict) -> list[float]:
+        """Each round's product rate over the baseline's measured right after it: the
+        machine's speed drifts over minutes, a pair measured back to back shares it."""
+        return sorted(
+            p["rate"] / b["rate"] for p, b in zip(by["product"], by["baseline"], strict=True)
+        )
+
     print()
     print(
         f"server: {args.server} {args.worker_class} workers={args.workers} threads={args.threads}"
     )
     print(
-        "| operation | conns | product /s | baseline /s | ratio | p50 ms (prod/base) | "
+        "| operation | conns | product /s | baseline /s | ratio (rounds' range) | "
+        "p50 ms (prod/base) | "
         "p99 ms (prod/base) | per request p50/p99 ms (prod; base) | "
         "CPU ms per unit (prod/base) | SQL (prod/base) |"
     )
@@ -526,12 +538,15 @@ def main() -> int:
             "connections": connections,
             "product": p,
             "baseline": b,
-            "ratio": round(p["rate"] / b["rate"], 2),
+            "ratio": round(statistics.median(pair_ratios(by)), 2),
+            "round_ratios": [round(r, 2) for r in pair_ratios(by)],
+            "best_over_best": round(p["rate"] / b["rate"], 2),
             "sql": sql,
         }
         table.append(row)
         print(
-            f"| {operation} | {connections} | {p['rate']} | {b['rate']} | {row['ratio']}× | "
+            f"| {operation} | {connections} | {p['rate']} | {b['rate']} | {row['ratio']}× "
+            f"({'–'.join(str(r) for r in row['round_ratios'][:: max(1, len(row['round_ratios']) - 1)])}) | "
             f"{p['p50_ms']}/{b['p50_ms']} | {p['p99_ms']}/{b['p99_ms']} | "
             f"{p['request_p50_ms']}/{p['request_p99_ms']}; "
             f"{b['request_p50_ms']}/{b['request_p99_ms']} | "
