@@ -144,7 +144,9 @@ def back(modeladmin: admin.ModelAdmin, objects: Iterable[Model]) -> HttpResponse
     objects = list(objects)
     opts = modeladmin.model._meta
     if len(objects) == 1:
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(objects[0].pk)])
+        url = reverse(
+            f"admin:{opts.app_label}_{opts.model_name}_change", args=[quote(objects[0].pk)]
+        )
     else:
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     return HttpResponseRedirect(url)
