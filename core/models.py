@@ -97,6 +97,21 @@ class SavesChangedFields(models.Model):
                 changed.append(name)
         return changed
 
+    def has_unsaved_changes(self) -> bool:
+        """A column changed since the row was read or saved (`auto_now` ones aside), or the
+        row has never been written: `save()` would write something that matters."""
+        changed = self.changed_fields()
+        if changed is None:
+            return True
+        auto_now = self._auto_now_attnames()
+        return any(name not in auto_now for name in changed)
+
+    @classmethod
+    def _auto_now_attnames(cls) -> frozenset[str]:
+        return frozenset(
+            f.attname for f in cls._meta.concrete_fields if getattr(f, "auto_now", False)
+        )
+
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         saved = getattr(self, "_saved_values", None)

@@ -198,18 +198,11 @@ def held() -> bool:
 
 
 def _write(rows: Iterable[Any], *, only_changed: bool = False) -> None:
+    """Save each row; with `only_changed`, a row phase 2 has already saved is left alone."""
     for row in rows:
-        if only_changed and not row._state.adding and not _unsaved_changes(row):
+        if only_changed and not row.has_unsaved_changes():
             continue
         row.save()
-
-
-def _unsaved_changes(row: Any) -> bool:
-    changed = row.changed_fields() if hasattr(row, "changed_fields") else None
-    if changed is None:
-        return True
-    auto_now = {f.attname for f in row._meta.concrete_fields if getattr(f, "auto_now", False)}
-    return any(name not in auto_now for name in changed)
 
 
 def processor(livemode: bool) -> GuardedProcessor:

@@ -225,6 +225,20 @@ def _assert_one_payment(pi_id: str) -> None:
     assert Event.objects.filter(object_id=pi_id, type="payment_intent.succeeded").count() == 1
 
 
+def _retry_while_locked(server: Gunicorn, sk: str, path: str, data: dict | None = None):
+    """Retry with the same key as a client does: again while told 409 (the dead request's lock
+    is fresh, nothing stored); the first other answer is returned."""
+    answers = []
+    deadline = time.time() + 6 * TIMEOUT
+    while time.time() < deadline:
+        answers.append(_post(server, sk, path, data, idem="crash-key"))
+        if answers[-1].status_code != 409:
+            break
+        time.sleep(0.2)
+    assert all(a.status_code == 409 for a in answers[:-1])
+    return answers[-1]
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("kill", ["during_call", "after_commit"])
 @pytest.mark.parametrize(
@@ -237,18 +251,7 @@ def test_a_retry_after_a_kill_9_ends_in_the_single_outcome_of_the_payment(gunico
     pi_id = _start_and_kill(gunicorn, acct.sk, kill=kill, idem="crash-key")
     time.sleep(delay)
     path = f"/v1/payment_intents/{pi_id}/confirm"
-    answers = []
-    deadline = time.time() + 6 * TIMEOUT
-    while time.time() < deadline:
-        answer = _post(gunicorn, acct.sk, path, idem="crash-key")
-        answers.append(answer)
-        if answer.status_code != 409:
-            break
-        time.sleep(0.2)
-    final = answers[-1]
-    # While the dead request's lock is fresh a retry is told to come back (409, nothing
-    # stored); the first other answer is the outcome of the payment, and stays so.
-    assert all(a.status_code == 409 for a in answers[:-1])
+    final = _retry_while_locked(gunicorn, acct.sk, path)
     assert final.status_code == 200, final.text
     assert final.json()["id"] == pi_id and final.json()["status"] == "succeeded"
     again = _post(gunicorn, acct.sk, path, idem="crash-key")
@@ -323,18 +326,8 @@ def _send_and_kill(server: Gunicorn, sk: str, path: str, data: dict, *, kill: st
 
 
 def _retry_until_answered(server: Gunicorn, sk: str, path: str, data: dict):
-    """Retry with the same key as a client does: again while told 409 (the dead request's lock
-    is fresh, nothing stored); the first other answer is returned."""
-    answers = []
-    deadline = time.time() + 6 * TIMEOUT
-    while time.time() < deadline:
-        answer = _post(server, sk, path, data, idem="crash-key")
-        answers.append(answer)
-        if answer.status_code != 409:
-            break
-        time.sleep(0.2)
-    assert all(a.status_code == 409 for a in answers[:-1])
-    final = answers[-1]
+    """`_retry_while_locked`, then the answer is replayed as it was."""
+    final = _retry_while_locked(server, sk, path, data)
     again = _post(server, sk, path, data, idem="crash-key")
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.status_code == final.status_code and again.content == final.content
@@ -404,19 +397,6 @@ def test_a_retried_refund_after_a_kill_9_is_one_refund_made_once(gunicorn, kill,
 # --- the in-process processor: one transaction ------------------------------------------------
 
 
-def _retry_confirm(server: Gunicorn, sk: str, pi_id: str):
-    path = f"/v1/payment_intents/{pi_id}/confirm"
-    answers = []
-    deadline = time.time() + 6 * TIMEOUT
-    while time.time() < deadline:
-        answers.append(_post(server, sk, path, idem="crash-key"))
-        if answers[-1].status_code != 409:
-            break
-        time.sleep(0.2)
-    assert all(a.status_code == 409 for a in answers[:-1])
-    return answers[-1]
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("delay", [0, TIMEOUT + 0.3], ids=["immediately", "after_the_lock_timeout"])
 def test_one_transaction_a_kill_9_during_the_call_leaves_nothing_and_a_retry_pays_once(
@@ -467,7 +447,7 @@ def test_one_transaction_a_kill_9_during_the_call_leaves_nothing_and_a_retry_pay
     assert IdempotencyKey.objects.get(key="crash-key").response_status is None
 
     time.sleep(delay)
-    final = _retry_confirm(server, acct.sk, pi["id"])
+    final = _retry_while_locked(server, acct.sk, f"/v1/payment_intents/{pi['id']}/confirm")
     assert final.status_code == 200, final.text
     assert final.json()["status"] == "succeeded"
     _assert_one_payment(pi["id"])
@@ -480,7 +460,7 @@ def test_one_transaction_a_kill_9_after_the_commit_is_answered_by_the_retry(
     server = gunicorn_one_transaction
     acct = make_account()
     pi_id = _start_and_kill(server, acct.sk, kill="after_commit", idem="crash-key")
-    final = _retry_confirm(server, acct.sk, pi_id)
+    final = _retry_while_locked(server, acct.sk, f"/v1/payment_intents/{pi_id}/confirm")
     assert final.status_code == 200, final.text
     assert final.json()["id"] == pi_id and final.json()["status"] == "succeeded"
     _assert_one_payment(pi_id)
