@@ -244,6 +244,14 @@ class _IntentFieldsSerializer(StrictSerializer):
         return value
 
 
+def _payment_method_data_field() -> PaymentMethodDataSerializer:
+    return PaymentMethodDataSerializer(
+        required=False,
+        help_text="A card given inline instead of a `payment_method` id: a payment method "
+        "is created from it and used.",
+    )
+
+
 class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
     amount = AmountField(
         help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999."
@@ -272,14 +280,9 @@ class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
         help_text="Where the customer returns after 3-D Secure.",
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(
-            required=False,
-            help_text="A card given inline instead of a `payment_method` id: a payment method "
-            "is created from it and used.",
-        )
-        return fields
+    @classmethod
+    def trailing_fields(cls) -> dict:
+        return {"payment_method_data": _payment_method_data_field()}
 
 
 class PaymentIntentUpdateSerializer(_IntentFieldsSerializer):
@@ -311,14 +314,9 @@ class _ConfirmFieldsSerializer(StrictSerializer):
         help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
     )
 
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["payment_method_data"] = PaymentMethodDataSerializer(
-            required=False,
-            help_text="A card given inline instead of a `payment_method` id: a payment method "
-            "is created from it and used.",
-        )
-        return fields
+    @classmethod
+    def trailing_fields(cls) -> dict:
+        return {"payment_method_data": _payment_method_data_field()}
 
 
 class PaymentIntentConfirmSerializer(_ConfirmFieldsSerializer):
