@@ -4,6 +4,7 @@ a HEAD answer (a body there would be read as the start of the next response on a
 connection), and the CORS headers that let a page on another origin call /v1/ with a key."""
 
 import logging
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth.middleware import AuthenticationMiddleware
@@ -46,13 +47,14 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         request_id = generate_id("req", 14)
-        idempotency_key = request.headers.get("Idempotency-Key")
+        # (from META: `request.headers` would first copy every header of the request)
+        idempotency_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
         request.request_id = request_id
         token = context.set_current(
             context.RequestContext(
                 request_id=request_id,
                 idempotency_key=idempotency_key,
-                base_url=request_base_url(request),
+                base_url_of=partial(request_base_url, request),
             )
         )
         try:

@@ -2,10 +2,10 @@
 they write), the operator acting in the console, the attempt seed of a keyed request, and the
 base URL the request came in on (for the links to the hosted pages)."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 
 @dataclass(frozen=True)
@@ -20,8 +20,13 @@ class RequestContext:
     resumed: bool = False
     # Who acted by hand, e.g. "admin:alice" for an operator in the console; None for API calls.
     operator: str | None = None
-    # `scheme://host[:port]` of the request when its host is an allowed host (not merely `*`)
-    base_url: str | None = None
+    # `scheme://host[:port]` of the request when its host is an allowed host (not merely `*`),
+    # worked out only when something asks for it (few requests link to a hosted page).
+    base_url_of: Callable[[], str | None] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def base_url(self) -> str | None:
+        return self.base_url_of() if self.base_url_of is not None else None
 
 
 _EMPTY = RequestContext()

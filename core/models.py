@@ -69,13 +69,24 @@ class SavesChangedFields(models.Model):
 
     def _remember_saved_values(self) -> None:
         loaded = self.__dict__
-        saved: dict = {}
-        for field in self._meta.concrete_fields:
-            name = field.attname
-            if name in loaded:
-                value = loaded[name]
-                saved[name] = _detached(value) if type(value) in _CONTAINERS else value
-        self._saved_values = saved
+        self._saved_values = {
+            name: _detached(loaded[name]) if type(loaded[name]) in _CONTAINERS else loaded[name]
+            for name in self._columns()[0]
+            if name in loaded
+        }
+
+    @classmethod
+    def _columns(cls) -> tuple[tuple[str, ...], frozenset[str]]:
+        """(every column's attname, the `auto_now` ones), worked out once per class."""
+        columns = cls.__dict__.get("_columns_cache")
+        if columns is None:
+            fields = cls._meta.concrete_fields
+            columns = (
+                tuple(f.attname for f in fields),
+                frozenset(f.attname for f in fields if getattr(f, "auto_now", False)),
+            )
+            cls._columns_cache = columns
+        return columns
 
     def changed_fields(self) -> list[str] | None:
         """The attnames to write, or None when the whole row must be (see the class)."""
@@ -87,11 +98,11 @@ class SavesChangedFields(models.Model):
             return None
         current = self.__dict__
         changed = []
-        for field in self._meta.concrete_fields:
-            name = field.attname
+        names, auto_now = self._columns()
+        for name in names:
             if name == pk or name not in current:
                 continue
-            if getattr(field, "auto_now", False) or name not in saved:
+            if name in auto_now or name not in saved:
                 changed.append(name)
             elif current[name] != saved[name] or type(current[name]) is not type(saved[name]):
                 changed.append(name)
@@ -103,14 +114,8 @@ class SavesChangedFields(models.Model):
         changed = self.changed_fields()
         if changed is None:
             return True
-        auto_now = self._auto_now_attnames()
+        auto_now = self._columns()[1]
         return any(name not in auto_now for name in changed)
-
-    @classmethod
-    def _auto_now_attnames(cls) -> frozenset[str]:
-        return frozenset(
-            f.attname for f in cls._meta.concrete_fields if getattr(f, "auto_now", False)
-        )
 
     def refresh_from_db(self, using=None, fields=None, from_queryset=None):
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
