@@ -34,7 +34,10 @@ class Event(models.Model):
     id = models.CharField(
         primary_key=True, max_length=40, default=id_factory("evt"), editable=False
     )
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    # No index of its own: both list indexes below lead with the account.
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     livemode = models.BooleanField()
     type = models.CharField(max_length=64)
     created = models.DateTimeField(default=timezone.now)

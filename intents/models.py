@@ -60,11 +60,16 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
     called by `intents.services` under a row lock with the matching Event written alongside."""
 
     id = models.CharField(primary_key=True, max_length=40, default=id_factory("pi"), editable=False)
+    # No index of its own on the account, the status or `updated`: the list index and the
+    # sweeps' indexes (below) lead with them, and every index is one more write per insert
+    # and per UPDATE of a column it covers (docs/architecture.md, "Indexes").
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     status = FSMField(
         default=Status.REQUIRES_PAYMENT_METHOD,
         choices=Status.choices,
         protected=True,
-        db_index=True,
     )
     amount = models.BigIntegerField()
     amount_capturable = models.BigIntegerField(default=0)
@@ -115,7 +120,7 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
         on_delete=models.SET_NULL,
         related_name="payment_intents",
     )
-    updated = models.DateTimeField(auto_now=True, db_index=True)
+    updated = models.DateTimeField(auto_now=True)
     # The operation whose processor call is under way: a second one is refused
     # (payment_intent_unexpected_state) until the first has applied its result.
     inflight = models.CharField(max_length=16, choices=InFlight.choices, null=True, blank=True)
