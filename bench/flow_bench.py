@@ -4,8 +4,9 @@
 Two servers with the same configuration (gunicorn, `--worker-class`, `--workers`,
 `--threads`) on the same PostgreSQL database: the product (`config.wsgi`) and the bare
 baseline (`bench.baseline.wsgi`, its own settings and app; the product never serves it). Each
-operation is measured product, baseline, product, baseline… (`--rounds` times each) at 16
-connections and at 1:
+operation is measured in round pairs, product then baseline, then baseline then product, and so
+on (`--rounds` pairs; the order alternates so that a drift of the machine's speed favours
+neither side), at 16 connections and at 1:
 
     create    POST /v1/payment_intents
     retrieve  GET  /v1/payment_intents/<id>
@@ -19,8 +20,8 @@ left out). A round is repeated (up to `--retries` times) when other processes (n
 server, not this client, not PostgreSQL's work for this database) took more than `--max-foreign` of the machine's CPU
 while it ran (read from /proc/stat, steal included), since the machine may be shared. Prints a
 table: the ratio is the median over the rounds of the product's rate over the baseline's
-measured right after it (the machine's speed drifts over minutes; a pair shares it), with the
-rounds' range; the rates and latencies shown are each side's best round. Writes
+measured right before or after it (the machine's speed drifts over minutes; a pair shares it),
+with the rounds' range; the rates and latencies shown are each side's best round. Writes
 bench/results/flow-<time>.json.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/payintents_bench \\
@@ -325,6 +326,10 @@ def measure(server, operation, connections, seconds, key, ids, args) -> dict:
             "request_p99_ms": round(percentile(per_request, 99) * 1000, 1),
             "cpu_ms_per_request": round((cpu1 - cpu0) * 1000 / max(requests, 1), 2),
             "cpu_ms_per_unit": round((cpu1 - cpu0) * 1000 / max(len(latencies), 1), 2),
+            # where the rest of the machine went: PostgreSQL's work for the bench database,
+            # and this load client (Python, on the same cores)
+            "db_cpu_ms_per_unit": round((db1 - db0) * 1000 / max(len(latencies), 1), 2),
+            "client_cpu_ms_per_unit": round((own1 - own0) * 1000 / max(len(latencies), 1), 2),
             "foreign_cpu_share": round(foreign_share, 2),
             "attempt": attempt + 1,
         }
@@ -487,7 +492,10 @@ def main() -> int:
         for operation in args.operations.split(","):
             for connections in [int(c) for c in args.connections.split(",")]:
                 for round_ in range(args.rounds):
-                    for server in (product, baseline):
+                    # ABBA: which side goes first alternates, so a drift of the machine's
+                    # speed over the rounds favours neither side
+                    order = (product, baseline) if round_ % 2 == 0 else (baseline, product)
+                    for server in order:
                         r = measure(
                             server,
                             operation,
@@ -512,8 +520,8 @@ def main() -> int:
         return max(rows, key=lambda r: r["rate"])
 
     def pair_ratios(by: dict) -> list[float]:
-        """Each round's product rate over the baseline's measured right after it: the
-        machine's speed drifts over minutes, a pair measured back to back shares it."""
+        """Each round's product rate over the baseline's measured right before or after it:
+        the machine's speed drifts over minutes, a pair measured back to back shares it."""
         return sorted(
             p["rate"] / b["rate"] for p, b in zip(by["product"], by["baseline"], strict=True)
         )
