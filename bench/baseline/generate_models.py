@@ -11,11 +11,11 @@ Django fields: django-fsm's FSMField becomes a CharField, events' PayloadField a
 ForeignKey points at the baseline's model of the same table (a product model without one, the
 customer and the checkout, gets a stub with only its primary key, so the columns, their foreign
 keys and their indexes stay the same). Left out: `choices`, `help_text`, FSMField's
-`protected` (not columns), `db_index=True` on plain columns and every `Meta.indexes` entry but
+`protected` (not columns), `db_index` (as a plain app, a foreign key keeps Django's default index
+and a plain column has none) and every `Meta.indexes` entry but
 the list index (account, livemode, -created, -id), which is copied with its name prefixed
 `bl_`: the product's other indexes serve its features (expiry, abandonment, processing and
-in-flight sweeps, the event relay, customer and type filters, events by object). The foreign
-keys keep Django's default index.
+in-flight sweeps, the event relay, customer and type filters, events by object).
 """
 
 from __future__ import annotations
@@ -82,8 +82,9 @@ def render_field(field) -> str:
     name, path, args, kwargs = field.deconstruct()
     assert not args, (field, args)
     kwargs = {k: v for k, v in kwargs.items() if k not in DROPPED}
-    if kwargs.get("db_index") and not isinstance(field, models.ForeignKey):
-        del kwargs["db_index"]
+    # Django's default everywhere: no index on a plain column, one on a foreign key (the
+    # product turns some of those off; a plain app keeps them)
+    kwargs.pop("db_index", None)
     parts = []
     if isinstance(field, models.ForeignKey):
         target = MODELS[field.related_model._meta.label]

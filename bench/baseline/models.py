@@ -99,10 +99,10 @@ class PaymentMethod(models.Model):
 class PaymentIntent(models.Model):
     """The columns of `intents.PaymentIntent`."""
 
-    account = models.ForeignKey("Account", on_delete=models.CASCADE, related_name="+")
     livemode = models.BooleanField()
     created = models.DateTimeField(default=timezone.now)
     id = models.CharField(primary_key=True, max_length=40, default=IdFactory("pi"), editable=False)
+    account = models.ForeignKey("Account", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=50, default="requires_payment_method")
     amount = models.BigIntegerField()
     amount_capturable = models.BigIntegerField(default=0)
