@@ -4,6 +4,8 @@ still served by an index that leads with the same columns."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.db import connection
 
@@ -74,4 +76,9 @@ def _plan(sql: str, params: list) -> str:
 def test_what_the_dropped_indexes_served_is_still_indexed(sql, index):
     params = ["acct_x"] if "%s" in sql else []
     plan = _plan(sql, params)
-    assert "Seq Scan" not in plan and f"using {index}" in plan, plan
+    # an index scan, index-only scan or bitmap scan (what PostgreSQL picks depends on the rows
+    # the other tests left) of an index whose name starts so
+    served = re.search(
+        rf"(Index Scan|Index Only Scan) using {index}|Bitmap Index Scan on {index}", plan
+    )
+    assert "Seq Scan" not in plan and served, plan
