@@ -333,8 +333,7 @@ def _skipped_when_absent(field) -> bool:
 class StrictSerializer(serializers.Serializer):
     """Rejects every parameter that is not a writable field, nested serializers included."""
 
-    # (A comment, not the docstring, which the schema shows as the components' description.)
-    # Validates as DRF's `Serializer` does (declaration order, every field's errors collected,
+    # (A comment: the schema shows a serializer's docstring as its description.) Validates as DRF's `Serializer` does (declaration order, every field's errors collected,
     # `validate_<name>` methods, then `validate`), but builds and runs only the fields whose
     # parameter was sent, plus those that act when absent (`_Plan`): a create that sends 2 of
     # its 22 parameters builds 2 fields, not 22. Form input (a QueryDict, whose absent check

@@ -244,15 +244,22 @@ class _IntentFieldsSerializer(StrictSerializer):
         return value
 
 
-def _payment_method_data_field() -> PaymentMethodDataSerializer:
-    return PaymentMethodDataSerializer(
-        required=False,
-        help_text="A card given inline instead of a `payment_method` id: a payment method "
-        "is created from it and used.",
-    )
+class _TakesPaymentMethodData:
+    # `payment_method_data` after every declared field, the subclasses' too. (No docstring:
+    # the schema would show it as the description of the serializers using this.)
+
+    @classmethod
+    def trailing_fields(cls) -> dict:
+        return {
+            "payment_method_data": PaymentMethodDataSerializer(
+                required=False,
+                help_text="A card given inline instead of a `payment_method` id: a payment "
+                "method is created from it and used.",
+            )
+        }
 
 
-class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
+class PaymentIntentCreateSerializer(_TakesPaymentMethodData, _IntentFieldsSerializer):
     amount = AmountField(
         help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999."
     )
@@ -280,16 +287,12 @@ class PaymentIntentCreateSerializer(_IntentFieldsSerializer):
         help_text="Where the customer returns after 3-D Secure.",
     )
 
-    @classmethod
-    def trailing_fields(cls) -> dict:
-        return {"payment_method_data": _payment_method_data_field()}
-
 
 class PaymentIntentUpdateSerializer(_IntentFieldsSerializer):
     pass
 
 
-class _ConfirmFieldsSerializer(StrictSerializer):
+class _ConfirmFieldsSerializer(_TakesPaymentMethodData, StrictSerializer):
     """What a confirm takes with either key: the method (an id or `payment_method_data`), where
     to return, and the receipt/shipping/future-usage fields."""
 
@@ -313,10 +316,6 @@ class _ConfirmFieldsSerializer(StrictSerializer):
         allow_blank=True,
         help_text="`on_session` or `off_session`: keep the payment method for later payments; an empty value unsets it.",
     )
-
-    @classmethod
-    def trailing_fields(cls) -> dict:
-        return {"payment_method_data": _payment_method_data_field()}
 
 
 class PaymentIntentConfirmSerializer(_ConfirmFieldsSerializer):
