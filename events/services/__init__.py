@@ -23,12 +23,13 @@ from .endpoints import (
     webhook_endpoint_roll_secret,
     webhook_endpoint_update,
 )
-from .outbox import event_record, event_record_many, previous_attributes
+from .outbox import event_emit, event_record, event_record_many, previous_attributes
 from .purge import events_purge
 from .relay import events_relay
 
 __all__ = [
     "delivery_attempt",
+    "event_emit",
     "event_record",
     "event_record_many",
     "event_resend",

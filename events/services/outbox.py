@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db.models import F
 
@@ -62,6 +64,24 @@ def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None
     previous_attributes)`, in the caller's transaction, like `event_record`."""
     rows = [_event(scope, type, data_object, changed) for type, data_object, changed in events]
     Event.objects.bulk_create(rows)
+    _relay_soon(scope, [event.id for event in rows])
+    return rows
+
+
+def event_emit(*, scope: Scope, changes: Iterable[tuple[str, dict, dict | None]]) -> list[Event]:
+    """The one event writer: each change `(type, the object as the API shows it now, the object
+    as it was before or None)` becomes an event with Stripe's `previous_attributes` (the fields
+    of `before` whose values changed). All of them are written with one INSERT, in the caller's
+    transaction (the change they report commits or rolls back with them); the relay is asked to
+    look once that transaction commits, and the sweep finds them anyway if the ask is lost."""
+    rows = [
+        _event(scope, type, after, previous_attributes(before, after) if before else None)
+        for type, after, before in changes
+    ]
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        Event.objects.bulk_create(rows)
     _relay_soon(scope, [event.id for event in rows])
     return rows
 
