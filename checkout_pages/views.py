@@ -23,17 +23,18 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from checkouts.models import StepStatus
 from core.errors import CardError, DomainError
-from core.money import format_amount, parse_major_amount
+from core.money import format_amount
 from core.scope import Scope
 from intents.models import Status as PaymentIntentStatus
-from payments.processors.base import RawCard
 
 from . import selectors, services
 from .exceptions import CheckoutIntentUnexpectedState, PaymentInProgress
+from .forms import ADDRESS_FIELDS, CheckoutForm
 from .models import CheckoutIntent, Status, Type
 
 FORM_SALT = "checkout_pages.form"
@@ -55,7 +56,6 @@ PLAIN_DECLINES = {
     "payment_intent_authentication_failure": "Your bank could not confirm this payment. Try "
     "again, or use another card.",
 }
-ADDRESS_FIELDS = ("line1", "line2", "city", "state", "postal_code", "country")
 # The form's card fields, by the processor's param name.
 CARD_FIELD = {"number": "number", "exp_month": "exp", "exp_year": "exp", "cvc": "cvc"}
 
@@ -114,16 +114,9 @@ def plain_decline(code: str | None, decline_code: str | None, message: str) -> s
     return PLAIN_DECLINES.get(decline_code or "") or PLAIN_DECLINES.get(code or "") or message
 
 
-def parse_expiry(raw: str) -> tuple[int, int] | None:
-    """ "MM / YY", "MM/YYYY", "MMYY" → (month, four-digit year), or None."""
-    digits = "".join(ch for ch in raw if ch.isdigit())
-    if "/" not in raw and len(digits) == 4:
-        month, year = digits[:2], digits[2:]
-    else:
-        month, _, year = raw.replace(" ", "").partition("/")
-    if not (month.isdigit() and year.isdigit()) or len(year) not in (2, 4):
-        return None
-    return int(month), int(year) + (2000 if len(year) == 2 else 0)
+def param_name(param: str | None) -> str:
+    """`card[exp_month]` → `exp_month`; `amount` → `amount`."""
+    return (param or "").rpartition("[")[2].rstrip("]")
 
 
 def not_found(request) -> HttpResponse:
@@ -151,7 +144,7 @@ def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **ext
         "completed_link": with_params(ci.completed_url, shown) if ci.completed_url else None,
         "return_link": with_params(ci.return_url, shown) if ci.return_url else None,
         "button": "Save card" if ci.type == Type.PAYMENT_METHOD_FORM else f"Pay {amount or ''}",
-        "errors": {},
+        "form": None,
         "values": {},
         **extra,
     }
@@ -192,6 +185,7 @@ def completion(request, ci: CheckoutIntent, key: str, origin: str | None) -> Htt
 
 
 @csrf_exempt  # protected by the signed form token and the Origin check (module docstring)
+@sensitive_post_parameters("number", "cvc")  # kept out of error reports
 @require_http_methods(["GET", "POST"])
 def checkout_page(request, key: str):
     ci = selectors.checkout_intent_for_page(key)
@@ -211,58 +205,35 @@ def checkout_page(request, key: str):
 
 
 def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
-    post = request.POST
+    form = CheckoutForm(request.POST, checkout_intent=ci)
+    # What the page shows again: never the card number or CVC.
     values = {
-        name: post.get(name, "").strip() for name in ("name", "amount", "email", *ADDRESS_FIELDS)
+        name: request.POST.get(name, "").strip() for name in ("name", "amount", *ADDRESS_FIELDS)
     }
-    errors: dict[str, str] = {}
-    number = "".join(ch for ch in post.get("number", "") if ch.isdigit())
-    if not number:
-        errors["number"] = "Enter your card number."
-    expiry = parse_expiry(post.get("exp", ""))
-    if expiry is None:
-        errors["exp"] = "Enter the expiry date as MM / YY."
-    cvc = "".join(ch for ch in post.get("cvc", "") if ch.isdigit())
-    if not cvc:
-        errors["cvc"] = "Enter the security code."
-    if not values["name"]:
-        errors["name"] = "Enter the name on the card."
-    if ci.billing_address:
-        for name in ("line1", "city", "postal_code", "country"):
-            if not values[name]:
-                errors[name] = "Required."
-    amount = None
-    if ci.amount_editable and ci.pays:
-        amount = parse_major_amount(values["amount"], ci.currency)
-        if amount is None:
-            errors["amount"] = "Enter an amount, like 12.50."
-    if errors:
-        return render_page(request, ci, key, origin, status=400, errors=errors, values=values)
-    billing = {"name": values["name"]}
-    if ci.billing_address:
-        billing["address"] = {name: values[name] or None for name in ADDRESS_FIELDS}
+    if not form.is_valid():
+        return render_page(request, ci, key, origin, status=400, form=form, values=values)
     return_url = request.build_absolute_uri(return_path(selectors.page_key(ci), origin))
     try:
         payment = services.checkout_intent_pay(
             scope=Scope.of(ci),
             checkout_intent_id=ci.id,
-            card=RawCard(number=number, exp_month=expiry[0], exp_year=expiry[1], cvc=cvc),
-            billing_details=billing,
-            amount=amount,
+            card=form.card(),
+            billing_details=form.billing_details(),
+            amount=form.cleaned_data.get("amount"),
             return_url=return_url,
         )
     except CardError as exc:
-        field = CARD_FIELD.get((exc.param or "").rpartition("[")[2].rstrip("]"))
+        field = CARD_FIELD.get(param_name(exc.param))
         message = plain_decline(exc.code, exc.decline_code, exc.message)
         if field:
-            errors[field] = message
+            form.add_error(field, message)
         return render_page(
             request,
             ci,
             key,
             origin,
             status=402,
-            errors=errors,
+            form=form,
             values=values,
             declined=None if field else message,
         )
@@ -274,9 +245,9 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
         ci = selectors.checkout_intent_get(scope=Scope.of(ci), checkout_intent_id=ci.id)
         return render_page(request, ci, key, origin)
     except DomainError as exc:
-        param = (exc.param or "").rpartition("[")[2].rstrip("]")
-        errors["amount" if param == "amount" else "form"] = exc.message
-        return render_page(request, ci, key, origin, status=400, errors=errors, values=values)
+        at_amount = param_name(exc.param) == "amount" and "amount" in form.fields
+        form.add_error("amount" if at_amount else None, exc.message)
+        return render_page(request, ci, key, origin, status=400, form=form, values=values)
     if payment.next_action_url:
         if ci.framed:
             context = context_for(request, ci, key, origin)
@@ -293,7 +264,7 @@ def after_payment(request, ci: CheckoutIntent, key: str, origin: str | None) -> 
     if shown.status != Status.PENDING:
         return render_page(request, ci, key, origin)
     pi = ci.payment_intent
-    if pi is not None and (pi.status == PaymentIntentStatus.PROCESSING or pi.inflight_active()):
+    if pi is not None and (pi.status == PaymentIntentStatus.PROCESSING or pi.attempt_under_way()):
         return render_processing(request, ci, key, origin)
     error = (pi.last_payment_error or {}) if pi is not None else {}
     declined = None
