@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PAYINTENTS_DEV := 1
 
-.PHONY: run test fuzz check lint format openapi migrations bench clean
+.PHONY: run test fuzz check lint types format openapi migrations bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,12 +38,20 @@ fuzz: $(STAMP)
 	  grep -E "passed|failed" .run/fuzz.log | tail -1; exit $$status
 
 # What CI checks besides the tests.
-check: lint migrations openapi-check
+check: lint types migrations openapi-check
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+
+# mypy (config in pyproject.toml [tool.mypy]): core and payments/attempts.py strict, the
+# services with the defaults.
+TYPED := core payments/attempts.py accounts/services.py events/services payments/services \
+	intents/services checkouts/services.py checkout_pages/services
+
+types: $(STAMP)
+	$(VENV)/bin/mypy $(TYPED)
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix .

@@ -4,7 +4,7 @@ base URL the request came in on (for the links to the hosted pages)."""
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from dataclasses import dataclass, field, replace
 
 
@@ -37,17 +37,17 @@ def current() -> RequestContext:
     return _current.get() or _EMPTY
 
 
-def set_current(ctx: RequestContext):
+def set_current(ctx: RequestContext) -> Token[RequestContext | None]:
     return _current.set(ctx)
 
 
-def set_attempt_seed(seed: str, *, resumed: bool = False):
+def set_attempt_seed(seed: str, *, resumed: bool = False) -> Token[RequestContext | None]:
     """Add the attempt seed (and whether an earlier run of the request held it) to the current
     context; returns the token for `reset`."""
     return _current.set(replace(current(), attempt_seed=seed, resumed=resumed))
 
 
-def reset(token) -> None:
+def reset(token: Token[RequestContext | None]) -> None:
     _current.reset(token)
 
 

@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from celery import current_app
 from django.conf import settings
@@ -34,7 +35,7 @@ def _in_process(task_name: str) -> bool:
     return task_name.startswith(tuple(settings.IN_PROCESS_TASK_PREFIXES))
 
 
-def _run_here(task_name: str, args: tuple) -> None:
+def _run_here(task_name: str, args: tuple[Any, ...]) -> None:
     try:
         current_app.tasks[task_name](*args)
     except Exception:
@@ -46,7 +47,7 @@ def _run_here(task_name: str, args: tuple) -> None:
 class _Backoff:
     """When this process may next try the broker (monotonic seconds), shared by its threads."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self.until = 0.0
 
@@ -65,7 +66,7 @@ class _Backoff:
 backoff = _Backoff()
 
 
-def _publish(task_name: str, args: list) -> None:
+def _publish(task_name: str, args: list[Any]) -> None:
     timeout = settings.BROKER_PUBLISH_TIMEOUT_SECONDS
     with current_app.pool.acquire(block=True, timeout=timeout) as conn:
         # One attempt (max_retries=0), never kombu's default loop of retries with sleeps.
@@ -73,7 +74,7 @@ def _publish(task_name: str, args: list) -> None:
         current_app.send_task(task_name, args=args, retry=False, connection=conn)
 
 
-def enqueue(task_name: str, *args) -> bool:
+def enqueue(task_name: str, *args: Any) -> bool:
     """Publish `task_name(*args)` now (routed by CELERY_TASK_ROUTES), or hand it to this
     process's thread pool (IN_PROCESS_TASK_PREFIXES); False if that failed."""
     global _pool
@@ -109,6 +110,6 @@ def enqueue(task_name: str, *args) -> bool:
         return False
 
 
-def enqueue_on_commit(task_name: str, *args) -> None:
+def enqueue_on_commit(task_name: str, *args: Any) -> None:
     """Publish once the current transaction commits (at once outside a transaction)."""
     transaction.on_commit(lambda: enqueue(task_name, *args))

@@ -8,6 +8,8 @@ maps each class to a status and the error envelope in its one exception handler.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of every error a service raises on purpose.
@@ -26,8 +28,8 @@ class DomainError(Exception):
         code: str | None = None,
         param: str | None = None,
         decline_code: str | None = None,
-        payment_intent: dict | None = None,
-    ):
+        payment_intent: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
@@ -44,14 +46,14 @@ class InvalidRequestError(DomainError):
 class ParameterUnknown(InvalidRequestError):
     code = "parameter_unknown"
 
-    def __init__(self, param: str, message: str | None = None):
+    def __init__(self, param: str, message: str | None = None) -> None:
         super().__init__(message or f"Received unknown parameter: {param}", param=param)
 
 
 class ParameterMissing(InvalidRequestError):
     code = "parameter_missing"
 
-    def __init__(self, param: str, message: str | None = None):
+    def __init__(self, param: str, message: str | None = None) -> None:
         super().__init__(message or f"Missing required param: {param}.", param=param)
 
 
@@ -68,7 +70,7 @@ class ResourceMissing(InvalidRequestError):
 
     def __init__(
         self, object_name: str, object_id: str, param: str | None = "id", message: str | None = None
-    ):
+    ) -> None:
         super().__init__(message or f"No such {object_name}: '{object_id}'", param=param)
 
 

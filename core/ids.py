@@ -1,9 +1,12 @@
 """Prefixed random ids (`pi_…`, `req_…`) from one generator."""
 
+from __future__ import annotations
+
 import hashlib
 import os
 import string
 import threading
+from typing import Any
 
 from . import context
 
@@ -38,7 +41,9 @@ os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def random_base62(length: int = ID_LENGTH) -> str:
-    state = _drawn.__dict__
+    state: dict[str, Any] = _drawn.__dict__
+    chars: bytes
+    used: int
     chars, used = state.get("chars", b""), state.get("used", 0)
     if state.get("generation") != _generation:
         chars, used = b"", 0
@@ -89,28 +94,28 @@ def created_id(prefix: str, kind: str) -> str:
     return generate_id(prefix)
 
 
-def id_factory(prefix: str):
+def id_factory(prefix: str) -> _IdFactory:
     """A callable for a model field's `default=`, kept importable for migrations."""
     return _IdFactory(prefix)
 
 
-def factory_prefix(default) -> str | None:
+def factory_prefix(default: object) -> str | None:
     """The prefix of a field default made by `id_factory`, else None."""
     return default.prefix if isinstance(default, _IdFactory) else None
 
 
 class _IdFactory:
-    def __init__(self, prefix: str):
+    def __init__(self, prefix: str) -> None:
         self.prefix = prefix
 
     def __call__(self) -> str:
         return generate_id(self.prefix)
 
-    def deconstruct(self):
+    def deconstruct(self) -> tuple[str, tuple[str], dict[str, Any]]:
         return ("core.ids._IdFactory", (self.prefix,), {})
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, _IdFactory) and other.prefix == self.prefix
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.prefix)

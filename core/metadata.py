@@ -4,6 +4,9 @@ value a string of at most 500; a patch sets keys, an empty value removes one, an
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import cast
+
 from .errors import InvalidRequestError
 
 MAX_KEYS = 50
@@ -12,19 +15,22 @@ MAX_VALUE_LENGTH = 500
 
 
 class _MetadataClear:
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "METADATA_CLEAR"
 
 
 METADATA_CLEAR = _MetadataClear()
 
 
-def merge_metadata(current: dict | None, patch) -> dict:
+def merge_metadata(
+    current: Mapping[str, str] | None, patch: Mapping[str, str | None] | _MetadataClear | None
+) -> dict[str, str]:
     """Apply a validated patch ({key: value or None}, or METADATA_CLEAR) to `current`."""
     if patch is None or patch is METADATA_CLEAR:
         return {} if patch is METADATA_CLEAR else dict(current or {})
     merged = dict(current or {})
-    for key, value in patch.items():
+    # `is METADATA_CLEAR` does not narrow the type, so say what is left.
+    for key, value in cast("Mapping[str, str | None]", patch).items():
         if value is None:
             merged.pop(key, None)
         else:

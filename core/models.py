@@ -1,5 +1,10 @@
 """The abstract base of every API object."""
 
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from typing import Any, ClassVar, Self
+
 from django.db import models
 from django.utils import timezone
 
@@ -23,7 +28,7 @@ class ScopedModel(models.Model):
 _CONTAINERS = (dict, list)
 
 
-def _detached(value):
+def _detached(value: Any) -> Any:
     """A copy of a JSON value that an in-place change of `value` does not reach."""
     if type(value) is dict:
         return {key: _detached(item) for key, item in value.items()}
@@ -40,10 +45,13 @@ class SavesChangedFields(models.Model):
     place is seen. A row not read from the database (new, or its primary key changed) is
     saved whole, as Django does."""
 
+    # Set on each concrete class by `_columns` (its own `__dict__`, not inherited).
+    _columns_cache: ClassVar[tuple[tuple[str, ...], frozenset[str]]]
+
     class Meta:
         abstract = True
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         given = kwargs.get("update_fields")
         if not args and given is None and not kwargs.get("force_insert"):
             changed = self.changed_fields()
@@ -57,12 +65,13 @@ class SavesChangedFields(models.Model):
             self._remember_saved_values()
             return
         for name in given:  # only these were written; other unsaved changes stay changed
-            attname = self._meta.get_field(name).attname
+            # update_fields names concrete fields, which have an attname.
+            attname = self._meta.get_field(name).attname  # type: ignore[union-attr]
             value = self.__dict__.get(attname)
             saved[attname] = _detached(value) if type(value) in _CONTAINERS else value
 
     @classmethod
-    def from_db(cls, db, field_names, values):
+    def from_db(cls, db: str | None, field_names: Collection[str], values: Collection[Any]) -> Self:
         instance = super().from_db(db, field_names, values)
         instance._remember_saved_values()
         return instance
@@ -117,13 +126,19 @@ class SavesChangedFields(models.Model):
         auto_now = self._columns()[1]
         return any(name not in auto_now for name in changed)
 
-    def refresh_from_db(self, using=None, fields=None, from_queryset=None):
+    def refresh_from_db(
+        self,
+        using: str | None = None,
+        fields: Iterable[str] | None = None,
+        from_queryset: models.QuerySet[Self] | None = None,
+    ) -> None:
         super().refresh_from_db(using=using, fields=fields, from_queryset=from_queryset)
         saved = getattr(self, "_saved_values", None)
         if fields is None or saved is None:
             self._remember_saved_values()
             return
         for name in fields:  # only these were read again; other unsaved changes stay changed
-            attname = self._meta.get_field(name).attname
+            # refresh_from_db's fields are concrete fields, which have an attname.
+            attname = self._meta.get_field(name).attname  # type: ignore[union-attr]
             if attname in self.__dict__:
                 saved[attname] = _detached(self.__dict__[attname])

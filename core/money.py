@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from django.conf import settings
 
 from .errors import InvalidRequestError
@@ -42,7 +44,8 @@ def is_supported_currency(code: str) -> bool:
 
 
 def minimum_amount(currency: str) -> int:
-    return settings.MINIMUM_AMOUNTS.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
+    minimums: dict[str, int] = settings.MINIMUM_AMOUNTS
+    return minimums.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
 
 
 def validate_amount_for_currency(amount: int, currency: str, param: str = "amount") -> None:
@@ -85,7 +88,7 @@ CURRENCY_SYMBOLS = {
 }
 
 
-def currency_exponent(currency: str) -> int:
+def currency_exponent(currency: str) -> Literal[0, 2, 3]:
     """How many digits of the currency's smallest unit follow the decimal point."""
     code = currency.lower()
     if code in ZERO_DECIMAL_CURRENCIES:

@@ -13,12 +13,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
 
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models.query import get_related_populators
+
+# Django's own helper for the rows `select_related` reads along; django-stubs leaves it out.
+from django.db.models.query import get_related_populators  # type: ignore[attr-defined]
 from django.db.transaction import TransactionManagementError
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
+    from django.db.models import QuerySet
 
 
 class _Marker(str):
@@ -28,7 +34,7 @@ class _Marker(str):
 
 
 class _Compiled:
-    def __init__(self, queryset, markers: list[_Marker]):
+    def __init__(self, queryset: QuerySet[Any], markers: list[_Marker]) -> None:
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         self.sql = sql
@@ -62,10 +68,12 @@ class PreparedQuery:
     def __init__(self, build: Callable[..., Any], *, using: str = DEFAULT_DB_ALIAS):
         self.build = build
         self.using = using
-        self._compiled: WeakKeyDictionary = WeakKeyDictionary()
+        self._compiled: WeakKeyDictionary[BaseDatabaseWrapper, dict[Hashable, _Compiled]] = (
+            WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
 
-    def rows(self, variant: Hashable, *strings: str) -> list:
+    def rows(self, variant: Hashable, *strings: str) -> list[Any]:
         connection = connections[self.using]
         by_variant = self._compiled.get(connection)
         if by_variant is None:

@@ -3,6 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class _InScope(Protocol):
+    """What `Scope.of` reads: any row of a `ScopedModel` (or anything shaped like one)."""
+
+    @property
+    def account_id(self) -> str: ...
+
+    @property
+    def livemode(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,11 +28,11 @@ class Scope:
     livemode: bool
 
     @classmethod
-    def of(cls, obj) -> Scope:
+    def of(cls, obj: _InScope) -> Scope:
         """The scope an existing object lives in (for operator actions and workers)."""
         return cls(account_id=obj.account_id, livemode=obj.livemode)
 
     @property
-    def filters(self) -> dict:
+    def filters(self) -> dict[str, Any]:
         """Keyword filters for a queryset of `ScopedModel` rows."""
         return {"account_id": self.account_id, "livemode": self.livemode}

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 
 class _Unset:
     """ "Not given" for keyword arguments where None is a meaningful value (unset a field)."""
 
-    _instance = None
+    _instance: ClassVar[_Unset | None] = None
 
-    def __new__(cls):
+    def __new__(cls) -> _Unset:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
