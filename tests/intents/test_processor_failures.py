@@ -1,12 +1,22 @@
 """A processor call that raises is a failed attempt (payments.attempts maps it, in one place),
-never a 500, and never leaves the intent locked by its in-flight marker."""
+never a 500, and never leaves an attempt recorded on the intent (which would lock it)."""
 
 import pytest
 
+from payments.models import Attempt
 from payments.processors.simulated import SimulatedProcessor
 from tests.intents.conftest import db_intent
 
 URL = "/v1/payment_intents"
+
+
+def _failed_attempt(pi_id: str, kind: str) -> Attempt:
+    """The intent's one attempt of `kind`: settled with the processing error, none recorded."""
+    assert not Attempt.objects.filter(target=pi_id, status="recorded").exists()
+    attempt = Attempt.objects.get(target=pi_id, kind=kind)
+    assert attempt.status in ("applied", "answered")
+    assert attempt.answer["decline"]["code"] == "processing_error"
+    return attempt
 
 
 def _unreachable(self, **kwargs):
@@ -23,7 +33,7 @@ def test_an_authorisation_the_processor_fails_is_a_402_processing_error(
     assert r.status_code == 402
     assert (r.error["code"], r.error["decline_code"]) == ("processing_error", "processing_error")
     assert r.error["payment_intent"]["status"] == "requires_payment_method"
-    assert db_intent(pi["id"]).inflight is None
+    _failed_attempt(pi["id"], "authorize")
     r = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
     assert r.json()["status"] == "succeeded"
 
@@ -42,7 +52,8 @@ def test_a_capture_or_increment_the_processor_fails_leaves_the_authorisation(
     assert r.status_code == 402
     assert r.error["code"] == "processing_error"
     intent = db_intent(pi["id"])
-    assert intent.status == "requires_capture" and intent.inflight is None
+    assert intent.status == "requires_capture"
+    _failed_attempt(pi["id"], method)
     assert intent.amount == 2000 and intent.amount_capturable == 2000
     assert client.post(f"{URL}/{pi['id']}/{path}", params).status_code == 200
 
