@@ -273,17 +273,22 @@ def test_the_sweep_expires_emits_and_cancels_the_open_payment_intent(
 
 def test_a_payment_in_flight_at_expiry_is_finished_not_lost(client, checkout, browser_client):
     browser_client.submit(page_path(checkout["client_token"]), {"number": "4000000000000002"})
+    from payments.attempts import new_attempt
+    from payments.models import Attempt
+
     ci = CheckoutIntent.objects.get(id=checkout["id"])
-    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(
-        inflight="confirm", inflight_since=timezone.now()
-    )
+    # a confirm's attempt recorded on the PaymentIntent: its processor call is under way
+    pi = PaymentIntent.objects.get(id=ci.payment_intent_id)
+    attempt = new_attempt("authorize", target=pi, payment_intent_id=pi.id)
+    attempt.save(force_insert=True)
     refused = client.post(f"/v1/checkout_intents/{ci.id}/expire")
     assert refused.error["code"] == "checkout_intent_payment_in_progress"
     CheckoutIntent.objects.filter(id=ci.id).update(expires_at=timezone.now())
     assert checkout_intents_expire_due() == 0
     assert CheckoutIntent.objects.get(id=ci.id).status == "pending"
     # the processor answers: the PaymentIntent succeeded; the next sweep finishes the checkout
-    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(inflight=None, status="succeeded")
+    Attempt.objects.filter(id=attempt.id).update(status="applied")
+    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(status="succeeded")
     assert checkout_intents_finish_paid() == 1
     assert CheckoutIntent.objects.get(id=ci.id).status == "finished"
     assert types_of(ci.id)[-1] == "checkout_intent.finished"
