@@ -244,6 +244,23 @@ def _complete(chk: Checkout, now: datetime, payment_reference: str | None) -> No
     _emit(chk, "completed", before)
 
 
+def checkout_learn_payment_outcome(outcome) -> None:
+    """The payment core's outcome listener (settings.PAYMENT_OUTCOME_LISTENERS): a payment
+    attempt of an intent linked to a tracked checkout is recorded on it, in the transaction
+    that writes the outcome. An intent linked to none costs nothing."""
+    pi = outcome.pi
+    if pi.checkout_id is None:
+        return
+    checkout_record_payment_attempt(
+        scope=Scope.of(pi),
+        checkout_id=pi.checkout_id,
+        payment_intent_id=pi.id,
+        charge_id=outcome.charge.id,
+        status=outcome.status,
+        decline_code=outcome.decline_code,
+    )
+
+
 def checkout_record_payment_attempt(
     *,
     scope: Scope,
@@ -323,19 +340,6 @@ def checkouts_mark_inactive(*, batch_size: int | None = None, max_batches: int =
         if len(rows) < batch_size:
             break
     return total
-
-
-def checkout_link_target(*, scope: Scope, checkout_id: str, param: str = "checkout") -> Checkout:
-    """The checkout a PaymentIntent is being linked to: the caller's, and not complete."""
-    chk = Checkout.objects.filter(id=checkout_id, **scope.filters).first()
-    if chk is None:
-        raise ResourceMissing("checkout", checkout_id, param=param)
-    if chk.status == Status.COMPLETE:
-        raise CheckoutUnexpectedState(
-            f"This checkout ({chk.id}) is complete: a payment can no longer be linked to it.",
-            param=param,
-        )
-    return chk
 
 
 def checkouts_roll_up(*, batch_size: int | None = None, max_batches: int = 20) -> int:

@@ -59,6 +59,8 @@ class _Compiled:
         self.populators = get_related_populators(klass_info, select, queryset.db)
         self.fields = [column[0] for column in select[0 : compiler.col_count]]
         self.converters = compiler.get_converters(self.fields)
+        # annotations (`.annotate(...)`), set on each row as the queryset would
+        self.annotations = list(compiler.annotation_col_map.items())
         self.db = queryset.db
 
 
@@ -104,5 +106,7 @@ class PreparedQuery:
             )
             for populator in compiled.populators:
                 populator.populate(row, obj)
+            for name, position in compiled.annotations:
+                setattr(obj, name, row[position])
             objects.append(obj)
         return objects

@@ -309,7 +309,7 @@ class PaymentIntentAdmin(ConsoleAdmin):
                     "cancellation_reason",
                     "canceled_utc",
                     "authorized_utc",
-                    "inflight",
+                    "attempts_display",
                     "created_utc",
                     "updated_utc",
                 ),
@@ -338,10 +338,23 @@ class PaymentIntentAdmin(ConsoleAdmin):
         "cancellation_reason",
         "canceled_utc",
         "authorized_utc",
-        "inflight",
+        "attempts_display",
         "created_utc",
         "updated_utc",
     )
+
+    @admin.display(description="Processor attempts")
+    def attempts_display(self, pi: PaymentIntent) -> str:
+        """The attempt ledger of this intent: every call to the processor, newest first."""
+        rows = pi.attempts.order_by("-created")[:20]
+        return format_html_join(
+            "",
+            "<div><code>{}</code> {} {} · {} · {}</div>",
+            (
+                (a.id, a.kind, a.status, utc(a.created), a.processor)
+                for a in rows
+            ),
+        ) or "—"
 
     def get_object(self, request, object_id, from_field=None):
         return (

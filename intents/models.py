@@ -38,21 +38,13 @@ ABANDONABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Sta
 
 
 def inflight_stale_before(now: datetime) -> datetime:
-    """An in-flight marker set before this belongs to a crashed process: it no longer blocks,
-    and the reconciler (or a retry of the same request) settles its attempt with the processor.
+    """An attempt recorded before this belongs to a process that died: it no longer blocks its
+    target, and the reconciler (or a retry of the same request) settles it with the processor.
     settings.INFLIGHT_TIMEOUT_SECONDS is also the Idempotency-Key lock's timeout."""
     return now - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
 
 
-class InFlight(models.TextChoices):
-    """A processor call under way for this intent (recorded before the call, cleared after)."""
-
-    CONFIRM = "confirm"
-    AUTHENTICATE = "authenticate"
-    CAPTURE = "capture"
-    CANCEL = "cancel"
-    INCREMENT = "increment"
-    RESOLVE = "resolve"
+_UNREAD = object()
 
 
 class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
@@ -121,19 +113,6 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
         related_name="payment_intents",
     )
     updated = models.DateTimeField(auto_now=True)
-    # The operation whose processor call is under way: a second one is refused
-    # (payment_intent_unexpected_state) until the first has applied its result.
-    inflight = models.CharField(max_length=16, choices=InFlight.choices, null=True, blank=True)
-    inflight_since = models.DateTimeField(null=True, blank=True)
-    # The id of the latest processor attempt (`att_…`, the processor's idempotency key for the
-    # call), written with the marker before the call and kept after it ends: the reconciler
-    # asks the processor about it, and a retry of the same request recognises it as its own.
-    last_attempt_id = models.CharField(max_length=40, null=True, blank=True)
-    # The processor's refusal of that attempt when it changed nothing else on the intent (a
-    # refused capture or increment): its decline (`code`, `decline_code`, `message`), written
-    # by its phase 2 and cleared when the next attempt begins, so the retry of a request that
-    # died before its answer was stored answers the same refusal.
-    last_attempt_refusal = models.JSONField(null=True, blank=True)
     # When a `processing` attempt is due to be resolved (read by a short periodic sweep).
     processing_resolve_at = models.DateTimeField(null=True, blank=True)
 
@@ -146,11 +125,6 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
             models.Index(fields=["status", "authorized_at"], name="pi_expiry_idx"),
             models.Index(fields=["status", "updated"], name="pi_abandon_idx"),
             models.Index(fields=["status", "processing_resolve_at"], name="pi_processing_idx"),
-            models.Index(
-                fields=["inflight_since"],
-                name="pi_inflight_idx",
-                condition=Q(inflight__isnull=False),
-            ),
         ]
 
     def __str__(self) -> str:
@@ -257,30 +231,22 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
         self.payment_method = None
         self.processing_resolve_at = None
 
-    # --- in-flight processor calls ---------------------------------------------------------
+    # The claimed_at of the attempt recorded on this intent and not yet settled (None when there
+    # is none), read along by the locks that ask for it (`payments.attempts.with_recorded`).
+    recorded_attempt_since: datetime | None | object = _UNREAD
 
-    def begin(self, operation: str, attempt_id: str) -> None:
-        self.inflight = operation
-        self.inflight_since = timezone.now()
-        self.last_attempt_id = attempt_id
-        self.last_attempt_refusal = None
-
-    def end(self) -> None:
-        self.inflight = None
-        self.inflight_since = None
-
-    def inflight_attempt(self, attempt_id: str) -> bool:
-        """The processor call of attempt `attempt_id` is the one under way for this intent."""
-        return bool(self.inflight) and (self.last_attempt_id or "") == attempt_id
-
-    def inflight_active(self, now: datetime | None = None) -> bool:
-        """A processor call is under way (a marker older than INFLIGHT_TIMEOUT_SECONDS is a
-        crashed process's and no longer counts)."""
-        if not self.inflight:
-            return False
-        if self.inflight_since is None:
-            return True
-        return self.inflight_since > inflight_stale_before(now or timezone.now())
+    def attempt_under_way(self, now: datetime | None = None) -> bool:
+        """A processor call is under way for this intent: an attempt recorded on it less than
+        INFLIGHT_TIMEOUT_SECONDS ago (an older one is a dead process's, and no longer counts).
+        Read from the ledger when the row was not read with it."""
+        since = self.recorded_attempt_since
+        if since is _UNREAD:
+            since = (
+                self.attempts.filter(target=self.pk, status="recorded")
+                .values_list("claimed_at", flat=True)
+                .first()
+            )
+        return since is not None and since > inflight_stale_before(now or timezone.now())
 
     # --- authorisation expiry: computed here, written by the sweep (or a capture) ------------
 
@@ -297,7 +263,7 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
         if expires_at is None:  # most intents: no clock read
             return False
         now = now or timezone.now()
-        return expires_at <= now and not self.inflight_active(now)
+        return expires_at <= now and not self.attempt_under_way(now)
 
     def as_shown(self, now: datetime | None = None) -> PaymentIntent:
         """The intent as a reader sees it now. An authorisation past its expiry reads as
@@ -313,7 +279,4 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
 def expiry_due_q(now: datetime) -> Q:
     """The rows `PaymentIntent.expiry_due(now)` is true of, as a queryset filter."""
     cutoff = now - timedelta(seconds=settings.AUTHORIZATION_EXPIRY_SECONDS)
-    stale = inflight_stale_before(now)
-    return Q(status=Status.REQUIRES_CAPTURE, authorized_at__lte=cutoff) & (
-        Q(inflight__isnull=True) | Q(inflight_since__lte=stale)
-    )
+    return Q(status=Status.REQUIRES_CAPTURE, authorized_at__lte=cutoff)

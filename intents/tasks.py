@@ -2,6 +2,8 @@
 
 from celery import shared_task
 
+from payments import services as payment_services
+
 from . import services
 
 
@@ -40,4 +42,4 @@ def abandon_stale_intents() -> None:
 @shared_task(ignore_result=True)
 def reconcile_attempts() -> None:
     """The reconciler: attempts left in flight past the timeout, settled with the processor."""
-    services.payment_intents_reconcile()
+    payment_services.attempts_reconcile()

@@ -1,84 +1,88 @@
-"""The one shape of every money movement: two phases around one processor call.
+"""The attempt ledger: every call to a processor is an `Attempt` row, recorded before the call.
 
-    phase 1  `record()`, in a transaction: lock the row, re-check its state *after* the lock,
-             record the attempt (a pending Charge, an in-flight marker, a claimed charge), commit.
-    call     `call(processor, attempt)`, with no transaction open: a network call never holds a
-             row lock. The processor it is handed (`processor(livemode)`) maps every exception
-             of every method in one place, here, to that method's own failed answer (an
-             authorisation "declined: processing_error", a refused capture, a failed
-             challenge): a failed call is a failed attempt, never a 500.
-    phase 2  `apply(attempt, answer)`, in a new transaction: lock again, check the recorded
-             attempt is still the current one, apply the answer (transition, charge, events),
-             commit.
+A money movement (a confirm, a capture, a refund, …) is a `Movement`. Its methods are its steps,
+written in the order `run` takes them, so a service reads top to bottom as it runs:
 
-A crash between the phases leaves a visible, recoverable attempt — a pending charge, an
-in-flight marker that goes stale, a charge still owed its capture or its release — never a
-half-changed row. Phase 1 records the attempt's id (`att_…`, `core.ids.attempt_id`) and the
-call hands it to the processor as its idempotency key: the same id asked twice is done once.
+    lock()                          phase 1, in a transaction: lock the target row, in scope
+    record(locked)                  re-check the state *after* the lock; return the attempt to
+                                    record (`Recorded`) or the movement's end (`Settled`)
+    call(processor, attempt)        the processor call, with no transaction open; the processor
+                                    gets the attempt's id as its idempotency key
+    relock(attempt)                 phase 2, a new transaction: lock the target again
+    apply(locked, attempt, answer)  apply the answer (transition, charge, events)
 
-Recovery. An attempt whose process died between the phases is settled by asking the processor
-what it did with that id (`lookup`): an answer is applied by the attempt's own phase 2, as if
-the call had just returned; an attempt the processor never received is abandoned (`abort`:
-the marker cleared, nothing happened). Two paths do it: the reconciler, a periodic
-`sweep(claim=…, call=lookup, apply=…)` over attempts in flight past the timeout, and a phase 1
-that meets such an attempt, its own request's earlier one (a retry with the same
-Idempotency-Key) or one gone stale: it returns `Recover(...)`, and `two_phase` settles that
-attempt, then answers with it (its own) or starts over (another's).
+`run` inserts the attempt (`recorded`) with phase 1, and phase 2 settles it in one UPDATE
+(`recorded → applied`, with the answer) before `apply`: the UPDATE finds the attempt still
+recorded exactly once, so an answer is applied once whoever gets there (the request, a retry,
+the reconciler). An apply that changes nothing (the target moved on) marks it `answered`.
 
-A step must not raise to report an outcome it has written (that would roll the write back): it
-returns `Settled(value, error=..., release=...)` instead. `two_phase` commits, releases the
-authorisations in `release` at the processor (outside any transaction), then returns `value`
-or raises `error`. A phase 1 that returns `Settled` ends the movement there: nothing to ask
-the processor (no call, no phase 2). Raising inside a step is right when it wrote nothing.
+Everything about how the steps are run lives here, nowhere in a service:
 
-Each movement reads as its three steps, the skeleton is here once:
+- **The one-transaction path.** A processor that keeps its records in our database
+  (`Processor.in_process`, the simulator by default) is called inside phase 1's transaction and
+  the answer applied there too, with the rows phase 1 locked: one transaction, the attempt
+  inserted once, already `applied`. A crash before the commit leaves nothing on either side.
+- **A target busy or left behind.** `lock()` reads the target with `with_recorded`: an attempt
+  recorded on it less than INFLIGHT_TIMEOUT_SECONDS ago refuses the movement
+  (`movement.in_progress`); an older one belongs to a process that died and is settled first.
+- **A retry of a request that died** (it took over its Idempotency-Key: `context.resumed`)
+  computes the same attempt id and finds its own attempt: still recorded, it is settled and its
+  outcome answered; already settled, its answer (`movement.answer`) is answered again.
+- **Settling** a recorded attempt (`settle`): ask the processor what it did with that id
+  (`lookup`) and apply it as if the call had just returned; one it never received is `aborted`
+  (`movement.abort`). A movement whose call is idempotent by its own reference (a refund keyed
+  by its refund id, a release) is asked again instead (`ask_again`).
+- **The reconciler** (`reconcile`, a periodic task) claims recorded attempts older than the
+  timeout with SKIP LOCKED and settles each; it rebuilds each movement from its row
+  (`Movement.resume`), its class named by settings.ATTEMPT_MOVEMENTS.
+- **Releases.** A phase that stops needing an authorisation records a `release` attempt in its
+  own transaction and returns it in `Settled.release`; `finish` makes the release after the
+  commit, and the reconciler makes it if a crash came first.
 
-    def payment_intent_capture(...):
-        def record():  # lock, check, pi.begin(InFlight.CAPTURE)
-            ...
-            return Capture(livemode=pi.livemode, charge_id=..., amount=...)
-
-        def call(processor, attempt):
-            return processor.capture(
-                attempt_id=attempt.attempt_id, reference=attempt.charge_id, amount=attempt.amount
-            )
-
-        def apply(attempt, answer):  # lock again, check the marker, apply, emit
-            ...
-
-        return attempts.two_phase(record=record, call=call, apply=apply)
-
-A sweep claims a batch in one phase 1 (`select_for_update(skip_locked=True)` and a durable
-claim marker, so a second sweep running at the same moment skips those rows and a crashed
-sweep's claims go stale) and completes each claimed attempt on its own: `sweep(claim=...,
-call=..., apply=...)`.
-
-This module is generic: it knows processors, not what the money moves for. Callers (the intent
-services, refunds later) pass the steps; an attempt is any object with a `livemode` (which
-processor to call) and an `attempt_id`.
+A step never raises to report an outcome it has written (that would roll the write back): it
+returns `Settled(value, error=...)`, and `run` raises the error once the transaction commits.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from contextvars import ContextVar
-from dataclasses import dataclass
-from typing import Any, Generic, Protocol, TypeVar
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any, ClassVar, Generic, TypeVar
 
-from django.db import DatabaseError, transaction
+from django.conf import settings
+from django.db import DatabaseError, models, transaction
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from core.ids import derived_id
+from core import context
+from core.errors import DomainError
+from core.ids import derived_id, generate_id
 
 from .exceptions import MESSAGES
-from .models import Charge
+from .models import Attempt, AttemptKind, AttemptStatus, Charge
 from .processors import get_processor
-from .processors.base import AuthorizationResult, CaptureResult, Decline, Received, RefundResult
+from .processors.base import (
+    AuthorizationResult,
+    CaptureResult,
+    Decline,
+    Outcome,
+    Received,
+    RefundResult,
+)
 
 logger = logging.getLogger("payintents.attempts")
 
+L = TypeVar("L")  # what a movement's lock returns
 T = TypeVar("T")
+
+RECORDED = AttemptStatus.RECORDED
+APPLIED = AttemptStatus.APPLIED
+ANSWERED = AttemptStatus.ANSWERED
+ABORTED = AttemptStatus.ABORTED
 
 # What a processor call that raised answers: the attempt failed with a processing error.
 PROCESSING_ERROR = Decline("processing_error", "processing_error", MESSAGES["processing_error"])
@@ -91,16 +95,8 @@ FAILED_CAPTURE = CaptureResult(succeeded=False, amount_captured=0, decline=PROCE
 UNKNOWN_REFUND = RefundResult(status="pending")
 
 
-class Attempt(Protocol):
-    """What phase 1 hands to the call and to phase 2: at least the mode it belongs to and the
-    attempt's id (the processor's idempotency key)."""
-
-    livemode: bool
-    attempt_id: str
-
-
 class _LookupFailed:
-    """`lookup` raised: the processor could not say; the attempt stays in flight."""
+    """`lookup` raised: the processor could not say; the attempt stays recorded."""
 
     def __repr__(self) -> str:
         return "LOOKUP_FAILED"
@@ -108,11 +104,8 @@ class _LookupFailed:
 
 LOOKUP_FAILED = _LookupFailed()
 
-
-# Each processor method a money movement calls, and what it answers when the call raised:
-# an authorisation "declined: processing_error", a refused capture, a failed challenge, a
-# release that lapses at the processor on its own. The methods' signatures are the interface's
-# (`payments.processors.base.Processor`).
+# Each processor method a movement calls, and what it answers when the call raised. The
+# methods' signatures are the interface's (`payments.processors.base.Processor`).
 FAILED_ANSWERS: dict[str, Any] = {
     "authorize": FAILED_AUTHORIZATION,
     "authenticate": False,
@@ -166,106 +159,352 @@ class InProcessProcessor(GuardedProcessor):
     reraise = (DatabaseError,)
 
 
-def answers_in_process(livemode: bool) -> bool:
-    """The processor of this mode keeps its records in this database, on this connection
-    (`Processor.in_process`): a movement may then run as one transaction."""
-    return bool(getattr(get_processor(livemode), "in_process", False))
-
-
-_IN_ONE_TRANSACTION = object()
-_DEFERRED: ContextVar[list | None] = ContextVar("attempts_deferred", default=None)
-_HELD: ContextVar[bool] = ContextVar("attempts_held", default=False)
-
-
-def write(*rows: Any) -> None:
-    """Phase 1's write of the attempt's rows (the in-flight marker on the intent, a new
-    pending charge), in order. Written before phase 1 commits, as `save()` would; when the
-    movement runs as one transaction, they are written once, with phase 2's changes, when it
-    ends (a phase 2 that saves them writes them then; `held()` tells it to use these objects).
-    Outside `two_phase`'s phase 1, written at once."""
-    deferred = _DEFERRED.get()
-    if deferred is None:
-        _write(rows)
-    else:
-        deferred.extend(rows)
-
-
-def held() -> bool:
-    """True in a phase 2 that runs in phase 1's transaction (an in-process processor): the
-    rows phase 1 locked are still locked, and the objects it handed over (with its unwritten
-    changes, `write`) are the rows' current state, so they need not be locked and read again."""
-    return _HELD.get()
-
-
-def _write(rows: Iterable[Any], *, only_changed: bool = False) -> None:
-    """Save each row; with `only_changed`, a row phase 2 has already saved is left alone."""
-    for row in rows:
-        if only_changed and not row.has_unsaved_changes():
-            continue
-        row.save()
-
-
 def processor(livemode: bool) -> GuardedProcessor:
     return GuardedProcessor(livemode)
 
 
-def release_attempt_id(charge_id: str) -> str:
-    """An authorisation is released once: the release's attempt id is the charge's."""
-    return derived_id("att", "release", charge_id)
+def answers_in_process(livemode: bool) -> bool:
+    """The processor of this mode keeps its records in this database, on this connection
+    (`Processor.in_process`): a movement then runs as one transaction."""
+    return bool(getattr(get_processor(livemode), "in_process", False))
 
 
-def release(livemode: bool, charge_id: str) -> None:
-    """Release charge `charge_id`'s authorisation at the processor, then mark the release no
-    longer owed (`Charge.release_owed_at`, set by the phase that decided it)."""
-    processor(livemode).void(attempt_id=release_attempt_id(charge_id), reference=charge_id)
-    Charge.objects.filter(id=charge_id, release_owed_at__isnull=False).update(
-        release_owed_at=None, updated=timezone.now()
-    )
+# --- answers as stored on the attempt ---------------------------------------------------------
+
+
+def encode(answer: Any) -> Any:
+    """The processor's answer as JSON (the attempt's `answer` column)."""
+    if isinstance(answer, AuthorizationResult):
+        return {"kind": "authorization", **asdict(answer)}
+    if isinstance(answer, CaptureResult):
+        return {"kind": "capture", **asdict(answer)}
+    if isinstance(answer, RefundResult):
+        return {"kind": "refund", **asdict(answer)}
+    if isinstance(answer, bool):
+        return {"kind": "bool", "value": answer}
+    return None
+
+
+def decode(stored: Any) -> Outcome | bool:
+    """The answer `encode` stored."""
+    if not stored:
+        return None
+    data = dict(stored)
+    kind = data.pop("kind")
+    if kind == "bool":
+        return bool(data["value"])
+    if kind == "refund":
+        return RefundResult(**data)
+    decline = Decline(**data.pop("decline")) if data.get("decline") else None
+    data.pop("decline", None)
+    if kind == "authorization":
+        return AuthorizationResult(decline=decline, **data)
+    return CaptureResult(decline=decline, **data)
+
+
+# --- what steps return ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Release:
-    """An authorisation to release at the processor (`void`, keyed by the charge id) once the
-    phase that stopped needing it has committed (which marked it owed on the charge)."""
+    """An authorisation to release at the processor once the phase that stopped needing it has
+    committed: the `release` attempt it recorded."""
 
-    livemode: bool
-    reference: str
+    attempt: Attempt
 
 
 @dataclass(frozen=True)
 class Settled(Generic[T]):
     """What a step returns when it has finished the movement: `value` to return, or `error` to
-    raise, once its transaction has committed; `release` to void at the processor first."""
+    raise, once its transaction has committed; `release` to make at the processor first."""
 
     value: T | None = None
     error: Exception | None = None
     release: tuple[Release, ...] = ()
 
-    def finish(self) -> T | None:
-        for item in self.release:
-            release(item.livemode, item.reference)
-        if self.error is not None:
-            raise self.error
-        return self.value
+
+def finish(outcome: Any, *, raise_error: bool = True) -> Any:
+    """After the commit: make the releases a `Settled` owes, then return its value or raise its
+    error (a reconciler or a sweep, `raise_error=False`, only returns the value)."""
+    if not isinstance(outcome, Settled):
+        return outcome
+    for item in outcome.release:
+        _release(item.attempt)
+    if outcome.error is not None and raise_error:
+        raise outcome.error
+    return outcome.value
 
 
-def _finish(outcome: Any) -> Any:
-    return outcome.finish() if isinstance(outcome, Settled) else outcome
+@dataclass
+class Recorded:
+    """Phase 1's attempt, and the rows it changed or made, in the order to write them (the
+    rows the attempt points at first)."""
+
+    attempt: Attempt
+    writes: tuple[models.Model, ...] = ()
 
 
-@dataclass(frozen=True)
-class Recover:
-    """What phase 1 returns when the row holds an attempt to settle before anything else: this
-    request's own earlier attempt (`own`: a retry with the same Idempotency-Key, whose first
-    run died), or another's left in flight past the timeout. `apply` is that attempt's phase 2,
-    `abort` ends an attempt the processor never received, `unresolved` is raised when the
-    processor cannot say."""
+# --- the movement -----------------------------------------------------------------------------
 
-    attempt: Any
-    apply: Callable[[Any, Any], Any]
-    abort: Callable[[Any], Any]
-    unresolved: Exception
-    own: bool = False
+
+class Movement(Generic[L]):
+    """One kind of money movement (`kind`, an `AttemptKind`). Subclasses write the steps; `run`
+    takes them in order. `attempt_id` is the id this request records (derived from its
+    Idempotency-Key inside a keyed request, so a retry finds its own attempt)."""
+
+    kind: ClassVar[str]
+    # Settling an attempt the processor's `lookup` cannot see: call again (the call is keyed by
+    # a reference of its own, so the processor does it once) instead of looking it up.
+    ask_again: ClassVar[bool] = False
+    # A decline the apply records is raised to the caller (an API call) or only returned.
+    raises: ClassVar[bool] = True
+    attempt_id: str | None = None
+
+    def lock(self) -> L:
+        raise NotImplementedError
+
+    def target(self, locked: L) -> models.Model:
+        """The locked row the attempt is recorded against (read by `with_recorded`)."""
+        raise NotImplementedError
+
+    def in_progress(self, locked: L) -> DomainError | Settled:
+        """The error of a movement refused while another attempt on its target is under way
+        (or, for one that then does nothing, what it answers)."""
+        raise NotImplementedError
+
+    def record(self, locked: L) -> Recorded | Settled:
+        raise NotImplementedError
+
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> Any:
+        raise NotImplementedError
+
+    def relock(self, attempt: Attempt) -> L:
+        raise NotImplementedError
+
+    def apply(self, locked: L, attempt: Attempt, answer: Any) -> Any:
+        raise NotImplementedError
+
+    def answer(self, locked: L, attempt: Attempt) -> Any:
+        """What an attempt already settled answered (for a retry that finds its own)."""
+        return Settled(locked)
+
+    def abort(self, locked: L, attempt: Attempt) -> None:
+        """The processor never received the attempt: undo what phase 1 wrote."""
+
+    @classmethod
+    def resume(cls, attempt: Attempt) -> Movement[Any]:
+        """The movement of a recorded attempt, rebuilt from its row (for the reconciler)."""
+        return cls()
+
+
+def new_attempt(
+    kind: str,
+    *,
+    target: models.Model,
+    id: str | None = None,
+    amount: int | None = None,
+    currency: str = "",
+    params: dict | None = None,
+    payment_intent_id: str | None = None,
+    charge_id: str | None = None,
+    refund_id: str | None = None,
+) -> Attempt:
+    """An unsaved `recorded` attempt on `target` (a row with `account_id` and `livemode`)."""
+    livemode = target.livemode  # type: ignore[attr-defined]
+    return Attempt(
+        id=id or generate_id("att"),
+        account_id=target.account_id,  # type: ignore[attr-defined]
+        livemode=livemode,
+        kind=kind,
+        target=target.pk,
+        payment_intent_id=payment_intent_id,
+        charge_id=charge_id,
+        refund_id=refund_id,
+        processor=get_processor(livemode).name,
+        amount=amount,
+        currency=currency,
+        params=params or {},
+        claimed_at=timezone.now(),
+    )
+
+
+def with_recorded(queryset: models.QuerySet) -> models.QuerySet:
+    """`queryset` with each row's recorded attempt's `claimed_at` read along, in the same
+    statement, as `recorded_attempt_since` (None when nothing is recorded on it)."""
+    recorded = Attempt.objects.filter(target=OuterRef("pk"), status=RECORDED)
+    return queryset.annotate(recorded_attempt_since=Subquery(recorded.values("claimed_at")[:1]))
+
+
+def stale_before(now: datetime | None = None) -> datetime:
+    """An attempt recorded before this belongs to a process that died."""
+    return (now or timezone.now()) - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
+
+
+def retry_id(attempt_id: str) -> str:
+    """The id a request records after its own earlier attempt was aborted (never received by
+    the processor): a new attempt, still derived from the request."""
+    return derived_id("att", attempt_id, "again")
+
+
+@cache
+def movement_class(kind: str) -> type[Movement[Any]]:
+    """The movement of an attempt kind, as settings.ATTEMPT_MOVEMENTS names it."""
+    return import_string(settings.ATTEMPT_MOVEMENTS[kind])
+
+
+def movement_for(attempt: Attempt) -> Movement[Any]:
+    return movement_class(attempt.kind).resume(attempt)
+
+
+# --- run: the protocol ------------------------------------------------------------------------
+
+
+def run(movement: Movement[L]) -> Any:
+    """Phase 1 → the call → phase 2 (see the module). Returns what the last step returned (a
+    `Settled` is finished: released, then returned or raised)."""
+    try:
+        return _run(movement)
+    except _Busy as busy:
+        return finish(busy.outcome, raise_error=movement.raises)
+
+
+class _Busy(Exception):
+    """The target is busy and the movement answers without acting (`in_progress` said so)."""
+
+    def __init__(self, outcome: Settled):
+        self.outcome = outcome
+
+
+def _refuse(movement: Movement[L], locked: L) -> None:
+    """Another attempt on the target is under way: refuse, or answer without acting."""
+    refusal = movement.in_progress(locked)
+    if isinstance(refusal, Settled):
+        raise _Busy(refusal)
+    raise refusal
+
+
+def _run(movement: Movement[L]) -> Any:
+    for _ in range(3):
+        recorded: Recorded | None = None
+        outcome: Any = None
+        with transaction.atomic():
+            locked = movement.lock()
+            found = _found(movement, locked)
+            if found is None:
+                step = movement.record(locked)
+                if isinstance(step, Settled):
+                    outcome = step
+                elif answers_in_process(step.attempt.livemode):
+                    outcome = _in_one_transaction(movement, locked, step)
+                else:
+                    _write(step)
+                    recorded = step
+            elif found.status != RECORDED:
+                outcome = movement.answer(locked, found)  # this request's own, settled
+        if recorded is not None:
+            answer = movement.call(processor(recorded.attempt.livemode), recorded.attempt)
+            outcome = phase_two(movement, recorded.attempt, answer)
+        if found is None or found.status != RECORDED:
+            return finish(outcome, raise_error=movement.raises)
+        # An attempt left recorded: this request's own (settled, then answered) or one a dead
+        # process left on the target (settled, then this movement starts again).
+        own = found.id in _own_ids(movement)
+        settled = settle(found, movement if own else movement_for(found))
+        if settled is LOOKUP_FAILED:
+            _refuse(movement, locked)
+        if own and settled is not ABORTED:
+            return finish(settled, raise_error=movement.raises)
+        if own:
+            movement.attempt_id = retry_id(found.id)
+        else:
+            finish(settled, raise_error=False)
+    raise RuntimeError("phase 1 kept finding attempts to settle")
+
+
+def _own_ids(movement: Movement[Any]) -> tuple[str, ...]:
+    if not movement.attempt_id:
+        return ()
+    return (movement.attempt_id, retry_id(movement.attempt_id))
+
+
+def _found(movement: Movement[L], locked: L) -> Attempt | None:
+    """An attempt to deal with before recording one: this request's own (a keyed retry of a
+    request that died), or one a dead process left recorded on the target. An attempt under
+    way refuses the movement."""
+    if movement.attempt_id and context.current().resumed:
+        own = sorted(
+            Attempt.objects.filter(id__in=_own_ids(movement)),
+            key=lambda attempt: attempt.created,
+        )
+        if own and own[-1].status != ABORTED:
+            return own[-1]
+        if own:  # never received by the processor: this request starts again, with a new id
+            movement.attempt_id = retry_id(own[-1].id)
+    since = getattr(movement.target(locked), "recorded_attempt_since", None)
+    if since is None:
+        return None
+    if since > stale_before():
+        _refuse(movement, locked)
+    return Attempt.objects.get(target=movement.target(locked).pk, status=RECORDED)
+
+
+def _write(recorded: Recorded) -> None:
+    for row in recorded.writes:
+        if row._state.adding or _unsaved(row):
+            row.save()
+    recorded.attempt.save(force_insert=True)
+
+
+def _in_one_transaction(movement: Movement[L], locked: L, recorded: Recorded) -> Any:
+    """The call and phase 2 inside phase 1's transaction, with the rows it locked: what phase 1
+    changed is written once, with phase 2's changes, and the attempt inserted already applied."""
+    attempt = recorded.attempt
+    answer = movement.call(InProcessProcessor(attempt.livemode), attempt)
+    _answered(attempt, answer)
+    outcome = movement.apply(locked, attempt, answer)
+    for row in recorded.writes:
+        if row._state.adding or _unsaved(row):
+            row.save()
+    attempt.save(force_insert=True)
+    return outcome
+
+
+def _unsaved(row: models.Model) -> bool:
+    has_unsaved_changes = getattr(row, "has_unsaved_changes", None)
+    return bool(has_unsaved_changes()) if has_unsaved_changes is not None else True
+
+
+def _answered(attempt: Attempt, answer: Any) -> None:
+    attempt.status = APPLIED
+    attempt.answer = encode(answer)
+    attempt.answered_at = timezone.now()
+
+
+def phase_two(movement: Movement[L], attempt: Attempt, answer: Any) -> Any:
+    """Apply `answer` to a recorded attempt (committed): lock the target again, settle the
+    attempt (one UPDATE that finds it still recorded only once), apply. An attempt someone
+    else settled meanwhile answers what it recorded."""
+    with transaction.atomic():
+        locked = movement.relock(attempt)
+        _answered(attempt, answer)
+        claimed = Attempt.objects.filter(id=attempt.id, status=RECORDED).update(
+            status=APPLIED,
+            answer=attempt.answer,
+            answered_at=attempt.answered_at,
+            updated=timezone.now(),
+        )
+        if not claimed:
+            return movement.answer(locked, Attempt.objects.get(id=attempt.id))
+        outcome = movement.apply(locked, attempt, answer)
+        if attempt.status != APPLIED:  # the apply changed nothing: the target had moved on
+            Attempt.objects.filter(id=attempt.id).update(status=attempt.status)
+        return outcome
+
+
+def mark_answered(attempt: Attempt) -> None:
+    """For an apply: the answer changed nothing on the target (it had moved on, or the answer
+    was "not yet"); the attempt is `answered`, not `applied`."""
+    attempt.status = ANSWERED
 
 
 class _Aborted:
@@ -273,126 +512,128 @@ class _Aborted:
         return "ABORTED"
 
 
-ABORTED = _Aborted()
+ABORTED_OUTCOME = _Aborted()
+ABORTED = ABORTED_OUTCOME  # what `settle` returns for an attempt the processor never received
 
 
-def lookup(guarded: GuardedProcessor, attempt: Attempt) -> Received | None | _LookupFailed:
-    """The call of a recovery: what the processor did with the attempt."""
-    return guarded.lookup(attempt_id=attempt.attempt_id)
-
-
-def settle(
-    attempt: Any,
-    received: Received | None | _LookupFailed,
-    *,
-    apply: Callable[[Any, Any], Any],
-    abort: Callable[[Any], Any],
-) -> Any:
-    """Phase 2 of a recovery (in the caller's transaction): apply what the processor did, or
-    abort the attempt it never received. LOOKUP_FAILED leaves the attempt as it is."""
+def settle(attempt: Attempt, movement: Movement[Any]) -> Any:
+    """Settle a recorded attempt whose answer was lost: ask the processor what it did with it
+    (or, for a call keyed by its own reference, ask again) and apply that; abort one it never
+    received. Returns the outcome of the apply (not yet finished), ABORTED, or LOOKUP_FAILED
+    when the processor could not say (the attempt stays recorded)."""
+    guarded = processor(attempt.livemode)
+    if movement.ask_again:
+        return phase_two(movement, attempt, movement.call(guarded, attempt))
+    received: Received | None | _LookupFailed = guarded.lookup(attempt_id=attempt.id)
     if received is LOOKUP_FAILED:
         return LOOKUP_FAILED
-    if received is None:
-        abort(attempt)
-        return ABORTED
-    return apply(attempt, received.outcome)
-
-
-def recover(item: Recover) -> Any:
-    """Settle the attempt phase 1 found: ask the processor, then apply or abort (committed).
-    Returns the outcome of its phase 2 (not yet finished) or ABORTED; raises `unresolved` when
-    the processor could not say."""
-    received = lookup(processor(item.attempt.livemode), item.attempt)
-    if received is LOOKUP_FAILED:
-        raise item.unresolved
+    if isinstance(received, Received):
+        return phase_two(movement, attempt, received.outcome)
     with transaction.atomic():
-        return settle(item.attempt, received, apply=item.apply, abort=item.abort)
+        locked = movement.relock(attempt)
+        aborted = Attempt.objects.filter(id=attempt.id, status=RECORDED).update(
+            status=ABORTED, updated=timezone.now()
+        )
+        if aborted:
+            movement.abort(locked, attempt)
+    return ABORTED
 
 
-def two_phase(
-    *,
-    record: Callable[[], Any],
-    call: Callable[[GuardedProcessor, Any], Any],
-    apply: Callable[[Any, Any], Any] | None = None,
-) -> Any:
-    """Phase 1 (`record`, in a transaction) → the processor call (`call`, no transaction) →
-    phase 2 (`apply`, in a new transaction). Returns what the last step returned (a
-    `Settled` is finished: released, then returned or raised).
-
-    A phase 1 that returns `Recover` found an attempt to settle first: this request's own is
-    settled and its outcome answered (or, if the processor never received it, the movement
-    starts over); another's is settled and phase 1 runs again."""
-    for _ in range(3):
-        with transaction.atomic():
-            deferred: list = []
-            token = _DEFERRED.set(deferred)
-            try:
-                attempt = record()
-            finally:
-                _DEFERRED.reset(token)
-            if (
-                apply is not None
-                and not isinstance(attempt, (Settled, Recover))
-                and answers_in_process(attempt.livemode)
-            ):
-                # One transaction: the processor's record is written in it too, so a crash
-                # anywhere before the commit leaves nothing of the attempt on either side.
-                answer = call(InProcessProcessor(attempt.livemode), attempt)
-                token = _HELD.set(True)
-                try:
-                    outcome = apply(attempt, answer)
-                finally:
-                    _HELD.reset(token)
-                _write(deferred, only_changed=True)
-                attempt = _IN_ONE_TRANSACTION
-            else:
-                _write(deferred)
-        if attempt is _IN_ONE_TRANSACTION:
-            return _finish(outcome)
-        if isinstance(attempt, Settled):
-            return attempt.finish()
-        if not isinstance(attempt, Recover):
-            return complete(attempt, call=call, apply=apply)
-        outcome = recover(attempt)
-        if attempt.own and outcome is not ABORTED:
-            return _finish(outcome)
-    raise RuntimeError("phase 1 kept finding attempts to recover")
+# --- sweeps and the reconciler ----------------------------------------------------------------
 
 
-def complete(
-    attempt: Attempt,
-    *,
-    call: Callable[[GuardedProcessor, Any], Any],
-    apply: Callable[[Any, Any], Any] | None = None,
-) -> Any:
-    """The call and phase 2 of an attempt phase 1 has recorded (and committed). Without
-    `apply` the movement ends with the call (phase 1 already wrote everything, as when an
-    expiry releases its authorisation): the call's answer is returned."""
-    answer = call(processor(attempt.livemode), attempt)
-    if apply is None:
-        return answer
-    with transaction.atomic():
-        outcome = apply(attempt, answer)
-    return _finish(outcome)
+@dataclass
+class Claimed:
+    """An attempt a sweep recorded in its claiming transaction, with its movement."""
+
+    movement: Movement[Any]
+    attempt: Attempt
+    writes: tuple[models.Model, ...] = field(default=())
 
 
-def sweep(
-    *,
-    claim: Callable[[], Iterable[Attempt]],
-    call: Callable[[GuardedProcessor, Any], Any],
-    apply: Callable[[Any, Any], Any] | None = None,
-) -> list:
-    """A periodic sweep: one phase 1 claims a batch (`claim` selects `FOR UPDATE SKIP LOCKED`
-    and marks each row claimed durably), then each attempt is completed on its own. One failing
-    attempt does not stop the batch: it is logged (as None in the list returned) and its claim
-    goes stale for a later sweep. Returns each attempt's outcome, in order."""
+def sweep(claim: Callable[[], Iterable[Claimed]]) -> list[Any]:
+    """A periodic sweep: one transaction claims a batch (`claim` selects `FOR UPDATE SKIP
+    LOCKED`, skips rows with an attempt under way, and returns an attempt for each row it
+    takes, which this records), then each attempt's call and phase 2 run on their own. One
+    failing attempt does not stop the batch: it is logged (None in the list returned) and its
+    attempt, still recorded, goes to the reconciler. Returns each attempt's outcome."""
     with transaction.atomic():
         claimed = list(claim())
+        for item in claimed:
+            _write(Recorded(item.attempt, item.writes))
     outcomes = []
-    for attempt in claimed:
+    for item in claimed:
         try:
-            outcomes.append(complete(attempt, call=call, apply=apply))
+            answer = item.movement.call(processor(item.attempt.livemode), item.attempt)
+            outcomes.append(
+                finish(phase_two(item.movement, item.attempt, answer), raise_error=False)
+            )
         except Exception:
-            logger.exception("%s failed; a later sweep retries it", repr(attempt)[:200])
+            logger.exception("attempt %s failed; the reconciler settles it", item.attempt.id)
             outcomes.append(None)
     return outcomes
+
+
+def reconcile(*, batch_size: int = 50) -> int:
+    """The reconciler: claim the attempts recorded longer ago than INFLIGHT_TIMEOUT_SECONDS
+    (SKIP LOCKED; renewing `claimed_at` is the claim, so a second reconciler skips them until
+    that goes stale too) and settle each. Returns the attempts settled (applied or aborted)."""
+    now = timezone.now()
+    with transaction.atomic():
+        stale = list(
+            Attempt.objects.select_for_update(skip_locked=True)
+            .filter(status=RECORDED, claimed_at__lte=stale_before(now))
+            .order_by("claimed_at")[:batch_size]
+        )
+        Attempt.objects.filter(id__in=[a.id for a in stale]).update(claimed_at=now)
+    settled = 0
+    for attempt in stale:
+        try:
+            outcome = settle(attempt, movement_for(attempt))
+        except Exception:
+            logger.exception("reconciling %s failed; a later round retries it", attempt.id)
+            continue
+        if outcome is LOOKUP_FAILED:
+            continue
+        finish(outcome, raise_error=False)
+        settled += 1
+    return settled
+
+
+# --- releases ---------------------------------------------------------------------------------
+
+
+def release_recorded(charge: Charge) -> Release:
+    """Record the release of `charge`'s authorisation (in the caller's locked transaction,
+    which marked it released); `finish` makes it at the processor after the commit."""
+    attempt = new_attempt(
+        AttemptKind.RELEASE,
+        target=charge,
+        charge_id=charge.pk,
+        payment_intent_id=charge.payment_intent_id,
+    )
+    attempt.save(force_insert=True)
+    return Release(attempt)
+
+
+class ReleaseAuthorization(Movement[Charge]):
+    """A release an earlier phase recorded: `void` at the processor, keyed by the attempt id
+    (asked again after a crash, the processor releases once). Nothing to apply here: the charge
+    was marked released when the release was decided."""
+
+    kind = AttemptKind.RELEASE
+    ask_again = True
+
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> None:
+        processor.void(attempt_id=attempt.id, reference=attempt.charge_id)
+
+    def relock(self, attempt: Attempt) -> Charge:
+        return Charge.objects.select_for_update().get(id=attempt.charge_id)
+
+    def apply(self, locked: Charge, attempt: Attempt, answer: None) -> None:
+        return None
+
+
+def _release(attempt: Attempt) -> None:
+    movement = ReleaseAuthorization()
+    phase_two(movement, attempt, movement.call(processor(attempt.livemode), attempt))

@@ -91,14 +91,7 @@ class Charge(SavesChangedFields, ScopedModel):
     capture_pending = models.BooleanField(
         default=False, help_text="automatic_async: a worker owes the processor a capture"
     )
-    # Set while a worker's capture call is under way (its claim); one older than the in-flight
-    # timeout belongs to a crashed worker and is taken over by the next sweep.
-    capture_claimed_at = models.DateTimeField(null=True, blank=True)
     released = models.BooleanField(default=False)
-    # Set when the authorisation is marked released here and its release (`void`) is still owed
-    # to the processor; cleared once the processor has it. One older than the in-flight timeout
-    # is a crashed process's: the reconciler makes the release (same attempt id, harmless twice).
-    release_owed_at = models.DateTimeField(null=True, blank=True)
     failure_code = models.CharField(max_length=64, null=True, blank=True)
     failure_message = models.CharField(max_length=500, null=True, blank=True)
     outcome = models.JSONField(null=True, blank=True)
@@ -125,11 +118,6 @@ class Charge(SavesChangedFields, ScopedModel):
                 fields=["capture_pending"],
                 name="charge_capture_pending_idx",
                 condition=models.Q(capture_pending=True),
-            ),
-            models.Index(
-                fields=["release_owed_at"],
-                name="charge_release_owed_idx",
-                condition=models.Q(release_owed_at__isnull=False),
             ),
         ]
 
@@ -166,8 +154,6 @@ class RefundStatus(models.TextChoices):
 
 
 REFUND_OPEN = [RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION]
-# A refund's in-flight marker older than this belongs to a crashed process: a sweep takes over.
-REFUND_INFLIGHT_STALE_SECONDS = 120
 
 
 class Refund(FSMModelMixin, SavesChangedFields, ScopedModel):
@@ -204,9 +190,6 @@ class Refund(FSMModelMixin, SavesChangedFields, ScopedModel):
     metadata = models.JSONField(default=dict, blank=True)
     # The processor's id for the refund; empty until the processor has answered once.
     processor_reference = models.CharField(max_length=255, blank=True, default="")
-    # Set while a processor call about this refund is under way (the create's, a sweep's
-    # claim, a cancel's); one older than the stale timeout belongs to a crashed process.
-    inflight_since = models.DateTimeField(null=True, blank=True)
     # A refund the processor answered `pending`: when to ask it for the outcome.
     resolve_after = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
@@ -233,25 +216,125 @@ class Refund(FSMModelMixin, SavesChangedFields, ScopedModel):
         """The processor took the refund and will answer later."""
         self.processor_reference = reference or self.processor_reference
         self.resolve_after = resolve_after
-        self.inflight_since = None
 
     @transition(field=status, source=REFUND_OPEN, target=RefundStatus.SUCCEEDED)
     def succeed(self, *, reference: str) -> None:
         self.processor_reference = reference or self.processor_reference
         self.resolve_after = None
-        self.inflight_since = None
 
     @transition(field=status, source=REFUND_OPEN, target=RefundStatus.FAILED)
     def fail(self, *, reference: str, failure_reason: str) -> None:
         self.processor_reference = reference or self.processor_reference
         self.failure_reason = failure_reason
         self.resolve_after = None
-        self.inflight_since = None
 
     @transition(field=status, source=REFUND_OPEN, target=RefundStatus.CANCELED)
     def cancel(self) -> None:
         self.resolve_after = None
-        self.inflight_since = None
+
+
+class AttemptKind(models.TextChoices):
+    """What an attempt asks of the processor."""
+
+    AUTHORIZE = "authorize"  # a confirm
+    AUTHENTICATE = "authenticate"  # the authorisation after a 3-D Secure challenge
+    CAPTURE = "capture"  # a merchant's capture of an authorisation
+    CAPTURE_ASYNC = "capture_async"  # the capture an automatic_async charge owes
+    VOID = "void"  # a cancel: the authorisation released, then the intent canceled
+    RELEASE = "release"  # an authorisation no longer wanted (expired, authorised too late)
+    INCREMENT = "increment"
+    RESOLVE_ASYNC = "resolve_async"  # the final answer of a `processing` authorisation
+    REFUND = "refund"
+    REFUND_RESOLVE = "refund_resolve"  # the final answer of a `pending` refund
+    REFUND_CANCEL = "refund_cancel"
+
+
+class AttemptStatus(models.TextChoices):
+    RECORDED = "recorded"  # written before the call; the call's answer not yet applied
+    ANSWERED = "answered"  # the processor answered, and the answer changed nothing here
+    APPLIED = "applied"  # the answer was applied to its target
+    ABORTED = "aborted"  # the processor never received it: nothing happened
+
+
+class Attempt(ScopedModel):
+    """One call to a processor (`att_…`), the ledger of every money movement. Recorded before
+    the call under its target's row lock, its id handed to the processor as the idempotency
+    key, then settled with the answer in the transaction that applies it (`payments.attempts`
+    runs the protocol). At most one attempt per target is `recorded` at a time (a partial
+    unique index); one recorded for longer than INFLIGHT_TIMEOUT_SECONDS belongs to a process
+    that died, and the reconciler settles it. Nothing else stores in-flight state."""
+
+    Kind = AttemptKind
+    Status = AttemptStatus
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("att"), editable=False
+    )
+    kind = models.CharField(max_length=16, choices=AttemptKind.choices)
+    # The row the attempt is made under the lock of (an intent, a charge or a refund): its id.
+    target = models.CharField(max_length=40)
+    # The intent's attempts are deleted with it (by its index); the charge and the refund are
+    # the intent's own rows, so their links need neither an index nor a constraint.
+    payment_intent = models.ForeignKey(
+        "intents.PaymentIntent",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="attempts",
+    )
+    charge = models.ForeignKey(
+        Charge,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    refund = models.ForeignKey(
+        Refund,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
+    processor = models.CharField(max_length=32)
+    amount = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, blank=True, default="")
+    status = models.CharField(
+        max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.RECORDED
+    )
+    # What the movement's apply needs of the request that made it (a cancellation reason, an
+    # increment's description): a reconciler rebuilds the movement from the row alone.
+    params = models.JSONField(default=dict, blank=True)
+    # When it was recorded, or last claimed by the reconciler (its claim).
+    claimed_at = models.DateTimeField()
+    answer = models.JSONField(null=True, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["target"],
+                name="attempt_one_recorded_per_target",
+                condition=models.Q(status="recorded"),
+            )
+        ]
+        indexes = [
+            # the reconciler's: recorded attempts by age (a target's recorded attempt is found
+            # through the unique constraint's index)
+            models.Index(
+                fields=["claimed_at"],
+                name="attempt_recorded_idx",
+                condition=models.Q(status="recorded"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.id
 
 
 class SimulatedProcessorRecord(models.Model):

@@ -179,7 +179,7 @@ def _end(*, scope: Scope, checkout_intent_id: str, verb: str) -> CheckoutIntent:
         check_pending(ci, verb)
         pi = ci.payment_intent
         if pi is not None and (
-            pi.inflight_active()
+            pi.attempt_under_way()
             or pi.status
             in (
                 PaymentIntentStatus.PROCESSING,
@@ -210,7 +210,7 @@ def checkout_intent_rotate_client_token(
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "given a new client token")
         ci.client_token_hash = tokens.client_token_hash(client_token)
-        ci.save(update_fields=["client_token_hash", "updated"])
+        ci.save()
     return ci, client_token
 
 

@@ -108,7 +108,7 @@ def _open_payment_intent(
             scope=scope, checkout_intent=ci, billing=StepStatus.COMPLETE, amount=amount
         )
         pi = ci.payment_intent
-        if pi is not None and (pi.status in UNDER_WAY or pi.inflight_active()):
+        if pi is not None and (pi.status in UNDER_WAY or pi.attempt_under_way()):
             raise PaymentInProgress(ci)
         if pi is not None and pi.status in CONFIRMABLE:
             if pi.amount != amount:
@@ -128,7 +128,7 @@ def _open_payment_intent(
         ci.change()
         ci.payment_intent = pi
         ci.payment_intent_ids = [*ci.payment_intent_ids, pi.id]
-        ci.save(update_fields=["payment_intent", "payment_intent_ids", "updated"])
+        ci.save()
         return pi
 
 
@@ -162,7 +162,7 @@ def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutI
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "completed")
         before = snapshot(ci)
-        payment_method_attach(payment_method=pm, customer=ci.customer)
+        payment_method_attach(scope=scope, payment_method_id=pm.id, customer_id=ci.customer_id)
         ci.finish(payment_method=pm)
         ci.save()
         emit(ci, "finished", before)
@@ -176,7 +176,9 @@ def _keep_payment_method(ci: CheckoutIntent, pi: PaymentIntent):
         return None
     pm = pi.payment_method
     if pm.customer_id is None:
-        payment_method_attach(payment_method=pm, customer=ci.customer)
+        payment_method_attach(
+            scope=Scope.of(ci), payment_method_id=pm.id, customer_id=ci.customer_id
+        )
     return pm if pm.customer_id in (None, ci.customer_id) else None
 
 
@@ -206,5 +208,5 @@ def checkout_intent_sync(*, scope: Scope | None, checkout_intent_id: str) -> Che
             ci.save()
             emit(ci, "finished", before)
         else:
-            ci.save(update_fields=["failures_reported", "updated"])
+            ci.save()
     return ci

@@ -36,7 +36,7 @@ def checkout_intents_expire_due(*, now: datetime | None = None, batch: int = BAT
         expired, under_way = [], []
         for ci in claimed:
             pi = ci.payment_intent
-            if pi is not None and (pi.inflight_active(now) or pi.status in UNDER_WAY):
+            if pi is not None and (pi.attempt_under_way(now) or pi.status in UNDER_WAY):
                 under_way.append(ci)
                 continue
             ci.expire(at=ci.expires_at)

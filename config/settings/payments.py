@@ -10,8 +10,29 @@ LIVE_PROCESSOR = env.str(
     "LIVE_PROCESSOR", default="payments.processors.simulated.SimulatedProcessor"
 )
 # The simulator answers in-process: a money movement runs as one transaction (see
-# payments.attempts.two_phase). 0 runs it in two phases, as with a remote processor.
+# payments.attempts.run). 0 runs it in two phases, as with a remote processor.
 SIMULATED_PROCESSOR_IN_PROCESS = env.bool("SIMULATED_PROCESSOR_IN_PROCESS", default=True)
+# Each kind of attempt (payments.models.AttemptKind) and the movement that makes and settles it:
+# the reconciler rebuilds a movement from its attempt's row through this table.
+ATTEMPT_MOVEMENTS = {
+    "authorize": "intents.services.confirm.Authorize",
+    "authenticate": "intents.services.three_d_secure.Authenticate",
+    "capture": "intents.services.capture_cancel.Capture",
+    "capture_async": "intents.services.sweeps.CaptureAsync",
+    "void": "intents.services.capture_cancel.Cancel",
+    "release": "payments.attempts.ReleaseAuthorization",
+    "increment": "intents.services.capture_cancel.Increment",
+    "resolve_async": "intents.services.sweeps.ResolveAsync",
+    "refund": "payments.services.refunds.RefundCreate",
+    "refund_resolve": "payments.services.refunds.RefundResolve",
+    "refund_cancel": "payments.services.refunds.RefundCancel",
+}
+# What the features built on payments register to learn each payment attempt's outcome, in the
+# transaction that writes it (intents.services._common.announce): the tracked checkout's
+# attempts and completion, the checkout intent's failures and finish.
+PAYMENT_OUTCOME_LISTENERS = [
+    "checkouts.services.checkout_learn_payment_outcome",
+]
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.
 SIMULATED_PROCESSING_DELAY_SECONDS = env.int("SIMULATED_PROCESSING_DELAY_SECONDS", default=3)
 # How long after a processor answers a refund `pending` a worker asks it for the outcome.

@@ -7,13 +7,13 @@
 - `three_d_secure`: the customer's answer on the hosted challenge page.
 - `capture_cancel`: capture, cancel (and release), increment_authorization.
 - `sweeps`: the workers' writes — async capture, processing resolution, expiry, abandonment.
-- `recovery`: attempts a crash left in flight — the reconciler, and the first look every
-  phase 1 takes (a retry of the same request settles and answers its own earlier attempt).
 - `links`: the client secret check and the signed 3-D Secure link.
-- `_common`: locks, the state check, the one event writer, charge bookkeeping.
+- `_common`: locks, the state check, the events, the outcome told to the features that
+  listen, charge bookkeeping.
 
-Every movement of money is the two phases of `payments.attempts` (lock, re-check and record;
-the processor call outside any transaction; lock again and apply).
+Every movement of money is a `payments.attempts.Movement` run by the attempt ledger (lock,
+re-check and record the attempt; the processor call outside any transaction; lock again and
+apply); the reconciler (`payments.services.attempts_reconcile`) settles what a crash left.
 """
 
 from .capture_cancel import (
@@ -29,7 +29,6 @@ from .links import (
     three_d_secure_token,
     three_d_secure_url,
 )
-from .recovery import payment_intents_reconcile
 from .sweeps import (
     charge_capture_async,
     charges_capture_pending,
@@ -55,7 +54,6 @@ __all__ = [
     "payment_intent_update",
     "payment_intents_abandon_stale",
     "payment_intents_expire_due",
-    "payment_intents_reconcile",
     "payment_intents_resolve_due",
     "three_d_secure_read_token",
     "three_d_secure_token",

@@ -1,20 +1,25 @@
 """What the intent services share: the row locks, the state check, the one event writer, the
-payment method a call names, and the charge bookkeeping more than one movement does."""
+payment method a call names, the outcome of an attempt told to the features that listen, and
+the charge bookkeeping more than one movement does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
 
+from django.conf import settings
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from checkouts.services import checkout_record_payment_attempt
-from core.errors import ResourceMissing
+from core.errors import DomainError, ResourceMissing
 from core.prepared import PreparedQuery
 from core.scope import Scope
-from events.services import event_record, event_record_many, previous_attributes
+from events.services import event_emit
+from payments import attempts
 from payments import presenters as payment_presenters
 from payments.attempts import Release
-from payments.models import Charge, PaymentMethod
+from payments.models import Attempt, Charge, PaymentMethod
 from payments.processors.base import Decline
 from payments.services import payment_method_create_from_data, payment_method_resolve
 
@@ -25,63 +30,78 @@ from ..models import PaymentIntent
 # --- locks and the state check ---------------------------------------------------------------
 
 
-def _one(rows: list) -> PaymentIntent | None:
-    return rows[0] if rows else None
-
-
 def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str | None = None):
-    """The lock of `lock_intent`: by id (and, with a scope, account and mode); `related` rows
-    read along, unlocked. Primary-key lookups: no ORDER BY, no LIMIT."""
-    related, livemode = variant
+    """The lock of `lock_intent`: by id (and, with a scope, by account and mode), the attempt
+    recorded on it read along (`attempts.with_recorded`); with `with_charge`, its latest charge
+    locked too (and that charge's method read along); `related` rows read along, unlocked.
+    Primary-key lookups: no ORDER BY, no LIMIT."""
+    related, livemode, with_charge = variant
     filters = {"id": payment_intent_id}
     if account_id is not None:
         filters.update(account_id=account_id, livemode=livemode)
-    # FOR UPDATE OF the intent only; and no bare select_related(), which would follow every
-    # foreign key and lock the account's row too, serialising all of an account's payments
-    queryset = PaymentIntent.objects.select_for_update(of=("self",))
-    if related:
-        queryset = queryset.select_related(*related)
-    return queryset.filter(**filters)
-
-
-def _intent_with_charge_lock_query(variant: bool | None, payment_intent_id: str, other: str):
-    """The intent and its latest charge, both locked, the charge's method read along. Variant
-    None: `other` is the charge's id (phase 2, unscoped); a mode: `other` is the account's id
-    (the scoped lock of a movement that runs as one transaction)."""
-    filters = {"id": payment_intent_id}
-    if variant is None:
-        filters["latest_charge_id"] = other
+    # FOR UPDATE OF the intent (and its charge) only; no bare select_related(), which would
+    # follow every foreign key and lock the account's row too, serialising all of an
+    # account's payments
+    if with_charge:
+        queryset = (
+            PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
+            .select_related("latest_charge", "latest_charge__payment_method", *related)
+            # a condition on the charge's own column makes the join an inner one (FOR UPDATE
+            # cannot lock the nullable side of an outer join)
+            .filter(latest_charge__payment_intent_id=payment_intent_id)
+        )
     else:
-        filters.update(account_id=other, livemode=variant)
-    return (
-        PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
-        .select_related("latest_charge", "latest_charge__payment_method")
-        # a condition on the charge's own column makes the join an inner one (FOR UPDATE
-        # cannot lock the nullable side of an outer join)
-        .filter(latest_charge__payment_intent_id=payment_intent_id, **filters)
-    )
+        queryset = PaymentIntent.objects.select_for_update(of=("self",))
+        if related:
+            queryset = queryset.select_related(*related)
+    return attempts.with_recorded(queryset.filter(**filters))
 
 
 # compiled once per connection: these run two or three times in every money movement
 _INTENT_LOCK = PreparedQuery(_intent_lock_query)
-_INTENT_WITH_CHARGE_LOCK = PreparedQuery(_intent_with_charge_lock_query)
+
+
+@dataclass
+class Held:
+    """What a movement on an intent locks: the intent and, when it has one, the charge the
+    movement is about (the latest; with its payment method)."""
+
+    pi: PaymentIntent
+    charge: Charge | None = None
 
 
 def lock_intent(
-    payment_intent_id: str, *, scope: Scope | None = None, related: tuple[str, ...] = ()
-) -> PaymentIntent:
-    """`select_for_update()` the intent within the caller's `scope`. Without a scope only for an
-    id already checked against one (phase 2 of a movement) or a worker's own row. `related`
-    rows are read along in the same statement, unlocked."""
-    if scope is None:
-        pi = _one(_INTENT_LOCK.rows((tuple(related), None), payment_intent_id))
-    else:
-        pi = _one(
-            _INTENT_LOCK.rows((tuple(related), scope.livemode), payment_intent_id, scope.account_id)
-        )
-    if pi is None:
+    payment_intent_id: str,
+    *,
+    scope: Scope | None = None,
+    related: tuple[str, ...] = (),
+    with_charge: bool = False,
+) -> Held:
+    """`select_for_update()` the intent within the caller's `scope` (without a scope only for
+    the id of an attempt already checked against one, or a worker's own row), with the attempt
+    recorded on it read along. With `with_charge`, its latest charge is locked with it in the
+    same statement. `related` rows are read along, unlocked."""
+    variant = (tuple(related), scope.livemode if scope else None, with_charge)
+    strings = (payment_intent_id,) if scope is None else (payment_intent_id, scope.account_id)
+    rows = _INTENT_LOCK.rows(variant, *strings)
+    if not rows and with_charge:  # no charge yet: the intent alone
+        rows = _INTENT_LOCK.rows((tuple(related), variant[1], False), *strings)
+    if not rows:
         raise ResourceMissing("payment_intent", payment_intent_id)
-    return pi
+    pi = rows[0]
+    charge = pi.latest_charge if with_charge and pi.latest_charge_id else None
+    if charge is not None:
+        charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
+    return Held(pi, charge)
+
+
+def relock(attempt: Attempt) -> Held:
+    """Phase 2's lock for an attempt on an intent: the intent and the attempt's charge (one
+    statement while that charge is still the intent's latest)."""
+    held = lock_intent(attempt.payment_intent_id, with_charge=attempt.charge_id is not None)
+    if attempt.charge_id and (held.charge is None or held.charge.id != attempt.charge_id):
+        held.charge = lock_charge(attempt.charge_id, held.pi)
+    return held
 
 
 def lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
@@ -95,45 +115,28 @@ def lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
     return charge
 
 
-def lock_intent_with_latest_charge(
-    payment_intent_id: str, *, scope: Scope
-) -> tuple[PaymentIntent, Charge | None]:
-    """`lock_intent` within `scope` and its latest charge with it, in one statement (the
-    charge's method read along); an intent without a charge is locked alone."""
-    pi = _one(_INTENT_WITH_CHARGE_LOCK.rows(scope.livemode, payment_intent_id, scope.account_id))
-    if pi is None:
-        return lock_intent(payment_intent_id, scope=scope), None
-    charge = pi.latest_charge
-    charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
-    return pi, charge
-
-
-def lock_intent_with_charge(
-    payment_intent_id: str, charge_id: str | None
-) -> tuple[PaymentIntent, Charge | None]:
-    """Phase 2's lock in one statement: the intent and its latest charge `charge_id` (locked in
-    that order, as `lock_intent` then `lock_charge` would), the charge's method read along.
-    When the charge is no longer the intent's latest, the two locks are taken one by one."""
-    pi = (
-        _one(_INTENT_WITH_CHARGE_LOCK.rows(None, payment_intent_id, charge_id))
-        if charge_id
-        else None
-    )
-    if pi is None:
-        pi = lock_intent(payment_intent_id)
-        return pi, lock_charge(charge_id, pi) if charge_id else None
-    charge = pi.latest_charge
-    charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
-    return pi, charge
-
-
 def check(pi: PaymentIntent, allowed: Iterable, verb: str) -> None:
-    """The locked intent may be `verb`ed: its status is allowed and no processor call of
-    another request is under way for it."""
+    """The locked intent may be `verb`ed: its status is allowed."""
     if pi.status not in allowed:
         raise IntentUnexpectedState.status(pi, verb, allowed)
-    if pi.inflight_active():
-        raise IntentUnexpectedState.in_progress(pi, verb, allowed)
+
+
+class IntentMovement(attempts.Movement[Held]):
+    """A movement on a PaymentIntent: its target is the intent, phase 2 relocks it with the
+    attempt's charge, and a movement refused while another attempt is under way on the intent
+    says so (400 `payment_intent_unexpected_state`, marked retryable)."""
+
+    verb: str = ""
+    allowed: tuple = ()
+
+    def target(self, locked: Held) -> PaymentIntent:
+        return locked.pi
+
+    def in_progress(self, locked: Held) -> DomainError:
+        return IntentUnexpectedState.in_progress(locked.pi, self.verb, list(self.allowed))
+
+    def relock(self, attempt: Attempt) -> Held:
+        return relock(attempt)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -149,49 +152,45 @@ def snapshot(obj: PaymentIntent | Charge) -> dict:
     return _PRESENTERS[type(obj)][1](obj)
 
 
-def emit(obj: PaymentIntent | Charge, event: str, before: dict | None = None) -> None:
-    """Record the `payment_intent.<event>` or `charge.<event>` event of `obj` (in the caller's
-    transaction), with the fields that changed since `before`."""
-    name, present = _PRESENTERS[type(obj)]
-    after = present(obj)
-    event_record(
-        scope=Scope.of(obj),
-        type=f"{name}.{event}",
-        data_object=after,
-        previous_attributes=previous_attributes(before, after) if before else None,
-    )
-
-
-# --- the linked checkout --------------------------------------------------------------------
-
-
-def record_on_checkout(
-    pi: PaymentIntent, charge: Charge, status: str, decline_code: str | None = None
-) -> None:
-    """The outcome of attempt `charge`, recorded on the checkout the intent is linked to, in
-    the caller's (phase 2) transaction. No query at all for an intent without a checkout."""
-    if pi.checkout_id is None:
-        return
-    checkout_record_payment_attempt(
-        scope=Scope.of(pi),
-        checkout_id=pi.checkout_id,
-        payment_intent_id=pi.id,
-        charge_id=charge.id,
-        status=status,
-        decline_code=decline_code,
-    )
-
-
-def emit_many(*changes: tuple[PaymentIntent | Charge, str, dict | None]) -> None:
-    """`emit` for several changes of one transaction, each `(obj, event, before)`: their events
-    are written with one INSERT."""
+def emit(*changes: tuple[PaymentIntent | Charge, str, dict | None]) -> None:
+    """The `payment_intent.<event>` / `charge.<event>` events of one transaction's changes,
+    each `(obj, event, before)`, written by the one event writer (one INSERT)."""
     events = []
     for obj, event, before in changes:
         name, present = _PRESENTERS[type(obj)]
-        after = present(obj)
-        changed = previous_attributes(before, after) if before else None
-        events.append((f"{name}.{event}", after, changed))
-    event_record_many(scope=Scope.of(changes[0][0]), events=events)
+        events.append((f"{name}.{event}", present(obj), before))
+    event_emit(scope=Scope.of(changes[0][0]), changes=events)
+
+
+# --- what the features learn of an attempt ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentOutcome:
+    """The outcome of a payment attempt (`charge`) on an intent: `requires_action`,
+    `processing`, `succeeded` or `failed` (with its decline code)."""
+
+    pi: PaymentIntent
+    charge: Charge
+    status: str
+    decline_code: str | None = None
+
+
+@cache
+def _listeners() -> tuple[Callable[[PaymentOutcome], None], ...]:
+    return tuple(import_string(path) for path in settings.PAYMENT_OUTCOME_LISTENERS)
+
+
+def announce(
+    pi: PaymentIntent, charge: Charge, status: str, decline_code: str | None = None
+) -> None:
+    """Tell the features built on payments (settings.PAYMENT_OUTCOME_LISTENERS: the tracked
+    checkout, the checkout intent) the outcome of attempt `charge`, in the caller's phase 2
+    transaction, so what they record commits or rolls back with the outcome itself. An intent
+    linked to neither costs no query: each listener looks at its own link first."""
+    outcome = PaymentOutcome(pi, charge, status, decline_code)
+    for listener in _listeners():
+        listener(outcome)
 
 
 # --- payment methods -------------------------------------------------------------------------
@@ -241,25 +240,21 @@ def fail_pending_charge(pi: PaymentIntent, message: str) -> None:
 
 def release_charge(pi: PaymentIntent, *, owed: bool = True) -> tuple[Release, ...]:
     """The intent's authorisation holds no money any more (canceled, expired): its charge is
-    marked released, in the caller's locked transaction, and the release marked owed to the
-    processor (`release_owed_at`, cleared once made; the reconciler makes it if a crash comes
-    first). Returns the release to make (`Settled.release`); with `owed=False` the caller's
-    processor call has already made it."""
+    marked released, in the caller's locked transaction, and, unless the caller's processor
+    call made the release already (`owed=False`), a `release` attempt is recorded with it:
+    `Settled.release` makes it once the transaction commits (the reconciler, if a crash comes
+    first)."""
     if not pi.latest_charge_id:
         return ()
     now = timezone.now()
     Charge.objects.filter(id=pi.latest_charge_id).update(
-        authorized=False, released=True, release_owed_at=now if owed else None, updated=now
+        authorized=False, released=True, updated=now
     )
     if not owed:
         return ()
-    return (Release(livemode=pi.livemode, reference=pi.latest_charge_id),)
-
-
-def owe_release(charge: Charge) -> None:
-    """A locked charge's authorisation is to be released at the processor after commit."""
-    charge.release_owed_at = timezone.now()
-    charge.save(update_fields=["release_owed_at", "updated"])
+    charge = Charge(id=pi.latest_charge_id, account_id=pi.account_id, livemode=pi.livemode)
+    charge.payment_intent_id = pi.id
+    return (attempts.release_recorded(charge),)
 
 
 def expire(pi: PaymentIntent) -> tuple[Release, ...]:
@@ -269,5 +264,5 @@ def expire(pi: PaymentIntent) -> tuple[Release, ...]:
     pi.expire(at=pi.expires_at)
     pi.save()
     released = release_charge(pi)
-    emit(pi, "canceled", before)
+    emit((pi, "canceled", before))
     return released

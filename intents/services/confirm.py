@@ -1,10 +1,9 @@
-"""Confirm (and PayMongo's attach): an authorisation attempt, in the two phases of
-`payments.attempts`. Its call and phase 2 also finish a passed 3-D Secure challenge and a
-`processing` attempt the processor has resolved."""
+"""Confirm (and PayMongo's attach): an authorisation attempt, run by the attempt ledger
+(`payments.attempts.run`). Its apply also finishes a passed 3-D Secure challenge and a
+`processing` attempt the processor has resolved (`Authorize` is their base)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,27 +15,25 @@ from core.scope import Scope
 from core.values import UNSET
 from payments import attempts
 from payments import presenters as payment_presenters
-from payments.attempts import GuardedProcessor, Release, Settled
+from payments.attempts import GuardedProcessor, Recorded, Settled
 from payments.exceptions import MESSAGES, CardDeclined
-from payments.models import Charge, PaymentMethod
+from payments.models import Attempt, AttemptKind, Charge, PaymentMethod
 from payments.processors.base import AuthorizationResult, Decline
 from payments.services import charge_outcome_for, is_magic_id
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState, ManualConfirmationNotPermitted
-from ..models import CONFIRMABLE, InFlight, PaymentIntent, Status
+from ..models import CONFIRMABLE, PaymentIntent, Status
 from ..selectors import payment_intent_get
-from . import recovery
 from ._common import (
+    Held,
+    IntentMovement,
+    announce,
     check,
     emit,
-    emit_many,
     fail_pending_charge,
     lock_intent,
-    lock_intent_with_charge,
-    owe_release,
     payment_error,
-    record_on_checkout,
     resolve_payment_method,
     snapshot,
 )
@@ -46,23 +43,6 @@ AUTHENTICATION_REQUIRED = Decline(
     "authentication_required", "authentication_required", MESSAGES["authentication_required"]
 )
 GENERIC_DECLINE = Decline("card_declined", "generic_decline", "Your card was declined.")
-
-
-@dataclass(frozen=True)
-class Authorization:
-    """An authorisation attempt phase 1 recorded: `charge`, pending, the latest of `pi`."""
-
-    pi: PaymentIntent
-    charge: Charge
-    pm: PaymentMethod
-    three_d_secure_passed: bool = False
-    error_on_requires_action: bool = False
-    raise_decline: bool = True  # a decline raises CardDeclined (an API call) or only records
-    attempt_id: str = ""  # the processor's idempotency key for the call
-
-    @property
-    def livemode(self) -> bool:
-        return self.pi.livemode
 
 
 def payment_intent_confirm(
@@ -84,77 +64,148 @@ def payment_intent_confirm(
 ) -> PaymentIntent:
     """Confirm. A decline raises `CardDeclined` with the intent embedded, after the intent is
     back in `requires_payment_method` with `last_payment_error`."""
-    names_method = bool(payment_method or payment_method_data)
-    in_one_transaction = attempts.answers_in_process(scope.livemode)
     pm = None
-    if names_method and not in_one_transaction:
+    if (payment_method or payment_method_data) and not attempts.answers_in_process(scope.livemode):
+        # Resolving a method may call the processor (tokenising a magic id): before any
+        # transaction. One that writes a new method finds the intent in scope first, so a
+        # confirm of another account's (or mode's) intent changes nothing. (With an in-process
+        # processor the confirm resolves it inside its one transaction instead.)
         if payment_method_data or is_magic_id(payment_method):
-            # Resolving these writes a new payment method: find the intent in scope first, so
-            # a confirm of another account's (or mode's) intent changes nothing.
             payment_intent_get(scope=scope, payment_intent_id=payment_intent_id)
         pm = resolve_payment_method(
             scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
         )
+    confirm = Confirm(
+        scope=scope,
+        payment_intent_id=payment_intent_id,
+        is_secret=is_secret,
+        pm=pm,
+        payment_method=payment_method,
+        payment_method_data=payment_method_data,
+        error_on_requires_action=error_on_requires_action,
+        changes={
+            "return_url": return_url,
+            "off_session": off_session,
+            "receipt_email": receipt_email,
+            "shipping": shipping,
+            "setup_future_usage": setup_future_usage,
+            "capture_method": capture_method,
+            "payment_method_types": payment_method_types,
+            "payment_method_options": payment_method_options,
+        },
+    )
+    return attempts.run(confirm)
 
-    def record() -> Authorization | attempts.Recover | Settled:
-        nonlocal pm
+
+class Authorize(IntentMovement):
+    """What every authorisation shares once recorded: the call (`authorize`) and its apply
+    (`apply_authorization`), and what a settled one answered."""
+
+    kind = AttemptKind.AUTHORIZE
+    verb = "confirmed"
+    allowed = tuple(CONFIRMABLE)
+
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult:
+        return authorize(processor, attempt)
+
+    def apply(self, locked: Held, attempt: Attempt, answer: AuthorizationResult) -> Settled:
+        return apply_authorization(locked, attempt, answer)
+
+    def answer(self, locked: Held, attempt: Attempt) -> Settled:
+        return authorization_answer(locked.pi)
+
+    def abort(self, locked: Held, attempt: Attempt) -> None:
+        """The processor never received the authorisation: its pending charge fails, the
+        intent is where it was before the confirm (a new confirm may be made)."""
+        fail_pending_charge(locked.pi, "The processor never received this attempt.")
+
+
+class Confirm(Authorize):
+    def __init__(
+        self,
+        *,
+        scope: Scope | None = None,
+        payment_intent_id: str = "",
+        is_secret: bool = True,
+        pm: PaymentMethod | None = None,
+        payment_method: str | None = None,
+        payment_method_data: dict | None = None,
+        error_on_requires_action: bool = False,
+        changes: dict | None = None,
+    ):
+        self.scope = scope
+        self.payment_intent_id = payment_intent_id
+        self.is_secret = is_secret
+        self.pm = pm
+        self.payment_method = payment_method
+        self.payment_method_data = payment_method_data
+        self.names_method = bool(payment_method or payment_method_data)
+        self.error_on_requires_action = error_on_requires_action
+        self.changes = changes or {}
+        self.attempt_id = new_attempt_id(AttemptKind.AUTHORIZE, payment_intent_id)
+
+    def lock(self) -> Held:
         # the intent's own method read along, for a confirm that names none
-        related = () if names_method else ("payment_method",)
-        pi = lock_intent(payment_intent_id, scope=scope, related=related)
-        if names_method and pm is None:
+        related = () if self.names_method else ("payment_method",)
+        return lock_intent(self.payment_intent_id, scope=self.scope, related=related)
+
+    def record(self, locked: Held) -> Recorded:
+        pi = locked.pi
+        if self.names_method and self.pm is None:
             # One transaction (an in-process processor): the method is resolved once the
             # intent is found in scope, and a new one is rolled back with anything that fails.
-            pm = resolve_payment_method(
-                scope=scope,
-                payment_method_id=payment_method,
-                payment_method_data=payment_method_data,
+            self.pm = resolve_payment_method(
+                scope=self.scope,
+                payment_method_id=self.payment_method,
+                payment_method_data=self.payment_method_data,
             )
-        if not is_secret and pi.confirmation_method == "manual":
+        if not self.is_secret and pi.confirmation_method == "manual":
             raise ManualConfirmationNotPermitted()
-        attempt_id = new_attempt_id(InFlight.CONFIRM, pi.id)
-        earlier = recovery.first(
-            pi, InFlight.CONFIRM, attempt_id=attempt_id, verb="confirmed", allowed=CONFIRMABLE
-        )
-        if earlier is not None:
-            return earlier
         check(pi, CONFIRMABLE, "confirmed")
-        if pm is not None:
-            pi.payment_method = pm
-            method = pm
+        if self.pm is not None:
+            pi.payment_method = self.pm
+            method = self.pm
         elif pi.payment_method_id is None:
             raise IntentUnexpectedState.missing_payment_method(pi)
         else:
             method = pi.payment_method
         if pi.status == Status.REQUIRES_ACTION:
             fail_pending_charge(pi, "A new confirmation replaced this attempt.")
-        if return_url is not None:
-            pi.return_url = return_url
-        if off_session is not None:
-            pi.off_session = off_session
-        if receipt_email is not UNSET:
-            pi.receipt_email = receipt_email
-        if shipping is not UNSET:
-            pi.shipping = shipping
-        if setup_future_usage is not UNSET:
-            pi.setup_future_usage = setup_future_usage or None
-        if capture_method:
-            pi.capture_method = capture_method
-        if payment_method_types:
-            pi.payment_method_types = payment_method_types
-        if payment_method_options is not None:
-            pi.payment_method_options = payment_method_options or {}
+        _apply_confirm_changes(pi, self.changes)
         charge = record_charge(pi, method)
-        pi.begin(InFlight.CONFIRM, attempt_id)
-        attempts.write(charge, pi)
-        return Authorization(
-            pi,
-            charge,
-            method,
-            error_on_requires_action=error_on_requires_action,
-            attempt_id=attempt_id,
+        locked.charge = charge
+        attempt = attempts.new_attempt(
+            self.kind,
+            target=pi,
+            id=self.attempt_id,
+            amount=charge.amount,
+            currency=charge.currency,
+            payment_intent_id=pi.id,
+            charge_id=charge.id,
+            params={"error_on_requires_action": True} if self.error_on_requires_action else {},
         )
+        attempt.charge = charge  # the call reads it (with its intent and method) from memory
+        return Recorded(attempt, writes=(charge, pi))
 
-    return attempts.two_phase(record=record, call=authorize, apply=apply_authorization)
+
+def _apply_confirm_changes(pi: PaymentIntent, changes: dict) -> None:
+    """The intent's fields a confirm may set with it."""
+    if changes.get("return_url") is not None:
+        pi.return_url = changes["return_url"]
+    if changes.get("off_session") is not None:
+        pi.off_session = changes["off_session"]
+    if changes.get("receipt_email", UNSET) is not UNSET:
+        pi.receipt_email = changes["receipt_email"]
+    if changes.get("shipping", UNSET) is not UNSET:
+        pi.shipping = changes["shipping"]
+    if changes.get("setup_future_usage", UNSET) is not UNSET:
+        pi.setup_future_usage = changes["setup_future_usage"] or None
+    if changes.get("capture_method"):
+        pi.capture_method = changes["capture_method"]
+    if changes.get("payment_method_types"):
+        pi.payment_method_types = changes["payment_method_types"]
+    if changes.get("payment_method_options") is not None:
+        pi.payment_method_options = changes["payment_method_options"] or {}
 
 
 def record_charge(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
@@ -177,23 +228,25 @@ def record_charge(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
     return charge
 
 
-def authorize(processor: GuardedProcessor, attempt: Authorization) -> AuthorizationResult:
+def authorize(processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult:
     """The call: authorise the charge's amount. A card that wants 3-D Secure where it may not
     have it (`error_on_requires_action`, or once more after a passed challenge) is declined."""
-    pi, charge = attempt.pi, attempt.charge
+    charge = attempt.charge
+    pi = charge.payment_intent
+    three_d_secure_passed = attempt.kind == AttemptKind.AUTHENTICATE
     result = processor.authorize(
-        attempt_id=attempt.attempt_id,
+        attempt_id=attempt.id,
         reference=charge.id,
-        token=attempt.pm.processor_token,
+        token=charge.payment_method.processor_token,
         amount=charge.amount,
         currency=charge.currency,
         capture=pi.capture_method == "automatic",
         off_session=pi.off_session,
-        three_d_secure_passed=attempt.three_d_secure_passed,
+        three_d_secure_passed=three_d_secure_passed,
         livemode=pi.livemode,
     )
     if result.status == "requires_action" and (
-        attempt.error_on_requires_action or attempt.three_d_secure_passed
+        attempt.params.get("error_on_requires_action") or three_d_secure_passed
     ):
         return AuthorizationResult(
             status="declined",
@@ -204,31 +257,17 @@ def authorize(processor: GuardedProcessor, attempt: Authorization) -> Authorizat
     return result
 
 
-def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> Settled:
-    """Phase 2: apply the processor's answer to the intent and its charge, if the attempt is
-    still the intent's current one; an authorisation nobody wants any more is released."""
-    charge_id = attempt.charge.id
-    if attempts.held():
-        pi, charge = attempt.pi, attempt.charge
-    else:
-        pi, charge = lock_intent_with_charge(attempt.pi.id, charge_id)
-    if (
-        not pi.inflight_attempt(attempt.attempt_id)
-        or pi.latest_charge_id != charge_id
-        or pi.status not in CONFIRMABLE + [Status.PROCESSING]
-    ):
-        if pi.latest_charge_id == charge_id and pi.status != Status.CANCELED and charge.outcome:
-            # Already applied, by the reconciler or by the request that made the attempt (this
-            # is the other one, late): answer what it answered.
-            return authorization_answer(pi) if attempt.raise_decline else Settled(pi)
-        # The intent moved on (canceled, expired) while the processor authorised: release it.
-        if result.status == "succeeded":
-            owe_release(charge)
-            return Settled(pi, release=(Release(livemode=pi.livemode, reference=charge_id),))
+def apply_authorization(locked: Held, attempt: Attempt, result: AuthorizationResult) -> Settled:
+    """Phase 2: apply the processor's answer to the intent and its charge; an authorisation
+    the intent no longer wants (it moved on meanwhile) is released."""
+    pi, charge = locked.pi, locked.charge
+    if pi.latest_charge_id != charge.id or pi.status not in CONFIRMABLE + [Status.PROCESSING]:
+        attempts.mark_answered(attempt)
+        if result.status == "succeeded":  # canceled or expired meanwhile: release it
+            return Settled(pi, release=(attempts.release_recorded(charge),))
         return Settled(pi)
     before = snapshot(pi)
     charge_before = snapshot(charge)
-    pi.end()
     charge.processor_reference = result.reference or charge.processor_reference
     charge.outcome = charge_outcome_for(result)
     from_processing = pi.status == Status.PROCESSING
@@ -247,15 +286,15 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
             }
         )
         pi.save()
-        emit(pi, "requires_action", before)
-        record_on_checkout(pi, charge, "requires_action")
+        emit((pi, "requires_action", before))
+        announce(pi, charge, "requires_action")
     elif result.status == "processing":
         charge.save()
         delay = settings.SIMULATED_PROCESSING_DELAY_SECONDS
         pi.confirm_processing(resolve_at=timezone.now() + timedelta(seconds=delay))
         pi.save()
-        emit(pi, "processing", before)
-        record_on_checkout(pi, charge, "processing")
+        emit((pi, "processing", before))
+        announce(pi, charge, "processing")
         enqueue_on_commit("intents.tasks.resolve_processing_intent", pi.id)
     else:
         decline = result.decline or GENERIC_DECLINE
@@ -271,15 +310,14 @@ def apply_authorization(attempt: Authorization, result: AuthorizationResult) -> 
             pi.decline(error=error)
         charge.save()
         pi.save()
-        emit_many((charge, "failed", charge_before), (pi, "payment_failed", before))
-        record_on_checkout(pi, charge, "failed", decline.decline_code or decline.code)
-        if attempt.raise_decline:
-            return Settled(
-                pi,
-                error=CardDeclined.from_decline(
-                    decline, payment_intent=presenters.payment_intent_to_api(pi)
-                ),
-            )
+        emit((charge, "failed", charge_before), (pi, "payment_failed", before))
+        announce(pi, charge, "failed", decline.decline_code or decline.code)
+        return Settled(
+            pi,
+            error=CardDeclined.from_decline(
+                decline, payment_intent=presenters.payment_intent_to_api(pi)
+            ),
+        )
     return Settled(pi)
 
 
@@ -308,13 +346,10 @@ def _succeeded(
     charge.save()
     pi.save()
     if pi.status == Status.REQUIRES_CAPTURE:
-        emit_many((charge, "succeeded", None), (pi, "amount_capturable_updated", before))
+        emit((charge, "succeeded", None), (pi, "amount_capturable_updated", before))
     else:
-        emit_many((charge, "succeeded", None), (pi, "succeeded", before))
-    record_on_checkout(pi, charge, "succeeded")
-
-
-# --- recovery ----------------------------------------------------------------------------------
+        emit((charge, "succeeded", None), (pi, "succeeded", before))
+    announce(pi, charge, "succeeded")
 
 
 def authorization_answer(pi: PaymentIntent) -> Settled:
@@ -335,37 +370,3 @@ def authorization_answer(pi: PaymentIntent) -> Settled:
             ),
         )
     return Settled(pi)
-
-
-def load_authorization(pi: PaymentIntent, own: bool, **flags) -> Authorization:
-    """The authorisation attempt in flight on a locked intent, rebuilt from its rows."""
-    charge = Charge.objects.select_related("payment_method").get(id=pi.latest_charge_id)
-    return Authorization(
-        pi,
-        charge,
-        charge.payment_method,
-        raise_decline=own,
-        attempt_id=pi.last_attempt_id or "",
-        **flags,
-    )
-
-
-def abort_authorization(attempt: Authorization) -> None:
-    """The processor never received the authorisation: its pending charge fails, the intent is
-    where it was before the confirm (a new confirm may be made)."""
-    pi = lock_intent(attempt.pi.id)
-    if not pi.inflight_attempt(attempt.attempt_id):
-        return
-    fail_pending_charge(pi, "The processor never received this attempt.")
-    recovery.end(pi)
-
-
-recovery.register(
-    InFlight.CONFIRM,
-    recovery.Kind(
-        load=load_authorization,
-        apply=apply_authorization,
-        abort=abort_authorization,
-        answer=authorization_answer,
-    ),
-)

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
-from checkouts.services import checkout_link_target
 from core import context
-from core.errors import InvalidRequestError
+from core.errors import InvalidRequestError, ResourceMissing
 from core.ids import created_id, random_base62
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
@@ -115,7 +114,7 @@ def payment_intent_create(
         customer_obj = (
             customer_get(scope=scope, customer_id=customer, param="customer") if customer else None
         )
-        checkout_obj = checkout_link_target(scope=scope, checkout_id=checkout) if checkout else None
+        checkout_obj = _checkout_to_link(scope=scope, checkout_id=checkout) if checkout else None
         pm = resolve_payment_method(
             scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
         )
@@ -146,7 +145,7 @@ def payment_intent_create(
                 if pm is not None:
                     pi.set_payment_method(pm)
                 pi.save()
-                emit(pi, "created")
+                emit((pi, "created", None))
         except IntegrityError:
             # The earlier run, still alive, committed the intent while this one made its own.
             pi = _made_by_an_earlier_run(scope, pi_id)
@@ -227,14 +226,14 @@ def payment_intent_update(
         else None
     )
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
-    checkout_obj = checkout_link_target(scope=scope, checkout_id=checkout) if checkout else None
+    checkout_obj = _checkout_to_link(scope=scope, checkout_id=checkout) if checkout else None
     with transaction.atomic():
-        pi = lock_intent(payment_intent_id, scope=scope)
+        pi = lock_intent(payment_intent_id, scope=scope).pi
         for name in given:
             allowed = EARLY_ALLOWED if name in EARLY_FIELDS else LATE_ALLOWED
             if pi.status not in allowed:
                 raise IntentUnexpectedState.field(pi, name, allowed)
-        if given and pi.inflight_active():
+        if given and pi.attempt_under_way():
             check(pi, LATE_ALLOWED, "updated")
         if amount is not UNSET or currency is not UNSET:
             new_amount = amount if amount not in (UNSET, None) else pi.amount
@@ -284,3 +283,20 @@ def payment_intent_update(
         pi.last_payment_error = None
         pi.save()
     return pi
+
+
+def _checkout_to_link(*, scope: Scope, checkout_id: str):
+    """The tracked checkout a PaymentIntent is being linked to: the caller's, and not complete.
+    Read through the model the intent's `checkout` link points at: the payment core imports no
+    feature built on it."""
+    checkouts = PaymentIntent._meta.get_field("checkout").related_model.objects
+    chk = checkouts.filter(id=checkout_id, **scope.filters).first()
+    if chk is None:
+        raise ResourceMissing("checkout", checkout_id, param="checkout")
+    if chk.status == "complete":
+        raise InvalidRequestError(
+            f"This checkout ({chk.id}) is complete: a payment can no longer be linked to it.",
+            code="checkout_unexpected_state",
+            param="checkout",
+        )
+    return chk

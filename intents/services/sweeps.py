@@ -1,45 +1,35 @@
 """The workers' writes: the capture owed for an `automatic_async` charge, the resolution of a
 `processing` attempt, the expiry of an uncaptured authorisation and the abandonment of an
-untouched intent. Each claims its rows with `select_for_update(skip_locked=True)`, so sweeps
-running at the same moment (beat, a task for one row, a second worker) never do a row twice,
-and a claim that outlives a crashed worker goes stale (settings.INFLIGHT_TIMEOUT_SECONDS) and is
-retried — with the same attempt id, so the processor does it once.
+untouched intent. Each claims its rows with `select_for_update(skip_locked=True)` and skips a
+row with an attempt under way, so sweeps running at the same moment (beat, a task for one row,
+a second worker) never do a row twice; the attempts a sweep records are the ledger's
+(`payments.attempts.sweep`), and one whose worker died is the reconciler's to settle.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
-from core.ids import attempt_id as new_attempt_id
-from core.ids import derived_id
 from payments import attempts
-from payments.attempts import GuardedProcessor, Settled
-from payments.models import Charge
+from payments.attempts import Claimed, GuardedProcessor, Settled
+from payments.models import Attempt, AttemptKind, Charge
 from payments.processors.base import AuthorizationResult, CaptureResult
 
-from ..models import (
-    ABANDONABLE,
-    InFlight,
-    PaymentIntent,
-    Status,
-    expiry_due_q,
-    inflight_stale_before,
+from ..models import ABANDONABLE, PaymentIntent, Status, expiry_due_q
+from ._common import (
+    Held,
+    emit,
+    expire,
+    fail_pending_charge,
+    lock_charge,
+    snapshot,
 )
-from . import recovery
-from ._common import emit, expire, fail_pending_charge, lock_charge, lock_intent, snapshot
-from .confirm import (
-    Authorization,
-    apply_authorization,
-    authorization_answer,
-    load_authorization,
-)
+from .confirm import Authorize, authorization_answer
 
 
 def _in_batches(run_batch: Callable[[int], int], *, batch_size: int, max_batches: int) -> int:
@@ -56,69 +46,69 @@ def _in_batches(run_batch: Callable[[int], int], *, batch_size: int, max_batches
 # --- automatic_async: the capture owed to the processor --------------------------------------
 
 
-@dataclass(frozen=True)
-class _Capture:
-    livemode: bool
-    charge_id: str
-    amount: int
+class CaptureAsync(attempts.Movement[Charge]):
+    """The capture an `automatic_async` charge owes the processor, made by a worker. A refused
+    capture leaves the charge owed: a later sweep tries again, with a new attempt."""
 
-    @property
-    def attempt_id(self) -> str:
-        """A charge owed its capture is captured once: the attempt id is the charge's, so a
-        capture retried after a crash (a stale claim taken over) is the same attempt."""
-        return derived_id("att", "capture", self.charge_id)
+    kind = AttemptKind.CAPTURE_ASYNC
+
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> CaptureResult:
+        return processor.capture(
+            attempt_id=attempt.id, reference=attempt.charge_id, amount=attempt.amount
+        )
+
+    def relock(self, attempt: Attempt) -> Charge:
+        return lock_charge(attempt.charge_id)
+
+    def apply(self, charge: Charge, attempt: Attempt, result: CaptureResult) -> bool:
+        """Phase 2: mark the charge captured, once, under its lock."""
+        if not charge.capture_pending or not result.succeeded:
+            attempts.mark_answered(attempt)
+            return False
+        before = snapshot(charge)
+        charge.capture_pending = False
+        charge.captured = True
+        charge.authorized = False
+        charge.amount_captured = result.amount_captured
+        charge.save()
+        emit((charge, "captured", before))
+        return True
 
 
-def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[_Capture]:
-    """Phase 1: charges owed a capture and not claimed (or claimed by a crashed worker: a claim
-    older than INFLIGHT_TIMEOUT_SECONDS is taken over). The claim is `capture_claimed_at`."""
-    now = timezone.now()
-    stale = inflight_stale_before(now)
-    qs = Charge.objects.select_for_update(skip_locked=True).filter(
-        Q(capture_claimed_at__isnull=True) | Q(capture_claimed_at__lte=stale),
-        capture_pending=True,
-    )
+def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[Claimed]:
+    """Charges owed a capture with no attempt under way (one a dead worker left is the
+    reconciler's), each with its capture attempt."""
+    qs = attempts.with_recorded(
+        Charge.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+            capture_pending=True
+        )
+    ).filter(recorded_attempt_since__isnull=True)
     if charge_id is not None:
         qs = qs.filter(id=charge_id)
-    claimed = list(qs.order_by("created").only("id", "livemode", "amount")[:batch_size])
-    Charge.objects.filter(id__in=[c.id for c in claimed]).update(
-        capture_claimed_at=now, updated=now
+    claimed = list(
+        qs.order_by("created").only(
+            "id", "account_id", "livemode", "amount", "currency", "payment_intent_id"
+        )[:batch_size]
     )
-    return [_Capture(c.livemode, c.id, c.amount) for c in claimed]
-
-
-def _capture(processor: GuardedProcessor, attempt: _Capture) -> CaptureResult:
-    return processor.capture(
-        attempt_id=attempt.attempt_id, reference=attempt.charge_id, amount=attempt.amount
-    )
-
-
-def _apply_capture(attempt: _Capture, result: CaptureResult) -> bool:
-    """Phase 2: mark the charge captured, once, under its lock; a refused capture is given
-    back to the sweep (claim released)."""
-    charge = lock_charge(attempt.charge_id)
-    if not charge.capture_pending:
-        return False
-    if not result.succeeded:
-        Charge.objects.filter(id=charge.id).update(capture_claimed_at=None, updated=timezone.now())
-        return False
-    before = snapshot(charge)
-    charge.capture_pending = False
-    charge.capture_claimed_at = None
-    charge.captured = True
-    charge.authorized = False
-    charge.amount_captured = result.amount_captured
-    charge.save()
-    emit(charge, "captured", before)
-    return True
+    movement = CaptureAsync()
+    return [
+        Claimed(
+            movement,
+            attempts.new_attempt(
+                movement.kind,
+                target=charge,
+                amount=charge.amount,
+                currency=charge.currency,
+                payment_intent_id=charge.payment_intent_id,
+                charge_id=charge.id,
+            ),
+        )
+        for charge in claimed
+    ]
 
 
 def _captures(*, charge_id: str | None = None, batch_size: int) -> int:
-    outcomes = attempts.sweep(
-        claim=lambda: _claim_captures(charge_id=charge_id, batch_size=batch_size),
-        call=_capture,
-        apply=_apply_capture,
-    )
+    outcomes = attempts.sweep(lambda: _claim_captures(charge_id=charge_id, batch_size=batch_size))
     return sum(1 for captured in outcomes if captured)
 
 
@@ -136,92 +126,70 @@ def charges_capture_pending(*, batch_size: int = 100) -> int:
 # --- processing: the processor's final answer ------------------------------------------------
 
 
-def _resolvable(now) -> Q:
-    # A resolution left in flight by a crashed worker is the reconciler's to settle.
-    return Q(status=Status.PROCESSING, processing_resolve_at__lte=now, inflight__isnull=True)
+class ResolveAsync(Authorize):
+    """The processor's final answer to a `processing` authorisation, asked by a worker once it
+    is due. Still processing: the intent is looked at again after the delay."""
+
+    kind = AttemptKind.RESOLVE_ASYNC
+    raises = False
+
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult:
+        return processor.resolve_async(
+            attempt_id=attempt.id,
+            reference=attempt.charge_id,
+            token=attempt.charge.payment_method.processor_token,
+            capture=attempt.charge.payment_intent.capture_method == "automatic",
+        )
+
+    def apply(self, locked: Held, attempt: Attempt, result: AuthorizationResult) -> Settled:
+        if result.status in ("succeeded", "declined"):
+            return super().apply(locked, attempt, result)
+        attempts.mark_answered(attempt)
+        if locked.pi.status == Status.PROCESSING:
+            locked.pi.processing_resolve_at = timezone.now() + timedelta(
+                seconds=settings.SIMULATED_PROCESSING_DELAY_SECONDS
+            )
+            locked.pi.save()
+        return Settled(locked.pi)
+
+    def answer(self, locked: Held, attempt: Attempt) -> Settled:
+        return authorization_answer(locked.pi)
+
+    def abort(self, locked: Held, attempt: Attempt) -> None:
+        """The processor never received the request for the outcome: the intent stays due,
+        and the next resolution sweep asks again."""
 
 
-def _claim_processing(
-    *, payment_intent_id: str | None = None, batch_size: int
-) -> list[Authorization]:
-    """Phase 1: due `processing` intents, marked in flight (RESOLVE) by this sweep."""
-    qs = PaymentIntent.objects.select_for_update(skip_locked=True).filter(
-        _resolvable(timezone.now())
-    )
+def _claim_processing(*, payment_intent_id: str | None = None, batch_size: int) -> list[Claimed]:
+    """Due `processing` intents with no attempt under way, each with its resolution attempt."""
+    qs = attempts.with_recorded(
+        PaymentIntent.objects.select_for_update(skip_locked=True, of=("self",))
+        .select_related("latest_charge__payment_method")
+        .filter(status=Status.PROCESSING, processing_resolve_at__lte=timezone.now())
+    ).filter(recorded_attempt_since__isnull=True)
     if payment_intent_id is not None:
         qs = qs.filter(id=payment_intent_id)
-    claimed = list(qs.order_by("processing_resolve_at")[:batch_size])
-    for pi in claimed:
-        pi.begin(InFlight.RESOLVE, new_attempt_id(InFlight.RESOLVE, pi.id))
-        pi.save(update_fields=["inflight", "inflight_since", "last_attempt_id", "updated"])
-    charges = Charge.objects.select_related("payment_method").in_bulk(
-        [pi.latest_charge_id for pi in claimed]
-    )
-    return [
-        Authorization(
-            pi,
-            charges[pi.latest_charge_id],
-            charges[pi.latest_charge_id].payment_method,
-            raise_decline=False,
-            attempt_id=pi.last_attempt_id,
+    movement = ResolveAsync()
+    claimed = []
+    for pi in qs.order_by("processing_resolve_at")[:batch_size]:
+        charge = pi.latest_charge
+        charge.payment_intent = pi
+        attempt = attempts.new_attempt(
+            movement.kind,
+            target=pi,
+            amount=charge.amount,
+            currency=charge.currency,
+            payment_intent_id=pi.id,
+            charge_id=charge.id,
         )
-        for pi in claimed
-    ]
-
-
-def _resolve(processor: GuardedProcessor, attempt: Authorization) -> AuthorizationResult:
-    return processor.resolve_async(
-        attempt_id=attempt.attempt_id,
-        reference=attempt.charge.id,
-        token=attempt.pm.processor_token,
-        capture=attempt.pi.capture_method == "automatic",
-    )
-
-
-def _apply_resolution(attempt: Authorization, result: AuthorizationResult) -> Settled:
-    if result.status in ("succeeded", "declined"):
-        return apply_authorization(attempt, result)
-    # Still processing: give the claim back and look again after the delay.
-    pi = lock_intent(attempt.pi.id)
-    if pi.inflight_attempt(attempt.attempt_id):
-        pi.end()
-        pi.processing_resolve_at = timezone.now() + timedelta(
-            seconds=settings.SIMULATED_PROCESSING_DELAY_SECONDS
-        )
-        pi.save()
-    return Settled(pi)
+        attempt.charge = charge
+        claimed.append(Claimed(movement, attempt))
+    return claimed
 
 
 def _resolutions(*, payment_intent_id: str | None = None, batch_size: int) -> int:
-    outcomes = attempts.sweep(
-        claim=lambda: _claim_processing(payment_intent_id=payment_intent_id, batch_size=batch_size),
-        call=_resolve,
-        apply=_apply_resolution,
-    )
-    return len(outcomes)
-
-
-def _load_resolution(pi: PaymentIntent, own: bool) -> Authorization:
-    return load_authorization(pi, False)
-
-
-def _abort_resolution(attempt: Authorization) -> None:
-    """The processor never received the request for the outcome: the intent stays due, and
-    the next resolution sweep asks again."""
-    pi = lock_intent(attempt.pi.id)
-    if pi.inflight_attempt(attempt.attempt_id):
-        recovery.end(pi)
-
-
-recovery.register(
-    InFlight.RESOLVE,
-    recovery.Kind(
-        load=_load_resolution,
-        apply=_apply_resolution,
-        abort=_abort_resolution,
-        answer=authorization_answer,
-    ),
-)
+    claim = lambda: _claim_processing(payment_intent_id=payment_intent_id, batch_size=batch_size)  # noqa: E731
+    return len(attempts.sweep(claim))
 
 
 def payment_intent_resolve_processing(*, payment_intent_id: str) -> bool:
@@ -236,38 +204,21 @@ def payment_intents_resolve_due(*, batch_size: int = 50) -> int:
 # --- expiry and abandonment ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Expired:
-    livemode: bool
-    charge_id: str | None
-
-    @property
-    def attempt_id(self) -> str:
-        return attempts.release_attempt_id(self.charge_id or "")
-
-
 def _expire_batch(batch_size: int) -> int:
-    """Phase 1 expires a batch of due authorisations (each as `PaymentIntent.as_shown()`
-    already showed it) and marks their charges released; the call releases each at the
-    processor."""
-
-    def claim() -> list[_Expired]:
-        rows = (
-            PaymentIntent.objects.select_for_update(skip_locked=True)
-            .filter(expiry_due_q(timezone.now()))
-            .order_by("updated")[:batch_size]
-        )
-        expired = []
-        for pi in rows:
-            expire(pi)
-            expired.append(_Expired(pi.livemode, pi.latest_charge_id))
-        return expired
-
-    def release(processor: GuardedProcessor, attempt: _Expired) -> None:
-        if attempt.charge_id:  # owed since phase 1 (`release_owed_at`): the reconciler's if we die
-            attempts.release(attempt.livemode, attempt.charge_id)
-
-    return len(attempts.sweep(claim=claim, call=release))
+    """Expire a batch of due authorisations with no attempt under way (each as
+    `PaymentIntent.as_shown()` already showed it), their charges marked released and their
+    releases recorded in the same transaction; the releases are made once it commits (the
+    reconciler makes any a crash left)."""
+    with transaction.atomic():
+        rows = attempts.with_recorded(
+            PaymentIntent.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                expiry_due_q(timezone.now())
+            )
+        ).filter(recorded_attempt_since__isnull=True)
+        released = [expire(pi) for pi in rows.order_by("updated")[:batch_size]]
+    for release in released:
+        attempts.finish(Settled(release=release), raise_error=False)
+    return len(released)
 
 
 def payment_intents_expire_due(*, batch_size: int = 100, max_batches: int = 50) -> int:
@@ -280,8 +231,12 @@ def _abandon_batch(batch_size: int) -> int:
     cutoff = timezone.now() - timedelta(seconds=settings.ABANDONMENT_SECONDS)
     with transaction.atomic():
         rows = list(
-            PaymentIntent.objects.select_for_update(skip_locked=True)
-            .filter(status__in=ABANDONABLE, updated__lte=cutoff, inflight__isnull=True)
+            attempts.with_recorded(
+                PaymentIntent.objects.select_for_update(skip_locked=True, of=("self",)).filter(
+                    status__in=ABANDONABLE, updated__lte=cutoff
+                )
+            )
+            .filter(recorded_attempt_since__isnull=True)  # a confirm under way (or left) is not
             .order_by("updated")[:batch_size]
         )
         for pi in rows:
@@ -290,7 +245,7 @@ def _abandon_batch(batch_size: int) -> int:
                 fail_pending_charge(pi, "The PaymentIntent was abandoned.")
             pi.abandon()
             pi.save()
-            emit(pi, "canceled", before)
+            emit((pi, "canceled", before))
     return len(rows)
 
 

@@ -1,25 +1,17 @@
-"""The customer's answer to a 3-D Secure challenge on the hosted page, in the two phases of
-`payments.attempts`: the processor records the challenge's outcome and, when it passed,
-authorises the attempt (the call); phase 2 applies the authorisation or the failed challenge."""
+"""The customer's answer to a 3-D Secure challenge on the hosted page, run by the attempt
+ledger: the processor records the challenge's outcome and, when it passed, authorises the
+attempt (the call); phase 2 applies the authorisation or the failed challenge."""
 
 from __future__ import annotations
 
-from core.ids import attempt_id as new_attempt_id
 from payments import attempts
-from payments.attempts import GuardedProcessor, Settled
-from payments.models import Charge
+from payments.attempts import GuardedProcessor, Recorded, Settled
+from payments.models import Attempt, AttemptKind, Charge
 from payments.processors.base import AuthorizationResult, Decline
 
-from ..models import InFlight, PaymentIntent, Status
-from . import recovery
-from ._common import emit, lock_charge, lock_intent, payment_error, record_on_checkout, snapshot
-from .confirm import (
-    Authorization,
-    apply_authorization,
-    authorization_answer,
-    authorize,
-    load_authorization,
-)
+from ..models import PaymentIntent, Status
+from ._common import Held, announce, emit, lock_intent, payment_error, snapshot
+from .confirm import Authorize, apply_authorization, authorize
 
 AUTHENTICATION_FAILURE_MESSAGE = (
     "The provided PaymentMethod has failed authentication. You can provide payment_method_data "
@@ -36,65 +28,77 @@ def payment_intent_authenticate(
     """The customer completed (or failed) the challenge of attempt `charge_id`. Idempotent: a
     second submit finds the intent no longer waiting for this attempt and changes nothing.
     (The hosted page reaches the intent by a signed token, not by a caller's scope.)"""
+    return attempts.run(
+        Authenticate(payment_intent_id=payment_intent_id, charge_id=charge_id, succeeded=succeeded)
+    )
 
-    def record() -> Authorization | attempts.Recover | Settled:
-        pi = lock_intent(payment_intent_id)
-        attempt_id = new_attempt_id(InFlight.AUTHENTICATE, pi.id)
-        earlier = recovery.first(
-            pi,
-            InFlight.AUTHENTICATE,
-            attempt_id=attempt_id,
-            verb="authenticated",
-            allowed=[Status.REQUIRES_ACTION],
-        )
-        if isinstance(earlier, attempts.Recover):
-            return earlier  # a stale attempt (another submit's): settled, then this one runs
-        if (
-            pi.status != Status.REQUIRES_ACTION
-            or pi.latest_charge_id != charge_id
-            or pi.inflight_active()
-        ):
+
+class Authenticate(Authorize):
+    """The authorisation of a challenged attempt, once the customer answered the challenge. A
+    failed challenge is recorded as the attempt's answer (None) and fails the attempt."""
+
+    kind = AttemptKind.AUTHENTICATE
+    verb = "authenticated"
+    allowed = (Status.REQUIRES_ACTION,)
+    raises = False  # the page shows the intent as it is after the challenge
+
+    def __init__(self, *, payment_intent_id: str = "", charge_id: str = "", succeeded: bool = True):
+        self.payment_intent_id = payment_intent_id
+        self.charge_id = charge_id
+        self.succeeded = succeeded
+
+    @classmethod
+    def resume(cls, attempt: Attempt) -> Authenticate:
+        return cls(payment_intent_id=attempt.payment_intent_id, charge_id=attempt.charge_id)
+
+    def lock(self) -> Held:
+        return lock_intent(self.payment_intent_id, with_charge=True)
+
+    def in_progress(self, locked: Held) -> Settled:
+        return Settled(locked.pi)  # a submit while another is under way changes nothing
+
+    def record(self, locked: Held) -> Recorded | Settled:
+        pi = locked.pi
+        if pi.status != Status.REQUIRES_ACTION or pi.latest_charge_id != self.charge_id:
             return Settled(pi)
-        pi.begin(InFlight.AUTHENTICATE, attempt_id)
-        pi.save()
-        charge = Charge.objects.select_related("payment_method").get(id=charge_id)
-        return Authorization(
-            pi,
-            charge,
-            charge.payment_method,
-            three_d_secure_passed=True,
-            raise_decline=False,
-            attempt_id=attempt_id,
+        attempt = attempts.new_attempt(
+            self.kind,
+            target=pi,
+            amount=locked.charge.amount,
+            currency=locked.charge.currency,
+            payment_intent_id=pi.id,
+            charge_id=locked.charge.id,
         )
+        attempt.charge = locked.charge
+        return Recorded(attempt)
 
-    def call(processor: GuardedProcessor, attempt: Authorization) -> AuthorizationResult | None:
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult | None:
         """The authorisation once the challenge passed; None when it failed. (Only the
         authorisation, which moves money, is made under the attempt id.)"""
         passed = processor.authenticate(
-            reference=attempt.charge.id, token=attempt.pm.processor_token, succeeded=succeeded
+            reference=attempt.charge_id,
+            token=attempt.charge.payment_method.processor_token,
+            succeeded=self.succeeded,
         )
         return authorize(processor, attempt) if passed else None
 
-    def apply(attempt: Authorization, result: AuthorizationResult | None) -> Settled:
-        if result is not None:
-            return apply_authorization(attempt, result)
-        return _fail_authentication(attempt)
+    def apply(self, locked: Held, attempt: Attempt, answer: AuthorizationResult | None) -> Settled:
+        if answer is not None:
+            return apply_authorization(locked, attempt, answer)
+        return _fail_authentication(locked, attempt)
 
-    return attempts.two_phase(record=record, call=call, apply=apply)
+    def abort(self, locked: Held, attempt: Attempt) -> None:
+        """The processor never received the authorisation: the intent still waits for the
+        challenge (the customer may submit it again)."""
 
 
-def _fail_authentication(attempt: Authorization) -> Settled:
-    pi = lock_intent(attempt.pi.id)
-    charge = lock_charge(attempt.charge.id, pi)
-    if (
-        not pi.inflight_attempt(attempt.attempt_id)
-        or pi.status != Status.REQUIRES_ACTION
-        or pi.latest_charge_id != charge.id
-    ):
+def _fail_authentication(locked: Held, attempt: Attempt) -> Settled:
+    pi, charge = locked.pi, locked.charge
+    if pi.status != Status.REQUIRES_ACTION or pi.latest_charge_id != charge.id:
+        attempts.mark_answered(attempt)
         return Settled(pi)
     before = snapshot(pi)
     charge_before = snapshot(charge)
-    pi.end()
     charge.status = Charge.Status.FAILED
     charge.three_d_secure = "failed"
     charge.failure_code = "authentication_required"
@@ -109,25 +113,6 @@ def _fail_authentication(attempt: Authorization) -> Settled:
     )
     charge.save()
     pi.save()
-    emit(charge, "failed", charge_before)
-    emit(pi, "payment_failed", before)
-    record_on_checkout(pi, charge, "failed", charge.failure_code)
+    emit((charge, "failed", charge_before), (pi, "payment_failed", before))
+    announce(pi, charge, "failed", charge.failure_code)
     return Settled(pi)
-
-
-def _load(pi: PaymentIntent, own: bool) -> Authorization:
-    return load_authorization(pi, own, three_d_secure_passed=True)
-
-
-def _abort(attempt: Authorization) -> None:
-    """The processor never received the authorisation: the intent still waits for the
-    challenge (the customer may submit it again)."""
-    pi = lock_intent(attempt.pi.id)
-    if pi.inflight_attempt(attempt.attempt_id):
-        recovery.end(pi)
-
-
-recovery.register(
-    InFlight.AUTHENTICATE,
-    recovery.Kind(load=_load, apply=apply_authorization, abort=_abort, answer=authorization_answer),
-)

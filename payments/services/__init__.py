@@ -1,13 +1,13 @@
 """Every write of payment methods, customers and refunds, plus what the intent services need to turn a
 processor's answer into a charge. One module per sub-domain, re-exported here."""
 
+from ..attempts import reconcile as attempts_reconcile
 from .charges import charge_outcome_for
 from .customers import customer_create, customer_delete, customer_update
 from .payment_methods import (
     is_magic_id,
     magic_card,
     payment_method_attach,
-    payment_method_attach_by_id,
     payment_method_create,
     payment_method_create_from_data,
     payment_method_detach,
@@ -25,6 +25,7 @@ from .refunds import (
 )
 
 __all__ = [
+    "attempts_reconcile",
     "charge_outcome_for",
     "customer_create",
     "customer_delete",
@@ -32,7 +33,6 @@ __all__ = [
     "is_magic_id",
     "magic_card",
     "payment_method_attach",
-    "payment_method_attach_by_id",
     "payment_method_create",
     "payment_method_create_from_data",
     "payment_method_detach",

@@ -1,19 +1,17 @@
 """Refunds: create, update (metadata), cancel, and the workers' resolution of pending ones.
 
-Every processor call is the two phases of `payments.attempts`. Every check and every write of
-a refund's money happens under its charge's row lock: the create locks the charge, checks what
-is left to refund and inserts the pending refund with its amount held back on the charge
-(`amount_refund_pending`) in one transaction, so concurrent refunds never give back more than
-was paid. A refund that fails or is canceled gives its amount back.
+Every processor call is a movement run by the attempt ledger (`payments.attempts`). Every
+check and every write of a refund's money happens under its charge's row lock: the create
+locks the charge, checks what is left to refund and inserts the pending refund with its amount
+held back on the charge (`amount_refund_pending`) in one transaction, so concurrent refunds
+never give back more than was paid. A refund that fails or is canceled gives its amount back.
+`resolve_after` says when to ask the processor about a refund it answered `pending`.
 
-A refund's `inflight_since` is the record of a processor call under way (the create's, a
-sweep's claim, a cancel's); `resolve_after` says when to ask the processor about a refund it
-answered `pending`.
-
-A keyed create names its refund from the Idempotency-Key's claim (`core.ids.created_id`), and
-the refund id is the processor's idempotency key: the retry of a create that died (during the
-processor call, or after its commit but before its answer was stored) finds that refund and
-finishes it, instead of making a second one.
+The refund id is the processor's idempotency key for the refund: a refund's attempts are
+settled by asking again (`ask_again`), and the processor makes it once. A keyed create names
+its refund (and its attempt) from the Idempotency-Key's claim (`core.ids.created_id`): the
+retry of a create that died finds its own attempt and finishes it instead of making a second
+refund.
 """
 
 from __future__ import annotations
@@ -23,20 +21,20 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q, Subquery
+from django.db.models import F, Subquery
 from django.utils import timezone
 
-from core import context
 from core.enqueue import enqueue_on_commit
-from core.errors import InvalidRequestError, ParameterMissing, ResourceMissing
+from core.errors import DomainError, InvalidRequestError, ParameterMissing, ResourceMissing
+from core.ids import attempt_id as new_attempt_id
 from core.ids import created_id
 from core.metadata import merge_metadata
 from core.scope import Scope
 from core.values import UNSET
-from events.services import event_record_many, previous_attributes
+from events.services import event_emit
 
 from .. import attempts
-from ..attempts import GuardedProcessor, Settled
+from ..attempts import Claimed, GuardedProcessor, Recorded, Settled
 from ..exceptions import (
     ChargeAlreadyRefunded,
     ChargeNotRefundable,
@@ -44,45 +42,21 @@ from ..exceptions import (
     RefundIntentUnexpectedState,
     RefundUnexpectedState,
 )
-from ..models import (
-    REFUND_INFLIGHT_STALE_SECONDS,
-    REFUND_OPEN,
-    Charge,
-    Refund,
-    RefundStatus,
-)
+from ..models import REFUND_OPEN, Attempt, AttemptKind, Charge, Refund, RefundStatus
 from ..presenters import charge_to_api, refund_to_api
 from ..processors.base import RefundResult
 
 RESOLVE_TASK = "payments.tasks.refund_resolve"
 
 
-@dataclass(frozen=True)
-class RefundCall:
-    """A processor call about one refund, recorded by its `inflight_since` (phase 1)."""
+@dataclass
+class RefundHeld:
+    """What a refund movement locks: the charge, the refund, and the charge's refunds (for its
+    `refunds` list; None until read)."""
 
-    livemode: bool
-    refund_id: str
-    charge_id: str
-    amount: int
-    currency: str
-    token: str
-    # The processor has answered about this refund before (`pending`): ask for its outcome
-    # rather than send it.
-    answered: bool = False
-
-
-def _call_for(refund: Refund, charge: Charge, *, answered: bool = False) -> RefundCall:
-    pm = charge.payment_method
-    return RefundCall(
-        livemode=refund.livemode,
-        refund_id=refund.id,
-        charge_id=charge.id,
-        amount=refund.amount,
-        currency=refund.currency,
-        token=pm.processor_token if pm is not None else "",
-        answered=answered,
-    )
+    charge: Charge
+    refund: Refund | None = None
+    refunds: list[Refund] | None = None
 
 
 # --- locks -----------------------------------------------------------------------------------
@@ -131,17 +105,18 @@ def _lock_charge_to_refund(
     return charge
 
 
-def _lock_refund(refund_id: str, *, scope: Scope | None = None) -> tuple[Refund, Charge, list]:
+def _lock_refund(refund_id: str, *, scope: Scope | None = None) -> RefundHeld:
     """`select_for_update()` a refund, its charge and the charge's other refunds, in one
     statement and always in the same order (so two of these never deadlock): the refund to
     change, the locked charge, and the charge's refunds for its `refunds` list. Without a
     scope only for an id already checked against one, or a worker's own row."""
     target = Refund.objects.filter(id=refund_id, **(scope.filters if scope is not None else {}))
     rows = list(
-        Refund.objects.select_for_update(of=("self", "charge"))
-        .select_related("charge", "charge__payment_intent", "charge__payment_method")
-        .filter(charge_id=Subquery(target.values("charge_id")[:1]))
-        .order_by("created", "id")
+        attempts.with_recorded(
+            Refund.objects.select_for_update(of=("self", "charge"))
+            .select_related("charge", "charge__payment_intent", "charge__payment_method")
+            .filter(charge_id=Subquery(target.values("charge_id")[:1]))
+        ).order_by("created", "id")
     )
     refund = next((row for row in rows if row.id == refund_id), None)
     if refund is None:
@@ -149,7 +124,7 @@ def _lock_refund(refund_id: str, *, scope: Scope | None = None) -> tuple[Refund,
     charge = refund.charge
     for row in rows:
         row.charge = charge
-    return refund, charge, rows
+    return RefundHeld(charge, refund, rows)
 
 
 # --- events ----------------------------------------------------------------------------------
@@ -161,24 +136,18 @@ def _emit(
     before: dict | None = None,
     refunded: tuple[Charge, list[Refund], dict] | None = None,
 ) -> None:
-    """Record the refund events `types` with the fields that changed since `before`, and with
+    """The refund events `types` with the fields that changed since `before`, and with
     `refunded=(charge, its refunds, the charge before)` the charge's `charge.refunded`: one
     INSERT, in the caller's transaction."""
     after = refund_to_api(refund)
-    changed = previous_attributes(before, after) if before else None
-    events = [(type, after, changed) for type in types]
+    changes = [(type, after, before) for type in types]
     if refunded is not None:
         charge, refunds, charge_before = refunded
-        charge_after = charge_to_api(charge, refunds=refunds)
-        events.append(
-            ("charge.refunded", charge_after, previous_attributes(charge_before, charge_after))
-        )
-    event_record_many(scope=Scope.of(refund), events=events)
+        changes.append(("charge.refunded", charge_to_api(charge, refunds=refunds), charge_before))
+    event_emit(scope=Scope.of(refund), changes=changes)
 
 
 UPDATED = ("refund.updated", "charge.refund.updated")
-# What a transition changes on a refund.
-_SETTLED_FIELDS = ["status", "processor_reference", "resolve_after", "inflight_since", "updated"]
 
 
 # --- create ----------------------------------------------------------------------------------
@@ -231,101 +200,169 @@ def refund_create(
         raise InvalidRequestError(
             "Invalid positive integer", code="parameter_invalid_integer", param="amount"
         )
-    refund_metadata = merge_metadata({}, metadata)
-    refund_id = created_id("re", "refund")
-    resumed = context.current().resumed
-
-    def record() -> RefundCall | Settled:
-        charge = _lock_charge_to_refund(
-            scope, payment_intent_id=payment_intent_id, charge_id=charge_id
+    return attempts.run(
+        RefundCreate(
+            scope=scope,
+            payment_intent_id=payment_intent_id,
+            charge_id=charge_id,
+            amount=amount,
+            reason=reason,
+            metadata=merge_metadata({}, metadata),
         )
-        if resumed:  # an earlier run of this keyed request died: it may have made the refund
-            earlier = Refund.objects.filter(id=refund_id, **scope.filters).first()
-            if earlier is not None:
-                return _earlier_refund(earlier, charge)
-        value = _check_refundable(charge, amount, by_intent=not charge_id)
-        now = timezone.now()
-        refund = Refund.objects.create(
-            id=refund_id,
+    )
+
+
+class RefundMovement(attempts.Movement[RefundHeld]):
+    """A call about one refund: keyed by the refund id, so settled by asking again."""
+
+    ask_again = True
+
+    def target(self, locked: RefundHeld) -> Refund | Charge:
+        return locked.refund if locked.refund is not None else locked.charge
+
+    def in_progress(self, locked: RefundHeld) -> DomainError:
+        refund = locked.refund
+        return RefundUnexpectedState(refund.id, refund.status, in_progress=True)
+
+    def relock(self, attempt: Attempt) -> RefundHeld:
+        return _lock_refund(attempt.refund_id)
+
+    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled:
+        return Settled(locked.refund)
+
+
+def _new_attempt(kind: str, refund: Refund, charge: Charge, id: str | None = None) -> Attempt:
+    attempt = attempts.new_attempt(
+        kind,
+        target=refund,
+        id=id,
+        amount=refund.amount,
+        currency=refund.currency,
+        payment_intent_id=refund.payment_intent_id,
+        charge_id=charge.id,
+        refund_id=refund.id,
+    )
+    attempt.charge = charge  # the call reads its method from memory
+    return attempt
+
+
+def _token(attempt: Attempt) -> str:
+    pm = attempt.charge.payment_method
+    return pm.processor_token if pm is not None else ""
+
+
+class RefundCreate(RefundMovement):
+    kind = AttemptKind.REFUND
+
+    def __init__(
+        self,
+        *,
+        scope: Scope | None = None,
+        payment_intent_id: str | None = None,
+        charge_id: str | None = None,
+        amount: int | None = None,
+        reason: str | None = None,
+        metadata: dict | None = None,
+    ):
+        self.scope = scope
+        self.payment_intent_id = payment_intent_id
+        self.charge_id = charge_id
+        self.amount = amount
+        self.reason = reason
+        self.metadata = metadata or {}
+        self.refund_id = created_id("re", "refund")
+        self.attempt_id = new_attempt_id(self.kind, self.refund_id)
+
+    def lock(self) -> RefundHeld:
+        return RefundHeld(
+            _lock_charge_to_refund(
+                self.scope, payment_intent_id=self.payment_intent_id, charge_id=self.charge_id
+            )
+        )
+
+    def record(self, locked: RefundHeld) -> Recorded:
+        charge = locked.charge
+        value = _check_refundable(charge, self.amount, by_intent=not self.charge_id)
+        refund = Refund(
+            id=self.refund_id,
             account_id=charge.account_id,
             livemode=charge.livemode,
             charge=charge,
             payment_intent_id=charge.payment_intent_id,
             amount=value,
             currency=charge.currency,
-            reason=reason,
-            metadata=refund_metadata,
-            inflight_since=now,
+            reason=self.reason,
+            metadata=self.metadata,
         )
+        locked.refund = refund
         charge.amount_refund_pending += value  # under the charge's row lock
         charge.refund_count += 1
-        charge.save(update_fields=["amount_refund_pending", "refund_count", "updated"])
-        return _call_for(refund, charge)
+        attempt = _new_attempt(self.kind, refund, charge, id=self.attempt_id)
+        return Recorded(attempt, writes=(refund, charge))
 
-    return attempts.two_phase(record=record, call=_ask, apply=_apply)
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> RefundResult:
+        # Keyed by the refund id: sent again after a crash, it is the same refund.
+        return processor.refund(
+            reference=attempt.refund_id,
+            charge_reference=attempt.charge_id,
+            token=_token(attempt),
+            amount=attempt.amount,
+            currency=attempt.currency,
+        )
 
-
-def _earlier_refund(refund: Refund, charge: Charge) -> RefundCall | Settled:
-    """The refund an earlier run of this keyed request made before it died (found under its
-    charge's lock). Its processor call still unanswered (in flight since the create, never
-    answered): ask again, keyed by the refund id (the processor makes it once), and apply the
-    answer as the create would have. Otherwise the refund as it is now is the answer."""
-    if (
-        refund.status in REFUND_OPEN
-        and refund.inflight_since is not None
-        and refund.resolve_after is None
-    ):
-        return _call_for(refund, charge)
-    return Settled(refund)
+    def apply(self, locked: RefundHeld, attempt: Attempt, answer: RefundResult) -> Refund:
+        return _apply(locked, attempt, answer, first=True)
 
 
-# --- the call and phase 2, shared by the create and the sweep ---------------------------------
+# --- phase 2, shared by the create and the sweep ---------------------------------------------
 
 
-def _ask(processor: GuardedProcessor, attempt: RefundCall) -> RefundResult:
-    if attempt.answered:
-        return processor.resolve_refund(reference=attempt.refund_id, token=attempt.token)
-    # Keyed by the refund id: sent again after a crash, it is the same refund.
-    return processor.refund(
-        reference=attempt.refund_id,
-        charge_reference=attempt.charge_id,
-        token=attempt.token,
-        amount=attempt.amount,
-        currency=attempt.currency,
-    )
+def _refunds_of(locked: RefundHeld) -> list[Refund]:
+    """The charge's refunds, the one being applied among them, for the charge's `refunds`
+    list (phase 2's lock read them; a refund made and answered in one transaction reads them
+    here, before its own is written)."""
+    if locked.refunds is None:
+        rows = list(Refund.objects.filter(charge_id=locked.charge.id).order_by("created", "id"))
+        locked.refunds = [row for row in rows if row.id != locked.refund.id] + [locked.refund]
+        for row in locked.refunds:
+            row.charge = locked.charge
+    return locked.refunds
 
 
-def _apply(attempt: RefundCall, answer: RefundResult) -> Refund:
-    """Phase 2: apply the processor's answer under the charge's lock, with its events. The
-    first answer about a refund writes `refund.created`; a later one `refund.updated` and
+def _apply(locked: RefundHeld, attempt: Attempt, answer: RefundResult, *, first: bool) -> Refund:
+    """Apply the processor's answer under the charge's lock, with its events. The first answer
+    about a refund writes `refund.created`; a later one `refund.updated` and
     `charge.refund.updated`. A succeeded refund adds `charge.refunded`, a failed one
     `refund.failed` and gives its amount back."""
-    refund, charge, refunds = _lock_refund(attempt.refund_id)
-    if refund.status not in REFUND_OPEN or refund.inflight_since is None:
-        return refund  # another process applied an answer (or canceled it) meanwhile
-    before = None if not attempt.answered else refund_to_api(refund)
-    announce = UPDATED if attempt.answered else ("refund.created",)
+    refund, charge = locked.refund, locked.charge
+    if refund.status not in REFUND_OPEN:
+        attempts.mark_answered(attempt)
+        return refund  # canceled meanwhile
+    before = None if first else refund_to_api(refund)
+    announce = ("refund.created",) if first else UPDATED
     if answer.status == "pending":
         refund.wait(
             reference=answer.reference,
             resolve_after=timezone.now() + timedelta(seconds=settings.REFUND_RESOLVE_DELAY_SECONDS),
         )
-        refund.save(update_fields=_SETTLED_FIELDS)
-        if not attempt.answered:  # a later "still pending" just waits for the next sweep
+        refund.save()
+        if first:  # a later "still pending" just waits for the next sweep
             _emit(refund, *announce)
             enqueue_on_commit(RESOLVE_TASK, refund.id)
+        else:
+            attempts.mark_answered(attempt)
         return refund
-    charge_before = charge_to_api(charge, refunds=refunds)
+    charge_before = charge_to_api(charge, refunds=_refunds_of(locked))
     charge.amount_refund_pending -= refund.amount
     if answer.status == "succeeded":
         refund.succeed(reference=answer.reference)
         charge.amount_refunded += refund.amount
     else:
         refund.fail(reference=answer.reference, failure_reason=answer.failure_reason or "unknown")
-    refund.save(update_fields=[*_SETTLED_FIELDS, "failure_reason"])
-    charge.save(update_fields=["amount_refund_pending", "amount_refunded", "updated"])
+    refund.save()
+    charge.save()
     if answer.status == "succeeded":
-        _emit(refund, *announce, before=before, refunded=(charge, refunds, charge_before))
+        _emit(refund, *announce, before=before, refunded=(charge, locked.refunds, charge_before))
     else:
         _emit(refund, *announce, "refund.failed", before=before)
     return refund
@@ -346,7 +383,7 @@ def refund_update(*, scope: Scope, refund_id: str, metadata=UNSET) -> Refund:
         refund.metadata = merge_metadata(refund.metadata, metadata)
         if refund.metadata == before["metadata"]:
             return refund
-        refund.save(update_fields=["metadata", "updated"])
+        refund.save()
         _emit(refund, *UPDATED, before=before)
     return refund
 
@@ -360,78 +397,85 @@ def _cancelable(refund: Refund) -> bool:
 def refund_cancel(*, scope: Scope, refund_id: str) -> Refund:
     """Cancel a refund that has not completed (`requires_action`, or `pending` in test mode):
     the processor is asked to stop it, then it is `canceled` and its amount given back."""
+    return attempts.run(RefundCancel(scope=scope, refund_id=refund_id))
 
-    def record() -> RefundCall:
-        refund, charge, _ = _lock_refund(refund_id, scope=scope)
+
+class RefundCancel(RefundMovement):
+    kind = AttemptKind.REFUND_CANCEL
+
+    def __init__(self, *, scope: Scope | None = None, refund_id: str = ""):
+        self.scope = scope
+        self.refund_id = refund_id
+
+    def lock(self) -> RefundHeld:
+        return _lock_refund(self.refund_id, scope=self.scope)
+
+    def record(self, locked: RefundHeld) -> Recorded:
+        refund = locked.refund
         if not _cancelable(refund):
             raise RefundUnexpectedState(refund.id, refund.status)
-        if _inflight_active(refund):
-            raise RefundUnexpectedState(refund.id, refund.status, in_progress=True)
-        refund.inflight_since = timezone.now()
-        refund.save(update_fields=["inflight_since", "updated"])
-        return _call_for(refund, charge, answered=refund.resolve_after is not None)
+        return Recorded(_new_attempt(self.kind, refund, locked.charge))
 
-    def call(processor: GuardedProcessor, attempt: RefundCall) -> bool:
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> bool:
         return processor.cancel_refund(reference=attempt.refund_id)
 
-    def apply(attempt: RefundCall, stopped: bool) -> Refund | Settled:
-        refund, charge, _ = _lock_refund(attempt.refund_id)
-        if refund.status not in REFUND_OPEN or refund.inflight_since is None:
+    def apply(self, locked: RefundHeld, attempt: Attempt, stopped: bool) -> Refund | Settled:
+        refund, charge = locked.refund, locked.charge
+        if refund.status not in REFUND_OPEN:
+            attempts.mark_answered(attempt)
             return Settled(error=RefundUnexpectedState(refund.id, refund.status))
         if not stopped:  # the processor would not stop it: it stays as it was
-            refund.inflight_since = None
-            refund.save(update_fields=["inflight_since", "updated"])
+            attempts.mark_answered(attempt)
             return Settled(refund, error=RefundUnexpectedState(refund.id, refund.status))
         before = refund_to_api(refund)
         refund.cancel()
-        refund.save(update_fields=_SETTLED_FIELDS)
+        refund.save()
         charge.amount_refund_pending -= refund.amount
-        charge.save(update_fields=["amount_refund_pending", "updated"])
+        charge.save()
         _emit(refund, *UPDATED, before=before)
-        return refund
+        return Settled(refund)
 
-    return attempts.two_phase(record=record, call=call, apply=apply)
-
-
-def _inflight_active(refund: Refund) -> bool:
-    if refund.inflight_since is None:
-        return False
-    stale = timezone.now() - timedelta(seconds=REFUND_INFLIGHT_STALE_SECONDS)
-    return refund.inflight_since > stale
+    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled:
+        if locked.refund.status == RefundStatus.CANCELED:
+            return Settled(locked.refund)
+        return Settled(error=RefundUnexpectedState(locked.refund.id, locked.refund.status))
 
 
 # --- the workers: resolve pending refunds ------------------------------------------------------
 
 
-def _due(now) -> Q:
-    stale = now - timedelta(seconds=REFUND_INFLIGHT_STALE_SECONDS)
-    return Q(status__in=REFUND_OPEN) & (
-        Q(inflight_since__isnull=True, resolve_after__lte=now) | Q(inflight_since__lt=stale)
-    )
+class RefundResolve(RefundMovement):
+    """The outcome of a refund the processor answered `pending`, asked once it is due."""
+
+    kind = AttemptKind.REFUND_RESOLVE
+
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> RefundResult:
+        return processor.resolve_refund(reference=attempt.refund_id, token=_token(attempt))
+
+    def apply(self, locked: RefundHeld, attempt: Attempt, answer: RefundResult) -> Refund:
+        return _apply(locked, attempt, answer, first=False)
 
 
-def _claim(*, refund_id: str | None = None, batch_size: int) -> list[RefundCall]:
-    """Phase 1 of the sweep: due refunds (answered `pending` and past `resolve_after`, or left
-    in flight by a crashed process), claimed with SKIP LOCKED and marked in flight."""
-    now = timezone.now()
-    qs = (
+def _claim(*, refund_id: str | None = None, batch_size: int) -> list[Claimed]:
+    """Due refunds (answered `pending` and past `resolve_after`) with no attempt under way
+    (one a crashed process left is the reconciler's), claimed with SKIP LOCKED, each with its
+    resolution attempt."""
+    qs = attempts.with_recorded(
         Refund.objects.select_for_update(skip_locked=True, of=("self",))
         .select_related("charge__payment_method")
-        .filter(_due(now))
-    )
+        .filter(status__in=REFUND_OPEN, resolve_after__lte=timezone.now())
+    ).filter(recorded_attempt_since__isnull=True)
     if refund_id is not None:
         qs = qs.filter(id=refund_id)
-    claimed = list(qs.order_by("created")[:batch_size])
-    Refund.objects.filter(id__in=[r.id for r in claimed]).update(inflight_since=now, updated=now)
-    return [_call_for(r, r.charge, answered=r.resolve_after is not None) for r in claimed]
+    movement = RefundResolve()
+    return [
+        Claimed(movement, _new_attempt(movement.kind, refund, refund.charge))
+        for refund in qs.order_by("created")[:batch_size]
+    ]
 
 
 def _resolutions(*, refund_id: str | None = None, batch_size: int) -> int:
-    outcomes = attempts.sweep(
-        claim=lambda: _claim(refund_id=refund_id, batch_size=batch_size),
-        call=_ask,
-        apply=_apply,
-    )
+    outcomes = attempts.sweep(lambda: _claim(refund_id=refund_id, batch_size=batch_size))
     return sum(1 for refund in outcomes if refund is not None and refund.status not in REFUND_OPEN)
 
 
@@ -441,5 +485,5 @@ def refund_resolve(*, refund_id: str) -> bool:
 
 
 def refunds_resolve_due(*, batch_size: int = 50) -> int:
-    """The sweep: every due pending refund (and any a crashed process left in flight)."""
+    """The sweep: every due pending refund."""
     return _resolutions(batch_size=batch_size)

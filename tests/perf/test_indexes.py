@@ -20,7 +20,6 @@ EXPECTED = {
         "pi_expiry_idx",
         "pi_abandon_idx",
         "pi_processing_idx",
-        "pi_inflight_idx",
         # foreign keys: what a delete of the row they point to looks the intents up by
         "intents_paymentintent_customer_id_51b5f23a",
         "intents_paymentintent_latest_charge_id_366de7ef",
@@ -68,7 +67,7 @@ def _plan(sql: str, params: list) -> str:
         # the abandonment sweep: open statuses not updated since the cutoff
         (
             "SELECT id FROM intents_paymentintent WHERE status IN ('requires_payment_method', "
-            "'requires_confirmation') AND updated <= now() AND inflight IS NULL ORDER BY updated",
+            "'requires_confirmation') AND updated <= now() ORDER BY updated",
             "pi_abandon_idx",
         ),
     ],

@@ -45,9 +45,9 @@ def create(client, **params):
     return response.json()
 
 
-def test_create_is_at_most_4_statements(client):
+def test_create_is_at_most_2_statements(client):
     create(client)  # warm: the key cache
-    with at_most(4):
+    with at_most(2):  # the intent, its event
         create(client)
 
 
@@ -59,27 +59,27 @@ def test_retrieve_is_one_statement_with_a_warm_key_cache(client):
         assert client.get(f"{URL}/{pi['id']}").status_code == 200
 
 
-def test_confirm_is_at_most_8_statements(client):
+def test_confirm_is_at_most_6_statements(client):
     pi = create(client, payment_method="pm_card_visa", capture_method="manual")
-    with at_most(8):
+    with at_most(6):
         response = client.post(f"{URL}/{pi['id']}/confirm")
     assert response.json()["status"] == "requires_capture"
 
 
-def test_confirm_with_a_payment_method_id_is_at_most_8_statements(client):
+def test_confirm_with_a_payment_method_id_is_at_most_6_statements(client):
     card = {"number": "4242424242424242", "exp_month": 12, "exp_year": 2040, "cvc": "123"}
     pm = client.post(
         "/v1/payment_methods", {"type": "card", **{f"card[{k}]": v for k, v in card.items()}}
     ).json()
     pi = create(client, capture_method="manual")
-    with at_most(8):
+    with at_most(6):
         response = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": pm["id"]})
     assert response.json()["status"] == "requires_capture", response.json()
 
 
-def test_capture_is_at_most_6_statements(client):
+def test_capture_is_at_most_5_statements(client):
     pi = create(client, payment_method="pm_card_visa", capture_method="manual", confirm=True)
-    with at_most(6):
+    with at_most(5):
         response = client.post(f"{URL}/{pi['id']}/capture")
     assert response.json()["status"] == "succeeded"
 
@@ -103,22 +103,25 @@ def test_with_the_in_process_simulator_confirm_and_capture_are_one_transaction_e
 ):
     settings.SIMULATED_PROCESSOR_IN_PROCESS = True
     pi = create(client, capture_method="manual")
-    with at_most(5) as confirmed:  # lock, payment method, charge, intent, events
+    # lock, payment method, charge, intent, events, the attempt (inserted already applied)
+    with at_most(6) as confirmed:
         response = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
     assert response.json()["status"] == "requires_capture"
-    with at_most(4) as captured:  # lock (intent and charge), charge, intent, events
+    with at_most(5) as captured:  # lock (intent and charge), charge, intent, events, attempt
         response = client.post(f"{URL}/{pi['id']}/capture")
     assert response.json()["status"] == "succeeded"
     assert (_transactions(confirmed), _transactions(captured)) == (1, 1)
 
 
-def test_with_a_remote_processor_they_are_two_phases_within_the_same_budgets(client, settings):
+def test_with_a_remote_processor_they_are_two_phases(client, settings):
     settings.SIMULATED_PROCESSOR_IN_PROCESS = False
     pi = create(client, payment_method="pm_card_visa", capture_method="manual")
-    with at_most(8) as confirmed:
+    # phase 1: lock, charge, intent, attempt; phase 2: lock, attempt, charge, intent, events
+    with at_most(9) as confirmed:
         response = client.post(f"{URL}/{pi['id']}/confirm")
     assert response.json()["status"] == "requires_capture"
-    with at_most(6) as captured:
+    # phase 1: lock, attempt; phase 2: lock, attempt, charge, intent, events
+    with at_most(7) as captured:
         response = client.post(f"{URL}/{pi['id']}/capture")
     assert response.json()["status"] == "succeeded"
     assert (_transactions(confirmed), _transactions(captured)) == (2, 2)
