@@ -237,6 +237,7 @@ def expiry_from(expires_at: int, base: datetime) -> datetime:
 def clean_url(value: str | None, param: str) -> str | None:
     if value in (None, ""):
         return None
+    assert value is not None  # None returned above
     parts = urlsplit(value)
     if (
         parts.scheme not in ("http", "https")

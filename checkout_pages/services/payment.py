@@ -114,6 +114,7 @@ def _open_payment_intent(
             if pi.amount != amount:
                 pi = payment_intent_update(scope=scope, payment_intent_id=pi.id, amount=amount)
             return pi
+        assert ci.currency is not None  # a payment checkout has one (checked when it was made)
         pi = payment_intent_create(
             scope=scope,
             amount=amount,
@@ -175,6 +176,7 @@ def _keep_payment_method(ci: CheckoutIntent, pi: PaymentIntent):
     if not (ci.save_payment_method and ci.customer_id and pi.payment_method_id):
         return None
     pm = pi.payment_method
+    assert pm is not None  # payment_method_id is set
     if pm.customer_id is None:
         payment_method_attach(
             scope=Scope.of(ci), payment_method_id=pm.id, customer_id=ci.customer_id
@@ -202,6 +204,7 @@ def checkout_intent_sync(*, scope: Scope | None, checkout_intent_id: str) -> Che
             ci.failures_reported += 1
             emit(ci, "payment_failed")
         if paid:
+            assert pi is not None  # paid
             before = snapshot(ci)
             saved = _keep_payment_method(ci, pi)
             ci.finish(payment_method=saved, at=timezone.now())

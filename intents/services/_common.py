@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -98,6 +99,7 @@ def lock_intent(
 def relock(attempt: Attempt) -> Held:
     """Phase 2's lock for an attempt on an intent: the intent and the attempt's charge (one
     statement while that charge is still the intent's latest)."""
+    assert attempt.payment_intent_id is not None  # an attempt on an intent names it
     held = lock_intent(attempt.payment_intent_id, with_charge=attempt.charge_id is not None)
     if attempt.charge_id and (held.charge is None or held.charge.id != attempt.charge_id):
         held.charge = lock_charge(attempt.charge_id, held.pi)
@@ -132,7 +134,7 @@ class IntentMovement(attempts.Movement[Held]):
     def target(self, locked: Held) -> PaymentIntent:
         return locked.pi
 
-    def in_progress(self, locked: Held) -> DomainError:
+    def in_progress(self, locked: Held) -> DomainError | attempts.Settled[Any]:
         return IntentUnexpectedState.in_progress(locked.pi, self.verb, list(self.allowed))
 
     def relock(self, attempt: Attempt) -> Held:
@@ -141,7 +143,8 @@ class IntentMovement(attempts.Movement[Held]):
 
 # --- events ----------------------------------------------------------------------------------
 
-_PRESENTERS = {
+# each model's presenter takes an instance of it
+_PRESENTERS: dict[type[PaymentIntent | Charge], tuple[str, Callable[[Any], dict[str, Any]]]] = {
     PaymentIntent: ("payment_intent", presenters.payment_intent_to_api),
     Charge: ("charge", payment_presenters.charge_to_api),
 }

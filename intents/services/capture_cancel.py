@@ -159,6 +159,7 @@ class Capture(IntentMovement):
         if not result.succeeded:
             attempts.mark_answered(attempt)
             return _refused(pi, result.decline)
+        assert charge is not None  # an intent awaiting capture has its authorised charge
         before = snapshot(pi)
         charge_before = snapshot(charge)
         captured = result.amount_captured
@@ -204,6 +205,7 @@ class Cancel(IntentMovement):
 
     @classmethod
     def resume(cls, attempt: Attempt) -> Cancel:
+        assert attempt.payment_intent_id is not None  # an attempt on an intent names it
         return cls(payment_intent_id=attempt.payment_intent_id, reason=attempt.params.get("reason"))
 
     def lock(self) -> Held:
@@ -298,6 +300,7 @@ class Increment(IntentMovement):
 
     @classmethod
     def resume(cls, attempt: Attempt) -> Increment:
+        assert attempt.payment_intent_id is not None  # an attempt on an intent names it
         return cls(
             payment_intent_id=attempt.payment_intent_id,
             amount=attempt.amount or 0,
@@ -319,6 +322,7 @@ class Increment(IntentMovement):
                 param="amount",
             )
         validate_amount_for_currency(self.amount, pi.currency)
+        assert locked.charge is not None  # an intent awaiting capture has its authorised charge
         params = {}
         if self.description is not None:
             params["description"] = self.description
@@ -338,6 +342,8 @@ class Increment(IntentMovement):
         return Recorded(attempt)
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult:
+        # an increment's attempt names the authorised charge, with its method
+        assert attempt.charge is not None and attempt.charge.payment_method is not None
         return processor.increment(
             attempt_id=attempt.id,
             reference=attempt.charge_id,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -70,7 +71,7 @@ def payment_intent_confirm(
         # transaction. One that writes a new method finds the intent in scope first, so a
         # confirm of another account's (or mode's) intent changes nothing. (With an in-process
         # processor the confirm resolves it inside its one transaction instead.)
-        if payment_method_data or is_magic_id(payment_method):
+        if payment_method_data or is_magic_id(cast(str, payment_method)):  # one is named
             payment_intent_get(scope=scope, payment_intent_id=payment_intent_id)
         pm = resolve_payment_method(
             scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
@@ -105,7 +106,8 @@ class Authorize(IntentMovement):
     verb = "confirmed"
     allowed = tuple(CONFIRMABLE)
 
-    def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult:
+    def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult | None:
+        """The authorisation (None only for a failed 3-D Secure challenge: `Authenticate`)."""
         return authorize(processor, attempt)
 
     def apply(self, locked: Held, attempt: Attempt, answer: AuthorizationResult) -> Settled:
@@ -154,6 +156,7 @@ class Confirm(Authorize):
         if self.names_method and self.pm is None:
             # One transaction (an in-process processor): the method is resolved once the
             # intent is found in scope, and a new one is rolled back with anything that fails.
+            assert self.scope is not None  # only a resumed confirm has none, and it never records
             self.pm = resolve_payment_method(
                 scope=self.scope,
                 payment_method_id=self.payment_method,
@@ -168,6 +171,7 @@ class Confirm(Authorize):
         elif pi.payment_method_id is None:
             raise IntentUnexpectedState.missing_payment_method(pi)
         else:
+            assert pi.payment_method is not None  # payment_method_id is set
             method = pi.payment_method
         if pi.status == Status.REQUIRES_ACTION:
             fail_pending_charge(pi, "A new confirmation replaced this attempt.")
@@ -232,6 +236,8 @@ def authorize(processor: GuardedProcessor, attempt: Attempt) -> AuthorizationRes
     """The call: authorise the charge's amount. A card that wants 3-D Secure where it may not
     have it (`error_on_requires_action`, or once more after a passed challenge) is declined."""
     charge = attempt.charge
+    # an authorisation's attempt names its charge, recorded with its method
+    assert charge is not None and charge.payment_method is not None
     pi = charge.payment_intent
     three_d_secure_passed = attempt.kind == AttemptKind.AUTHENTICATE
     result = processor.authorize(
@@ -261,6 +267,7 @@ def apply_authorization(locked: Held, attempt: Attempt, result: AuthorizationRes
     """Phase 2: apply the processor's answer to the intent and its charge; an authorisation
     the intent no longer wants (it moved on meanwhile) is released."""
     pi, charge = locked.pi, locked.charge
+    assert charge is not None  # phase 1 made it, or phase 2's lock read the attempt's
     if pi.latest_charge_id != charge.id or pi.status not in CONFIRMABLE + [Status.PROCESSING]:
         attempts.mark_answered(attempt)
         if result.status == "succeeded":  # canceled or expired meanwhile: release it

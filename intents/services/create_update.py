@@ -8,6 +8,8 @@ run's attempt, instead of creating a second intent and a second charge."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import IntegrityError, transaction
 
 from core import context
@@ -60,6 +62,7 @@ def automatic_payment_methods_value(
             code="parameters_exclusive",
             param="automatic_payment_methods",
         )
+    assert automatic_payment_methods is not None  # None returned above
     enabled = bool(automatic_payment_methods.get("enabled"))
     return {
         "allow_redirects": automatic_payment_methods.get("allow_redirects")
@@ -289,7 +292,8 @@ def _checkout_to_link(*, scope: Scope, checkout_id: str):
     """The tracked checkout a PaymentIntent is being linked to: the caller's, and not complete.
     Read through the model the intent's `checkout` link points at: the payment core imports no
     feature built on it."""
-    checkouts = PaymentIntent._meta.get_field("checkout").related_model.objects
+    related: Any = PaymentIntent._meta.get_field("checkout").related_model  # checkouts.Checkout
+    checkouts = related.objects
     chk = checkouts.filter(id=checkout_id, **scope.filters).first()
     if chk is None:
         raise ResourceMissing("checkout", checkout_id, param="checkout")

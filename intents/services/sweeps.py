@@ -58,6 +58,7 @@ class CaptureAsync(attempts.Movement[Charge]):
         )
 
     def relock(self, attempt: Attempt) -> Charge:
+        assert attempt.charge_id is not None  # a capture's attempt names its charge
         return lock_charge(attempt.charge_id)
 
     def apply(self, charge: Charge, attempt: Attempt, result: CaptureResult) -> bool:
@@ -134,6 +135,8 @@ class ResolveAsync(Authorize):
     raises = False
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult:
+        # a processing charge was authorised with its method
+        assert attempt.charge is not None and attempt.charge.payment_method is not None
         return processor.resolve_async(
             attempt_id=attempt.id,
             reference=attempt.charge_id,

@@ -49,6 +49,8 @@ class Authenticate(Authorize):
 
     @classmethod
     def resume(cls, attempt: Attempt) -> Authenticate:
+        # an authentication's attempt names its intent and charge
+        assert attempt.payment_intent_id is not None and attempt.charge_id is not None
         return cls(payment_intent_id=attempt.payment_intent_id, charge_id=attempt.charge_id)
 
     def lock(self) -> Held:
@@ -61,6 +63,7 @@ class Authenticate(Authorize):
         pi = locked.pi
         if pi.status != Status.REQUIRES_ACTION or pi.latest_charge_id != self.charge_id:
             return Settled(pi)
+        assert locked.charge is not None  # the intent's latest, the one challenged
         attempt = attempts.new_attempt(
             self.kind,
             target=pi,
@@ -75,6 +78,8 @@ class Authenticate(Authorize):
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> AuthorizationResult | None:
         """The authorisation once the challenge passed; None when it failed. (Only the
         authorisation, which moves money, is made under the attempt id.)"""
+        # an authentication's attempt names the challenged charge, with its method
+        assert attempt.charge is not None and attempt.charge.payment_method is not None
         passed = processor.authenticate(
             reference=attempt.charge_id,
             token=attempt.charge.payment_method.processor_token,
@@ -94,6 +99,7 @@ class Authenticate(Authorize):
 
 def _fail_authentication(locked: Held, attempt: Attempt) -> Settled:
     pi, charge = locked.pi, locked.charge
+    assert charge is not None  # phase 1 made it, or phase 2's lock read the attempt's
     if pi.status != Status.REQUIRES_ACTION or pi.latest_charge_id != charge.id:
         attempts.mark_answered(attempt)
         return Settled(pi)

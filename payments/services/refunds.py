@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -65,7 +66,8 @@ class RefundHeld:
 def _intent_status(scope: Scope, payment_intent_id: str) -> str | None:
     """The status of an intent of `scope` (None if there is none), read through the model the
     charge points at: payments sits below intents and does not import it."""
-    intents = Charge._meta.get_field("payment_intent").related_model.objects
+    related: Any = Charge._meta.get_field("payment_intent").related_model  # intents.PaymentIntent
+    intents = related.objects
     return (
         intents.filter(id=payment_intent_id, **scope.filters)
         .values_list("status", flat=True)
@@ -98,6 +100,7 @@ def _lock_charge_to_refund(
         payment_intent_id=payment_intent_id, payment_intent__latest_charge=F("id")
     ).first()
     if charge is None:
+        assert payment_intent_id is not None  # refund_create asks for one of the two
         status = _intent_status(scope, payment_intent_id)
         if status is None:
             raise ResourceMissing("payment_intent", payment_intent_id, param="payment_intent")
@@ -222,12 +225,15 @@ class RefundMovement(attempts.Movement[RefundHeld]):
 
     def in_progress(self, locked: RefundHeld) -> DomainError:
         refund = locked.refund
+        # a busy target is a refund: a create's charge is not read with its recorded attempt
+        assert refund is not None
         return RefundUnexpectedState(refund.id, refund.status, in_progress=True)
 
     def relock(self, attempt: Attempt) -> RefundHeld:
+        assert attempt.refund_id is not None  # a refund's attempts name it
         return _lock_refund(attempt.refund_id)
 
-    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled:
+    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled[Refund | None]:
         return Settled(locked.refund)
 
 
@@ -247,6 +253,7 @@ def _new_attempt(kind: str, refund: Refund, charge: Charge, id: str | None = Non
 
 
 def _token(attempt: Attempt) -> str:
+    assert attempt.charge is not None  # a refund's attempts name its charge
     pm = attempt.charge.payment_method
     return pm.processor_token if pm is not None else ""
 
@@ -274,6 +281,7 @@ class RefundCreate(RefundMovement):
         self.attempt_id = new_attempt_id(self.kind, self.refund_id)
 
     def lock(self) -> RefundHeld:
+        assert self.scope is not None  # only a resumed create has none, and it never locks
         return RefundHeld(
             _lock_charge_to_refund(
                 self.scope, payment_intent_id=self.payment_intent_id, charge_id=self.charge_id
@@ -322,6 +330,7 @@ def _refunds_of(locked: RefundHeld) -> list[Refund]:
     list (phase 2's lock read them; a refund made and answered in one transaction reads them
     here, before its own is written)."""
     if locked.refunds is None:
+        assert locked.refund is not None  # phase 1 made it, or phase 2's lock read it
         rows = list(Refund.objects.filter(charge_id=locked.charge.id).order_by("created", "id"))
         locked.refunds = [row for row in rows if row.id != locked.refund.id] + [locked.refund]
         for row in locked.refunds:
@@ -335,6 +344,7 @@ def _apply(locked: RefundHeld, attempt: Attempt, answer: RefundResult, *, first:
     `charge.refund.updated`. A succeeded refund adds `charge.refunded`, a failed one
     `refund.failed` and gives its amount back."""
     refund, charge = locked.refund, locked.charge
+    assert refund is not None  # phase 1 made it, or phase 2's lock read it
     if refund.status not in REFUND_OPEN:
         attempts.mark_answered(attempt)
         return refund  # canceled meanwhile
@@ -362,6 +372,7 @@ def _apply(locked: RefundHeld, attempt: Attempt, answer: RefundResult, *, first:
     refund.save()
     charge.save()
     if answer.status == "succeeded":
+        assert locked.refunds is not None  # read by _refunds_of above
         _emit(refund, *announce, before=before, refunded=(charge, locked.refunds, charge_before))
     else:
         _emit(refund, *announce, "refund.failed", before=before)
@@ -412,6 +423,7 @@ class RefundCancel(RefundMovement):
 
     def record(self, locked: RefundHeld) -> Recorded:
         refund = locked.refund
+        assert refund is not None  # _lock_refund reads it
         if not _cancelable(refund):
             raise RefundUnexpectedState(refund.id, refund.status)
         return Recorded(_new_attempt(self.kind, refund, locked.charge))
@@ -419,8 +431,11 @@ class RefundCancel(RefundMovement):
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> bool:
         return processor.cancel_refund(reference=attempt.refund_id)
 
-    def apply(self, locked: RefundHeld, attempt: Attempt, stopped: bool) -> Refund | Settled:
+    def apply(
+        self, locked: RefundHeld, attempt: Attempt, stopped: bool
+    ) -> Refund | Settled[Refund]:
         refund, charge = locked.refund, locked.charge
+        assert refund is not None  # _lock_refund reads it
         if refund.status not in REFUND_OPEN:
             attempts.mark_answered(attempt)
             return Settled(error=RefundUnexpectedState(refund.id, refund.status))
@@ -435,10 +450,12 @@ class RefundCancel(RefundMovement):
         _emit(refund, *UPDATED, before=before)
         return Settled(refund)
 
-    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled:
-        if locked.refund.status == RefundStatus.CANCELED:
-            return Settled(locked.refund)
-        return Settled(error=RefundUnexpectedState(locked.refund.id, locked.refund.status))
+    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled[Refund]:
+        refund = locked.refund
+        assert refund is not None  # _lock_refund reads it
+        if refund.status == RefundStatus.CANCELED:
+            return Settled(refund)
+        return Settled(error=RefundUnexpectedState(refund.id, refund.status))
 
 
 # --- the workers: resolve pending refunds ------------------------------------------------------
