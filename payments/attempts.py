@@ -82,9 +82,6 @@ T = TypeVar("T", covariant=True)  # what a `Settled` returns (read-only: covaria
 RECORDED = AttemptStatus.RECORDED
 APPLIED = AttemptStatus.APPLIED
 ANSWERED = AttemptStatus.ANSWERED
-# Rebound below to the `_Aborted` sentinel (ABORTED_OUTCOME), which every use reads: the
-# shadowing the xfail tests in tests/intents mark (aborted attempts stored as "ABORTED").
-ABORTED: AttemptStatus | _Aborted = AttemptStatus.ABORTED
 
 # What a processor call that raised answers: the attempt failed with a processing error.
 PROCESSING_ERROR = Decline("processing_error", "processing_error", MESSAGES["processing_error"])
@@ -442,7 +439,7 @@ def _found(movement: Movement[L], locked: L) -> Attempt | None:
             Attempt.objects.filter(id__in=_own_ids(movement)),
             key=lambda attempt: attempt.created,
         )
-        if own and own[-1].status != ABORTED:
+        if own and own[-1].status != AttemptStatus.ABORTED:
             return own[-1]
         if own:  # never received by the processor: this request starts again, with a new id
             movement.attempt_id = retry_id(own[-1].id)
@@ -518,8 +515,7 @@ class _Aborted:
         return "ABORTED"
 
 
-ABORTED_OUTCOME = _Aborted()
-ABORTED = ABORTED_OUTCOME  # what `settle` returns for an attempt the processor never received
+ABORTED = _Aborted()  # what `settle` returns for an attempt the processor never received
 
 
 def settle(attempt: Attempt, movement: Movement[Any]) -> Any:
@@ -538,7 +534,7 @@ def settle(attempt: Attempt, movement: Movement[Any]) -> Any:
     with transaction.atomic():
         locked = movement.relock(attempt)
         aborted = Attempt.objects.filter(id=attempt.id, status=RECORDED).update(
-            status=ABORTED, updated=timezone.now()
+            status=AttemptStatus.ABORTED, updated=timezone.now()
         )
         if aborted:
             movement.abort(locked, attempt)

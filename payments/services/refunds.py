@@ -233,7 +233,10 @@ class RefundMovement(attempts.Movement[RefundHeld]):
         assert attempt.refund_id is not None  # a refund's attempts name it
         return _lock_refund(attempt.refund_id)
 
-    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled[Refund | None]:
+    def answer(self, locked: RefundHeld, attempt: Attempt) -> Settled[Refund]:
+        """The refund as it is now (a create's retry locked only the charge: read it)."""
+        if locked.refund is None:
+            locked.refund = Refund.objects.get(id=attempt.refund_id)
         return Settled(locked.refund)
 
 

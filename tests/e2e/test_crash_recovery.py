@@ -9,7 +9,7 @@ leaves nothing of the attempt on either side, and a retry pays once.
 The worker is killed during the processor call (the processor did the authorisation or the
 refund; its answer never came back) or after phase 2 committed (before the answer was stored
 with its key). The client then retries with the same Idempotency-Key, immediately, after the key
-lock's timeout or after the in-flight marker's (one setting, INFLIGHT_TIMEOUT_SECONDS, 2 s here),
+lock's timeout or after the recorded attempt's (one setting, INFLIGHT_TIMEOUT_SECONDS, 2 s here),
 retrying on 409 as a client does: every retry ends in the single outcome of the payment (one
 intent, one authorisation, captured; one refund, made once at the processor), and no charge is
 left pending. Without any retry, the reconciler's beat run settles an abandoned attempt on its
@@ -34,7 +34,7 @@ import requests
 from api.models import IdempotencyKey
 from events.models import Event
 from intents.models import PaymentIntent
-from payments.models import Charge, Refund, SimulatedProcessorRecord
+from payments.models import Attempt, Charge, Refund, SimulatedProcessorRecord
 from tests.conftest import (
     ROOT,
     WorkerProcess,
@@ -199,10 +199,18 @@ def _start_and_kill(server: Gunicorn, sk: str, *, kill: str, idem: str | None) -
     assert lost, "the first request was answered: the kill did not land in it"
     intent = PaymentIntent.objects.get(id=pi["id"])
     if kill == "during_call":
-        assert intent.inflight == "confirm" and intent.status == "requires_confirmation"
+        assert intent.status == "requires_confirmation"
+        assert _recorded_kinds(pi["id"]) == ["authorize"]
     if idem:
         assert IdempotencyKey.objects.get(key=idem).response_status is None
     return pi["id"]
+
+
+def _recorded_kinds(target: str) -> list[str]:
+    """The kinds of the attempts recorded on `target` and not settled: calls in flight."""
+    return list(
+        Attempt.objects.filter(target=target, status="recorded").values_list("kind", flat=True)
+    )
 
 
 def _charge_ids(pi_id: str) -> list[str]:
@@ -217,7 +225,7 @@ def _assert_one_payment(pi_id: str) -> None:
     assert authorizations.count() == 1
     assert '"captured": true' in authorizations.get().outcome
     intent = PaymentIntent.objects.get(id=pi_id)
-    assert intent.status == "succeeded" and intent.inflight is None
+    assert intent.status == "succeeded" and not _recorded_kinds(pi_id)
     assert intent.amount_received == 2000
     charges = Charge.objects.filter(payment_intent_id=pi_id)
     assert not charges.filter(status="pending").exists()
@@ -244,7 +252,7 @@ def _retry_while_locked(server: Gunicorn, sk: str, path: str, data: dict | None 
 @pytest.mark.parametrize(
     "delay",
     [0, TIMEOUT + 0.3, 2 * TIMEOUT + 0.5],
-    ids=["immediately", "after_the_lock_timeout", "after_the_marker_timeout"],
+    ids=["immediately", "after_the_lock_timeout", "after_the_attempt_timeout"],
 )
 def test_a_retry_after_a_kill_9_ends_in_the_single_outcome_of_the_payment(gunicorn, kill, delay):
     acct = make_account()
@@ -296,7 +304,7 @@ CREATE_AND_CONFIRM = {
 DELAYS = pytest.mark.parametrize(
     "delay",
     [0, TIMEOUT + 0.3, 2 * TIMEOUT + 0.5],
-    ids=["immediately", "after_the_lock_timeout", "after_the_marker_timeout"],
+    ids=["immediately", "after_the_lock_timeout", "after_the_attempt_timeout"],
 )
 
 
@@ -354,7 +362,8 @@ def test_a_retried_create_and_confirm_after_a_kill_9_is_one_intent_and_one_payme
     )
     first = intents.get()
     if kill == "during_call":
-        assert first.inflight == "confirm" and first.status == "requires_confirmation"
+        assert first.status == "requires_confirmation"
+        assert _recorded_kinds(first.id) == ["authorize"]
     time.sleep(delay)
     final = _retry_until_answered(gunicorn, acct.sk, "/v1/payment_intents", CREATE_AND_CONFIRM)
     assert final.status_code == 200, final.text
@@ -380,7 +389,7 @@ def test_a_retried_refund_after_a_kill_9_is_one_refund_made_once(gunicorn, kill,
     _send_and_kill(gunicorn, acct.sk, "/v1/refunds", params, kill=kill, landed=landed)
     first = Refund.objects.get(charge_id=charge_id)
     if kill == "during_call":
-        assert first.status == "pending" and first.inflight_since is not None
+        assert first.status == "pending" and _recorded_kinds(first.id) == ["refund"]
     time.sleep(delay)
     final = _retry_until_answered(gunicorn, acct.sk, "/v1/refunds", params)
     assert final.status_code == 200, final.text
@@ -440,8 +449,8 @@ def test_one_transaction_a_kill_9_during_the_call_leaves_nothing_and_a_retry_pay
     assert lost, "the first request was answered: the kill did not land in it"
     # The transaction died with the worker: nothing of the attempt, on either side.
     intent = PaymentIntent.objects.get(id=pi["id"])
-    assert intent.status == "requires_confirmation" and intent.inflight is None
-    assert intent.latest_charge_id is None and intent.last_attempt_id is None
+    assert intent.status == "requires_confirmation" and intent.latest_charge_id is None
+    assert not Attempt.objects.filter(payment_intent_id=pi["id"]).exists()
     assert not Charge.objects.filter(payment_intent_id=pi["id"]).exists()
     assert SimulatedProcessorRecord.objects.count() == records_before
     assert IdempotencyKey.objects.get(key="crash-key").response_status is None

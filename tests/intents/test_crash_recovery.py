@@ -114,13 +114,6 @@ def _authorize(token: str, attempt_id: str | None):
     )
 
 
-# payments/attempts.py rebinds ABORTED (line 85, AttemptStatus.ABORTED) to the _Aborted sentinel
-# (line 516): `settle` writes status "ABORTED", and `_found` never sees its own attempt aborted.
-_ABORTED_SHADOWED = pytest.mark.xfail(
-    strict=True, reason="attempts.ABORTED shadowed: aborted attempts stored as 'ABORTED'"
-)
-
-
 @pytest.mark.django_db
 def test_the_same_attempt_id_is_answered_once_and_then_remembered():
     visa = "simtok_succeed_x"
@@ -296,7 +289,6 @@ def test_the_reconciler_applies_what_the_processor_did_with_an_abandoned_attempt
     )
 
 
-@_ABORTED_SHADOWED
 def test_the_reconciler_aborts_an_attempt_the_processor_never_received(
     client, create_intent, monkeypatch
 ):
@@ -433,7 +425,6 @@ def test_a_retried_create_whose_confirm_never_reached_the_processor_confirms_it_
     assert len(_authorizations(retry.json()["id"])) == 1
 
 
-@_ABORTED_SHADOWED
 def test_a_retried_create_whose_confirm_the_reconciler_aborted_confirms_it_once(
     client, monkeypatch
 ):

@@ -4,7 +4,6 @@ the reconciler once stale (captured once), and a failed capture is retried."""
 
 from datetime import timedelta
 
-import pytest
 from django.conf import settings
 from django.utils import timezone
 
@@ -79,10 +78,6 @@ def test_a_claim_left_by_a_crashed_worker_is_taken_over_once_stale(client, creat
     assert Event.objects.filter(type="charge.captured", object_id=charge.id).count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="payments/attempts.py rebinds ABORTED to the _Aborted sentinel: stored as 'ABORTED'",
-)
 def test_a_stale_claim_the_processor_never_received_is_aborted_and_captured_again(
     client, create_intent
 ):

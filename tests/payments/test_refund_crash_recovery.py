@@ -23,13 +23,6 @@ from tests.intents.test_crash_recovery import (  # noqa: F401 (_two_phases: a fi
 
 URL = "/v1/refunds"
 
-# RefundMovement.answer returns Settled(locked.refund), but RefundCreate.lock() holds only the
-# charge (refund None): a keyed retry finding its own attempt settled answers None and the view
-# 500s (AttributeError in presenters.refund_to_api).
-_ANSWER_WITHOUT_REFUND = pytest.mark.xfail(
-    strict=True, reason="RefundCreate's retry answers locked.refund, which is None"
-)
-
 
 @pytest.fixture
 def paid(client):
@@ -68,7 +61,7 @@ def _processor_refunds(charge_id: str) -> int:
 
 @pytest.mark.parametrize(
     "kill",
-    ["during_call", "never_received", pytest.param("after_commit", marks=_ANSWER_WITHOUT_REFUND)],
+    ["during_call", "never_received", "after_commit"],
 )
 @pytest.mark.parametrize("amount", [None, 400], ids=["full", "partial"])
 def test_a_retried_refund_that_died_finds_its_refund_and_makes_it_once(
@@ -99,7 +92,6 @@ def test_a_retried_refund_that_died_finds_its_refund_and_makes_it_once(
     assert Event.objects.filter(object_id=charge.id, type="charge.refunded").count() == 1
 
 
-@_ANSWER_WITHOUT_REFUND
 def test_a_retried_refund_the_reconciler_settled_first_answers_that_refund(
     client, paid, monkeypatch
 ):
@@ -119,7 +111,6 @@ def test_a_retried_refund_the_reconciler_settled_first_answers_that_refund(
     assert _processor_refunds(pi["latest_charge"]) == 1
 
 
-@_ANSWER_WITHOUT_REFUND
 def test_a_retried_refund_answered_pending_answers_the_pending_refund(client, paid, monkeypatch):
     pi = paid(pm="pm_card_refundFail")
     _killed_after_commit(monkeypatch)
