@@ -1,6 +1,6 @@
 """The console's events and webhooks. Resending and turning an endpoint off and on call the same
-services the API calls, as the operator, with the rows they act on (which carry their own
-account and mode). A webhook endpoint's secret is never shown here."""
+services the API calls, as the operator, in the scope of the rows they act on (`Scope.of`).
+A webhook endpoint's secret is never shown here."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils.html import format_html
 
 from console.base import ConsoleAdmin, act, admin_link, utc
+from core.scope import Scope
 
 from . import services
 from .models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -68,7 +69,7 @@ def resend_event(modeladmin, request, queryset):
             modeladmin,
             request,
             event,
-            lambda event=event: services.event_resend(event=event),
+            lambda event=event: services.event_resend(scope=Scope.of(event), event_id=event.id),
             lambda done: f"Queued for resending ({done.pending_webhooks} pending webhook(s)).",
         )
 
@@ -125,7 +126,7 @@ def _set_disabled(modeladmin, request, queryset, disabled: bool) -> None:
             request,
             endpoint,
             lambda endpoint=endpoint: services.webhook_endpoint_update(
-                endpoint=endpoint, disabled=disabled
+                scope=Scope.of(endpoint), webhook_endpoint_id=endpoint.id, disabled=disabled
             ),
             lambda done: f"Webhook endpoint {done.status}.",
         )
@@ -210,7 +211,9 @@ def resend_delivery(modeladmin, request, queryset):
             request,
             delivery,
             lambda delivery=delivery: services.event_resend(
-                event=delivery.event, endpoint=delivery.endpoint
+                scope=Scope.of(delivery.event),
+                event_id=delivery.event_id,
+                webhook_endpoint_id=delivery.endpoint_id,
             ),
             lambda done: "Queued for resending.",
         )

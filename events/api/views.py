@@ -66,15 +66,11 @@ class EventResendView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.EventResendParams, self.params)
-        event = selectors.event_get(scope=self.caller.scope, id=id)
-        endpoint = None
-        if params.get("webhook_endpoint"):
-            endpoint = selectors.webhook_endpoint_get(
-                scope=self.caller.scope,
-                id=params["webhook_endpoint"],
-                param="webhook_endpoint",
-            )
-        event = services.event_resend(event=event, endpoint=endpoint)
+        event = services.event_resend(
+            scope=self.caller.scope,
+            event_id=id,
+            webhook_endpoint_id=params.get("webhook_endpoint") or None,
+        )
         return Response(event_to_api(event))
 
 
@@ -158,10 +154,10 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses=s.WebhookEndpointSerializer,
     )
     def post(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
         params = validated(s.WebhookEndpointUpdateParams, self.params)
         endpoint = services.webhook_endpoint_update(
-            endpoint=endpoint,
+            scope=self.caller.scope,
+            webhook_endpoint_id=id,
             url=params.get("url", UNSET),
             enabled_events=params.get("enabled_events", UNSET),
             description=params.get("description", UNSET),
@@ -178,8 +174,7 @@ class WebhookEndpointDetailView(StripeAPIView):
         responses={200: s.DeletedWebhookEndpointSerializer},
     )
     def delete(self, request, id: str):
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
-        services.webhook_endpoint_delete(endpoint=endpoint)
+        services.webhook_endpoint_delete(scope=self.caller.scope, webhook_endpoint_id=id)
         return Response(webhook_endpoint_deleted_to_api(id))
 
 
@@ -194,8 +189,9 @@ class WebhookEndpointRollSecretView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.EmptyParams, self.params)
-        endpoint = selectors.webhook_endpoint_get(scope=self.caller.scope, id=id)
-        endpoint = services.webhook_endpoint_roll_secret(endpoint=endpoint)
+        endpoint = services.webhook_endpoint_roll_secret(
+            scope=self.caller.scope, webhook_endpoint_id=id
+        )
         return Response(webhook_endpoint_to_api(endpoint, with_secret=True))
 
 

@@ -12,10 +12,16 @@ from django.utils import timezone
 from core.errors import InvalidRequestError
 from core.metadata import merge_metadata
 from core.scope import Scope
+from core.selectors import first_or_missing
 from core.values import UNSET
 
 from ..models import Delivery, Event, WebhookEndpoint
-from ..selectors import webhook_endpoints_forget
+from ..selectors import (
+    event_get,
+    webhook_endpoint_get,
+    webhook_endpoint_list,
+    webhook_endpoints_forget,
+)
 from ..signing import new_secret
 from ..ssrf import UnsafeURL, check_url
 from .dispatch import deliveries_dispatch_on_commit
@@ -60,9 +66,19 @@ def webhook_endpoint_create(
     )
 
 
+def _lock(scope: Scope, webhook_endpoint_id: str) -> WebhookEndpoint:
+    """`select_for_update()` the endpoint within `scope` (404 `id` when it is not there)."""
+    return first_or_missing(
+        webhook_endpoint_list(scope=scope).select_for_update(),
+        object_id=webhook_endpoint_id,
+        object_name="webhook_endpoint",
+    )
+
+
 def webhook_endpoint_update(
     *,
-    endpoint: WebhookEndpoint,
+    scope: Scope,
+    webhook_endpoint_id: str,
     url: str | None = UNSET,
     enabled_events: list[str] | None = UNSET,
     description: str | None = UNSET,
@@ -74,7 +90,7 @@ def webhook_endpoint_update(
     if url is not UNSET and url is not None:
         _checked_url(url)
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(id=endpoint.id)
+        locked = _lock(scope, webhook_endpoint_id)
         if url is not UNSET and url is not None:
             locked.url = url
         if enabled_events is not UNSET and enabled_events is not None:
@@ -95,11 +111,11 @@ def webhook_endpoint_update(
     return locked
 
 
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
+def webhook_endpoint_delete(*, scope: Scope, webhook_endpoint_id: str) -> None:
     """Delete the endpoint with its deliveries and their log; events it still owed stop
     counting it in `pending_webhooks`."""
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(id=endpoint.id)
+        locked = _lock(scope, webhook_endpoint_id)
         pending = (
             Delivery.objects.filter(endpoint=locked, status=Delivery.Status.PENDING)
             .select_for_update()
@@ -110,10 +126,10 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
         locked.delete()
 
 
-def webhook_endpoint_roll_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoint:
+def webhook_endpoint_roll_secret(*, scope: Scope, webhook_endpoint_id: str) -> WebhookEndpoint:
     """A new secret; the old one keeps signing for WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS."""
     with transaction.atomic():
-        locked = WebhookEndpoint.objects.select_for_update().get(id=endpoint.id)
+        locked = _lock(scope, webhook_endpoint_id)
         locked.previous_secret = locked.secret
         locked.previous_secret_expires_at = timezone.now() + timedelta(
             seconds=settings.WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS
@@ -126,9 +142,16 @@ def webhook_endpoint_roll_secret(*, endpoint: WebhookEndpoint) -> WebhookEndpoin
 # --- resend ----------------------------------------------------------------------------------
 
 
-def event_resend(*, event: Event, endpoint: WebhookEndpoint | None = None) -> Event:
-    """Send `event` again to `endpoint` (or every enabled endpoint of its scope it matches),
-    delivered or not: the delivery is re-armed with a fresh retry window."""
+def event_resend(*, scope: Scope, event_id: str, webhook_endpoint_id: str | None = None) -> Event:
+    """Send the event again to the endpoint `webhook_endpoint_id` (or to every enabled endpoint
+    of the scope that wants its type), delivered or not: the delivery is re-armed with a fresh
+    retry window."""
+    event = event_get(scope=scope, id=event_id)
+    endpoint = None
+    if webhook_endpoint_id is not None:
+        endpoint = webhook_endpoint_get(
+            scope=scope, id=webhook_endpoint_id, param="webhook_endpoint"
+        )
     if endpoint is not None and endpoint.status != WebhookEndpoint.Status.ENABLED:
         raise InvalidRequestError(
             f"The webhook endpoint {endpoint.id} is disabled.",
@@ -145,7 +168,7 @@ def event_resend(*, event: Event, endpoint: WebhookEndpoint | None = None) -> Ev
             endpoints = [
                 e
                 for e in WebhookEndpoint.objects.filter(
-                    **Scope.of(event).filters, status=WebhookEndpoint.Status.ENABLED
+                    **scope.filters, status=WebhookEndpoint.Status.ENABLED
                 )
                 if e.subscribes_to(event.type)
             ]

@@ -102,9 +102,10 @@ class PaymentMethodDetailView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodUpdateSerializer, self.params)
-        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         pm = services.payment_method_update(
-            payment_method=pm, **_pick(params, "billing_details", "metadata")
+            scope=self.caller.scope,
+            payment_method_id=id,
+            **_pick(params, "billing_details", "metadata"),
         )
         return Response(presenters.payment_method_to_api(pm))
 
@@ -124,7 +125,7 @@ class PaymentMethodAttachView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.PaymentMethodAttachSerializer, self.params)
-        pm = services.payment_method_attach_by_id(
+        pm = services.payment_method_attach(
             scope=self.caller.scope, payment_method_id=id, customer_id=params["customer"]
         )
         return Response(presenters.payment_method_to_api(pm))
@@ -141,8 +142,7 @@ class PaymentMethodDetachView(StripeAPIView):
     )
     def post(self, request, id: str):
         validated(s.PaymentMethodDetachSerializer, self.params)
-        pm = selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
-        pm = services.payment_method_detach(payment_method=pm)
+        pm = services.payment_method_detach(scope=self.caller.scope, payment_method_id=id)
         return Response(presenters.payment_method_to_api(pm))
 
 
@@ -204,8 +204,7 @@ class CustomerDetailView(StripeAPIView):
     )
     def post(self, request, id: str):
         params = validated(s.CustomerUpdateSerializer, self.params)
-        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
-        customer = services.customer_update(customer=customer, **params)
+        customer = services.customer_update(scope=self.caller.scope, customer_id=id, **params)
         return Response(presenters.customer_to_api(customer))
 
     @extend_schema(
@@ -218,8 +217,7 @@ class CustomerDetailView(StripeAPIView):
     )
     def delete(self, request, id: str):
         validated(s.RetrieveSerializer, self.params)
-        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
-        customer = services.customer_delete(customer=customer)
+        customer = services.customer_delete(scope=self.caller.scope, customer_id=id)
         return Response(presenters.customer_deleted_to_api(customer))
 
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from core.errors import InvalidRequestError, ResourceMissing
+from core.errors import InvalidRequestError
 from core.metadata import merge_metadata
 from core.scope import Scope
+from core.selectors import first_or_missing
 from core.values import UNSET
 from events.services import event_record, previous_attributes
 
 from .. import presenters
 from ..exceptions import PaymentMethodUnexpectedState
 from ..models import Customer, PaymentMethod
+from ..selectors import customer_list
 from .payment_methods import (
     clean_billing_details,
     payment_method_attach_locked,
@@ -95,9 +97,16 @@ def customer_create(
     return customer
 
 
+def _lock(scope: Scope, customer_id: str) -> Customer:
+    """`select_for_update()` the customer within `scope`; a deleted one is missing."""
+    queryset = customer_list(scope=scope).select_for_update()
+    return first_or_missing(queryset, object_id=customer_id, object_name="customer", param="id")
+
+
 def customer_update(
     *,
-    customer: Customer,
+    scope: Scope,
+    customer_id: str,
     email: str | None = UNSET,
     name: str | None = UNSET,
     phone: str | None = UNSET,
@@ -110,9 +119,7 @@ def customer_update(
     """Update the given fields (event `customer.updated` with previous_attributes, only when
     something changed). Metadata merges as everywhere."""
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        if locked.deleted:
-            raise ResourceMissing("customer", customer.id, param="id")
+        locked = _lock(scope, customer_id)
         before = presenters.customer_to_api(locked)
         for field, value in (
             ("email", email),
@@ -143,7 +150,7 @@ def customer_update(
         if changed:
             locked.save()
             event_record(
-                scope=Scope.of(locked),
+                scope=scope,
                 type="customer.updated",
                 data_object=after,
                 previous_attributes=changed,
@@ -151,18 +158,16 @@ def customer_update(
     return locked
 
 
-def customer_delete(*, customer: Customer) -> Customer:
+def customer_delete(*, scope: Scope, customer_id: str) -> Customer:
     """Delete (a tombstone: the row stays for charges and intents that name it, but every
     selector treats it as gone); its payment methods are detached. Event `customer.deleted`."""
     with transaction.atomic():
-        locked = Customer.objects.select_for_update().get(pk=customer.pk)
-        if locked.deleted:
-            raise ResourceMissing("customer", customer.id, param="id")
+        locked = _lock(scope, customer_id)
         locked.deleted = True
         locked.save(update_fields=["deleted"])
         PaymentMethod.objects.filter(customer_id=locked.id).update(customer=None)
         event_record(
-            scope=Scope.of(locked),
+            scope=scope,
             type="customer.deleted",
             data_object=presenters.customer_to_api(locked),
         )

@@ -13,6 +13,7 @@ from django.db import transaction
 from core.errors import InvalidRequestError, ResourceMissing
 from core.metadata import merge_metadata
 from core.scope import Scope
+from core.selectors import first_or_missing
 from core.values import UNSET
 from events.services import event_record, previous_attributes
 
@@ -22,7 +23,7 @@ from ..models import Customer, PaymentMethod
 from ..processors import get_processor
 from ..processors.base import RawCard
 from ..processors.simulated import CARDS_BY_MAGIC_ID, CARDS_BY_TOKEN
-from ..selectors import customer_get, payment_method_get
+from ..selectors import customer_get, customer_list, payment_method_list
 
 # --- card data --------------------------------------------------------------------------------
 
@@ -180,14 +181,34 @@ def payment_method_lock(pm: PaymentMethod) -> PaymentMethod:
     return PaymentMethod.objects.select_for_update().get(pk=pm.pk)
 
 
+def _lock(scope: Scope, payment_method_id: str) -> PaymentMethod:
+    """`select_for_update()` the method within `scope` (404 `id` when it is not there)."""
+    return first_or_missing(
+        payment_method_list(scope=scope).select_for_update(),
+        object_id=payment_method_id,
+        object_name="payment_method",
+    )
+
+
+def _lock_customer(scope: Scope, customer_id: str) -> Customer:
+    """`select_for_update()` the customer within `scope`; a deleted one is missing."""
+    return first_or_missing(
+        customer_list(scope=scope).select_for_update(),
+        object_id=customer_id,
+        object_name="customer",
+        param="customer",
+    )
+
+
 def payment_method_update(
     *,
-    payment_method: PaymentMethod,
+    scope: Scope,
+    payment_method_id: str,
     billing_details: dict | None = UNSET,
     metadata=UNSET,
 ) -> PaymentMethod:
     with transaction.atomic():
-        pm = payment_method_lock(payment_method)
+        pm = _lock(scope, payment_method_id)
         before = presenters.payment_method_to_api(pm)
         if billing_details is not UNSET:
             pm.billing_details = _merge_billing_details(pm.billing_details, billing_details)
@@ -198,7 +219,7 @@ def payment_method_update(
         if changed:
             pm.save(update_fields=["billing_details", "metadata"])
             event_record(
-                scope=Scope.of(pm),
+                scope=scope,
                 type="payment_method.updated",
                 data_object=after,
                 previous_attributes=changed,
@@ -222,41 +243,47 @@ def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
     return True
 
 
-def _same_scope(pm: PaymentMethod, customer: Customer) -> None:
-    if pm.account_id != customer.account_id or pm.livemode != customer.livemode:
-        raise ResourceMissing("customer", customer.id, param="customer")
+def payment_method_attach(
+    *,
+    scope: Scope | None = None,
+    payment_method_id: str | None = None,
+    customer_id: str | None = None,
+    payment_method: PaymentMethod | None = None,
+    customer: Customer | None = None,
+) -> PaymentMethod:
+    """Attach to a customer of the same scope (event `payment_method.attached`); attaching again
+    to the same customer is a no-op, to another one a `payment_method_unexpected_state` error.
+    A magic test id (`pm_card_visa`) is cloned, as Stripe does: a new `pm_…` for its card,
+    attached to the customer; the magic id itself stays usable by anyone.
 
-
-def payment_method_attach(*, payment_method: PaymentMethod, customer: Customer) -> PaymentMethod:
-    """Attach to a customer (event `payment_method.attached`); attaching again to the same
-    customer is a no-op, to another one a `payment_method_unexpected_state` error."""
-    _same_scope(payment_method, customer)
+    `payment_method=` and `customer=` (rows instead of a scope and ids) are the old form, kept
+    only for `intents/management/commands/trigger.py` until the money core's rewrite moves it
+    onto scope and ids; remove them then."""
+    if payment_method is not None or customer is not None:
+        if payment_method is None or customer is None or scope is not None:
+            raise TypeError("payment_method_attach(): pass scope, payment_method_id, customer_id")
+        scope, payment_method_id, customer_id = (
+            Scope.of(payment_method),
+            payment_method.id,
+            customer.id,
+        )
+    if scope is None or payment_method_id is None or customer_id is None:
+        raise TypeError("payment_method_attach(): pass scope, payment_method_id, customer_id")
+    if is_magic_id(payment_method_id):
+        # Tokenising is a processor call: outside the transaction, and only for a customer
+        # that exists.
+        customer_get(scope=scope, customer_id=customer_id, param="customer")
+        payment_method_id = payment_method_create(scope=scope, magic_id=payment_method_id).id
     with transaction.atomic():
-        locked_customer = Customer.objects.select_for_update().get(pk=customer.pk)
-        if locked_customer.deleted:
-            raise ResourceMissing("customer", customer.id, param="customer")
-        pm = payment_method_lock(payment_method)
+        locked_customer = _lock_customer(scope, customer_id)
+        pm = _lock(scope, payment_method_id)
         payment_method_attach_locked(pm, locked_customer)
     return pm
 
 
-def payment_method_attach_by_id(
-    *, scope: Scope, payment_method_id: str, customer_id: str
-) -> PaymentMethod:
-    """POST /v1/payment_methods/{id}/attach. A magic test id (`pm_card_visa`) is cloned, as
-    Stripe does: a new `pm_…` for its card, attached to the customer; the magic id itself stays
-    usable by anyone."""
-    magic = is_magic_id(payment_method_id)
-    pm = None if magic else payment_method_get(scope=scope, payment_method_id=payment_method_id)
-    customer = customer_get(scope=scope, customer_id=customer_id, param="customer")
-    if magic:
-        pm = payment_method_create(scope=scope, magic_id=payment_method_id)
-    return payment_method_attach(payment_method=pm, customer=customer)
-
-
-def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
+def payment_method_detach(*, scope: Scope, payment_method_id: str) -> PaymentMethod:
     with transaction.atomic():
-        pm = payment_method_lock(payment_method)
+        pm = _lock(scope, payment_method_id)
         if pm.customer_id is None:
             raise PaymentMethodUnexpectedState(
                 "The payment method you provided is not attached to a customer so detachment "
@@ -272,7 +299,7 @@ def payment_method_detach(*, payment_method: PaymentMethod) -> PaymentMethod:
             customer.invoice_settings = settings_
             customer.save(update_fields=["invoice_settings"])
         event_record(
-            scope=Scope.of(pm),
+            scope=scope,
             type="payment_method.detached",
             data_object=presenters.payment_method_to_api(pm),
             previous_attributes={"customer": previous_customer},

@@ -126,9 +126,19 @@ def test_attach_to_a_customer_of_another_account_is_refused(acct, other_acct):
     from core.errors import ResourceMissing
 
     with pytest.raises(ResourceMissing):
-        payment_method_attach(payment_method=pm, customer=foreign)
+        payment_method_attach(scope=Scope.of(pm), payment_method_id=pm.id, customer_id=foreign.id)
     pm.refresh_from_db()
     assert pm.customer_id is None
+
+
+def test_attach_still_takes_the_rows_for_the_trigger_command(acct):
+    """The old form, until intents/management/commands/trigger.py passes scope and ids."""
+    pm = payment_method_resolve(
+        scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_visa"
+    )
+    customer = Customer.objects.create(account=acct.account, livemode=False)
+    attached = payment_method_attach(payment_method=pm, customer=customer)
+    assert attached.customer_id == customer.id
 
 
 @pytest.mark.postgres
@@ -144,7 +154,9 @@ def test_concurrent_attach_to_two_customers_lets_exactly_one_win(acct):
     def attach(customer):
         try:
             barrier.wait()
-            payment_method_attach(payment_method=pm, customer=customer)
+            payment_method_attach(
+                scope=Scope.of(pm), payment_method_id=pm.id, customer_id=customer.id
+            )
             outcomes.append("ok")
         except PaymentMethodUnexpectedState:
             outcomes.append("refused")
