@@ -2,9 +2,10 @@ from django.db import models
 from django.utils import timezone
 
 from core.ids import id_factory
+from core.models import SavesChangedFields
 
 
-class Account(models.Model):
+class Account(SavesChangedFields):
     id = models.CharField(
         primary_key=True, max_length=40, default=id_factory("acct"), editable=False
     )
@@ -15,7 +16,7 @@ class Account(models.Model):
         return f"{self.name} ({self.id})"
 
 
-class ApiKey(models.Model):
+class ApiKey(SavesChangedFields):
     """An API key, stored only as a SHA-256 hash plus a short lookup prefix.
 
     The keys carry 32 random base62 characters (190 bits), so a fast hash is enough: there is

@@ -1,4 +1,5 @@
-"""The abstract base of every API object."""
+"""The abstract base of every API object, and the partial save every model written after it
+is read has (`SavesChangedFields`)."""
 
 from __future__ import annotations
 
@@ -7,23 +8,6 @@ from typing import Any, ClassVar, Self
 
 from django.db import models
 from django.utils import timezone
-
-
-class ScopedModel(models.Model):
-    """Every API object belongs to one account and one mode; selectors always filter on both.
-    Subclasses declare `id = models.CharField(primary_key=True, default=id_factory("xx"), …)`."""
-
-    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
-    livemode = models.BooleanField()
-    created = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        abstract = True
-
-    @property
-    def created_unix(self) -> int:
-        return int(self.created.timestamp())
-
 
 _CONTAINERS = (dict, list)
 
@@ -37,7 +21,7 @@ def _detached(value: Any) -> Any:
     return value
 
 
-class SavesChangedFields(models.Model):
+class _SavesChangedFields(models.Model):
     """`save()` of a row read from the database writes only the columns whose values changed
     since it was read (or last saved), plus its `auto_now` columns: an UPDATE of a few columns
     instead of every one. Callers keep calling `save()`; `save(update_fields=…)` is honoured
@@ -142,3 +126,32 @@ class SavesChangedFields(models.Model):
             attname = self._meta.get_field(name).attname  # type: ignore[union-attr]
             if attname in self.__dict__:
                 saved[attname] = _detached(self.__dict__[attname])
+
+
+class SavesChangedFields(_SavesChangedFields):
+    """The partial save of `_SavesChangedFields`, for a model written after it is read that is
+    not a `ScopedModel` (every `ScopedModel` has it already; naming it beside `ScopedModel`
+    changes nothing). The implementation is a base of both rather than this class a base of
+    `ScopedModel`, so that a model may still list both, in that order: Python refuses a class
+    whose bases name a class before its own subclass."""
+
+    class Meta:
+        abstract = True
+
+
+class ScopedModel(_SavesChangedFields):
+    """Every API object belongs to one account and one mode; selectors always filter on both.
+    Subclasses declare `id = models.CharField(primary_key=True, default=id_factory("xx"), …)`.
+    Its `save()` of a row read from the database writes only the columns that changed
+    (`SavesChangedFields`)."""
+
+    account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    livemode = models.BooleanField()
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def created_unix(self) -> int:
+        return int(self.created.timestamp())

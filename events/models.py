@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from core.ids import id_factory
-from core.models import ScopedModel
+from core.models import SavesChangedFields, ScopedModel
 
 
 class PayloadField(models.JSONField):
@@ -120,7 +120,7 @@ class WebhookEndpoint(ScopedModel):
         return secrets
 
 
-class Delivery(models.Model):
+class Delivery(SavesChangedFields):
     """One event for one endpoint. The row is the truth about what is left to send:
     `next_attempt_at` says when, `lease_until` marks an attempt in flight (a crashed worker's
     lease simply expires), `dispatched_at` stops the sweep enqueueing the same row twice."""

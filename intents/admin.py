@@ -347,14 +347,14 @@ class PaymentIntentAdmin(ConsoleAdmin):
     def attempts_display(self, pi: PaymentIntent) -> str:
         """The attempt ledger of this intent: every call to the processor, newest first."""
         rows = pi.attempts.order_by("-created")[:20]
-        return format_html_join(
-            "",
-            "<div><code>{}</code> {} {} · {} · {}</div>",
-            (
-                (a.id, a.kind, a.status, utc(a.created), a.processor)
-                for a in rows
-            ),
-        ) or "—"
+        return (
+            format_html_join(
+                "",
+                "<div><code>{}</code> {} {} · {} · {}</div>",
+                ((a.id, a.kind, a.status, utc(a.created), a.processor) for a in rows),
+            )
+            or "—"
+        )
 
     def get_object(self, request, object_id, from_field=None):
         return (

@@ -56,11 +56,11 @@ def _claim(delivery_id: str, now: datetime) -> Delivery | None:
         if delivery.endpoint.status != WebhookEndpoint.Status.ENABLED:
             delivery.status = Delivery.Status.CANCELED
             delivery.next_attempt_at = None
-            delivery.save(update_fields=["status", "next_attempt_at"])
+            delivery.save()
             event_pending_webhooks_decrement(event_id=delivery.event_id)
             return None
         delivery.lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-        delivery.save(update_fields=["lease_until"])
+        delivery.save()
         return delivery
 
 
@@ -137,16 +137,7 @@ def _apply_result(*, delivery_id: str, result: SendResult) -> str:
                 delivery.next_attempt_at = next_at
                 attempt.next_attempt_at = next_at
             _endpoint_failed(endpoint_id=endpoint.id, now=now)
-        delivery.save(
-            update_fields=[
-                "status",
-                "attempt_count",
-                "lease_until",
-                "dispatched_at",
-                "delivered_at",
-                "next_attempt_at",
-            ]
-        )
+        delivery.save()
         attempt.save()
         return outcome
 

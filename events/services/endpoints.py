@@ -135,7 +135,7 @@ def webhook_endpoint_roll_secret(*, scope: Scope, webhook_endpoint_id: str) -> W
             seconds=settings.WEBHOOK_SECRET_ROLL_OVERLAP_SECONDS
         )
         locked.secret = new_secret()
-        locked.save(update_fields=["previous_secret", "previous_secret_expires_at", "secret"])
+        locked.save()
     return locked
 
 
@@ -186,9 +186,7 @@ def event_resend(*, scope: Scope, event_id: str, webhook_endpoint_id: str | None
                 delivery.window_start = now
                 delivery.next_attempt_at = now
                 delivery.dispatched_at = now
-                delivery.save(
-                    update_fields=["status", "window_start", "next_attempt_at", "dispatched_at"]
-                )
+                delivery.save()
             if created:
                 Event.objects.filter(id=event.id).update(pending_webhooks=F("pending_webhooks") + 1)
             ids.append(delivery.id)

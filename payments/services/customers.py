@@ -86,7 +86,7 @@ def customer_create(
                 raise PaymentMethodUnexpectedState.already_attached()
         if default_pm and pm is not None:
             customer.invoice_settings = {"default_payment_method": pm.id}
-            customer.save(update_fields=["invoice_settings"])
+            customer.save()
         event_record(
             scope=scope,
             type="customer.created",
@@ -164,7 +164,7 @@ def customer_delete(*, scope: Scope, customer_id: str) -> Customer:
     with transaction.atomic():
         locked = _lock(scope, customer_id)
         locked.deleted = True
-        locked.save(update_fields=["deleted"])
+        locked.save()
         PaymentMethod.objects.filter(customer_id=locked.id).update(customer=None)
         event_record(
             scope=scope,

@@ -217,7 +217,7 @@ def payment_method_update(
         after = presenters.payment_method_to_api(pm)
         changed = previous_attributes(before, after)
         if changed:
-            pm.save(update_fields=["billing_details", "metadata"])
+            pm.save()
             event_record(
                 scope=scope,
                 type="payment_method.updated",
@@ -234,7 +234,7 @@ def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
     if pm.customer_id is not None:
         raise PaymentMethodUnexpectedState.already_attached()
     pm.customer = customer
-    pm.save(update_fields=["customer"])
+    pm.save()
     event_record(
         scope=Scope.of(pm),
         type="payment_method.attached",
@@ -292,12 +292,12 @@ def payment_method_detach(*, scope: Scope, payment_method_id: str) -> PaymentMet
         customer = Customer.objects.select_for_update().get(pk=pm.customer_id)
         previous_customer = pm.customer_id
         pm.customer = None
-        pm.save(update_fields=["customer"])
+        pm.save()
         settings_ = dict(customer.invoice_settings or {})
         if settings_.get("default_payment_method") == pm.id:
             settings_["default_payment_method"] = None
             customer.invoice_settings = settings_
-            customer.save(update_fields=["invoice_settings"])
+            customer.save()
         event_record(
             scope=scope,
             type="payment_method.detached",
