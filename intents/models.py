@@ -242,11 +242,11 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
         since = self.recorded_attempt_since
         if since is _UNREAD:
             since = (
-                self.attempts.filter(target=self.pk, status="recorded")
+                self.attempts.filter(target=self.pk, status="recorded")  # type: ignore[attr-defined]
                 .values_list("claimed_at", flat=True)
                 .first()
             )
-        return since is not None and since > inflight_stale_before(now or timezone.now())
+        return isinstance(since, datetime) and since > inflight_stale_before(now or timezone.now())
 
     # --- authorisation expiry: computed here, written by the sweep (or a capture) ------------
 
