@@ -47,7 +47,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
@@ -69,9 +69,9 @@ from .processors.base import (
     AuthorizationResult,
     CaptureResult,
     Decline,
-    Outcome,
     Received,
     RefundResult,
+    answer_to_json,
 )
 
 logger = logging.getLogger("payintents.attempts")
@@ -166,39 +166,6 @@ def answers_in_process(livemode: bool) -> bool:
     """The processor of this mode keeps its records in this database, on this connection
     (`Processor.in_process`): a movement then runs as one transaction."""
     return bool(getattr(get_processor(livemode), "in_process", False))
-
-
-# --- answers as stored on the attempt ---------------------------------------------------------
-
-
-def encode(answer: Any) -> Any:
-    """The processor's answer as JSON (the attempt's `answer` column)."""
-    if isinstance(answer, AuthorizationResult):
-        return {"kind": "authorization", **asdict(answer)}
-    if isinstance(answer, CaptureResult):
-        return {"kind": "capture", **asdict(answer)}
-    if isinstance(answer, RefundResult):
-        return {"kind": "refund", **asdict(answer)}
-    if isinstance(answer, bool):
-        return {"kind": "bool", "value": answer}
-    return None
-
-
-def decode(stored: Any) -> Outcome | bool:
-    """The answer `encode` stored."""
-    if not stored:
-        return None
-    data = dict(stored)
-    kind = data.pop("kind")
-    if kind == "bool":
-        return bool(data["value"])
-    if kind == "refund":
-        return RefundResult(**data)
-    decline = Decline(**data.pop("decline")) if data.get("decline") else None
-    data.pop("decline", None)
-    if kind == "authorization":
-        return AuthorizationResult(decline=decline, **data)
-    return CaptureResult(decline=decline, **data)
 
 
 # --- what steps return ------------------------------------------------------------------------
@@ -479,7 +446,7 @@ def _unsaved(row: models.Model) -> bool:
 
 def _answered(attempt: Attempt, answer: Any) -> None:
     attempt.status = APPLIED
-    attempt.answer = encode(answer)
+    attempt.answer = answer_to_json(answer)
     attempt.answered_at = timezone.now()
 
 

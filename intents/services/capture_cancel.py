@@ -15,7 +15,12 @@ from payments import attempts
 from payments.attempts import PROCESSING_ERROR, GuardedProcessor, Recorded, Settled
 from payments.exceptions import CardDeclined
 from payments.models import Attempt, AttemptKind, Charge
-from payments.processors.base import AuthorizationResult, CaptureResult, Decline
+from payments.processors.base import (
+    AuthorizationResult,
+    CaptureResult,
+    Decline,
+    answer_from_json,
+)
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
@@ -49,7 +54,7 @@ def _refused(pi: PaymentIntent, decline: Decline | None) -> Settled:
 def _stored_answer(pi: PaymentIntent, attempt: Attempt) -> Settled:
     """What a capture or increment whose attempt was settled answered: its refusal, or the
     intent."""
-    answer = attempts.decode(attempt.answer)
+    answer = answer_from_json(attempt.answer)
     if isinstance(answer, CaptureResult) and not answer.succeeded:
         return _refused(pi, answer.decline)
     if isinstance(answer, AuthorizationResult) and answer.status != "succeeded":

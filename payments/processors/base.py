@@ -14,8 +14,8 @@ whose answer was lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Protocol
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,39 @@ class RefundResult:
 
 
 Outcome = AuthorizationResult | CaptureResult | RefundResult | None
+
+
+def answer_to_json(answer: Outcome | bool) -> dict[str, Any]:
+    """A processor's answer as JSON: what the attempt ledger stores as an attempt's answer, and
+    what the simulated processor remembers of an attempt."""
+    if isinstance(answer, AuthorizationResult):
+        return {"kind": "authorization", **asdict(answer)}
+    if isinstance(answer, CaptureResult):
+        return {"kind": "capture", **asdict(answer)}
+    if isinstance(answer, RefundResult):
+        return {"kind": "refund", **asdict(answer)}
+    if isinstance(answer, bool):
+        return {"kind": "bool", "value": answer}
+    return {"kind": "none"}
+
+
+def answer_from_json(stored: dict[str, Any] | None) -> Outcome | bool:
+    """The answer `answer_to_json` wrote."""
+    if not stored:
+        return None
+    data = dict(stored)
+    kind = data.pop("kind")
+    if kind == "none":
+        return None
+    if kind == "bool":
+        return bool(data["value"])
+    if kind == "refund":
+        return RefundResult(**data)
+    decline = Decline(**data.pop("decline")) if data.get("decline") else None
+    data.pop("decline", None)
+    if kind == "authorization":
+        return AuthorizationResult(decline=decline, **data)
+    return CaptureResult(decline=decline, **data)
 
 
 class Processor(Protocol):

@@ -19,7 +19,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -45,6 +45,8 @@ from .base import (
     Received,
     RefundResult,
     TokenizedCard,
+    answer_from_json,
+    answer_to_json,
 )
 
 TOKEN_PREFIX = "simtok_"
@@ -514,27 +516,13 @@ class SimulatedProcessor:
 
 
 def encode(outcome: Outcome) -> str:
-    if isinstance(outcome, AuthorizationResult):
-        return json.dumps({"kind": "authorization", **asdict(outcome)})
-    if isinstance(outcome, CaptureResult):
-        return json.dumps({"kind": "capture", **asdict(outcome)})
-    if isinstance(outcome, RefundResult):
-        return json.dumps({"kind": "refund", **asdict(outcome)})
-    return json.dumps({"kind": "none"})
+    return json.dumps(answer_to_json(outcome))
 
 
 def decode(raw: str) -> Outcome:
-    data = json.loads(raw)
-    kind = data.pop("kind")
-    if kind == "none":
-        return None
-    if kind == "refund":
-        return RefundResult(**data)
-    decline = Decline(**data.pop("decline")) if data.get("decline") else None
-    data.pop("decline", None)
-    if kind == "authorization":
-        return AuthorizationResult(decline=decline, **data)
-    return CaptureResult(decline=decline, **data)
+    answer = answer_from_json(json.loads(raw))
+    assert not isinstance(answer, bool)  # a remembered outcome is never a bare yes/no
+    return answer
 
 
 _TABLE = SimulatedProcessorRecord._meta.db_table
