@@ -5,7 +5,7 @@ Starts its own redis-server on a free 127.0.0.1 port (never the shared one), a r
 (http.server, threads) on 127.0.0.1, and a real Celery worker with beat on that Redis, against
 DATABASE_URL (default: a fresh SQLite file under .run/bench/; use PostgreSQL for meaningful
 numbers). It creates an account and one `*` endpoint, then records `--events` events the way
-services do (`event_record` inside a transaction, in batches of `--batch`), so the measured
+services do (`event_emit` inside a transaction, in batches of `--batch`), so the measured
 path is the real one: after-commit relay enqueue → relay → one delivery per endpoint →
 signed POST → 2xx → delivery marked delivered.
 
@@ -185,7 +185,7 @@ def main() -> int:
 
         from accounts.services import account_create
         from events.models import Event
-        from events.services import event_record, webhook_endpoint_create
+        from events.services import event_emit, webhook_endpoint_create
 
         call_command("migrate", verbosity=0, interactive=False)
         account, _keys = account_create(name="webhook bench", live=False)
@@ -205,10 +205,15 @@ def main() -> int:
         for start in range(0, n_events, args.batch):
             with transaction.atomic():
                 for i in range(start, min(start + args.batch, n_events)):
-                    event = event_record(
+                    [event] = event_emit(
                         scope=Scope(account_id=account.id, livemode=False),
-                        type="customer.created",
-                        data_object={"id": f"cus_bench{i}", "object": "customer"},
+                        changes=[
+                            (
+                                "customer.created",
+                                {"id": f"cus_bench{i}", "object": "customer"},
+                                None,
+                            )
+                        ],
                     )
                     ids.append(event.id)
         recorded = time.time()

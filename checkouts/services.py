@@ -8,6 +8,7 @@ event in the same transaction; a row counted in the insights rollup is taken bac
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from datetime import datetime
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from core.errors import ResourceMissing
 from core.metadata import merge_metadata
 from core.scope import Scope
 from core.values import UNSET, unix
-from events.services import event_record, previous_attributes
+from events.services import event_emit, previous_attributes
 
 from .exceptions import CheckoutUnexpectedState, TrackingIdInUse
 from .models import (
@@ -44,14 +45,14 @@ STEP_COLUMNS = {
 }
 
 
-def _emit(chk: Checkout, event: str, before: dict | None = None) -> None:
-    after = checkout_to_api(chk)
-    event_record(
-        scope=Scope.of(chk),
-        type=f"checkout.{event}",
-        data_object=after,
-        previous_attributes=previous_attributes(before, after) if before else None,
-    )
+# One event of a change, for `event_emit`: (type, the checkout as the API shows it now, as it
+# was before or None).
+Change = tuple[str, dict, dict | None]
+
+
+def _change(chk: Checkout, event: str, before: dict | None = None) -> Change:
+    """`checkout.<event>`, with the checkout as the API shows it now."""
+    return (f"checkout.{event}", checkout_to_api(chk), before)
 
 
 def _lock(scope: Scope, checkout_id: str, param: str = "id") -> Checkout:
@@ -84,19 +85,20 @@ def _save(chk: Checkout, *, force_insert: bool = False) -> None:
         raise TrackingIdInUse(chk.tracking_id)
 
 
-def _wake(chk: Checkout, now: datetime) -> None:
+def _wake(chk: Checkout, now: datetime) -> list[Change]:
     """Activity on an open checkout: one past its inactivity time is first written inactive (as
     the sweep would have), then an inactive one comes back (`checkout.reactivated`) and one
-    still at `intent` becomes active. Records the activity time."""
+    still at `intent` becomes active. Records the activity time; returns the events owed."""
+    changes: list[Change] = []
     if chk.inactivity_due(now):
         before = checkout_to_api(chk)
         chk.go_inactive(at=chk.inactive_since())
-        _emit(chk, "inactive", before)
+        changes.append(_change(chk, "inactive", before))
     if chk.status == Status.INACTIVE:
         before = checkout_to_api(chk)
         chk.reactivate(at=now)
         chk.last_activity_at = now
-        _emit(chk, "reactivated", before)
+        changes.append(_change(chk, "reactivated", before))
     elif chk.status == Status.INTENT:
         chk.activate(at=now)
     if chk.status == Status.ACTIVE:
@@ -104,6 +106,7 @@ def _wake(chk: Checkout, now: datetime) -> None:
         if started.get("status") != StepStatus.COMPLETE:
             _set_step(chk, "intent_started", StepStatus.COMPLETE, now)
     chk.last_activity_at = now
+    return changes
 
 
 def _set_step(chk: Checkout, name: str, status: str, now: datetime) -> bool:
@@ -160,7 +163,7 @@ def checkout_start(
         )
         chk.client_secret = f"{chk.id}_secret_{secrets.token_urlsafe(18)}"
         _save(chk, force_insert=True)
-        _emit(chk, "started")
+        event_emit(scope=scope, changes=[_change(chk, "started")])
     return chk
 
 
@@ -206,14 +209,15 @@ def checkout_update(
         ):
             if value is not UNSET:
                 setattr(chk, name, value)
-        _wake(chk, now)
+        changes = _wake(chk, now)
         for name, status in zip(FORM_STEPS, (shipping, delivery, billing), strict=True):
             if status is not UNSET:
                 _set_step(chk, name, status, now)
         _save(chk)
-        changed = previous_attributes(before, checkout_to_api(chk))
-        if set(changed) - {"status", "status_changed_at"}:
-            _emit(chk, "updated", before)
+        after = checkout_to_api(chk)
+        if set(previous_attributes(before, after)) - {"status", "status_changed_at"}:
+            changes.append(("checkout.updated", after, before))
+        event_emit(scope=scope, changes=changes)
     return chk
 
 
@@ -227,21 +231,26 @@ def checkout_complete(
         chk = _lock(scope, checkout_id)
         if chk.status == Status.COMPLETE:
             raise CheckoutUnexpectedState.complete(chk.id, "completed again")
-        _complete(chk, now, payment_reference)
+        changes = _complete(chk, now, payment_reference)
         unroll(chk)
         chk.save()
+        event_emit(scope=scope, changes=changes)
     return chk
 
 
-def _complete(chk: Checkout, now: datetime, payment_reference: str | None) -> None:
+def _complete(chk: Checkout, now: datetime, payment_reference: str | None) -> list[Change]:
+    """Complete (first written inactive if it is past its inactivity time); returns the events
+    owed."""
+    changes: list[Change] = []
     if chk.inactivity_due(now):
         before = checkout_to_api(chk)
         chk.go_inactive(at=chk.inactive_since())
-        _emit(chk, "inactive", before)
+        changes.append(_change(chk, "inactive", before))
     before = checkout_to_api(chk)
     chk.complete(at=now, payment_reference=payment_reference)
     chk.last_activity_at = now
-    _emit(chk, "completed", before)
+    changes.append(_change(chk, "completed", before))
+    return changes
 
 
 def checkout_learn_payment_outcome(outcome) -> None:
@@ -302,14 +311,15 @@ def checkout_record_payment_attempt(
         chk.last_decline_code = decline_code
     if chk.status != Status.COMPLETE:
         chk.payment_attempted_at = chk.payment_attempted_at or now
-        _wake(chk, now)
-        _emit(chk, "payment_attempted", before)
+        changes = _wake(chk, now)
+        changes.append(_change(chk, "payment_attempted", before))
         if status == ATTEMPT_SUCCEEDED:
-            _complete(chk, now, payment_intent_id)
+            changes += _complete(chk, now, payment_intent_id)
     else:
-        _emit(chk, "payment_attempted", before)
+        changes = [_change(chk, "payment_attempted", before)]
     unroll(chk)
     chk.save()
+    event_emit(scope=scope, changes=changes)
 
 
 def checkouts_mark_inactive(*, batch_size: int | None = None, max_batches: int = 20) -> int:
@@ -334,8 +344,11 @@ def checkouts_mark_inactive(*, batch_size: int | None = None, max_batches: int =
             Checkout.objects.bulk_update(
                 rows, ["status", "status_changed_at", "inactive_at", "was_inactive", "rolled_up"]
             )
+            by_scope: defaultdict[Scope, list[Change]] = defaultdict(list)
             for chk, before in zip(rows, befores, strict=True):
-                _emit(chk, "inactive", before)
+                by_scope[Scope.of(chk)].append(_change(chk, "inactive", before))
+            for scope, changes in by_scope.items():
+                event_emit(scope=scope, changes=changes)
         total += len(rows)
         if len(rows) < batch_size:
             break

@@ -7,7 +7,8 @@
 - `tracking`: the tracked checkout (`source: hosted`) each paying intent starts and its page
   moves on.
 - `sweeps`: the workers' writes (expiry, finishing what was paid meanwhile).
-- `_common`: the lock, the state check, the one event writer.
+- `_common`: the lock, the state check, the intent as its events show it (each written with
+  `events.services.event_emit`).
 """
 
 from .checkout_intents import (

@@ -1,4 +1,5 @@
-"""What the checkout services share: the row lock, the state check, the one event writer."""
+"""What the checkout services share: the row lock, the state check, the intent as its events
+show it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import logging
 
 from core.errors import DomainError, ResourceMissing
 from core.scope import Scope
-from events.services import event_record, previous_attributes
 from intents.models import CANCELABLE
 from intents.services import payment_intent_cancel
 
@@ -38,16 +38,15 @@ def snapshot(ci: CheckoutIntent) -> dict:
     return presenters.checkout_intent_to_api(ci, attempts=selectors.checkout_intent_attempts(ci))
 
 
-def emit(ci: CheckoutIntent, event: str, before: dict | None = None) -> None:
-    """Record `checkout_intent.<event>` (in the caller's transaction) with the intent as the API
-    shows it, its attempts included, and what changed since `before`."""
-    after = snapshot(ci)
-    event_record(
-        scope=Scope.of(ci),
-        type=f"checkout_intent.{event}",
-        data_object=after,
-        previous_attributes=previous_attributes(before, after) if before else None,
-    )
+# One event of a change, for `events.services.event_emit`: (type, the intent as the API shows
+# it now, as it was before or None).
+Change = tuple[str, dict, dict | None]
+
+
+def event_change(ci: CheckoutIntent, event: str, before: dict | None = None) -> Change:
+    """`checkout_intent.<event>`, with the intent as the API shows it now (its attempts
+    included) and, for what changed, as it was `before`."""
+    return (f"checkout_intent.{event}", snapshot(ci), before)
 
 
 def cancel_open_payment_intent(ci: CheckoutIntent, payment_intent) -> None:

@@ -13,13 +13,20 @@ from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
 from core.scope import Scope
 from core.values import UNSET
+from events.services import event_emit
 from intents.models import Status as PaymentIntentStatus
 from payments.selectors import customer_get
 
 from .. import tokens
 from ..exceptions import PaymentInProgress, TypeImmutable
 from ..models import FRAMED_TYPES, CheckoutIntent, Type
-from ._common import cancel_open_payment_intent, check_pending, emit, lock_checkout_intent, snapshot
+from ._common import (
+    cancel_open_payment_intent,
+    check_pending,
+    event_change,
+    lock_checkout_intent,
+    snapshot,
+)
 from .tracking import start_tracked_checkout
 
 DEFAULT_LIFETIME = timedelta(hours=24)
@@ -87,7 +94,7 @@ def checkout_intent_create(
     with transaction.atomic():
         ci.checkout = start_tracked_checkout(ci)
         ci.save()
-        emit(ci, "created")
+        event_emit(scope=scope, changes=[event_change(ci, "created")])
     return ci, client_token
 
 
@@ -159,7 +166,7 @@ def checkout_intent_update(
             ci.expires_at = expiry_from(expires_at, ci.created)
         validate(ci)
         ci.save()
-        emit(ci, "updated", before)
+        event_emit(scope=scope, changes=[event_change(ci, "updated", before)])
     return ci
 
 
@@ -195,7 +202,7 @@ def _end(*, scope: Scope, checkout_intent_id: str, verb: str) -> CheckoutIntent:
         else:
             ci.expire()
         ci.save()
-        emit(ci, verb, before)
+        event_emit(scope=scope, changes=[event_change(ci, verb, before)])
     cancel_open_payment_intent(ci, pi)
     return ci
 

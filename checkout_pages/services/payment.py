@@ -23,6 +23,7 @@ from django.utils import timezone
 from checkouts.models import StepStatus
 from core.errors import CardError, InvalidRequestError, UnexpectedState
 from core.scope import Scope
+from events.services import event_emit
 from intents.models import CONFIRMABLE, PaymentIntent
 from intents.models import Status as PaymentIntentStatus
 from intents.services import payment_intent_confirm, payment_intent_create, payment_intent_update
@@ -33,7 +34,7 @@ from payments.services import payment_method_attach, payment_method_create
 from .. import selectors
 from ..exceptions import PaymentInProgress
 from ..models import CheckoutIntent, Status, Type
-from ._common import check_pending, emit, lock_checkout_intent, snapshot
+from ._common import Change, check_pending, event_change, lock_checkout_intent, snapshot
 from .checkout_intents import amount_within
 from .tracking import checkout_intent_track
 
@@ -166,7 +167,7 @@ def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutI
         payment_method_attach(scope=scope, payment_method_id=pm.id, customer_id=ci.customer_id)
         ci.finish(payment_method=pm)
         ci.save()
-        emit(ci, "finished", before)
+        event_emit(scope=scope, changes=[event_change(ci, "finished", before)])
     return ci
 
 
@@ -200,16 +201,16 @@ def checkout_intent_sync(*, scope: Scope | None, checkout_intent_id: str) -> Che
         paid = pi is not None and pi.status in PAID and ci.status != Status.FINISHED
         if not unreported and not paid:
             return ci
+        changes: list[Change] = []
         for _ in unreported:
             ci.failures_reported += 1
-            emit(ci, "payment_failed")
+            changes.append(event_change(ci, "payment_failed"))
         if paid:
             assert pi is not None  # paid
             before = snapshot(ci)
             saved = _keep_payment_method(ci, pi)
             ci.finish(payment_method=saved, at=timezone.now())
-            ci.save()
-            emit(ci, "finished", before)
-        else:
-            ci.save()
+            changes.append(event_change(ci, "finished", before))
+        ci.save()
+        event_emit(scope=Scope.of(ci), changes=changes)
     return ci

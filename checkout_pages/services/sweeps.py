@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
 from core.scope import Scope
+from events.services import event_emit
 
 from ..models import CheckoutIntent, Status
-from ._common import cancel_open_payment_intent, emit
+from ._common import Change, cancel_open_payment_intent, event_change
 from .payment import PAID, UNDER_WAY, checkout_intent_sync
 
 logger = logging.getLogger("payintents.checkout")
@@ -43,8 +45,11 @@ def checkout_intents_expire_due(*, now: datetime | None = None, batch: int = BAT
             ci.updated = now
             expired.append(ci)
         CheckoutIntent.objects.bulk_update(expired, ["status", "expired_at", "updated"])
+        by_scope: defaultdict[Scope, list[Change]] = defaultdict(list)
         for ci in expired:
-            emit(ci, "expired")
+            by_scope[Scope.of(ci)].append(event_change(ci, "expired"))
+        for scope, changes in by_scope.items():
+            event_emit(scope=scope, changes=changes)
     for ci in expired:
         cancel_open_payment_intent(ci, ci.payment_intent)
     for ci in under_way:

@@ -1,7 +1,8 @@
 """Every write of the events app, by sub-domain:
 
-- `outbox`: `event_record` (the cross-app contract), `event_record_many` (several events of one
-  change in one INSERT) and `previous_attributes`;
+- `outbox`: `event_emit` (the cross-app contract: the events of one change, each the object as
+  the API shows it now and before, in one INSERT), `previous_attributes`, and `event_record` /
+  `event_record_many`, no longer called and kept until the money core's rewrite has landed;
 - `relay`: committed events → one `Delivery` per matching enabled endpoint;
 - `delivery`: one attempt (lease, sign, POST, record), the backoff, and the sweep;
 - `endpoints`: create / update / delete / roll the secret, and resending an event;

@@ -52,7 +52,8 @@ def event_record(
 ) -> Event:
     """Write one event. Call it inside the transaction that makes the change it reports; the
     relay is asked to look at it once that transaction commits (and the sweep would find it
-    anyway if the ask is lost)."""
+    anyway if the ask is lost). Superseded by `event_emit` and no longer called in the
+    project; kept until the money core's rewrite has landed, then deleted."""
     event = _event(scope, type, data_object, previous_attributes)
     event.save(force_insert=True)
     _relay_soon(scope, [event.id])
@@ -61,7 +62,9 @@ def event_record(
 
 def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None]]) -> list[Event]:
     """Write several events of one change at once (one INSERT), each `(type, data_object,
-    previous_attributes)`, in the caller's transaction, like `event_record`."""
+    previous_attributes)`, in the caller's transaction, like `event_record`. Superseded by
+    `event_emit` and no longer called in the project; kept until the money core's rewrite has
+    landed, then deleted."""
     rows = [_event(scope, type, data_object, changed) for type, data_object, changed in events]
     Event.objects.bulk_create(rows)
     _relay_soon(scope, [event.id for event in rows])
@@ -73,11 +76,14 @@ def event_emit(*, scope: Scope, changes: Iterable[tuple[str, dict, dict | None]]
     as it was before or None)` becomes an event with Stripe's `previous_attributes` (the fields
     of `before` whose values changed). All of them are written with one INSERT, in the caller's
     transaction (the change they report commits or rolls back with them); the relay is asked to
-    look once that transaction commits, and the sweep finds them anyway if the ask is lost."""
+    look once that transaction commits, and the sweep finds them anyway if the ask is lost.
+    No changes, nothing written (and no query)."""
     rows = [
         _event(scope, type, after, previous_attributes(before, after) if before else None)
         for type, after, before in changes
     ]
+    if not rows:
+        return []
     if len(rows) == 1:
         rows[0].save(force_insert=True)
     else:

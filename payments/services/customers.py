@@ -9,7 +9,7 @@ from core.metadata import merge_metadata
 from core.scope import Scope
 from core.selectors import first_or_missing
 from core.values import UNSET
-from events.services import event_record, previous_attributes
+from events.services import event_emit
 
 from .. import presenters
 from ..exceptions import PaymentMethodUnexpectedState
@@ -87,10 +87,8 @@ def customer_create(
         if default_pm and pm is not None:
             customer.invoice_settings = {"default_payment_method": pm.id}
             customer.save()
-        event_record(
-            scope=scope,
-            type="customer.created",
-            data_object=presenters.customer_to_api(customer),
+        event_emit(
+            scope=scope, changes=[("customer.created", presenters.customer_to_api(customer), None)]
         )
         if pm is not None:
             payment_method_attach_locked(locked, customer)
@@ -146,15 +144,9 @@ def customer_update(
                     "default_payment_method": default_pm,
                 }
         after = presenters.customer_to_api(locked)
-        changed = previous_attributes(before, after)
-        if changed:
+        if after != before:
             locked.save()
-            event_record(
-                scope=scope,
-                type="customer.updated",
-                data_object=after,
-                previous_attributes=changed,
-            )
+            event_emit(scope=scope, changes=[("customer.updated", after, before)])
     return locked
 
 
@@ -166,9 +158,7 @@ def customer_delete(*, scope: Scope, customer_id: str) -> Customer:
         locked.deleted = True
         locked.save()
         PaymentMethod.objects.filter(customer_id=locked.id).update(customer=None)
-        event_record(
-            scope=scope,
-            type="customer.deleted",
-            data_object=presenters.customer_to_api(locked),
+        event_emit(
+            scope=scope, changes=[("customer.deleted", presenters.customer_to_api(locked), None)]
         )
     return locked

@@ -15,7 +15,7 @@ from core.metadata import merge_metadata
 from core.scope import Scope
 from core.selectors import first_or_missing
 from core.values import UNSET
-from events.services import event_record, previous_attributes
+from events.services import event_emit
 
 from .. import presenters
 from ..exceptions import InvalidCard, PaymentMethodUnexpectedState
@@ -215,15 +215,9 @@ def payment_method_update(
         if metadata is not UNSET and metadata is not None:
             pm.metadata = merge_metadata(pm.metadata, metadata)
         after = presenters.payment_method_to_api(pm)
-        changed = previous_attributes(before, after)
-        if changed:
+        if after != before:
             pm.save()
-            event_record(
-                scope=scope,
-                type="payment_method.updated",
-                data_object=after,
-                previous_attributes=changed,
-            )
+            event_emit(scope=scope, changes=[("payment_method.updated", after, before)])
     return pm
 
 
@@ -235,11 +229,8 @@ def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
         raise PaymentMethodUnexpectedState.already_attached()
     pm.customer = customer
     pm.save()
-    event_record(
-        scope=Scope.of(pm),
-        type="payment_method.attached",
-        data_object=presenters.payment_method_to_api(pm),
-    )
+    attached = presenters.payment_method_to_api(pm)
+    event_emit(scope=Scope.of(pm), changes=[("payment_method.attached", attached, None)])
     return True
 
 
@@ -290,7 +281,7 @@ def payment_method_detach(*, scope: Scope, payment_method_id: str) -> PaymentMet
                 "is impossible."
             )
         customer = Customer.objects.select_for_update().get(pk=pm.customer_id)
-        previous_customer = pm.customer_id
+        before = presenters.payment_method_to_api(pm)
         pm.customer = None
         pm.save()
         settings_ = dict(customer.invoice_settings or {})
@@ -298,10 +289,6 @@ def payment_method_detach(*, scope: Scope, payment_method_id: str) -> PaymentMet
             settings_["default_payment_method"] = None
             customer.invoice_settings = settings_
             customer.save()
-        event_record(
-            scope=scope,
-            type="payment_method.detached",
-            data_object=presenters.payment_method_to_api(pm),
-            previous_attributes={"customer": previous_customer},
-        )
+        after = presenters.payment_method_to_api(pm)
+        event_emit(scope=scope, changes=[("payment_method.detached", after, before)])
     return pm

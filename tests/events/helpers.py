@@ -3,17 +3,17 @@ from __future__ import annotations
 from django.db import transaction
 
 from core.scope import Scope
-from events.services import event_record
+from events.services import event_emit
 
 
 def record(account_id: str, type: str = "customer.created", *, livemode: bool = False, **obj):
     """An event written the way a service writes one: inside its transaction."""
+    shown = {"id": obj.pop("id", "cus_test"), "object": type.split(".")[0], **obj}
     with transaction.atomic():
-        return event_record(
-            scope=Scope(account_id=account_id, livemode=livemode),
-            type=type,
-            data_object={"id": obj.pop("id", "cus_test"), "object": type.split(".")[0], **obj},
+        [event] = event_emit(
+            scope=Scope(account_id=account_id, livemode=livemode), changes=[(type, shown, None)]
         )
+    return event
 
 
 def create_endpoint(client, url: str, events=("*",), **extra) -> dict:

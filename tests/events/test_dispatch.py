@@ -12,7 +12,7 @@ import events.tasks  # noqa: F401  (registers the tasks the names below must mat
 from config.celery import app
 from core.scope import Scope
 from events.selectors import webhook_endpoints_forget
-from events.services import dispatch, event_record, events_relay
+from events.services import dispatch, event_emit, events_relay
 from tests.conftest import redis_url
 from tests.events.conftest import point_app_at
 from tests.events.helpers import record
@@ -76,8 +76,8 @@ def test_the_events_of_one_transaction_ask_the_relay_once(
     scope = Scope(account_id=acct.id, livemode=False)
     with django_capture_on_commit_callbacks(execute=True):
         with transaction.atomic():
-            first = event_record(scope=scope, type="customer.created", data_object={"id": "c1"})
-            second = event_record(scope=scope, type="customer.updated", data_object={"id": "c1"})
+            [first] = event_emit(scope=scope, changes=[("customer.created", {"id": "c1"}, None)])
+            [second] = event_emit(scope=scope, changes=[("customer.updated", {"id": "c1"}, None)])
         assert sent == []  # nothing before the commit
     assert sent == [(dispatch.RELAY_TASK, [first.id, second.id])]
 
@@ -105,12 +105,12 @@ def test_a_rolled_back_transaction_leaves_no_batch_behind(acct, monkeypatch):
     scope = Scope(account_id=acct.id, livemode=False)
     try:
         with transaction.atomic():
-            event_record(scope=scope, type="customer.created", data_object={"id": "c1"})
+            event_emit(scope=scope, changes=[("customer.created", {"id": "c1"}, None)])
             raise RuntimeError
     except RuntimeError:
         pass
     with transaction.atomic():
-        kept = event_record(scope=scope, type="customer.created", data_object={"id": "c2"})
+        [kept] = event_emit(scope=scope, changes=[("customer.created", {"id": "c2"}, None)])
     connection = transaction.get_connection()
     for _sids, callback, _robust in list(connection.run_on_commit):
         callback()

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from core.scope import Scope
 from events.models import Event
-from events.services import event_record, events_purge
+from events.services import event_emit, events_purge
 from tests.events.helpers import record
 from tests.helpers import StripeTestClient
 
@@ -32,13 +32,13 @@ def test_event_has_the_spec_shape(client, acct):
     assert isinstance(body["created"], int)
 
 
-def test_previous_attributes_are_shown_when_given(client, acct):
+def test_previous_attributes_are_what_changed_from_the_object_before(client, acct):
+    before = {"id": "cus_1", "email": "old@x.y", "name": "Jo"}
+    after = {"id": "cus_1", "email": "new@x.y", "name": "Jo"}
     with transaction.atomic():
-        event = event_record(
+        [event] = event_emit(
             scope=Scope(account_id=acct.id, livemode=False),
-            type="customer.updated",
-            data_object={"id": "cus_1", "email": "new@x.y"},
-            previous_attributes={"email": "old@x.y"},
+            changes=[("customer.updated", after, before)],
         )
     body = client.get(f"/v1/events/{event.id}").json()
     assert body["data"]["previous_attributes"] == {"email": "old@x.y"}

@@ -14,7 +14,7 @@ from api.views import StripeAPIView
 from core.errors import CardError, UnexpectedState
 from core.scope import Scope
 from events.models import Event
-from events.services import event_record
+from events.services import event_emit
 
 WIDGET_EVENT = "test_widget.created"
 # While set, every POST dies mid-flight (SystemExit escapes DRF and Django like a killed worker).
@@ -46,10 +46,9 @@ class WidgetView(StripeAPIView):
         if outcome == "state":
             raise UnexpectedState("This widget could not be made because it has a status of done.")
         with transaction.atomic():
-            event = event_record(
-                scope=Scope.of(self.caller),
-                type=WIDGET_EVENT,
-                data_object={"id": "wdg_1", "amount": params["amount"], "outcome": outcome},
+            widget = {"id": "wdg_1", "amount": params["amount"], "outcome": outcome}
+            [event] = event_emit(
+                scope=Scope.of(self.caller), changes=[(WIDGET_EVENT, widget, None)]
             )
         if outcome == "decline":
             raise CardError("Your card was declined.", decline_code="generic_decline")
