@@ -82,6 +82,17 @@ def make_account(name: str = "Acme") -> AccountKeys:
     )
 
 
+@pytest.fixture(params=["one_transaction", "two_phases"])
+def processor_mode(request, settings) -> str:
+    """Both ways a money movement runs (`payments.attempts.run`): the simulator answering
+    in-process, the call and phase 2 inside phase 1's transaction (the default), and the
+    simulator acting as a remote processor, two phases around the call (the path a real
+    processor takes). A test module that moves money uses it for every test:
+    `pytestmark = pytest.mark.usefixtures("processor_mode")`."""
+    settings.SIMULATED_PROCESSOR_IN_PROCESS = request.param == "one_transaction"
+    return request.param
+
+
 @pytest.fixture
 def acct(db) -> AccountKeys:
     return make_account("Acme")

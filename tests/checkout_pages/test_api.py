@@ -12,6 +12,8 @@ from events.models import Event
 from tests.checkout_pages.conftest import COMPLETED, RETURN, create, page_path
 from tests.helpers import StripeTestClient
 
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
+
 
 def event_types(object_id: str) -> list[str]:
     return list(

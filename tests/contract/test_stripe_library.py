@@ -12,7 +12,10 @@ import stripe
 
 from tests.conftest import make_account
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("processor_mode"),  # every movement, both ways
+]
 
 RETURN_URL = "https://shop.example.com/return"
 

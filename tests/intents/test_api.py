@@ -6,6 +6,8 @@ import pytest
 
 from tests.intents.conftest import db_intent
 
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
+
 URL = "/v1/payment_intents"
 
 

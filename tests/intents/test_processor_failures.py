@@ -7,6 +7,8 @@ from payments.models import Attempt
 from payments.processors.simulated import SimulatedProcessor
 from tests.intents.conftest import db_intent
 
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
+
 URL = "/v1/payment_intents"
 
 

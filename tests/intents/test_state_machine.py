@@ -12,6 +12,8 @@ from intents.services import (
 from payments.models import Charge
 from tests.intents.conftest import db_intent
 
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
+
 URL = "/v1/payment_intents"
 
 

@@ -4,6 +4,7 @@ the reconciler once stale (captured once), and a failed capture is retried."""
 
 from datetime import timedelta
 
+import pytest
 from django.conf import settings
 from django.utils import timezone
 
@@ -13,6 +14,8 @@ from payments.attempts import new_attempt
 from payments.models import Attempt, Charge, SimulatedProcessorRecord
 from payments.processors.simulated import SimulatedProcessor
 from payments.services import attempts_reconcile
+
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
 
 URL = "/v1/payment_intents"
 

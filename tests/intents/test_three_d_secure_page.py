@@ -7,6 +7,8 @@ import pytest
 
 from core.money import format_amount
 
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
+
 URL = "/v1/payment_intents"
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from core.ids import generate_id
 from core.scope import Scope
 from intents.models import PaymentIntent
@@ -13,6 +15,8 @@ from payments.presenters import payment_method_details_to_api
 from payments.processors.base import RawCard
 from payments.services import payment_method_create
 from tests.helpers import StripeTestClient
+
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
 
 
 def make_charge(account, *, livemode=False, customer=None, intent=None, **fields) -> Charge:

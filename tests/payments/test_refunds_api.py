@@ -12,6 +12,8 @@ from payments.models import Charge, Refund
 from payments.processors.simulated import SimulatedProcessor
 from payments.services import refunds_resolve_due
 
+pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
+
 URL = "/v1/refunds"
 
 
