@@ -11,6 +11,7 @@ from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
 from core.models import SavesChangedFields, ScopedModel
+from payments.models import attempt_stale_before
 
 
 class Status(models.TextChoices):
@@ -35,13 +36,6 @@ CANCELABLE = [
 # Abandonment applies to intents waiting on the merchant or the customer; requires_capture has
 # its own (longer) expiry and processing waits on the processor.
 ABANDONABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Status.REQUIRES_ACTION]
-
-
-def inflight_stale_before(now: datetime) -> datetime:
-    """An attempt recorded before this belongs to a process that died: it no longer blocks its
-    target, and the reconciler (or a retry of the same request) settles it with the processor.
-    settings.INFLIGHT_TIMEOUT_SECONDS is also the Idempotency-Key lock's timeout."""
-    return now - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
 
 
 _UNREAD = object()
@@ -246,7 +240,7 @@ class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
                 .values_list("claimed_at", flat=True)
                 .first()
             )
-        return isinstance(since, datetime) and since > inflight_stale_before(now or timezone.now())
+        return isinstance(since, datetime) and since > attempt_stale_before(now)
 
     # --- authorisation expiry: computed here, written by the sweep (or a capture) ------------
 

@@ -48,7 +48,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -63,7 +62,7 @@ from core.errors import DomainError
 from core.ids import derived_id, generate_id
 
 from .exceptions import MESSAGES
-from .models import Attempt, AttemptKind, AttemptStatus, Charge
+from .models import Attempt, AttemptKind, AttemptStatus, Charge, attempt_stale_before
 from .processors import get_processor
 from .processors.base import (
     AuthorizationResult,
@@ -304,11 +303,6 @@ def with_recorded(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     return annotated
 
 
-def stale_before(now: datetime | None = None) -> datetime:
-    """An attempt recorded before this belongs to a process that died."""
-    return (now or timezone.now()) - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
-
-
 def retry_id(attempt_id: str) -> str:
     """The id a request records after its own earlier attempt was aborted (never received by
     the processor): a new attempt, still derived from the request."""
@@ -413,7 +407,7 @@ def _found(movement: Movement[L], locked: L) -> Attempt | None:
     since = getattr(movement.target(locked), "recorded_attempt_since", None)
     if since is None:
         return None
-    if since > stale_before():
+    if since > attempt_stale_before():
         _refuse(movement, locked)
     return Attempt.objects.get(target=movement.target(locked).pk, status=RECORDED)
 
@@ -551,7 +545,7 @@ def reconcile(*, batch_size: int = 50) -> int:
     with transaction.atomic():
         stale = list(
             Attempt.objects.select_for_update(skip_locked=True)
-            .filter(status=RECORDED, claimed_at__lte=stale_before(now))
+            .filter(status=RECORDED, claimed_at__lte=attempt_stale_before(now))
             .order_by("claimed_at")[:batch_size]
         )
         Attempt.objects.filter(id__in=[a.id for a in stale]).update(claimed_at=now)

@@ -1,4 +1,8 @@
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
@@ -254,6 +258,13 @@ class AttemptStatus(models.TextChoices):
     ANSWERED = "answered"  # the processor answered, and the answer changed nothing here
     APPLIED = "applied"  # the answer was applied to its target
     ABORTED = "aborted"  # the processor never received it: nothing happened
+
+
+def attempt_stale_before(now: datetime | None = None) -> datetime:
+    """An attempt recorded before this belongs to a process that died: it no longer blocks its
+    target, and the reconciler (or a retry of the same request) settles it with the processor.
+    settings.INFLIGHT_TIMEOUT_SECONDS is also the Idempotency-Key lock's timeout."""
+    return (now or timezone.now()) - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
 
 
 class Attempt(ScopedModel):
