@@ -21,7 +21,7 @@ def _detached(value: Any) -> Any:
     return value
 
 
-class _SavesChangedFields(models.Model):
+class SavesChangedFields(models.Model):
     """`save()` of a row read from the database writes only the columns whose values changed
     since it was read (or last saved), plus its `auto_now` columns: an UPDATE of a few columns
     instead of every one. Callers keep calling `save()`; `save(update_fields=…)` is honoured
@@ -128,18 +128,7 @@ class _SavesChangedFields(models.Model):
                 saved[attname] = _detached(self.__dict__[attname])
 
 
-class SavesChangedFields(_SavesChangedFields):
-    """The partial save of `_SavesChangedFields`, for a model written after it is read that is
-    not a `ScopedModel` (every `ScopedModel` has it already; naming it beside `ScopedModel`
-    changes nothing). The implementation is a base of both rather than this class a base of
-    `ScopedModel`, so that a model may still list both, in that order: Python refuses a class
-    whose bases name a class before its own subclass."""
-
-    class Meta:
-        abstract = True
-
-
-class ScopedModel(_SavesChangedFields):
+class ScopedModel(SavesChangedFields):
     """Every API object belongs to one account and one mode; selectors always filter on both.
     Subclasses declare `id = models.CharField(primary_key=True, default=id_factory("xx"), …)`.
     Its `save()` of a row read from the database writes only the columns that changed

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
-from core.models import SavesChangedFields, ScopedModel
+from core.models import ScopedModel
 from payments.models import attempt_stale_before
 
 
@@ -41,7 +41,7 @@ ABANDONABLE = [Status.REQUIRES_PAYMENT_METHOD, Status.REQUIRES_CONFIRMATION, Sta
 _UNREAD = object()
 
 
-class PaymentIntent(FSMModelMixin, SavesChangedFields, ScopedModel):
+class PaymentIntent(FSMModelMixin, ScopedModel):
     """A Stripe PaymentIntent. `status` changes only through the django-fsm transitions below,
     called by `intents.services` under a row lock with the matching Event written alongside."""
 

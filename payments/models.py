@@ -6,7 +6,7 @@ from django.utils import timezone
 from django_fsm import FSMField, FSMModelMixin, transition
 
 from core.ids import id_factory
-from core.models import SavesChangedFields, ScopedModel
+from core.models import ScopedModel
 
 
 class Customer(ScopedModel):
@@ -66,7 +66,7 @@ class PaymentMethod(ScopedModel):
         return self.id
 
 
-class Charge(SavesChangedFields, ScopedModel):
+class Charge(ScopedModel):
     """One payment attempt on an intent (`ch_…`). Created before the processor is called, so a
     crash between leaves a visible, recoverable attempt."""
 
@@ -160,7 +160,7 @@ class RefundStatus(models.TextChoices):
 REFUND_OPEN = [RefundStatus.PENDING, RefundStatus.REQUIRES_ACTION]
 
 
-class Refund(FSMModelMixin, SavesChangedFields, ScopedModel):
+class Refund(FSMModelMixin, ScopedModel):
     """Money given back on a charge (`re_…`). Created `pending` before the processor is asked
     (its amount held back on the charge), so a crash between leaves a visible refund that the
     resolution sweep finishes. `status` changes only through the transitions below, under the

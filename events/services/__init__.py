@@ -1,8 +1,7 @@
 """Every write of the events app, by sub-domain:
 
 - `outbox`: `event_emit` (the cross-app contract: the events of one change, each the object as
-  the API shows it now and before, in one INSERT), `previous_attributes`, and `event_record` /
-  `event_record_many`, no longer called and kept until the money core's rewrite has landed;
+  the API shows it now and before, in one INSERT) and `previous_attributes`;
 - `relay`: committed events → one `Delivery` per matching enabled endpoint;
 - `delivery`: one attempt (lease, sign, POST, record), the backoff, and the sweep;
 - `endpoints`: create / update / delete / roll the secret, and resending an event;
@@ -24,15 +23,13 @@ from .endpoints import (
     webhook_endpoint_roll_secret,
     webhook_endpoint_update,
 )
-from .outbox import event_emit, event_record, event_record_many, previous_attributes
+from .outbox import event_emit, previous_attributes
 from .purge import events_purge
 from .relay import events_relay
 
 __all__ = [
     "delivery_attempt",
     "event_emit",
-    "event_record",
-    "event_record_many",
     "event_resend",
     "events_purge",
     "events_relay",

@@ -43,34 +43,6 @@ def _relay_soon(scope: Scope, event_ids: list[str]) -> None:
         relay_on_commit(event_ids)
 
 
-def event_record(
-    *,
-    scope: Scope,
-    type: str,
-    data_object: dict,
-    previous_attributes: dict | None = None,
-) -> Event:
-    """Write one event. Call it inside the transaction that makes the change it reports; the
-    relay is asked to look at it once that transaction commits (and the sweep would find it
-    anyway if the ask is lost). Superseded by `event_emit` and no longer called in the
-    project; kept until the money core's rewrite has landed, then deleted."""
-    event = _event(scope, type, data_object, previous_attributes)
-    event.save(force_insert=True)
-    _relay_soon(scope, [event.id])
-    return event
-
-
-def event_record_many(*, scope: Scope, events: list[tuple[str, dict, dict | None]]) -> list[Event]:
-    """Write several events of one change at once (one INSERT), each `(type, data_object,
-    previous_attributes)`, in the caller's transaction, like `event_record`. Superseded by
-    `event_emit` and no longer called in the project; kept until the money core's rewrite has
-    landed, then deleted."""
-    rows = [_event(scope, type, data_object, changed) for type, data_object, changed in events]
-    Event.objects.bulk_create(rows)
-    _relay_soon(scope, [event.id for event in rows])
-    return rows
-
-
 def event_emit(*, scope: Scope, changes: Iterable[tuple[str, dict, dict | None]]) -> list[Event]:
     """The one event writer: each change `(type, the object as the API shows it now, the object
     as it was before or None)` becomes an event with Stripe's `previous_attributes` (the fields

@@ -235,31 +235,12 @@ def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
 
 
 def payment_method_attach(
-    *,
-    scope: Scope | None = None,
-    payment_method_id: str | None = None,
-    customer_id: str | None = None,
-    payment_method: PaymentMethod | None = None,
-    customer: Customer | None = None,
+    *, scope: Scope, payment_method_id: str, customer_id: str
 ) -> PaymentMethod:
     """Attach to a customer of the same scope (event `payment_method.attached`); attaching again
     to the same customer is a no-op, to another one a `payment_method_unexpected_state` error.
     A magic test id (`pm_card_visa`) is cloned, as Stripe does: a new `pm_…` for its card,
-    attached to the customer; the magic id itself stays usable by anyone.
-
-    `payment_method=` and `customer=` (rows instead of a scope and ids) are the old form, kept
-    only for `intents/management/commands/trigger.py` until the money core's rewrite moves it
-    onto scope and ids; remove them then."""
-    if payment_method is not None or customer is not None:
-        if payment_method is None or customer is None or scope is not None:
-            raise TypeError("payment_method_attach(): pass scope, payment_method_id, customer_id")
-        scope, payment_method_id, customer_id = (
-            Scope.of(payment_method),
-            payment_method.id,
-            customer.id,
-        )
-    if scope is None or payment_method_id is None or customer_id is None:
-        raise TypeError("payment_method_attach(): pass scope, payment_method_id, customer_id")
+    attached to the customer; the magic id itself stays usable by anyone."""
     if is_magic_id(payment_method_id):
         # Tokenising is a processor call: outside the transaction, and only for a customer
         # that exists.

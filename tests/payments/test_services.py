@@ -131,16 +131,6 @@ def test_attach_to_a_customer_of_another_account_is_refused(acct, other_acct):
     assert pm.customer_id is None
 
 
-def test_attach_still_takes_the_rows_for_the_trigger_command(acct):
-    """The old form, until intents/management/commands/trigger.py passes scope and ids."""
-    pm = payment_method_resolve(
-        scope=Scope(account_id=acct.id, livemode=False), payment_method_id="pm_card_visa"
-    )
-    customer = Customer.objects.create(account=acct.account, livemode=False)
-    attached = payment_method_attach(payment_method=pm, customer=customer)
-    assert attached.customer_id == customer.id
-
-
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attach_to_two_customers_lets_exactly_one_win(acct):

@@ -69,7 +69,7 @@ def _customer(scope: Scope) -> list[str]:
 def _attached(scope: Scope) -> list[str]:
     customer = customer_create(scope=scope, name="Trigger customer", description=DESCRIPTION)
     pm = payment_method_create(scope=scope, magic_id="pm_card_visa")
-    payment_method_attach(payment_method=pm, customer=customer)
+    payment_method_attach(scope=Scope.of(pm), payment_method_id=pm.id, customer_id=customer.id)
     return [customer.id, pm.id]
 
 
