@@ -14,7 +14,7 @@ whose answer was lost.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 
@@ -95,16 +95,27 @@ Outcome = AuthorizationResult | CaptureResult | RefundResult | None
 
 def answer_to_json(answer: Outcome | bool) -> dict[str, Any]:
     """A processor's answer as JSON: what the attempt ledger stores as an attempt's answer, and
-    what the simulated processor remembers of an attempt."""
-    if isinstance(answer, AuthorizationResult):
-        return {"kind": "authorization", **asdict(answer)}
-    if isinstance(answer, CaptureResult):
-        return {"kind": "capture", **asdict(answer)}
-    if isinstance(answer, RefundResult):
-        return {"kind": "refund", **asdict(answer)}
+    what the simulated processor remembers of an attempt. (Flat dataclasses: their fields are
+    copied as they are, the decline as a dict of its own; no `asdict`, which deep-copies.)"""
     if isinstance(answer, bool):
         return {"kind": "bool", "value": answer}
-    return {"kind": "none"}
+    if answer is None:
+        return {"kind": "none"}
+    kind = _KINDS[type(answer)]
+    data: dict[str, Any] = {"kind": kind, **vars(answer)}
+    decline = data.get("decline")
+    if decline is not None:
+        data["decline"] = dict(vars(decline))
+    if "extra" in data:
+        data["extra"] = dict(data["extra"])
+    return data
+
+
+_KINDS: dict[type, str] = {
+    AuthorizationResult: "authorization",
+    CaptureResult: "capture",
+    RefundResult: "refund",
+}
 
 
 def answer_from_json(stored: dict[str, Any] | None) -> Outcome | bool:
