@@ -117,6 +117,8 @@ def parse_major_amount(text: str, currency: str) -> int | None:
     cleaned = str(text).strip().replace(",", "")
     exponent = currency_exponent(currency)
     whole, dot, fraction = cleaned.partition(".")
+    if not cleaned.isascii():  # "²" and full-width digits pass isdigit() but are no amount
+        return None
     if not whole.isdigit() or (dot and not fraction.isdigit() and fraction != ""):
         return None
     if len(fraction) > exponent:

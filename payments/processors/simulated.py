@@ -260,6 +260,12 @@ def brand_for(number: str) -> str:
     return "unknown"
 
 
+def _digits(text: str) -> bool:
+    """ASCII digits only: `str.isdigit` also takes "²" and full-width "４", which `int()`
+    refuses or reads as other digits."""
+    return text.isascii() and text.isdigit()
+
+
 def normalize_number(raw: str) -> str:
     """Digits only; spaces and dashes (as people type them) are dropped."""
     return "".join(ch for ch in str(raw) if ch not in " -")
@@ -299,11 +305,11 @@ class SimulatedProcessor:
 
     def tokenize(self, *, card: RawCard, livemode: bool) -> TokenizedCard:
         number = normalize_number(card.number)
-        if not number.isdigit() or not 12 <= len(number) <= 19 or not luhn_valid(number):
+        if not _digits(number) or not 12 <= len(number) <= 19 or not luhn_valid(number):
             raise IncorrectNumber()
         exp_month, exp_year = self._check_expiry(card.exp_month, card.exp_year)
         if card.cvc not in (None, "") and not (
-            str(card.cvc).isdigit() and 3 <= len(str(card.cvc)) <= 4
+            _digits(str(card.cvc)) and 3 <= len(str(card.cvc)) <= 4
         ):
             raise InvalidCvc()
         known = CARDS_BY_NUMBER.get(number)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.money import format_amount
+from core.money import format_amount, parse_major_amount
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,8 @@ from core.money import format_amount
 )
 def test_format_amount(amount, currency, shown):
     assert format_amount(amount, currency) == shown
+
+
+@pytest.mark.parametrize("typed", ["1²", "１２", "12.5²"])
+def test_a_typed_amount_with_digits_other_than_ascii_is_no_amount(typed):
+    assert parse_major_amount(typed, "usd") is None

@@ -80,6 +80,22 @@ def test_create_with_billing_details_and_metadata(client):
     assert body["metadata"] == {"order": "42"}
 
 
+@pytest.mark.parametrize(
+    ("number", "cvc"),
+    [
+        ("424242424242424²", "123"),
+        ("４２４２４２４２４２４２４２４２", "123"),
+        ("4242424242424242", "1²3"),
+    ],
+    ids=["superscript_digit", "full_width_digits", "superscript_cvc"],
+)
+def test_digits_other_than_ascii_are_a_402_not_a_500(client, number, cvc):
+    response = client.post("/v1/payment_methods", card_params(number, cvc=cvc))
+    assert response.status_code == 402
+    assert response.error["code"] in ("incorrect_number", "invalid_cvc")
+    assert PaymentMethod.objects.count() == 0
+
+
 def test_same_card_gives_same_fingerprint(client):
     assert create_pm(client)["card"]["fingerprint"] == create_pm(client)["card"]["fingerprint"]
 
