@@ -7,6 +7,5 @@ from . import services
 
 @shared_task(ignore_result=True)
 def expire_checkout_intents() -> None:
-    """Sweep: pending checkout intents past `expires_at` (and payments finished meanwhile)."""
+    """Sweep: pending checkout intents past `expires_at`."""
     services.checkout_intents_expire_due()
-    services.checkout_intents_finish_paid()

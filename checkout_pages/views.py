@@ -277,11 +277,11 @@ def after_payment(request, ci: CheckoutIntent, key: str, origin: str | None) -> 
 
 @require_http_methods(["GET"])
 def checkout_return(request, key: str):
-    """Where 3-D Secure (and the processing page) comes back to: the checkout is brought up to
-    date with its PaymentIntent, then finished, the form again (with the reason), or a status."""
+    """Where 3-D Secure (and the processing page) comes back to: the checkout as it is —
+    finished, the form again (with the reason), or a status. It needs no update here: the
+    3-D Secure step's (or the worker's) phase 2 told the checkout the outcome as it wrote it."""
     ci = selectors.checkout_intent_for_page(key)
     if ci is None:
         return not_found(request)
     origin = parent_origin(ci, request.GET.get("origin"))
-    ci = services.checkout_intent_sync(scope=Scope.of(ci), checkout_intent_id=ci.id)
     return after_payment(request, ci, key, origin)

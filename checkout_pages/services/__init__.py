@@ -3,10 +3,12 @@
 - `checkout_intents`: the merchant's writes (create, update, cancel, expire, rotate the client
   token) and the rules the fields keep together.
 - `payment`: the customer's submit (`checkout_intent_pay`, through the PaymentIntent services)
-  and `checkout_intent_sync`, which applies the PaymentIntent's outcome to the checkout.
+  and `checkout_intent_learn_payment_outcome`, the outcome listener (in
+  settings.PAYMENT_OUTCOME_LISTENERS) through which the checkout learns each attempt's outcome
+  in the transaction that writes it.
 - `tracking`: the tracked checkout (`source: hosted`) each paying intent starts and its page
   moves on.
-- `sweeps`: the workers' writes (expiry, finishing what was paid meanwhile).
+- `sweeps`: the workers' writes (expiry).
 - `_common`: the lock, the state check, the intent as its events show it (each written with
   `events.services.event_emit`).
 """
@@ -18,8 +20,8 @@ from .checkout_intents import (
     checkout_intent_rotate_client_token,
     checkout_intent_update,
 )
-from .payment import Payment, checkout_intent_pay, checkout_intent_sync
-from .sweeps import checkout_intents_expire_due, checkout_intents_finish_paid
+from .payment import Payment, checkout_intent_learn_payment_outcome, checkout_intent_pay
+from .sweeps import checkout_intents_expire_due
 from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
@@ -27,12 +29,11 @@ __all__ = [
     "checkout_intent_cancel",
     "checkout_intent_create",
     "checkout_intent_expire",
+    "checkout_intent_learn_payment_outcome",
     "checkout_intent_pay",
     "checkout_intent_rotate_client_token",
-    "checkout_intent_sync",
     "checkout_intent_track",
     "checkout_intent_update",
     "checkout_intents_expire_due",
-    "checkout_intents_finish_paid",
     "page_view_news",
 ]

@@ -52,7 +52,8 @@ def event_change(ci: CheckoutIntent, event: str, before: dict | None = None) -> 
 def cancel_open_payment_intent(ci: CheckoutIntent, payment_intent) -> None:
     """After the checkout ended (expired, canceled): its still-open PaymentIntent is canceled so
     it can take no payment. Called outside any transaction (the cancel is a two-phase movement);
-    a PaymentIntent that moved on meanwhile is left as it is (the sweep finishes a payment)."""
+    a PaymentIntent that moved on meanwhile is left as it is (a payment that succeeded finishes
+    the checkout through the outcome listener, `payment.checkout_intent_learn_payment_outcome`)."""
     if payment_intent is None or payment_intent.status not in CANCELABLE:
         return
     try:

@@ -194,7 +194,8 @@ def _end(*, scope: Scope, checkout_intent_id: str, verb: str) -> CheckoutIntent:
                 PaymentIntentStatus.REQUIRES_CAPTURE,
             )
         ):
-            # A payment under way (or done but not yet applied here) is finished, not lost.
+            # A payment under way is finished by its outcome, not lost. (A paid one finished
+            # the checkout in its own transaction; the paid statuses stay refused regardless.)
             raise PaymentInProgress(ci)
         before = snapshot(ci)
         if verb == "canceled":

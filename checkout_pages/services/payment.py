@@ -1,12 +1,23 @@
 """The customer's side: pay a checkout intent (or save a card to its customer) from the hosted
-page or an embedded form, and bring the checkout up to date with its PaymentIntent.
+page or an embedded form; and the checkout intent's outcome listener, through which it learns
+what came of each payment.
 
 The money moves through the PaymentIntent services, never around them: the card becomes a
 PaymentMethod through `payments.services`, the checkout's one open PaymentIntent is created (or
 reused for a retry) under the checkout's row lock, and `payment_intent_confirm` makes the
-attempt in its own two phases. `checkout_intent_sync` then applies what the PaymentIntent says
-(finished, a failed attempt to report) under the lock again; the hosted page's 3-D Secure return
-and the sweep call it too.
+attempt in its own two phases. The checkout intent learns the outcome the one way every feature
+built on payments does: `checkout_intent_learn_payment_outcome` is listed in
+settings.PAYMENT_OUTCOME_LISTENERS, and the payment core calls it inside the phase 2 transaction
+that writes the outcome (a failed attempt: `checkout_intent.payment_failed`; a paid
+PaymentIntent: `checkout_intent.finished`), so the checkout's update commits or rolls back with
+the payment itself — on the submit, the 3-D Secure step, or a worker resolving a `processing`
+attempt alike. Nothing pulls the PaymentIntent's state afterwards.
+
+Lock order: phase 2 holds the PaymentIntent (and its charge), the listener then locks the
+CheckoutIntent, and the tracked checkout's listener the Checkout after it; a submit locks the
+CheckoutIntent, then the tracked Checkout, and takes a PaymentIntent's lock (the amount of a
+retry, the confirm) only after the CheckoutIntent's transaction committed. No path locks a
+PaymentIntent while it holds a CheckoutIntent.
 
 Checkout tracking: the submit completes the tracked checkout's billing step and the PaymentIntent
 it opens is linked to that checkout (`checkout=`), so the PaymentIntent services record every
@@ -16,27 +27,30 @@ attempt on it, in the attempt's own transaction, and its success completes it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
 
 from checkouts.models import StepStatus
-from core.errors import CardError, InvalidRequestError, UnexpectedState
+from core.errors import DomainError, InvalidRequestError, UnexpectedState
 from core.scope import Scope
 from events.services import event_emit
 from intents.models import CONFIRMABLE, PaymentIntent
 from intents.models import Status as PaymentIntentStatus
 from intents.services import payment_intent_confirm, payment_intent_create, payment_intent_update
-from payments.models import Charge
 from payments.processors.base import RawCard
 from payments.services import payment_method_attach, payment_method_create
 
 from .. import selectors
 from ..exceptions import PaymentInProgress
 from ..models import CheckoutIntent, Status, Type
-from ._common import Change, check_pending, event_change, lock_checkout_intent, snapshot
+from ._common import check_pending, event_change, lock_checkout_intent, snapshot
 from .checkout_intents import amount_within
 from .tracking import checkout_intent_track
+
+if TYPE_CHECKING:
+    from intents.services._common import PaymentOutcome
 
 PAID = (PaymentIntentStatus.SUCCEEDED, PaymentIntentStatus.REQUIRES_CAPTURE)
 UNDER_WAY = (PaymentIntentStatus.PROCESSING,) + PAID
@@ -77,30 +91,39 @@ def checkout_intent_pay(
         pm = payment_method_create(scope=scope, card=card, billing_details=billing_details)
         return Payment(_save_payment_method(scope, ci.id, pm))
     pm = payment_method_create(scope=scope, card=card, billing_details=billing_details)
-    pi = _open_payment_intent(scope, ci.id, amount)
+    pi, new_amount = _open_payment_intent(scope, ci.id, amount)
     try:
+        if new_amount is not None:
+            # Outside the checkout's transaction: a PaymentIntent's lock is never taken while
+            # the CheckoutIntent's is held (phase 2 takes them the other way round).
+            payment_intent_update(scope=scope, payment_intent_id=pi.id, amount=new_amount)
         pi = payment_intent_confirm(
             scope=scope, payment_intent_id=pi.id, payment_method=pm.id, return_url=return_url
         )
-    except CardError:
-        checkout_intent_sync(scope=scope, checkout_intent_id=ci.id)
-        raise
     except UnexpectedState:
-        # Another submit's attempt holds the PaymentIntent (or has already paid it).
-        ci = checkout_intent_sync(scope=scope, checkout_intent_id=ci.id)
+        # Another submit's attempt holds the PaymentIntent (or has already paid it, and its
+        # phase 2 has finished the checkout).
+        ci = selectors.checkout_intent_get(scope=scope, checkout_intent_id=ci.id)
         if ci.status == Status.FINISHED:
             return Payment(ci, ci.payment_intent)
         raise PaymentInProgress(ci)
-    return Payment(checkout_intent_sync(scope=scope, checkout_intent_id=ci.id), pi)
+    # The confirm's phase 2 told the checkout its outcome (a decline, raised as a CardError,
+    # was reported there too): read it as it now is.
+    return Payment(selectors.checkout_intent_get(scope=scope, checkout_intent_id=ci.id), pi)
 
 
 def _open_payment_intent(
     scope: Scope, checkout_intent_id: str, amount: int | None
-) -> PaymentIntent:
+) -> tuple[PaymentIntent, int | None]:
     """The checkout's one open PaymentIntent, created under the checkout's row lock on the first
-    submit and reused (its amount brought up to date) for every retry. The submit completes the
-    tracked checkout's billing step, and a new PaymentIntent is linked to that checkout so that
-    every attempt is recorded on it."""
+    submit and reused for every retry. The submit completes the tracked checkout's billing step,
+    and a new PaymentIntent is linked to that checkout so that every attempt is recorded on it.
+
+    Returns the PaymentIntent and, for a reused one whose amount differs from the one to charge
+    now, that amount (else None): the caller sets it once this transaction has committed, since
+    `payment_intent_update` locks the PaymentIntent and no path takes a PaymentIntent's lock
+    while holding a CheckoutIntent's (phase 2 holds the PaymentIntent's when its listener locks
+    the CheckoutIntent)."""
     with transaction.atomic():
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "paid")
@@ -112,9 +135,7 @@ def _open_payment_intent(
         if pi is not None and (pi.status in UNDER_WAY or pi.attempt_under_way()):
             raise PaymentInProgress(ci)
         if pi is not None and pi.status in CONFIRMABLE:
-            if pi.amount != amount:
-                pi = payment_intent_update(scope=scope, payment_intent_id=pi.id, amount=amount)
-            return pi
+            return pi, (amount if pi.amount != amount else None)
         assert ci.currency is not None  # a payment checkout has one (checked when it was made)
         pi = payment_intent_create(
             scope=scope,
@@ -131,7 +152,7 @@ def _open_payment_intent(
         ci.payment_intent = pi
         ci.payment_intent_ids = [*ci.payment_intent_ids, pi.id]
         ci.save()
-        return pi
+        return pi, None
 
 
 def _amount_to_charge(ci: CheckoutIntent, amount: int | None) -> int:
@@ -173,44 +194,57 @@ def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutI
 
 def _keep_payment_method(ci: CheckoutIntent, pi: PaymentIntent):
     """`save_payment_method`: the card that paid is attached to the checkout's customer (one
-    already attached elsewhere is left where it is). Returns the method kept, or None."""
+    already attached elsewhere is left where it is). Returns the method kept, or None. Called
+    inside the payment's phase 2: a refused attach (attached elsewhere meanwhile) rolls back its
+    own savepoint only, never the payment."""
     if not (ci.save_payment_method and ci.customer_id and pi.payment_method_id):
         return None
     pm = pi.payment_method
     assert pm is not None  # payment_method_id is set
     if pm.customer_id is None:
-        payment_method_attach(
-            scope=Scope.of(ci), payment_method_id=pm.id, customer_id=ci.customer_id
-        )
+        try:
+            pm = payment_method_attach(
+                scope=Scope.of(ci), payment_method_id=pm.id, customer_id=ci.customer_id
+            )
+        except DomainError:
+            return None
     return pm if pm.customer_id in (None, ci.customer_id) else None
 
 
-def checkout_intent_sync(*, scope: Scope | None, checkout_intent_id: str) -> CheckoutIntent:
-    """Apply what the checkout's PaymentIntent says, under the checkout's lock: each failed
-    attempt not yet reported gets its `checkout_intent.payment_failed`, and a PaymentIntent that
-    succeeded (or is authorised, for `capture=manual`) finishes the checkout
-    (`checkout_intent.finished`). Idempotent; `scope` None only for a sweep's own row."""
-    with transaction.atomic():
-        ci = lock_checkout_intent(checkout_intent_id, scope=scope)
-        if not ci.payment_intent_ids:
-            return ci
-        attempts = selectors.checkout_intent_attempts(ci)
-        failed = [charge for charge in attempts if charge.status == Charge.Status.FAILED]
-        unreported = failed[ci.failures_reported :]
-        pi = ci.payment_intent
-        paid = pi is not None and pi.status in PAID and ci.status != Status.FINISHED
-        if not unreported and not paid:
-            return ci
-        changes: list[Change] = []
-        for _ in unreported:
-            ci.failures_reported += 1
-            changes.append(event_change(ci, "payment_failed"))
-        if paid:
-            assert pi is not None  # paid
-            before = snapshot(ci)
-            saved = _keep_payment_method(ci, pi)
-            ci.finish(payment_method=saved, at=timezone.now())
-            changes.append(event_change(ci, "finished", before))
+def checkout_intent_learn_payment_outcome(outcome: PaymentOutcome) -> None:
+    """The checkout intent's outcome listener (settings.PAYMENT_OUTCOME_LISTENERS), called by
+    the payment core inside the phase 2 transaction that writes the outcome of an attempt, with
+    the PaymentIntent (and the charge) locked: what it writes commits or rolls back with the
+    payment.
+
+    The checkout whose open PaymentIntent this is is locked; a failed attempt is reported
+    (`checkout_intent.payment_failed`, counted in `failures_reported`), and a PaymentIntent that
+    is paid (succeeded, or authorised for `capture=manual`) finishes the checkout
+    (`checkout_intent.finished`) — also one that expired or was canceled while the processor
+    answered: the money moved. `requires_action` and `processing` change nothing here.
+
+    A PaymentIntent a checkout intent opened carries its tracked checkout (`checkout=`) and the
+    `checkout_intent` metadata key; one with neither costs no query. (Either is enough: the link
+    is left off when the tracked checkout is already complete, and both can be changed through
+    the API; the lock by `payment_intent` is what decides.)"""
+    pi = outcome.pi
+    if pi.checkout_id is None and "checkout_intent" not in (pi.metadata or {}):
+        return
+    ci = (
+        CheckoutIntent.objects.select_for_update()
+        .filter(payment_intent_id=pi.id, account_id=pi.account_id, livemode=pi.livemode)
+        .first()
+    )
+    if ci is None:
+        return
+    ci.payment_intent = pi  # the locked intent, as this outcome left it
+    if outcome.status == "failed":
+        ci.failures_reported += 1
         ci.save()
-        event_emit(scope=Scope.of(ci), changes=changes)
-    return ci
+        event_emit(scope=Scope.of(ci), changes=[event_change(ci, "payment_failed")])
+    elif pi.status in PAID and ci.status != Status.FINISHED:
+        before = snapshot(ci)
+        saved = _keep_payment_method(ci, pi)
+        ci.finish(payment_method=saved, at=timezone.now())
+        ci.save()
+        event_emit(scope=Scope.of(ci), changes=[event_change(ci, "finished", before)])

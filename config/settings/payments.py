@@ -28,9 +28,15 @@ ATTEMPT_MOVEMENTS = {
     "refund_cancel": "payments.services.refunds.RefundCancel",
 }
 # What the features built on payments register to learn each payment attempt's outcome, in the
-# transaction that writes it (intents.services._common.announce): the tracked checkout's
-# attempts and completion, the checkout intent's failures and finish.
+# transaction that writes it (intents.services._common.announce): the checkout intent's failures
+# and finish, the tracked checkout's attempts and completion. The order is the lock order:
+# phase 2 holds the PaymentIntent (and its charge), then the checkout intent's listener locks
+# the CheckoutIntent and the tracked checkout's the Checkout — the order a submit takes them in
+# (checkout_pages' _open_payment_intent locks the CheckoutIntent, then the Checkout through
+# checkout_intent_track, and takes no PaymentIntent lock while it holds them), so a payment's
+# phase 2 and a submit of the same checkout never wait on each other in a cycle.
 PAYMENT_OUTCOME_LISTENERS = [
+    "checkout_pages.services.checkout_intent_learn_payment_outcome",
     "checkouts.services.checkout_learn_payment_outcome",
 ]
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.

@@ -9,11 +9,25 @@ import pytest
 from django.utils import timezone
 
 from checkout_pages.models import CheckoutIntent
-from checkout_pages.services import checkout_intents_expire_due, checkout_intents_finish_paid
+from checkout_pages.services import (
+    checkout_intent_learn_payment_outcome,
+    checkout_intent_pay,
+    checkout_intents_expire_due,
+    sweeps,
+)
+from checkouts.models import Checkout
+from core.scope import Scope
 from events.models import Event
 from intents.models import PaymentIntent
+from intents.services import payment_intent_confirm, payment_intent_resolve_processing
+from intents.services._common import PaymentOutcome, _listeners
 from payments.models import Charge, PaymentMethod
+from payments.processors.base import RawCard
 from tests.checkout_pages.conftest import COMPLETED, create, page_path
+
+# The checkout learns each outcome inside phase 2: with the simulator in-process (one
+# transaction) and as a remote processor (two phases) alike.
+BOTH_WAYS = pytest.mark.usefixtures("processor_mode")
 
 
 def types_of(ci_id: str) -> list[str]:
@@ -99,6 +113,7 @@ def test_pay_finishes_and_redirects_with_the_parameters(client, checkout, browse
     assert b"Payment complete" in again.content and b'id="checkout-form"' not in again.content
 
 
+@BOTH_WAYS
 def test_decline_then_success_are_two_attempts_on_one_payment_intent(
     client, checkout, browser_client
 ):
@@ -150,6 +165,7 @@ def test_card_data_is_never_logged(checkout, browser_client, caplog):
     assert "4000000000000002" not in stored and "4242424242424242" not in stored
 
 
+@BOTH_WAYS
 def test_3d_secure_comes_back_to_the_page(client, checkout, browser_client):
     path = page_path(checkout["client_token"])
     challenge = browser_client.submit(path, {"number": "4000002760003184"})
@@ -170,11 +186,19 @@ def test_3d_secure_comes_back_to_the_page(client, checkout, browser_client):
     back = browser_client.client.post(
         challenge["Location"].split("?")[0], {"token": token, "outcome": "complete"}
     )
+    # the challenge's own phase 2 finished the checkout: the return only reads it
+    assert CheckoutIntent.objects.get(id=checkout["id"]).status == "finished"
     done = browser_client.get(back["Location"])
     assert done.status_code == 303
     assert done["Location"] == f"{COMPLETED}?checkout_intent={checkout['id']}&status=finished"
     body = client.get(f"/v1/checkout_intents/{checkout['id']}").json()
     assert [a["status"] for a in body["attempts"]] == ["failed", "succeeded"]
+    assert browser_client.get(back["Location"]).status_code == 303  # again: nothing new
+    assert types_of(checkout["id"]) == [
+        "checkout_intent.created",
+        "checkout_intent.payment_failed",  # the failed challenge, reported once
+        "checkout_intent.finished",
+    ]
 
 
 def test_amount_editable_charges_what_the_customer_typed_within_the_bounds(client, browser_client):
@@ -271,29 +295,121 @@ def test_the_sweep_expires_emits_and_cancels_the_open_payment_intent(
     assert checkout_intents_expire_due() == 0  # nothing twice
 
 
+@BOTH_WAYS
 def test_a_payment_in_flight_at_expiry_is_finished_not_lost(client, checkout, browser_client):
-    browser_client.submit(page_path(checkout["client_token"]), {"number": "4000000000000002"})
-    from payments.attempts import new_attempt
-    from payments.models import Attempt
-
+    path = page_path(checkout["client_token"])
+    assert browser_client.submit(path, {"number": "4000000000000077"}).status_code == 200
     ci = CheckoutIntent.objects.get(id=checkout["id"])
-    # a confirm's attempt recorded on the PaymentIntent: its processor call is under way
-    pi = PaymentIntent.objects.get(id=ci.payment_intent_id)
-    attempt = new_attempt("authorize", target=pi, payment_intent_id=pi.id)
-    attempt.save(force_insert=True)
+    assert ci.payment_intent.status == "processing"
     refused = client.post(f"/v1/checkout_intents/{ci.id}/expire")
     assert refused.error["code"] == "checkout_intent_payment_in_progress"
     CheckoutIntent.objects.filter(id=ci.id).update(expires_at=timezone.now())
-    assert checkout_intents_expire_due() == 0
+    assert checkout_intents_expire_due() == 0  # under way: left pending, nothing pulled
     assert CheckoutIntent.objects.get(id=ci.id).status == "pending"
-    # the processor answers: the PaymentIntent succeeded; the next sweep finishes the checkout
-    Attempt.objects.filter(id=attempt.id).update(status="applied")
-    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(status="succeeded")
-    assert checkout_intents_finish_paid() == 1
+    # the worker resolves the processing attempt: its phase 2 finishes the checkout
+    PaymentIntent.objects.filter(id=ci.payment_intent_id).update(
+        processing_resolve_at=timezone.now()
+    )
+    assert payment_intent_resolve_processing(payment_intent_id=ci.payment_intent_id)
+    assert PaymentIntent.objects.get(id=ci.payment_intent_id).status == "succeeded"
     assert CheckoutIntent.objects.get(id=ci.id).status == "finished"
-    assert types_of(ci.id)[-1] == "checkout_intent.finished"
+    assert types_of(ci.id) == ["checkout_intent.created", "checkout_intent.finished"]
+    assert checkout_intents_expire_due() == 0
 
 
+@BOTH_WAYS
+def test_a_payment_that_succeeds_after_the_expiry_still_finishes(
+    client, checkout, browser_client, monkeypatch
+):
+    path = page_path(checkout["client_token"])
+    assert browser_client.submit(path, {"number": "4000000000000002"}).status_code == 402
+    ci = CheckoutIntent.objects.get(id=checkout["id"])
+    cancel = sweeps.cancel_open_payment_intent
+
+    def confirmed_first(ci, pi):
+        # the customer's retry, past its submit's check, reaches the processor between the
+        # sweep's commit and its cancel of the open PaymentIntent
+        paid = payment_intent_confirm(
+            scope=Scope.of(ci), payment_intent_id=pi.id, payment_method="pm_card_visa"
+        )
+        assert paid.status == "succeeded"
+        cancel(ci, pi)  # refused now (logged): the PaymentIntent moved on
+
+    monkeypatch.setattr(sweeps, "cancel_open_payment_intent", confirmed_first)
+    CheckoutIntent.objects.filter(id=ci.id).update(expires_at=timezone.now())
+    assert checkout_intents_expire_due() == 1
+    ci = CheckoutIntent.objects.get(id=ci.id)
+    assert ci.status == "finished" and ci.expired_at and ci.finished_at  # the money moved
+    assert ci.payment_intent.status == "succeeded"
+    assert types_of(ci.id)[-3:] == [
+        "checkout_intent.payment_failed",
+        "checkout_intent.expired",
+        "checkout_intent.finished",
+    ]
+
+
+# --- the outcome, learned in the payment's own transaction --------------------------------------
+
+
+SEEN_IN_PHASE_2: list[str] = []
+
+
+def fail_after_announce(outcome):
+    """A listener after the checkout's: it notes the checkout intent as phase 2's transaction
+    sees it, then that transaction fails once the outcome was told."""
+    if outcome.status == "succeeded":
+        SEEN_IN_PHASE_2.append(CheckoutIntent.objects.get(payment_intent_id=outcome.pi.id).status)
+        raise RuntimeError("phase 2 failed after the outcome was announced")
+
+
+@pytest.fixture
+def failing_phase_2(settings):
+    settings.PAYMENT_OUTCOME_LISTENERS = [
+        *settings.PAYMENT_OUTCOME_LISTENERS,
+        "tests.checkout_pages.test_page.fail_after_announce",
+    ]
+    _listeners.cache_clear()
+    SEEN_IN_PHASE_2.clear()
+    yield
+    _listeners.cache_clear()  # read again from the settings, restored after this fixture
+
+
+@BOTH_WAYS
+def test_the_checkout_finishes_in_the_transaction_that_writes_the_payment(
+    client, checkout, failing_phase_2
+):
+    ci = CheckoutIntent.objects.get(id=checkout["id"])
+    card = RawCard(number="4242424242424242", exp_month=12, exp_year=2034, cvc="123")
+    with pytest.raises(RuntimeError, match="after the outcome was announced"):
+        checkout_intent_pay(scope=Scope.of(ci), checkout_intent_id=ci.id, card=card)
+    # the checkout was finished inside the payment's phase 2 transaction...
+    assert SEEN_IN_PHASE_2 == ["finished"]
+    # ...and rolled back with it: the payment's outcome, the checkout's finish and the tracked
+    # checkout's completion
+    pi = PaymentIntent.objects.get()
+    assert pi.status != "succeeded" and pi.amount_received == 0
+    assert not Charge.objects.filter(status="succeeded").exists()
+    ci = CheckoutIntent.objects.get(id=ci.id)
+    assert (ci.status, ci.finished_at, ci.failures_reported) == ("pending", None, 0)
+    assert types_of(ci.id) == ["checkout_intent.created"]
+    assert Checkout.objects.get(id=ci.checkout_id).status != "complete"
+    assert not Event.objects.filter(type="payment_intent.succeeded").exists()
+
+
+def test_a_payment_intent_of_no_checkout_costs_the_listener_no_query(
+    client, django_assert_num_queries
+):
+    pi = client.post(
+        "/v1/payment_intents",
+        {"amount": 1000, "currency": "usd", "payment_method": "pm_card_visa", "confirm": "true"},
+    ).json()
+    pi = PaymentIntent.objects.select_related("latest_charge").get(id=pi["id"])
+    outcome = PaymentOutcome(pi, pi.latest_charge, "succeeded")
+    with django_assert_num_queries(0):
+        checkout_intent_learn_payment_outcome(outcome)
+
+
+@BOTH_WAYS
 def test_save_payment_method_keeps_the_paying_card_on_the_customer(client, browser_client):
     customer = client.post("/v1/customers", {"email": "j@example.com"}).json()
     ci = create(client, customer=customer["id"], save_payment_method="true").json()
