@@ -52,7 +52,7 @@ from functools import cache
 from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
-from django.db import DatabaseError, connections, models, transaction
+from django.db import DatabaseError, IntegrityError, connections, models, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -79,6 +79,8 @@ L = TypeVar("L")  # what a movement's lock returns
 T = TypeVar("T", covariant=True)  # what a `Settled` returns (read-only: covariant)
 
 RECORDED = AttemptStatus.RECORDED
+# The partial unique index that lets one attempt per target be `recorded` (payments.models).
+RECORDED_CONSTRAINT = "attempt_one_recorded_per_target"
 APPLIED = AttemptStatus.APPLIED
 ANSWERED = AttemptStatus.ANSWERED
 
@@ -351,20 +353,29 @@ def _run(movement: Movement[L]) -> Any:
     for _ in range(3):
         recorded: Recorded | None = None
         outcome: Any = None
-        with transaction.atomic():
-            locked = movement.lock()
-            found = _found(movement, locked)
-            if found is None:
-                step = movement.record(locked)
-                if isinstance(step, Settled):
-                    outcome = step
-                elif answers_in_process(step.attempt.livemode):
-                    outcome = _in_one_transaction(movement, locked, step)
-                else:
-                    _write(step)
-                    recorded = step
-            elif found.status != RECORDED:
-                outcome = movement.answer(locked, found)  # this request's own, settled
+        try:
+            with transaction.atomic():
+                locked = movement.lock()
+                found = _found(movement, locked)
+                if found is None:
+                    step = movement.record(locked)
+                    if isinstance(step, Settled):
+                        outcome = step
+                    elif answers_in_process(step.attempt.livemode):
+                        outcome = _in_one_transaction(movement, locked, step)
+                    else:
+                        _write(step)
+                        recorded = step
+                elif found.status != RECORDED:
+                    outcome = movement.answer(locked, found)  # this request's own, settled
+        except IntegrityError as error:
+            # Another request recorded an attempt on the target while this one waited for its
+            # lock: the lock statement's read of the recorded attempt (`with_recorded`) is of the
+            # snapshot the statement began with, so only the partial unique index saw it. This
+            # phase 1 is rolled back, and the movement refused as any other under way.
+            if RECORDED_CONSTRAINT not in str(error):
+                raise
+            _refuse(movement, locked)
         if recorded is not None:
             answer = movement.call(processor(recorded.attempt.livemode), recorded.attempt)
             outcome = phase_two(movement, recorded.attempt, answer)

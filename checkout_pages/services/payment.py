@@ -185,6 +185,7 @@ def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutI
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "completed")
         before = snapshot(ci)
+        assert ci.customer_id is not None  # a payment_method_form has a customer (create checks)
         payment_method_attach(scope=scope, payment_method_id=pm.id, customer_id=ci.customer_id)
         ci.finish(payment_method=pm)
         ci.save()

@@ -43,6 +43,7 @@ def _race(n, call):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_confirms_succeed_exactly_once(acct):
     client = StripeTestClient(key=acct.sk)
     pi = client.post(
@@ -67,6 +68,7 @@ def test_twenty_concurrent_confirms_succeed_exactly_once(acct):
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_captures_capture_exactly_once(acct):
     client = StripeTestClient(key=acct.sk)
     pi = client.post(
