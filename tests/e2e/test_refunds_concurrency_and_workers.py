@@ -57,6 +57,7 @@ def _captured(client, amount: int, pm: str = "pm_card_visa") -> dict:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_refunds_never_exceed_the_capture(acct):
     client = StripeTestClient(key=acct.sk)
     pi = _captured(client, 1000)
