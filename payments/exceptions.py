@@ -176,3 +176,6 @@ class RefundUnexpectedState(InvalidRequestError):
             f"Refund {refund_id} could not be canceled because {why}. Only a refund with one "
             "of the following statuses may be canceled: pending, requires_action.",
         )
+        # another request's call is under way: refused for a moment, changed nothing, so not
+        # stored as an Idempotency-Key's answer (a retry with the key runs again)
+        self.retryable = in_progress

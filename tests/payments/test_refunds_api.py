@@ -8,7 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from events.models import Event
-from payments.models import Charge, Refund
+from payments.attempts import new_attempt
+from payments.models import Attempt, Charge, Refund
 from payments.processors.simulated import SimulatedProcessor
 from payments.services import refunds_resolve_due
 
@@ -424,6 +425,31 @@ def test_a_pending_refund_can_be_canceled_and_gives_its_amount_back(client, paid
     settings.REFUND_RESOLVE_DELAY_SECONDS = 0
     assert refunds_resolve_due() == 0
     assert refund(client, payment_intent=pi["id"], amount=1000).status_code == 200
+
+
+def test_a_cancel_while_another_call_on_the_refund_is_under_way_is_refused_and_not_stored(
+    client, paid, settings
+):
+    """Refused for a moment and changed nothing: a retry with the same Idempotency-Key, once
+    the other call has settled, runs again instead of replaying the refusal."""
+    settings.REFUND_RESOLVE_DELAY_SECONDS = 3600
+    pi = paid(1000, pm="pm_card_refundFail")
+    body = refund(client, payment_intent=pi["id"], amount=700).json()
+    row = Refund.objects.get(id=body["id"])
+    under_way = new_attempt(
+        "refund_resolve", target=row, refund_id=row.id, charge_id=row.charge_id, amount=700
+    )
+    under_way.save(force_insert=True)
+    key = {"Idempotency-Key": "cancel-once"}
+    refused = client.post(f"{URL}/{body['id']}/cancel", headers=key)
+    assert refused.status_code == 400
+    assert refused.error["code"] == "refund_unexpected_state"
+    assert "in progress" in refused.error["message"]
+    assert Refund.objects.get(id=body["id"]).status == "pending"
+    Attempt.objects.filter(id=under_way.id).update(status="aborted")
+    again = client.post(f"{URL}/{body['id']}/cancel", headers=key)
+    assert again.status_code == 200, again
+    assert again.json()["status"] == "canceled"
 
 
 def test_a_succeeded_refund_cannot_be_canceled(client, paid):
