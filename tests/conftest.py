@@ -31,6 +31,13 @@ def _reachable(url: str, default_port: int) -> bool:
         return False
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """The console's operators log in with passwords: PBKDF2's deliberate slowness (a fifth of
+    a second a hash here) is for production, not for the tests that make a user each."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config, items):
     """Tests that need PostgreSQL or Redis skip on a laptop without them, and fail in CI."""
     on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
