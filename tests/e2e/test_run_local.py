@@ -26,10 +26,12 @@ def call(base: str, secret: str, method: str, path: str, data=None, host: str | 
         return response.status, json.loads(response.read())
 
 
-@pytest.fixture
-def local_stack(tmp_path):
+@pytest.fixture(scope="module")
+def local_stack(tmp_path_factory):
     """`manage.py runall` (what `make run` execs) on a free port, with its own SQLite file and
-    broker folder; yields (base URL, secret key, path of its output)."""
+    broker folder; yields (base URL, secret key, path of its output). One for the module: the
+    stack takes seconds to start and stop, and each test makes its own objects on it."""
+    tmp_path = tmp_path_factory.mktemp("local_stack")
     env = {
         k: v
         for k, v in os.environ.items()
