@@ -12,10 +12,7 @@ import stripe
 
 from tests.conftest import make_account
 
-pytestmark = [
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("processor_mode"),  # every movement, both ways
-]
+pytestmark = pytest.mark.django_db(transaction=True)
 
 RETURN_URL = "https://shop.example.com/return"
 
