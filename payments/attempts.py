@@ -60,6 +60,7 @@ from django.utils.module_loading import import_string
 from core import context
 from core.errors import DomainError
 from core.ids import derived_id, generate_id
+from core.models import SavesChangedFields
 
 from .exceptions import MESSAGES
 from .models import Attempt, AttemptKind, AttemptStatus, Charge, attempt_stale_before
@@ -208,7 +209,7 @@ class Recorded:
     rows the attempt points at first)."""
 
     attempt: Attempt
-    writes: tuple[models.Model, ...] = ()
+    writes: tuple[SavesChangedFields, ...] = ()
 
 
 # --- the movement -----------------------------------------------------------------------------
@@ -424,8 +425,10 @@ def _found(movement: Movement[L], locked: L) -> Attempt | None:
 
 
 def _write(recorded: Recorded) -> None:
+    """Phase 1's rows, then its attempt. A row already written (by an apply in the same
+    transaction) or unchanged is left alone: `has_unsaved_changes` is true of a new row too."""
     for row in recorded.writes:
-        if row._state.adding or _unsaved(row):
+        if row.has_unsaved_changes():
             row.save()
     insert(recorded.attempt)
 
@@ -493,16 +496,8 @@ def _in_one_transaction(movement: Movement[L], locked: L, recorded: Recorded) ->
     answer = movement.call(InProcessProcessor(attempt.livemode), attempt)
     _answered(attempt, answer)
     outcome = movement.apply(locked, attempt, answer)
-    for row in recorded.writes:
-        if row._state.adding or _unsaved(row):
-            row.save()
-    insert(attempt)
+    _write(recorded)
     return outcome
-
-
-def _unsaved(row: models.Model) -> bool:
-    has_unsaved_changes = getattr(row, "has_unsaved_changes", None)
-    return bool(has_unsaved_changes()) if has_unsaved_changes is not None else True
 
 
 def _answered(attempt: Attempt, answer: Any) -> None:
@@ -578,7 +573,7 @@ class Claimed:
 
     movement: Movement[Any]
     attempt: Attempt
-    writes: tuple[models.Model, ...] = field(default=())
+    writes: tuple[SavesChangedFields, ...] = field(default=())
 
 
 def sweep(claim: Callable[[], Iterable[Claimed]]) -> list[Any]:
