@@ -1,5 +1,5 @@
 """The one interface every processor implements. The intent services call only this; they never
-know which processor is behind it (`payments.processors.get_processor(livemode)`).
+know which processor is behind it (`payments.processors.drivers.driver_for(connection)`).
 
 Calls here may be network calls: services make them outside any transaction that holds a row lock
 (`payments.attempts.two_phase`).
@@ -63,6 +63,9 @@ class AuthorizationResult:
     network_status: str = "approved_by_network"
     risk_level: str = "normal"
     extra: dict = field(default_factory=dict)
+    # The call failed at the processor (outage, timeout, 5xx, no connection), not at the
+    # issuer: counted by the connection's circuit, retried on `processor_error`.
+    processor_error: bool = False
 
 
 @dataclass(frozen=True)
@@ -137,8 +140,28 @@ def answer_from_json(stored: dict[str, Any] | None) -> Outcome | bool:
     return CaptureResult(decline=decline, **data)
 
 
+class ProcessorError(Exception):
+    """A call the processor did not answer (outage, timeout, 5xx, a connection error). A driver
+    raises it (or any exception); the attempt ledger turns it into a failed answer marked
+    `processor_error` (payments.attempts.GuardedProcessor)."""
+
+
 class Processor(Protocol):
+    """One driver per processor connection (`routing.ProcessorConnection`).
+
+    `reference` is always our own id (the charge's, or the refund's); `processor_reference` is
+    what the processor answered for it earlier (its payment's id, its refund's id), empty when
+    it answered none. `in_process`: its records live in this database (the simulator), so a
+    movement may run as one transaction. `replays_by_key`: asked again with the same
+    idempotency key, it answers the first answer (or makes the call if it never received it),
+    so a recorded attempt is settled by asking again rather than by `lookup`."""
+
     name: str
+
+    @property
+    def in_process(self) -> bool: ...
+
+    replays_by_key: bool
 
     def tokenize(self, *, card: RawCard, livemode: bool) -> TokenizedCard:
         """Validate and vault a card. Raises `payments.exceptions.CardError`-style errors on a bad card."""
@@ -155,26 +178,48 @@ class Processor(Protocol):
         off_session: bool,
         three_d_secure_passed: bool,
         livemode: bool,
+        processor_reference: str = "",
+        return_url: str = "",
     ) -> AuthorizationResult:
-        """Authorise (and capture, if `capture`) `amount`. `reference` is our charge id: the
-        processor's idempotency key for this attempt."""
+        """Authorise (and capture, if `capture`) `amount`. `attempt_id` is the processor's
+        idempotency key for this call, `reference` our charge id. After a passed 3-D Secure
+        challenge (`three_d_secure_passed`), `processor_reference` is the payment the
+        processor answered `requires_action` for: its outcome is the answer. A `requires_action`
+        answer may carry `extra["redirect_url"]`: the processor's own challenge page, which
+        sends the customer back to `return_url` (our hosted 3-D Secure page) once done."""
 
-    def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
+    def authenticate(
+        self, *, reference: str, token: str, succeeded: bool, processor_reference: str = ""
+    ) -> bool:
         """Record the 3-D Secure challenge outcome; True when the customer passed."""
 
-    def capture(self, *, attempt_id: str, reference: str, amount: int) -> CaptureResult:
+    def capture(
+        self, *, attempt_id: str, reference: str, amount: int, processor_reference: str = ""
+    ) -> CaptureResult:
         """Capture `amount` (≤ the authorised amount) of an authorisation; the rest is released."""
 
-    def void(self, *, attempt_id: str, reference: str) -> None:
+    def void(self, *, attempt_id: str, reference: str, processor_reference: str = "") -> None:
         """Release an uncaptured authorisation."""
 
     def increment(
-        self, *, attempt_id: str, reference: str, token: str, new_amount: int
+        self,
+        *,
+        attempt_id: str,
+        reference: str,
+        token: str,
+        new_amount: int,
+        processor_reference: str = "",
     ) -> AuthorizationResult:
         """Raise an authorisation to `new_amount` (echoed in the answer's `extra["amount"]`)."""
 
     def resolve_async(
-        self, *, attempt_id: str, reference: str, token: str, capture: bool
+        self,
+        *,
+        attempt_id: str,
+        reference: str,
+        token: str,
+        capture: bool,
+        processor_reference: str = "",
     ) -> AuthorizationResult:
         """The final outcome of an attempt that answered `processing`."""
 
@@ -182,13 +227,24 @@ class Processor(Protocol):
         """What the processor did with attempt `attempt_id`; None if it never received it."""
 
     def refund(
-        self, *, reference: str, charge_reference: str, token: str, amount: int, currency: str
+        self,
+        *,
+        reference: str,
+        charge_reference: str,
+        token: str,
+        amount: int,
+        currency: str,
+        processor_reference: str = "",
     ) -> RefundResult:
         """Give `amount` of a captured charge back. `reference` is our refund id: the
-        processor's idempotency key, so asking again after a crash is the same refund."""
+        processor's idempotency key, so asking again after a crash is the same refund;
+        `processor_reference` is the charge's payment at the processor."""
 
-    def resolve_refund(self, *, reference: str, token: str) -> RefundResult:
-        """The outcome of a refund that answered `pending` (still `pending` if not known yet)."""
+    def resolve_refund(
+        self, *, reference: str, token: str, processor_reference: str = ""
+    ) -> RefundResult:
+        """The outcome of a refund that answered `pending` (still `pending` if not known yet);
+        `processor_reference` is the refund's id at the processor."""
 
-    def cancel_refund(self, *, reference: str) -> bool:
+    def cancel_refund(self, *, reference: str, processor_reference: str = "") -> bool:
         """Stop a refund that has not completed; True when it is stopped."""

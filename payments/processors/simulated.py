@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from .base import (
     CaptureResult,
     Decline,
     Outcome,
+    ProcessorError,
     RawCard,
     Received,
     RefundResult,
@@ -104,6 +106,14 @@ _DECLINES = {
     # once the worker resolves it
     PROCESSING_DECLINED: ("card_declined", "generic_decline"),
 }
+
+
+# The simulator's answer to every live-mode authorisation.
+LIVE_REFUSED = Decline(
+    "processing_error",
+    "processing_error",
+    "The simulated processor takes no live payments: connect a processor for live mode.",
+)
 
 
 def decline_for(code: str, decline_code: str | None) -> Decline:
@@ -291,7 +301,36 @@ def _now() -> datetime:
 
 
 class SimulatedProcessor:
+    """The simulator, with a connection's fault behaviour: `normal` (the test cards decide),
+    `decline` (every authorisation declined with `decline_code`), `outage` (every call fails
+    as a processor error), `timeout` (every call waits PROCESSOR_CALL_TIMEOUT_SECONDS, then
+    fails as one); `latency_ms` is added to every call. Tokenising is the simulator's vault,
+    which no behaviour touches. A call that fails this way is never remembered: the processor
+    never received it."""
+
     name = "simulated"
+    replays_by_key = False
+
+    def __init__(
+        self,
+        *,
+        behavior: str = "normal",
+        decline_code: str = "try_again_later",
+        latency_ms: int = 0,
+    ):
+        self.behavior = behavior
+        self.decline_code = decline_code
+        self.latency_ms = latency_ms
+
+    def _arrive(self) -> None:
+        """What the connection's behaviour does to a call before it is answered."""
+        if self.latency_ms:
+            time.sleep(self.latency_ms / 1000)
+        if self.behavior == "outage":
+            raise ProcessorError("the simulated processor is in an outage")
+        if self.behavior == "timeout":
+            time.sleep(settings.PROCESSOR_CALL_TIMEOUT_SECONDS)
+            raise ProcessorError("the simulated processor did not answer in time")
 
     @property
     def in_process(self) -> bool:
@@ -356,7 +395,27 @@ class SimulatedProcessor:
         three_d_secure_passed: bool,
         livemode: bool,
         attempt_id: str | None = None,
+        processor_reference: str = "",
+        return_url: str = "",
     ) -> AuthorizationResult:
+        self._arrive()
+        if livemode and not settings.SIMULATED_LIVE_PAYMENTS:
+            # it moves no real money: a live payment goes to a real processor (a `stripe`
+            # connection); here it fails as a processing error, which a flow retries there
+            return remembered(
+                attempt_id,
+                "authorize",
+                reference,
+                lambda: self._declined(f"sim_{reference}", LIVE_REFUSED),
+            )
+        if self.behavior == "decline":
+            code = self.decline_code
+            return remembered(
+                attempt_id,
+                "authorize",
+                reference,
+                lambda: self._declined(f"sim_{reference}", decline_for("card_declined", code)),
+            )
         return remembered(
             attempt_id,
             "authorize",
@@ -386,12 +445,20 @@ class SimulatedProcessor:
             return AuthorizationResult(status="processing", reference=ref)
         return self._final(behaviour, ref, capture)
 
-    def authenticate(self, *, reference: str, token: str, succeeded: bool) -> bool:
+    def authenticate(
+        self, *, reference: str, token: str, succeeded: bool, processor_reference: str = ""
+    ) -> bool:
         return bool(succeeded) and behaviour_of(token) is not None
 
     def capture(
-        self, *, reference: str, amount: int, attempt_id: str | None = None
+        self,
+        *,
+        reference: str,
+        amount: int,
+        attempt_id: str | None = None,
+        processor_reference: str = "",
     ) -> CaptureResult:
+        self._arrive()
         return remembered(attempt_id, "capture", reference, lambda: self._capture(amount))
 
     @staticmethod
@@ -404,12 +471,22 @@ class SimulatedProcessor:
             )
         return CaptureResult(succeeded=True, amount_captured=amount)
 
-    def void(self, *, reference: str, attempt_id: str | None = None) -> None:
+    def void(
+        self, *, reference: str, attempt_id: str | None = None, processor_reference: str = ""
+    ) -> None:
+        self._arrive()
         return remembered(attempt_id, "void", reference, lambda: None)
 
     def increment(
-        self, *, reference: str, token: str, new_amount: int, attempt_id: str | None = None
+        self,
+        *,
+        reference: str,
+        token: str,
+        new_amount: int,
+        attempt_id: str | None = None,
+        processor_reference: str = "",
     ) -> AuthorizationResult:
+        self._arrive()
         return remembered(
             attempt_id,
             "increment",
@@ -430,8 +507,15 @@ class SimulatedProcessor:
         return self._declined(ref, decline_for(code, decline_code))
 
     def resolve_async(
-        self, *, reference: str, token: str, capture: bool, attempt_id: str | None = None
+        self,
+        *,
+        reference: str,
+        token: str,
+        capture: bool,
+        attempt_id: str | None = None,
+        processor_reference: str = "",
     ) -> AuthorizationResult:
+        self._arrive()
         return remembered(
             attempt_id, "resolve_async", reference, lambda: self._resolve(reference, token, capture)
         )
@@ -454,8 +538,16 @@ class SimulatedProcessor:
     # --- refunds -------------------------------------------------------------------------
 
     def refund(
-        self, *, reference: str, charge_reference: str, token: str, amount: int, currency: str
+        self,
+        *,
+        reference: str,
+        charge_reference: str,
+        token: str,
+        amount: int,
+        currency: str,
+        processor_reference: str = "",
     ) -> RefundResult:
+        self._arrive()
         # Our refund id is the idempotency key: asked again, the same refund, made once.
         return remembered(
             reference, "refund", charge_reference, lambda: self._refund(reference, token, amount)
@@ -470,7 +562,10 @@ class SimulatedProcessor:
             return RefundResult(status="pending", reference=ref)
         return RefundResult(status="succeeded", reference=ref)
 
-    def resolve_refund(self, *, reference: str, token: str) -> RefundResult:
+    def resolve_refund(
+        self, *, reference: str, token: str, processor_reference: str = ""
+    ) -> RefundResult:
+        self._arrive()
         ref = f"sim_{reference}"
         if behaviour_of(token) == REFUND_FAIL:
             return RefundResult(
@@ -478,7 +573,8 @@ class SimulatedProcessor:
             )
         return RefundResult(status="succeeded", reference=ref)
 
-    def cancel_refund(self, *, reference: str) -> bool:
+    def cancel_refund(self, *, reference: str, processor_reference: str = "") -> bool:
+        self._arrive()
         return True
 
     # --- helpers -------------------------------------------------------------------------
