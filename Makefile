@@ -26,8 +26,11 @@ run: $(STAMP) .env
 	@umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
 	@echo "wrote .env with a generated SECRET_KEY (keep it; it is git-ignored)"
 
+# Two workers (pytest-xdist), each module on one of them (its module-scoped servers started
+# once); TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # Schemathesis over every operation with a larger budget than the suite's (FUZZ_EXAMPLES cases
 # per operation); prints the number of cases, of 5xx answers and of failed checks.
@@ -47,7 +50,7 @@ lint: $(STAMP)
 
 # mypy (config in pyproject.toml [tool.mypy]): core and payments/attempts.py strict, the
 # services with the defaults.
-TYPED := core payments/attempts.py accounts/services.py events/services payments/services \
+TYPED := core payments/attempts.py accounts/services.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
 	intents/services checkouts/services.py checkout_pages/services
 
 types: $(STAMP)

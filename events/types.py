@@ -35,6 +35,14 @@ EVENT_TYPES = (
     "checkout.reactivated",
     "checkout.completed",
     "checkout.payment_attempted",
+    "processor.created",
+    "processor.updated",
+    "processor.deleted",
+    "processor.circuit_opened",
+    "processor.circuit_closed",
+    "payment_flow.created",
+    "payment_flow.updated",
+    "payment_flow.deleted",
 )
 EVENT_TYPE_SET = frozenset(EVENT_TYPES)
 

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 
 import factory
 from django.conf import settings
+from django.utils import timezone
 
 from accounts.models import Account
 from checkouts.models import Checkout
 from events.models import DeliveryAttempt, Event, WebhookEndpoint
 from intents.models import PaymentIntent
-from payments.models import Charge, Customer, PaymentMethod, Refund
+from payments.models import Attempt, Charge, Customer, PaymentMethod, Refund
+from routing.models import PaymentFlow, ProcessorConnection
 
 FUTURE_YEAR = datetime.now(UTC).year + 3
 
@@ -147,3 +149,42 @@ class CheckoutFactory(_Scoped):
     amount = 2000
     currency = "usd"
     steps = factory.LazyFunction(dict)
+
+
+class ProcessorConnectionFactory(_Scoped):
+    """A simulated processor connection (behaving normally unless told)."""
+
+    class Meta:
+        model = ProcessorConnection
+
+    kind = "simulated"
+    name = factory.Sequence(lambda n: f"Processor {n}")
+
+
+class PaymentFlowFactory(_Scoped):
+    """A priority flow over the connections given as `routing` (none unless told)."""
+
+    class Meta:
+        model = PaymentFlow
+
+    name = factory.Sequence(lambda n: f"Flow {n}")
+    routing = factory.LazyFunction(lambda: {"type": "priority", "processors": []})
+    retry = factory.LazyFunction(lambda: {"max_attempts": 1, "on": []})
+
+
+class AttemptFactory(_Scoped):
+    """A settled authorisation attempt as the ledger keeps it (no intent unless given): pass
+    `processor`, `outcome`, `latency_ms`, `amount`, `currency`, `created`."""
+
+    class Meta:
+        model = Attempt
+
+    kind = "authorize"
+    target = factory.Sequence(lambda n: f"pi_factory_target{n:08d}")
+    processor = "simulated"
+    outcome = "succeeded"
+    latency_ms = 100
+    amount = 2000
+    currency = "usd"
+    status = "applied"
+    claimed_at = factory.LazyFunction(timezone.now)

@@ -166,6 +166,45 @@ def test_enums_state_the_accepted_values():
     assert "expired" in output["cancellation_reason"]["enum"]
 
 
+def test_processor_and_payment_flow_enums_and_bounds_are_stated():
+    create = COMPONENTS["ProcessorCreateRequest"]["properties"]
+    assert set(create["kind"]["enum"]) == {"simulated", "stripe"}
+    simulated = COMPONENTS["ProcessorSimulatedRequest"]["properties"]
+    assert set(simulated["behavior"]["enum"]) == {"normal", "decline", "outage", "timeout"}
+    assert (simulated["latency_ms"]["minimum"], simulated["latency_ms"]["maximum"]) == (0, 10000)
+    output = COMPONENTS["ProcessorSchema"]["properties"]
+    assert set(output["circuit"]["enum"]) == {"closed", "open"}
+    assert set(output["status"]["enum"]) == {"active", "disabled"}
+    routing = COMPONENTS["RoutingRequest"]["properties"]
+    assert set(routing["type"]["enum"]) == {"priority", "volume_split", "rules", "success_rate"}
+    assert (routing["window"]["minimum"], routing["window"]["maximum"]) == (10, 1000)
+    assert routing["exploration_percent"]["maximum"] == 50
+    assert set(COMPONENTS["RoutingRuleRequest"]["properties"]) == {"if", "then"}
+    condition = COMPONENTS["RoutingConditionRequest"]["properties"]
+    assert set(condition["card_brand"]["items"]["enum"]) == {
+        "visa",
+        "mastercard",
+        "amex",
+        "discover",
+        "diners",
+        "jcb",
+        "unionpay",
+    }
+    retry = COMPONENTS["PaymentFlowRetryRequest"]["properties"]
+    assert (retry["max_attempts"]["minimum"], retry["max_attempts"]["maximum"]) == (1, 5)
+    assert set(retry["on"]["items"]["enum"]) == {"soft_decline", "processor_error"}
+    stripe = COMPONENTS["ProcessorStripeRequest"]["properties"]
+    assert "Write-only" in stripe["api_key"]["description"]
+    assert "api_key" not in COMPONENTS["ProcessorStripeSchema"]["properties"]
+
+
+def test_processor_and_flow_operations_carry_examples():
+    for operation_id in ("PostProcessors", "PostPaymentFlows", "PostPaymentFlowsFlowEvaluate"):
+        op = BY_ID[operation_id]
+        assert op["requestBody"]["content"]["application/json"]["examples"], operation_id
+        assert op["responses"]["200"]["content"]["application/json"]["examples"], operation_id
+
+
 def test_amounts_have_bounds():
     from core.money import MAX_AMOUNT
 
@@ -197,7 +236,13 @@ def test_create_links_to_the_operations_on_the_new_intent():
 
 
 def test_every_create_with_routes_on_its_object_links_to_them():
-    for collection in ("/v1/customers", "/v1/payment_methods", "/v1/webhook_endpoints"):
+    for collection in (
+        "/v1/customers",
+        "/v1/payment_methods",
+        "/v1/webhook_endpoints",
+        "/v1/processors",
+        "/v1/payment_flows",
+    ):
         links = SCHEMA["paths"][collection]["post"]["responses"]["200"]["links"]
         retrieve = SCHEMA["paths"][f"{collection}/{{id}}"]["get"]["operationId"]
         assert retrieve in {link["operationId"] for link in links.values()}

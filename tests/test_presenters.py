@@ -24,6 +24,7 @@ from payments.api.serializers import (
     ChargeSchema,
     CustomerDeletedSchema,
     CustomerSchema,
+    PaymentFlowEvaluationSchema,
     PaymentMethodSchema,
     RefundSchema,
 )
@@ -36,13 +37,29 @@ from payments.presenters import (
     payment_method_to_api,
     refund_to_api,
 )
+from routing.api.serializers import (
+    PaymentFlowDeletedSchema,
+    PaymentFlowSchema,
+    ProcessorDeletedSchema,
+    ProcessorSchema,
+)
+from routing.presenters import (
+    connection_deleted_to_api,
+    connection_to_api,
+    evaluation_to_api,
+    flow_deleted_to_api,
+    flow_to_api,
+)
+from routing.routes import Route, Skipped
 from tests.factories import (
     ChargeFactory,
     CustomerFactory,
     DeliveryAttemptFactory,
     EventFactory,
+    PaymentFlowFactory,
     PaymentIntentFactory,
     PaymentMethodFactory,
+    ProcessorConnectionFactory,
     RefundFactory,
     WebhookEndpointFactory,
 )
@@ -184,6 +201,78 @@ def test_webhook_endpoint_presenters_match_their_schemas(db):
 def test_delivery_attempt_presenter_matches_its_schema(db):
     attempt = DeliveryAttemptFactory(next_attempt_at=timezone.now(), error="timeout")
     assert mismatches(DeliveryAttemptSerializer(), delivery_attempt_to_api(attempt)) == []
+
+
+def test_processor_presenters_match_their_schemas(db):
+    simulated = ProcessorConnectionFactory(
+        behavior="decline", decline_code="do_not_honor", latency_ms=5, metadata={"a": "1"}
+    )
+    shown = connection_to_api(simulated)
+    assert mismatches(ProcessorSchema(), shown) == []
+    assert shown["simulated"] and shown["stripe"] is None
+    stripe = ProcessorConnectionFactory(
+        kind="stripe", api_key_encrypted="gAAAA-not-shown", api_key_last4="wXyZ"
+    )
+    shown = connection_to_api(stripe)
+    assert mismatches(ProcessorSchema(), shown) == []
+    assert shown["stripe"] == {"api_base": "https://api.stripe.com", "api_key_last4": "wXyZ"}
+    assert shown["simulated"] is None
+    assert "gAAAA-not-shown" not in repr(shown)
+    assert mismatches(ProcessorDeletedSchema(), connection_deleted_to_api(stripe.id)) == []
+
+
+@pytest.mark.parametrize(
+    "routing",
+    [
+        {"type": "priority", "processors": ["proc_a", "proc_b"]},
+        {
+            "type": "volume_split",
+            "split": [
+                {"processor": "proc_a", "percent": 60},
+                {"processor": "proc_b", "percent": 40},
+            ],
+        },
+        {
+            "type": "rules",
+            "rules": [
+                {
+                    "if": {
+                        "currency": ["eur"],
+                        "amount_gte": 100,
+                        "amount_lt": 5000,
+                        "card_brand": ["visa"],
+                        "card_country": ["DE"],
+                        "metadata": {"tier": "gold"},
+                    },
+                    "then": {"processors": ["proc_a"]},
+                }
+            ],
+            "default": {"processors": ["proc_b"]},
+        },
+        {"type": "success_rate", "processors": ["proc_a"], "window": 200, "exploration_percent": 5},
+    ],
+    ids=lambda routing: routing["type"],
+)
+def test_payment_flow_presenters_match_their_schemas(db, routing):
+    flow = PaymentFlowFactory(
+        routing=routing, retry={"max_attempts": 2, "on": ["soft_decline"]}, metadata={"a": "1"}
+    )
+    assert mismatches(PaymentFlowSchema(), flow_to_api(flow)) == []
+    assert mismatches(PaymentFlowDeletedSchema(), flow_deleted_to_api(flow.id)) == []
+
+
+def test_payment_flow_evaluation_presenter_matches_its_schema(db):
+    connection = ProcessorConnectionFactory()
+    route = Route(
+        connections=[connection],
+        rule=0,
+        skipped=[Skipped("proc_other", "disabled")],
+        max_attempts=3,
+        routing_type="rules",
+    )
+    shown = evaluation_to_api(route, flow_id="flow_1", version=2)
+    assert mismatches(PaymentFlowEvaluationSchema(), shown) == []
+    assert shown["attempts"] == 1 and shown["processors"] == [connection.id]
 
 
 def test_the_comparison_catches_a_missing_and_an_extra_field():

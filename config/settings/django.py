@@ -1,5 +1,7 @@
 """Django itself: apps, middleware, templates, i18n, static files and logging."""
 
+from pathlib import Path
+
 from .environment import BASE_DIR, RUN_DIR, env, under_pytest
 
 INSTALLED_APPS = [
@@ -15,6 +17,7 @@ INSTALLED_APPS = [
     "api",
     "accounts",
     "events",
+    "routing",
     "payments",
     "checkouts",
     "intents",
@@ -28,6 +31,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # The site's middleware (the console, the hosted pages, /docs/); an API request (/v1/) goes
     # straight past each of these (api.middleware.SiteOnly): it has no cookie, session or page.
+    # First (so it sees every page the others answer): a Content-Security-Policy on each HTML
+    # page that sets none of its own (api.middleware.SITE_CSP).
+    "api.middleware.SiteContentSecurityPolicyMiddleware",
     # Static files (the console's CSS, /docs/) served by the app itself, compressed and cached.
     "api.middleware.SiteWhiteNoiseMiddleware",
     "api.middleware.SiteSessionMiddleware",
@@ -63,8 +69,10 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = RUN_DIR / "static"
-STATIC_ROOT.mkdir(exist_ok=True)
+# STATIC_ROOT: where `collectstatic` puts what whitenoise serves (a deployment, or a test's second
+# instance of the service, may give its own; default .run/static).
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default="") or RUN_DIR / "static")
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # whitenoise serves STATIC_ROOT (filled by `collectstatic`, which `make run` runs before it
 # starts the server) with hashed, compressed, far-future-cached names. The tests need no

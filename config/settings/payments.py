@@ -2,16 +2,26 @@
 
 from .environment import env
 
-# Dotted paths of classes implementing payments/processors/base.py, per mode.
-TEST_PROCESSOR = env.str(
-    "TEST_PROCESSOR", default="payments.processors.simulated.SimulatedProcessor"
-)
-LIVE_PROCESSOR = env.str(
-    "LIVE_PROCESSOR", default="payments.processors.simulated.SimulatedProcessor"
-)
+# Processor connections (routing.ProcessorConnection): the drivers behind them live in
+# payments.processors. A connection's processor errors in a row that open its circuit, and how long
+# it stays open before one trial call (half open).
+PROCESSOR_CIRCUIT_ERRORS = env.int("PROCESSOR_CIRCUIT_ERRORS", default=5)
+PROCESSOR_CIRCUIT_SECONDS = env.int("PROCESSOR_CIRCUIT_SECONDS", default=30)
+# The time limit of one call to a processor (a `timeout` simulated connection waits this long,
+# then fails as a processor error; a `stripe` connection's HTTP timeout).
+PROCESSOR_CALL_TIMEOUT_SECONDS = env.float("PROCESSOR_CALL_TIMEOUT_SECONDS", default=10.0)
+# The keys that encrypt processor credentials (a `stripe` connection's API key), newest first:
+# each a url-safe base64 32-byte Fernet key. New credentials are encrypted with the first; any of
+# them decrypts, so a key is rotated by putting a new one first and running
+# `manage.py processors_rotate_credentials`. Unset, one key is derived from SECRET_KEY.
+PROCESSOR_CREDENTIAL_KEYS = env.list("PROCESSOR_CREDENTIAL_KEYS", default=[])
 # The simulator answers in-process: a money movement runs as one transaction (see
 # payments.attempts.run). 0 runs it in two phases, as with a remote processor.
 SIMULATED_PROCESSOR_IN_PROCESS = env.bool("SIMULATED_PROCESSOR_IN_PROCESS", default=True)
+# The simulator moves no real money, so it declines every live-mode authorisation (a live account
+# connects a real processor). 1 lets it take live payments too: only for an instance standing in
+# for a real processor (the tests' Stripe upstream).
+SIMULATED_LIVE_PAYMENTS = env.bool("SIMULATED_LIVE_PAYMENTS", default=False)
 # Each kind of attempt (payments.models.AttemptKind) and the movement that makes and settles it:
 # the reconciler rebuilds a movement from its attempt's row through this table.
 ATTEMPT_MOVEMENTS = {

@@ -7,6 +7,8 @@ from rest_framework import serializers
 
 from api.serializers import (
     AddressSerializer,
+    AmountField,
+    CurrencyField,
     EnumField,
     ListParamsSerializer,
     MetadataField,
@@ -16,10 +18,15 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    TimestampField,
     list_schema,
 )
 from core.errors import InvalidRequestError, ParameterMissing
+from core.money import MAX_AMOUNT
+from payments.insights import GROUP_BY as INSIGHTS_GROUP_BY
 from payments.models import Charge, Refund
+from routing.api import serializers as routing_serializers
+from routing.models import RoutingType
 
 # --- output: descriptions for OpenAPI -------------------------------------------------------
 
@@ -237,8 +244,25 @@ class ChargeSchema(serializers.Serializer):
     outcome = OutcomeSchema(allow_null=True)
     paid = serializers.BooleanField()
     payment_intent = serializers.CharField(allow_null=True)
+    payment_flow = serializers.CharField(
+        allow_null=True,
+        help_text="The payment flow (`flow_…`) that routed this attempt, or null when none did "
+        "(the account had no flow).",
+    )
+    payment_flow_version = serializers.IntegerField(
+        allow_null=True, help_text="The version of `payment_flow` this attempt ran under."
+    )
     payment_method = serializers.CharField(allow_null=True)
     payment_method_details = PaymentMethodDetailsSchema(allow_null=True)
+    processor = serializers.CharField(
+        allow_null=True,
+        help_text="The processor connection (`proc_…`) that made this charge; its capture, "
+        "cancel, increment and refunds go back to it.",
+    )
+    attempt = serializers.IntegerField(
+        help_text="Which attempt of its confirm this charge was: 1, then 2, … when a payment "
+        "flow retried it at its next connection."
+    )
     receipt_email = serializers.CharField(allow_null=True)
     receipt_url = serializers.CharField(allow_null=True)
     refunded = serializers.BooleanField(help_text="True once the whole payment is refunded.")
@@ -521,3 +545,188 @@ class RefundListSerializer(ListParamsSerializer):
 
 class ChargeRefundListSerializer(ListParamsSerializer):
     pass
+
+
+# --- processor insights: GET /v1/processor_insights (input, and its answer for OpenAPI) ------
+
+
+class ProcessorInsightsCreatedSerializer(StrictSerializer):
+    gte = TimestampField(
+        param="created[gte]", required=False, help_text="Unix seconds (inclusive)."
+    )
+    lt = TimestampField(
+        param="created[lt]", required=False, help_text="Unix seconds (exclusive); default now."
+    )
+
+
+class ProcessorInsightsParamsSerializer(StrictSerializer):
+    created = ProcessorInsightsCreatedSerializer(
+        required=False,
+        help_text="The window of authorisation attempts (and of recovered charges); default "
+        "the 30 days before `created[lt]`.",
+    )
+    payment_flow = StringField(
+        required=False,
+        max_length=40,
+        help_text="Only the attempts (and recovered charges) of this payment flow (`flow_…`).",
+    )
+    group_by = EnumField(
+        choices=INSIGHTS_GROUP_BY,
+        required=False,
+        help_text="`processor` (default): one row per processor connection; `day`: one row per "
+        "UTC day.",
+    )
+
+
+class ProcessorInsightsWindowSchema(serializers.Serializer):
+    gte = serializers.IntegerField(help_text="Unix seconds (inclusive).")
+    lt = serializers.IntegerField(help_text="Unix seconds (exclusive).")
+
+
+class ProcessorInsightsAmountSchema(serializers.Serializer):
+    currency = serializers.CharField()
+    amount = serializers.IntegerField(help_text="In the currency's smallest unit.")
+
+
+class ProcessorInsightsLatencySchema(serializers.Serializer):
+    p50 = serializers.IntegerField(allow_null=True, help_text="Median call duration, ms.")
+    p95 = serializers.IntegerField(allow_null=True, help_text="95th percentile, ms.")
+
+
+class ProcessorInsightsRowSchema(serializers.Serializer):
+    processor = serializers.CharField(
+        required=False,
+        help_text="The connection (`proc_…`; `simulated` for attempts made before connections "
+        "existed). With `group_by=processor`.",
+    )
+    name = serializers.CharField(
+        required=False,
+        allow_null=True,
+        help_text="The connection's name; null when no connection has that id. With "
+        "`group_by=processor`.",
+    )
+    day = serializers.CharField(required=False, help_text="The UTC day. With `group_by=day`.")
+    attempts = serializers.IntegerField(help_text="Authorisation attempts.")
+    succeeded = serializers.IntegerField()
+    authorization_rate = serializers.FloatField(
+        allow_null=True,
+        help_text="succeeded / (succeeded + soft_declines + hard_declines), 4 decimals; null "
+        "when no attempt reached an answer.",
+    )
+    soft_declines = serializers.IntegerField()
+    hard_declines = serializers.IntegerField()
+    processor_errors = serializers.IntegerField()
+    requires_action = serializers.IntegerField(help_text="Asked for 3-D Secure.")
+    processing = serializers.IntegerField(help_text="Answered later (asynchronously).")
+    latency_ms = ProcessorInsightsLatencySchema()
+    volume = ProcessorInsightsAmountSchema(
+        many=True, help_text="The succeeded attempts' amount, per currency."
+    )
+
+
+class ProcessorInsightsRecoveredSchema(serializers.Serializer):
+    count = serializers.IntegerField(
+        help_text="Charges that succeeded on a retry (attempt number 2 or more)."
+    )
+    amount = ProcessorInsightsAmountSchema(many=True, help_text="Their amount, per currency.")
+
+
+class ProcessorInsightsSchema(serializers.Serializer):
+    object = serializers.CharField(default="processor_insights")
+    livemode = serializers.BooleanField()
+    created = ProcessorInsightsWindowSchema()
+    group_by = serializers.ChoiceField(choices=INSIGHTS_GROUP_BY)
+    payment_flow = serializers.CharField(allow_null=True)
+    data = ProcessorInsightsRowSchema(many=True)
+    recovered = ProcessorInsightsRecoveredSchema()
+
+
+# --- payment flow evaluation (the flow is routing's; the payment method is ours) -------------
+
+
+class PaymentFlowEvaluateAmountField(routing_serializers.BoundedIntegerField, AmountField):
+    """An amount in bounds (1 … MAX_AMOUNT), refused as `parameter_invalid_integer`."""
+
+
+class PaymentFlowEvaluateCardSerializer(StrictSerializer):
+    """The card of the payment evaluated, instead of a payment method."""
+
+    brand = routing_serializers.card_brand_field(
+        required=False,
+        help_text="The card's brand: " + ", ".join(routing_serializers.CARD_BRANDS) + ".",
+    )
+    country = routing_serializers.CountryAlpha2Field(
+        required=False, help_text="The card's issuing country (ISO 3166-1 alpha-2, e.g. `US`)."
+    )
+
+
+class PaymentFlowEvaluateSerializer(StrictSerializer):
+    """The facts of a payment to evaluate a payment flow for."""
+
+    amount = PaymentFlowEvaluateAmountField(
+        min_value=1,
+        max_value=MAX_AMOUNT,
+        help_text="The payment's amount, in the currency's smallest unit.",
+    )
+    currency = CurrencyField(help_text="The payment's currency (lower-case ISO code).")
+    payment_method = StringField(
+        required=False,
+        max_length=255,
+        help_text="A payment method of this account and mode (`pm_…`): its card's brand and "
+        "country, and the processors it holds a token at (a processor without one is "
+        "skipped as `no_token`). Not with `card`.",
+    )
+    card = PaymentFlowEvaluateCardSerializer(
+        required=False,
+        help_text="The card's `brand` and `country` instead of a payment method (its tokens "
+        "are then not checked). Not with `payment_method`.",
+    )
+    metadata = MetadataField(
+        help_text="The payment's metadata, for the rules' `metadata` conditions."
+    )
+
+    def validate(self, attrs):
+        if attrs.get("payment_method") and attrs.get("card"):
+            raise InvalidRequestError(
+                "You may only specify one of these parameters: card, payment_method.",
+                code="parameters_exclusive",
+                param="card",
+            )
+        return attrs
+
+
+class PaymentFlowSkippedSchema(serializers.Serializer):
+    processor = serializers.CharField(help_text="The processor skipped (`proc_…`).")
+    reason = serializers.ChoiceField(
+        choices=routing_serializers.SKIP_REASONS,
+        help_text="Why: `disabled`, `circuit_open` (repeated processor errors), `no_token` "
+        "(the payment method holds no token there) or `deleted`.",
+    )
+
+
+class PaymentFlowEvaluationSchema(serializers.Serializer):
+    object = serializers.ChoiceField(
+        choices=["payment_flow_evaluation"], help_text="`payment_flow_evaluation`."
+    )
+    payment_flow = serializers.CharField(help_text="The flow evaluated (`flow_…`).")
+    version = serializers.IntegerField(help_text="The flow's version evaluated.")
+    routing_type = serializers.ChoiceField(
+        choices=RoutingType.values, help_text="The flow's `routing[type]`."
+    )
+    processors = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The processors a payment with these facts would try, in order (a "
+        "`volume_split` or `success_rate` flow draws again at each payment).",
+    )
+    attempts = serializers.IntegerField(
+        help_text="How many of them a confirm would try at most: `retry[max_attempts]`, "
+        "at most as many as there are."
+    )
+    rule = serializers.IntegerField(
+        allow_null=True,
+        help_text="`rules`: the index of the rule that matched; null when none did (the "
+        "default's processors) or for another routing type.",
+    )
+    skipped = PaymentFlowSkippedSchema(
+        many=True, help_text="The processors the flow names that were left out, and why."
+    )

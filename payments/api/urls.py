@@ -32,4 +32,14 @@ urlpatterns = [
     path("refunds", views.RefundsView.as_view(), name="refunds"),
     path("refunds/<str:id>", views.RefundDetailView.as_view(), name="refund_detail"),
     path("refunds/<str:id>/cancel", views.RefundCancelView.as_view(), name="refund_cancel"),
+    path(
+        "payment_flows/<str:id>/evaluate",
+        views.PaymentFlowEvaluateView.as_view(),
+        name="payment_flow_evaluate",
+    ),
+    path(
+        "processor_insights",
+        views.ProcessorInsightsView.as_view(),
+        name="processor_insights",
+    ),
 ]

@@ -3,13 +3,18 @@ or selector, and serialises the result."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
 from api.schema import CARD_DECLINED, path_id
 from api.views import StripeAPIView, validated
+from core.metadata import METADATA_CLEAR
+from routing import selectors as routing_selectors
+from routing.presenters import evaluation_to_api
+from routing.routes import Facts, decide
 
-from .. import presenters, selectors, services
+from .. import insights, presenters, selectors, services
 from . import serializers as s
 
 PM_ID = path_id("payment method", "pm_")
@@ -427,3 +432,138 @@ class ChargeRefundsView(StripeAPIView):
             present=presenters.refund_to_api,
             object_name="refund",
         )
+
+
+# --- processor insights --------------------------------------------------------------------
+
+
+class ProcessorInsightsView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetProcessorInsights",
+        summary="Processor insights",
+        description=(
+            "How each processor connection answered this account's authorisation attempts "
+            "created in `created` (default: the last 30 days), one row per connection "
+            "(`group_by=processor`, the most attempts first) or per UTC day (`group_by=day`), "
+            "optionally of one `payment_flow`. Per row: `attempts` and their outcomes "
+            "(`succeeded`, `soft_declines`, `hard_declines`, `processor_errors`, "
+            "`requires_action`, `processing`), `authorization_rate` (succeeded / the attempts "
+            "that reached an answer: succeeded and declined), the calls' `latency_ms` (`p50`, "
+            "`p95`) and the succeeded `volume` per currency. `recovered`: the payments that "
+            "succeeded on a retry (a later attempt of one confirm), counted, and their amount "
+            "per currency. Secret keys only."
+        ),
+        parameters=[s.ProcessorInsightsParamsSerializer],
+        responses={200: s.ProcessorInsightsSchema},
+    )
+    def get(self, request):
+        params = validated(s.ProcessorInsightsParamsSerializer, self.params)
+        created = params.get("created") or {}
+        return Response(
+            insights.processor_insights(
+                scope=self.caller.scope,
+                gte=created.get("gte"),
+                lt=created.get("lt"),
+                payment_flow=params.get("payment_flow"),
+                group_by=params.get("group_by") or "processor",
+            )
+        )
+
+
+# --- payment flow evaluation ---------------------------------------------------------------
+
+FLOW_ID = path_id("payment flow", "flow_")
+
+
+class PaymentFlowEvaluateView(StripeAPIView):
+    """Here rather than in routing.api: the facts of a payment method are payments' (routing
+    sits below payments and never reads them)."""
+
+    @extend_schema(
+        operation_id="PostPaymentFlowsFlowEvaluate",
+        summary="Evaluate a payment flow",
+        description=(
+            "Where a payment with these facts would go under the flow as it is now, without "
+            "making it: the processors in the order a confirm would try them (`attempts` of "
+            "them at most), the rule that matched (`rules`), and each processor the flow names "
+            "that was skipped, with why (`disabled`, `circuit_open`, `no_token`: the "
+            "`payment_method` holds no token there). The facts: `amount`, `currency`, "
+            "`metadata`, and the card of `payment_method` or `card[brand]` / `card[country]`. "
+            "A `volume_split` or `success_rate` flow draws again at each call. Nothing is "
+            "written. Errors: 404 when the flow or the payment method is not in this account "
+            "and mode."
+        ),
+        parameters=[FLOW_ID],
+        request=s.PaymentFlowEvaluateSerializer,
+        responses={200: s.PaymentFlowEvaluationSchema},
+        examples=[
+            OpenApiExample(
+                "A card in euros",
+                summary="Evaluate for a German Visa card",
+                value={
+                    "amount": 5000,
+                    "currency": "eur",
+                    "card": {"brand": "visa", "country": "DE"},
+                },
+                request_only=True,
+            ),
+            OpenApiExample(
+                "Evaluated",
+                summary="The first rule matched; one processor is disabled",
+                value={
+                    "object": "payment_flow_evaluation",
+                    "payment_flow": "flow_9rIvqZbLQbXh2WfPqQ3wkM1u",
+                    "version": 3,
+                    "routing_type": "rules",
+                    "processors": ["proc_builtin0000000000000"],
+                    "attempts": 1,
+                    "rule": 0,
+                    "skipped": [
+                        {"processor": "proc_1QxV0vLkdIwHu7ix0Zl1Vh1N", "reason": "disabled"}
+                    ],
+                },
+                response_only=True,
+            ),
+        ],
+    )
+    def post(self, request, id: str):
+        params = validated(s.PaymentFlowEvaluateSerializer, self.params)
+        scope = self.caller.scope
+        flow_row = routing_selectors.flow_get(scope=scope, flow_id=id)
+        card = params.get("card") or {}
+        brand, country = card.get("brand"), card.get("country")
+        pm = None
+        if params.get("payment_method"):
+            pm = selectors.payment_method_get(
+                scope=scope, payment_method_id=params["payment_method"], param="payment_method"
+            )
+            brand, country = pm.card_brand, pm.card_country
+        # the scope's connections as a confirm reads them; the flow as just read (the one
+        # named, never the default a confirm falls back to)
+        connections, _ = routing_selectors.routing_inputs(scope=scope, flow_id=flow_row.id)
+        flow = {
+            "id": flow_row.id,
+            "version": flow_row.version,
+            "routing": flow_row.routing,
+            "retry": flow_row.retry,
+        }
+        tokens = None
+        if pm is not None:
+            tokens = frozenset(pm.tokens or {})
+            if not tokens and pm.processor_token:
+                tokens = frozenset(c.id for c in connections if c.builtin)
+        metadata = params.get("metadata")
+        facts = Facts(
+            amount=params["amount"],
+            currency=params["currency"],
+            card_brand=brand,
+            card_country=country,
+            metadata=(
+                {}
+                if metadata is None or metadata is METADATA_CLEAR
+                else {k: v for k, v in metadata.items() if v is not None}
+            ),
+            tokens=tokens,
+        )
+        route = decide(flow, connections, facts, now=timezone.now())
+        return Response(evaluation_to_api(route, flow_id=flow["id"], version=flow["version"]))
