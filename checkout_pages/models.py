@@ -59,6 +59,8 @@ class CheckoutIntent(FSMModelMixin, ScopedModel):
     )
     description = models.CharField(max_length=1000, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The payment flow (`flow_…`) its payments run under; None: the account's default flow.
+    payment_flow = models.CharField(max_length=40, null=True, blank=True)
     order_number = models.CharField(max_length=255, null=True, blank=True)
     invoice = models.CharField(max_length=255, null=True, blank=True)
     card_payments = models.BooleanField(default=True)

@@ -111,6 +111,7 @@ def checkout_intent_to_api(
         "livemode": ci.livemode,
         "metadata": ci.metadata or {},
         "order_number": ci.order_number,
+        "payment_flow": ci.payment_flow,
         "payment_intent": payment_intent,
         "payment_method": ci.payment_method_id,
         "redirects": {"completed_url": ci.completed_url, "return_url": ci.return_url},

@@ -20,6 +20,7 @@ from core.metadata import merge_metadata
 from core.scope import Scope
 from core.values import UNSET, unix
 from events.services import event_emit, previous_attributes
+from routing.selectors import payment_flow_check
 
 from .exceptions import CheckoutUnexpectedState, TrackingIdInUse
 from .models import (
@@ -127,6 +128,11 @@ def _set_step(chk: Checkout, name: str, status: str, now: datetime) -> bool:
     return True
 
 
+def _check_payment_flow(scope: Scope, flow_id: str) -> None:
+    """A tracked checkout's `payment_flow` names one of the account's payment flows."""
+    payment_flow_check(scope=scope, flow_id=flow_id)
+
+
 def checkout_start(
     *,
     scope: Scope,
@@ -142,6 +148,8 @@ def checkout_start(
 ) -> Checkout:
     """A customer landed on a checkout page: status `intent`, `checkout.started`."""
     now = timezone.now()
+    if payment_flow:
+        _check_payment_flow(scope, payment_flow)
     with transaction.atomic():
         _check_tracking_id(scope, tracking_id)
         chk = Checkout(
@@ -188,6 +196,8 @@ def checkout_update(
     inactive comes back. `checkout.updated` when anything changed."""
     now = timezone.now()
     with transaction.atomic():
+        if payment_flow not in (UNSET, None, ""):
+            _check_payment_flow(scope, payment_flow)
         chk = _lock(scope, checkout_id)
         if chk.status == Status.COMPLETE:
             raise CheckoutUnexpectedState.complete(chk.id, "updated")

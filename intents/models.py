@@ -79,6 +79,8 @@ class PaymentIntent(FSMModelMixin, ScopedModel):
     )
     description = models.CharField(max_length=1000, null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
+    # The payment flow (`flow_…`) that routes its attempts; None: the account's default flow.
+    payment_flow = models.CharField(max_length=40, null=True, blank=True)
     receipt_email = models.CharField(max_length=512, null=True, blank=True)
     shipping = models.JSONField(null=True, blank=True)
     statement_descriptor = models.CharField(max_length=22, null=True, blank=True)

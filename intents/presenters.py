@@ -76,6 +76,7 @@ def payment_intent_to_api(
         "metadata": pi.metadata or {},
         "next_action": pi.next_action,
         "on_behalf_of": None,
+        "payment_flow": pi.payment_flow,
         "payment_method": payment_method,
         "payment_method_configuration_details": None,
         "payment_method_options": pi.payment_method_options or {},

@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 from core.errors import ResourceMissing
 from core.prepared import PreparedQuery
 from core.scope import Scope
+from payments.models import Attempt, AttemptKind
 
 from .models import PaymentIntent
 from .search import search_query_to_q
@@ -58,3 +59,18 @@ def payment_intent_search(*, scope: Scope, query: str, expand=()) -> QuerySet:
         .filter(search_query_to_q(query))
         .order_by("-created", "-id")
     )
+
+
+def upstream_challenge(charge_id: str) -> str | None:
+    """The processor's own 3-D Secure page for a charge whose authorisation answered
+    `requires_action` with one (a `stripe` connection), else None (the simulator's challenge is
+    our hosted page)."""
+    attempt = (
+        Attempt.objects.filter(charge_id=charge_id, kind=AttemptKind.AUTHORIZE)
+        .exclude(answer__isnull=True)
+        .order_by("-created")
+        .first()
+    )
+    extra = ((attempt.answer or {}).get("extra") or {}) if attempt else {}
+    url = extra.get("redirect_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None

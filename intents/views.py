@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods
 from core.money import format_amount
 
 from .models import PaymentIntent
+from .selectors import upstream_challenge
 from .services import payment_intent_authenticate, three_d_secure_read_token
 
 
@@ -68,7 +69,21 @@ def three_d_secure(request, id: str):
             return HttpResponseRedirect(target)
         return render(request, "intents/three_d_secure_done.html", {"pi": pi})
     waiting = pi.status == "requires_action" and pi.latest_charge_id == charge_id
-    return render(
+    upstream = upstream_challenge(charge_id) if waiting else None
+    if upstream is not None:
+        if "redirect_status" not in request.GET:
+            # the processor runs the challenge on its own page, which sends the customer back
+            # here (with its `redirect_status`) once done
+            return HttpResponseRedirect(upstream)
+        # back from the processor's page: its payment says how the challenge went
+        pi = payment_intent_authenticate(
+            payment_intent_id=intent_id, charge_id=charge_id, succeeded=True
+        )
+        target = _redirect_target(pi)
+        if target:
+            return HttpResponseRedirect(target)
+        return render(request, "intents/three_d_secure_done.html", {"pi": pi})
+    response = render(
         request,
         "intents/three_d_secure.html",
         {
@@ -79,3 +94,10 @@ def three_d_secure(request, id: str):
             "return_to": _redirect_target(pi),
         },
     )
+    # The site's CSP (api.middleware.SITE_CSP) but no `form-action`: the page's forms post here,
+    # and the answer redirects to the merchant's return_url, which may redirect on (the hosted
+    # checkout's return goes on to its completed_url). Chromium checks form-action against
+    # every URL of a form's redirect chain, so `'self'` (or any list of origins we could know
+    # here) would block the customer's way back to the merchant.
+    response.csp_directives = {"form_action": None}
+    return response

@@ -61,10 +61,11 @@ from core import context
 from core.errors import DomainError
 from core.ids import derived_id, generate_id
 from core.models import SavesChangedFields
+from routing.models import ProcessorConnection
+from routing.routes import is_soft
 
 from .exceptions import MESSAGES
 from .models import Attempt, AttemptKind, AttemptStatus, Charge, attempt_stale_before
-from .processors import get_processor
 from .processors.base import (
     AuthorizationResult,
     CaptureResult,
@@ -73,6 +74,7 @@ from .processors.base import (
     RefundResult,
     answer_to_json,
 )
+from .processors.drivers import driver_for
 
 logger = logging.getLogger("payintents.attempts")
 
@@ -88,7 +90,10 @@ ANSWERED = AttemptStatus.ANSWERED
 # What a processor call that raised answers: the attempt failed with a processing error.
 PROCESSING_ERROR = Decline("processing_error", "processing_error", MESSAGES["processing_error"])
 FAILED_AUTHORIZATION = AuthorizationResult(
-    status="declined", decline=PROCESSING_ERROR, network_status="not_sent_to_network"
+    status="declined",
+    decline=PROCESSING_ERROR,
+    network_status="not_sent_to_network",
+    processor_error=True,
 )
 FAILED_CAPTURE = CaptureResult(succeeded=False, amount_captured=0, decline=PROCESSING_ERROR)
 # A refund call that raised has an unknown outcome (the processor may have made it): the refund
@@ -122,14 +127,17 @@ FAILED_ANSWERS: dict[str, Any] = {
 
 
 class GuardedProcessor:
-    """The processor of one mode whose calls never raise: the one place a processor's
-    exception becomes an answer (logged with its traceback). `guarded.capture(reference=…,
-    amount=…)` calls the processor's `capture` with the same arguments."""
+    """The driver of one connection whose calls never raise: the one place a processor's
+    exception becomes an answer (logged with its traceback; an authorisation's is marked
+    `processor_error`). `guarded.capture(reference=…, amount=…)` calls the driver's `capture`
+    with the same arguments."""
 
     reraise: tuple[type[BaseException], ...] = ()
 
-    def __init__(self, livemode: bool):
-        self.livemode = livemode
+    def __init__(self, driver: Any):
+        self.driver = driver
+        # the driver answers in-process (its records in this database): no network call
+        self.in_process = bool(getattr(driver, "in_process", False))
 
     def __getattr__(self, method: str) -> Callable[..., Any]:
         if method not in FAILED_ANSWERS:
@@ -138,7 +146,7 @@ class GuardedProcessor:
 
         def guarded(**kwargs: Any) -> Any:
             try:
-                return getattr(get_processor(self.livemode), method)(**kwargs)
+                return getattr(self.driver, method)(**kwargs)
             except self.reraise:
                 raise
             except Exception:  # a processor failure is a failed attempt, never a 500
@@ -160,14 +168,25 @@ class InProcessProcessor(GuardedProcessor):
     reraise = (DatabaseError,)
 
 
-def processor(livemode: bool) -> GuardedProcessor:
-    return GuardedProcessor(livemode)
+def connection_of(attempt: Attempt) -> ProcessorConnection | None:
+    """The connection an attempt calls: the one its movement put on it in memory, else read by
+    its id (None for an attempt made before connections existed)."""
+    connection: ProcessorConnection | None = attempt.__dict__.get("connection")
+    if connection is None and attempt.processor.startswith("proc_"):
+        connection = ProcessorConnection.objects.get(id=attempt.processor)
+        attempt.__dict__["connection"] = connection
+    return connection
 
 
-def answers_in_process(livemode: bool) -> bool:
-    """The processor of this mode keeps its records in this database, on this connection
-    (`Processor.in_process`): a movement then runs as one transaction."""
-    return bool(getattr(get_processor(livemode), "in_process", False))
+def processor(attempt: Attempt) -> GuardedProcessor:
+    """The guarded driver of the connection `attempt` calls."""
+    return GuardedProcessor(driver_for(connection_of(attempt)))
+
+
+def answers_in_process(attempt: Attempt) -> bool:
+    """The driver of the attempt's connection keeps its records in this database, on this
+    connection (`Processor.in_process`): the movement then runs as one transaction."""
+    return bool(getattr(driver_for(connection_of(attempt)), "in_process", False))
 
 
 # --- what steps return ------------------------------------------------------------------------
@@ -210,6 +229,16 @@ class Recorded:
 
     attempt: Attempt
     writes: tuple[SavesChangedFields, ...] = ()
+
+
+@dataclass
+class Retry:
+    """What an apply returns when its attempt failed and the movement goes on with another
+    attempt (the next connection of a payment flow): the attempt it recorded, written with
+    the failed one's outcome in the same transaction. `run` (or whoever settled the failed
+    one) makes the call and applies its answer as any other."""
+
+    recorded: Recorded
 
 
 # --- the movement -----------------------------------------------------------------------------
@@ -276,10 +305,13 @@ def new_attempt(
     payment_intent_id: str | None = None,
     charge_id: str | None = None,
     refund_id: str | None = None,
+    connection: ProcessorConnection | str | None = None,
+    payment_flow: str | None = None,
 ) -> Attempt:
-    """An unsaved `recorded` attempt on `target` (a row with `account_id` and `livemode`)."""
+    """An unsaved `recorded` attempt on `target` (a row with `account_id` and `livemode`) that
+    calls `connection` (None: a charge made before connections, the simulator)."""
     livemode = target.livemode  # type: ignore[attr-defined]
-    return Attempt(
+    attempt = Attempt(
         id=id or generate_id("att"),
         account_id=target.account_id,  # type: ignore[attr-defined]
         livemode=livemode,
@@ -288,12 +320,27 @@ def new_attempt(
         payment_intent_id=payment_intent_id,
         charge_id=charge_id,
         refund_id=refund_id,
-        processor=get_processor(livemode).name,
+        processor=(connection if isinstance(connection, str) else connection.id)
+        if connection is not None
+        else "simulated",
+        payment_flow=payment_flow or "",
         amount=amount,
         currency=currency,
         params=params or {},
         claimed_at=timezone.now(),
     )
+    if isinstance(connection, ProcessorConnection):
+        attempt.__dict__["connection"] = connection
+    return attempt
+
+
+def charge_connection(charge: Charge) -> ProcessorConnection | str | None:
+    """The connection that made `charge` (its later calls go back to it): the row when it was
+    read along with the charge, else its id (read when the call is made)."""
+    if charge.processor_id is None:
+        return None
+    cached: ProcessorConnection | None = charge._state.fields_cache.get("processor")
+    return cached if cached is not None else charge.processor_id
 
 
 def with_recorded(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
@@ -362,7 +409,7 @@ def _run(movement: Movement[L]) -> Any:
                     step = movement.record(locked)
                     if isinstance(step, Settled):
                         outcome = step
-                    elif answers_in_process(step.attempt.livemode):
+                    elif answers_in_process(step.attempt):
                         outcome = _in_one_transaction(movement, locked, step)
                     else:
                         _write(step)
@@ -378,14 +425,15 @@ def _run(movement: Movement[L]) -> Any:
                 raise
             _refuse(movement, locked)
         if recorded is not None:
-            answer = movement.call(processor(recorded.attempt.livemode), recorded.attempt)
+            answer = movement.call(processor(recorded.attempt), recorded.attempt)
             outcome = phase_two(movement, recorded.attempt, answer)
+        outcome = follow(movement, outcome)
         if found is None or found.status != RECORDED:
             return finish(outcome, raise_error=movement.raises)
         # An attempt left recorded: this request's own (settled, then answered) or one a dead
         # process left on the target (settled, then this movement starts again).
         own = found.id in _own_ids(movement)
-        settled = settle(found, movement if own else movement_for(found))
+        settled = follow(movement, settle(found, movement if own else movement_for(found)))
         if settled is LOOKUP_FAILED:
             _refuse(movement, locked)
         if own and settled is not ABORTED:
@@ -398,9 +446,28 @@ def _run(movement: Movement[L]) -> Any:
 
 
 def _own_ids(movement: Movement[Any]) -> tuple[str, ...]:
+    """The ids this request may have recorded: its attempt, the one it recorded after that was
+    aborted, and the next attempts of a retry chain started by either (`chain_id`)."""
     if not movement.attempt_id:
         return ()
-    return (movement.attempt_id, retry_id(movement.attempt_id))
+    firsts = (movement.attempt_id, retry_id(movement.attempt_id))
+    return tuple(chain_id(first, n) for first in firsts for n in range(1, MAX_CHAIN + 1))
+
+
+MAX_CHAIN = 5  # the most attempts one movement makes (a payment flow's retry[max_attempts])
+
+
+def chain_id(first: str, n: int) -> str:
+    """The id of the `n`th attempt of a chain whose first attempt is `first` (n=1: `first`)."""
+    return first if n == 1 else derived_id("att", first, f"chain{n}")
+
+
+def follow(movement: Movement[Any], outcome: Any) -> Any:
+    """Make the attempts a `Retry` asks for, one after the other, until an apply settles."""
+    while isinstance(outcome, Retry):
+        attempt = outcome.recorded.attempt
+        outcome = phase_two(movement, attempt, movement.call(processor(attempt), attempt))
+    return outcome
 
 
 def _found(movement: Movement[L], locked: L) -> Attempt | None:
@@ -492,18 +559,46 @@ def insert(attempt: Attempt) -> None:
 def _in_one_transaction(movement: Movement[L], locked: L, recorded: Recorded) -> Any:
     """The call and phase 2 inside phase 1's transaction, with the rows it locked: what phase 1
     changed is written once, with phase 2's changes, and the attempt inserted already applied."""
-    attempt = recorded.attempt
-    answer = movement.call(InProcessProcessor(attempt.livemode), attempt)
-    _answered(attempt, answer)
-    outcome = movement.apply(locked, attempt, answer)
-    _write(recorded)
-    return outcome
+    while True:
+        attempt = recorded.attempt
+        answer = movement.call(InProcessProcessor(driver_for(connection_of(attempt))), attempt)
+        _answered(attempt, answer)
+        outcome = movement.apply(locked, attempt, answer)
+        _write(recorded)
+        if not isinstance(outcome, Retry):
+            return outcome
+        recorded = outcome.recorded
+        if not answers_in_process(recorded.attempt):
+            # the next connection is remote: its attempt is committed recorded, and called
+            # after the commit (`run` follows the Retry)
+            _write(recorded)
+            return outcome
+
+
+AUTHORIZATIONS = (AttemptKind.AUTHORIZE, AttemptKind.AUTHENTICATE, AttemptKind.RESOLVE_ASYNC)
 
 
 def _answered(attempt: Attempt, answer: Any) -> None:
     attempt.status = APPLIED
     attempt.answer = answer_to_json(answer)
     attempt.answered_at = timezone.now()
+    if attempt.kind in AUTHORIZATIONS:  # what the processor insights count
+        attempt.outcome = authorization_outcome(answer)
+        elapsed = attempt.answered_at - attempt.created
+        attempt.latency_ms = max(int(elapsed.total_seconds() * 1000), 0)
+
+
+def authorization_outcome(answer: Any) -> str:
+    """An authorisation's answer as the processor insights count it."""
+    if not isinstance(answer, AuthorizationResult):  # a failed challenge: the customer's
+        return "hard_decline"
+    if answer.status != "declined":
+        return answer.status
+    if answer.processor_error:
+        return "processor_error"
+    decline = answer.decline
+    soft = decline is not None and is_soft(decline.decline_code, decline.code)
+    return "soft_decline" if soft else "hard_decline"
 
 
 def phase_two(movement: Movement[L], attempt: Attempt, answer: Any) -> Any:
@@ -517,6 +612,8 @@ def phase_two(movement: Movement[L], attempt: Attempt, answer: Any) -> Any:
             status=APPLIED,
             answer=attempt.answer,
             answered_at=attempt.answered_at,
+            outcome=attempt.outcome,
+            latency_ms=attempt.latency_ms,
             updated=timezone.now(),
         )
         if not claimed:
@@ -524,6 +621,8 @@ def phase_two(movement: Movement[L], attempt: Attempt, answer: Any) -> Any:
         outcome = movement.apply(locked, attempt, answer)
         if attempt.status != APPLIED:  # the apply changed nothing: the target had moved on
             Attempt.objects.filter(id=attempt.id).update(status=attempt.status)
+        if isinstance(outcome, Retry):
+            _write(outcome.recorded)
         return outcome
 
 
@@ -546,8 +645,8 @@ def settle(attempt: Attempt, movement: Movement[Any]) -> Any:
     (or, for a call keyed by its own reference, ask again) and apply that; abort one it never
     received. Returns the outcome of the apply (not yet finished), ABORTED, or LOOKUP_FAILED
     when the processor could not say (the attempt stays recorded)."""
-    guarded = processor(attempt.livemode)
-    if movement.ask_again:
+    guarded = processor(attempt)
+    if movement.ask_again or getattr(guarded.driver, "replays_by_key", False):
         return phase_two(movement, attempt, movement.call(guarded, attempt))
     received: Received | None | _LookupFailed = guarded.lookup(attempt_id=attempt.id)
     if received is LOOKUP_FAILED:
@@ -589,10 +688,9 @@ def sweep(claim: Callable[[], Iterable[Claimed]]) -> list[Any]:
     outcomes = []
     for item in claimed:
         try:
-            answer = item.movement.call(processor(item.attempt.livemode), item.attempt)
-            outcomes.append(
-                finish(phase_two(item.movement, item.attempt, answer), raise_error=False)
-            )
+            answer = item.movement.call(processor(item.attempt), item.attempt)
+            outcome = follow(item.movement, phase_two(item.movement, item.attempt, answer))
+            outcomes.append(finish(outcome, raise_error=False))
         except Exception:
             logger.exception("attempt %s failed; the reconciler settles it", item.attempt.id)
             outcomes.append(None)
@@ -614,7 +712,8 @@ def reconcile(*, batch_size: int = 50) -> int:
     settled = 0
     for attempt in stale:
         try:
-            outcome = settle(attempt, movement_for(attempt))
+            movement = movement_for(attempt)
+            outcome = follow(movement, settle(attempt, movement))
         except Exception:
             logger.exception("reconciling %s failed; a later round retries it", attempt.id)
             continue
@@ -636,6 +735,7 @@ def release_recorded(charge: Charge) -> Release:
         target=charge,
         charge_id=charge.pk,
         payment_intent_id=charge.payment_intent_id,
+        connection=charge_connection(charge),
     )
     insert(attempt)
     return Release(attempt)
@@ -650,7 +750,12 @@ class ReleaseAuthorization(Movement[Charge]):
     ask_again = True
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> None:
-        processor.void(attempt_id=attempt.id, reference=attempt.charge_id)
+        charge = Charge.objects.filter(id=attempt.charge_id).only("processor_reference").first()
+        processor.void(
+            attempt_id=attempt.id,
+            reference=attempt.charge_id,
+            processor_reference=charge.processor_reference if charge else "",
+        )
 
     def relock(self, attempt: Attempt) -> Charge:
         return Charge.objects.select_for_update().get(id=attempt.charge_id)
@@ -661,5 +766,5 @@ class ReleaseAuthorization(Movement[Charge]):
 
 def _release(attempt: Attempt) -> None:
     movement = ReleaseAuthorization()
-    movement.call(processor(attempt.livemode), attempt)  # answers None
+    movement.call(processor(attempt), attempt)  # answers None
     phase_two(movement, attempt, None)

@@ -53,7 +53,10 @@ class PaymentMethod(ScopedModel):
     card_funding = models.CharField(max_length=16, default="credit")
     card_country = models.CharField(max_length=2, default="US")
     card_fingerprint = models.CharField(max_length=64)
+    # The simulated vault's token (every simulated connection reads it), and one token per
+    # connection the card was tokenized at when it was created: {"proc_…": token}.
     processor_token = models.CharField(max_length=255)
+    tokens = models.JSONField(default=dict, blank=True)
     magic_id = models.CharField(max_length=80, null=True, blank=True, help_text="pm_card_visa etc.")
 
     class Meta:
@@ -101,6 +104,19 @@ class Charge(ScopedModel):
     outcome = models.JSONField(null=True, blank=True)
     payment_method_details = models.JSONField(null=True, blank=True)
     processor_reference = models.CharField(max_length=255, blank=True, default="")
+    # The connection that made the charge (its capture, cancel, increment and refunds go back to
+    # it, never re-routed), and the flow, version and attempt number it ran as.
+    processor = models.ForeignKey(
+        "routing.ProcessorConnection",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+    payment_flow = models.CharField(max_length=40, null=True, blank=True)
+    payment_flow_version = models.PositiveIntegerField(null=True, blank=True)
+    attempt_number = models.PositiveSmallIntegerField(default=1)
     three_d_secure = models.CharField(
         max_length=16, null=True, blank=True, help_text="required / passed / failed"
     )
@@ -311,7 +327,13 @@ class Attempt(ScopedModel):
         db_index=False,
         db_constraint=False,
     )
-    processor = models.CharField(max_length=32)
+    # The connection called (`proc_…`; "simulated" on attempts made before connections).
+    processor = models.CharField(max_length=40)
+    payment_flow = models.CharField(max_length=40, blank=True, default="")
+    # An authorisation's outcome for the processor insights: succeeded, requires_action,
+    # processing, soft_decline, hard_decline or processor_error; and how long the call took.
+    outcome = models.CharField(max_length=16, blank=True, default="")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
     amount = models.BigIntegerField(null=True, blank=True)
     currency = models.CharField(max_length=3, blank=True, default="")
     status = models.CharField(
@@ -341,6 +363,12 @@ class Attempt(ScopedModel):
                 fields=["claimed_at"],
                 name="attempt_recorded_idx",
                 condition=models.Q(status="recorded"),
+            ),
+            # the processor insights': an account's authorisations by time
+            models.Index(
+                fields=["account", "livemode", "created"],
+                name="attempt_insights_idx",
+                condition=~models.Q(outcome=""),
             ),
         ]
 

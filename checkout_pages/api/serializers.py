@@ -91,6 +91,12 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
     order_number = StringField(
         required=False, max_length=255, help_text="Carried onto the PaymentIntent's metadata."
     )
+    payment_flow = StringField(
+        required=False,
+        max_length=40,
+        help_text="The payment flow (`flow_…`) the checkout's payments are routed by; unset: "
+        "the account's default flow. An empty value on update unsets it.",
+    )
     invoice = StringField(
         required=False, max_length=255, help_text="Carried onto the PaymentIntent's metadata."
     )
@@ -213,6 +219,9 @@ class CheckoutIntentSchema(serializers.Serializer):
     livemode = serializers.BooleanField()
     metadata = serializers.DictField(child=serializers.CharField())
     order_number = serializers.CharField(allow_null=True)
+    payment_flow = serializers.CharField(
+        allow_null=True, help_text="The payment flow (`flow_…`) its payments are routed by."
+    )
     payment_intent = serializers.JSONField(
         allow_null=True, help_text="A pi_ id, or the PaymentIntent."
     )

@@ -15,6 +15,7 @@ from core.scope import Scope
 from core.values import UNSET
 from events.services import event_emit
 from intents.models import Status as PaymentIntentStatus
+from intents.services import check_payment_flow
 from payments.selectors import customer_get
 
 from .. import tokens
@@ -50,6 +51,7 @@ def checkout_intent_create(
     metadata=None,
     order_number: str | None = None,
     invoice: str | None = None,
+    payment_flow: str | None = None,
     card_payments: bool | None = None,
     billing_address: bool = False,
     save_payment_method: bool = False,
@@ -61,6 +63,8 @@ def checkout_intent_create(
     paying intent starts its tracked checkout (`source: hosted`) in the same transaction."""
     now = timezone.now()
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
+    if payment_flow:
+        check_payment_flow(scope, payment_flow)
     redirects = redirects or {}
     client_token = tokens.client_token_generate()
     ci = CheckoutIntent(
@@ -79,6 +83,7 @@ def checkout_intent_create(
         metadata=merge_metadata({}, metadata) if metadata is not None else {},
         order_number=order_number,
         invoice=invoice,
+        payment_flow=payment_flow or None,
         card_payments=True if card_payments is None else card_payments,
         billing_address=bool(billing_address),
         save_payment_method=bool(save_payment_method),
@@ -114,6 +119,7 @@ def checkout_intent_update(
     metadata=UNSET,
     order_number=UNSET,
     invoice=UNSET,
+    payment_flow=UNSET,
     card_payments=UNSET,
     billing_address=UNSET,
     save_payment_method=UNSET,
@@ -125,6 +131,8 @@ def checkout_intent_update(
     if type is not UNSET:
         raise TypeImmutable()
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
+    if payment_flow:
+        check_payment_flow(scope, payment_flow)
     with transaction.atomic():
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "updated")
@@ -141,6 +149,8 @@ def checkout_intent_update(
         ):
             if value is not UNSET:
                 setattr(ci, name, value)
+        if payment_flow is not UNSET:
+            ci.payment_flow = payment_flow or None
         for name, value in (
             ("amount_editable", amount_editable),
             ("card_payments", card_payments),

@@ -147,6 +147,7 @@ def _open_payment_intent(
             capture_method="manual" if ci.capture == "manual" else "automatic",
             setup_future_usage="off_session" if ci.save_payment_method and ci.customer_id else None,
             checkout=tracked,
+            payment_flow=ci.payment_flow,
         )
         ci.change()
         ci.payment_intent = pi

@@ -36,7 +36,7 @@ def start_tracked_checkout(ci: CheckoutIntent) -> Checkout | None:
         tracking_id=ci.id,
         amount=ci.amount,
         currency=ci.currency,
-        payment_flow=ci.type,
+        payment_flow=ci.payment_flow,
         customer=customer,
         source=Source.HOSTED,
     )

@@ -189,6 +189,12 @@ class _IntentFieldsSerializer(StrictSerializer):
         required=False,
         help_text="Up to 50 key-value pairs of your own (keys ≤ 40 characters, values ≤ 500); an empty value removes a key.",
     )
+    payment_flow = StringField(
+        required=False,
+        max_length=40,
+        help_text="The payment flow (`flow_…`) that routes this intent's attempts across the "
+        "account's processors; an empty value goes back to the account's default flow.",
+    )
     payment_method = StringField(
         required=False,
         max_length=255,
@@ -499,6 +505,11 @@ class PaymentIntentOutputSerializer(serializers.Serializer):
     metadata = serializers.DictField(child=serializers.CharField())
     next_action = serializers.JSONField(allow_null=True)
     on_behalf_of = serializers.CharField(allow_null=True)
+    payment_flow = serializers.CharField(
+        allow_null=True,
+        help_text="The payment flow (`flow_…`) that routes this intent's attempts; null: the "
+        "account's default flow, if any.",
+    )
     payment_method = serializers.CharField(allow_null=True)
     payment_method_configuration_details = serializers.DictField(allow_null=True)
     payment_method_options = serializers.JSONField()

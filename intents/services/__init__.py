@@ -7,6 +7,8 @@
 - `three_d_secure`: the customer's answer on the hosted challenge page.
 - `capture_cancel`: capture, cancel (and release), increment_authorization.
 - `sweeps`: the workers' writes — async capture, processing resolution, expiry, abandonment.
+- `route`: routing a confirm across the account's processor connections (its payment flow)
+  and the next connection of a retry chain.
 - `links`: the client secret check and the signed 3-D Secure link.
 - `_common`: locks, the state check, the events, the outcome told to the features that
   listen, charge bookkeeping.
@@ -22,7 +24,7 @@ from .capture_cancel import (
     payment_intent_increment_authorization,
 )
 from .confirm import payment_intent_confirm
-from .create_update import payment_intent_create, payment_intent_update
+from .create_update import check_payment_flow, payment_intent_create, payment_intent_update
 from .links import (
     client_secret_matches,
     three_d_secure_read_token,
@@ -40,6 +42,7 @@ from .sweeps import (
 from .three_d_secure import AUTHENTICATION_FAILURE_MESSAGE, payment_intent_authenticate
 
 __all__ = [
+    "check_payment_flow",
     "AUTHENTICATION_FAILURE_MESSAGE",
     "charge_capture_async",
     "charges_capture_pending",

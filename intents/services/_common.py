@@ -23,6 +23,7 @@ from payments.attempts import Release
 from payments.models import Attempt, Charge, PaymentMethod
 from payments.processors.base import Decline
 from payments.services import payment_method_create_from_data, payment_method_resolve
+from routing.selectors import routing_document
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
@@ -36,7 +37,7 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
     recorded on it read along (`attempts.with_recorded`); with `with_charge`, its latest charge
     locked too (and that charge's method read along); `related` rows read along, unlocked.
     Primary-key lookups: no ORDER BY, no LIMIT."""
-    related, livemode, with_charge = variant
+    related, livemode, with_charge, routed = variant
     filters = {"id": payment_intent_id}
     if account_id is not None:
         filters.update(account_id=account_id, livemode=livemode)
@@ -46,7 +47,14 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
     if with_charge:
         queryset = (
             PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
-            .select_related("latest_charge", "latest_charge__payment_method", *related)
+            .select_related(
+                "latest_charge",
+                "latest_charge__payment_method",
+                "latest_charge__processor",
+                *related,
+            )
+            # of its connection, only what its driver is made of
+            .defer(*(f"latest_charge__processor__{name}" for name in CONNECTION_UNUSED))
             # a condition on the charge's own column makes the join an inner one (FOR UPDATE
             # cannot lock the nullable side of an outer join)
             .filter(latest_charge__payment_intent_id=payment_intent_id)
@@ -55,8 +63,27 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
         queryset = PaymentIntent.objects.select_for_update(of=("self",))
         if related:
             queryset = queryset.select_related(*related)
+    if routed:  # a confirm: where it may go, read along (routing.selectors.routing_document)
+        queryset = queryset.annotate(routing=routing_document())
     return attempts.with_recorded(queryset.filter(**filters))
 
+
+# A charge's connection is read along with the charge for its driver (`driver_for`): the columns
+# a driver is not made of are left unread.
+CONNECTION_UNUSED = (
+    "name",
+    "builtin",
+    "status",
+    "circuit",
+    "consecutive_errors",
+    "circuit_opened_at",
+    "learns",
+    "recent_outcomes",
+    "metadata",
+    "deleted_at",
+    "api_key_last4",
+    "created",
+)
 
 # compiled once per connection: these run two or three times in every money movement
 _INTENT_LOCK = PreparedQuery(_intent_lock_query)
@@ -77,16 +104,18 @@ def lock_intent(
     scope: Scope | None = None,
     related: tuple[str, ...] = (),
     with_charge: bool = False,
+    routed: bool = False,
 ) -> Held:
     """`select_for_update()` the intent within the caller's `scope` (without a scope only for
     the id of an attempt already checked against one, or a worker's own row), with the attempt
     recorded on it read along. With `with_charge`, its latest charge is locked with it in the
-    same statement. `related` rows are read along, unlocked."""
-    variant = (tuple(related), scope.livemode if scope else None, with_charge)
+    same statement. `related` rows are read along, unlocked. With `routed`, the intent's
+    routing document too (`pi.routing`: its scope's connections and its flow)."""
+    variant = (tuple(related), scope.livemode if scope else None, with_charge, routed)
     strings = (payment_intent_id,) if scope is None else (payment_intent_id, scope.account_id)
     rows = _INTENT_LOCK.rows(variant, *strings)
     if not rows and with_charge:  # no charge yet: the intent alone
-        rows = _INTENT_LOCK.rows((tuple(related), variant[1], False), *strings)
+        rows = _INTENT_LOCK.rows((tuple(related), variant[1], False, routed), *strings)
     if not rows:
         raise ResourceMissing("payment_intent", payment_intent_id)
     pi = rows[0]
@@ -108,7 +137,9 @@ def relock(attempt: Attempt) -> Held:
 
 def lock_charge(charge_id: str, pi: PaymentIntent | None = None) -> Charge:
     """`select_for_update()` a charge (its method and intent read along, unlocked)."""
-    related = ("payment_method",) if pi is not None else ("payment_method", "payment_intent")
+    related: tuple[str, ...] = ("payment_method", "processor")
+    if pi is None:
+        related += ("payment_intent",)
     charge = (
         Charge.objects.select_for_update(of=("self",)).select_related(*related).get(id=charge_id)
     )
@@ -200,16 +231,27 @@ def announce(
 
 
 def resolve_payment_method(
-    *, scope: Scope, payment_method_id: str | None = None, payment_method_data: dict | None = None
+    *,
+    scope: Scope,
+    payment_method_id: str | None = None,
+    payment_method_data: dict | None = None,
+    connections: list | None = None,
 ) -> PaymentMethod | None:
-    """A method id (magic ids create a fresh row) or inline `payment_method_data`."""
+    """A method id (magic ids create a fresh row, tokenized at `connections`, the scope's
+    active ones when not given) or inline `payment_method_data`."""
     if payment_method_id:
         return payment_method_resolve(
-            scope=scope, payment_method_id=payment_method_id, param="payment_method"
+            scope=scope,
+            payment_method_id=payment_method_id,
+            param="payment_method",
+            connections=connections,
         )
     if payment_method_data:
         return payment_method_create_from_data(
-            scope=scope, data=dict(payment_method_data), param="payment_method_data"
+            scope=scope,
+            data=dict(payment_method_data),
+            param="payment_method_data",
+            connections=connections,
         )
     return None
 

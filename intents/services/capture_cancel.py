@@ -21,6 +21,7 @@ from payments.processors.base import (
     Decline,
     answer_from_json,
 )
+from payments.services import token_for
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
@@ -148,12 +149,17 @@ class Capture(IntentMovement):
             currency=pi.currency,
             payment_intent_id=pi.id,
             charge_id=pi.latest_charge_id,
+            connection=attempts.charge_connection(locked.charge) if locked.charge else None,
         )
+        attempt.charge = locked.charge
         return Recorded(attempt, writes=(pi,))
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> CaptureResult:
         return processor.capture(
-            attempt_id=attempt.id, reference=attempt.charge_id, amount=attempt.amount
+            attempt_id=attempt.id,
+            reference=attempt.charge_id,
+            amount=attempt.amount,
+            processor_reference=attempt.charge.processor_reference if attempt.charge else "",
         )
 
     def apply(self, locked: Held, attempt: Attempt, result: CaptureResult) -> Settled:
@@ -214,7 +220,10 @@ class Cancel(IntentMovement):
         return cls(payment_intent_id=attempt.payment_intent_id, reason=attempt.params.get("reason"))
 
     def lock(self) -> Held:
-        return lock_intent(self.payment_intent_id, scope=self.scope)
+        # the charge's connection read along: a void goes back to the one that authorised it
+        return lock_intent(
+            self.payment_intent_id, scope=self.scope, related=("latest_charge__processor",)
+        )
 
     def record(self, locked: Held) -> Recorded | Settled:
         pi = locked.pi
@@ -234,12 +243,18 @@ class Cancel(IntentMovement):
             payment_intent_id=pi.id,
             charge_id=pi.latest_charge_id,
             params={"reason": self.reason} if self.reason else {},
+            connection=attempts.charge_connection(pi.latest_charge) if pi.latest_charge else None,
         )
+        attempt.charge = pi.latest_charge
         return Recorded(attempt)
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> None:
         if attempt.charge_id:
-            processor.void(attempt_id=attempt.id, reference=attempt.charge_id)
+            processor.void(
+                attempt_id=attempt.id,
+                reference=attempt.charge_id,
+                processor_reference=attempt.charge.processor_reference if attempt.charge else "",
+            )
 
     def apply(self, locked: Held, attempt: Attempt, _: None) -> Settled:
         pi = locked.pi
@@ -342,6 +357,7 @@ class Increment(IntentMovement):
             payment_intent_id=pi.id,
             charge_id=locked.charge.id,
             params=params,
+            connection=attempts.charge_connection(locked.charge),
         )
         attempt.charge = locked.charge
         return Recorded(attempt)
@@ -352,8 +368,9 @@ class Increment(IntentMovement):
         return processor.increment(
             attempt_id=attempt.id,
             reference=attempt.charge_id,
-            token=attempt.charge.payment_method.processor_token,
+            token=token_for(attempt.charge.payment_method, attempts.connection_of(attempt)),
             new_amount=attempt.amount,
+            processor_reference=attempt.charge.processor_reference,
         )
 
     def apply(self, locked: Held, attempt: Attempt, result: AuthorizationResult) -> Settled:

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import cast
 
 from django.conf import settings
 from django.utils import timezone
@@ -16,16 +15,19 @@ from core.scope import Scope
 from core.values import UNSET
 from payments import attempts
 from payments import presenters as payment_presenters
-from payments.attempts import GuardedProcessor, Recorded, Settled
+from payments.attempts import GuardedProcessor, Recorded, Retry, Settled
 from payments.exceptions import MESSAGES, CardDeclined
 from payments.models import Attempt, AttemptKind, Charge, PaymentMethod
 from payments.processors.base import AuthorizationResult, Decline
-from payments.services import charge_outcome_for, is_magic_id
+from payments.services import charge_outcome_for, token_for
+from routing.health import connection_answered
+from routing.models import ProcessorConnection
+from routing.routes import decide
+from routing.selectors import ensure_builtin, routing_from_document, routing_inputs
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState, ManualConfirmationNotPermitted
 from ..models import CONFIRMABLE, PaymentIntent, Status
-from ..selectors import payment_intent_get
 from ._common import (
     Held,
     IntentMovement,
@@ -39,6 +41,16 @@ from ._common import (
     snapshot,
 )
 from .links import three_d_secure_url
+from .route import (
+    NO_PROCESSOR,
+    active,
+    chain_params,
+    facts,
+    first_connection,
+    is_local,
+    next_attempt_id,
+    next_connection,
+)
 
 AUTHENTICATION_REQUIRED = Decline(
     "authentication_required", "authentication_required", MESSAGES["authentication_required"]
@@ -65,22 +77,10 @@ def payment_intent_confirm(
 ) -> PaymentIntent:
     """Confirm. A decline raises `CardDeclined` with the intent embedded, after the intent is
     back in `requires_payment_method` with `last_payment_error`."""
-    pm = None
-    if (payment_method or payment_method_data) and not attempts.answers_in_process(scope.livemode):
-        # Resolving a method may call the processor (tokenising a magic id): before any
-        # transaction. One that writes a new method finds the intent in scope first, so a
-        # confirm of another account's (or mode's) intent changes nothing. (With an in-process
-        # processor the confirm resolves it inside its one transaction instead.)
-        if payment_method_data or is_magic_id(cast(str, payment_method)):  # one is named
-            payment_intent_get(scope=scope, payment_intent_id=payment_intent_id)
-        pm = resolve_payment_method(
-            scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
-        )
     confirm = Confirm(
         scope=scope,
         payment_intent_id=payment_intent_id,
         is_secret=is_secret,
-        pm=pm,
         payment_method=payment_method,
         payment_method_data=payment_method_data,
         error_on_requires_action=error_on_requires_action,
@@ -95,7 +95,23 @@ def payment_intent_confirm(
             "payment_method_options": payment_method_options,
         },
     )
-    return attempts.run(confirm)
+    try:
+        return attempts.run(confirm)
+    except TokenizeFirst:
+        # A new card and a remote connection: tokenising calls it, so before any transaction
+        # (the lock found the intent in scope, and nothing was written). Then the confirm runs
+        # again with the method made.
+        confirm.pm = resolve_payment_method(
+            scope=scope,
+            payment_method_id=payment_method,
+            payment_method_data=payment_method_data,
+        )
+        return attempts.run(confirm)
+
+
+class TokenizeFirst(Exception):
+    """Raised inside the confirm's first transaction (rolling it back, nothing written yet)
+    when its new card must be tokenized at a remote connection first."""
 
 
 class Authorize(IntentMovement):
@@ -110,7 +126,7 @@ class Authorize(IntentMovement):
         """The authorisation (None only for a failed 3-D Secure challenge: `Authenticate`)."""
         return authorize(processor, attempt)
 
-    def apply(self, locked: Held, attempt: Attempt, answer: AuthorizationResult) -> Settled:
+    def apply(self, locked: Held, attempt: Attempt, answer: AuthorizationResult) -> Settled | Retry:
         return apply_authorization(locked, attempt, answer)
 
     def answer(self, locked: Held, attempt: Attempt) -> Settled:
@@ -149,11 +165,18 @@ class Confirm(Authorize):
     def lock(self) -> Held:
         # the intent's own method read along, for a confirm that names none
         related = () if self.names_method else ("payment_method",)
-        return lock_intent(self.payment_intent_id, scope=self.scope, related=related)
+        # where it may go (the scope's connections, the intent's flow) read with the lock
+        return lock_intent(self.payment_intent_id, scope=self.scope, related=related, routed=True)
 
-    def record(self, locked: Held) -> Recorded:
+    def record(self, locked: Held) -> Recorded | Settled:
         pi = locked.pi
+        connections, flow = routing_from_document(getattr(pi, "routing", None))
+        if not connections:  # the scope's first payment: its built-in connection
+            ensure_builtin(scope=Scope.of(pi))
+            connections, flow = routing_inputs(scope=Scope.of(pi), flow_id=pi.payment_flow)
         if self.names_method and self.pm is None:
+            if any(not is_local(c) for c in active(connections)):
+                raise TokenizeFirst()
             # One transaction (an in-process processor): the method is resolved once the
             # intent is found in scope, and a new one is rolled back with anything that fails.
             assert self.scope is not None  # only a resumed confirm has none, and it never records
@@ -161,6 +184,7 @@ class Confirm(Authorize):
                 scope=self.scope,
                 payment_method_id=self.payment_method,
                 payment_method_data=self.payment_method_data,
+                connections=active(connections),
             )
         if not self.is_secret and pi.confirmation_method == "manual":
             raise ManualConfirmationNotPermitted()
@@ -176,20 +200,32 @@ class Confirm(Authorize):
         if pi.status == Status.REQUIRES_ACTION:
             fail_pending_charge(pi, "A new confirmation replaced this attempt.")
         _apply_confirm_changes(pi, self.changes)
-        charge = record_charge(pi, method)
-        locked.charge = charge
-        attempt = attempts.new_attempt(
+        route = decide(flow, connections, facts(pi, method, connections), now=timezone.now())
+        connection = first_connection(route)
+        if connection is None:
+            # nowhere to go (every connection disabled, or its circuit open): nothing is
+            # attempted, the confirm fails as a processor error would
+            return Settled(
+                error=CardDeclined.from_decline(
+                    NO_PROCESSOR, payment_intent=presenters.payment_intent_to_api(pi)
+                )
+            )
+        params: dict = {"error_on_requires_action": True} if self.error_on_requires_action else {}
+        if route.max_attempts > 1:
+            assert self.attempt_id is not None  # a confirm always has its attempt id
+            params.update(chain_params(route, connection, self.attempt_id))
+        return record_attempt(
             self.kind,
-            target=pi,
-            id=self.attempt_id,
-            amount=charge.amount,
-            currency=charge.currency,
-            payment_intent_id=pi.id,
-            charge_id=charge.id,
-            params={"error_on_requires_action": True} if self.error_on_requires_action else {},
+            pi,
+            method,
+            connection,
+            route.flow_id,
+            route.flow_version,
+            1,
+            params,
+            attempt_id=self.attempt_id,
+            locked=locked,
         )
-        attempt.charge = charge  # the call reads it (with its intent and method) from memory
-        return Recorded(attempt, writes=(charge, pi))
 
 
 def _apply_confirm_changes(pi: PaymentIntent, changes: dict) -> None:
@@ -210,6 +246,42 @@ def _apply_confirm_changes(pi: PaymentIntent, changes: dict) -> None:
         pi.payment_method_types = changes["payment_method_types"]
     if changes.get("payment_method_options") is not None:
         pi.payment_method_options = changes["payment_method_options"] or {}
+
+
+def record_attempt(
+    kind: str,
+    pi: PaymentIntent,
+    method: PaymentMethod,
+    connection: ProcessorConnection,
+    flow_id: str | None,
+    flow_version: int | None,
+    number: int,
+    params: dict,
+    *,
+    attempt_id: str | None,
+    locked: Held,
+) -> Recorded:
+    """The pending charge of attempt `number` of a confirm at `connection`, and its attempt."""
+    charge = record_charge(pi, method)
+    charge.processor = connection
+    charge.payment_flow = flow_id
+    charge.payment_flow_version = flow_version
+    charge.attempt_number = number
+    locked.charge = charge
+    attempt = attempts.new_attempt(
+        kind,
+        target=pi,
+        id=attempt_id,
+        amount=charge.amount,
+        currency=charge.currency,
+        payment_intent_id=pi.id,
+        charge_id=charge.id,
+        params=params,
+        connection=connection,
+        payment_flow=flow_id,
+    )
+    attempt.charge = charge  # the call reads it (with its intent and method) from memory
+    return Recorded(attempt, writes=(charge, pi))
 
 
 def record_charge(pi: PaymentIntent, pm: PaymentMethod) -> Charge:
@@ -240,10 +312,15 @@ def authorize(processor: GuardedProcessor, attempt: Attempt) -> AuthorizationRes
     assert charge is not None and charge.payment_method is not None
     pi = charge.payment_intent
     three_d_secure_passed = attempt.kind == AttemptKind.AUTHENTICATE
+    # a remote processor's own 3-D Secure page sends the customer back to ours
+    remote = not (processor.in_process or three_d_secure_passed)
+    challenge_return = three_d_secure_url(pi, charge.id) if remote else ""
     result = processor.authorize(
         attempt_id=attempt.id,
         reference=charge.id,
-        token=charge.payment_method.processor_token,
+        token=token_for(charge.payment_method, attempts.connection_of(attempt)),
+        processor_reference=charge.processor_reference if three_d_secure_passed else "",
+        return_url=challenge_return,
         amount=charge.amount,
         currency=charge.currency,
         capture=pi.capture_method == "automatic",
@@ -263,7 +340,9 @@ def authorize(processor: GuardedProcessor, attempt: Attempt) -> AuthorizationRes
     return result
 
 
-def apply_authorization(locked: Held, attempt: Attempt, result: AuthorizationResult) -> Settled:
+def apply_authorization(
+    locked: Held, attempt: Attempt, result: AuthorizationResult
+) -> Settled | Retry:
     """Phase 2: apply the processor's answer to the intent and its charge; an authorisation
     the intent no longer wants (it moved on meanwhile) is released."""
     pi, charge = locked.pi, locked.charge
@@ -273,6 +352,14 @@ def apply_authorization(locked: Held, attempt: Attempt, result: AuthorizationRes
         if result.status == "succeeded":  # canceled or expired meanwhile: release it
             return Settled(pi, release=(attempts.release_recorded(charge),))
         return Settled(pi)
+    connection = attempts.connection_of(attempt)
+    if connection is not None:
+        connection_answered(
+            connection,
+            processor_error=result.processor_error,
+            authorised=result.status == "succeeded",
+            learn=result.status in ("succeeded", "declined"),
+        )
     before = snapshot(pi)
     charge_before = snapshot(charge)
     charge.processor_reference = result.reference or charge.processor_reference
@@ -310,6 +397,11 @@ def apply_authorization(locked: Held, attempt: Attempt, result: AuthorizationRes
         charge.failure_message = decline.message
         if charge.three_d_secure == "required":
             charge.three_d_secure = "passed"
+        retry = _retry(locked, attempt, result, charge)
+        if retry is not None:  # the flow goes on at its next connection
+            charge.save()
+            emit((charge, "failed", charge_before))
+            return retry
         error = payment_error(charge=charge, pm=charge.payment_method, decline=decline)
         if from_processing:
             pi.async_declined(error=error)
@@ -326,6 +418,35 @@ def apply_authorization(locked: Held, attempt: Attempt, result: AuthorizationRes
             ),
         )
     return Settled(pi)
+
+
+def _retry(
+    locked: Held, attempt: Attempt, result: AuthorizationResult, charge: Charge
+) -> Retry | None:
+    """A failed attempt of a payment flow that retries it: the next attempt, recorded (its
+    charge made the intent's latest), for `run` to call."""
+    method = charge.payment_method
+    if method is None:
+        return None
+    found = next_connection(attempt, result, method)
+    if found is None:
+        return None
+    connection, params = found
+    number = params["n"]
+    recorded = record_attempt(
+        AttemptKind.AUTHORIZE,
+        locked.pi,
+        method,
+        connection,
+        params.get("flow"),
+        params.get("version"),
+        number,
+        params,
+        attempt_id=next_attempt_id(attempt, number),
+        locked=locked,
+    )
+    recorded.writes = (charge, *recorded.writes)
+    return Retry(recorded)
 
 
 def _succeeded(

@@ -20,6 +20,7 @@ from core.money import validate_amount_for_currency
 from core.scope import Scope
 from core.values import UNSET
 from payments.selectors import customer_get
+from routing.selectors import payment_flow_check
 
 from ..exceptions import IntentUnexpectedState
 from ..models import CONFIRMABLE, PaymentIntent, Status
@@ -41,6 +42,7 @@ EARLY_FIELDS = (
     "statement_descriptor",
     "statement_descriptor_suffix",
     "checkout",
+    "payment_flow",
 )
 LATE_FIELDS = ("metadata", "description", "receipt_email", "shipping")
 EARLY_ALLOWED = CONFIRMABLE
@@ -80,6 +82,7 @@ def payment_intent_create(
     customer: str | None = None,
     description: str | None = None,
     metadata=None,
+    payment_flow: str | None = None,
     payment_method: str | None = None,
     payment_method_data: dict | None = None,
     payment_method_types: list[str] | None = None,
@@ -118,6 +121,8 @@ def payment_intent_create(
             customer_get(scope=scope, customer_id=customer, param="customer") if customer else None
         )
         checkout_obj = _checkout_to_link(scope=scope, checkout_id=checkout) if checkout else None
+        if payment_flow:
+            check_payment_flow(scope, payment_flow)
         pm = resolve_payment_method(
             scope=scope, payment_method_id=payment_method, payment_method_data=payment_method_data
         )
@@ -130,6 +135,7 @@ def payment_intent_create(
                     amount=amount,
                     currency=currency,
                     checkout=checkout_obj,
+                    payment_flow=payment_flow or None,
                     customer=customer_obj,
                     description=description,
                     metadata=merge_metadata({}, metadata) if metadata is not None else {},
@@ -168,6 +174,11 @@ def payment_intent_create(
     return pi
 
 
+def check_payment_flow(scope: Scope, flow_id: str, param: str = "payment_flow") -> None:
+    """A payment flow named by a payment must be one of the caller's."""
+    payment_flow_check(scope=scope, flow_id=flow_id, param=param)
+
+
 def _made_by_an_earlier_run(scope: Scope, payment_intent_id: str) -> PaymentIntent | None:
     """The intent an earlier run of this keyed request created (its id derives from the key's
     claim, `core.ids.created_id`), when this request took over the key of a run that died.
@@ -187,6 +198,7 @@ def payment_intent_update(
     customer=UNSET,
     description=UNSET,
     metadata=UNSET,
+    payment_flow=UNSET,
     payment_method=UNSET,
     payment_method_types=UNSET,
     automatic_payment_methods=UNSET,
@@ -206,6 +218,7 @@ def payment_intent_update(
             ("amount", amount),
             ("currency", currency),
             ("checkout", checkout),
+            ("payment_flow", payment_flow),
             ("customer", customer),
             ("description", description),
             ("metadata", metadata),
@@ -230,6 +243,8 @@ def payment_intent_update(
     )
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
     checkout_obj = _checkout_to_link(scope=scope, checkout_id=checkout) if checkout else None
+    if payment_flow:
+        check_payment_flow(scope, payment_flow)
     with transaction.atomic():
         pi = lock_intent(payment_intent_id, scope=scope).pi
         for name in given:
@@ -271,6 +286,8 @@ def payment_intent_update(
             pi.customer = customer_obj
         if checkout is not UNSET:
             pi.checkout = checkout_obj  # checkout="" unlinks
+        if payment_flow is not UNSET:
+            pi.payment_flow = payment_flow or None  # "" goes back to the default flow
         changes_attempt = any(
             name in given for name in ("amount", "currency", "payment_method", "capture_method")
         )

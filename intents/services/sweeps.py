@@ -16,9 +16,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments import attempts
-from payments.attempts import Claimed, GuardedProcessor, Settled
+from payments.attempts import Claimed, GuardedProcessor, Retry, Settled
 from payments.models import Attempt, AttemptKind, Charge
 from payments.processors.base import AuthorizationResult, CaptureResult
+from payments.services import token_for
 
 from ..models import ABANDONABLE, PaymentIntent, Status, expiry_due_q
 from ._common import (
@@ -53,8 +54,12 @@ class CaptureAsync(attempts.Movement[Charge]):
     kind = AttemptKind.CAPTURE_ASYNC
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> CaptureResult:
+        charge = attempt.charge
         return processor.capture(
-            attempt_id=attempt.id, reference=attempt.charge_id, amount=attempt.amount
+            attempt_id=attempt.id,
+            reference=attempt.charge_id,
+            amount=attempt.amount,
+            processor_reference=charge.processor_reference if charge else "",
         )
 
     def relock(self, attempt: Attempt) -> Charge:
@@ -88,7 +93,14 @@ def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[Cl
         qs = qs.filter(id=charge_id)
     claimed = list(
         qs.order_by("created").only(
-            "id", "account_id", "livemode", "amount", "currency", "payment_intent_id"
+            "id",
+            "account_id",
+            "livemode",
+            "amount",
+            "currency",
+            "payment_intent_id",
+            "processor_id",
+            "processor_reference",
         )[:batch_size]
     )
     movement = CaptureAsync()
@@ -102,6 +114,7 @@ def _claim_captures(*, charge_id: str | None = None, batch_size: int) -> list[Cl
                 currency=charge.currency,
                 payment_intent_id=charge.payment_intent_id,
                 charge_id=charge.id,
+                connection=attempts.charge_connection(charge),
             ),
         )
         for charge in claimed
@@ -140,11 +153,12 @@ class ResolveAsync(Authorize):
         return processor.resolve_async(
             attempt_id=attempt.id,
             reference=attempt.charge_id,
-            token=attempt.charge.payment_method.processor_token,
+            token=token_for(attempt.charge.payment_method, attempts.connection_of(attempt)),
             capture=attempt.charge.payment_intent.capture_method == "automatic",
+            processor_reference=attempt.charge.processor_reference,
         )
 
-    def apply(self, locked: Held, attempt: Attempt, result: AuthorizationResult) -> Settled:
+    def apply(self, locked: Held, attempt: Attempt, result: AuthorizationResult) -> Settled | Retry:
         if result.status in ("succeeded", "declined"):
             return super().apply(locked, attempt, result)
         attempts.mark_answered(attempt)
@@ -184,6 +198,7 @@ def _claim_processing(*, payment_intent_id: str | None = None, batch_size: int) 
             currency=charge.currency,
             payment_intent_id=pi.id,
             charge_id=charge.id,
+            connection=attempts.charge_connection(charge),
         )
         attempt.charge = charge
         claimed.append(Claimed(movement, attempt))

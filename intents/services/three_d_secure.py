@@ -5,9 +5,10 @@ attempt (the call); phase 2 applies the authorisation or the failed challenge.""
 from __future__ import annotations
 
 from payments import attempts
-from payments.attempts import GuardedProcessor, Recorded, Settled
+from payments.attempts import GuardedProcessor, Recorded, Retry, Settled
 from payments.models import Attempt, AttemptKind, Charge
 from payments.processors.base import AuthorizationResult, Decline
+from payments.services import token_for
 
 from ..models import PaymentIntent, Status
 from ._common import Held, announce, emit, lock_intent, payment_error, snapshot
@@ -71,6 +72,7 @@ class Authenticate(Authorize):
             currency=locked.charge.currency,
             payment_intent_id=pi.id,
             charge_id=locked.charge.id,
+            connection=attempts.charge_connection(locked.charge),
         )
         attempt.charge = locked.charge
         return Recorded(attempt)
@@ -82,12 +84,15 @@ class Authenticate(Authorize):
         assert attempt.charge is not None and attempt.charge.payment_method is not None
         passed = processor.authenticate(
             reference=attempt.charge_id,
-            token=attempt.charge.payment_method.processor_token,
+            token=token_for(attempt.charge.payment_method, attempts.connection_of(attempt)),
             succeeded=self.succeeded,
+            processor_reference=attempt.charge.processor_reference,
         )
         return authorize(processor, attempt) if passed else None
 
-    def apply(self, locked: Held, attempt: Attempt, answer: AuthorizationResult | None) -> Settled:
+    def apply(
+        self, locked: Held, attempt: Attempt, answer: AuthorizationResult | None
+    ) -> Settled | Retry:
         if answer is not None:
             return apply_authorization(locked, attempt, answer)
         return _fail_authentication(locked, attempt)

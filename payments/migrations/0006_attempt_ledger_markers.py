@@ -13,9 +13,7 @@ from core.ids import generate_id
 
 
 def _processor(livemode):
-    from payments.processors import get_processor
-
-    return get_processor(livemode).name
+    return "simulated"  # the one processor there was then
 
 
 def markers_to_attempts(apps, schema_editor):

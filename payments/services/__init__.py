@@ -5,6 +5,7 @@ from ..attempts import reconcile as attempts_reconcile
 from .charges import charge_outcome_for
 from .customers import customer_create, customer_delete, customer_update
 from .payment_methods import (
+    card_tokens,
     is_magic_id,
     magic_card,
     payment_method_attach,
@@ -15,6 +16,7 @@ from .payment_methods import (
     payment_method_update,
     raw_card_from_params,
     token_card,
+    token_for,
 )
 from .refunds import (
     refund_cancel,
@@ -26,6 +28,7 @@ from .refunds import (
 
 __all__ = [
     "attempts_reconcile",
+    "card_tokens",
     "charge_outcome_for",
     "customer_create",
     "customer_delete",
@@ -45,4 +48,5 @@ __all__ = [
     "refund_update",
     "refunds_resolve_due",
     "token_card",
+    "token_for",
 ]

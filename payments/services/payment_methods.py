@@ -6,6 +6,7 @@ their row with `select_for_update()`, re-check it, and write their Event in the 
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
 from django.db import transaction
@@ -16,14 +17,18 @@ from core.scope import Scope
 from core.selectors import first_or_missing
 from core.values import UNSET
 from events.services import event_emit
+from routing.models import ProcessorConnection
+from routing.selectors import active_connections
 
 from .. import presenters
 from ..exceptions import InvalidCard, PaymentMethodUnexpectedState
 from ..models import Customer, PaymentMethod
-from ..processors import get_processor
-from ..processors.base import RawCard
+from ..processors.base import RawCard, TokenizedCard
+from ..processors.drivers import builtin_driver, driver_for
 from ..processors.simulated import CARDS_BY_MAGIC_ID, CARDS_BY_TOKEN
 from ..selectors import customer_get, customer_list, payment_method_list
+
+logger = logging.getLogger("payintents.payments")
 
 # --- card data --------------------------------------------------------------------------------
 
@@ -110,8 +115,12 @@ def payment_method_create(
     billing_details: dict | None = None,
     metadata: dict | None = None,
     param_prefix: str | None = "card",
+    connections: list[ProcessorConnection] | None = None,
 ) -> PaymentMethod:
-    """Vault a card (or the test card behind a magic id) and store what may be stored.
+    """Vault a card (or the test card behind a magic id) and store what may be stored: the
+    simulator's vault checks it and describes it (brand, country, fingerprint), then it is
+    tokenized at every active connection of the scope (`connections`, when the caller read
+    them already), one token each.
 
     Card errors are 402 `card_error` with `param` under `param_prefix` (`card[number]`; H2 passes
     `payment_method_data[card]`)."""
@@ -124,7 +133,8 @@ def payment_method_create(
             "Missing required param: card.", code="parameter_missing", param="card"
         )
     try:
-        tokenized = get_processor(scope.livemode).tokenize(card=card, livemode=scope.livemode)
+        tokenized = builtin_driver().tokenize(card=card, livemode=scope.livemode)
+        tokens = _tokens(scope, card, tokenized, connections)
     except InvalidCard as exc:
         if magic_id is not None:
             exc.param = "payment_method"
@@ -144,16 +154,73 @@ def payment_method_create(
         card_country=tokenized.country,
         card_fingerprint=tokenized.fingerprint,
         processor_token=tokenized.token,
+        tokens=tokens,
         magic_id=magic_id,
     )
 
 
+def _tokens(
+    scope: Scope,
+    card: RawCard,
+    vaulted: TokenizedCard,
+    connections: list[ProcessorConnection] | None,
+) -> dict[str, str]:
+    """{connection id: token} for every active connection: the simulator's vault token for the
+    simulated ones; a remote one's own (a call to it). A remote connection that cannot
+    tokenize now (down, refusing) gets no token, so no attempt is routed to it for this card
+    (`evaluate` says `no_token`); a card it finds wrong is refused as the vault would."""
+    if connections is None:
+        connections = active_connections(scope=scope)
+    tokens = {}
+    for connection in connections:
+        if connection.status != "active" or connection.deleted_at is not None:
+            continue
+        if connection.kind == "simulated":
+            tokens[connection.id] = vaulted.token
+            continue
+        try:
+            tokens[connection.id] = (
+                driver_for(connection).tokenize(card=card, livemode=scope.livemode).token
+            )
+        except InvalidCard:
+            raise
+        except Exception:  # a remote connection down or refusing: no token there
+            logger.exception("tokenizing at %s failed", connection.id)
+    return tokens
+
+
+def card_tokens(pm: PaymentMethod, connections: list[ProcessorConnection]) -> frozenset[str]:
+    """The connections `pm` has a token at. A card vaulted before connections existed has only
+    the simulator's token: every simulated connection made before it can use it."""
+    if pm.tokens:
+        return frozenset(pm.tokens)
+    return frozenset(
+        c.id
+        for c in connections
+        if c.kind == "simulated" and (c.builtin or c.created <= pm.created)
+    )
+
+
+def token_for(pm: PaymentMethod | None, connection: ProcessorConnection | None) -> str:
+    """The token a connection knows `pm` by."""
+    if pm is None:
+        return ""
+    if connection is not None and connection.id in (pm.tokens or {}):
+        return pm.tokens[connection.id]
+    return pm.processor_token
+
+
 def payment_method_create_from_data(
-    *, scope: Scope, data: dict, param: str = "payment_method_data"
+    *,
+    scope: Scope,
+    data: dict,
+    param: str = "payment_method_data",
+    connections: list[ProcessorConnection] | None = None,
 ) -> PaymentMethod:
     """`payment_method_data` (validated by PaymentMethodDataSerializer) → a new method."""
     return payment_method_create(
         scope=scope,
+        connections=connections,
         card=raw_card_from_params(data["card"], param_prefix=f"{param}[card]"),
         billing_details=data.get("billing_details"),
         metadata=data.get("metadata"),
@@ -162,12 +229,18 @@ def payment_method_create_from_data(
 
 
 def payment_method_resolve(
-    *, scope: Scope, payment_method_id: str, param: str = "payment_method"
+    *,
+    scope: Scope,
+    payment_method_id: str,
+    param: str = "payment_method",
+    connections: list[ProcessorConnection] | None = None,
 ) -> PaymentMethod:
     """A `pm_…` of this account and mode, or a magic test id (a fresh method each time)."""
     if is_magic_id(payment_method_id):
         try:
-            return payment_method_create(scope=scope, magic_id=payment_method_id)
+            return payment_method_create(
+                scope=scope, magic_id=payment_method_id, connections=connections
+            )
         except InvalidCard as exc:
             exc.param = param
             raise

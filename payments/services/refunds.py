@@ -46,6 +46,7 @@ from ..exceptions import (
 from ..models import REFUND_OPEN, Attempt, AttemptKind, Charge, Refund, RefundStatus
 from ..presenters import charge_to_api, refund_to_api
 from ..processors.base import RefundResult
+from .payment_methods import token_for
 
 RESOLVE_TASK = "payments.tasks.refund_resolve"
 
@@ -82,7 +83,7 @@ def _lock_charge_to_refund(
     latest (its intent and method read along, unlocked)."""
     charges = (
         Charge.objects.select_for_update(of=("self",))
-        .select_related("payment_intent", "payment_method")
+        .select_related("payment_intent", "payment_method", "processor")
         .filter(**scope.filters)
     )
     if charge_id:
@@ -117,7 +118,9 @@ def _lock_refund(refund_id: str, *, scope: Scope | None = None) -> RefundHeld:
     rows = list(
         attempts.with_recorded(
             Refund.objects.select_for_update(of=("self", "charge"))
-            .select_related("charge", "charge__payment_intent", "charge__payment_method")
+            .select_related(
+                "charge", "charge__payment_intent", "charge__payment_method", "charge__processor"
+            )
             .filter(charge_id=Subquery(target.values("charge_id")[:1]))
         ).order_by("created", "id")
     )
@@ -250,15 +253,23 @@ def _new_attempt(kind: str, refund: Refund, charge: Charge, id: str | None = Non
         payment_intent_id=refund.payment_intent_id,
         charge_id=charge.id,
         refund_id=refund.id,
+        connection=attempts.charge_connection(charge),
     )
     attempt.charge = charge  # the call reads its method from memory
+    attempt.refund = refund
     return attempt
 
 
+def _refund_reference(attempt: Attempt) -> str:
+    """The refund's id at the processor (what its refund call answered)."""
+    refund = attempt.refund  # set by `_new_attempt`; read for a resumed attempt
+    return refund.processor_reference if refund is not None else ""
+
+
 def _token(attempt: Attempt) -> str:
+    """The card's token at the connection that made the charge (its refunds go back there)."""
     assert attempt.charge is not None  # a refund's attempts name its charge
-    pm = attempt.charge.payment_method
-    return pm.processor_token if pm is not None else ""
+    return token_for(attempt.charge.payment_method, attempts.connection_of(attempt))
 
 
 class RefundCreate(RefundMovement):
@@ -319,6 +330,7 @@ class RefundCreate(RefundMovement):
             token=_token(attempt),
             amount=attempt.amount,
             currency=attempt.currency,
+            processor_reference=attempt.charge.processor_reference if attempt.charge else "",
         )
 
     def apply(self, locked: RefundHeld, attempt: Attempt, answer: RefundResult) -> Refund:
@@ -432,7 +444,9 @@ class RefundCancel(RefundMovement):
         return Recorded(_new_attempt(self.kind, refund, locked.charge))
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> bool:
-        return processor.cancel_refund(reference=attempt.refund_id)
+        return processor.cancel_refund(
+            reference=attempt.refund_id, processor_reference=_refund_reference(attempt)
+        )
 
     def apply(
         self, locked: RefundHeld, attempt: Attempt, stopped: bool
@@ -470,7 +484,11 @@ class RefundResolve(RefundMovement):
     kind = AttemptKind.REFUND_RESOLVE
 
     def call(self, processor: GuardedProcessor, attempt: Attempt) -> RefundResult:
-        return processor.resolve_refund(reference=attempt.refund_id, token=_token(attempt))
+        return processor.resolve_refund(
+            reference=attempt.refund_id,
+            token=_token(attempt),
+            processor_reference=_refund_reference(attempt),
+        )
 
     def apply(self, locked: RefundHeld, attempt: Attempt, answer: RefundResult) -> Refund:
         return _apply(locked, attempt, answer, first=False)
@@ -482,7 +500,7 @@ def _claim(*, refund_id: str | None = None, batch_size: int) -> list[Claimed]:
     resolution attempt."""
     qs = attempts.with_recorded(
         Refund.objects.select_for_update(skip_locked=True, of=("self",))
-        .select_related("charge__payment_method")
+        .select_related("charge__payment_method", "charge__processor")
         .filter(status__in=REFUND_OPEN, resolve_after__lte=timezone.now())
     ).filter(recorded_attempt_since__isnull=True)
     if refund_id is not None:

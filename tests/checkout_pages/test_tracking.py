@@ -1,12 +1,17 @@
 """A paying checkout intent drives its own tracked checkout (`source: hosted`): started with
 it, its billing step moved by the page, every attempt of the PaymentIntent it opens recorded on
-it, completed by the payment — so insights count hosted pages beside merchants' own."""
+it, completed by the payment — so insights count hosted pages beside merchants' own. The checkout
+intent's payment flow (a `flow_…` of the account, or none) is the tracked checkout's and the
+PaymentIntent's."""
 
 from __future__ import annotations
 
+from checkout_pages.models import CheckoutIntent
 from checkouts.models import Checkout
 from events.models import Event
 from tests.checkout_pages.conftest import create, page_path
+from tests.checkouts.test_api import create_flow
+from tests.helpers import StripeTestClient
 
 
 def test_creating_a_checkout_intent_starts_a_hosted_checkout(client):
@@ -14,10 +19,46 @@ def test_creating_a_checkout_intent_starts_a_hosted_checkout(client):
     assert ci["checkout"].startswith("chk_")
     chk = client.get(f"/v1/checkouts/{ci['checkout']}").json()
     assert (chk["status"], chk["source"], chk["tracking_id"]) == ("intent", "hosted", ci["id"])
-    assert (chk["amount"], chk["currency"], chk["payment_flow"]) == (4200, "eur", "checkout_page")
+    assert (chk["amount"], chk["currency"], chk["payment_flow"]) == (4200, "eur", None)
+    assert ci["payment_flow"] is None  # it names no flow: nor does its tracked checkout
     assert chk["linked_payments"] == []
     assert Event.objects.filter(object_id=chk["id"], type="checkout.started").count() == 1
     assert client.get(f"/v1/checkout_intents/{ci['id']}").json()["checkout"] == chk["id"]
+
+
+def test_a_checkout_intents_payment_flow_is_its_tracked_checkouts_and_its_payments(
+    client, browser_client
+):
+    flow = create_flow(client, "Hosted page")
+    created = create(client, payment_flow=flow)
+    assert created.status_code == 200, created
+    ci = created.json()
+    assert ci["payment_flow"] == flow
+    started = client.get(f"/v1/checkouts/{ci['checkout']}").json()
+    assert (started["source"], started["payment_flow"]) == ("hosted", flow)
+
+    paid = browser_client.submit(page_path(ci["client_token"]))
+    assert paid.status_code == 303
+    ci = client.get(f"/v1/checkout_intents/{ci['id']}").json()
+    pi = client.get(f"/v1/payment_intents/{ci['payment_intent']}").json()
+    assert (pi["status"], pi["checkout"], pi["payment_flow"]) == ("succeeded", started["id"], flow)
+    charge = client.get(f"/v1/charges/{pi['latest_charge']}").json()
+    assert (charge["payment_flow"], charge["payment_flow_version"]) == (flow, 1)  # it ran the flow
+    chk = client.get(f"/v1/checkouts/{ci['checkout']}").json()
+    assert (chk["status"], chk["payment_flow"]) == ("complete", flow)
+
+
+def test_a_checkout_intent_may_name_only_the_accounts_own_payment_flow(client, other_acct):
+    theirs = create_flow(StripeTestClient(key=other_acct.sk), "theirs")
+    for flow in (theirs, "flow_doesnotexist"):
+        response = create(client, payment_flow=flow)
+        assert response.status_code == 400, (flow, response)
+        assert (response.error["code"], response.error["param"]) == (
+            "resource_missing",
+            "payment_flow",
+        )
+    assert not CheckoutIntent.objects.exists()
+    assert not Checkout.objects.exists()
 
 
 def test_a_payment_method_form_takes_no_payment_and_tracks_no_checkout(client):

@@ -1,5 +1,6 @@
 """A month of checkouts with a believable funnel, for the console tests and its screenshot:
-most drop at shipping, some at payment (after declines), a share recovered after going idle."""
+most drop at shipping, some at payment (after declines), a share recovered after going idle.
+Each runs against one of two real payment flows of the account (`sample_flows`)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,27 @@ from datetime import timedelta
 from django.utils import timezone
 
 from checkouts.models import Checkout
+from routing.models import PaymentFlow
+from tests.factories import PaymentFlowFactory
 
 FLOWS = ("default", "express")
 COUNTRIES = ("IRL", "USA", "DEU", "FRA", "GBR")
 CODES = ("insufficient_funds", "card_declined", "expired_card", "do_not_honor")
 
 
+def sample_flows(account) -> dict[str, str]:
+    """The account's test-mode payment flows the sample runs against, by name (`FLOWS`): their
+    `flow_…` ids, made the first time they are asked for."""
+    flows = {}
+    for name in FLOWS:
+        flow = PaymentFlow.objects.filter(account=account, livemode=False, name=name).first()
+        flows[name] = (flow or PaymentFlowFactory(account=account, livemode=False, name=name)).id
+    return flows
+
+
 def load_sample(account, *, n: int = 600, seed: int = 7) -> int:
     rng = random.Random(seed)
+    flows = sample_flows(account)
     now = timezone.now()
     rows = []
     for i in range(n):
@@ -44,7 +58,7 @@ def load_sample(account, *, n: int = 600, seed: int = 7) -> int:
                 created=created,
                 tracking_id=f"sample_{seed}_{i}",
                 client_secret=f"chk_sample{seed}_{i}_secret",
-                payment_flow=rng.choice(FLOWS),
+                payment_flow=flows[rng.choice(FLOWS)],
                 source="hosted" if rng.random() < 0.3 else "tracked",
                 amount=amount,
                 currency=currency,

@@ -1,4 +1,5 @@
-"""/v1/checkouts through HTTP: every state, field rule and error of a tracked checkout."""
+"""/v1/checkouts through HTTP: every state, field rule and error of a tracked checkout. Its
+`payment_flow` names one of the caller's payment flows (made here through /v1/payment_flows)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ ITEM = {
 }
 START = {
     "tracking_id": "order_1001",
-    "payment_flow": "default",
+    "payment_flow": None,  # the `flows` fixture puts its "default" flow's id here for each test
     "amount": 2500,
     "currency": "eur",
     "customer": {
@@ -41,6 +42,25 @@ START = {
     "location": {"country": "IRL"},
     "cart": {"id": "cart_9", "weight": 700, "item_count": 2, "items": [ITEM]},
 }
+
+
+def create_flow(client, name: str) -> str:
+    """A payment flow of the client's account and mode, made through the API: its `flow_…` id."""
+    [builtin] = client.get("/v1/processors").json()["data"]
+    response = client.post(
+        "/v1/payment_flows",
+        {"name": name, "routing": {"type": "priority", "processors": [builtin["id"]]}},
+    )
+    assert response.status_code == 200, response
+    return response.json()["id"]
+
+
+@pytest.fixture(autouse=True)
+def flows(client, monkeypatch) -> dict[str, str]:
+    """Two payment flows of the account (test mode), by name; START runs against "default"."""
+    made = {name: create_flow(client, name) for name in ("default", "express")}
+    monkeypatch.setitem(START, "payment_flow", made["default"])
+    return made
 
 
 def start(client, **overrides):
@@ -57,13 +77,13 @@ def events_of(checkout_id: str) -> list[str]:
     )
 
 
-def test_start_records_every_field_and_is_at_intent(client):
+def test_start_records_every_field_and_is_at_intent(client, flows):
     chk = start(client)
     assert chk["id"].startswith("chk_")
     assert chk["object"] == "checkout"
     assert chk["status"] == "intent"
     assert chk["tracking_id"] == "order_1001"
-    assert chk["payment_flow"] == "default"
+    assert chk["payment_flow"] == flows["default"]
     assert chk["amount"] == 2500 and chk["currency"] == "eur"
     assert chk["customer"] == {
         "id": "cus_own_7",
@@ -153,6 +173,41 @@ def test_start_needs_a_tracking_id_and_an_amount(client):
         assert response.error["param"] == missing
 
 
+def test_a_payment_flow_not_of_the_callers_account_and_mode_is_refused_and_nothing_is_made(
+    client, acct, other_acct
+):
+    theirs = create_flow(StripeTestClient(key=other_acct.sk), "theirs")
+    live = create_flow(StripeTestClient(key=acct.sk_live), "live")
+    for caller in (client, StripeTestClient(key=acct.pk)):
+        for flow in (theirs, live, "flow_doesnotexist"):
+            response = caller.post(URL, {**START, "payment_flow": flow})
+            assert response.status_code == 400, (flow, response)
+            assert response.error["code"] == "resource_missing"
+            assert response.error["param"] == "payment_flow"
+            assert flow in response.error["message"]
+    assert not Checkout.objects.exists()
+    assert not Event.objects.filter(type__startswith="checkout.").exists()
+
+
+def test_an_update_may_name_only_the_callers_own_payment_flow(client, other_acct, flows):
+    chk = start(client)
+    url = f"{URL}/{chk['id']}"
+    theirs = create_flow(StripeTestClient(key=other_acct.sk), "theirs")
+    for flow in (theirs, "flow_doesnotexist"):
+        response = client.post(url, {"payment_flow": flow})
+        assert response.status_code == 400, (flow, response)
+        assert (response.error["code"], response.error["param"]) == (
+            "resource_missing",
+            "payment_flow",
+        )
+    row = Checkout.objects.get(id=chk["id"])
+    assert (row.payment_flow, row.status) == (flows["default"], "intent")
+    assert events_of(chk["id"]) == ["checkout.started"]
+    moved = client.post(url, {"payment_flow": flows["express"]})
+    assert moved.status_code == 200, moved
+    assert moved.json()["payment_flow"] == flows["express"]
+
+
 def test_unknown_parameters_are_refused(client):
     response = client.post(URL, {**START, "cart": {"items": [{**ITEM, "colour": "red"}]}})
     assert response.status_code == 400
@@ -198,7 +253,9 @@ def test_a_tracking_id_names_one_open_checkout(client, acct):
     clash = client.post(f"{URL}/{other['id']}", {"tracking_id": "order_1001"})
     assert clash.status_code == 400 and clash.error["param"] == "tracking_id"
     # the live mode is another namespace, and once complete the id is free again
-    assert StripeTestClient(key=acct.sk_live).post(URL, START).status_code == 200
+    live = StripeTestClient(key=acct.sk_live)
+    live_flow = create_flow(live, "default")
+    assert live.post(URL, {**START, "payment_flow": live_flow}).status_code == 200
     client.post(f"{URL}/{first['id']}/complete")
     assert start(client)["tracking_id"] == "order_1001"
 
@@ -256,8 +313,8 @@ def test_the_sweep_writes_inactive_with_its_event_once(client, settings):
     assert events_of(stale["id"]) == ["checkout.started", "checkout.inactive"]
 
 
-def test_list_filters_and_paginates(client):
-    a = start(client, tracking_id="a", payment_flow="express")
+def test_list_filters_and_paginates(client, flows):
+    a = start(client, tracking_id="a", payment_flow=flows["express"])
     b = start(client, tracking_id="b")
     c = start(client, tracking_id="c")
     client.post(f"{URL}/{b['id']}", {"billing": {"status": "in_progress"}})
@@ -268,7 +325,8 @@ def test_list_filters_and_paginates(client):
     assert ids(client.get(URL, {"status": "complete"})) == [c["id"]]
     assert ids(client.get(URL, {"status": "intent"})) == [a["id"]]
     assert ids(client.get(URL, {"tracking_id": "b"})) == [b["id"]]
-    assert ids(client.get(URL, {"payment_flow": "express"})) == [a["id"]]
+    assert ids(client.get(URL, {"payment_flow": flows["express"]})) == [a["id"]]
+    assert ids(client.get(URL, {"payment_flow": flows["default"]})) == [c["id"], b["id"]]
     page = client.get(URL, {"limit": 2}).json()
     assert page["has_more"] is True and len(page["data"]) == 2
     rest = client.get(URL, {"limit": 2, "starting_after": page["data"][-1]["id"]})

@@ -13,7 +13,7 @@ from django.test import Client
 from checkouts.insights import checkout_insights
 from checkouts.models import Checkout
 from core.scope import Scope
-from tests.checkouts.sample import load_sample
+from tests.checkouts.sample import load_sample, sample_flows
 from tests.conftest import save_screenshot
 
 INSIGHTS = "/admin/checkouts/checkoutinsights/"
@@ -57,12 +57,17 @@ def test_the_filters_narrow_the_figures(acct):
     assert 0 < hosted < everything
     page = operator.get(INSIGHTS, {"account": acct.id, "source": "hosted"}).content.decode()
     assert f'<strong id="kpi-started">{hosted}</strong>' in page
-    irish = checkout_insights(scope=Scope(acct.id, False), country="IRL", payment_flow="express")
+    flows = sample_flows(acct.account)
+    express = flows["express"]
+    irish = checkout_insights(scope=Scope(acct.id, False), country="IRL", payment_flow=express)
     page = operator.get(
-        INSIGHTS, {"account": acct.id, "country": "IRL", "flow": "express", "period": "7"}
+        INSIGHTS, {"account": acct.id, "country": "IRL", "flow": express, "period": "7"}
     ).content.decode()
     assert irish["total"]["started"] >= int(re.search(r'id="kpi-started">(\d+)<', page).group(1))
     assert "Ireland (IRL)" in page
+    # the flow filter offers the account's flows by id, the chosen one selected
+    assert f'<option value="{express}" selected>' in page
+    assert f'<option value="{flows["default"]}">' in page
 
 
 def test_a_checkouts_page_shows_its_timeline_and_linked_payments(client):

@@ -1,7 +1,8 @@
 """The PostgreSQL statement (with and without the rollup of closed checkouts) and the Python
 computation give the same answer, figure for figure, on a random month of checkouts: every
 grouping, filters, time zones whose days do not start on a UTC hour or that change their clocks
-within the window; and the rollup stays exact when closed checkouts are written again."""
+within the window; and the rollup stays exact when closed checkouts are written again. Checkouts
+run against real payment flows (`flow_…` ids), so grouping by `payment_flow` groups by flow id."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from accounts.models import Account
 from checkouts import insights, rollup
 from checkouts.models import Checkout, CheckoutRollup
 from checkouts.services import (
@@ -22,7 +24,7 @@ from checkouts.services import (
     checkouts_roll_up,
 )
 from core.scope import Scope
-from tests.checkouts.sample import load_sample
+from tests.checkouts.sample import load_sample, sample_flows
 
 pytestmark = pytest.mark.postgres
 
@@ -33,7 +35,7 @@ CASES = [
     {"group_by": "day", "tz": "America/Santiago"},
     {"group_by": "week", "tz": "Australia/Lord_Howe"},
     {"group_by": "currency"},
-    {"group_by": "country", "payment_flow": "express"},
+    {"group_by": "country", "payment_flow": "express"},  # the sample's flow of that name
     {"group_by": "source", "country": "IRL"},
     {"group_by": "payment_flow", "source": "hosted"},
 ]
@@ -58,10 +60,21 @@ def month(acct):
     return Scope(acct.id, False)
 
 
+def with_flow_ids(scope, params: dict) -> dict:
+    """A case with the sample's flow it names (`express`) given by its `flow_…` id."""
+    if "payment_flow" not in params:
+        return params
+    flows = sample_flows(Account.objects.get(id=scope.account_id))
+    return {**params, "payment_flow": flows[params["payment_flow"]]}
+
+
 def answers(scope, now) -> list:
     """Every case's answer by the path the settings choose."""
     window = {"gte": int((now - timedelta(days=31)).timestamp()), "lt": int(now.timestamp())}
-    return [insights.checkout_insights(scope=scope, now=now, **window, **p) for p in CASES]
+    return [
+        insights.checkout_insights(scope=scope, now=now, **window, **with_flow_ids(scope, p))
+        for p in CASES
+    ]
 
 
 def differences(got, expected, path="") -> list[str]:
@@ -90,10 +103,35 @@ def test_postgres_and_python_give_the_same_answer(month, params, monkeypatch):
         pytest.skip("compares PostgreSQL's statement with the Python path")
     now = timezone.now()
     window = {"gte": int((now - timedelta(days=31)).timestamp()), "lt": int(now.timestamp())}
+    params = with_flow_ids(month, params)
     answer = insights.checkout_insights(scope=month, now=now, **window, **params)
     assert answer["total"]["started"] > 0
     monkeypatch.setattr(insights, "_postgres", insights._python)
     assert insights.checkout_insights(scope=month, now=now, **window, **params) == answer
+
+
+def test_grouping_by_payment_flow_groups_by_flow_id_on_both_paths(acct, month, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("compares PostgreSQL's statement with the Python path")
+    now = timezone.now()
+    window = {"gte": int((now - timedelta(days=31)).timestamp()), "lt": int(now.timestamp())}
+    flows = sample_flows(acct.account)
+    rows = Checkout.objects.filter(account=acct.account, livemode=False)
+    expected = {flow: rows.filter(payment_flow=flow).count() for flow in (*flows.values(), None)}
+    assert all(expected.values())  # both flows, and checkouts of none
+    for path in ("postgres", "python"):
+        with monkeypatch.context() as patch:
+            if path == "python":
+                patch.setattr(insights, "_postgres", insights._python)
+            answer = insights.checkout_insights(
+                scope=month, now=now, group_by="payment_flow", **window
+            )
+            express = insights.checkout_insights(
+                scope=month, now=now, payment_flow=flows["express"], **window
+            )
+        assert {b["bucket"]: b["started"] for b in answer["data"]} == expected, path
+        assert [b["bucket"] for b in answer["data"]] == [*sorted(flows.values()), None], path
+        assert express["total"]["started"] == expected[flows["express"]], path
 
 
 def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(

@@ -132,11 +132,11 @@ def test_two_capture_sweeps_at_once_ask_the_processor_once_per_charge(acct, monk
     calls_lock = threading.Lock()
     capture = SimulatedProcessor.capture
 
-    def counted_capture(self, *, reference, amount, attempt_id=None):
+    def counted_capture(self, *, reference, **kwargs):
         with calls_lock:
             calls[reference] += 1
         time.sleep(0.05)  # a slow processor: both sweeps are running while it answers
-        return capture(self, reference=reference, amount=amount, attempt_id=attempt_id)
+        return capture(self, reference=reference, **kwargs)
 
     monkeypatch.setattr(SimulatedProcessor, "capture", counted_capture)
     counts = _race(2, lambda: charges_capture_pending(batch_size=4))

@@ -59,6 +59,10 @@ def test_retrieve_is_one_statement_with_a_warm_key_cache(client):
         assert client.get(f"{URL}/{pi['id']}").status_code == 200
 
 
+# Routing costs a confirm no statement: the scope's connections and the intent's payment flow
+# are read along with the intent's lock (routing.selectors.routing_document).
+
+
 def test_confirm_is_at_most_6_statements(client):
     pi = create(client, payment_method="pm_card_visa", capture_method="manual")
     with at_most(6):
@@ -102,8 +106,10 @@ def test_with_the_in_process_simulator_confirm_and_capture_are_one_transaction_e
     client, settings
 ):
     settings.SIMULATED_PROCESSOR_IN_PROCESS = True
+    create(client, payment_method="pm_card_visa")  # the scope's built-in connection exists
     pi = create(client, capture_method="manual")
-    # lock, payment method, charge, intent, events, the attempt (inserted already applied)
+    # lock (with the routing), payment method, charge, intent, events, the attempt (inserted
+    # already applied)
     with at_most(6) as confirmed:
         response = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
     assert response.json()["status"] == "requires_capture"
@@ -116,7 +122,8 @@ def test_with_the_in_process_simulator_confirm_and_capture_are_one_transaction_e
 def test_with_a_remote_processor_they_are_two_phases(client, settings):
     settings.SIMULATED_PROCESSOR_IN_PROCESS = False
     pi = create(client, payment_method="pm_card_visa", capture_method="manual")
-    # phase 1: lock, charge, intent, attempt; phase 2: lock, attempt, charge, intent, events
+    # phase 1: lock (with the routing), charge, intent, attempt; phase 2: lock, attempt, charge,
+    # intent, events
     with at_most(9) as confirmed:
         response = client.post(f"{URL}/{pi['id']}/confirm")
     assert response.json()["status"] == "requires_capture"

@@ -23,6 +23,8 @@ READ_ONLY = [
 GENUINE_INPUTS = {
     # the browser sends the intent's client secret to prove it may act on it
     "client_secret": ("/confirm", "/attach"),
+    # a processor connection is enabled and disabled by its `status`
+    "status": ("processors/<str:id>",),
 }
 
 

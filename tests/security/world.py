@@ -166,6 +166,22 @@ def build_world(acct) -> World:
         assert response.status_code == 200, response
     if succeeded:
         post("/v1/refunds", {"payment_intent": succeeded["id"], "amount": 100})
+    if _route_exists("/v1/processors"):
+        backup = post("/v1/processors", {"kind": "simulated", "name": "Backup"})
+        processors = [p["id"] for p in client.get("/v1/processors").json()["data"]]
+        flow = post(
+            "/v1/payment_flows",
+            {
+                "name": "World",
+                "routing": {"type": "priority", "processors": processors},
+                "retry": {"max_attempts": 2},
+            },
+        )
+        if flow and backup:
+            post(
+                "/v1/payment_intents",
+                {**base, "payment_method": "pm_card_visa", "payment_flow": flow["id"]},
+            )
     if customer:
         post(
             "/v1/checkout_intents",
