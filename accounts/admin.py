@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import Count, Q
 from django.template.response import TemplateResponse
 
-from console.base import ConsoleAdmin, mode, operator_of, utc
+from console.base import ConsoleAdmin, admin_form, mode, operator_of, utc
 from core import context
 
 from .keys import key_lookup
@@ -55,6 +55,7 @@ def roll_keys(modeladmin, request, queryset):
                 "opts": Account._meta,
                 "objects": [(account.pk, str(account)) for account in accounts],
                 "form": form,
+                "adminform": admin_form(form),
                 "action": "roll_keys",
                 "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
                 "submit": "Roll keys",

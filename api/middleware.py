@@ -1,7 +1,9 @@
 """Request ids and a Content-Length on every response, the request context for events, a JSON answer for any
 exception that escapes the views (so not even DEBUG shows HTML or a traceback), and no body on
 a HEAD answer (a body there would be read as the start of the next response on a kept-alive
-connection), and the CORS headers that let a page on another origin call /v1/ with a key."""
+connection), and the CORS headers that let a page on another origin call /v1/ with a key; for
+the site's pages (not /v1/), Django's middleware made to skip the API and the one
+Content-Security-Policy (`SITE_CSP`)."""
 
 import logging
 from functools import partial
@@ -16,6 +18,7 @@ from django.http.request import split_domain_port, validate_host
 from django.middleware.clickjacking import XFrameOptionsMiddleware
 from django.middleware.common import CommonMiddleware
 from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.deprecation import MiddlewareMixin
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 from core import context
@@ -165,3 +168,44 @@ class SiteXFrameOptionsMiddleware(SiteOnly, XFrameOptionsMiddleware):
 
 class SiteWhiteNoiseMiddleware(SiteOnly, WhiteNoiseMiddleware):
     pass
+
+
+# The policy of every page of the site (the console, the hosted 3-D Secure page, /docs/): only
+# this site's own scripts, styles (no inline `<style>`, `style=` or `<script>`), images and
+# fonts, no plugin, no `<base>` elsewhere, forms posted only here, never framed.
+SITE_CSP = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def content_security_policy(**directives: str | None) -> str:
+    """`SITE_CSP` as a header value, with `directives` (`form_action="…"`) in place of the
+    site's own; a directive given as None is left out."""
+    policy = {**SITE_CSP, **{name.replace("_", "-"): v for name, v in directives.items()}}
+    return "; ".join(f"{name} {value}" for name, value in policy.items() if value is not None)
+
+
+class SiteContentSecurityPolicyMiddleware(SiteOnly, MiddlewareMixin):
+    """Every HTML page of the site gets `SITE_CSP`, unless its view set its own
+    `Content-Security-Policy` (the hosted checkout pages: frame-ancestors from the checkout's
+    allowed origins). A view may instead change a directive of the site's policy, or drop it
+    with None, through a response attribute, `csp_directives` (keywords as
+    `content_security_policy` takes them), as Django's `xframe_options_exempt` does for frame
+    options: the 3-D Secure page drops `form-action` (intents.views). An API answer (/v1/)
+    carries none: it is JSON, never a page."""
+
+    def process_response(self, request, response):
+        if "Content-Security-Policy" in response:
+            return response
+        if not response.get("Content-Type", "").startswith("text/html"):
+            return response
+        directives = getattr(response, "csp_directives", None) or {}
+        response["Content-Security-Policy"] = content_security_policy(**directives)
+        return response

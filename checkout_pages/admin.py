@@ -5,6 +5,7 @@ a refusal (a payment under way, an intent no longer pending) is a message, never
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from console.base import about
 from core.errors import DomainError
 from core.money import format_amount
 from core.scope import Scope
@@ -21,7 +22,7 @@ def _act(modeladmin, request, queryset, service, verb: str) -> None:
             service(scope=Scope.of(ci), checkout_intent_id=ci.id)
             done += 1
         except DomainError as exc:
-            modeladmin.message_user(request, f"{ci.id}: {exc.message}", level=messages.WARNING)
+            modeladmin.message_user(request, about(ci, exc.message), level=messages.WARNING)
     if done:
         modeladmin.message_user(request, f"{verb} {done} checkout intent(s).")
 

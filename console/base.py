@@ -25,6 +25,7 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
 from core import context
 from core.errors import DomainError
@@ -131,12 +132,19 @@ def act(
         try:
             result = call()
         except DomainError as exc:
-            modeladmin.message_user(request, f"{obj.pk}: {exc.message}", messages.ERROR)
+            modeladmin.message_user(request, about(obj, exc.message), messages.ERROR)
             return None
     summary = done(result)
     modeladmin.log_change(request, obj, f"{summary} (request {ctx.request_id})")
-    modeladmin.message_user(request, f"{obj.pk}: {summary}", messages.SUCCESS)
+    modeladmin.message_user(request, about(obj, summary), messages.SUCCESS)
     return result
+
+
+def about(obj: Model, text: str) -> str:
+    """A console message about one object: "Payment intent pi_…: Captured $15.00.". It starts
+    with the kind of object, never with the id: the admin capitalises a message's first letter,
+    which would show "pi_…" as "Pi_…"."""
+    return f"{capfirst(obj._meta.verbose_name)} {obj.pk}: {text}"
 
 
 def back(modeladmin: admin.ModelAdmin, objects: Iterable[Model]) -> HttpResponseRedirect:
@@ -150,6 +158,15 @@ def back(modeladmin: admin.ModelAdmin, objects: Iterable[Model]) -> HttpResponse
     else:
         url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
     return HttpResponseRedirect(url)
+
+
+def admin_form(form: forms.Form) -> helpers.AdminForm:
+    """`form` laid out as the admin lays out its own forms (`admin/includes/fieldset.html`, with
+    the admin's forms stylesheet): the form's `fieldsets` when it has them, as a ModelAdmin's
+    (`[(title or None, {"fields": [name, (name, name), …], "description": …})]`, a tuple of
+    names sharing a line), else every field on its own line."""
+    fieldsets = getattr(form, "fieldsets", None) or [(None, {"fields": list(form.fields)})]
+    return helpers.AdminForm(form, fieldsets, {})
 
 
 def form_action(
@@ -181,6 +198,7 @@ def form_action(
         "opts": modeladmin.model._meta,
         "objects": [(obj.pk, describe(obj)) for obj in objects],
         "form": form,
+        "adminform": admin_form(form),
         "action": request.POST.get("action", ""),
         "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
         "submit": submit,

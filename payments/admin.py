@@ -3,12 +3,23 @@ and last four digits: nothing else of it is shown here (and no number or CVC is 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from functools import partial
+
 from django import forms
 from django.contrib import admin
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
+from accounts.models import Account
 from console.base import ConsoleAdmin, act, admin_link, form_action, money, utc
+from console.charts import Series, color, line_chart, stacked_bar_chart
+from core.money import format_amount
 from core.scope import Scope
+from routing.models import PaymentFlow
 
+from .insights import authorization_rate, processor_insights
 from .models import Charge, Customer, PaymentMethod, Refund
 from .services import refund_create
 
@@ -204,6 +215,15 @@ class ChargeAdmin(ChargeDisplay, ConsoleAdmin):
             self.get_queryset(request).select_related("payment_method").filter(pk=object_id).first()
         )
 
+    def get_urls(self):
+        # the processor insights page (`processor_insights_page`, below), under the charges
+        page = path(
+            "processor_insights/",
+            self.admin_site.admin_view(partial(processor_insights_page, self)),
+            name="payments_processor_insights",
+        )
+        return [page, *super().get_urls()]
+
 
 @admin.register(Refund)
 class RefundAdmin(ConsoleAdmin):
@@ -253,3 +273,114 @@ class RefundAdmin(ConsoleAdmin):
     @admin.display(description="updated (UTC)")
     def updated_utc(self, refund: Refund) -> str:
         return utc(refund.updated)
+
+
+# --- the processor insights page: /admin/payments/charge/processor_insights/ -----------------
+
+INSIGHTS_PERIODS = {"7": 7, "30": 30, "90": 90}
+
+
+def _amounts(amounts: list[dict]) -> str:
+    return ", ".join(format_amount(a["amount"], a["currency"]) for a in amounts) or "—"
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def processor_insights_page(modeladmin: admin.ModelAdmin, request):
+    """Per processor connection: its figures over the period (a table), its authorisation rate
+    and its attempts per UTC day (SVG), and what retries recovered, from
+    `payments.insights.processor_insights`; filters for account, mode, period and flow."""
+    accounts = list(Account.objects.order_by("name").values_list("id", "name"))
+    get = request.GET
+    account_id = get.get("account") or (accounts[0][0] if accounts else "")
+    livemode = get.get("mode") == "live"
+    period = get.get("period") if get.get("period") in INSIGHTS_PERIODS else "30"
+    scope = Scope(account_id=account_id, livemode=livemode)
+    flows = list(
+        PaymentFlow.objects.filter(**scope.filters).order_by("name").values_list("id", "name")
+    )
+    flow = get.get("flow") if get.get("flow") in {f for f, _ in flows} else None
+    now = timezone.now()
+    last = now.astimezone(UTC).date()
+    first = last - timedelta(days=INSIGHTS_PERIODS[period] - 1)
+    insights = partial(
+        processor_insights,
+        scope=scope,
+        gte=int(datetime(first.year, first.month, first.day, tzinfo=UTC).timestamp()),
+        lt=int(now.timestamp()) + 1,  # (whole seconds: the one under way too)
+        payment_flow=flow,
+        now=now,
+    )
+    answer = insights(group_by="processor")
+    daily = insights(group_by="processor_day")["data"]
+    # by the connection's name, then its id (a connection no longer known has no name: last)
+    rows = sorted(
+        answer["data"],
+        key=lambda r: (r["name"] is None, (r["name"] or "").casefold(), r["processor"]),
+    )
+    days = [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]
+    labels = [datetime.fromisoformat(d).strftime("%b %d") for d in days]
+    by_day = {(r["processor"], r["day"]): r for r in daily}
+    rates, attempts = [], []
+    for index, row in enumerate(rows):
+        label = row["name"] or row["processor"]
+        cells = [by_day.get((row["processor"], d)) for d in days]
+        rates.append(
+            Series(label, [c["authorization_rate"] if c else None for c in cells], color(index))
+        )
+        attempts.append(Series(label, [c["attempts"] if c else 0 for c in cells], color(index)))
+    total = {
+        name: sum(r[name] for r in rows)
+        for name in ("attempts", "succeeded", "soft_declines", "hard_declines")
+    }
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": "Processor insights",
+        "opts": modeladmin.model._meta,
+        "accounts": accounts,
+        "flows": flows,
+        "periods": list(INSIGHTS_PERIODS),
+        "selected": {
+            "account": account_id,
+            "mode": "live" if livemode else "test",
+            "period": period,
+            "flow": flow or "",
+        },
+        "total": total,
+        "rate": _percent(
+            authorization_rate(total["succeeded"], total["soft_declines"], total["hard_declines"])
+        ),
+        "recovered": {
+            "count": answer["recovered"]["count"],
+            "amount": _amounts(answer["recovered"]["amount"]),
+        },
+        "rows": [
+            {
+                **row,
+                "link": admin_link("routing.processorconnection", row["processor"], row["name"])
+                if row["name"] is not None
+                else row["processor"],
+                "color": color(index),
+                "rate": _percent(row["authorization_rate"]),
+                "volume": _amounts(row["volume"]),
+            }
+            for index, row in enumerate(rows)
+        ],
+        "rate_svg": line_chart(
+            rates,
+            labels,
+            top=1,
+            percent=True,
+            css_class="processor-rates",
+            aria_label="Authorisation rate per day, per processor",
+        ),
+        "attempts_svg": stacked_bar_chart(
+            attempts,
+            labels,
+            css_class="processor-attempts",
+            aria_label="Authorisation attempts per day, per processor",
+        ),
+    }
+    return TemplateResponse(request, "admin/payments/processor_insights.html", context)

@@ -31,7 +31,7 @@ def test_partial_capture_through_the_form(operator, pay):
     assert response["Location"] == f"{INTENTS}{quote(pi['id'])}/change/"
     captured = intent(pi["id"])
     assert (captured.status, captured.amount_received) == ("succeeded", 1500)
-    assert messages_of(response) == [f"{pi['id']}: Captured $15.00."]
+    assert messages_of(response) == [f"Payment intent {pi['id']}: Captured $15.00."]
 
 
 def test_full_capture_when_the_amount_is_left_empty(operator, pay):
@@ -114,8 +114,11 @@ def test_cancel_of_several_intents_reports_each_refusal(operator, pay, client):
     )
     assert response["Location"] == INTENTS
     messages = messages_of(response)
-    assert f"{waiting['id']}: Canceled (duplicate)." in messages
-    assert any(m.startswith(done["id"]) and "status of succeeded" in m for m in messages)
+    assert f"Payment intent {waiting['id']}: Canceled (duplicate)." in messages
+    assert any(
+        m.startswith(f"Payment intent {done['id']}: ") and "status of succeeded" in m
+        for m in messages
+    )
     assert intent(waiting["id"]).status == "canceled"
     assert intent(done["id"]).status == "succeeded"
 

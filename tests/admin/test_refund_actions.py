@@ -47,7 +47,9 @@ def test_partial_refund_of_an_intent_with_a_reason(operator, pay):
     )
     charge = Charge.objects.get(payment_intent_id=pi["id"])
     assert (charge.amount_refunded, charge.refunded) == (500, False)
-    assert messages_of(response) == [f"{pi['id']}: Refunded $5.00 ({refund.id}, succeeded)."]
+    assert messages_of(response) == [
+        f"Payment intent {pi['id']}: Refunded $5.00 ({refund.id}, succeeded)."
+    ]
 
 
 def test_full_refund_of_a_charge_from_its_page(operator, pay):
@@ -68,8 +70,8 @@ def test_over_refund_is_refused_with_the_services_message(operator, pay):
     response = run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="1000", reason="")
     message = messages_of(response)[-1]  # the first refund's message was never shown
     assert message == (
-        f"{pi['id']}: Refund amount (1000 usd) is greater than unrefunded amount on charge "
-        "(500 usd)."
+        f"Payment intent {pi['id']}: Refund amount (1000 usd) is greater than unrefunded "
+        "amount on charge (500 usd)."
     )
     assert list(Refund.objects.values_list("amount", flat=True)) == [1500]
     assert Charge.objects.get(payment_intent_id=pi["id"]).amount_refunded == 1500

@@ -36,7 +36,9 @@ def test_resend_of_an_event_rearms_its_delivery_and_is_logged(operator, client, 
     assert Delivery.objects.get(event=event).status == "pending"
     event.refresh_from_db()
     assert event.pending_webhooks == 1
-    assert messages_of(response) == [f"{event.id}: Queued for resending (1 pending webhook(s))."]
+    assert messages_of(response) == [
+        f"Event {event.id}: Queued for resending (1 pending webhook(s))."
+    ]
     entry = LogEntry.objects.get()
     assert (entry.object_id, entry.user.username) == (event.id, "alice")
     assert entry.change_message.startswith("Queued for resending")
@@ -52,10 +54,9 @@ def test_resend_of_deliveries_refuses_a_disabled_endpoint_with_a_message(operato
     statuses = dict(Delivery.objects.filter(event=event).values_list("endpoint_id", "status"))
     assert statuses == {enabled["id"]: "pending", disabled["id"]: "delivered"}
     messages = messages_of(response)
-    assert f"{by_endpoint[disabled['id']]}: The webhook endpoint {disabled['id']} is disabled." in (
-        messages
-    )
-    assert f"{by_endpoint[enabled['id']]}: Queued for resending." in messages
+    refused = by_endpoint[disabled["id"]]
+    assert f"Delivery {refused}: The webhook endpoint {disabled['id']} is disabled." in messages
+    assert f"Delivery {by_endpoint[enabled['id']]}: Queued for resending." in messages
     assert list(LogEntry.objects.values_list("object_id", flat=True)) == [
         by_endpoint[enabled["id"]]
     ]
@@ -66,7 +67,9 @@ def test_disable_then_enable_an_endpoint(operator, client):
     response = run_action(operator, WebhookEndpoint, "disable", [endpoint["id"]])
     assert response.status_code == 302
     assert client.get(f"/v1/webhook_endpoints/{endpoint['id']}").json()["status"] == "disabled"
-    assert messages_of(response) == [f"{endpoint['id']}: Webhook endpoint disabled."]
+    assert messages_of(response) == [
+        f"Webhook endpoint {endpoint['id']}: Webhook endpoint disabled."
+    ]
 
     run_action(operator, WebhookEndpoint, "enable", [endpoint["id"]])
     assert client.get(f"/v1/webhook_endpoints/{endpoint['id']}").json()["status"] == "enabled"

@@ -12,7 +12,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from intents.models import PaymentIntent
 from payments.models import Refund
-from tests.conftest import make_account, save_screenshot
+from tests.conftest import csp_violations, make_account, save_screenshot
 from tests.helpers import StripeTestClient
 
 
@@ -75,6 +75,7 @@ def test_an_operator_captures_and_refunds_part_of_a_payment(browser, live_server
     timeline = browser.find_element(By.ID, "timeline").text
     assert "captured $15.00" in timeline
     assert "by admin:alice" in timeline
+    assert csp_violations(browser) == []  # the console's pages, its actions: all under its CSP
 
     browser.set_window_size(1280, 1500)
     save_screenshot(browser, "console-intent")

@@ -52,10 +52,11 @@ def local_stack(tmp_path_factory):
         DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
         BROKER_DIR=str(tmp_path / "broker"),
         RATE_LIMIT_ENABLED="0",
+        STATIC_ROOT=str(tmp_path / "static"),
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
+    # what `make run` does before `runall`: the pages load their styles through the manifest
+    for command in (["migrate", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
+        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
     keys = subprocess.run(
         [sys.executable, "manage.py", "create_account", "Local", "--json"],
         cwd=ROOT,
