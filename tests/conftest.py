@@ -215,7 +215,15 @@ class WorkerProcess:
 
 
 def redis_url() -> str:
-    return os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    """The tests' Redis: REDIS_URL's database, or — under pytest-xdist, where workers run at
+    once and each flushes the broker it uses — one database of its own per worker (gw0 the
+    next one after REDIS_URL's, gw1 the one after)."""
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    base, _, db = url.rpartition("/")
+    if worker.startswith("gw") and db.isdigit():
+        url = f"{base}/{int(db) + 1 + int(worker[2:])}"
+    return url
 
 
 @pytest.fixture
@@ -278,10 +286,23 @@ def browser():
         "--window-size=1280,900",
     ):
         options.add_argument(arg)
+    # the console's messages (`driver.get_log("browser")`): a page's CSP violations among them
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
     driver.set_page_load_timeout(30)
     yield driver
     driver.quit()
+
+
+def csp_violations(driver) -> list[str]:
+    """What the browser refused under the page's Content-Security-Policy since the last call
+    (a blocked inline style or script, a form sent or redirected where `form-action` forbids),
+    read from its console log (which this call empties)."""
+    return [
+        entry["message"]
+        for entry in driver.get_log("browser")
+        if "Content Security Policy" in entry["message"]
+    ]
 
 
 def save_screenshot(driver, name: str) -> Path:
