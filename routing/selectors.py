@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Aggregate, Expression, JSONField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import JSONField, Q, QuerySet, Subquery
+from django.db.models.base import ModelState
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import JSONObject
 
 from core.errors import InvalidRequestError
@@ -124,17 +126,8 @@ def routing_inputs(
     return rows, flow_of(rows)
 
 
-class _JSONArray(Aggregate):
-    """The rows' values as one JSON array (PostgreSQL's json_agg, SQLite's json_group_array)."""
-
-    function = "JSON_AGG"
-    output_field = JSONField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return super().as_sql(compiler, connection, function="JSON_GROUP_ARRAY", **extra)
-
-
-# What routing, the drivers and the health bookkeeping read of a connection.
+# What routing, the drivers and the health bookkeeping read of a connection, in the order the
+# routing document lists them.
 ROUTED_FIELDS = (
     "id",
     "account_id",
@@ -154,57 +147,108 @@ ROUTED_FIELDS = (
     "learns",
     "recent_outcomes",
     "deleted_at",
-    "updated",
 )
-_DATETIMES = ("created", "circuit_opened_at", "deleted_at", "updated")
+_DATETIMES = ("created", "circuit_opened_at", "deleted_at")
+_BOOLEANS = ("livemode", "builtin", "learns")
+_FLOW_FIELDS = ("id", "version", "routing", "retry")
 
 
-def routing_document() -> Expression:
-    """For a payment row (an outer query with `account_id`, `livemode` and `payment_flow`), a
-    JSON object read along in that query's own statement: `connections`, its scope's
-    connections, and `flow`, the flow it names if it is one of the scope's, else the default
-    (or null). The confirm reads it with its lock: routing costs no statement of its own."""
-    connections = (
-        ProcessorConnection.objects.filter(
-            account_id=OuterRef("account_id"), livemode=OuterRef("livemode")
-        )
-        .order_by()
-        .values("account_id")
-        .annotate(all=_JSONArray(JSONObject(**{name: name for name in ROUTED_FIELDS})))
-        .values("all")
+def routing_document(outer: str, vendor: str) -> RawSQL:
+    """For a payment row of the outer query (its table `outer`, quoted, with `account_id`,
+    `livemode` and `payment_flow`), one JSON array read along in that query's own statement:
+    [its scope's connections (each an array of ROUTED_FIELDS), the flow it names if it is one of
+    the scope's, else the default (an array of id, version, routing, retry; or null)]. The
+    confirm reads it with its lock, so routing costs no statement of its own. Written by hand,
+    arrays rather than objects: the ORM's JSON objects pass every key as a parameter, which
+    the driver quotes into the statement on every run."""
+    if vendor == "postgresql":
+        array, rows = "JSONB_BUILD_ARRAY", "JSONB_AGG"
+    else:
+        array, rows = "JSON_ARRAY", "JSON_GROUP_ARRAY"
+    connections = ProcessorConnection._meta.db_table
+    flows = PaymentFlow._meta.db_table
+    scope = f"account_id = {outer}.account_id AND livemode = {outer}.livemode"
+    return RawSQL(
+        f"SELECT {array}("
+        f"(SELECT {rows}({array}({', '.join(ROUTED_FIELDS)})) FROM {connections} "
+        f"WHERE {scope}), "
+        f"(SELECT {array}({', '.join(_FLOW_FIELDS)}) FROM {flows} WHERE {scope} "
+        f"AND (id = {outer}.payment_flow OR is_default) ORDER BY is_default LIMIT 1))",
+        (),
+        output_field=JSONField(),
     )
-    named = OuterRef("payment_flow")
-    flows = (
-        PaymentFlow.objects.filter(account_id=OuterRef("account_id"), livemode=OuterRef("livemode"))
-        .filter(Q(id=named) | Q(is_default=True))
-        .order_by("is_default")
-        .values(json=JSONObject(id="id", version="version", routing="routing", retry="retry"))[:1]
+
+
+# What a connection's driver is made of (payments.processors.drivers.driver_for).
+DRIVER_FIELDS = ("kind", "behavior", "decline_code", "latency_ms", "api_key_encrypted", "api_base")
+_TABLE = ProcessorConnection._meta.db_table
+
+
+def driver_row(connection_id_column: str, vendor: str) -> RawSQL:
+    """The fields a driver is made of, of the connection whose id is in the outer query's
+    column `connection_id_column` (a quoted "table"."column"), as one short JSON array read
+    along in that query: a lock that needs a charge's driver reads it in its own statement and
+    keeps its SQL short. (Written by hand: psycopg caches the parsing of a statement only up to
+    4 kB, and the ORM's subquery, or a join of the connection, takes the capture's lock past
+    it — tests/perf/test_query_counts.py holds the locks under it.)"""
+    array = "JSONB_BUILD_ARRAY" if vendor == "postgresql" else "JSON_ARRAY"
+    return RawSQL(
+        f"SELECT {array}({', '.join(DRIVER_FIELDS)}) FROM {_TABLE} WHERE id = {connection_id_column}",
+        (),
+        output_field=JSONField(),
     )
-    return JSONObject(connections=Subquery(connections), flow=Subquery(flows))
+
+
+def connection_from_driver_row(connection_id: str, row: Any) -> ProcessorConnection:
+    """The connection as `driver_row` read it (only what its driver is made of)."""
+    if isinstance(row, str):
+        row = json.loads(row)
+    values = dict(zip(DRIVER_FIELDS, row, strict=True))
+    values["id"] = connection_id
+    return _read(values)
+
+
+def _read(values: dict[str, Any]) -> ProcessorConnection:
+    """A connection of these values as read from the database, the way `Model.from_db` makes
+    one but without running `__init__` over the fields not read (their defaults, a clock read
+    for `created`): the hot path reads a connection twice per payment and never saves it. A
+    field not read stays deferred (read from the database if ever asked for)."""
+    connection = ProcessorConnection.__new__(ProcessorConnection)
+    connection.__dict__.update(values)
+    connection._state = ModelState()
+    connection._state.adding = False
+    connection._state.db = "default"
+    return connection
 
 
 def routing_from_document(
     document: Any,
 ) -> tuple[list[ProcessorConnection], dict[str, Any] | None]:
-    """The connections and the flow of a `routing_document` (parsed as the backend hands it
-    back: PostgreSQL parsed, SQLite as text, nested values as text too)."""
-    if isinstance(document, str):
-        document = json.loads(document)
+    """The connections and the flow of a `routing_document`, as the backend hands it back
+    (PostgreSQL parsed; SQLite as text, the values its subqueries made as text too)."""
+    document = _parsed(document)
     if not document:
         return [], None
-    rows = document.get("connections") or []
-    if isinstance(rows, str):
-        rows = json.loads(rows)
+    rows, flow = (_parsed(part) for part in document)
     connections = []
-    for row in rows:
+    for values in rows or ():
+        row = dict(zip(ROUTED_FIELDS, values, strict=True))
         for name in _DATETIMES:
             if row[name] is not None:
                 row[name] = _aware(row[name])
-        connection = ProcessorConnection(**row)
-        connection._state.adding = False  # a row read from the database, not a new one
-        connection._state.db = "default"
-        connections.append(connection)
-    return connections, _as_dict(document.get("flow"))
+        for name in _BOOLEANS:
+            row[name] = bool(row[name])
+        connections.append(_read(row))
+    if flow is None:
+        return connections, None
+    found = dict(zip(_FLOW_FIELDS, flow, strict=True))
+    for name in ("routing", "retry"):
+        found[name] = _parsed(found[name])
+    return connections, found
+
+
+def _parsed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _aware(text: str) -> datetime:

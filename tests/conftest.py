@@ -214,6 +214,25 @@ class WorkerProcess:
             self._log.close()
 
 
+def point_app_at(url: str, settings) -> None:
+    """Make this process publish to `url` (drops the connection pools built for another: kombu
+    keeps one pool per broker URL in a process-wide registry, and the app its own, so an app
+    that published to one Redis database before keeps publishing there otherwise)."""
+    from kombu import pools
+
+    from config.celery import app
+
+    settings.CELERY_BROKER_URL = url
+    app.conf.broker_url = url
+    app.conf.task_always_eager = False
+    pools.reset()
+    app._pool = None
+    try:
+        app.amqp._producer_pool = None
+    except AttributeError:
+        pass
+
+
 def redis_url() -> str:
     """The tests' Redis: REDIS_URL's database, or — under pytest-xdist, where workers run at
     once and each flushes the broker it uses — one database of its own per worker (gw0 the
@@ -233,9 +252,7 @@ def celery_worker(transactional_db, settings):
     from config.celery import app
 
     url = redis_url()
-    settings.CELERY_BROKER_URL = url
-    app.conf.broker_url = url
-    app.conf.task_always_eager = False
+    point_app_at(url, settings)
     # a clean queue: nothing from a previous test reaches this worker
     import redis
 

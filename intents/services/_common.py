@@ -10,6 +10,8 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -23,7 +25,7 @@ from payments.attempts import Release
 from payments.models import Attempt, Charge, PaymentMethod
 from payments.processors.base import Decline
 from payments.services import payment_method_create_from_data, payment_method_resolve
-from routing.selectors import routing_document
+from routing.selectors import connection_from_driver_row, driver_row, routing_document
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
@@ -44,17 +46,15 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
     # FOR UPDATE OF the intent (and its charge) only; no bare select_related(), which would
     # follow every foreign key and lock the account's row too, serialising all of an
     # account's payments
+    queryset: QuerySet[Any]
     if with_charge:
         queryset = (
             PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
-            .select_related(
-                "latest_charge",
-                "latest_charge__payment_method",
-                "latest_charge__processor",
-                *related,
-            )
-            # of its connection, only what its driver is made of
-            .defer(*(f"latest_charge__processor__{name}" for name in CONNECTION_UNUSED))
+            .select_related("latest_charge", "latest_charge__payment_method", *related)
+            # of its connection, only what its driver is made of, for the call
+            .annotate(charge_driver=driver_row(CHARGE_PROCESSOR, connection.vendor))
+            # the method's magic id is neither shown nor called with
+            .defer("latest_charge__payment_method__magic_id")
             # a condition on the charge's own column makes the join an inner one (FOR UPDATE
             # cannot lock the nullable side of an outer join)
             .filter(latest_charge__payment_intent_id=payment_intent_id)
@@ -64,26 +64,13 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
         if related:
             queryset = queryset.select_related(*related)
     if routed:  # a confirm: where it may go, read along (routing.selectors.routing_document)
-        queryset = queryset.annotate(routing=routing_document())
+        queryset = queryset.annotate(routing=routing_document(INTENT_TABLE, connection.vendor))
     return attempts.with_recorded(queryset.filter(**filters))
 
 
-# A charge's connection is read along with the charge for its driver (`driver_for`): the columns
-# a driver is not made of are left unread.
-CONNECTION_UNUSED = (
-    "name",
-    "builtin",
-    "status",
-    "circuit",
-    "consecutive_errors",
-    "circuit_opened_at",
-    "learns",
-    "recent_outcomes",
-    "metadata",
-    "deleted_at",
-    "api_key_last4",
-    "created",
-)
+INTENT_TABLE = f'"{PaymentIntent._meta.db_table}"'
+_CHARGE = Charge._meta.db_table
+CHARGE_PROCESSOR = f'"{_CHARGE}"."processor_id"'
 
 # compiled once per connection: these run two or three times in every money movement
 _INTENT_LOCK = PreparedQuery(_intent_lock_query)
@@ -122,6 +109,11 @@ def lock_intent(
     charge = pi.latest_charge if with_charge and pi.latest_charge_id else None
     if charge is not None:
         charge.payment_intent = pi  # the locked intent: charge_to_api reads it without a query
+        if charge.processor_id is not None and pi.charge_driver is not None:
+            # its connection, cached on the charge as select_related would (no query)
+            Charge.processor.field.set_cached_value(
+                charge, connection_from_driver_row(charge.processor_id, pi.charge_driver)
+            )
     return Held(pi, charge)
 
 

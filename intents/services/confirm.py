@@ -263,7 +263,8 @@ def record_attempt(
 ) -> Recorded:
     """The pending charge of attempt `number` of a confirm at `connection`, and its attempt."""
     charge = record_charge(pi, method)
-    charge.processor = connection
+    charge.processor_id = connection.id
+    Charge.processor.field.set_cached_value(charge, connection)  # as if read along, no query
     charge.payment_flow = flow_id
     charge.payment_flow_version = flow_version
     charge.attempt_number = number

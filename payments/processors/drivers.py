@@ -31,9 +31,7 @@ def driver_for(connection: ProcessorConnection | None) -> Processor:
     if connection is None:
         return builtin_driver()
     if connection.kind == "stripe":
-        return _stripe(
-            connection.id, connection.updated, connection.api_key_encrypted, connection.api_base
-        )
+        return _stripe(connection.id, connection.api_key_encrypted, connection.api_base)
     if connection.behavior == "normal" and not connection.latency_ms:
         return builtin_driver()
     return _simulated(connection.behavior, connection.decline_code, connection.latency_ms)
@@ -44,21 +42,20 @@ def _simulated(behavior: str, decline_code: str, latency_ms: int) -> SimulatedPr
     return SimulatedProcessor(behavior=behavior, decline_code=decline_code, latency_ms=latency_ms)
 
 
-_STRIPE: dict[str, tuple[object, Processor]] = {}
+_STRIPE: dict[str, tuple[tuple[str, str], Processor]] = {}
 
 
-def _stripe(
-    connection_id: str, updated: object, api_key_encrypted: str, api_base: str
-) -> Processor:
-    """One client per connection and version of its settings (a key rotated or a base changed
-    makes a new one)."""
+def _stripe(connection_id: str, api_key_encrypted: str, api_base: str) -> Processor:
+    """One client per connection and settings (a key rotated or a base changed makes a new
+    one)."""
+    settings_now = (api_key_encrypted, api_base)
     cached = _STRIPE.get(connection_id)
-    if cached is not None and cached[0] == updated:
+    if cached is not None and cached[0] == settings_now:
         return cached[1]
     driver = StripeProcessor(
         api_key=crypto.decrypt(api_key_encrypted),
         api_base=api_base,
         timeout=settings.PROCESSOR_CALL_TIMEOUT_SECONDS,
     )
-    _STRIPE[connection_id] = (updated, driver)
+    _STRIPE[connection_id] = (settings_now, driver)
     return driver

@@ -9,6 +9,9 @@ import pytest
 from django.contrib.admin.utils import quote
 from django.contrib.auth import get_user_model
 from django.test import Client
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
 
 from checkouts.insights import checkout_insights
 from checkouts.models import Checkout
@@ -105,7 +108,10 @@ def test_the_insights_page_in_a_real_browser(browser, live_server, acct):
     browser.find_element("id", "id_username").send_keys("ops")
     browser.find_element("id", "id_password").send_keys("pw-ops-123")
     browser.find_element("css selector", "input[type=submit]").click()
-    funnel = browser.find_element("css selector", "svg.funnel")
+    # the login, then the insights over 600 checkouts: give a loaded machine time
+    funnel = WebDriverWait(browser, 30).until(
+        ready.presence_of_element_located((By.CSS_SELECTOR, "svg.funnel"))
+    )
     assert funnel.size["width"] > 600
     assert len(browser.find_elements("css selector", "svg.daily polyline")) == 2
     assert browser.find_element("id", "kpi-started").text == "600"

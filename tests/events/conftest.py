@@ -14,10 +14,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import redis
-from kombu import pools
 
 from config.celery import app
-from tests.conftest import WorkerProcess, redis_url
+from tests.conftest import WorkerProcess, point_app_at, redis_url
 
 # The worker's settings (environment): retries 1 s, 2 s, 4 s …, a sweep twice a second, short
 # leases, and the one network tests may send to.
@@ -123,21 +122,6 @@ def make_receiver():
     yield make
     for r in started:
         r.stop()
-
-
-def point_app_at(url: str, settings) -> None:
-    """Make this process publish to `url` (drops the connection pools built for another)."""
-    settings.CELERY_BROKER_URL = url
-    app.conf.broker_url = url
-    app.conf.task_always_eager = False
-    # kombu keeps one pool per broker URL in a process-wide registry: closing ours without
-    # clearing that registry would hand the closed pool back to the next user of the same URL.
-    pools.reset()
-    app._pool = None
-    try:
-        app.amqp._producer_pool = None
-    except AttributeError:
-        pass
 
 
 class RedisServer:

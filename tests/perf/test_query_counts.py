@@ -132,3 +132,24 @@ def test_with_a_remote_processor_they_are_two_phases(client, settings):
         response = client.post(f"{URL}/{pi['id']}/capture")
     assert response.json()["status"] == "succeeded"
     assert (_transactions(confirmed), _transactions(captured)) == (2, 2)
+
+
+def test_the_hot_locks_stay_short_enough_for_psycopg_to_cache_their_parsing(db):
+    """psycopg parses a statement's placeholders once and caches it, for statements up to
+    MAX_CACHED_STATEMENT_LENGTH bytes; past it every run parses again (a regular expression
+    over the whole text: a tenth of a capture's instructions). The locks every payment takes
+    must stay under it."""
+    from django.db import transaction
+    from psycopg import _queries
+
+    from intents.services._common import _intent_lock_query
+
+    with transaction.atomic():
+        for variant in (
+            ((), False, True, False),  # capture, increment, 3-D Secure: the intent and its charge
+            ((), False, False, True),  # confirm: the intent and its routing document
+            (("payment_method",), False, False, True),  # a confirm naming no method
+        ):
+            queryset = _intent_lock_query(variant, "pi_x", "acct_x")
+            sql, _ = queryset.query.get_compiler(using="default").as_sql()
+            assert len(sql.encode()) <= _queries.MAX_CACHED_STATEMENT_LENGTH, variant
