@@ -547,11 +547,8 @@ class PaymentFlowEvaluateView(StripeAPIView):
             "routing": flow_row.routing,
             "retry": flow_row.retry,
         }
-        tokens = None
-        if pm is not None:
-            tokens = frozenset(pm.tokens or {})
-            if not tokens and pm.processor_token:
-                tokens = frozenset(c.id for c in connections if c.builtin)
+        # the connections the card has a token at, as a confirm counts them
+        tokens = services.card_tokens(pm, connections) if pm is not None else None
         metadata = params.get("metadata")
         facts = Facts(
             amount=params["amount"],

@@ -191,14 +191,11 @@ def _tokens(
 
 def card_tokens(pm: PaymentMethod, connections: list[ProcessorConnection]) -> frozenset[str]:
     """The connections `pm` has a token at. A card vaulted before connections existed has only
-    the simulator's token: every simulated connection made before it can use it."""
+    the simulator's token, which the built-in connection (the one there was then) holds: every
+    other connection was made after the card."""
     if pm.tokens:
         return frozenset(pm.tokens)
-    return frozenset(
-        c.id
-        for c in connections
-        if c.kind == "simulated" and (c.builtin or c.created <= pm.created)
-    )
+    return frozenset(c.id for c in connections if c.builtin)
 
 
 def token_for(pm: PaymentMethod | None, connection: ProcessorConnection | None) -> str:
