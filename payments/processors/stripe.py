@@ -192,6 +192,11 @@ class StripeProcessor:
             "metadata": {CHARGE_KEY: reference, ATTEMPT_KEY: attempt_id},
             "expand": ["latest_charge"],
         }
+        if not capture:
+            # Stripe increments only an authorisation that asked for it when it was made
+            params["payment_method_options"] = {
+                "card": {"request_incremental_authorization": "if_available"}
+            }
         if off_session:
             params["off_session"] = True
         else:

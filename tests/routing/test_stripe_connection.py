@@ -111,7 +111,11 @@ def test_manual_capture_and_a_partial_refund_happen_upstream(
     ).json()
     assert pi["status"] == "requires_capture"
     upstream_id = _charge(pi).processor_reference
-    assert upstream_client.v1.payment_intents.retrieve(upstream_id).status == "requires_capture"
+    authorised = upstream_client.v1.payment_intents.retrieve(upstream_id)
+    assert authorised.status == "requires_capture"
+    # asked for as Stripe wants it asked, so an increment can be made later
+    options = authorised.payment_method_options["card"]
+    assert options["request_incremental_authorization"] == "if_available"
 
     captured = client.post(f"{PI}/{pi['id']}/capture", {"amount_to_capture": "3000"}).json()
     assert (captured["status"], captured["amount_received"]) == ("succeeded", 3000)
