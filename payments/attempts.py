@@ -95,7 +95,9 @@ FAILED_AUTHORIZATION = AuthorizationResult(
     network_status="not_sent_to_network",
     processor_error=True,
 )
-FAILED_CAPTURE = CaptureResult(succeeded=False, amount_captured=0, decline=PROCESSING_ERROR)
+FAILED_CAPTURE = CaptureResult(
+    succeeded=False, amount_captured=0, decline=PROCESSING_ERROR, processor_error=True
+)
 # A refund call that raised has an unknown outcome (the processor may have made it): the refund
 # stays pending and the resolution sweep asks again, keyed by the refund id.
 UNKNOWN_REFUND = RefundResult(status="pending")

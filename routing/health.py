@@ -39,6 +39,14 @@ def connection_answered(
         _recovered(connection.id)
 
 
+def connection_failed(connection_id: str) -> None:
+    """A call of a charge's own movement (a capture) failed at `connection_id`'s processor:
+    it counts towards the circuit as an authorisation's processor error does (in the caller's
+    transaction). Only failures are told here: such a movement is never re-routed, and its
+    connection as read along with the charge carries only what the driver is made of."""
+    _error(connection_id)
+
+
 def _lock(connection_id: str) -> ProcessorConnection:
     return ProcessorConnection.objects.select_for_update().get(id=connection_id)
 

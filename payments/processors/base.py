@@ -73,6 +73,8 @@ class CaptureResult:
     succeeded: bool
     amount_captured: int
     decline: Decline | None = None
+    # the call failed at the processor (see AuthorizationResult.processor_error)
+    processor_error: bool = False
 
 
 @dataclass(frozen=True)

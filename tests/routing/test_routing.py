@@ -308,3 +308,22 @@ def test_a_circuit_opens_after_errors_and_closes_after_a_good_trial(client, sett
     assert [e["data"]["object"]["id"] for e in events_of(client, "processor.circuit_closed")] == [
         down
     ]
+
+
+def test_captures_that_fail_at_the_processor_count_towards_its_circuit(client, settings):
+    settings.PROCESSOR_CIRCUIT_ERRORS = 2
+    connection = connect(client, "Only")
+    flow_id = flow(client, {"type": "priority", "processors": [connection]})
+    intents = [pay(client, flow_id, capture_method="manual").json() for _ in range(2)]
+    assert client.post(f"/v1/processors/{connection}", {"simulated": {"behavior": "outage"}})
+    for pi in intents:
+        response = client.post(f"{PI}/{pi['id']}/capture")
+        assert (response.status_code, response.error["code"]) == (402, "processing_error")
+    assert client.get(f"/v1/processors/{connection}").json()["circuit"] == "open"
+    assert [e["data"]["object"]["id"] for e in events_of(client, "processor.circuit_opened")] == [
+        connection
+    ]
+    # open: a confirm has nowhere to go, and says so without calling it
+    response = pay(client, flow_id)
+    assert (response.status_code, response.error["code"]) == (402, "processing_error")
+    assert not Charge.objects.filter(payment_intent_id=response.error["payment_intent"]["id"])
