@@ -61,6 +61,7 @@ from core import context
 from core.errors import DomainError
 from core.ids import derived_id, generate_id
 from core.models import SavesChangedFields
+from routing.health import connection_failed
 from routing.models import ProcessorConnection
 from routing.routes import is_soft
 
@@ -565,6 +566,7 @@ def _in_one_transaction(movement: Movement[L], locked: L, recorded: Recorded) ->
         attempt = recorded.attempt
         answer = movement.call(InProcessProcessor(driver_for(connection_of(attempt))), attempt)
         _answered(attempt, answer)
+        _count_failure(attempt, answer)
         outcome = movement.apply(locked, attempt, answer)
         _write(recorded)
         if not isinstance(outcome, Retry):
@@ -575,6 +577,13 @@ def _in_one_transaction(movement: Movement[L], locked: L, recorded: Recorded) ->
             # after the commit (`run` follows the Retry)
             _write(recorded)
             return outcome
+
+
+def _count_failure(attempt: Attempt, answer: Any) -> None:
+    """A call that failed at the processor counts towards its connection's circuit, whatever
+    the movement (an attempt made before connections existed has none)."""
+    if getattr(answer, "processor_error", False) and attempt.processor.startswith("proc_"):
+        connection_failed(attempt.processor)
 
 
 AUTHORIZATIONS = (AttemptKind.AUTHORIZE, AttemptKind.AUTHENTICATE, AttemptKind.RESOLVE_ASYNC)
@@ -620,6 +629,7 @@ def phase_two(movement: Movement[L], attempt: Attempt, answer: Any) -> Any:
         )
         if not claimed:
             return movement.answer(locked, Attempt.objects.get(id=attempt.id))
+        _count_failure(attempt, answer)
         outcome = movement.apply(locked, attempt, answer)
         if attempt.status != APPLIED:  # the apply changed nothing: the target had moved on
             Attempt.objects.filter(id=attempt.id).update(status=attempt.status)

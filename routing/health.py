@@ -29,29 +29,26 @@ KEEP_OUTCOMES = 1000  # the longest success-rate window
 def connection_answered(
     connection: ProcessorConnection, *, processor_error: bool, authorised: bool, learn: bool = True
 ) -> None:
-    """Record one answer of `connection` (in the caller's transaction); `learn`: the answer
-    is an outcome success-rate routing counts (authorised or declined)."""
+    """Record one authorisation's answer of `connection` (in the caller's transaction): one
+    that is not a processor error closes the circuit or clears the errors counted (the errors
+    themselves are counted by the attempt ledger, `connection_failed`); `learn`: the answer is
+    an outcome success-rate routing counts (authorised or declined)."""
     if connection.learns and learn:
         transaction.on_commit(lambda: _learn(connection.id, authorised))
-    if processor_error:
-        _error(connection.id)
-    elif connection.consecutive_errors or connection.circuit == Circuit.OPEN:
+    if not processor_error and (
+        connection.consecutive_errors or connection.circuit == Circuit.OPEN
+    ):
         _recovered(connection.id)
-
-
-def connection_failed(connection_id: str) -> None:
-    """A call of a charge's own movement (a capture) failed at `connection_id`'s processor:
-    it counts towards the circuit as an authorisation's processor error does (in the caller's
-    transaction). Only failures are told here: such a movement is never re-routed, and its
-    connection as read along with the charge carries only what the driver is made of."""
-    _error(connection_id)
 
 
 def _lock(connection_id: str) -> ProcessorConnection:
     return ProcessorConnection.objects.select_for_update().get(id=connection_id)
 
 
-def _error(connection_id: str) -> None:
+def connection_failed(connection_id: str) -> None:
+    """A call to `connection_id` failed at its processor (outage, timeout, 5xx, no
+    connection): it counts towards the circuit (in the caller's transaction). The attempt
+    ledger tells every such answer, of any kind of call, once."""
     connection = _lock(connection_id)
     before = connection_to_api(connection)
     connection.consecutive_errors += 1

@@ -22,7 +22,6 @@ from payments.processors.base import (
     answer_from_json,
 )
 from payments.services import token_for
-from routing.health import connection_failed
 
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
@@ -170,8 +169,6 @@ class Capture(IntentMovement):
             return Settled(error=IntentUnexpectedState.status(pi, "captured", CAPTURABLE))
         if not result.succeeded:
             attempts.mark_answered(attempt)
-            if result.processor_error and attempt.processor.startswith("proc_"):
-                connection_failed(attempt.processor)
             return _refused(pi, result.decline)
         assert charge is not None  # an intent awaiting capture has its authorised charge
         before = snapshot(pi)

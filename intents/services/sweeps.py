@@ -20,7 +20,6 @@ from payments.attempts import Claimed, GuardedProcessor, Retry, Settled
 from payments.models import Attempt, AttemptKind, Charge
 from payments.processors.base import AuthorizationResult, CaptureResult
 from payments.services import token_for
-from routing.health import connection_failed
 
 from ..models import ABANDONABLE, PaymentIntent, Status, expiry_due_q
 from ._common import (
@@ -71,8 +70,6 @@ class CaptureAsync(attempts.Movement[Charge]):
         """Phase 2: mark the charge captured, once, under its lock."""
         if not charge.capture_pending or not result.succeeded:
             attempts.mark_answered(attempt)
-            if result.processor_error and attempt.processor.startswith("proc_"):
-                connection_failed(attempt.processor)  # it counts towards the circuit
             return False
         before = snapshot(charge)
         charge.capture_pending = False
