@@ -266,11 +266,11 @@ def flow_of(rows: list[ProcessorConnection]) -> dict[str, Any] | None:
 def active_connections(*, scope: Scope) -> list[ProcessorConnection]:
     """The connections a new card is tokenized at."""
     for _ in range(2):
-        rows = [
-            c
-            for c in ProcessorConnection.objects.filter(**scope.filters, deleted_at=None)
-            if c.status == ConnectionStatus.ACTIVE
-        ]
+        rows = list(
+            ProcessorConnection.objects.filter(
+                **scope.filters, deleted_at=None, status=ConnectionStatus.ACTIVE
+            )
+        )
         if rows or ProcessorConnection.objects.filter(**scope.filters, builtin=True).exists():
             return rows
         ensure_builtin(scope=scope)
@@ -282,8 +282,7 @@ def _as_dict(value: Any) -> dict[str, Any] | None:
     its JSON columns inside as text too."""
     if value is None:
         return None
-    flow: dict[str, Any] = json.loads(value) if isinstance(value, str) else dict(value)
+    flow: dict[str, Any] = dict(_parsed(value))
     for name in ("routing", "retry"):
-        if isinstance(flow.get(name), str):
-            flow[name] = json.loads(flow[name])
+        flow[name] = _parsed(flow.get(name))
     return flow
