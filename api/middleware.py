@@ -301,3 +301,24 @@ class WholeBodyMiddleware:
                 exc.message + "\n", status=exc.status, content_type="text/plain; charset=utf-8"
             )
         return self.get_response(request)
+
+
+class AllowedHostMiddleware:
+    """Every request names a host of ALLOWED_HOSTS in its `Host` header (Django checks it only
+    when something asks for the host, which most of the API never does): otherwise 400, the
+    envelope on /v1/ and plain text elsewhere, before anything runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.get_host()
+        except DisallowedHost:
+            message = "The Host header names a host this service does not answer for."
+            if request.path_info.startswith(API_PREFIX):
+                return error_json_response(StripeError(message, code="host_invalid"))
+            return HttpResponse(
+                message + "\n", status=400, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
