@@ -186,9 +186,7 @@ def _finish(value, name: str):
         if finished and all(k.isdigit() for k in finished):
             # `a[0]=x&a[1]=y`: ASCII indices, each below the array limit (`a[99999999999]`, a
             # superscript or full-width digit is no index of this API's)
-            too_far = [
-                k for k in finished if not _INDEX.fullmatch(k) or int(k) >= MAX_ARRAY_LENGTH
-            ]
+            too_far = [k for k in finished if not _INDEX.fullmatch(k) or int(k) >= MAX_ARRAY_LENGTH]
             if too_far:
                 raise InvalidRequestError(
                     f"Invalid array index [{too_far[0][:20]}]: indices run from 0 to "
