@@ -175,6 +175,9 @@ class StripeAPIView(APIView):
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
+        caller = getattr(self, "caller", None)
+        if caller is not None and not caller.is_secret and isinstance(response, Response):
+            hide_from_publishable(response.data)
         response = super().finalize_response(request, response, *args, **kwargs)
         claim = getattr(self, "_idempotency_claim", None)
         if claim is not None:
@@ -212,6 +215,25 @@ def _not_found_error(path: str) -> StripeError:
         code="resource_missing",
         http_status=404,
     )
+
+
+# What a publishable key never reads, wherever it appears in an answer: a card's
+# `fingerprint` (null instead; the field is nullable), which would tell a page whether two cards
+# are the same.
+_HIDDEN_FROM_PUBLISHABLE = ("fingerprint",)
+
+
+def hide_from_publishable(data) -> None:
+    """Blank, in place, every field of `_HIDDEN_FROM_PUBLISHABLE` in an answer's data."""
+    if isinstance(data, dict):
+        for name in _HIDDEN_FROM_PUBLISHABLE:
+            if data.get(name) is not None:
+                data[name] = None
+        for value in data.values():
+            hide_from_publishable(value)
+    elif isinstance(data, list):
+        for value in data:
+            hide_from_publishable(value)
 
 
 @csrf_exempt  # the API's own 404: a POST anywhere gets the envelope, not the CSRF page
