@@ -20,6 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core import context
+from core.enqueue import publish_transport_options
 from core.errors import ResourceMissing
 from core.ids import factory_prefix
 
@@ -264,7 +265,7 @@ def _broker_ok() -> tuple[bool, str]:
         with Connection(
             settings.CELERY_BROKER_URL,
             connect_timeout=2,
-            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            transport_options=publish_transport_options(),  # with a deadline on every call
         ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, "ok"
