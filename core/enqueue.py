@@ -83,7 +83,7 @@ def publish_transport_options() -> dict[str, Any]:
     return options
 
 
-def _publish_pool():
+def _publish_pool() -> Any:
     url = current_app.conf.broker_url
     with _publish_pools_lock:
         pool = _publish_pools.get(url)
