@@ -93,7 +93,7 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        "api.gunicorn_worker.BufferingThreadWorker",
         "--threads",
         "4",
         "--access-logfile",
