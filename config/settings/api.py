@@ -39,6 +39,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "api.schema.add_error_responses",
         "api.schema.publish_request_bodies",
+        "api.schema.name_query_arrays",
         "api.schema.add_links",
     ],
     "ENUM_NAME_OVERRIDES": {},

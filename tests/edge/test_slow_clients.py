@@ -32,7 +32,7 @@ def server(django_db_setup, django_db_blocker, tmp_path_factory):
 
 def _stall(server: Server, sk: str) -> list[socket.socket]:
     socks = []
-    for i in range(STALLED):
+    for _ in range(STALLED):
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
         sock.sendall(
             (
