@@ -198,7 +198,7 @@ def checkout_update(
     shipping=UNSET,
     delivery=UNSET,
     billing=UNSET,
-    from_browser: bool = False,
+    from_browser=False,  # (untyped like its neighbours: callers pass fields as **kwargs)
 ) -> Checkout:
     """The customer moved on (or back) in the checkout: the fields given change, each step given
     moves to its new status. The first update makes the checkout `active`; one that had gone

@@ -93,9 +93,7 @@ def test_a_body_shorter_than_its_content_length_changes_nothing(server, transact
     whole = f"payment_intent={pi['id']}&amount=1000".encode()
     cut = whole[:-2]  # "amount=10" arrives, the client is cut off
     status, answer = _answer(
-        server.raw(
-            _request("/v1/refunds", keys.sk, f"Content-Length: {len(whole)}\r\n", cut)
-        )
+        server.raw(_request("/v1/refunds", keys.sk, f"Content-Length: {len(whole)}\r\n", cut))
     )
     assert status == 400
     assert answer["error"]["code"] == "request_body_incomplete"
