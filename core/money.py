@@ -52,12 +52,14 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
     """Raise the Stripe error for an amount that breaks the currency's rules."""
     if amount > MAX_AMOUNT:
         raise InvalidRequestError(
-            f"Amount must be no more than {MAX_AMOUNT:,}.", code="amount_too_large", param=param
+            f"Amount must be no more than {format_amount(MAX_AMOUNT, currency)} {currency}.",
+            code="amount_too_large",
+            param=param,
         )
     minimum = minimum_amount(currency)
     if amount < minimum:
         raise InvalidRequestError(
-            f"Amount must be at least {minimum} {currency} (in the currency's smallest unit).",
+            f"Amount must be at least {format_amount(minimum, currency)} {currency}.",
             code="amount_too_small",
             param=param,
         )
@@ -109,6 +111,16 @@ def format_amount(amount: int, currency: str) -> str:
     if symbol is None:
         return f"{sign}{number} {currency.upper()}"
     return f"{sign}{symbol}{number}"
+
+
+def major_units(amount: int, currency: str) -> str:
+    """An integer amount in minor units as a person would type it, with no symbol and no
+    grouping: `major_units(1500, "usd")` is "15.00", `(1500, "jpy")` "1500", `(1250, "kwd")`
+    "1.250". The inverse of `parse_major_amount`. Pure."""
+    exponent = currency_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(int(amount)), 10**exponent)
+    return f"{sign}{major}" + (f".{minor:0{exponent}d}" if exponent else "")
 
 
 def parse_major_amount(text: str, currency: str) -> int | None:

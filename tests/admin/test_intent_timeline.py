@@ -154,7 +154,7 @@ def test_the_intent_page_reads_the_same_queries_for_2_and_for_10_attempts(
 
 def test_a_console_capture_appears_on_the_timeline_with_its_operator(operator, pay):
     pi = pay(amount=2000)
-    run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="800")
+    run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="8.00")
     rows = _rows(operator.get(_page(pi["id"])).content.decode())
     text = "\n".join(" ".join(row) for row in rows)
     assert "captured $8.00" in text
