@@ -7,7 +7,6 @@ from __future__ import annotations
 import html
 
 import pytest
-
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import quote
 

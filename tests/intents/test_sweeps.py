@@ -30,7 +30,6 @@ def _capture_events(charge) -> list[str]:
     )
 
 
-
 def _owed_capture(client, create_intent) -> Charge:
     pi = create_intent()
     body = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"}).json()
