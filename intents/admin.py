@@ -152,8 +152,16 @@ def timeline(pi: PaymentIntent) -> list[Moment]:
         .prefetch_related("attempts")
     )
     moments: list[Moment] = []
+    # a capture's time: its `charge.captured`, or for an automatic_async payment the worker's
+    # `charge.updated` that set `captured`
     captured_at = {
-        event.object_id: event.created for event in events if event.type == "charge.captured"
+        event.object_id: event.created
+        for event in reversed(events)
+        if event.type == "charge.captured"
+        or (
+            event.type == "charge.updated"
+            and "captured" in ((event.data or {}).get("previous_attributes") or {})
+        )
     }
     for charge in charges:
         moments.append(Moment(charge.created, "attempt", _attempt(charge)))
