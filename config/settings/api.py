@@ -41,6 +41,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.publish_request_bodies",
         "api.schema.name_query_arrays",
         "api.schema.add_links",
+        "api.schema.plain_metadata",
     ],
     "ENUM_NAME_OVERRIDES": {},
     # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.
