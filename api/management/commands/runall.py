@@ -83,8 +83,16 @@ GUNICORN_LIMITS = (
 )
 
 
-def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
-    """The web server's command line: the scrubbing access log on stdout and the limits above."""
+def gunicorn_argv(
+    *,
+    host: str,
+    port: str | int,
+    workers: int = 2,
+    threads: int = 4,
+    graceful_timeout: int = 5,
+) -> list[str]:
+    """The web server's command line: the scrubbing access log on stdout and the limits above
+    (`payintents run web` runs the same command line in its own process)."""
     return [
         os.path.join(os.path.dirname(sys.executable), "gunicorn"),
         "config.wsgi:application",
@@ -95,7 +103,7 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         "--worker-class",
         "gthread",
         "--threads",
-        "4",
+        str(threads),
         "--access-logfile",
         "-",
         "--access-logformat",
@@ -104,7 +112,7 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         ACCESS_LOGGER_CLASS,
         *GUNICORN_LIMITS,
         "--graceful-timeout",
-        "5",
+        str(graceful_timeout),
     ]
 
 
