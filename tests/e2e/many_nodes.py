@@ -174,10 +174,10 @@ ignore_startup_parameters = extra_float_digits
         self.start("pgbouncer", argv)
         self.wait_port(self.pgbouncer_port, "pgbouncer")
 
-    def haproxy(self) -> None:
+    def haproxy(self, names: tuple[str, ...] = ("web1", "web2")) -> None:
         servers = "\n".join(
-            f"    server {name} 127.0.0.1:{port} check inter 300ms fall 1 rise 2"
-            for name, port in self.web_ports.items()
+            f"    server {name} 127.0.0.1:{self.web_ports[name]} check inter 500ms fall 2 rise 2"
+            for name in names
         )
         conf = self.tmp / "haproxy.cfg"
         conf.write_text(
@@ -189,6 +189,7 @@ defaults
     timeout connect 2s
     timeout client 30s
     timeout server 30s
+    timeout check 2s
     retries 3
     option redispatch
     option http-server-close
@@ -467,7 +468,7 @@ def main() -> int:
                 break
             time.sleep(0.2)
         stack.wait_ready("web1")
-        time.sleep(2)  # HAProxy's checks put web1 back (rise 2 × 300 ms)
+        time.sleep(2)  # HAProxy's checks put web1 back (rise 2 × 500 ms)
 
         say("SIGTERM web2 (graceful drain) while the load runs")
         drain_start = time.monotonic()
