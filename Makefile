@@ -64,7 +64,7 @@ lint: $(STAMP)
 
 # mypy (config in pyproject.toml [tool.mypy]): core and payments/attempts.py strict, the
 # services with the defaults.
-TYPED := core payments/attempts.py accounts/services.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
+TYPED := core payments/attempts.py accounts/services.py cluster/services.py cluster/selectors.py cluster/beat.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
 	intents/services checkouts/services.py checkout_pages/services
 
 types: $(STAMP)
