@@ -35,8 +35,9 @@ test: $(STAMP)
 # The proof that many nodes keep the promises: `pip install .` into a clean venv, then its
 # `payintents` script runs 2 web nodes behind HAProxy, 2 workers and 2 beats, all through
 # PgBouncer in transaction pooling, under load, while a web node, a worker and the leading beat
-# are killed and a web node drained (tests/e2e/many_nodes.py). Needs haproxy and pgbouncer
-# (Debian's), DATABASE_URL's server and REDIS_URL's database (flushed). A few minutes.
+# are killed (kill -9), a worker stopped and a web node drained (SIGTERM): tests/e2e/many_nodes.py.
+# Needs haproxy and pgbouncer (Debian's), DATABASE_URL's server (it makes a database there) and
+# REDIS_URL's database (flushed). A few minutes.
 nodes: $(STAMP)
 	$(PY) tests/e2e/many_nodes.py
 

@@ -6,14 +6,15 @@ PgBouncer in transaction pooling (HAProxy and PgBouncer are Debian's, run here a
 own processes on free ports with their configuration in a temporary folder). Client threads
 drive payments (each retried with its Idempotency-Key until it is answered), refunds and
 abandoned intents through the proxy, to a webhook endpoint served here, while the script
-kill -9s a web node, a worker and the leading beat, then drains the other web node with
-SIGTERM. It shows, and fails unless:
+kill -9s a web node, a worker and the leading beat, stops the other worker with SIGTERM, then
+drains the other web node with SIGTERM. It shows, and fails unless:
 
-- every answered payment's `payment_intent.succeeded` reached the receiver;
+- every answered payment's `payment_intent.succeeded` and every answered refund's
+  `refund.created` reached the receiver (nothing lost with the killed or stopped nodes);
 - no Idempotency-Key made two payments, and no payment was charged twice;
 - each abandoned intent's `payment_intent.canceled` (written by a sweep) exists exactly once;
 - another beat took the lead within the lease after the leader's kill -9;
-- not one request failed while the web node drained.
+- not one request failed while the web node drained, and the stopped worker exited cleanly.
 
 Usage: python tests/e2e/many_nodes.py [--venv DIR] [--seconds N]
 Needs DATABASE_URL (a PostgreSQL server it may create a database on) and REDIS_URL (a database
@@ -487,6 +488,18 @@ def main() -> int:
             time.sleep(0.2)
         stack.wait_ready("web1")
         time.sleep(2)  # HAProxy's checks put web1 back (rise 2 × 500 ms)
+
+        say("SIGTERM worker2 (warm shutdown) while the load runs, then start it again")
+        stopping = time.monotonic()
+        os.kill(stack.procs["worker2"].pid, signal.SIGTERM)
+        code = stack.procs["worker2"].wait(timeout=120)
+        say(
+            f"worker2 finished its tasks and stopped in {time.monotonic() - stopping:.1f}s "
+            f"(exit status {code})"
+        )
+        if code != 0:
+            failures.append(f"worker2 exited with {code} on SIGTERM")
+        stack.start("worker2", [str(stack.bin), "run", "worker"])
 
         say("SIGTERM web2 (graceful drain) while the load runs")
         drain_start = time.monotonic()
