@@ -44,3 +44,22 @@ def test_any_manage_py_command_runs_through_it():
     out = payintents("showmigrations", "cluster")
     assert out.returncode == 0, out.stderr
     assert "0001_initial" in out.stdout
+
+
+def test_through_pgbouncer_no_prepared_statement_or_server_side_cursor_outlives_a_transaction():
+    out = payintents(
+        "shell",
+        "-c",
+        "from django.conf import settings; db = settings.DATABASES['default'];"
+        "print(db['OPTIONS'].get('prepare_threshold', 'unset'), db['DISABLE_SERVER_SIDE_CURSORS'])",
+        DATABASE_URL="postgres://u@127.0.0.1:6432/db",
+        DATABASE_POOLER="pgbouncer",
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1].split() == ["None", "True"]
+
+
+def test_an_unknown_database_pooler_stops_the_process_naming_the_variable():
+    out = payintents("check", DATABASE_POOLER="pgpool")
+    assert out.returncode != 0
+    assert "DATABASE_POOLER must be empty or 'pgbouncer'" in out.stderr
