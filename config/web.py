@@ -4,8 +4,8 @@ gunicorn's own SIGTERM closes the listening socket at once: a load balancer stil
 the node meets refused connections until its health check notices. Here the first SIGTERM
 only starts draining (config.lifecycle: /readyz answers 503 while everything else is served as
 before); after `drain_seconds` the master stops as gunicorn does, gracefully: no new
-connections, in-flight requests finished within GRACEFUL_TIMEOUT. A second SIGTERM, or SIGINT,
-stops at once (gracefully)."""
+connections, in-flight requests finished within GRACEFUL_TIMEOUT. A second SIGTERM skips the
+rest of the drain (still a graceful stop); SIGINT (Ctrl-C) and SIGQUIT are gunicorn's quick stop."""
 
 import sys
 import time
