@@ -4,6 +4,7 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    from django.core.management import execute_from_command_line
+    # The same as `payintents <command>` (config/cli.py), which an installed deployment runs.
+    from config.cli import manage
 
-    execute_from_command_line(sys.argv)
+    manage(sys.argv)

@@ -91,6 +91,18 @@ def run_beat() -> None:
 RUNNERS = {"web": run_web, "worker": run_worker, "beat": run_beat}
 
 
+def manage(argv: list[str]) -> None:
+    """A manage.py command (`manage.py` and `payintents <command>` both come here)."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(argv)
+    # Tasks the command handed to this process's pool (core.enqueue, `make run`'s in-process
+    # webhooks) finish before the interpreter shuts down, which would refuse their follow-ups.
+    enqueue = sys.modules.get("core.enqueue")  # (imported only by a command that needed it)
+    if enqueue is not None:
+        enqueue.drain()
+
+
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -101,9 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args or args[0] in ("-h", "--help"):
         print(USAGE)
-    from django.core.management import execute_from_command_line
-
-    execute_from_command_line(["payintents", *args])
+    manage(["payintents", *args])
 
 
 if __name__ == "__main__":

@@ -40,6 +40,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_error_responses",
         "api.schema.publish_request_bodies",
         "api.schema.add_links",
+        "api.schema.plain_metadata",
     ],
     "ENUM_NAME_OVERRIDES": {},
     # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.
