@@ -269,3 +269,11 @@ def country_name(code: str) -> str:
     """The English short name of an alpha-3 code (the code itself when unknown)."""
     entry = COUNTRIES.get(code)
     return entry[1] if entry else code
+
+
+_ALPHA3_BY_ALPHA2 = {alpha2: alpha3 for alpha3, (alpha2, _name) in COUNTRIES.items()}
+
+
+def alpha3_of_alpha2(alpha2: str) -> str | None:
+    """The alpha-3 code of an ISO 3166-1 alpha-2 code (`US` → `USA`), or None when unassigned."""
+    return _ALPHA3_BY_ALPHA2.get(alpha2.upper())
