@@ -11,12 +11,31 @@ name, location).
 
 from __future__ import annotations
 
-from functools import partial
+import operator
+from functools import lru_cache, partial
+from operator import attrgetter
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from graphql import (
+    DocumentNode,
+    ExecutionResult,
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLScalarType,
+    GraphQLSchema,
+    OperationType,
+    Undefined,
+    execute,
+    get_nullable_type,
+    get_operation_ast,
+    parse,
+    specified_rules,
+    validate,
+)
+from graphql.execution.incremental.incremental_executor import IncrementalExecutor
 from strawberry.schema.config import StrawberryConfig
 
 from checkouts import selectors, services
@@ -173,21 +192,146 @@ class Mutation:
         return _run(info, "completeIntent", act)
 
 
-class _Schema(strawberry.Schema):
-    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
-        """Every error is the caller's to read; an unexpected one is logged where it is caught
-        (`translate.graphql_error`), so nothing is logged twice here."""
-
-
-schema = _Schema(
-    query=Query,
-    mutation=Mutation,
-    config=StrawberryConfig(scalar_map=t.SCALARS),
-    # Factories, one extension each per operation; the two caches live at module level.
-    extensions=[
-        partial(MaxTokensLimiter, max_token_count=MAX_TOKENS),
-        partial(ParserCache, maxsize=256),
-        partial(AddValidationRules, [DepthLimit, CostLimit]),
-        partial(ValidationCache, maxsize=256),
-    ],
+schema = strawberry.Schema(
+    query=Query, mutation=Mutation, config=StrawberryConfig(scalar_map=t.SCALARS)
 )
+# The schema as graphql-core (strawberry's engine) holds it: what `run` parses, validates and
+# executes against.
+GRAPHQL_SCHEMA: GraphQLSchema = schema._schema
+
+
+def _attribute(name: str):
+    get = attrgetter(name)
+
+    def resolve(source: Any, _info: Any) -> Any:
+        return get(source)
+
+    return resolve
+
+
+# The key, in a field's `extensions`, of how `_Executor` reads a leaf field directly.
+LEAF_READ = "whenthen-leaf-read"
+
+
+def _read_answers_directly(graphql_schema: GraphQLSchema) -> None:
+    """A field with no resolver of its own reads its attribute of the answer object (a plain
+    dataclass of `types`): strawberry's general path for such a field is five Python calls
+    (field lookup, properties, default resolver) to do that one `getattr`; here it is one. A
+    leaf field (a scalar or an enum, not a list, no arguments) also gets `LEAF_READ`, what
+    `_Executor` needs to complete it in one step. Run once, on the schema built above; fields
+    with resolvers (the operations) are untouched."""
+    for type_ in graphql_schema.type_map.values():
+        if not isinstance(type_, GraphQLObjectType) or type_.name.startswith("__"):
+            continue
+        for field in type_.fields.values():
+            if not getattr(field.resolve, "_is_default", False):
+                continue
+            name = field.extensions["strawberry-definition"].python_name
+            field.resolve = _attribute(name)
+            named = get_nullable_type(field.type)
+            if isinstance(named, GraphQLScalarType | GraphQLEnumType) and not field.args:
+                field.extensions = {
+                    **field.extensions,
+                    LEAF_READ: (
+                        attrgetter(name),
+                        named.coerce_output_value,
+                        not isinstance(field.type, GraphQLNonNull),
+                    ),
+                }
+
+
+class _Executor(IncrementalExecutor):
+    """graphql-core's executor (the class `execute` takes to be customised), with one shortcut:
+    a leaf field read straight off an answer object (`LEAF_READ`) is completed at once (read,
+    coerce; null where the field is nullable) rather than through the general path (resolve
+    info, awaitable checks, type unwrapping), which costs more than the rest of the request's
+    face. Anything else (a null for a non-null field owes an error) and any exception take
+    the general path, which also reports errors its own way."""
+
+    def execute_field(
+        self,
+        parent_type: GraphQLObjectType,
+        source: Any,
+        field_details_list: Any,
+        path: Any,
+        position_context: Any,
+    ) -> Any:
+        field_def = parent_type.fields.get(field_details_list[0].node.name.value)
+        leaf = field_def.extensions.get(LEAF_READ) if field_def is not None else None
+        if leaf is not None and len(field_details_list) == 1:
+            read, coerce, nullable = leaf
+            try:
+                value = read(source)
+                if value is None and nullable:
+                    return None
+                if value is not None:
+                    coerced = coerce(value)
+                    if coerced is not None and coerced is not Undefined:
+                        return coerced
+            except Exception:  # noqa: BLE001 - the general path reports it
+                pass
+        return super().execute_field(
+            parent_type, source, field_details_list, path, position_context
+        )
+
+
+_read_answers_directly(GRAPHQL_SCHEMA)
+VALIDATION_RULES = (*specified_rules, DepthLimit, CostLimit)
+
+
+@lru_cache(maxsize=256)
+def prepared(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """The document parsed (at most MAX_TOKENS tokens) and validated (the standard rules, the
+    depth and the cost limits), or the errors that stop it; kept per query text, since a client
+    sends the same few documents with different variables."""
+    try:
+        document = parse(query, max_tokens=MAX_TOKENS)
+    except GraphQLError as error:
+        return None, (error,)
+    errors = validate(GRAPHQL_SCHEMA, document, rules=VALIDATION_RULES)
+    return (None, tuple(errors)) if errors else (document, ())
+
+
+# Every resolver here is synchronous, so no value is ever awaitable: graphql-core asks a few
+# times per field, and its own check inspects the value. A C-level "is it this one object?".
+_never_awaitable = partial(operator.is_, object())
+
+
+class NotAllowed(Exception):
+    """The operation is not one the HTTP method may run (a mutation over GET)."""
+
+
+def run(
+    *,
+    query: str,
+    variables: dict | None,
+    operation_name: str | None,
+    caller: Any,
+    mutations_allowed: bool,
+) -> ExecutionResult:
+    """Run one GraphQL request for `caller`: prepared (cached) document, then graphql-core's
+    executor over the strawberry schema, `caller` as the context every resolver reads."""
+    document, errors = prepared(query)
+    if document is None:
+        return ExecutionResult(data=None, errors=list(errors))
+    operation = get_operation_ast(document, operation_name)
+    if operation is None:
+        message = (
+            f"Unknown operation named '{operation_name}'."
+            if operation_name
+            else "The document has several operations: name the one to run (operationName)."
+        )
+        return ExecutionResult(data=None, errors=[GraphQLError(message)])
+    if operation.operation == OperationType.MUTATION and not mutations_allowed:
+        raise NotAllowed
+    result = execute(
+        GRAPHQL_SCHEMA,
+        document,
+        context_value=caller,
+        variable_values=variables,
+        operation_name=operation_name,
+        is_awaitable=_never_awaitable,
+        executor_class=_Executor,
+    )
+    assert isinstance(result, ExecutionResult)  # every resolver is synchronous
+    return result

@@ -21,9 +21,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
-from strawberry.exceptions import MissingQueryError
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
+from django.views.decorators.http import require_GET
 
 from api.auth import KeyAuthentication, raw_key_from_header
 from api.errors import StripeError
@@ -33,7 +31,7 @@ from checkouts.selectors import checkout_for_client_secret
 from core.errors import ResourceMissing
 from core.scope import Scope
 
-from .schema import schema
+from .schema import NotAllowed, run, schema
 
 # An intent's client token (`chk_…_secret_…`); anything else goes through the API key check.
 CLIENT_TOKEN_PREFIX = "chk_"
@@ -208,12 +206,12 @@ class WhenThenGraphQLView(View):
     http_method_names = ["get", "post", "options"]
 
     def get(self, request: HttpRequest) -> HttpResponse:
-        return self._answer(request, allowed={OperationType.QUERY})
+        return self._answer(request)
 
     def post(self, request: HttpRequest) -> HttpResponse:
-        return self._answer(request, allowed={OperationType.QUERY, OperationType.MUTATION})
+        return self._answer(request)
 
-    def _answer(self, request: HttpRequest, allowed: set[OperationType]) -> HttpResponse:
+    def _answer(self, request: HttpRequest) -> HttpResponse:
         try:
             caller = authenticate(request)
             graphql_request = _read(request)
@@ -221,24 +219,15 @@ class WhenThenGraphQLView(View):
         except _Refused as refused:
             return refused.response
         try:
-            result = schema.execute_sync(
-                graphql_request.query,
-                variable_values=graphql_request.variables,
-                context_value=caller,
+            result = run(
+                query=graphql_request.query,
+                variables=graphql_request.variables,
                 operation_name=graphql_request.operation_name,
-                allowed_operation_types=allowed,
+                caller=caller,
+                mutations_allowed=request.method == "POST",
             )
-        except InvalidOperationTypeError:
+        except NotAllowed:
             return _errors("Mutations are sent with POST.", "BAD_REQUEST", 405)
-        except CannotGetOperationTypeError:
-            return _errors(
-                "Name the operation to run (operationName): the document has several, or none of "
-                "that name.",
-                "BAD_REQUEST",
-                400,
-            )
-        except MissingQueryError:
-            return _errors("No GraphQL document in `query`.", "BAD_REQUEST", 400)
         body: dict = {}
         if result.errors:
             body["errors"] = [error.formatted for error in result.errors]
@@ -253,3 +242,14 @@ def _is_mutation(graphql_request: _Request) -> bool:
     """Whether the operation is a mutation, for the rate limit's bucket only (a cheap look at
     the document; the executor decides what runs)."""
     return "mutation" in graphql_request.query
+
+
+@require_GET
+def schema_sdl(request: HttpRequest) -> HttpResponse:
+    """The schema in GraphQL's SDL, to download (no key needed: it is the documentation)."""
+    response = HttpResponse(SDL, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="whenthen.graphql"'
+    return response
+
+
+SDL = schema.as_str() + "\n"
