@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 from graphql import get_introspection_query
 
+from api.ratelimit import memory_counter
 from checkouts.models import Checkout
 from events.models import Event
 from tests.checkouts.test_api import create_flow
@@ -544,3 +545,47 @@ def test_a_forwarded_for_header_is_not_trusted(acct, flow):
         )
     )["startIntent"]
     assert intent["location"] is None
+
+
+# --- the schema as documentation, browsers, limits --------------------------------------------
+
+
+def test_the_sdl_is_downloadable_without_a_key(db):
+    response = Client().get("/whenthen/schema.graphql")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    sdl = response.content.decode()
+    assert "startIntent(trackingId: ID!, paymentFlowId: ID!, amount: IntentAmountInput!" in sdl
+    assert "enum CheckoutStatus {\n  INTENT\n  ACTIVE\n  INACTIVE\n  COMPLETE\n}" in sdl
+
+
+def test_the_docs_have_a_section_for_the_face(db):
+    schema = Client().get("/openapi.json").json()
+    [tag] = [t for t in schema["tags"] if t["name"] == "WhenThen GraphQL"]
+    assert "type Mutation" in tag["description"]
+    assert schema["paths"]["/whenthen/graphql"]["post"]["tags"] == ["WhenThen GraphQL"]
+
+
+def test_a_browser_preflight_is_answered(db):
+    response = Client().options(
+        URL,
+        HTTP_ORIGIN="https://shop.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
+    assert response.status_code == 200
+    assert response["Access-Control-Allow-Origin"] == "*"
+    assert "Authorization" in response["Access-Control-Allow-Headers"]
+
+
+def test_over_the_rate_limit_is_429(acct, flow, settings):
+    settings.RATE_LIMIT_ENABLED = True
+    settings.RATE_LIMIT_SECRET_PER_WINDOW = 2
+    settings.RATE_LIMIT_WINDOW_SECONDS = 60
+    settings.RATE_LIMIT_REDIS_URL = ""
+    memory_counter.clear()
+    get = copy.deepcopy(seed.GETINTENT)
+    statuses = [graphql(get, acct.sk).status_code for _ in range(3)]
+    memory_counter.clear()
+    assert statuses[:2] == [200, 200]
+    assert statuses[2] == 429
