@@ -34,8 +34,10 @@ from graphql import (
     parse,
     specified_rules,
     validate,
+    visit,
 )
 from graphql.execution.incremental.incremental_executor import IncrementalExecutor
+from graphql.language import BREAK, Visitor
 from strawberry.schema.config import StrawberryConfig
 
 from checkouts import selectors, services
@@ -228,22 +230,24 @@ def _read_answers_directly(graphql_schema: GraphQLSchema) -> None:
                 continue
             name = field.extensions["strawberry-definition"].python_name
             field.resolve = _attribute(name)
+            if field.args:
+                continue
             named = get_nullable_type(field.type)
-            if isinstance(named, GraphQLScalarType | GraphQLEnumType) and not field.args:
-                field.extensions = {
-                    **field.extensions,
-                    LEAF_READ: (
-                        attrgetter(name),
-                        named.coerce_output_value,
-                        not isinstance(field.type, GraphQLNonNull),
-                    ),
-                }
+            leaf = isinstance(named, GraphQLScalarType | GraphQLEnumType)
+            field.extensions = {
+                **field.extensions,
+                LEAF_READ: (
+                    attrgetter(name),
+                    named.coerce_output_value if leaf else None,
+                    not isinstance(field.type, GraphQLNonNull),
+                ),
+            }
 
 
 class _Executor(IncrementalExecutor):
     """graphql-core's executor (the class `execute` takes to be customised), with one shortcut:
-    a leaf field read straight off an answer object (`LEAF_READ`) is completed at once (read,
-    coerce; null where the field is nullable) rather than through the general path (resolve
+    a field read straight off an answer object (`LEAF_READ`) is completed at once when it is a
+    leaf (read, coerce) or null where it may be rather than through the general path (resolve
     info, awaitable checks, type unwrapping), which costs more than the rest of the request's
     face. Anything else (a null for a non-null field owes an error) and any exception take
     the general path, which also reports errors its own way."""
@@ -264,7 +268,7 @@ class _Executor(IncrementalExecutor):
                 value = read(source)
                 if value is None and nullable:
                     return None
-                if value is not None:
+                if value is not None and coerce is not None:
                     coerced = coerce(value)
                     if coerced is not None and coerced is not Undefined:
                         return coerced
@@ -275,21 +279,57 @@ class _Executor(IncrementalExecutor):
         )
 
 
+# Sub-selections collected once for all requests: (type, the nodes' ids) → (the field details,
+# kept alive so no id is reused while cached; what `collect_subfields` collected).
+_SUBFIELDS: dict[tuple[Any, ...], tuple[Any, Any]] = {}
+_SUBFIELDS_MAX = 20_000
+
+
+class _StaticExecutor(_Executor):
+    """For a document without directives, what a selection set selects depends on the document
+    alone (no `@skip`/`@include` reading the variables), and the document is the same object
+    for every request that sends its text (`prepared`): its sub-selections are collected once
+    for all requests rather than once per request."""
+
+    def collect_subfields(self, return_type: GraphQLObjectType, field_details_list: Any) -> Any:
+        key = (return_type, *(id(details.node) for details in field_details_list))
+        cached = _SUBFIELDS.get(key)
+        if cached is not None:
+            return cached[1]
+        collected = super().collect_subfields(return_type, field_details_list)
+        if len(_SUBFIELDS) >= _SUBFIELDS_MAX:
+            _SUBFIELDS.clear()
+        _SUBFIELDS[key] = ([details.node for details in field_details_list], collected)
+        return collected
+
+
 _read_answers_directly(GRAPHQL_SCHEMA)
 VALIDATION_RULES = (*specified_rules, DepthLimit, CostLimit)
 
 
+class _HasDirective(Visitor):
+    found = False
+
+    def enter_directive(self, *_args: Any) -> Any:
+        self.found = True
+        return BREAK
+
+
 @lru_cache(maxsize=256)
-def prepared(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+def prepared(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...], bool]:
     """The document parsed (at most MAX_TOKENS tokens) and validated (the standard rules, the
-    depth and the cost limits), or the errors that stop it; kept per query text, since a client
-    sends the same few documents with different variables."""
+    depth and the cost limits), or the errors that stop it, and whether it has no directive;
+    kept per query text, since a client sends the same few documents with other variables."""
     try:
         document = parse(query, max_tokens=MAX_TOKENS)
     except GraphQLError as error:
-        return None, (error,)
+        return None, (error,), False
     errors = validate(GRAPHQL_SCHEMA, document, rules=VALIDATION_RULES)
-    return (None, tuple(errors)) if errors else (document, ())
+    if errors:
+        return None, tuple(errors), False
+    directives = _HasDirective()
+    visit(document, directives)
+    return document, (), not directives.found
 
 
 # Every resolver here is synchronous, so no value is ever awaitable: graphql-core asks a few
@@ -311,7 +351,7 @@ def run(
 ) -> ExecutionResult:
     """Run one GraphQL request for `caller`: prepared (cached) document, then graphql-core's
     executor over the strawberry schema, `caller` as the context every resolver reads."""
-    document, errors = prepared(query)
+    document, errors, static = prepared(query)
     if document is None:
         return ExecutionResult(data=None, errors=list(errors))
     operation = get_operation_ast(document, operation_name)
@@ -331,7 +371,7 @@ def run(
         variable_values=variables,
         operation_name=operation_name,
         is_awaitable=_never_awaitable,
-        executor_class=_Executor,
+        executor_class=_StaticExecutor if static else _Executor,
     )
     assert isinstance(result, ExecutionResult)  # every resolver is synchronous
     return result

@@ -589,3 +589,31 @@ def test_over_the_rate_limit_is_429(acct, flow, settings):
     memory_counter.clear()
     assert statuses[:2] == [200, 200]
     assert statuses[2] == 429
+
+
+@pytest.mark.parametrize("with_status", [True, False])
+def test_skip_and_include_follow_the_variables_of_each_request(acct, flow, with_status):
+    intent_id = started(acct, flow)["id"]
+    document = {
+        "query": "query($id: ID!, $s: Boolean!) { getIntent(id: $id) { id "
+        "status @include(if: $s) amount { rawAmount @skip(if: $s) } } }",
+        "variables": {"id": intent_id, "s": with_status},
+    }
+    intent = ok(graphql(document, acct.sk))["getIntent"]
+    if with_status:
+        assert intent == {"id": intent_id, "status": "INTENT", "amount": {}}
+    else:
+        assert intent == {"id": intent_id, "amount": {"rawAmount": 5999}}
+
+
+def test_the_same_document_answers_each_intent_its_own(acct, flow):
+    first = started(acct, flow, trackingId="one", amount={"amount": 100, "currency": "EUR"})
+    second = started(acct, flow, trackingId="two", amount={"amount": 250, "currency": "USD"})
+    for intent in (first, second, first):
+        document = copy.deepcopy(seed.GETINTENT)
+        document["variables"]["id"] = intent["id"]
+        read = ok(graphql(document, acct.sk))["getIntent"]
+        assert (read["trackingId"], read["amount"]["formattedAmount"]) == (
+            intent["trackingId"],
+            intent["amount"]["formattedAmount"],
+        )
