@@ -8,7 +8,9 @@ import copy
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from graphql import get_introspection_query
 
 from api.ratelimit import memory_counter
@@ -617,3 +619,21 @@ def test_the_same_document_answers_each_intent_its_own(acct, flow):
             intent["trackingId"],
             intent["amount"]["formattedAmount"],
         )
+
+
+def test_the_face_makes_no_more_statements_than_the_rest_calls(acct, flow):
+    """Start and complete cost the same SQL whichever face they come through."""
+    rest = StripeTestClient(key=acct.sk)
+    graphql(start_document(flow, trackingId="warm"), acct.sk)  # the key's first use, cached
+    with CaptureQueriesContext(connection) as rest_queries:
+        chk = rest.post(
+            "/v1/checkouts",
+            {"tracking_id": "r1", "payment_flow": flow, "amount": 5999, "currency": "usd"},
+        ).json()
+        rest.post(f"/v1/checkouts/{chk['id']}/complete", {"payment_reference": "f6sepsen"})
+    with CaptureQueriesContext(connection) as face_queries:
+        intent_id = ok(graphql(start_document(flow, trackingId="g1"), acct.sk))["startIntent"]["id"]
+        complete = copy.deepcopy(seed.COMPLETEINTENT)
+        complete["variables"]["id"] = intent_id
+        ok(graphql(complete, acct.sk))
+    assert len(face_queries) <= len(rest_queries), (len(face_queries), len(rest_queries))
