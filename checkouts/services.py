@@ -147,13 +147,17 @@ def checkout_start(
     cart: dict | None = None,
     metadata=None,
     source: str = Source.TRACKED,
+    located_country: str | None = None,
     from_browser: bool = False,
 ) -> Checkout:
-    """A customer landed on a checkout page: status `intent`, `checkout.started`. A tracking
+    """A customer landed on a checkout page: status `intent`, `checkout.started`. With no
+    `location` given, the country is `located_country` (GeoLocation: the country of the
+    caller's address, `api.geolocation.request_country`; None leaves it empty). A tracking
     id `from_browser` (a publishable key) is kept but claims nothing: it is never refused as
     in use and never makes another start refused, so a page can neither block nor probe the
     merchant's ids."""
     now = timezone.now()
+    country = (location or {}).get("country") if location else located_country
     if payment_flow:
         _check_payment_flow(scope, payment_flow)
     with transaction.atomic():
@@ -172,7 +176,7 @@ def checkout_start(
             customer=customer,
             amount=amount,
             currency=currency,
-            country=(location or {}).get("country"),
+            country=country,
             cart=cart,
             metadata=merge_metadata({}, metadata) if metadata is not None else {},
             steps=empty_steps(now),

@@ -22,3 +22,13 @@ def country_name(code: str) -> str:
     if country is None:
         return code
     return str(getattr(country, "common_name", None) or country.name)
+
+
+_ALPHA3_BY_ALPHA2: dict[str, str] = {
+    country.alpha_2: country.alpha_3 for country in pycountry.countries
+}
+
+
+def alpha3_of_alpha2(alpha2: str) -> str | None:
+    """The alpha-3 code of an ISO 3166-1 alpha-2 code (`US` → `USA`), or None when unassigned."""
+    return _ALPHA3_BY_ALPHA2.get(alpha2.upper())

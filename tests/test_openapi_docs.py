@@ -80,6 +80,8 @@ def test_every_request_body_field_is_described_nested_ones_too():
 
 def test_every_post_takes_form_first_and_json_as_a_distinct_schema():
     for path, method, op in OPERATIONS:
+        if not path.startswith("/v1/"):  # a foreign face (GraphQL) speaks JSON only
+            continue
         body = op.get("requestBody")
         if not body:
             continue

@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
+from api.geolocation import request_country
 from api.schema import path_id
 from api.serializers import ListParamsSerializer
 from api.views import StripeAPIView, validated
@@ -63,7 +64,9 @@ class CheckoutCollectionView(_CheckoutView):
             "checkout per account and mode until that checkout is complete (one given with a "
             "publishable key claims nothing: it never blocks the server's). Money fields are "
             "integers in the currency's smallest unit; `location[country]` is an ISO 3166-1 "
-            "alpha-3 code." + BROWSER
+            "alpha-3 code. With no `location`, the country is that of the caller's IP address "
+            "(GeoLocation, offline; a private or unknown address leaves `location` empty)."
+            + BROWSER
         ),
         request=s.CheckoutStartSerializer,
         responses={200: s.CheckoutOutputSerializer, **ERRORS},
@@ -74,7 +77,10 @@ class CheckoutCollectionView(_CheckoutView):
         )
         data = validated(serializer, self.params)
         chk = services.checkout_start(
-            scope=self.caller.scope, from_browser=not self.caller.is_secret, **data
+            scope=self.caller.scope,
+            located_country=request_country(request),
+            from_browser=not self.caller.is_secret,
+            **data,
         )
         return Response(self.present(chk))
 

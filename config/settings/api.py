@@ -42,6 +42,8 @@ SPECTACULAR_SETTINGS = {
         "api.schema.name_query_arrays",
         "api.schema.add_links",
         "api.schema.plain_metadata",
+        # WhenThen's GraphQL face (not a DRF view): its own section and its SDL.
+        "faces.whenthen.openapi.add_graphql_face",
     ],
     "ENUM_NAME_OVERRIDES": {},
     # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.
