@@ -424,10 +424,17 @@ def orchestrate(args) -> int:
             keep.mkdir(parents=True, exist_ok=True)
             for path in work.glob("callgrind.out.*"):
                 shutil.copy2(path, keep / path.name)
+        ratio = median / args.budget
+        within = ratio <= 1 + args.tolerance
+        results.update(budget_m=args.budget, ratio_to_budget=round(ratio, 4), within=within)
+        print(
+            f"÷ the budget {args.budget} M: {ratio:.3f} "
+            f"({'within' if within else 'OVER'} {args.tolerance:.0%})"
+        )
         if args.json:
             Path(args.json).write_text(json.dumps(results, indent=2))
         print(f"M_INSTR_PER_PAYMENT {median:.4f}")
-        return 0
+        return 0 if within or not args.enforce else 1
     finally:
         shutil.rmtree(work, ignore_errors=True)
         try:
@@ -452,12 +459,19 @@ def main() -> int:
     parser.add_argument("--server-url", default=DEFAULT_SERVER)
     parser.add_argument("--json", help="also write the results here")
     parser.add_argument("--keep", help="copy the callgrind files into this folder")
+    parser.add_argument(
+        "--budget", type=float, default=21.1, help="M instructions per payment to hold to"
+    )
+    parser.add_argument("--tolerance", type=float, default=0.05, help="allowed above the budget")
+    parser.add_argument(
+        "--enforce", action="store_true", help="exit 1 when the median is over the budget"
+    )
     # internal: the phases run in subprocesses
     parser.add_argument("--phase", choices=["setup", "measure"], help=argparse.SUPPRESS)
     parser.add_argument("--key", help=argparse.SUPPRESS)
     parser.add_argument("--lib", help=argparse.SUPPRESS)
     parser.add_argument("--report", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args, _ = parser.parse_known_args()  # `make bench` passes its arguments to every script
     if args.phase == "setup":
         return phase_setup(args)
     if args.phase == "measure":
