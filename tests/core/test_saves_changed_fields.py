@@ -98,7 +98,7 @@ def test_a_save_signal_receiver_still_hears_every_save():
     heard = []
 
     def receiver(sender, instance, **kwargs):
-        heard.append((kwargs.get("update_fields") and sorted(kwargs["update_fields"])))
+        heard.append(sorted(kwargs.get("update_fields") or []))
 
     customer = Customer.objects.get(id=CustomerFactory().id)
     pre_save.connect(receiver, sender=Customer)
