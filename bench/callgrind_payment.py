@@ -24,7 +24,8 @@ Per invocation it:
 
 Things that happen by the clock at native speed once per thousands of requests, but under
 valgrind's ~50× slowdown every few payments, are held off in the measured process so the count
-is of a payment and not of the clock: the API-key cache (`API_KEY_CACHE_SECONDS`, 5 s) and the
+is of a payment and not of the clock: the API-key cache (`API_KEY_CACHE_SECONDS`, 5 s), the
+memory of whether the account has a webhook endpoint (`WEBHOOK_ENDPOINT_CACHE_SECONDS`, 5 s) and the
 key's last-used stamp (`API_KEY_LAST_USED_RESOLUTION_SECONDS`, 60 s) are set to an hour, and so
 is the connection's age (`DB_CONN_MAX_AGE`, 60 s); `PYTHONHASHSEED=0`. The script checks that
 the database connection was not replaced in the counted window.
@@ -90,6 +91,7 @@ def child_env(tree: Path, database_url: str) -> dict:
         RATE_LIMIT_ENABLED="0",
         ENV_FILE="",  # neither tree's .env, if one has one
         API_KEY_CACHE_SECONDS=HOUR,
+        WEBHOOK_ENDPOINT_CACHE_SECONDS=HOUR,
         DB_CONN_MAX_AGE=HOUR,
         PYTHONHASHSEED="0",
         PYTHONDONTWRITEBYTECODE="1",
