@@ -84,6 +84,9 @@ class RequestContextMiddleware:
 
 
 API_PREFIX = "/v1/"
+#: Every path the API answers: the Stripe dialect and the faces of the other dialects
+#: (`faces/`), which authenticate by key the same way and serve no page.
+API_PREFIXES = (API_PREFIX, "/paymongo/v1/", "/payload/", "/whenthen/")
 CORS_ALLOW_METHODS = "GET, POST, DELETE, HEAD, OPTIONS"
 CORS_ALLOW_HEADERS = (
     "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account, "
@@ -109,7 +112,7 @@ class CorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(API_PREFIX):
+        if not request.path.startswith(API_PREFIXES):
             return self.get_response(request)
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = HttpResponse(status=200)
@@ -134,7 +137,7 @@ class SiteOnly:
     the class they wrap as a base, so Django's checks still find it."""
 
     def __call__(self, request):
-        if request.path_info.startswith(API_PREFIX):
+        if request.path_info.startswith(API_PREFIXES):
             return self.get_response(request)
         return super().__call__(request)
 
@@ -149,7 +152,7 @@ class SiteCommonMiddleware(SiteOnly, CommonMiddleware):
 
 class SiteCsrfViewMiddleware(SiteOnly, CsrfViewMiddleware):
     def process_view(self, request, callback, callback_args, callback_kwargs):
-        if request.path_info.startswith(API_PREFIX):
+        if request.path_info.startswith(API_PREFIXES):
             return None
         return super().process_view(request, callback, callback_args, callback_kwargs)
 

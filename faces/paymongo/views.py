@@ -1,0 +1,332 @@
+"""PayMongo's endpoints: each unwraps `data.attributes`, validates, calls the one service or
+selector the Stripe dialect calls, and presents the result in PayMongo's shape. Success is
+HTTP 200, creates included; errors leave through `errors.exception_handler`."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework.response import Response
+
+from api.errors import SecretKeyRequired
+from api.pagination import keyset_page
+from api.views import StripeAPIView, validated
+from core.errors import CardError, InvalidRequestError, ParameterMissing, ResourceMissing
+from intents import selectors as intent_selectors
+from intents import services as intent_services
+from payments import selectors as payment_selectors
+from payments import services as payment_services
+
+from . import presenters, serializers
+from .errors import exception_handler
+
+TAG = ["PayMongo"]
+
+
+class PayMongoView(StripeAPIView):
+    """A PayMongo request: the body's `data.attributes` are the parameters."""
+
+    def get_exception_handler(self):
+        return exception_handler
+
+    def get_params(self, request) -> dict:
+        if request.method in ("GET", "DELETE", "HEAD"):
+            return super().get_params(request)
+        body = request.data
+        if not body:
+            return {}
+        unknown = sorted(set(body) - {"data"})
+        if unknown:
+            raise InvalidRequestError(
+                f"Unknown member: {unknown[0]}. Send the attributes as "
+                '{"data": {"attributes": {…}}}.',
+                code="parameter_unknown",
+                param=unknown[0],
+            )
+        data = body.get("data")
+        attributes = data.get("attributes") if isinstance(data, dict) else None
+        if not isinstance(attributes, dict):
+            raise ParameterMissing(
+                "data", 'The request body must be {"data": {"attributes": {…}}}.'
+            )
+        return dict(attributes)
+
+    def require_secret(self) -> None:
+        if not self.caller.is_secret:
+            raise SecretKeyRequired(
+                "This request needs your secret key; a public key cannot make it."
+            )
+
+    def page(self, queryset, present, object_name: str, params: dict) -> Response:
+        rows, has_more = keyset_page(
+            queryset,
+            limit=params.get("limit"),
+            starting_after=params.get("after"),
+            ending_before=params.get("before"),
+            object_name=object_name,
+        )
+        return Response({"data": [present(row) for row in rows], "has_more": has_more})
+
+
+# --- payment intents ---------------------------------------------------------------------------
+
+
+class _IntentView(PayMongoView):
+    def present(self, pi) -> Response:
+        pi = pi.as_shown()
+        secret = self.caller.is_secret
+        payments = ()
+        if secret and pi.latest_charge_id:
+            payments = (
+                payment_selectors.charge_list(scope=self.caller.scope, payment_intent_id=pi.id)
+                .prefetch_related(None)
+                .order_by("-created", "-id")
+            )
+        return Response(
+            presenters.payment_intent_to_paymongo(pi, payments=payments, publishable=not secret)
+        )
+
+    def check_client_key(self, intent_id: str, client_key: str | None) -> None:
+        """A public key reaches an intent only together with its client key."""
+        if self.caller.is_secret:
+            return
+        if not client_key:
+            raise ParameterMissing(
+                "client_key", "client_key is required when using your public key."
+            )
+        pi = intent_selectors.payment_intent_get(
+            scope=self.caller.scope, payment_intent_id=intent_id
+        )
+        if not intent_services.client_secret_matches(pi, client_key):
+            raise ResourceMissing("payment_intent", intent_id)
+
+
+class PaymentIntentsView(_IntentView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_create_payment_intent",
+        summary="Create a PaymentIntent (PayMongo)",
+        request=serializers.IntentCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.IntentCreateSerializer, self.params)
+        capture_type = data.pop("capture_type", None)
+        pi = intent_services.payment_intent_create(
+            scope=self.caller.scope,
+            amount=data["amount"],
+            currency=data["currency"],
+            payment_method_types=data["payment_method_allowed"],
+            payment_method_options=data.get("payment_method_options"),
+            description=data.get("description"),
+            statement_descriptor=data.get("statement_descriptor"),
+            metadata=data.get("metadata"),
+            capture_method="manual" if capture_type == "manual" else "automatic",
+        )
+        return self.present(pi)
+
+
+class PaymentIntentView(_IntentView):
+    allow_publishable = True
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_retrieve_payment_intent",
+        summary="Retrieve a PaymentIntent (PayMongo)",
+        parameters=[serializers.IntentRetrieveSerializer],
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        data = validated(serializers.IntentRetrieveSerializer, self.params)
+        self.check_client_key(id, data.get("client_key"))
+        pi = intent_selectors.payment_intent_get(scope=self.caller.scope, payment_intent_id=id)
+        return self.present(pi)
+
+
+class PaymentIntentAttachView(_IntentView):
+    allow_publishable = True
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_attach_payment_intent",
+        summary="Attach a PaymentMethod to a PaymentIntent (PayMongo)",
+        description="Confirms the intent with the method. A refused card answers 200 with the "
+        "intent back in `awaiting_payment_method` and `last_payment_error`, as PayMongo does; a "
+        "card that needs 3-D Secure (or `request_three_d_secure: any`) answers "
+        "`awaiting_next_action` with `next_action.redirect.url`.",
+        request=serializers.IntentAttachSerializer,
+        responses={200: dict},
+    )
+    def post(self, request, id: str):
+        data = validated(serializers.IntentAttachSerializer, self.params)
+        self.check_client_key(id, data.get("client_key"))
+        try:
+            pi = intent_services.payment_intent_confirm(
+                scope=self.caller.scope,
+                payment_intent_id=id,
+                is_secret=self.caller.is_secret,
+                payment_method=data["payment_method"],
+                return_url=data.get("return_url"),
+            )
+        except CardError as error:
+            if error.payment_intent is None:  # the card itself was refused (not the payment)
+                raise
+            pi = intent_selectors.payment_intent_get(scope=self.caller.scope, payment_intent_id=id)
+        return self.present(pi)
+
+
+class PaymentIntentCaptureView(_IntentView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_capture_payment_intent",
+        summary="Capture a PaymentIntent (PayMongo)",
+        request=serializers.IntentCaptureSerializer,
+        responses={200: dict},
+    )
+    def post(self, request, id: str):
+        data = validated(serializers.IntentCaptureSerializer, self.params)
+        pi = intent_services.payment_intent_capture(
+            scope=self.caller.scope, payment_intent_id=id, amount_to_capture=data["amount"]
+        )
+        return self.present(pi)
+
+
+class PaymentIntentCancelView(_IntentView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_cancel_payment_intent",
+        summary="Cancel a PaymentIntent (PayMongo)",
+        request=None,
+        responses={200: dict},
+    )
+    def post(self, request, id: str):
+        validated(serializers.EmptySerializer, self.params)
+        pi = intent_services.payment_intent_cancel(scope=self.caller.scope, payment_intent_id=id)
+        return self.present(pi)
+
+
+# --- payment methods ---------------------------------------------------------------------------
+
+
+class PaymentMethodsView(PayMongoView):
+    allow_publishable = True
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_create_payment_method",
+        summary="Create a PaymentMethod (PayMongo)",
+        description="With the public key (from the browser) or the secret key. The card "
+        "number and CVC are checked and never stored.",
+        request=serializers.PaymentMethodCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.PaymentMethodCreateSerializer, self.params)
+        details = data["details"]
+        card = payment_services.raw_card_from_params(
+            {
+                "number": details["card_number"],
+                "exp_month": details["exp_month"],
+                "exp_year": details["exp_year"],
+                "cvc": details.get("cvc"),
+            },
+            param_prefix="details",
+        )
+        pm = payment_services.payment_method_create(
+            scope=self.caller.scope,
+            card=card,
+            billing_details=data.get("billing"),
+            metadata=data.get("metadata"),
+            param_prefix="details",
+        )
+        return Response(presenters.payment_method_to_paymongo(pm))
+
+
+class PaymentMethodView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_retrieve_payment_method",
+        summary="Retrieve a PaymentMethod (PayMongo)",
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        validated(serializers.EmptySerializer, self.params)
+        pm = payment_selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
+        return Response(presenters.payment_method_to_paymongo(pm))
+
+
+# --- payments and refunds ----------------------------------------------------------------------
+
+
+class PaymentsView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_list_payments",
+        summary="List payments (PayMongo)",
+        parameters=[serializers.ListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.ListSerializer, self.params)
+        queryset = payment_selectors.charge_list(scope=self.caller.scope)
+        return self.page(queryset, presenters.payment_to_paymongo, "payment", data)
+
+
+class PaymentView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_retrieve_payment",
+        summary="Retrieve a payment (PayMongo)",
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        validated(serializers.EmptySerializer, self.params)
+        charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
+        return Response(presenters.payment_to_paymongo(charge))
+
+
+class RefundsView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_create_refund",
+        summary="Refund a payment (PayMongo)",
+        request=serializers.RefundCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.RefundCreateSerializer, self.params)
+        reason = data["reason"]
+        refund = payment_services.refund_create(
+            scope=self.caller.scope,
+            charge_id=data["payment_id"],
+            amount=data["amount"],
+            reason=None if reason == "others" else reason,
+            metadata=data.get("metadata"),
+        )
+        return Response(presenters.refund_to_paymongo(refund))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_list_refunds",
+        summary="List refunds (PayMongo)",
+        parameters=[serializers.RefundListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.RefundListSerializer, self.params)
+        queryset = payment_selectors.refund_list(
+            scope=self.caller.scope, charge_id=data.get("payment_id")
+        )
+        return self.page(queryset, presenters.refund_to_paymongo, "refund", data)
+
+
+class RefundView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_retrieve_refund",
+        summary="Retrieve a refund (PayMongo)",
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        validated(serializers.EmptySerializer, self.params)
+        refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
+        return Response(presenters.refund_to_paymongo(refund))
