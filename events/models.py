@@ -94,6 +94,9 @@ class WebhookEndpoint(ScopedModel):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     # Start of the current unbroken run of failed attempts (None after any success).
     failing_since = models.DateTimeField(null=True, blank=True)
+    # Whose webhooks these are: `stripe` (the service's own events, Stripe-Signature), or a
+    # face's (`settings.WEBHOOK_DIALECTS`: which events it sends, their body and signature).
+    dialect = models.CharField(max_length=16, default="stripe")
 
     class Meta:
         indexes = [

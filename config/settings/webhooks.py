@@ -30,3 +30,6 @@ WEBHOOK_ALLOWED_NETWORKS = [
 # How long a web process remembers whether an account has an enabled endpoint: without one,
 # an event asks the broker for nothing and the sweep relays it (WEBHOOK_SWEEP_INTERVAL_SECONDS).
 WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=5)
+# Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
+# signature, by the dialect an endpoint was created in.
+WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..dialects import STRIPE, dialect
 from ..http import SendResult, post
 from ..models import Delivery, DeliveryAttempt, WebhookEndpoint
 from ..presenters import event_body
@@ -72,11 +73,14 @@ def delivery_attempt(*, delivery_id: str) -> str:
         return "skipped"
     endpoint, event = delivery.endpoint, delivery.event
     # No transaction and no lock is held across the network call.
-    body = event_body(event)
     timestamp = int(time.time())
-    headers = signed_headers(
-        secrets=endpoint.signing_secrets(), event_id=event.id, timestamp=timestamp, body=body
-    )
+    if endpoint.dialect == STRIPE:
+        body = event_body(event)
+        headers = signed_headers(
+            secrets=endpoint.signing_secrets(), event_id=event.id, timestamp=timestamp, body=body
+        )
+    else:
+        body, headers = dialect(endpoint.dialect).render(endpoint, event, timestamp)
     result = post(endpoint.url, body=body, headers=headers)
     return _apply_result(delivery_id=delivery.id, result=result)
 

@@ -74,9 +74,9 @@ def next_action(action: dict | None) -> dict | None:
     }
 
 
-def refund_to_paymongo(refund) -> dict:
-    data = refund_to_api(refund)
-    succeeded = data["status"] == "succeeded"
+def refund_from_api(data: dict, *, updated_at: int | None = None) -> dict:
+    """A refund as the service shows it (`refund_to_api`) → PayMongo's refund."""
+    updated_at = updated_at or data["created"]
     return resource(
         data["id"],
         "refund",
@@ -93,17 +93,22 @@ def refund_to_paymongo(refund) -> dict:
             "status": data["status"],
             "available_at": None,
             "created_at": data["created"],
-            "refunded_at": unix(refund.updated) if succeeded else None,
-            "updated_at": unix(refund.updated),
+            "refunded_at": updated_at if data["status"] == "succeeded" else None,
+            "updated_at": updated_at,
         },
     )
 
 
-def payment_to_paymongo(charge) -> dict:
-    """A charge is PayMongo's `payment`: the same `ch_…` the Stripe dialect shows."""
-    data = charge_to_api(charge)
+def refund_to_paymongo(refund) -> dict:
+    return refund_from_api(refund_to_api(refund), updated_at=unix(refund.updated))
+
+
+def payment_from_api(data: dict, *, updated_at: int | None = None) -> dict:
+    """A charge as the service shows it (`charge_to_api`, also what its events carry) →
+    PayMongo's `payment`: the same `ch_…` the Stripe dialect shows."""
     card = (data["payment_method_details"] or {}).get("card") or {}
-    paid = data["status"] == "succeeded"
+    updated_at = updated_at or data["created"]
+    refunds = (data.get("refunds") or {}).get("data") or []
     return resource(
         data["id"],
         "payment",
@@ -133,17 +138,19 @@ def payment_to_paymongo(charge) -> dict:
             "status": PAYMENT_STATUSES.get(data["status"], data["status"]),
             "tax_amount": None,
             "metadata": _metadata(data["metadata"]),
-            "refunds": [refund_to_paymongo(r) for r in charge.refunds.all()]
-            if charge.refund_count
-            else [],
+            "refunds": [refund_from_api(refund) for refund in refunds],
             "taxes": [],
             "available_at": None,
             "created_at": data["created"],
             "credited_at": None,
-            "paid_at": unix(charge.updated) if paid else None,
-            "updated_at": unix(charge.updated),
+            "paid_at": updated_at if data["captured"] else None,
+            "updated_at": updated_at,
         },
     )
+
+
+def payment_to_paymongo(charge) -> dict:
+    return payment_from_api(charge_to_api(charge), updated_at=unix(charge.updated))
 
 
 def payment_intent_to_paymongo(pi, *, payments=None, publishable: bool = False) -> dict:

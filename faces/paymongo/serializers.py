@@ -115,3 +115,23 @@ class ListSerializer(StrictSerializer):
 
 class RefundListSerializer(ListSerializer):
     payment_id = StringField(required=False, max_length=40)
+
+
+class WebhookCreateSerializer(StrictSerializer):
+    url = StringField(max_length=2048, help_text="Where the events are POSTed (https).")
+    events = StringListField(
+        child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
+        allow_empty=False,
+        help_text="`payment.paid`, `payment.failed`, `payment.refunded`.",
+    )
+    description = StringField(required=False, max_length=5000)
+
+
+class WebhookUpdateSerializer(StrictSerializer):
+    url = StringField(required=False, max_length=2048)
+    events = StringListField(
+        child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
+        required=False,
+        allow_empty=False,
+    )
+    description = StringField(required=False, max_length=5000)

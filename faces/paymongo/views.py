@@ -11,12 +11,15 @@ from api.errors import SecretKeyRequired
 from api.pagination import keyset_page
 from api.views import StripeAPIView, validated
 from core.errors import CardError, InvalidRequestError, ParameterMissing, ResourceMissing
+from core.values import UNSET
+from events import selectors as event_selectors
+from events import services as event_services
 from intents import selectors as intent_selectors
 from intents import services as intent_services
 from payments import selectors as payment_selectors
 from payments import services as payment_services
 
-from . import presenters, serializers
+from . import presenters, serializers, webhooks
 from .errors import exception_handler
 
 TAG = ["PayMongo"]
@@ -330,3 +333,116 @@ class RefundView(PayMongoView):
         validated(serializers.EmptySerializer, self.params)
         refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
         return Response(presenters.refund_to_paymongo(refund))
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+DIALECT = "paymongo"
+
+
+class WebhooksView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_create_webhook",
+        summary="Create a webhook (PayMongo)",
+        description="Each event is POSTed with `Paymongo-Signature: t=…,te=…,li=…`: the hex "
+        "HMAC-SHA256 of `<t>.<body>` keyed with the webhook's `secret_key`, in `te` for test "
+        "mode and `li` for live mode.",
+        request=serializers.WebhookCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.WebhookCreateSerializer, self.params)
+        endpoint = event_services.webhook_endpoint_create(
+            scope=self.caller.scope,
+            url=data["url"],
+            enabled_events=webhooks.engine_events(data["events"]),
+            description=data.get("description"),
+            dialect=DIALECT,
+        )
+        return Response(webhooks.webhook_to_paymongo(endpoint))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_list_webhooks",
+        summary="List webhooks (PayMongo)",
+        parameters=[serializers.ListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.ListSerializer, self.params)
+        queryset = event_selectors.webhook_endpoint_list(scope=self.caller.scope, dialect=DIALECT)
+        return self.page(queryset, webhooks.webhook_to_paymongo, "webhook", data)
+
+
+class WebhookView(PayMongoView):
+    def webhook(self, id: str):
+        return event_selectors.webhook_endpoint_get(scope=self.caller.scope, id=id, dialect=DIALECT)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_retrieve_webhook",
+        summary="Retrieve a webhook (PayMongo)",
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        validated(serializers.EmptySerializer, self.params)
+        return Response(webhooks.webhook_to_paymongo(self.webhook(id)))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_update_webhook",
+        summary="Update a webhook (PayMongo)",
+        request=serializers.WebhookUpdateSerializer,
+        responses={200: dict},
+    )
+    def put(self, request, id: str):
+        data = validated(serializers.WebhookUpdateSerializer, self.params)
+        self.webhook(id)
+        events = data.get("events")
+        endpoint = event_services.webhook_endpoint_update(
+            scope=self.caller.scope,
+            webhook_endpoint_id=id,
+            url=data.get("url", UNSET),
+            enabled_events=webhooks.engine_events(events) if events else UNSET,
+            description=data.get("description", UNSET),
+        )
+        return Response(webhooks.webhook_to_paymongo(endpoint))
+
+
+class _WebhookSwitchView(WebhookView):
+    disabled = False
+
+    def post(self, request, id: str):
+        validated(serializers.EmptySerializer, self.params)
+        self.webhook(id)
+        endpoint = event_services.webhook_endpoint_update(
+            scope=self.caller.scope, webhook_endpoint_id=id, disabled=self.disabled
+        )
+        return Response(webhooks.webhook_to_paymongo(endpoint))
+
+
+class WebhookEnableView(_WebhookSwitchView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_enable_webhook",
+        summary="Enable a webhook (PayMongo)",
+        request=None,
+        responses={200: dict},
+    )
+    def post(self, request, id: str):
+        return super().post(request, id)
+
+
+class WebhookDisableView(_WebhookSwitchView):
+    disabled = True
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_disable_webhook",
+        summary="Disable a webhook (PayMongo)",
+        request=None,
+        responses={200: dict},
+    )
+    def post(self, request, id: str):
+        return super().post(request, id)
