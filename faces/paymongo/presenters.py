@@ -24,6 +24,16 @@ PAYMENT_STATUSES = {"succeeded": "paid", "failed": "failed", "pending": "pending
 CAPTURE_TYPES = {"manual": "manual"}
 
 
+def client_key_of(client_secret: str) -> str:
+    """The intent's client secret as PayMongo shows its client key: `pi_…_client_…`."""
+    return client_secret.replace("_secret_", "_client_", 1)
+
+
+def client_secret_of(client_key: str) -> str:
+    """A client key as the engine checks it (a Stripe-style client secret passes as is)."""
+    return client_key.replace("_client_", "_secret_", 1)
+
+
 def resource(id: str, type: str, attributes: dict) -> dict:
     return {"id": id, "type": type, "attributes": attributes}
 
@@ -160,7 +170,7 @@ def payment_intent_to_paymongo(pi, *, payments=None, publishable: bool = False) 
     attributes = {
         "amount": data["amount"],
         "capture_type": CAPTURE_TYPES.get(data["capture_method"], "automatic"),
-        "client_key": data["client_secret"],
+        "client_key": client_key_of(data["client_secret"]),
         "currency": data["currency"].upper(),
         "description": data["description"],
         "livemode": data["livemode"],

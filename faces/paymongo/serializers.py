@@ -24,7 +24,11 @@ class PaymentMethodOptionsField(serializers.JSONField):
 class IntentCreateSerializer(StrictSerializer):
     amount = AmountField(help_text="In centavos: 10000 is ₱100.00; at least 2000 for PHP.")
     currency = CurrencyField(help_text="`PHP` (any case).")
-    payment_method_allowed = StringListField(help_text='The method types allowed: `["card"]`.')
+    payment_method_allowed = StringListField(
+        child=EnumField(choices=["card"]),
+        allow_empty=False,
+        help_text='The method types allowed: `["card"]` (the only one this service takes).',
+    )
     payment_method_options = PaymentMethodOptionsField(
         required=False,
         help_text='`{"card": {"request_three_d_secure": "any"}}`: `any` forces 3-D Secure, '

@@ -85,7 +85,11 @@ class _IntentView(PayMongoView):
                 .order_by("-created", "-id")
             )
         return Response(
-            presenters.payment_intent_to_paymongo(pi, payments=payments, publishable=not secret)
+            {
+                "data": presenters.payment_intent_to_paymongo(
+                    pi, payments=payments, publishable=not secret
+                )
+            }
         )
 
     def check_client_key(self, intent_id: str, client_key: str | None) -> None:
@@ -99,7 +103,7 @@ class _IntentView(PayMongoView):
         pi = intent_selectors.payment_intent_get(
             scope=self.caller.scope, payment_intent_id=intent_id
         )
-        if not intent_services.client_secret_matches(pi, client_key):
+        if not intent_services.client_secret_matches(pi, presenters.client_secret_of(client_key)):
             raise ResourceMissing("payment_intent", intent_id)
 
 
@@ -241,7 +245,7 @@ class PaymentMethodsView(PayMongoView):
             metadata=data.get("metadata"),
             param_prefix="details",
         )
-        return Response(presenters.payment_method_to_paymongo(pm))
+        return Response({"data": presenters.payment_method_to_paymongo(pm)})
 
 
 class PaymentMethodView(PayMongoView):
@@ -254,7 +258,7 @@ class PaymentMethodView(PayMongoView):
     def get(self, request, id: str):
         validated(serializers.EmptySerializer, self.params)
         pm = payment_selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
-        return Response(presenters.payment_method_to_paymongo(pm))
+        return Response({"data": presenters.payment_method_to_paymongo(pm)})
 
 
 # --- payments and refunds ----------------------------------------------------------------------
@@ -284,7 +288,7 @@ class PaymentView(PayMongoView):
     def get(self, request, id: str):
         validated(serializers.EmptySerializer, self.params)
         charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
-        return Response(presenters.payment_to_paymongo(charge))
+        return Response({"data": presenters.payment_to_paymongo(charge)})
 
 
 class RefundsView(PayMongoView):
@@ -305,7 +309,7 @@ class RefundsView(PayMongoView):
             reason=None if reason == "others" else reason,
             metadata=data.get("metadata"),
         )
-        return Response(presenters.refund_to_paymongo(refund))
+        return Response({"data": presenters.refund_to_paymongo(refund)})
 
     @extend_schema(
         tags=TAG,
@@ -332,7 +336,7 @@ class RefundView(PayMongoView):
     def get(self, request, id: str):
         validated(serializers.EmptySerializer, self.params)
         refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
-        return Response(presenters.refund_to_paymongo(refund))
+        return Response({"data": presenters.refund_to_paymongo(refund)})
 
 
 # --- webhooks ----------------------------------------------------------------------------------
@@ -360,7 +364,7 @@ class WebhooksView(PayMongoView):
             description=data.get("description"),
             dialect=DIALECT,
         )
-        return Response(webhooks.webhook_to_paymongo(endpoint))
+        return Response({"data": webhooks.webhook_to_paymongo(endpoint)})
 
     @extend_schema(
         tags=TAG,
@@ -387,7 +391,7 @@ class WebhookView(PayMongoView):
     )
     def get(self, request, id: str):
         validated(serializers.EmptySerializer, self.params)
-        return Response(webhooks.webhook_to_paymongo(self.webhook(id)))
+        return Response({"data": webhooks.webhook_to_paymongo(self.webhook(id))})
 
     @extend_schema(
         tags=TAG,
@@ -407,7 +411,7 @@ class WebhookView(PayMongoView):
             enabled_events=webhooks.engine_events(events) if events else UNSET,
             description=data.get("description", UNSET),
         )
-        return Response(webhooks.webhook_to_paymongo(endpoint))
+        return Response({"data": webhooks.webhook_to_paymongo(endpoint)})
 
 
 class _WebhookSwitchView(WebhookView):
@@ -419,7 +423,7 @@ class _WebhookSwitchView(WebhookView):
         endpoint = event_services.webhook_endpoint_update(
             scope=self.caller.scope, webhook_endpoint_id=id, disabled=self.disabled
         )
-        return Response(webhooks.webhook_to_paymongo(endpoint))
+        return Response({"data": webhooks.webhook_to_paymongo(endpoint)})
 
 
 class WebhookEnableView(_WebhookSwitchView):

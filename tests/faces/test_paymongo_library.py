@@ -85,7 +85,7 @@ def test_create_answers_the_seed_shape_with_client_key_and_updated_at(secret):
     assert intent.status == "awaiting_payment_method"
     assert intent.amount == 10000
     assert intent.currency == "PHP"
-    assert intent.client_key.startswith(f"{intent.id}_")
+    assert intent.client_key.startswith(f"{intent.id}_client_")
     assert intent.payment_method_allowed == ["card"]
     assert intent.payments == []
     assert intent.next_action is None
@@ -246,7 +246,8 @@ def test_an_intent_made_here_is_the_one_the_stripe_dialect_shows(secret, base, k
     assert shown["status"] == "requires_capture"
     assert shown["amount_capturable"] == 10000
     assert shown["currency"] == "php"
-    assert shown["client_secret"] == intent.client_key
+    # the one secret, named as each dialect names it
+    assert shown["client_secret"] == intent.client_key.replace("_client_", "_secret_")
     # and one made there is read here
     made = requests.post(
         f"{base}/v1/payment_intents",
