@@ -11,6 +11,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
 from api.parsers import StripeFormParser, StripeJSONParser
+from api.schema import path_id
 from api.views import StripeAPIView, validated
 from checkout_pages import selectors as checkout_selectors
 from checkout_pages import services as checkout_services
@@ -21,6 +22,8 @@ from . import presenters, serializers
 from .errors import exception_handler
 
 TAG = ["Payload"]
+INTENT_ID = path_id("intent", "int_")
+TRANSACTION_ID = path_id("transaction: a payment or a refund", "ch_… or re_")
 DEFAULT_LIMIT = 10
 #: The two of Payload's six types that configure objects this service does not have.
 NOT_HONOURED = {
@@ -144,11 +147,11 @@ class IntentsView(PayloadView):
         "`checkout_page` is paid at `/checkout/{client_token_id}`; the embedded types with "
         "`checkout.js`. `processing_account_plugin` and `oauth_client_token` are refused by "
         "name (this service has no processing accounts or OAuth clients).",
-        request=serializers.IntentCreateSerializer,
+        request=serializers.PayloadIntentCreateSerializer,
         responses={200: dict},
     )
     def post(self, request):
-        data = validated(serializers.IntentCreateSerializer, self.params)
+        data = validated(serializers.PayloadIntentCreateSerializer, self.params)
         type = data["type"]
         if type in NOT_HONOURED:
             raise InvalidRequestError(
@@ -178,11 +181,13 @@ class IntentsView(PayloadView):
         tags=TAG,
         operation_id="payload_list_intents",
         summary="List intents (Payload)",
-        parameters=[serializers.IntentListSerializer],
+        description="Newest first, `limit` (10) at a time from `offset`; `type=` and `status=` "
+        "filter; `fields` cuts each intent to the attributes named.",
+        parameters=[serializers.PayloadIntentListSerializer],
         responses={200: dict},
     )
     def get(self, request):
-        data = validated(serializers.IntentListSerializer, self.params)
+        data = validated(serializers.PayloadIntentListSerializer, self.params)
         queryset = checkout_selectors.checkout_intent_list(
             scope=self.caller.scope, type=data.get("type"), status=data.get("status")
         )
@@ -194,11 +199,13 @@ class IntentView(PayloadView):
         tags=TAG,
         operation_id="payload_retrieve_intent",
         summary="Retrieve an intent (Payload)",
-        parameters=[serializers.EmptySerializer],
+        description="The intent as it is now (`finished` once paid or its card saved). The "
+        "client token is shown only when issued.",
+        parameters=[INTENT_ID, serializers.PayloadEmptySerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.EmptySerializer, self.params)
+        data = validated(serializers.PayloadEmptySerializer, self.params)
         ci = checkout_selectors.checkout_intent_get(
             scope=self.caller.scope, checkout_intent_id=presenters.engine_id(id)
         )
@@ -211,11 +218,12 @@ class IntentClientTokenView(PayloadView):
         operation_id="payload_intent_client_token",
         summary="Issue an intent's client token (Payload)",
         description="A new client token for a pending intent; the previous one stops working.",
+        parameters=[INTENT_ID],
         request=None,
         responses={200: dict},
     )
     def post(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayloadEmptySerializer, self.params)
         ci, client_token = checkout_services.checkout_intent_rotate_client_token(
             scope=self.caller.scope, checkout_intent_id=presenters.engine_id(id)
         )
@@ -232,11 +240,11 @@ class TransactionsView(PayloadView):
         summary="List transactions (Payload)",
         description="Payments (each attempt to charge a card) and refunds, newest first; "
         "`type=payment` or `type=refund` for one kind.",
-        parameters=[serializers.TransactionListSerializer],
+        parameters=[serializers.PayloadTransactionListSerializer],
         responses={200: dict},
     )
     def get(self, request):
-        data = validated(serializers.TransactionListSerializer, self.params)
+        data = validated(serializers.PayloadTransactionListSerializer, self.params)
         scope = self.caller.scope
         if data.get("type") == "refund":
             queryset = payment_selectors.refund_list(scope=scope)
@@ -271,11 +279,12 @@ class TransactionView(PayloadView):
         tags=TAG,
         operation_id="payload_retrieve_transaction",
         summary="Retrieve a transaction (Payload)",
-        parameters=[serializers.EmptySerializer],
+        description="A payment (`ch_…`: one attempt to charge a card) or a refund (`re_…`).",
+        parameters=[TRANSACTION_ID, serializers.PayloadEmptySerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.EmptySerializer, self.params)
+        data = validated(serializers.PayloadEmptySerializer, self.params)
         if id.startswith("re_"):
             refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
             obj = presenters.refund_to_payload(refund)

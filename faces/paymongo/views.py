@@ -4,11 +4,12 @@ HTTP 200, creates included; errors leave through `errors.exception_handler`."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
 from api.pagination import keyset_page
+from api.schema import path_id
 from api.views import StripeAPIView, validated
 from core.errors import CardError, InvalidRequestError, ParameterMissing, ResourceMissing
 from core.values import UNSET
@@ -23,6 +24,26 @@ from . import presenters, serializers, webhooks
 from .errors import exception_handler
 
 TAG = ["PayMongo"]
+PI_ID = path_id("payment intent", "pi_")
+PM_ID = path_id("payment method", "pm_")
+PAYMENT_ID = path_id("payment", "ch_")
+REFUND_ID = path_id("refund", "re_")
+WEBHOOK_ID = path_id("webhook", "we_")
+
+
+def envelope(serializer_class):
+    """The request as PayMongo's clients send it: the parameters in `data.attributes`."""
+    name = serializer_class.__name__.removesuffix("Serializer")
+    return inline_serializer(
+        f"{name}Body",
+        {
+            "data": inline_serializer(
+                f"{name}Data",
+                {"attributes": serializer_class(help_text="The request's parameters.")},
+                help_text="JSON:API's resource object.",
+            )
+        },
+    )
 
 
 class PayMongoView(StripeAPIView):
@@ -112,11 +133,12 @@ class PaymentIntentsView(_IntentView):
         tags=TAG,
         operation_id="paymongo_create_payment_intent",
         summary="Create a PaymentIntent (PayMongo)",
-        request=serializers.IntentCreateSerializer,
+        description="Creates an intent for `amount` centavos in `currency` (PHP, at least 2000), waiting for a payment method. `capture_type: manual` authorises only; `payment_method_options.card.request_three_d_secure: any` forces 3-D Secure. Secret key only; its `client_key` lets a browser attach with the public key.",
+        request=envelope(serializers.PayMongoIntentCreateSerializer),
         responses={200: dict},
     )
     def post(self, request):
-        data = validated(serializers.IntentCreateSerializer, self.params)
+        data = validated(serializers.PayMongoIntentCreateSerializer, self.params)
         capture_type = data.pop("capture_type", None)
         pi = intent_services.payment_intent_create(
             scope=self.caller.scope,
@@ -139,11 +161,12 @@ class PaymentIntentView(_IntentView):
         tags=TAG,
         operation_id="paymongo_retrieve_payment_intent",
         summary="Retrieve a PaymentIntent (PayMongo)",
-        parameters=[serializers.IntentRetrieveSerializer],
+        description="The intent as it is now. With the public key, only together with its `client_key`, and without `payments`.",
+        parameters=[PI_ID, serializers.PayMongoIntentRetrieveSerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.IntentRetrieveSerializer, self.params)
+        data = validated(serializers.PayMongoIntentRetrieveSerializer, self.params)
         self.check_client_key(id, data.get("client_key"))
         pi = intent_selectors.payment_intent_get(scope=self.caller.scope, payment_intent_id=id)
         return self.present(pi)
@@ -156,15 +179,16 @@ class PaymentIntentAttachView(_IntentView):
         tags=TAG,
         operation_id="paymongo_attach_payment_intent",
         summary="Attach a PaymentMethod to a PaymentIntent (PayMongo)",
+        parameters=[PI_ID],
         description="Confirms the intent with the method. A refused card answers 200 with the "
         "intent back in `awaiting_payment_method` and `last_payment_error`, as PayMongo does; a "
         "card that needs 3-D Secure (or `request_three_d_secure: any`) answers "
         "`awaiting_next_action` with `next_action.redirect.url`.",
-        request=serializers.IntentAttachSerializer,
+        request=envelope(serializers.PayMongoIntentAttachSerializer),
         responses={200: dict},
     )
     def post(self, request, id: str):
-        data = validated(serializers.IntentAttachSerializer, self.params)
+        data = validated(serializers.PayMongoIntentAttachSerializer, self.params)
         self.check_client_key(id, data.get("client_key"))
         try:
             pi = intent_services.payment_intent_confirm(
@@ -186,11 +210,13 @@ class PaymentIntentCaptureView(_IntentView):
         tags=TAG,
         operation_id="paymongo_capture_payment_intent",
         summary="Capture a PaymentIntent (PayMongo)",
-        request=serializers.IntentCaptureSerializer,
+        description="Captures `amount` of an intent in `awaiting_capture`; the rest is released and the intent is `succeeded`.",
+        parameters=[PI_ID],
+        request=envelope(serializers.PayMongoIntentCaptureSerializer),
         responses={200: dict},
     )
     def post(self, request, id: str):
-        data = validated(serializers.IntentCaptureSerializer, self.params)
+        data = validated(serializers.PayMongoIntentCaptureSerializer, self.params)
         pi = intent_services.payment_intent_capture(
             scope=self.caller.scope, payment_intent_id=id, amount_to_capture=data["amount"]
         )
@@ -202,11 +228,13 @@ class PaymentIntentCancelView(_IntentView):
         tags=TAG,
         operation_id="paymongo_cancel_payment_intent",
         summary="Cancel a PaymentIntent (PayMongo)",
+        description="Cancels an intent that is not yet paid; an authorisation it holds is released. The intent is `cancelled`.",
+        parameters=[PI_ID],
         request=None,
         responses={200: dict},
     )
     def post(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayMongoEmptySerializer, self.params)
         pi = intent_services.payment_intent_cancel(scope=self.caller.scope, payment_intent_id=id)
         return self.present(pi)
 
@@ -223,11 +251,11 @@ class PaymentMethodsView(PayMongoView):
         summary="Create a PaymentMethod (PayMongo)",
         description="With the public key (from the browser) or the secret key. The card "
         "number and CVC are checked and never stored.",
-        request=serializers.PaymentMethodCreateSerializer,
+        request=envelope(serializers.PayMongoPaymentMethodCreateSerializer),
         responses={200: dict},
     )
     def post(self, request):
-        data = validated(serializers.PaymentMethodCreateSerializer, self.params)
+        data = validated(serializers.PayMongoPaymentMethodCreateSerializer, self.params)
         details = data["details"]
         card = payment_services.raw_card_from_params(
             {
@@ -253,10 +281,12 @@ class PaymentMethodView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_retrieve_payment_method",
         summary="Retrieve a PaymentMethod (PayMongo)",
+        description="The payment method: its card's brand, last 4 digits and expiry, and its billing details.",
+        parameters=[PM_ID],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayMongoEmptySerializer, self.params)
         pm = payment_selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         return Response({"data": presenters.payment_method_to_paymongo(pm)})
 
@@ -269,11 +299,12 @@ class PaymentsView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_list_payments",
         summary="List payments (PayMongo)",
-        parameters=[serializers.ListSerializer],
+        description="Every attempt to charge a card (`ch_…`, the charges the v1 API shows), newest first, `limit` at a time; `after`/`before` an id for the next or previous page.",
+        parameters=[serializers.PayMongoListSerializer],
         responses={200: dict},
     )
     def get(self, request):
-        data = validated(serializers.ListSerializer, self.params)
+        data = validated(serializers.PayMongoListSerializer, self.params)
         queryset = payment_selectors.charge_list(scope=self.caller.scope)
         return self.page(queryset, presenters.payment_to_paymongo, "payment", data)
 
@@ -283,10 +314,12 @@ class PaymentView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_retrieve_payment",
         summary="Retrieve a payment (PayMongo)",
+        description="One payment (`ch_…`): `paid`, `failed` or `pending`, with its refunds.",
+        parameters=[PAYMENT_ID],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayMongoEmptySerializer, self.params)
         charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
         return Response({"data": presenters.payment_to_paymongo(charge)})
 
@@ -296,11 +329,12 @@ class RefundsView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_create_refund",
         summary="Refund a payment (PayMongo)",
-        request=serializers.RefundCreateSerializer,
+        description="Refunds `amount` of a paid payment (at most what is left). `reason`: `duplicate`, `fraudulent`, `requested_by_customer` or `others`.",
+        request=envelope(serializers.PayMongoRefundCreateSerializer),
         responses={200: dict},
     )
     def post(self, request):
-        data = validated(serializers.RefundCreateSerializer, self.params)
+        data = validated(serializers.PayMongoRefundCreateSerializer, self.params)
         reason = data["reason"]
         refund = payment_services.refund_create(
             scope=self.caller.scope,
@@ -315,11 +349,12 @@ class RefundsView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_list_refunds",
         summary="List refunds (PayMongo)",
-        parameters=[serializers.RefundListSerializer],
+        description="Refunds, newest first, optionally of one payment (`payment_id`).",
+        parameters=[serializers.PayMongoRefundListSerializer],
         responses={200: dict},
     )
     def get(self, request):
-        data = validated(serializers.RefundListSerializer, self.params)
+        data = validated(serializers.PayMongoRefundListSerializer, self.params)
         queryset = payment_selectors.refund_list(
             scope=self.caller.scope, charge_id=data.get("payment_id")
         )
@@ -331,10 +366,12 @@ class RefundView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_retrieve_refund",
         summary="Retrieve a refund (PayMongo)",
+        description="One refund: `pending`, `succeeded` or `failed`.",
+        parameters=[REFUND_ID],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayMongoEmptySerializer, self.params)
         refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
         return Response({"data": presenters.refund_to_paymongo(refund)})
 
@@ -352,11 +389,11 @@ class WebhooksView(PayMongoView):
         description="Each event is POSTed with `Paymongo-Signature: t=…,te=…,li=…`: the hex "
         "HMAC-SHA256 of `<t>.<body>` keyed with the webhook's `secret_key`, in `te` for test "
         "mode and `li` for live mode.",
-        request=serializers.WebhookCreateSerializer,
+        request=envelope(serializers.PayMongoWebhookCreateSerializer),
         responses={200: dict},
     )
     def post(self, request):
-        data = validated(serializers.WebhookCreateSerializer, self.params)
+        data = validated(serializers.PayMongoWebhookCreateSerializer, self.params)
         endpoint = event_services.webhook_endpoint_create(
             scope=self.caller.scope,
             url=data["url"],
@@ -370,11 +407,12 @@ class WebhooksView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_list_webhooks",
         summary="List webhooks (PayMongo)",
-        parameters=[serializers.ListSerializer],
+        description="The PayMongo webhooks of this account and mode, newest first.",
+        parameters=[serializers.PayMongoListSerializer],
         responses={200: dict},
     )
     def get(self, request):
-        data = validated(serializers.ListSerializer, self.params)
+        data = validated(serializers.PayMongoListSerializer, self.params)
         queryset = event_selectors.webhook_endpoint_list(scope=self.caller.scope, dialect=DIALECT)
         return self.page(queryset, webhooks.webhook_to_paymongo, "webhook", data)
 
@@ -387,21 +425,25 @@ class WebhookView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_retrieve_webhook",
         summary="Retrieve a webhook (PayMongo)",
+        description="One webhook, its `secret_key` included.",
+        parameters=[WEBHOOK_ID],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayMongoEmptySerializer, self.params)
         return Response({"data": webhooks.webhook_to_paymongo(self.webhook(id))})
 
     @extend_schema(
         tags=TAG,
         operation_id="paymongo_update_webhook",
         summary="Update a webhook (PayMongo)",
-        request=serializers.WebhookUpdateSerializer,
+        description="Changes its `url`, `events` or `description`.",
+        parameters=[WEBHOOK_ID],
+        request=envelope(serializers.PayMongoWebhookUpdateSerializer),
         responses={200: dict},
     )
     def put(self, request, id: str):
-        data = validated(serializers.WebhookUpdateSerializer, self.params)
+        data = validated(serializers.PayMongoWebhookUpdateSerializer, self.params)
         self.webhook(id)
         events = data.get("events")
         endpoint = event_services.webhook_endpoint_update(
@@ -414,11 +456,14 @@ class WebhookView(PayMongoView):
         return Response({"data": webhooks.webhook_to_paymongo(endpoint)})
 
 
-class _WebhookSwitchView(WebhookView):
+class _WebhookSwitchView(PayMongoView):
     disabled = False
 
+    def webhook(self, id: str):
+        return event_selectors.webhook_endpoint_get(scope=self.caller.scope, id=id, dialect=DIALECT)
+
     def post(self, request, id: str):
-        validated(serializers.EmptySerializer, self.params)
+        validated(serializers.PayMongoEmptySerializer, self.params)
         self.webhook(id)
         endpoint = event_services.webhook_endpoint_update(
             scope=self.caller.scope, webhook_endpoint_id=id, disabled=self.disabled
@@ -431,6 +476,8 @@ class WebhookEnableView(_WebhookSwitchView):
         tags=TAG,
         operation_id="paymongo_enable_webhook",
         summary="Enable a webhook (PayMongo)",
+        description="Sends it events again.",
+        parameters=[WEBHOOK_ID],
         request=None,
         responses={200: dict},
     )
@@ -445,6 +492,8 @@ class WebhookDisableView(_WebhookSwitchView):
         tags=TAG,
         operation_id="paymongo_disable_webhook",
         summary="Disable a webhook (PayMongo)",
+        description="Sends it no more events until enabled.",
+        parameters=[WEBHOOK_ID],
         request=None,
         responses={200: dict},
     )
