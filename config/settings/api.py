@@ -52,9 +52,9 @@ SPECTACULAR_SETTINGS = {
         {
             "name": "PayMongo",
             "description": "PayMongo's dialect under `/paymongo/v1/` (its official clients: base "
-            "URL `<this service>/paymongo`): JSON:API bodies `{\"data\": {\"attributes\": "
+            'URL `<this service>/paymongo`): JSON:API bodies `{"data": {"attributes": '
             "…}}`, HTTP Basic with the secret or public key, PayMongo's statuses, errors "
-            "(`{\"errors\": [{\"code\", \"detail\", \"source\"}]}`), lists (`limit`, "
+            '(`{"errors": [{"code", "detail", "source"}]}`), lists (`limit`, '
             "`before`, `after`, `has_more`) and webhooks (`Paymongo-Signature`). The objects "
             "are the ones the v1 API shows: a payment intent is the same `pi_…`, a payment "
             "is a charge (`ch_…`).",
@@ -64,7 +64,7 @@ SPECTACULAR_SETTINGS = {
             "description": "Payload's dialect under `/payload/` (its official clients: "
             "`api_url = <this service>/payload/`): the `intent` object (`int_…`, the "
             "`cint_…` checkout intent of the v1 API), decimal amounts in dollars, `attrs`, "
-            "lists `{\"object\": \"list\", \"values\"}` with `limit`, `offset`, "
+            'lists `{"object": "list", "values"}` with `limit`, `offset`, '
             "`attr=value` filters and `fields`, errors chosen by `error_type` and status.",
         },
         {"name": "healthz", "description": "Whether the service can work."},
