@@ -98,13 +98,13 @@ class _IntentView(PayMongoView):
     def present(self, pi) -> Response:
         pi = pi.as_shown()
         secret = self.caller.is_secret
-        payments = ()
+        payments: list = []
         if secret and pi.latest_charge_id:
-            payments = (
-                payment_selectors.charge_list(scope=self.caller.scope, payment_intent_id=pi.id)
-                .prefetch_related(None)
-                .order_by("-created", "-id")
+            payments = payment_selectors.payment_intent_charges(
+                scope=self.caller.scope, payment_intent_id=pi.id
             )
+            for charge in payments:  # the intent in hand, not read again per charge
+                charge.payment_intent = pi
         return Response(
             {
                 "data": presenters.payment_intent_to_paymongo(
