@@ -177,3 +177,47 @@ def test_lists_page_with_limit_and_after(acct):
     rest = rest.json()
     assert len(rest["data"]) == 1 and rest["has_more"] is False
     assert {p["type"] for p in first["data"] + rest["data"]} == {"payment"}
+
+
+def test_an_idempotency_key_replays_the_create_in_paymongos_shape(acct):
+    body = json.dumps(
+        {
+            "data": {
+                "attributes": {
+                    "amount": 2000,
+                    "currency": "PHP",
+                    "payment_method_allowed": ["card"],
+                }
+            }
+        }
+    )
+    headers = {"HTTP_AUTHORIZATION": basic(acct.sk), "HTTP_IDEMPOTENCY_KEY": "order-42"}
+    first = Client().post(
+        "/paymongo/v1/payment_intents", body, content_type="application/json", **headers
+    )
+    again = Client().post(
+        "/paymongo/v1/payment_intents", body, content_type="application/json", **headers
+    )
+    assert first.status_code == again.status_code == 200
+    assert again.content == first.content
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert PaymentIntent.objects.count() == 1
+
+
+def test_a_public_key_sees_no_payments_and_cannot_list_them(acct):
+    body = {
+        "data": {
+            "attributes": {"amount": 2000, "currency": "PHP", "payment_method_allowed": ["card"]}
+        }
+    }
+    created = post("payment_intents", body, acct.sk).json()["data"]
+    key = created["attributes"]["client_key"]
+    seen = Client().get(
+        f"/paymongo/v1/payment_intents/{created['id']}?client_key={key}",
+        HTTP_AUTHORIZATION=basic(acct.pk),
+    )
+    assert seen.status_code == 200
+    assert seen.json()["data"]["attributes"]["payments"] is None
+    listed = Client().get("/paymongo/v1/payments", HTTP_AUTHORIZATION=basic(acct.pk))
+    assert listed.status_code == 403
+    assert listed.json()["errors"][0]["code"] == "secret_key_required"
