@@ -48,6 +48,7 @@ SPECTACULAR_SETTINGS = {
     # /docs/ groups the operations by tag: the service's own dialect, then each face's
     # (faces/), whose clients change only their base URL.
     "TAGS": [
+        {"name": "healthz", "description": "Whether the service can work."},
         {"name": "v1", "description": "The service's own API, in the Stripe v1 dialect."},
         {
             "name": "PayMongo",
@@ -67,7 +68,6 @@ SPECTACULAR_SETTINGS = {
             'lists `{"object": "list", "values"}` with `limit`, `offset`, '
             "`attr=value` filters and `fields`, errors chosen by `error_type` and status.",
         },
-        {"name": "healthz", "description": "Whether the service can work."},
     ],
 }
 
