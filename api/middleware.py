@@ -83,10 +83,9 @@ class RequestContextMiddleware:
         return error_json_response(error)
 
 
-API_PREFIX = "/v1/"
-#: Every path the API answers: the Stripe dialect and the faces of the other dialects
-#: (`faces/`), which authenticate by key the same way and serve no page.
-API_PREFIXES = (API_PREFIX, "/paymongo/v1/", "/payload/", "/whenthen/")
+# The API's own paths: the Stripe dialect and each foreign face (`faces/`), which authenticate
+# by key the same way and serve no page; str.startswith takes the tuple.
+API_PREFIX = ("/v1/", "/paymongo/v1/", "/payload/", "/whenthen/")
 CORS_ALLOW_METHODS = "GET, POST, DELETE, HEAD, OPTIONS"
 CORS_ALLOW_HEADERS = (
     "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account, "
@@ -112,7 +111,7 @@ class CorsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not request.path.startswith(API_PREFIXES):
+        if not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             response = HttpResponse(status=200)
@@ -137,7 +136,7 @@ class SiteOnly:
     the class they wrap as a base, so Django's checks still find it."""
 
     def __call__(self, request):
-        if request.path_info.startswith(API_PREFIXES):
+        if request.path_info.startswith(API_PREFIX):
             return self.get_response(request)
         return super().__call__(request)
 
@@ -152,7 +151,7 @@ class SiteCommonMiddleware(SiteOnly, CommonMiddleware):
 
 class SiteCsrfViewMiddleware(SiteOnly, CsrfViewMiddleware):
     def process_view(self, request, callback, callback_args, callback_kwargs):
-        if request.path_info.startswith(API_PREFIXES):
+        if request.path_info.startswith(API_PREFIX):
             return None
         return super().process_view(request, callback, callback_args, callback_kwargs)
 

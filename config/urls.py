@@ -39,6 +39,7 @@ urlpatterns = [
     path("v1/", include("checkouts.api.urls")),
     path("paymongo/v1/", include("faces.paymongo.urls")),
     path("payload/", include("faces.payload.urls")),
+    path("whenthen/", include("faces.whenthen.urls")),
     path("", include("intents.urls")),
     path("", include("checkout_pages.urls")),
     # Anything else: the JSON 404 of the error envelope, never an HTML page.
