@@ -1,6 +1,9 @@
-"""The database: DATABASE_URL, a SQLite file by default."""
+"""The database: DATABASE_URL, a SQLite file by default; DATABASE_POOLER=pgbouncer when it is
+reached through PgBouncer in transaction pooling."""
 
 import os
+
+from django.core.exceptions import ImproperlyConfigured
 
 from .environment import BASE_DIR, RUN_DIR, env
 
@@ -36,4 +39,19 @@ else:
         # closed by Django at the end of it (errors_occurred), and the next request reconnects.
         CONN_HEALTH_CHECKS=env.bool("DB_CONN_HEALTH_CHECKS", default=False),
     )
+
+# Through PgBouncer in transaction pooling each transaction may run on another server connection,
+# so nothing may outlive a transaction on it: psycopg's automatic server-side prepared statements
+# go (prepare_threshold None), and so do server-side cursors (QuerySet.iterator() fetches in
+# chunks client-side instead). The code keeps no other session state: no SET outside a
+# transaction (Django's time zone is one PgBouncer tracks), no advisory lock, no LISTEN; the
+# beat's lease is a row (cluster/), not a session lock.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured(
+        f"DATABASE_POOLER must be empty or 'pgbouncer' (transaction pooling), not {DATABASE_POOLER!r}"
+    )
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
