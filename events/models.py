@@ -100,6 +100,9 @@ class WebhookEndpoint(ScopedModel):
     # Set when a hint to send its due deliveries is on its way to a worker, cleared when a
     # worker takes it: one hint outstanding per endpoint, however many events arrive meanwhile.
     send_requested_at = models.DateTimeField(null=True, blank=True)
+    # Whose webhooks these are: `stripe` (the service's own events, Stripe-Signature), or a
+    # face's (`settings.WEBHOOK_DIALECTS`: which events it sends, their body and signature).
+    dialect = models.CharField(max_length=16, default="stripe")
 
     class Meta:
         indexes = [

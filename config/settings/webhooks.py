@@ -35,3 +35,6 @@ WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", def
 # rest go back to the queue), so a slow endpoint shares the workers with the others.
 WEBHOOK_DELIVERY_BATCH = env.int("WEBHOOK_DELIVERY_BATCH", default=100)
 WEBHOOK_BATCH_SECONDS = env.float("WEBHOOK_BATCH_SECONDS", default=5)
+# Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
+# signature, by the dialect an endpoint was created in.
+WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}

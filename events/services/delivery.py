@@ -30,6 +30,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from ..dialects import STRIPE, dialect
 from ..http import Sender, SendResult
 from ..models import Delivery, DeliveryAttempt, WebhookEndpoint
 from ..presenters import event_body
@@ -152,10 +153,14 @@ def _send(batch: _Batch, *, deadline: float) -> None:
         if index and time.monotonic() >= deadline:
             batch.unsent = batch.deliveries[index:]
             return
-        body = event_body(delivery.event)
-        headers = signed_headers(
-            secrets=secrets, event_id=delivery.event_id, timestamp=int(time.time()), body=body
-        )
+        timestamp = int(time.time())
+        if endpoint.dialect == STRIPE:
+            body = event_body(delivery.event)
+            headers = signed_headers(
+                secrets=secrets, event_id=delivery.event_id, timestamp=timestamp, body=body
+            )
+        else:
+            body, headers = dialect(endpoint.dialect).render(endpoint, delivery.event, timestamp)
         result = sender.post(body=body, headers=headers)
         batch.sent.append((delivery, result))
         if result.unreachable:

@@ -50,7 +50,9 @@ def webhook_endpoint_create(
     enabled_events: list[str],
     description: str | None = None,
     metadata: dict | None = None,
+    dialect: str = "stripe",
 ) -> WebhookEndpoint:
+    """`dialect`: whose webhooks (`events.dialects`); the service's own by default."""
     _checked_url(url)
     webhook_endpoints_forget()
     transaction.on_commit(webhook_endpoints_forget)
@@ -63,6 +65,7 @@ def webhook_endpoint_create(
         metadata=merge_metadata({}, metadata) if metadata is not None else {},
         api_version=settings.API_VERSION,
         secret=new_secret(),
+        dialect=dialect,
     )
 
 

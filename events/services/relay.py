@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..dialects import wants
 from ..models import Delivery, Event, WebhookEndpoint
 from .dispatch import endpoints_send_on_commit
 
@@ -47,7 +48,7 @@ def events_relay(*, event_ids: list[str] | None = None, limit: int | None = None
             matching = [
                 endpoint
                 for endpoint in by_scope.get((event.account_id, event.livemode), [])
-                if endpoint.subscribes_to(event.type)
+                if endpoint.subscribes_to(event.type) and wants(endpoint, event)
             ]
             for endpoint in matching:
                 # A paused endpoint's delivery waits for the pause to end (the sweep hands it
