@@ -4,6 +4,11 @@ import sys
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
     from django.core.management import execute_from_command_line
 
+    from config.errors import startup_guard
+
+    # a wrong setting ends here with one line naming it, not a traceback
+    startup_guard(lambda: settings.INSTALLED_APPS)
     execute_from_command_line(sys.argv)

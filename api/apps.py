@@ -6,4 +6,6 @@ class ApiConfig(AppConfig):
     verbose_name = "API dialect"
 
     def ready(self):
+        from core import checks  # noqa: F401  (registers the production settings' deploy checks)
+
         from . import schema  # noqa: F401  (registers the OpenAPI authentication extension)
