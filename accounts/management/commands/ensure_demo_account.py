@@ -2,7 +2,9 @@
 
 The database keeps only hashes, so the raw demo keys are kept for the developer in
 `.run/demo-keys.json` (mode 600, git-ignored). When that file is missing or its keys no longer
-work (the database was reset, the keys were rolled), new keys are issued.
+work (the database was reset, an operator rolled or revoked them in the console), a new pair is
+issued beside whatever keys the account has: this command never revokes a key, so the key an
+operator rolled and copied keeps working across restarts of `make run`.
 """
 
 import json
@@ -13,7 +15,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from accounts.selectors import DEMO_ACCOUNT_NAME, api_key_for_raw, demo_account
-from accounts.services import account_create, api_keys_roll
+from accounts.services import account_create, api_keys_issue
 
 DEMO_NAME = DEMO_ACCOUNT_NAME
 
@@ -44,7 +46,7 @@ class Command(BaseCommand):
             if account is None:
                 account, raw = account_create(name=DEMO_NAME)
             else:
-                raw = api_keys_roll(account=account, livemode=False)
+                raw = api_keys_issue(account=account, livemode=False)
             keys = {
                 "account": account.id,
                 "secret_key": raw["secret_key_test"],
