@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from config.celery import QUEUES, worker_argv
@@ -39,22 +38,12 @@ def _fast_password_hashing(settings):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that need PostgreSQL or Redis skip on a laptop without them, and fail in CI."""
-    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    """Tests that need Redis skip on a laptop with neither REDIS_URL nor a `redis-server` to
+    start (tests/services.py), and fail in CI. PostgreSQL is always there: DATABASE_URL's, or
+    the embedded server the settings start (config/embedded_db.py)."""
     redis_url = os.environ.get("REDIS_URL", "")
     on_redis = bool(redis_url) and _reachable(redis_url, 6379)
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
-            if REQUIRE_SERVICES:
-                item.add_marker(
-                    pytest.mark.xfail(
-                        reason="CI requires PostgreSQL (DATABASE_URL)", strict=True, run=False
-                    )
-                )
-                raise pytest.UsageError("CI requires PostgreSQL: set DATABASE_URL=postgres://…")
-            item.add_marker(
-                pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
-            )
         if "redis" in item.keywords and not on_redis:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError(
@@ -124,16 +113,66 @@ def anon_client() -> StripeTestClient:
 # --- a real Celery worker on Redis --------------------------------------------------------
 
 
-def database_url_for_current_test_db() -> str:
-    """The URL of the database the tests are using (pytest-django's test_… database)."""
+def database_url(name: str) -> str:
+    """The URL of database `name` on the tests' PostgreSQL server."""
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+    return f"postgres://{user}{password}@{host}:{port}/{name}"
+
+
+def database_url_for_current_test_db() -> str:
+    """The URL of the database the tests are using (pytest-django's test_… database)."""
+    return database_url(connection.settings_dict["NAME"])
+
+
+class ScratchDatabase:
+    """An empty database of its own on the tests' PostgreSQL server, for a process a test starts
+    as a developer would (`manage.py runall`, `listen`, a second instance of the service):
+    `payintents_scratch_<random>`, dropped (with whatever is still connected) by `drop()`."""
+
+    def __init__(self, prefix: str = "scratch"):
+        import secrets
+
+        db = connection.settings_dict
+        self.name = f"payintents_{prefix}_{secrets.token_hex(6)}"
+        self.url = database_url(self.name)
+        self._server = {
+            "host": db.get("HOST") or "127.0.0.1",
+            "port": int(db.get("PORT") or 5432),
+            "user": db.get("USER") or "postgres",
+            "password": db.get("PASSWORD") or None,
+            "dbname": "postgres",
+        }
+
+    def _execute(self, statement) -> None:
+        import psycopg
+
+        with psycopg.connect(**self._server, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(statement)
+
+    def create(self) -> ScratchDatabase:
+        from psycopg import sql
+
+        self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+        return self
+
+    def drop(self) -> None:
+        from psycopg import sql
+
+        self._execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+        )
+
+
+@pytest.fixture
+def scratch_database():
+    """A fresh, empty database (ScratchDatabase) for the test, dropped afterwards."""
+    database = ScratchDatabase().create()
+    yield database
+    database.drop()
 
 
 class WorkerProcess:
