@@ -3,8 +3,7 @@
 
 Starts its own redis-server on a free 127.0.0.1 port (never the shared one), a receiver
 (http.server, threads) on 127.0.0.1, and a real Celery worker with beat on that Redis, against
-DATABASE_URL (default: a fresh SQLite file under .run/bench/; use PostgreSQL for meaningful
-numbers). It creates an account and one `*` endpoint, then records `--events` events the way
+DATABASE_URL (default: a fresh database on the checkout's embedded PostgreSQL). It creates an account and one `*` endpoint, then records `--events` events the way
 services do (`event_emit` inside a transaction, in batches of `--batch`), so the measured
 path is the real one: after-commit relay enqueue → relay → one delivery per endpoint →
 signed POST → 2xx → delivery marked delivered.
@@ -171,9 +170,10 @@ def main() -> int:
         WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
         WEBHOOK_SWEEP_INTERVAL_SECONDS="1",
     )
-    os.environ.setdefault(
-        "DATABASE_URL", f"sqlite:///{RUN_DIR / f'webhooks-{time.time_ns()}.sqlite3'}"
-    )
+    sys.path.insert(0, str(ROOT))
+    from bench.database import bench_database_url
+
+    os.environ["DATABASE_URL"], _ = bench_database_url("webhooks")
     worker = None
     account = None
     try:

@@ -93,8 +93,12 @@ GUNICORN_LIMITS = (
 )
 
 
-def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
-    """The web server's command line: the scrubbing access log on stdout and the limits above."""
+def gunicorn_argv(
+    *, host: str, port: str | int, workers: int = 2, preload: bool = False
+) -> list[str]:
+    """The web server's command line: the scrubbing access log on stdout and the limits above.
+    `preload`: the app is loaded once, before the workers fork (`make run`: one Django start-up
+    instead of one per worker, and the port opens only once the app answers)."""
     return [
         os.path.join(os.path.dirname(sys.executable), "gunicorn"),
         "config.wsgi:application",
@@ -115,6 +119,7 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         *GUNICORN_LIMITS,
         "--graceful-timeout",
         "5",
+        *(["--preload"] if preload else []),
     ]
 
 
@@ -172,7 +177,10 @@ class Command(BaseCommand):
             # gunicorn gthread, WEB_CONCURRENCY × 4 threads: the measured choice (see
             # docs/operations.md, "The web server")
             "web": gunicorn_argv(
-                host=host, port=port, workers=int(os.environ.get("WEB_CONCURRENCY", "2"))
+                host=host,
+                port=port,
+                workers=int(os.environ.get("WEB_CONCURRENCY", "2")),
+                preload=True,
             ),
             "worker": worker_argv(
                 concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2")),
