@@ -42,11 +42,12 @@ $(STAMP): pyproject.toml | $(UV)
 run: $(RUN_STAMP) .env
 	@exec $(PY) manage.py runall
 
-# The dev checkout's own secret, generated once; settings read it, so every `manage.py` command
-# works here as the README writes it. Production has no .env and must set SECRET_KEY itself.
+# The dev checkout's own secret, generated once, and PAYINTENTS_DEV=1 (the embedded PostgreSQL
+# when DATABASE_URL is not set); settings read it, so every `manage.py` command works here as
+# the README writes it. Production has no .env and must set SECRET_KEY and DATABASE_URL itself.
 .env:
-	@umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
-	@echo "wrote .env with a generated SECRET_KEY (keep it; it is git-ignored)"
+	@umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('PAYINTENTS_DEV=1')" > $@
+	@echo "payintents: wrote .env with a generated SECRET_KEY and PAYINTENTS_DEV=1 (keep it; it is git-ignored)"
 
 # Two workers (pytest-xdist), each module on one of them (its module-scoped servers started
 # once); TEST_WORKERS=0 runs everything in this process. Without DATABASE_URL the tests run on

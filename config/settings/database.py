@@ -14,7 +14,10 @@ DATABASE_URL = env.str("DATABASE_URL", default="")
 if not DATABASE_URL:
     if not DEV:
         raise ConfigurationError(
-            "DATABASE_URL", "", "postgres://user:password@host:5432/dbname (it is not set)"
+            "DATABASE_URL",
+            "",
+            "postgres://user:password@host:5432/dbname (not set; a development checkout sets "
+            "PAYINTENTS_DEV=1 for its embedded PostgreSQL)",
         )
     DATABASE_URL = embedded_db.database_url(
         RUN_DIR, say=lambda line: print(f"payintents: {line}", file=sys.stderr, flush=True)
