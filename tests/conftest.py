@@ -316,11 +316,65 @@ REQUIRE_BROWSER = bool(os.environ.get("PAYINTENTS_REQUIRE_BROWSER"))
 SCREENSHOTS = ROOT / "docs" / "img"
 
 
-@pytest.fixture
-def browser():
-    """Headless Debian Chromium driven by selenium through chromedriver. Skips on a laptop
-    without them; `.ci/run` installs both and sets PAYINTENTS_REQUIRE_BROWSER, so CI fails
-    instead of skipping."""
+class _Chromium:
+    """One headless Chromium per test process, started when a test first asks (starting one
+    costs seconds; the suite has dozens of browser tests); after each test it opens a fresh tab
+    and clears cookies and cache, or starts again if that fails (a test left it unusable)."""
+
+    def __init__(self, chromium: str, driver_path: str):
+        self.chromium, self.driver_path, self.driver = chromium, driver_path, None
+
+    def get(self):
+        if self.driver is None:
+            from selenium import webdriver
+
+            options = webdriver.ChromeOptions()
+            options.binary_location = self.chromium
+            for arg in (
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=1280,900",
+            ):
+                options.add_argument(arg)
+            # the console's messages (`driver.get_log("browser")`): a page's CSP violations
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+            self.driver = webdriver.Chrome(
+                options=options, service=webdriver.ChromeService(self.driver_path)
+            )
+            self.driver.set_page_load_timeout(30)
+        return self.driver
+
+    def reset(self) -> None:
+        driver = self.driver
+        if driver is None:
+            return
+        try:
+            old = driver.window_handles
+            driver.switch_to.new_window("tab")
+            fresh = driver.current_window_handle
+            for handle in old:
+                driver.switch_to.window(handle)
+                driver.close()
+            driver.switch_to.window(fresh)
+            driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+            driver.set_window_size(1280, 900)
+            driver.get_log("browser")  # emptied: the next test reads only its own messages
+        except Exception:
+            self.quit()
+
+    def quit(self) -> None:
+        if self.driver is not None:
+            try:
+                self.driver.quit()
+            finally:
+                self.driver = None
+
+
+@pytest.fixture(scope="session")
+def _chromium():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
@@ -330,24 +384,20 @@ def browser():
         if REQUIRE_BROWSER:
             pytest.fail(message)
         pytest.skip(message)
-    from selenium import webdriver
+    holder = _Chromium(chromium, driver_path)
+    yield holder
+    holder.quit()
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(arg)
-    # the console's messages (`driver.get_log("browser")`): a page's CSP violations among them
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+
+@pytest.fixture
+def browser(_chromium):
+    """Headless Debian Chromium driven by selenium through chromedriver, as a new browser: a
+    fresh tab (its own session storage), no cookies or cache from an earlier test (the pages
+    keep nothing in local storage), a window of 1280×900, an empty console log. One Chromium
+    serves every test of a process (`_Chromium`). Skips on a laptop without them; `.ci/run`
+    installs both and sets PAYINTENTS_REQUIRE_BROWSER, so CI fails instead of skipping."""
+    yield _chromium.get()
+    _chromium.reset()
 
 
 def csp_violations(driver) -> list[str]:
