@@ -19,7 +19,7 @@ $(UV):
 	@echo "payintents: creating the virtualenv (.venv) with $(PYTHON)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@echo "payintents: installing the installer (uv)"
-	@$(PY) -m pip install -q --disable-pip-version-check --only-binary :all: uv
+	@$(PY) -m pip install -qq --disable-pip-version-check --only-binary :all: uv
 
 INSTALL = set -o pipefail; start=$$(date +%s); \
 	$(UV) pip install --python $(PY) --only-binary :all: -r pyproject.toml $(1) 2>&1 \
