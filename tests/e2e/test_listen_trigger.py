@@ -111,7 +111,7 @@ def wait(predicate, what, timeout=60):
 
 
 @pytest.fixture
-def local_env(tmp_path, scratch_database):
+def local_env(tmp_path, migrated_scratch_database):
     env = {
         k: v
         for k, v in os.environ.items()
@@ -119,10 +119,9 @@ def local_env(tmp_path, scratch_database):
     }
     env.update(
         PAYINTENTS_DEV="1",
-        DATABASE_URL=scratch_database.url,
+        DATABASE_URL=migrated_scratch_database.url,
         BROKER_DIR=str(tmp_path / "broker"),
     )
-    manage(env, "migrate", "-v", "0")
     account = json.loads(manage(env, "create_account", "Laptop", "--json"))["id"]
     return env, account
 

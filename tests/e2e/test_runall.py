@@ -49,13 +49,13 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def sandbox_env(tmp_path, scratch_database):
+def sandbox_env(tmp_path, migrated_scratch_database):
     env = dict(os.environ)
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "PYTEST_VERSION"):
         env.pop(name, None)
     env.update(
         PAYINTENTS_DEV="1",
-        DATABASE_URL=scratch_database.url,
+        DATABASE_URL=migrated_scratch_database.url,
         BROKER_DIR=str(tmp_path / "broker"),
         STATIC_ROOT=str(tmp_path / "static"),
     )

@@ -8,7 +8,7 @@ own port and its own database, started once per test module.
 
 It gets a fresh database `payintents_upstream_<random>` on the tests' PostgreSQL server
 (tests.conftest.ScratchDatabase), dropped afterwards. The
-database is migrated and given one account (`manage.py create_account`), and the static files are
+database (a copy of one migrated once per test process) is given one account (`manage.py create_account`), and the static files are
 collected into the folder (as `make run` does); then gunicorn serves it,
 as `manage.py runall` does (`gunicorn_argv`, one worker), with no broker server (kombu's
 file-system transport in a folder of its own, so nothing it enqueues reaches the tests' Redis)
@@ -108,7 +108,7 @@ def _healthy(base_url: str) -> bool:
 
 
 def start_upstream(folder: Path) -> tuple[Upstream, ScratchDatabase]:
-    database = ScratchDatabase("upstream").create()
+    database = ScratchDatabase("upstream").create(migrated=True)
     port = _free_port()
     env = _environment(database.url, port, folder)
     log_path = folder / "upstream.log"
