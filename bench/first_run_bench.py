@@ -74,6 +74,7 @@ def pay(base: str, secret: str) -> str | None:
 
 def one_run(clone: Path, env: dict, label: str) -> dict:
     port = free_port()
+    load_before = os.getloadavg()[0]
     lines: list[tuple[float, str]] = []
     started = time.monotonic()
     proc = subprocess.Popen(
@@ -133,6 +134,8 @@ def one_run(clone: Path, env: dict, label: str) -> dict:
         "phases_started_at": phases,
         "install_line": install,
         "postgres_stopped_with_make_run": not pid_file.exists(),
+        # the machine's 1-minute load average before and after: the run shares its 2 cores
+        "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "output_lines": len(lines),
         "output": [text for _, text in lines],
     }
@@ -181,11 +184,18 @@ def main() -> None:
     path.write_text(json.dumps({"ref": args.ref, "cpus": os.cpu_count(), "runs": runs}, indent=2))
     names = [name for name, _ in PHASES]
     print()
-    print(f"{'run':<22}{'payment s':>10}  " + "  ".join(f"{n:>8}" for n in names) + "  pg stopped")
+    print(
+        f"{'run':<22}{'payment s':>10}  "
+        + "  ".join(f"{n:>8}" for n in names)
+        + "  pg stopped  load before/after"
+    )
     for run in runs:
         cells = "  ".join(f"{run['phases_started_at'].get(n, '-'):>8}" for n in names)
         stopped = "yes" if run["postgres_stopped_with_make_run"] else "NO"
-        print(f"{run['run']:<22}{run['seconds_to_first_payment']:>10}  {cells}  {stopped}")
+        load = "/".join(map(str, run["load_average"]))
+        print(
+            f"{run['run']:<22}{run['seconds_to_first_payment']:>10}  {cells}  {stopped:>10}  {load}"
+        )
     print(f"\n(phase columns: seconds after `make run` when its line first appeared) {path}")
     if any(not run["postgres_stopped_with_make_run"] for run in runs):
         sys.exit(1)
