@@ -204,17 +204,26 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+
+        def start(name: str) -> None:
+            procs[name] = subprocess.Popen(commands[name], env=env, start_new_session=True)
             self.stdout.write(f"started {name} (pid {procs[name].pid})")
-        if wait_until_up(
+
+        # The web server and the worker first; beat (periodic sweeps, nothing a first request
+        # waits on) once they are up, so three Django start-ups do not share the cores at once.
+        start("web")
+        start("worker")
+        up = wait_until_up(
             host,
             int(port),
             ready_file=ready_file,
             procs=procs,
             stopping=lambda: stopping,
             timeout=READY_TIMEOUT_SECONDS,
-        ):
+        )
+        if not stopping:
+            start("beat")
+        if up:
             self.banner(host, port, env)
         ready_file.unlink(missing_ok=True)
         exit_code = 0
