@@ -48,6 +48,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         ("WEBHOOK_ALLOWED_NETWORKS", "10.0.0.0/8,office", "'office' is not one"),
         ("DATABASE_URL", "mysql://u@db/x", "expects a PostgreSQL URL"),
         ("PORT", "99999", "expects a TCP port"),
+        ("MINIMUM_AMOUNTS", "usd=abc", "each value an integer"),
     ],
 )
 def test_a_wrong_setting_stops_manage_py_with_one_line_naming_it(variable, value, expects):

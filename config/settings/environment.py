@@ -41,12 +41,20 @@ class Env(environ.Env):
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
         except (ValueError, TypeError) as error:
-            expects = EXPECTS.get(cast) or (
-                f"a comma-separated list of {EXPECTS.get(cast[0], 'values')}"
-                if isinstance(cast, list)
-                else str(error)
-            )
-            raise ConfigurationError(var, raw or "", expects) from None
+            raise ConfigurationError(var, raw or "", _expects(cast, error)) from None
+
+
+def _expects(cast, error: Exception) -> str:
+    """What a value of `cast` looks like, in words."""
+    if isinstance(cast, list | tuple) and cast:
+        return f"a comma-separated list of {EXPECTS.get(cast[0], 'values')}"
+    if isinstance(cast, dict) or cast is dict:
+        value = EXPECTS.get(cast.get("value")) if isinstance(cast, dict) else None
+        return f"key=value pairs separated by ';'{f', each value {value}' if value else ''}"
+    try:
+        return EXPECTS.get(cast) or str(error)
+    except TypeError:
+        return str(error)
 
 
 env = Env()
