@@ -12,3 +12,8 @@ if __name__ == "__main__":
     # a wrong setting ends here with one line naming it, not a traceback
     startup_guard(lambda: settings.INSTALLED_APPS)
     execute_from_command_line(sys.argv)
+    # Tasks the command handed to this process's pool (core.enqueue, `make run`'s in-process
+    # webhooks) finish before the interpreter shuts down, which would refuse their follow-ups.
+    enqueue = sys.modules.get("core.enqueue")  # (imported only by a command that needed it)
+    if enqueue is not None:
+        enqueue.drain()

@@ -13,10 +13,10 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from accounts.selectors import DEMO_ACCOUNT_NAME, api_key_for_raw, demo_account
 from accounts.services import account_create, api_keys_issue
+from core.commands import QuickCommand
 
 DEMO_NAME = DEMO_ACCOUNT_NAME
 
@@ -28,7 +28,7 @@ def keys_path() -> Path:
     return Path(settings.BASE_DIR) / ".run" / f"demo-keys{suffix}.json"
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Ensure the demo account exists and print its test keys."
 
     def add_arguments(self, parser):
