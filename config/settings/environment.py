@@ -49,7 +49,8 @@ def _expects(cast, error: Exception) -> str:
     if isinstance(cast, list | tuple) and cast:
         return f"a comma-separated list of {EXPECTS.get(cast[0], 'values')}"
     if isinstance(cast, dict) or cast is dict:
-        value = EXPECTS.get(cast.get("value")) if isinstance(cast, dict) else None
+        value_cast = cast.get("value") if isinstance(cast, dict) else None
+        value = EXPECTS.get(value_cast) if isinstance(value_cast, type) else None
         return f"key=value pairs separated by ';'{f', each value {value}' if value else ''}"
     try:
         return EXPECTS.get(cast) or str(error)
