@@ -192,27 +192,34 @@ def database_url(run_dir: Path, *, say=None) -> str:
         except (OSError, ValueError):
             pass
         if port is None:
-            port = _free_port()
             log = data / "server.log"
             options = " ".join(f"-c {name}={value!r}" for name, value in SETTINGS.items())
             started = time.monotonic()
-            _run(
-                [
-                    str(bin_dir / "pg_ctl"),
-                    "-D",
-                    str(data),
-                    "-l",
-                    str(log),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    f"-p {port} {options}",
-                    "start",
-                ],
-                user=user,
-                log=log,
-            )
+            for attempt in range(3):
+                # a free port may be taken by another process before the server binds it
+                port = _free_port()
+                try:
+                    _run(
+                        [
+                            str(bin_dir / "pg_ctl"),
+                            "-D",
+                            str(data),
+                            "-l",
+                            str(log),
+                            "-w",
+                            "-t",
+                            "60",
+                            "-o",
+                            f"-p {port} {options}",
+                            "start",
+                        ],
+                        user=user,
+                        log=log,
+                    )
+                    break
+                except EmbeddedDatabaseError:
+                    if attempt == 2:
+                        raise
             if say:
                 say(
                     f"started PostgreSQL on 127.0.0.1:{port} "
