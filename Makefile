@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-dev
 RUN_STAMP := $(VENV)/.installed-run
 export PAYINTENTS_DEV := 1
 
-.PHONY: run test fuzz check lint types format openapi migrations bench clean
+.PHONY: run test nodes deploy-check fuzz check lint types format openapi migrations bench clean
 
 # The installer is uv (one wheel, put into the venv by pip): it resolves and installs the
 # dependencies straight from pyproject.toml, wheels only, in parallel; pip took most of a
@@ -57,6 +57,21 @@ TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(PY) -m pytest -p tests.services -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
+# The proof that many nodes keep the promises: `pip install .` into a clean venv, then its
+# `payintents` script runs 2 web nodes behind HAProxy, 2 workers and 2 beats, all through
+# PgBouncer in transaction pooling, under load, while a web node, a worker and the leading beat
+# are killed (kill -9), a worker stopped and a web node drained (SIGTERM): tests/e2e/many_nodes.py.
+# Needs haproxy and pgbouncer (Debian's), DATABASE_URL's server (it makes a database there) and
+# REDIS_URL's database (flushed). A few minutes.
+nodes: $(STAMP)
+	$(PY) tests/e2e/many_nodes.py
+
+# deploy/: the Kustomize base and overlay rendered by `kubectl kustomize` and every object
+# validated against the Kubernetes schemas (kubernetes-validate); the compose file against the
+# Compose specification's schema (vendored in deploy/schema/).
+deploy-check: $(STAMP)
+	$(PY) deploy/check.py
+
 # Schemathesis over every operation with a larger budget than the suite's (FUZZ_EXAMPLES cases
 # per operation); prints the number of cases, of 5xx answers and of failed checks.
 fuzz: $(STAMP)
@@ -75,7 +90,7 @@ lint: $(STAMP)
 
 # mypy (config in pyproject.toml [tool.mypy]): core and payments/attempts.py strict, the
 # services with the defaults.
-TYPED := core payments/attempts.py accounts/services.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
+TYPED := core payments/attempts.py accounts/services.py cluster/services.py cluster/selectors.py cluster/beat.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
 	intents/services checkouts/services.py checkout_pages/services
 
 types: $(STAMP)

@@ -5,7 +5,7 @@ Starts its own gunicorn on a free 127.0.0.1 port against DATABASE_URL (default: 
 database on the checkout's embedded PostgreSQL, bench/database.py), creates an account through `accounts.services.account_create`, then
 sends a bounded number of requests per scenario over a thread pool:
 
-    baseline  GET  /healthz                       (the floor: routing, one SELECT 1, broker ping)
+    baseline  GET  /readyz                        (the floor: routing, one SELECT 1, broker ping)
     create    POST /v1/payment_intents
     retrieve  GET  /v1/payment_intents/<id>
     list      GET  /v1/payment_intents?limit=10
@@ -261,7 +261,7 @@ class Server:
                 raise RuntimeError(f"gunicorn exited early; see {self.log_path}")
             try:
                 conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                conn.request("GET", "/healthz")
+                conn.request("GET", "/readyz")
                 if conn.getresponse().status == 200:
                     conn.close()
                     return
@@ -320,7 +320,7 @@ def measure_query_counts(secret_key: str) -> dict[str, int | str]:
         return response.json().get("id") if response.status_code == 200 else None
 
     calls = {
-        "baseline": lambda: client.get("/healthz"),
+        "baseline": lambda: client.get("/readyz"),
         "create": create,
         "retrieve": lambda: client.get(f"/v1/payment_intents/{sample}"),
         "list": lambda: client.get("/v1/payment_intents?limit=10"),
@@ -444,12 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         run_scenario(
             "warmup",
             connections,
-            [("GET", "/healthz", None)] * (concurrency * 4),
+            [("GET", "/readyz", None)] * (concurrency * 4),
             key=None,
             concurrency=concurrency,
             deadline=deadline,
         )
-        before, _ = run("baseline", [("GET", "/healthz", None)] * n, key=None)
+        before, _ = run("baseline", [("GET", "/readyz", None)] * n, key=None)
 
         create_body = form({"amount": 1000, "currency": "usd"})
         create, bodies = run(
@@ -471,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                 [("POST", f"/v1/payment_intents/{pi}/confirm", confirm_body) for pi in ids],
             )
             scenarios.append(confirm)
-        after, _ = run("baseline", [("GET", "/healthz", None)] * n, key=None)
+        after, _ = run("baseline", [("GET", "/readyz", None)] * n, key=None)
     finally:
         server.stop()
 

@@ -145,7 +145,7 @@ def main() -> int:
         deadline = time.time() + 60
         while True:
             try:
-                api(base, secret, "GET", "/healthz")
+                api(base, secret, "GET", "/readyz")
                 break
             except OSError:
                 if time.time() > deadline or stack.poll() is not None:
@@ -162,7 +162,7 @@ def main() -> int:
                 "enabled_events[]": ["customer.created"],
             },
         )
-        time.sleep(2)  # the worker is connected once /healthz answers; let beat settle too
+        time.sleep(2)  # the worker is connected once /readyz answers; let beat settle too
         started = time.time()
         for i in range(n_events):
             api(base, secret, "POST", "/v1/customers", {"name": f"bench {i}"})

@@ -11,6 +11,7 @@ admin.site.index_title = "Payments, webhooks and accounts"
 
 urlpatterns = [
     path("healthz", api_views.HealthView.as_view(), name="healthz"),
+    path("readyz", api_views.ReadyView.as_view(), name="readyz"),
     path(
         "openapi.json",
         SpectacularAPIView.as_view(

@@ -240,6 +240,9 @@ class WorkerProcess:
             CELERY_BROKER_URL=self.broker_url,
             REDIS_URL=self.broker_url,
             DJANGO_SETTINGS_MODULE="config.settings",
+            # A test that kill -9s a worker with its beat and starts another waits out the dead
+            # beat's lease (cluster.beat) before the new one sends sweeps: 2 s, not 30.
+            BEAT_LEASE_SECONDS="2",
         )
         env.pop("PYTEST_VERSION", None)
         env.update(self.extra_env)

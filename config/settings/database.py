@@ -1,6 +1,7 @@
 """The database: PostgreSQL, always. DATABASE_URL names it; a development checkout without one
 (`make run`, `make test`, PAYINTENTS_DEV=1) gets the embedded server under .run/postgres
-(config/embedded_db.py)."""
+(config/embedded_db.py). DATABASE_POOLER=pgbouncer when it is reached through PgBouncer in
+transaction pooling."""
 
 import sys
 
@@ -38,4 +39,19 @@ DATABASES = {
         "CONN_HEALTH_CHECKS": env.bool("DB_CONN_HEALTH_CHECKS", default=False),
     }
 }
+
+# Through PgBouncer in transaction pooling each transaction may run on another server connection,
+# so nothing may outlive a transaction on it: psycopg's automatic server-side prepared statements
+# go (prepare_threshold None), and so do server-side cursors (QuerySet.iterator() fetches in
+# chunks client-side instead). The code keeps no other session state: no SET outside a
+# transaction (Django's time zone is one PgBouncer tracks), no advisory lock, no LISTEN; the
+# beat's lease is a row (cluster/), not a session lock.
+DATABASE_POOLER = env.str("DATABASE_POOLER", default="").strip().lower()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ConfigurationError(
+        "DATABASE_POOLER", DATABASE_POOLER, "empty, or 'pgbouncer' (transaction pooling)"
+    )
+if DATABASE_POOLER == "pgbouncer":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

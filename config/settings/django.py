@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "cluster",
     "accounts",
     "events",
     "routing",

@@ -8,8 +8,15 @@ import environ
 from config.errors import ConfigurationError
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
-RUN_DIR = BASE_DIR / ".run"  # local state of `make run` and the tests (git-ignored)
-RUN_DIR.mkdir(exist_ok=True)
+# Local state: `make run`'s and the tests' in a checkout (.run/, git-ignored). Installed (`pip
+# install .`: BASE_DIR is site-packages, which the service's user may not write), the working
+# directory's .run/, or RUN_DIR. Production needs little there: collectstatic's output
+# (STATIC_ROOT) unless that is set.
+CHECKOUT = (BASE_DIR / "manage.py").is_file()
+RUN_DIR = Path(
+    os.environ.get("RUN_DIR") or (BASE_DIR / ".run" if CHECKOUT else Path.cwd() / ".run")
+)
+RUN_DIR.mkdir(parents=True, exist_ok=True)
 
 under_pytest = "PYTEST_VERSION" in os.environ
 

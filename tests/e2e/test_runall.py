@@ -85,7 +85,7 @@ def test_runall_serves_with_a_worker_and_beat_and_one_sigterm_stops_everything(
         deadline = time.time() + 40
         while time.time() < deadline and body is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz")
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz")
                 request.add_header("Authorization", f"Bearer {secret}")
                 body = json.loads(urllib.request.urlopen(request, timeout=2).read())
             except OSError:
