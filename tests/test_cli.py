@@ -36,8 +36,8 @@ def test_a_worker_asked_for_an_unknown_queue_names_the_variable():
 
 def test_a_web_port_that_is_not_a_number_names_the_variable():
     out = payintents("run", "web", PORT="eighty")
-    assert out.returncode == 1
-    assert "PORT must be a whole number" in out.stderr
+    assert out.returncode == 2
+    assert out.stderr.strip() == "configuration error: PORT=eighty: expects an integer"
 
 
 def test_any_manage_py_command_runs_through_it():
