@@ -220,6 +220,7 @@ def database_url(run_dir: Path, *, say=None) -> str:
                 except EmbeddedDatabaseError:
                     if attempt == 2:
                         raise
+            assert port is not None
             if say:
                 say(
                     f"started PostgreSQL on 127.0.0.1:{port} "
