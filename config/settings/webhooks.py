@@ -28,3 +28,8 @@ WEBHOOK_ALLOWED_NETWORKS = networks_setting("WEBHOOK_ALLOWED_NETWORKS")
 # How long a web process remembers whether an account has an enabled endpoint: without one,
 # an event asks the broker for nothing and the sweep relays it (WEBHOOK_SWEEP_INTERVAL_SECONDS).
 WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=5)
+# Deliveries are sent in batches of one endpoint's deliveries over one kept-alive connection:
+# at most this many per batch, and a batch stops starting sends after this many seconds (the
+# rest go back to the queue), so a slow endpoint shares the workers with the others.
+WEBHOOK_DELIVERY_BATCH = env.int("WEBHOOK_DELIVERY_BATCH", default=100)
+WEBHOOK_BATCH_SECONDS = env.float("WEBHOOK_BATCH_SECONDS", default=5)
