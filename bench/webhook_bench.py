@@ -5,7 +5,8 @@ with healthy endpoints alone and beside a slow, a failing and a dead one.
 Starts its own redis-server on a free 127.0.0.1 port (never the shared one), a receiver in a
 process of its own (`bench/webhook_receiver.py`: HTTP/1.1 keep-alive, 200 at once on
 `/good/…`, 200 after 6 s on `/slow/…`, 500 on `/error/…`), and a real Celery worker with beat
-on that Redis, against DATABASE_URL (PostgreSQL). The worker runs with
+on that Redis, against DATABASE_URL (default: a fresh database on the checkout's embedded
+PostgreSQL, bench/database.py). The worker runs with
 `WEBHOOK_TIMEOUT_SECONDS=5`. Events are recorded the way services do (`event_emit` inside a
 transaction), so the measured path is the real one: after-commit relay hint → relay → one
 delivery per endpoint → batches per endpoint → signed POSTs → 2xx → deliveries marked.
@@ -194,7 +195,10 @@ def main() -> int:
         WEBHOOK_TIMEOUT_SECONDS="5",
         WEBHOOKS_IN_PROCESS="0",
     )
-    os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/payintents_bench")
+    sys.path.insert(0, str(ROOT))
+    from bench.database import bench_database_url
+
+    os.environ["DATABASE_URL"], _ = bench_database_url("webhooks")
     worker = None
     accounts = []
     results: dict[str, dict] = {}

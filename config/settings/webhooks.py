@@ -1,6 +1,6 @@
 """Events and webhook delivery (events/; docs/webhooks.md explains the retry schedule)."""
 
-from .environment import env
+from .environment import env, networks_setting
 
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
 
@@ -24,9 +24,7 @@ WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=WEBHOOK_TIMEO
 WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", default=5)
 WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=500)
 # Networks webhook URLs may resolve into although they are not public (comma-separated CIDRs).
-WEBHOOK_ALLOWED_NETWORKS = [
-    cidr for cidr in env.list("WEBHOOK_ALLOWED_NETWORKS", cast=str.strip, default=[]) if cidr
-]
+WEBHOOK_ALLOWED_NETWORKS = networks_setting("WEBHOOK_ALLOWED_NETWORKS")
 # How long a web process remembers whether an account has an enabled endpoint: without one,
 # an event asks the broker for nothing and the sweep relays it (WEBHOOK_SWEEP_INTERVAL_SECONDS).
 WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=5)

@@ -10,7 +10,6 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -91,7 +90,7 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
             PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
             .select_related("latest_charge", "latest_charge__payment_method", *related)
             # of its connection, only what its driver is made of, for the call
-            .annotate(charge_driver=driver_row(CHARGE_PROCESSOR, connection.vendor))
+            .annotate(charge_driver=driver_row(CHARGE_PROCESSOR))
             # the method's magic id is neither shown nor called with
             .defer("latest_charge__payment_method__magic_id")
             # a condition on the charge's own column makes the join an inner one (FOR UPDATE
@@ -103,7 +102,7 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
         if related:
             queryset = queryset.select_related(*related)
     if routed:  # a confirm: where it may go, read along (routing.selectors.routing_document)
-        queryset = queryset.annotate(routing=routing_document(INTENT_TABLE, connection.vendor))
+        queryset = queryset.annotate(routing=routing_document(INTENT_TABLE))
     return attempts.with_recorded(queryset.filter(**filters))
 
 
