@@ -157,8 +157,7 @@ class Checkout(FSMModelMixin, ScopedModel):
         ]
         constraints = [
             # A tracking id the merchant's server gave names one open checkout per account and
-            # mode (PostgreSQL and SQLite both build partial unique indexes); one a browser gave
-            # claims nothing.
+            # mode (a partial unique index); one a browser gave claims nothing.
             models.UniqueConstraint(
                 fields=["account", "livemode", "tracking_id"],
                 condition=~Q(status="complete") & Q(tracking_id_from_browser=False),

@@ -91,10 +91,21 @@ def run_beat() -> None:
 RUNNERS = {"web": run_web, "worker": run_worker, "beat": run_beat}
 
 
+def load_settings() -> None:
+    """Read the settings now: a wrong one ends the process with one line naming it
+    (`configuration error: VAR=value: expects …`), not a traceback."""
+    from django.conf import settings
+
+    from config.errors import startup_guard
+
+    startup_guard(lambda: settings.INSTALLED_APPS)
+
+
 def manage(argv: list[str]) -> None:
     """A manage.py command (`manage.py` and `payintents <command>` both come here)."""
     from django.core.management import execute_from_command_line
 
+    load_settings()
     execute_from_command_line(argv)
     # Tasks the command handed to this process's pool (core.enqueue, `make run`'s in-process
     # webhooks) finish before the interpreter shuts down, which would refuse their follow-ups.
@@ -109,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
     if args[:1] == ["run"]:
         if len(args) != 2 or args[1] not in RUNNERS:
             sys.exit(USAGE)
+        load_settings()
         RUNNERS[args[1]]()
         return
     if not args or args[0] in ("-h", "--help"):

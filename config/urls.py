@@ -43,6 +43,8 @@ urlpatterns = [
     path("v1/", include("routing.api.urls")),
     path("v1/", include("checkout_pages.api.urls")),
     path("v1/", include("checkouts.api.urls")),
+    path("paymongo/v1/", include("faces.paymongo.urls")),
+    path("payload/", include("faces.payload.urls")),
     path("whenthen/", include("faces.whenthen.urls")),
     path("", include("intents.urls")),
     path("", include("checkout_pages.urls")),

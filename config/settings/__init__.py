@@ -5,7 +5,7 @@ variable with its default.
     environment  BASE_DIR, RUN_DIR and the one environment reader
     django       apps, middleware, templates, i18n, static files, logging
     security     SECRET_KEY, DEBUG, ALLOWED_HOSTS, HTTPS, card fingerprint key
-    database     DATABASE_URL, and SQLite made to behave like PostgreSQL under concurrent writers
+    database     DATABASE_URL (PostgreSQL), or the embedded development server
     broker       Celery: the broker, acknowledgement, queues
     checkouts    checkout tracking: inactivity and abandonment
     api          the Stripe-dialect API: DRF, the OpenAPI schema, idempotency, rate limits

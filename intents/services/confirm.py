@@ -34,12 +34,14 @@ from ._common import (
     IntentMovement,
     announce,
     check,
+    check_payment_method_options,
     emit,
     fail_pending_charge,
     lock_intent,
     payment_error,
     resolve_payment_method,
     snapshot,
+    three_d_secure_forced,
 )
 from .links import three_d_secure_url
 from .route import (
@@ -80,6 +82,7 @@ def payment_intent_confirm(
     back in `requires_payment_method` with `last_payment_error`."""
     if return_url is not None:
         absolute_http_url(return_url, param="return_url", livemode=scope.livemode)
+    check_payment_method_options(payment_method_options)
     confirm = Confirm(
         scope=scope,
         payment_intent_id=payment_intent_id,
@@ -330,6 +333,7 @@ def authorize(processor: GuardedProcessor, attempt: Attempt) -> AuthorizationRes
         capture=pi.capture_method == "automatic",
         off_session=pi.off_session,
         three_d_secure_passed=three_d_secure_passed,
+        request_three_d_secure=three_d_secure_forced(pi),
         livemode=pi.livemode,
     )
     if result.status == "requires_action" and (

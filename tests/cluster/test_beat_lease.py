@@ -13,7 +13,7 @@ from cluster.selectors import beat_lease_get
 from cluster.services import beat_lease_release, beat_lease_take
 from config.celery import app
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def take(holder, seconds=30.0):

@@ -13,7 +13,7 @@ from events.models import Event
 from tests.conftest import wait_for
 from tests.events.helpers import create_endpoint
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 class PublishSpy:
