@@ -21,7 +21,6 @@ from tests.conftest import make_account, wait_for
 from tests.edge.server import Server, free_port
 
 pytestmark = [
-    pytest.mark.postgres,
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
 ]
 

@@ -17,8 +17,6 @@ from payments.models import Customer
 from tests.conftest import make_account
 from tests.edge.server import Server
 
-pytestmark = [pytest.mark.postgres]
-
 STALLED = 50
 LIVENESS_SECONDS = 5
 

@@ -14,8 +14,6 @@ from payments.models import Refund
 from tests.conftest import make_account
 from tests.edge.server import Server
 
-pytestmark = [pytest.mark.postgres]
-
 
 @pytest.fixture(scope="module")
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
