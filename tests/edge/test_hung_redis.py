@@ -1,8 +1,8 @@
 """A hung Redis (a private redis-server stopped with SIGSTOP: its port accepts connections and
 nothing answers) does not take the API down: every call to it has a deadline. With the broker
 and the rate limiter on that Redis, a real gunicorn keeps answering reads and /healthz, and
-writes answer instead of waiting for Redis to come back; their events are in the outbox for
-the relay once Redis answers again. The bounds below are liveness bounds (an answer, not a
+writes answer instead of waiting for Redis to come back; their events are in the outbox, and
+once Redis answers again a real worker delivers them to the merchant's webhook endpoint. The bounds below are liveness bounds (an answer, not a
 hang of minutes), far above the deadlines, so a slow machine does not fail them."""
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import pytest
 import requests
 
 from events.models import Event
-from tests.conftest import make_account, wait_for
+from tests.conftest import WorkerProcess, make_account, wait_for
 from tests.edge.server import Server, free_port
+from tests.events.conftest import WORKER_ENV, Receiver
 
 pytestmark = [
     pytest.mark.skipif(shutil.which("redis-server") is None, reason="needs redis-server"),
@@ -75,6 +76,8 @@ def test_a_hung_redis_leaves_reads_healthz_and_writes_answering(
     private_redis, transactional_db, tmp_path
 ):
     proc, redis_url = private_redis
+    receiver = Receiver().start()
+    worker = None
     server = Server(
         tmp_path,
         extra_env={
@@ -82,11 +85,19 @@ def test_a_hung_redis_leaves_reads_healthz_and_writes_answering(
             "CELERY_BROKER_URL": redis_url,
             "RATE_LIMIT_REDIS_URL": redis_url,
             "RATE_LIMIT_ENABLED": "1",
+            "WEBHOOK_ALLOWED_NETWORKS": WORKER_ENV["WEBHOOK_ALLOWED_NETWORKS"],
         },
     )
     try:
         keys = make_account()
         auth = {"Authorization": f"Bearer {keys.sk}"}
+        endpoint, _ = _timed(
+            "POST",
+            f"{server.url}/v1/webhook_endpoints",
+            headers=auth,
+            data={"url": receiver.url, "enabled_events[]": "payment_intent.succeeded"},
+        )
+        assert endpoint.status_code == 200, endpoint.text
         before, _ = _timed("POST", f"{server.url}/v1/customers", headers=auth)
         assert before.status_code == 200, before.text
         os.kill(proc.pid, signal.SIGSTOP)
@@ -109,9 +120,25 @@ def test_a_hung_redis_leaves_reads_healthz_and_writes_answering(
             health, took = _timed("GET", f"{server.url}/healthz")
             assert health.status_code in (200, 503) and took < LIVENESS_SECONDS, took
         # the events of the writes made while Redis hung are in the outbox for the relay
-        assert (
-            Event.objects.filter(account_id=keys.id, type="payment_intent.succeeded").count() == 3
+        written = set(
+            Event.objects.filter(account_id=keys.id, type="payment_intent.succeeded").values_list(
+                "id", flat=True
+            )
         )
+        assert len(written) == 3
+        assert receiver.event_ids() == set()
+        # Redis answers again: a real worker (with its beat's sweep) sends every one of them
+        os.kill(proc.pid, signal.SIGCONT)
+        worker = WorkerProcess(broker_url=redis_url, beat=True, extra_env=WORKER_ENV).start()
+        wait_for(
+            lambda: receiver.event_ids() >= written,
+            timeout=60,
+            message="the events written while Redis hung, delivered",
+        )
+        assert receiver.event_ids() == written
     finally:
         os.kill(proc.pid, signal.SIGCONT)
+        if worker is not None:
+            worker.stop()
         server.stop()
+        receiver.stop()
