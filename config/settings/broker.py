@@ -24,6 +24,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     # tables) included: without that option kombu writes a `control/` folder into the cwd.
     for sub in ("in", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
+    # kombu's transport with atomic writes: a worker never reads a half-written message.
+    CELERY_BROKER_TRANSPORT = "config.fs_broker:Transport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "in"),
         "data_folder_out": str(BROKER_DIR / "in"),
