@@ -288,7 +288,16 @@ class StripeFormParser(BaseParser):
 
     def parse(self, stream, media_type=None, parser_context=None):
         _check_charset(media_type)
-        return parse_query_string(_read_body(stream, parser_context))
+        body = _read_body(stream, parser_context)
+        if body and not (media_type or "").split(";")[0].strip():
+            # DRF hands a body with no Content-Type to the first parser: it is not read as a
+            # form on a guess.
+            raise InvalidRequestError(
+                "The request has a body but no Content-Type: send it as "
+                "application/x-www-form-urlencoded or application/json.",
+                code="parameter_invalid_body",
+            )
+        return parse_query_string(body)
 
 
 class StripeJSONParser(BaseParser):

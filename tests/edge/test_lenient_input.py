@@ -96,3 +96,29 @@ def test_options_on_docs_is_not_a_500(db):
     answer = Client(raise_request_exception=False).options("/docs/")
     assert answer.status_code == 405
     assert "GET" in answer["Allow"]
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/paymongo/v1/payment_methods"])
+def test_a_body_with_no_content_type_is_refused(acct, path):
+    answer = Client(raise_request_exception=False).generic(
+        "POST",
+        path,
+        "description=x&email=a@example.com",
+        content_type="",
+        HTTP_AUTHORIZATION=f"Bearer {acct.sk}",
+    )
+    assert answer.status_code == 400, answer.content
+    assert "Content-Type" in answer.content.decode()
+    assert not Customer.objects.filter(account_id=acct.id).exists()
+
+
+def test_a_write_with_no_body_and_no_content_type_still_works(acct):
+    customer = StripeTestClient(key=acct.sk).post("/v1/customers", {}).json()
+    answer = Client(raise_request_exception=False).generic(
+        "POST",
+        f"/v1/customers/{customer['id']}",
+        "",
+        content_type="",
+        HTTP_AUTHORIZATION=f"Bearer {acct.sk}",
+    )
+    assert answer.status_code == 200, answer.content
