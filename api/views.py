@@ -1,5 +1,5 @@
-"""The base view every resource uses, the catch-all 404, the JSON handlers Django falls back to,
-and the health check."""
+"""The base view every resource uses and the health check (the catch-all 404 and the handlers
+Django falls back to are config.error_handlers, which knows the faces' dialects)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from functools import cache
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
-from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from kombu import Connection
 from rest_framework import serializers
@@ -26,7 +25,6 @@ from core.errors import ResourceMissing
 from core.ids import factory_prefix
 
 from .auth import Caller
-from .errors import StripeError, error_json_response, internal_error
 from .idempotency import Replay, idempotency_claim, validate_key
 from .pagination import paginate
 from .parsers import parse_query_string
@@ -211,14 +209,6 @@ class StripeAPIView(APIView):
         return context
 
 
-def _not_found_error(path: str) -> StripeError:
-    return StripeError(
-        f"Unrecognized request URL ({path}). Please see the API reference at /docs/.",
-        code="resource_missing",
-        http_status=404,
-    )
-
-
 # What a publishable key never reads, wherever it appears in an answer: a card's
 # `fingerprint` (null instead; the field is nullable), which would tell a page whether two cards
 # are the same.
@@ -236,29 +226,6 @@ def hide_from_publishable(data) -> None:
     elif isinstance(data, list):
         for value in data:
             hide_from_publishable(value)
-
-
-@csrf_exempt  # the API's own 404: a POST anywhere gets the envelope, not the CSRF page
-def not_found(request, *args, **kwargs):
-    return error_json_response(_not_found_error(request.path))
-
-
-def handler404(request, exception=None):
-    return error_json_response(_not_found_error(request.path))
-
-
-def handler500(request):
-    return error_json_response(internal_error())
-
-
-def handler400(request, exception=None):
-    return error_json_response(
-        StripeError("The request could not be read.", code="parameter_invalid_body")
-    )
-
-
-def handler403(request, exception=None):
-    return error_json_response(StripeError("Forbidden.", http_status=403))
 
 
 def _broker_ok() -> tuple[bool, str]:

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from api import views as api_views
 from api.renderers import StripeJSONRenderer
+from config import error_handlers
 
 admin.site.site_header = "payintents console"
 admin.site.site_title = "payintents console"
@@ -48,11 +49,11 @@ urlpatterns = [
     path("whenthen/", include("faces.whenthen.urls")),
     path("", include("intents.urls")),
     path("", include("checkout_pages.urls")),
-    # Anything else: the JSON 404 of the error envelope, never an HTML page.
-    re_path(r"^.*$", api_views.not_found),
+    # Anything else: a 404 in the dialect of the prefix (config.error_handlers), never HTML.
+    re_path(r"^.*$", error_handlers.handler404),
 ]
 
-handler400 = "api.views.handler400"
-handler403 = "api.views.handler403"
-handler404 = "api.views.handler404"
-handler500 = "api.views.handler500"
+handler400 = "config.error_handlers.handler400"
+handler403 = "config.error_handlers.handler403"
+handler404 = "config.error_handlers.handler404"
+handler500 = "config.error_handlers.handler500"
