@@ -172,6 +172,38 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
+_FACE_ERROR = {
+    "type": "object",
+    "description": "An error in the dialect of the face the request came through (its own "
+    "envelope, as that provider's clients expect it).",
+}
+_FACE_STATUSES = {
+    "get": ("400", "401", "403", "404", "429", "500"),
+    "delete": ("400", "401", "403", "404", "429", "500"),
+    "post": ("400", "401", "402", "403", "404", "409", "413", "415", "429", "500"),
+    "put": ("400", "401", "402", "403", "404", "409", "413", "415", "429", "500"),
+}
+
+
+def add_face_error_responses(result, generator, request, public):
+    """The faces outside `/v1/` (other providers' dialects) answer the same statuses as `/v1/`,
+    each in its own error envelope: documented, so a client (or a fuzzer) knows a 401 or a 404
+    is an answer and not a surprise."""
+    for path, method, operation in _operations(result):
+        if path.startswith("/v1/") or not path.startswith("/") or path == "/healthz":
+            continue
+        responses = operation.setdefault("responses", {})
+        if not responses or any(status[0] in "45" for status in responses):
+            continue
+        for status in _FACE_STATUSES[method]:
+            responses[status] = {
+                "description": _DESCRIPTIONS.get(status, "The card was declined."),
+                "content": {"application/json": {"schema": _FACE_ERROR}},
+            }
+        operation["responses"] = dict(sorted(responses.items()))
+    return result
+
+
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 
@@ -240,6 +272,10 @@ def publish_request_bodies(result, generator, request, public):
         if encoding:
             form["encoding"] = encoding
         others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
+        # The API refuses a parameter it does not know (400 `parameter_unknown`): the body says so.
+        resolved = _resolve(schema, components)
+        if resolved.get("properties"):
+            resolved["additionalProperties"] = False
         json_media = {**content.get(_JSON, {}), "schema": schema}
         body["content"] = {_FORM: form, _JSON: json_media, **others}
     return result

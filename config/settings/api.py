@@ -38,6 +38,7 @@ SPECTACULAR_SETTINGS = {
     # collide into generated names like ObjectF31Enum.
     "POSTPROCESSING_HOOKS": [
         "api.schema.add_error_responses",
+        "api.schema.add_face_error_responses",
         "api.schema.publish_request_bodies",
         "api.schema.name_query_arrays",
         "api.schema.add_links",
