@@ -129,6 +129,15 @@ def not_found(request) -> HttpResponse:
 
 def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **extra) -> dict:
     shown = ci.as_shown()
+    session = selectors.session_for_checkout_intent(ci)
+    lines = [
+        {
+            "description": line["description"],
+            "quantity": line["quantity"],
+            "amount": format_amount(line["amount_total"], line["currency"]),
+        }
+        for line in (session.line_items if session is not None else [])
+    ]
     amount = (
         format_amount(ci.amount, ci.currency) if ci.amount is not None and ci.currency else None
     )
@@ -146,6 +155,7 @@ def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **ext
         "button": "Save card" if ci.type == Type.PAYMENT_METHOD_FORM else f"Pay {amount or ''}",
         "form": None,
         "values": {},
+        "line_items": lines,
         **extra,
     }
 
@@ -176,7 +186,9 @@ def completion(request, ci: CheckoutIntent, key: str, origin: str | None) -> Htt
     one tells its parent (checkout.js sends the top window there) and offers the link."""
     if not ci.completed_url:
         return render_page(request, ci, key, origin)
-    target = with_params(ci.completed_url, ci)
+    # A Checkout Session's success_url is used as given ({CHECKOUT_SESSION_ID} filled in).
+    session = selectors.session_for_checkout_intent(ci)
+    target = ci.completed_url if session is not None else with_params(ci.completed_url, ci)
     if not ci.framed:
         return secure(HttpResponseRedirect(target, status=303), ci)
     context = context_for(request, ci, key, origin)
@@ -285,3 +297,38 @@ def checkout_return(request, key: str):
         return not_found(request)
     origin = parent_origin(ci, request.GET.get("origin"))
     return after_payment(request, ci, key, origin)
+
+
+# --- Payment Links ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def payment_link_page(request, key: str):
+    """Each visit to an active link starts a new Checkout Session and goes to its page; an
+    inactive link shows a plain page saying so."""
+    link = selectors.payment_link_for_page(key)
+    if link is None:
+        return not_found(request)
+    if not link.active:
+        response = render(request, "checkout/link_inactive.html", {"merchant": link.account.name})
+        return secure(response, None)
+    done = request.build_absolute_uri(reverse("payment_link_done", kwargs={"key": key}))
+    try:
+        session = services.payment_link_visit(
+            link, success_url=f"{done}?session_id={{CHECKOUT_SESSION_ID}}"
+        )
+    except DomainError:
+        # A price of the link was deactivated since: the link cannot sell now.
+        response = render(request, "checkout/link_inactive.html", {"merchant": link.account.name})
+        return secure(response, None)
+    return secure(HttpResponseRedirect(services.session_url(session), status=303), None)
+
+
+@require_http_methods(["GET"])
+def payment_link_done(request, key: str):
+    """The confirmation a link without a redirect ends on."""
+    link = selectors.payment_link_for_page(key)
+    if link is None:
+        return not_found(request)
+    response = render(request, "checkout/link_done.html", {"merchant": link.account.name})
+    return secure(response, None)
