@@ -218,9 +218,11 @@ def checkout_page(request, key: str):
 
 def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
     form = CheckoutForm(request.POST, checkout_intent=ci)
-    # What the page shows again: never the card number or CVC.
+    # What the page shows again after an error, so the shopper fixes one field rather than
+    # typing everything again: never the card number or CVC.
     values = {
-        name: request.POST.get(name, "").strip() for name in ("name", "amount", *ADDRESS_FIELDS)
+        name: request.POST.get(name, "").strip()
+        for name in ("exp", "name", "amount", *ADDRESS_FIELDS)
     }
     if not form.is_valid():
         return render_page(request, ci, key, origin, status=400, form=form, values=values)

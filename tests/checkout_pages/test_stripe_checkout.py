@@ -10,6 +10,7 @@ import json
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -432,3 +433,41 @@ def test_the_console_lists_sessions_links_and_setup_intents_and_expires_a_sessio
     browser.get(f"{live_server.url}/admin/checkout_pages/checkoutsession/{session.id}/change/")
     browser.find_element(By.ID, "console-expire_checkout_sessions").click()
     assert "open" in browser.find_element(By.CSS_SELECTOR, ".messagelist").text
+
+
+# --- the page a shopper trusts ----------------------------------------------------------------
+
+AXE = Path(__file__).resolve().parents[1] / "node" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(driver) -> list[dict]:
+    """axe-core (pinned in tests/node/package.json) run in the page: its serious and critical
+    violations."""
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: run npm ci in tests/node")
+    driver.execute_script(AXE.read_text())
+    result = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document).then(r => done(r.violations.map(v => ({id: v.id, impact: v.impact,"
+        " nodes: v.nodes.map(n => n.target.join(' '))}))));"
+    )
+    return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def test_an_error_is_tied_to_its_field_focused_and_keeps_what_was_typed(client, shop, browser):
+    session = a_session(client, shop)
+    browser.get(session.url)
+    assert axe_violations(browser) == []
+    fill(browser, "4242 4242 4242 4241")  # fails the Luhn check
+    browser.find_element(By.ID, "pay").click()
+    number = WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#number[aria-invalid=true]"))
+    )
+    described = number.get_attribute("aria-describedby")
+    assert browser.find_element(By.ID, described).text
+    assert browser.switch_to.active_element == number
+    assert browser.find_element(By.ID, "exp").get_attribute("value") == "12 / 34"
+    assert browser.find_element(By.ID, "name").get_attribute("value") == "Ada L"
+    assert browser.find_element(By.ID, "cvc").get_attribute("value") == ""
+    assert axe_violations(browser) == []
+    save_screenshot(browser, "session-field-error")

@@ -36,6 +36,9 @@
   }
 
   var form = document.getElementById("checkout-form");
+  // After an error: focus on the first field to correct (else on the decline message).
+  var wrong = document.querySelector("[aria-invalid=true]") || document.getElementById("decline");
+  if (wrong) wrong.focus();
   if (form) {
     var sent = false;
     form.addEventListener("submit", function (e) {
