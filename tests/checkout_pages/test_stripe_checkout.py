@@ -414,6 +414,7 @@ def test_the_console_lists_sessions_links_and_setup_intents_and_expires_a_sessio
     browser.find_element(By.ID, "id_username").send_keys("ops")
     browser.find_element(By.ID, "id_password").send_keys("pw-ops-123")
     browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    WebDriverWait(browser, 20).until(lambda d: "/login/" not in d.current_url)
     browser.get(f"{live_server.url}/admin/checkout_pages/checkoutsession/")
     listing = browser.find_element(By.ID, "result_list").text
     assert session.id in listing and "order-42" in listing and "open" in listing
