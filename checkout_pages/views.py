@@ -16,6 +16,7 @@ sandboxed frame, is refused).
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.core import signing
@@ -31,6 +32,7 @@ from core.errors import CardError, DomainError
 from core.money import format_amount
 from core.scope import Scope
 from intents.models import Status as PaymentIntentStatus
+from payments.processors.simulated import BRAND_RANGES
 
 from . import selectors, services
 from .exceptions import CheckoutIntentUnexpectedState, PaymentInProgress
@@ -40,6 +42,8 @@ from .models import CheckoutIntent, Status, Type
 FORM_SALT = "checkout_pages.form"
 FORM_MAX_AGE_SECONDS = 6 * 3600
 PROCESSING_REFRESH_SECONDS = 2
+# The brand table page.js reads to show the card's network as the shopper types.
+CARD_BRANDS_JSON = json.dumps([list(row) for row in BRAND_RANGES], separators=(",", ":"))
 
 # Declines in plain words (the issuer's reason is not told for lost/stolen/fraud).
 PLAIN_DECLINES = {
@@ -156,6 +160,8 @@ def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **ext
         "form": None,
         "values": {},
         "line_items": lines,
+        "card_brands": CARD_BRANDS_JSON,
+        "test_mode": not ci.livemode,
         **extra,
     }
 

@@ -17,7 +17,9 @@ import pytest
 import redis
 import stripe
 from django.contrib.auth import get_user_model
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -472,3 +474,44 @@ def test_an_error_is_tied_to_its_field_focused_and_keeps_what_was_typed(client, 
     assert browser.find_element(By.ID, "cvc").get_attribute("value") == ""
     assert axe_violations(browser) == []
     save_screenshot(browser, "session-field-error")
+
+
+def test_the_number_is_grouped_as_typed_the_brand_shown_and_test_mode_marked(client, shop, browser):
+    session = a_session(client, shop)
+    browser.get(session.url)
+    assert browser.find_element(By.ID, "test-mode").text == "Test mode"
+    number = browser.find_element(By.ID, "number")
+    number.send_keys("4242424242424242")
+    assert number.get_attribute("value") == "4242 4242 4242 4242"
+    assert browser.find_element(By.ID, "card-brand").text == "Visa"
+    number.clear()
+    number.send_keys("378282246310005")
+    assert number.get_attribute("value") == "3782 822463 10005"
+    assert browser.find_element(By.ID, "card-brand").text == "American Express"
+    number.clear()
+    number.send_keys("5555555555554444")
+    assert browser.find_element(By.ID, "card-brand").text == "Mastercard"
+    save_screenshot(browser, "session-brand")
+
+
+def test_the_page_works_at_390_px_and_with_the_keyboard_alone(client, shop, browser):
+    browser.set_window_size(390, 844)
+    session = a_session(client, shop)
+    browser.get(session.url)
+    width = browser.execute_script("return document.documentElement.clientWidth")
+    assert browser.execute_script("return document.documentElement.scrollWidth") <= width
+    pay_button = browser.find_element(By.ID, "pay").rect
+    assert pay_button["x"] >= 0 and pay_button["x"] + pay_button["width"] <= width
+    save_screenshot(browser, "session-390px")
+    keys = ActionChains(browser)
+    for _ in range(12):  # tab from the top of the page to the card number
+        keys.send_keys(Keys.TAB).perform()
+        if browser.switch_to.active_element.get_attribute("id") == "number":
+            break
+    assert browser.switch_to.active_element.get_attribute("id") == "number"
+    for text in ("4242424242424242", "1234", "123", "Ada L"):
+        ActionChains(browser).send_keys(text).send_keys(Keys.TAB).perform()
+    assert browser.switch_to.active_element.get_attribute("id") == "pay"
+    ActionChains(browser).send_keys(Keys.ENTER).perform()
+    wait_url(browser, f"{shop.origin}/success?session_id={session.id}")
+    assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"

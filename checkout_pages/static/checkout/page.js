@@ -35,6 +35,46 @@
     post(event);
   }
 
+  // The card number grouped as it is typed (4-4-4-4; American Express 4-6-5, Diners 4-6-4),
+  // and its network shown beside it, from the brand table the server put on the brand mark.
+  var NAMES = { visa: "Visa", mastercard: "Mastercard", amex: "American Express",
+    discover: "Discover", diners: "Diners Club", jcb: "JCB", unionpay: "UnionPay" };
+  var number = document.getElementById("number");
+  var brandMark = document.getElementById("card-brand");
+  function brandOf(digits, table) {
+    for (var i = 0; i < table.length; i++) {
+      var low = table[i][1], high = table[i][2], head = digits.slice(0, low.length);
+      if (head.length === low.length && head >= low && head <= high) return table[i][0];
+    }
+    return "";
+  }
+  function groups(brand) {
+    if (brand === "amex") return [4, 6, 5];
+    if (brand === "diners") return [4, 6, 4];
+    return [4, 4, 4, 4, 3];
+  }
+  if (number) {
+    var table = JSON.parse((brandMark && brandMark.getAttribute("data-brands")) || "[]");
+    var show = function () {
+      var digits = number.value.replace(/\D/g, "").slice(0, 19);
+      var brand = brandOf(digits, table);
+      var parts = [], at = 0, sizes = groups(brand);
+      for (var g = 0; g < sizes.length && at < digits.length; g++) {
+        parts.push(digits.slice(at, at + sizes[g]));
+        at += sizes[g];
+      }
+      if (at < digits.length) parts.push(digits.slice(at));
+      var grouped = parts.join(" ");
+      if (grouped !== number.value) number.value = grouped;
+      if (brandMark) {
+        brandMark.textContent = NAMES[brand] || "";
+        brandMark.className = "brand" + (brand ? " brand-" + brand : "");
+      }
+    };
+    number.addEventListener("input", show);
+    show();
+  }
+
   var form = document.getElementById("checkout-form");
   // After an error: focus on the first field to correct (else on the decline message).
   var wrong = document.querySelector("[aria-invalid=true]") || document.getElementById("decline");
