@@ -20,7 +20,7 @@ import json
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -233,6 +233,9 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
     if not form.is_valid():
         return render_page(request, ci, key, origin, status=400, form=form, values=values)
     return_url = request.build_absolute_uri(return_path(selectors.page_key(ci), origin))
+    if ci.framed:
+        # 3-D Secure runs in a window the frame opens: its return page only says "done".
+        return_url += ("&" if "?" in return_url else "?") + "window=challenge"
     try:
         payment = services.checkout_intent_pay(
             scope=Scope.of(ci),
@@ -272,6 +275,10 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
         if ci.framed:
             context = context_for(request, ci, key, origin)
             context["challenge_url"] = payment.next_action_url
+            # 3-D Secure opens in a window this frame controls; its return page tells the
+            # frame (page.js), which then shows the outcome here and tells the merchant's page.
+            context["return_url"] = return_path(key, origin)
+            context["status_url"] = reverse("checkout_status", kwargs={"key": key})
             return secure(render(request, "checkout/challenge.html", context), ci)
         return secure(HttpResponseRedirect(payment.next_action_url, status=303), ci)
     return after_payment(request, payment.checkout_intent, key, origin)
@@ -303,8 +310,29 @@ def checkout_return(request, key: str):
     ci = selectors.checkout_intent_for_page(key)
     if ci is None:
         return not_found(request)
+    if request.GET.get("window") == "challenge":
+        # The challenge window of a framed form: the frame (polling `checkout_status`) shows
+        # the outcome and tells the merchant's page; this window only asks to be closed.
+        context = context_for(request, ci, key, None)
+        return secure(render(request, "checkout/challenge_done.html", context), ci)
     origin = parent_origin(ci, request.GET.get("origin"))
     return after_payment(request, ci, key, origin)
+
+
+@require_http_methods(["GET"])
+def checkout_status(request, key: str):
+    """Whether a framed form's 3-D Secure step is still waiting for the customer (the frame
+    polls this while the challenge window is open). Nothing but that one bit."""
+    ci = selectors.checkout_intent_for_page(key)
+    if ci is None:
+        return secure(JsonResponse({"error": "not_found"}, status=404), None)
+    pi = ci.payment_intent
+    waiting = (
+        ci.as_shown().status == Status.PENDING
+        and pi is not None
+        and pi.status == PaymentIntentStatus.REQUIRES_ACTION
+    )
+    return secure(JsonResponse({"waiting": waiting}), ci)
 
 
 # --- Payment Links ---------------------------------------------------------------------------

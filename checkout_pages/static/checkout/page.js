@@ -23,6 +23,37 @@
     window.parent.postMessage(message, parentOrigin);
   }
 
+  // A framed form's 3-D Secure step runs in a window it opens (a frame cannot host the bank's
+  // page): the frame polls whether the step is still waiting, then shows the outcome here and
+  // tells the merchant's page. The window's last page only asks to be closed.
+  if (document.getElementById("challenge-done")) {
+    try { window.close(); } catch (err) { /* a window the browser will not let us close */ }
+  }
+  var challenge = document.getElementById("challenge");
+  if (challenge && challenge.getAttribute("data-status-url")) {
+    var waiting = document.getElementById("waiting");
+    var poll = function () {
+      var request = new XMLHttpRequest();
+      request.open("GET", challenge.getAttribute("data-status-url"));
+      request.onload = function () {
+        var answer = {};
+        try { answer = JSON.parse(request.responseText); } catch (err) { answer = {}; }
+        if (request.status === 200 && answer.waiting === false) {
+          window.location.replace(challenge.getAttribute("data-return"));
+        } else {
+          window.setTimeout(poll, 1500);
+        }
+      };
+      request.onerror = function () { window.setTimeout(poll, 3000); };
+      request.send();
+    };
+    var link = document.getElementById("authenticate");
+    if (link) link.addEventListener("click", function () {
+      if (waiting) waiting.hidden = false;
+    });
+    window.setTimeout(poll, 1500);
+  }
+
   var event = body.getAttribute("data-event");
   var redirect = body.getAttribute("data-redirect");
   if (event === "declined") {
