@@ -252,6 +252,8 @@ class CheckoutSession(ScopedModel):
     currency = models.CharField(max_length=3, null=True, blank=True)
     success_url = models.CharField(max_length=2048, null=True, blank=True)
     cancel_url = models.CharField(max_length=2048, null=True, blank=True)
+    # ui_mode=embedded: where the customer goes once done (its origin may frame the form).
+    return_url = models.CharField(max_length=2048, null=True, blank=True)
     client_reference_id = models.CharField(max_length=200, null=True, blank=True)
     customer_email = models.CharField(max_length=800, null=True, blank=True)
     customer_creation = models.CharField(max_length=16, null=True, blank=True)

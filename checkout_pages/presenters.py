@@ -212,7 +212,9 @@ def checkout_session_to_api(session, *, url: str | None = None, client_secret=No
         "amount_total": session.amount_total,
         "cancel_url": session.cancel_url,
         "client_reference_id": session.client_reference_id,
-        "client_secret": client_secret if status == "open" else None,
+        "client_secret": client_secret
+        if status == "open" and session.ui_mode == "embedded"
+        else None,
         "created": unix(session.created),
         "currency": session.currency,
         "customer": ci.customer_id,
@@ -228,6 +230,7 @@ def checkout_session_to_api(session, *, url: str | None = None, client_secret=No
         "payment_link": session.payment_link_id,
         "payment_method_types": list(session.payment_method_types or ["card"]),
         "payment_status": session_payment_status(session, ci),
+        "return_url": session.return_url,
         "setup_intent": session.setup_intent_id,
         "status": status,
         "success_url": session.success_url,

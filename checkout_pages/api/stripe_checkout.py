@@ -160,7 +160,18 @@ class SessionCreateSerializer(StrictSerializer):
     )
     payment_intent_data = PaymentIntentDataSerializer(required=False)
     payment_method_types = StringListField(required=False, help_text="Only `card`.")
-    ui_mode = EnumField(choices=["hosted", "embedded"], required=False, help_text="hosted.")
+    ui_mode = EnumField(
+        choices=["hosted", "embedded"],
+        required=False,
+        help_text="hosted (default): a page at `url`; embedded: the form in a frame of your "
+        "page (checkout.js with `client_secret`), framable by return_url's origin.",
+    )
+    return_url = StringField(
+        required=False,
+        max_length=2048,
+        help_text="embedded: where the customer goes once done; `{CHECKOUT_SESSION_ID}` is "
+        "replaced.",
+    )
     currency = CurrencyField(required=False, help_text="setup mode: ignored.")
 
 
@@ -283,7 +294,9 @@ class CheckoutSessionSchema(serializers.Serializer):
     amount_total = serializers.IntegerField(allow_null=True)
     cancel_url = serializers.CharField(allow_null=True)
     client_reference_id = serializers.CharField(allow_null=True)
-    client_secret = serializers.CharField(allow_null=True)
+    client_secret = serializers.CharField(
+        allow_null=True, help_text="embedded, while open: give it to checkout.js."
+    )
     created = serializers.IntegerField()
     currency = serializers.CharField(allow_null=True)
     customer = serializers.CharField(allow_null=True)
@@ -299,6 +312,7 @@ class CheckoutSessionSchema(serializers.Serializer):
     payment_link = serializers.CharField(allow_null=True)
     payment_method_types = serializers.ListField(child=serializers.CharField())
     payment_status = serializers.ChoiceField(choices=["paid", "unpaid", "no_payment_required"])
+    return_url = serializers.CharField(allow_null=True)
     setup_intent = serializers.CharField(allow_null=True)
     status = serializers.ChoiceField(choices=["open", "complete", "expired"])
     success_url = serializers.CharField(allow_null=True)

@@ -19,7 +19,12 @@ def session_url(session: CheckoutSession) -> str:
 
 
 def session_to_api(session: CheckoutSession) -> dict:
-    return presenters.checkout_session_to_api(session, url=session_url(session))
+    """The session as the API shows it: `url` (hosted) or `client_secret` (embedded: the
+    page's client token, which checkout.js takes) while open."""
+    token = crypto.decrypt(session.page_token)
+    return presenters.checkout_session_to_api(
+        session, url=presenters.page_url(token), client_secret=token
+    )
 
 
 def session_finished(ci: CheckoutIntent, *, payment_method=None) -> None:

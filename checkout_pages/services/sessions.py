@@ -11,6 +11,7 @@ outcome listener, or the saved card of a `setup` session: `checkout.session.comp
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -50,6 +51,7 @@ def checkout_session_create(
     payment_intent_data: dict | None = None,
     payment_method_types: list[str] | None = None,
     ui_mode: str | None = None,
+    return_url: str | None = None,
     currency: str | None = None,
     payment_link: PaymentLink | None = None,
 ) -> CheckoutSession:
@@ -62,20 +64,37 @@ def checkout_session_create(
             "payment or setup.",
             param="mode",
         )
-    if (ui_mode or "hosted") != "hosted":
-        raise InvalidRequestError(
-            "ui_mode=embedded is not available yet; use hosted.", param="ui_mode"
-        )
+    ui_mode = ui_mode or "hosted"
     if payment_method_types and set(payment_method_types) - {"card"}:
         raise InvalidRequestError(
             "The only payment method type available is card.",
             code="payment_method_type_invalid",
             param="payment_method_types",
         )
-    if not success_url:
-        raise ParameterMissing("success_url")
-    clean_url(success_url.replace(SESSION_ID_PLACEHOLDER, "x"), "success_url")
-    clean_url(cancel_url, "cancel_url")
+    if ui_mode == "embedded":
+        # The form in a frame of the merchant's page (checkout.js with the client_secret); the
+        # page at return_url's origin may frame it (frame-ancestors), and the customer goes to
+        # return_url once done.
+        for name, value in (("success_url", success_url), ("cancel_url", cancel_url)):
+            if value:
+                raise InvalidRequestError(
+                    f"{name} is not allowed with ui_mode=embedded: use return_url.", param=name
+                )
+        if not return_url:
+            raise ParameterMissing("return_url")
+        clean_url(return_url.replace(SESSION_ID_PLACEHOLDER, "x"), "return_url")
+        parts = urlsplit(return_url)
+        finish_url, frame_origins = return_url, [f"{parts.scheme}://{parts.netloc}"]
+    else:
+        if return_url:
+            raise InvalidRequestError(
+                "return_url is only for ui_mode=embedded: use success_url.", param="return_url"
+            )
+        if not success_url:
+            raise ParameterMissing("success_url")
+        clean_url(success_url.replace(SESSION_ID_PLACEHOLDER, "x"), "success_url")
+        clean_url(cancel_url, "cancel_url")
+        finish_url, frame_origins = success_url, []
     if customer and customer_email:
         raise InvalidRequestError(
             "You may only specify one of these parameters: customer, customer_email.",
@@ -107,7 +126,7 @@ def checkout_session_create(
             customer_obj = customer_create(scope=scope, email=customer_email)
         ci, client_token = checkout_intent_create(
             scope=scope,
-            type=Type.CHECKOUT_PAGE if mode == SessionMode.PAYMENT else Type.PAYMENT_METHOD_FORM,
+            type=_engine_type(mode, ui_mode),
             amount=total,
             currency=currency if mode == SessionMode.PAYMENT else None,
             capture="manual" if pi_data.get("capture_method") == "manual" else "automatic",
@@ -116,9 +135,10 @@ def checkout_session_create(
             metadata=pi_data.get("metadata"),
             save_payment_method=bool(pi_data.get("setup_future_usage")),
             redirects={
-                "completed_url": success_url.replace(SESSION_ID_PLACEHOLDER, session_id),
+                "completed_url": finish_url.replace(SESSION_ID_PLACEHOLDER, session_id),
                 "return_url": cancel_url,
             },
+            allowed_origins=frame_origins,
             expires_at=int(expiry.timestamp()),
         )
         session = CheckoutSession(
@@ -128,7 +148,8 @@ def checkout_session_create(
             created=now,
             checkout_intent=ci,
             mode=mode,
-            ui_mode="hosted",
+            ui_mode=ui_mode,
+            return_url=return_url,
             line_items=lines,
             amount_subtotal=total,
             amount_total=total,
@@ -145,6 +166,13 @@ def checkout_session_create(
         )
         session.save(force_insert=True)
     return session
+
+
+def _engine_type(mode: str, ui_mode: str) -> str:
+    """The checkout intent a session runs on: the hosted page, or the same form framed."""
+    if mode == SessionMode.SETUP:
+        return Type.PAYMENT_METHOD_FORM
+    return Type.CHECKOUT_PLUGIN if ui_mode == "embedded" else Type.CHECKOUT_PAGE
 
 
 def _session_expiry(expires_at: int | None, now: datetime) -> datetime:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import stripe
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
@@ -15,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from checkout_pages.models import CheckoutIntent
 from tests.checkout_pages import test_browser
 from tests.checkout_pages.test_browser import completed, fill, make, wait_url
-from tests.conftest import save_screenshot
+from tests.conftest import make_account, save_screenshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -134,3 +135,50 @@ def test_a_frame_that_loads_reports_no_error(browser, api, merchant):
     WebDriverWait(browser, 5).until(lambda d: "loaded" in events(d))
     browser.execute_script("return new Promise(r => setTimeout(r, 2000))")
     assert events(browser) == ["loaded"]
+
+
+def test_an_embedded_checkout_session_pays_in_the_merchant_page(browser, merchant, live_server):
+    """stripe-python makes a ui_mode=embedded session; its client_secret mounts the form with
+    checkout.js in the page at return_url's origin; paying ends on return_url."""
+    keys = make_account("Embedded Co")
+    client = stripe.StripeClient(
+        keys.sk, base_addresses={"api": live_server.url}, max_network_retries=0
+    )
+    session = client.v1.checkout.sessions.create(
+        params={
+            "mode": "payment",
+            "ui_mode": "embedded",
+            "line_items": [
+                {
+                    "price_data": {
+                        "currency": "usd",
+                        "unit_amount": 1800,
+                        "product_data": {"name": "Tote"},
+                    },
+                    "quantity": 1,
+                }
+            ],
+            "return_url": f"{merchant.origin}/done?session_id={{CHECKOUT_SESSION_ID}}",
+        }
+    )
+    assert session.url is None and session.client_secret
+    browser.get(f"{merchant.origin}/shop?token={session.client_secret}")
+    frame = WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "[data-payintents-modal] iframe"))
+    )
+    browser.switch_to.frame(frame)
+    WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "checkout-form")))
+    assert "Tote" in browser.find_element(By.ID, "line-items").text
+    fill(browser)
+    browser.find_element(By.ID, "pay").click()
+    browser.switch_to.default_content()
+    assert wait_url(browser, f"{merchant.origin}/done") == (
+        f"{merchant.origin}/done?session_id={session.id}"
+    )
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    assert (done.status, done.payment_status, done.client_secret) == ("complete", "paid", None)
+    with pytest.raises(stripe.InvalidRequestError) as error:
+        client.v1.checkout.sessions.create(
+            params={"mode": "setup", "ui_mode": "embedded", "success_url": merchant.origin}
+        )
+    assert error.value.param == "success_url"
