@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,12 +18,15 @@ import pytest
 import redis
 import stripe
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
+from checkout_pages.services import checkout_intents_expire_due
+from events.models import Event
 from tests.conftest import WorkerProcess, make_account, redis_url, save_screenshot, wait_for
 from tests.events.conftest import WORKER_ENV, point_app_at
 
@@ -515,3 +519,15 @@ def test_the_page_works_at_390_px_and_with_the_keyboard_alone(client, shop, brow
     ActionChains(browser).send_keys(Keys.ENTER).perform()
     wait_url(browser, f"{shop.origin}/success?session_id={session.id}")
     assert client.v1.checkout.sessions.retrieve(session.id).payment_status == "paid"
+
+
+def test_the_expiry_sweep_expires_a_session_with_its_event(client, shop):
+    session = a_session(client, shop)
+    later = timezone.now() + timedelta(hours=25)
+    assert checkout_intents_expire_due(now=later) == 1
+    assert client.v1.checkout.sessions.retrieve(session.id).status == "expired"
+    expired = Event.objects.filter(type="checkout.session.expired")
+    assert [e.data["object"]["id"] for e in expired] == [session.id]
+    assert expired[0].data["object"]["status"] == "expired"
+    client.v1.checkout.sessions.expire(a_session(client, shop).id)
+    assert Event.objects.filter(type="checkout.session.expired").count() == 2
