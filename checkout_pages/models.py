@@ -269,6 +269,9 @@ class CheckoutSession(ScopedModel):
     # session is open, as Stripe does; the checkout intent keeps only its hash.
     page_token = models.TextField()
     customer_details = models.JSONField(null=True, blank=True)
+    # The customer submitted a payment that settles later (a `processing` card): the session
+    # is complete and unpaid until `checkout.session.async_payment_succeeded` (or `_failed`).
+    async_submitted = models.BooleanField(default=False)
     updated = models.DateTimeField(auto_now=True)
 
     class Meta:

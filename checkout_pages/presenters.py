@@ -202,7 +202,7 @@ def checkout_session_to_api(session, *, url: str | None = None, client_secret=No
     """A Checkout Session as Stripe shows it. `url` is the hosted page while the session is
     open (the caller decrypts the page token), `client_secret` the embedded form's."""
     ci = session.checkout_intent
-    status = session_status(ci)
+    status = "complete" if session.async_submitted else session_status(ci)
     return {
         "id": session.id,
         "object": "checkout.session",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hmac
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.scope import Scope
@@ -179,10 +179,15 @@ def checkout_session_list(
     if status:
         now = timezone.now()
         if status == "open":
-            qs = qs.filter(checkout_intent__status="pending", checkout_intent__expires_at__gt=now)
+            qs = qs.filter(
+                checkout_intent__status="pending",
+                checkout_intent__expires_at__gt=now,
+                async_submitted=False,
+            )
         elif status == "complete":
-            qs = qs.filter(checkout_intent__status="finished")
+            qs = qs.filter(Q(checkout_intent__status="finished") | Q(async_submitted=True))
         else:
+            qs = qs.filter(async_submitted=False)
             qs = qs.filter(checkout_intent__status__in=["expired", "canceled", "pending"]).exclude(
                 checkout_intent__status="pending", checkout_intent__expires_at__gt=now
             )

@@ -47,7 +47,7 @@ from ..exceptions import PaymentInProgress
 from ..models import CheckoutIntent, Status, Type
 from ._common import check_pending, event_change, lock_checkout_intent, snapshot
 from .checkout_intents import amount_within
-from .session_outcomes import session_finished
+from .session_outcomes import session_finished, session_payment_outcome
 from .tracking import checkout_intent_track
 
 if TYPE_CHECKING:
@@ -242,6 +242,7 @@ def checkout_intent_learn_payment_outcome(outcome: PaymentOutcome) -> None:
     if ci is None:
         return
     ci.payment_intent = pi  # the locked intent, as this outcome left it
+    session_payment_outcome(ci, outcome.status)
     if outcome.status == "failed":
         ci.failures_reported += 1
         ci.save()

@@ -36,6 +36,14 @@ def session_finished(ci: CheckoutIntent, *, payment_method=None) -> None:
         return
     session.checkout_intent = ci
     scope = Scope.of(ci)
+    if session.async_submitted:
+        # Completed when the customer submitted; now the money has arrived.
+        session.save()
+        event_emit(
+            scope=scope,
+            changes=[("checkout.session.async_payment_succeeded", session_to_api(session), None)],
+        )
+        return
     pm = payment_method
     if pm is None and ci.payment_intent_id is not None and ci.payment_intent is not None:
         pm = ci.payment_intent.payment_method
@@ -43,18 +51,36 @@ def session_finished(ci: CheckoutIntent, *, payment_method=None) -> None:
         session.setup_intent = setup_intent_succeeded_for(
             scope=scope, customer_id=ci.customer_id, payment_method=pm, metadata=session.metadata
         )
-    billing = (pm.billing_details if pm is not None else None) or {}
-    customer_email = session.customer_email or (ci.customer.email if ci.customer else None)
-    session.customer_details = {
-        "address": billing.get("address"),
-        "email": customer_email or billing.get("email"),
-        "name": billing.get("name"),
-        "phone": billing.get("phone"),
-        "tax_exempt": "none",
-        "tax_ids": [],
-    }
+    session.customer_details = _customer_details(session, ci, pm)
     session.save()
     event_emit(scope=scope, changes=[("checkout.session.completed", session_to_api(session), None)])
+
+
+def session_payment_outcome(ci: CheckoutIntent, status: str) -> None:
+    """An attempt on the locked checkout intent `ci` answered `processing` (the session is
+    complete, unpaid: `checkout.session.completed`) or, after that, `failed`
+    (`checkout.session.async_payment_failed`). Other outcomes are `session_finished`'s."""
+    if status not in ("processing", "failed"):
+        return
+    session = CheckoutSession.objects.filter(checkout_intent_id=ci.id).first()
+    if session is None:
+        return
+    session.checkout_intent = ci
+    if status == "processing" and not session.async_submitted:
+        session.async_submitted = True
+        pi = ci.payment_intent
+        pm = pi.payment_method if pi is not None else None
+        session.customer_details = _customer_details(session, ci, pm)
+        session.save()
+        event_emit(
+            scope=Scope.of(ci),
+            changes=[("checkout.session.completed", session_to_api(session), None)],
+        )
+    elif status == "failed" and session.async_submitted:
+        event_emit(
+            scope=Scope.of(ci),
+            changes=[("checkout.session.async_payment_failed", session_to_api(session), None)],
+        )
 
 
 def sessions_expired(cis: list[CheckoutIntent]) -> None:
@@ -70,3 +96,16 @@ def sessions_expired(cis: list[CheckoutIntent]) -> None:
             scope=Scope.of(session),
             changes=[("checkout.session.expired", session_to_api(session), None)],
         )
+
+
+def _customer_details(session: CheckoutSession, ci: CheckoutIntent, pm) -> dict:
+    billing = (pm.billing_details if pm is not None else None) or {}
+    customer_email = session.customer_email or (ci.customer.email if ci.customer else None)
+    return {
+        "address": billing.get("address"),
+        "email": customer_email or billing.get("email"),
+        "name": billing.get("name"),
+        "phone": billing.get("phone"),
+        "tax_exempt": "none",
+        "tax_ids": [],
+    }

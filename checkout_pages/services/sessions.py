@@ -216,10 +216,15 @@ def checkout_session_expire(*, scope: Scope, session_id: str) -> CheckoutSession
     session = CheckoutSession.objects.filter(id=session_id, **scope.filters).first()
     if session is None:
         raise ResourceMissing("checkout.session", session_id)
-    if presenters.session_status(session.checkout_intent) != "open":
+    status = (
+        "complete"
+        if session.async_submitted
+        else presenters.session_status(session.checkout_intent)
+    )
+    if status != "open":
         raise InvalidRequestError(
-            f"Only Checkout Sessions with a status of open can be expired. This session has a "
-            f"status of {presenters.session_status(session.checkout_intent)}.",
+            "Only Checkout Sessions with a status of open can be expired. This session has a "
+            f"status of {status}.",
             code="checkout_session_unexpected_state",
             param=None,
         )

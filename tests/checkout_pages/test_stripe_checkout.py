@@ -27,6 +27,8 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from checkout_pages.services import checkout_intents_expire_due
 from events.models import Event
+from intents.models import PaymentIntent
+from intents.services import payment_intent_resolve_processing
 from tests.conftest import WorkerProcess, make_account, redis_url, save_screenshot, wait_for
 from tests.events.conftest import WORKER_ENV, point_app_at
 
@@ -531,3 +533,36 @@ def test_the_expiry_sweep_expires_a_session_with_its_event(client, shop):
     assert expired[0].data["object"]["status"] == "expired"
     client.v1.checkout.sessions.expire(a_session(client, shop).id)
     assert Event.objects.filter(type="checkout.session.expired").count() == 2
+
+
+@pytest.mark.parametrize(
+    ("number", "pi_status", "later_event"),
+    [
+        ("4000 0000 0000 0077", "succeeded", "checkout.session.async_payment_succeeded"),
+        ("4000 0000 0000 0259", "requires_payment_method", "checkout.session.async_payment_failed"),
+    ],
+)
+def test_a_payment_that_settles_later_completes_the_session_unpaid_then_tells_the_outcome(
+    client, shop, browser, number, pi_status, later_event
+):
+    session = a_session(client, shop)
+    browser.get(session.url)
+    pay(browser, number)
+    WebDriverWait(browser, 20).until(lambda d: "processing" in d.page_source.lower())
+    submitted = client.v1.checkout.sessions.retrieve(session.id)
+    assert (submitted.status, submitted.payment_status) == ("complete", "unpaid")
+    with pytest.raises(stripe.InvalidRequestError):
+        client.v1.checkout.sessions.expire(session.id)
+    pi_id = submitted.payment_intent
+    PaymentIntent.objects.filter(id=pi_id).update(processing_resolve_at=timezone.now())
+    assert payment_intent_resolve_processing(payment_intent_id=pi_id)
+    assert client.v1.payment_intents.retrieve(pi_id).status == pi_status
+    types = list(
+        Event.objects.filter(type__startswith="checkout.session.")
+        .order_by("created")
+        .values_list("type", flat=True)
+    )
+    assert types == ["checkout.session.completed", later_event]
+    settled = client.v1.checkout.sessions.retrieve(session.id)
+    assert settled.status == "complete"
+    assert settled.payment_status == ("paid" if pi_status == "succeeded" else "unpaid")
