@@ -4,6 +4,6 @@ from django.apps import AppConfig
 class ApiConfig(AppConfig):
     name = "api"
     verbose_name = "API dialect"
-
-    def ready(self):
-        from . import schema  # noqa: F401  (registers the OpenAPI authentication extension)
+    # No ready(): `api.schema` (drf-spectacular, a tenth of a second to import) registers its
+    # OpenAPI extension when the views that use it are imported, which every schema generation
+    # does by loading the URLs; a management command that needs no URL does not pay for it.

@@ -11,7 +11,10 @@ below then add what every operation shares, so no view repeats it:
 - `publish_request_bodies`: the form-encoded body first (the Stripe dialect, with bracket
   notation), JSON as an alternative under its own schema so generated clients send what they
   label;
-- `add_links`: OpenAPI links from each create to the operations on the created object.
+- `add_links`: OpenAPI links from each create to the operations on the created object;
+- `plain_metadata`: every `metadata` property as string values under any key, with no `type`
+  keyword, so generated clients take and give a plain dict (`currency` is a plain string too,
+  `serializers.CurrencyField`), as Stripe's own schema makes them.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .idempotency import MAX_KEY_LENGTH
+from .serializers import PLAIN_METADATA
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -179,10 +183,32 @@ def _resolve(schema: dict, components: dict) -> dict:
 
 def _is_hash(schema: dict, components: dict) -> bool:
     schema = _resolve(schema, components)
-    if schema.get("type") == "object" or "properties" in schema:
+    if schema.get("type") == "object" or "properties" in schema or "additionalProperties" in schema:
         return True
     alternatives = schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", [])
     return any(_is_hash(s, components) for s in alternatives)
+
+
+def plain_metadata(result, generator, request, public):
+    """Every `metadata` property, of a request or an answer, as `serializers.PLAIN_METADATA`:
+    string values under any key, which the generated clients take and give as a plain dict
+    (its description and nullability kept)."""
+
+    def walk(node):
+        if isinstance(node, dict):
+            properties = node.get("properties")
+            if isinstance(properties, dict) and isinstance(properties.get("metadata"), dict):
+                old = properties["metadata"]
+                kept = {k: old[k] for k in ("description", "nullable", "readOnly") if k in old}
+                properties["metadata"] = {**PLAIN_METADATA, **kept}
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
 
 
 def publish_request_bodies(result, generator, request, public):

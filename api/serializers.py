@@ -12,7 +12,6 @@ import copy
 import re
 import threading
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -22,7 +21,7 @@ from rest_framework.utils import html
 from core import metadata as metadata_rules
 from core.errors import InvalidRequestError, ParameterUnknown
 from core.metadata import METADATA_CLEAR
-from core.money import MAX_AMOUNT, SUPPORTED_CURRENCIES, is_supported_currency
+from core.money import MAX_AMOUNT, is_supported_currency
 
 # --- fields -----------------------------------------------------------------------------------
 
@@ -132,11 +131,16 @@ class EnumField(serializers.ChoiceField):
 @extend_schema_field(
     {
         "type": "string",
-        "enum": sorted(SUPPORTED_CURRENCIES | set(settings.EXTRA_CURRENCIES)),
-        "description": "Three-letter ISO 4217 currency code, lowercase.",
+        "format": "currency",
+        "description": "Three-letter ISO currency code, in lowercase (`usd`). Must be a supported "
+        "currency.",
     }
 )
 class CurrencyField(serializers.CharField):
+    """A currency code: a string in the schema, as Stripe publishes it (an enum of every
+    supported code would make each generated client refuse `"usd"` unless given its enum
+    member); the codes accepted are checked here, answering the API's own error."""
+
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 3)
         super().__init__(**kwargs)
@@ -167,6 +171,13 @@ class AmountField(StrictIntegerField):
     `amount_too_large`."""
 
 
+# Metadata in the schema, in and out: string values under any key, with no `type` keyword, so
+# the generated clients take and give a plain dict / object (openapi-python-client makes a
+# wrapper class of every `type: object`; openapi-typescript reads this as `{[key]: string}`).
+# `api.schema.plain_metadata` gives every `metadata` property this shape.
+PLAIN_METADATA = {"additionalProperties": {"type": "string"}}
+
+
 class StringListField(serializers.ListField):
     """`a[]=x&a[]=y`, `a[0]=x`, a JSON list, or (leniently) one string."""
 
@@ -184,11 +195,9 @@ class StringListField(serializers.ListField):
 
 @extend_schema_field(
     {
-        "anyOf": [
-            {"type": "object", "additionalProperties": {"type": "string"}},
-            {"type": "string", "enum": [""]},
-        ],
-        "description": "Key-value pairs; an empty value removes a key, an empty string all.",
+        **PLAIN_METADATA,
+        "description": "Key-value pairs; an empty value removes a key (and, in a form body, "
+        "`metadata=` removes all).",
     }
 )
 class MetadataField(serializers.Field):

@@ -17,6 +17,7 @@ SCRIPTS = [
     "checkout_bench.py",
     "flow_bench.py",
     "embedded_webhook_bench.py",
+    "startup_bench.py",
 ]
 
 

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from console.charts import Series, line_chart
+
 from .insights import FUNNEL
 
 LABELS = {
@@ -60,44 +62,19 @@ def daily_svg(
     buckets: list[dict], *, first: date, last: date, width: int = 720, height: int = 220
 ) -> SafeString:
     """Started (blue) and completed (green) per day from `first` to `last`, days without
-    checkouts at zero."""
+    checkouts at zero: the console's line chart (`console.charts.line_chart`), whose date
+    labels are drawn whole, the last one at the right edge too."""
     by_day = {b["bucket"]: b for b in buckets}
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
-    started = [by_day.get(d.isoformat(), {}).get("started", 0) for d in days]
-    completed = [by_day.get(d.isoformat(), {}).get("completed", 0) for d in days]
-    top = max([1, *started])
-    left, bottom, right, top_pad = 50, 30, 10, 10
-    plot_w, plot_h = width - left - right, height - bottom - top_pad
-    step = plot_w / max(1, len(days) - 1)
-
-    def points(values):
-        return " ".join(
-            f"{left + i * step:.1f},{top_pad + plot_h - plot_h * v / top:.1f}"
-            for i, v in enumerate(values)
-        )
-
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="Started and completed checkouts per day" class="daily">',
-        f'<line x1="{left}" y1="{top_pad + plot_h}" x2="{width - right}" '
-        f'y2="{top_pad + plot_h}" stroke="#999"/>',
-        f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{top_pad + plot_h}" stroke="#999"/>',
-        f'<text x="{left - 6}" y="{top_pad + 10}" font-size="11" text-anchor="end">{top:,}</text>',
-        f'<text x="{left - 6}" y="{top_pad + plot_h}" font-size="11" text-anchor="end">0</text>',
-        f'<polyline fill="none" stroke="{BAR}" stroke-width="2" points="{points(started)}">'
-        "<title>started</title></polyline>",
-        f'<polyline fill="none" stroke="#2e7d32" stroke-width="2" points="{points(completed)}">'
-        "<title>completed</title></polyline>",
+    series = [
+        Series(name, [by_day.get(d.isoformat(), {}).get(name, 0) for d in days], fill)
+        for name, fill in (("started", BAR), ("completed", "#2e7d32"))
     ]
-    for i, d in enumerate(days):
-        if i % max(1, len(days) // 6) == 0 or i == len(days) - 1:
-            parts.append(
-                f'<text x="{left + i * step:.1f}" y="{height - 8}" font-size="11" '
-                f'text-anchor="middle">{escape(d.strftime("%b %d"))}</text>'
-            )
-    parts.append(
-        f'<text x="{width - right}" y="{top_pad + 12}" font-size="12" text-anchor="end">'
-        f'<tspan fill="{BAR}">■ started</tspan> <tspan fill="#2e7d32">■ completed</tspan></text>'
+    return line_chart(
+        series,
+        [d.strftime("%b %d") for d in days],
+        width=width,
+        height=height,
+        css_class="daily",
+        aria_label="Started and completed checkouts per day",
     )
-    parts.append("</svg>")
-    return mark_safe("".join(parts))

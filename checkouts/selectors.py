@@ -3,6 +3,8 @@ by `Checkout.as_shown()` and written by the sweep). Insights are in `checkouts.i
 
 from __future__ import annotations
 
+import hmac
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -38,3 +40,16 @@ def checkout_list(
     if payment_flow:
         qs = qs.filter(payment_flow=payment_flow)
     return qs
+
+
+def checkout_for_client_secret(*, client_secret: str) -> Checkout | None:
+    """The checkout a client secret belongs to (the secret is the credential: it carries its own
+    scope, `Scope.of` the row), or None. The secret is `chk_…_secret_…`: the row is found by
+    its id and the secret compared in constant time."""
+    checkout_id, sep, _ = client_secret.partition("_secret_")
+    if not sep or not checkout_id.startswith("chk_"):
+        return None
+    chk = Checkout.objects.filter(id=checkout_id).first()
+    if chk is None or not hmac.compare_digest(chk.client_secret.encode(), client_secret.encode()):
+        return None
+    return chk

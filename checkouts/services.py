@@ -145,9 +145,13 @@ def checkout_start(
     cart: dict | None = None,
     metadata=None,
     source: str = Source.TRACKED,
+    located_country: str | None = None,
 ) -> Checkout:
-    """A customer landed on a checkout page: status `intent`, `checkout.started`."""
+    """A customer landed on a checkout page: status `intent`, `checkout.started`. With no
+    `location` given, the country is `located_country` (GeoLocation: the country of the
+    caller's address, `api.geolocation.request_country`; None leaves it empty)."""
     now = timezone.now()
+    country = (location or {}).get("country") if location else located_country
     if payment_flow:
         _check_payment_flow(scope, payment_flow)
     with transaction.atomic():
@@ -164,7 +168,7 @@ def checkout_start(
             customer=customer,
             amount=amount,
             currency=currency,
-            country=(location or {}).get("country"),
+            country=country,
             cart=cart,
             metadata=merge_metadata({}, metadata) if metadata is not None else {},
             steps=empty_steps(now),

@@ -37,6 +37,7 @@ urlpatterns = [
     path("v1/", include("routing.api.urls")),
     path("v1/", include("checkout_pages.api.urls")),
     path("v1/", include("checkouts.api.urls")),
+    path("whenthen/", include("faces.whenthen.urls")),
     path("", include("intents.urls")),
     path("", include("checkout_pages.urls")),
     # Anything else: the JSON 404 of the error envelope, never an HTML page.

@@ -29,7 +29,7 @@ from django.utils.text import capfirst
 
 from core import context
 from core.errors import DomainError
-from core.money import format_amount
+from core.money import currency_exponent, format_amount, major_units, parse_major_amount
 
 T = TypeVar("T")
 
@@ -110,6 +110,73 @@ class ConsoleAdmin(admin.ModelAdmin):
         return admin_link("accounts.account", obj.account_id)
 
 
+# --- money typed by the operator ------------------------------------------------------------
+
+
+class MajorAmountField(forms.CharField):
+    """An amount typed as people write it, in the major unit of the form's currency (`50.00`
+    USD, `2500` JPY, `1.250` KWD), cleaned to an integer in minor units (`None` when left
+    empty); refused with more decimals than the currency has. Never a float. Its currency is
+    set by `MoneyForm`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+        self.currency: str | None = None
+
+    def clean(self, value: Any) -> int | None:
+        text = super().clean(value)
+        if not text:
+            return None
+        if self.currency is None:
+            raise forms.ValidationError(
+                "The selected objects are in different currencies: leave the amount empty, or "
+                "select objects in one currency.",
+                code="currencies",
+            )
+        amount = parse_major_amount(text, self.currency)
+        if amount is None:
+            raise forms.ValidationError(amount_format_hint(self.currency), code="invalid")
+        if amount < 1:
+            raise forms.ValidationError("Enter an amount greater than zero.", code="min_value")
+        return amount
+
+
+def amount_format_hint(currency: str) -> str:
+    """How to type an amount in `currency`: "Enter an amount in USD with at most 2 decimals,
+    such as 15.00."."""
+    exponent = currency_exponent(currency)
+    decimals = f"at most {exponent} decimals" if exponent else "no decimals"
+    example = major_units(15 * 10**exponent, currency)
+    return f"Enter an amount in {currency.upper()} with {decimals}, such as {example}."
+
+
+class MoneyForm(forms.Form):
+    """A console action's form whose `MajorAmountField`s are in `currency` (that of the objects
+    acted on; `None` when they differ). Each such field's help text starts with the currency."""
+
+    def __init__(self, *args: Any, currency: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.currency = currency
+        for field in self.fields.values():
+            if isinstance(field, MajorAmountField):
+                field.currency = currency
+                field.widget.attrs["inputmode"] = "decimal"
+                where = (
+                    f"In {currency.upper()}, as people write it "
+                    f"(such as {major_units(15 * 10 ** currency_exponent(currency), currency)})."
+                    if currency
+                    else "The objects are in different currencies: no amount can be given."
+                )
+                field.help_text = f"{where} {field.help_text}".strip()
+
+
+def one_currency(objects: Iterable[Model]) -> str | None:
+    """The currency all `objects` are in, or None when they differ (or have none)."""
+    currencies = {getattr(obj, "currency", None) for obj in objects}
+    return currencies.pop() if len(currencies) == 1 else None
+
+
 # --- acting as the operator ------------------------------------------------------------------
 
 
@@ -182,16 +249,19 @@ def form_action(
     submit: str = "Confirm",
 ):
     """An action with an intermediate page: the form first (posted back to the same action
-    with the same selection), then `perform(obj, cleaned_data)` for each selected row."""
+    with the same selection), then `perform(obj, cleaned_data)` for each selected row. A
+    `MoneyForm` is given the selected rows' currency."""
     objects = list(queryset)
+    # a form of amounts reads them in the currency of the objects acted on
+    kwargs = {"currency": one_currency(objects)} if issubclass(form_class, MoneyForm) else {}
     if "apply" in request.POST:
-        form = form_class(request.POST)
+        form = form_class(request.POST, **kwargs)
         if form.is_valid():
             for obj in objects:
                 perform(obj, form.cleaned_data)
             return back(modeladmin, objects)
     else:
-        form = form_class(initial=initial)
+        form = form_class(initial=initial, **kwargs)
     context_data = {
         **modeladmin.admin_site.each_context(request),
         "title": title,

@@ -11,7 +11,10 @@ found by a periodic sweep that reads the database, so a lost message only delays
 Tasks named in settings.IN_PROCESS_TASK_PREFIXES skip the broker: they run in a small thread pool
 of the calling process. `make run` does that for the webhook tasks when no broker server is
 configured, because kombu's file-system transport hands a worker a message only every few
-seconds; the worker and beat still run the sweeps, so nothing depends on the thread.
+seconds; the worker and beat still run the sweeps, so nothing depends on the thread. A
+short-lived process (a management command such as `trigger`) waits for what it handed its pool,
+and for what that handed on, before it exits (`drain`, called by manage.py): else the
+interpreter's shutdown refuses the tasks' own follow-ups ("cannot schedule new futures").
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from importlib import import_module
 from typing import Any
 
 from celery import current_app
@@ -29,6 +33,8 @@ from django.db import connections, transaction
 logger = logging.getLogger("payintents.enqueue")
 
 _pool: ThreadPoolExecutor | None = None
+_pending: set[Future[None]] = set()  # what the pool has not finished yet
+_pending_lock = threading.Lock()
 
 
 def _in_process(task_name: str) -> bool:
@@ -80,10 +86,15 @@ def enqueue(task_name: str, *args: Any) -> bool:
     global _pool
     if _in_process(task_name):
         try:
+            # the task's own module, not celery's import_default_modules: that runs Django's
+            # whole system check (celery's Django fixup), which loads every URL and view
+            import_module(task_name.rpartition(".")[0])
             if _pool is None:
-                current_app.loader.import_default_modules()  # the tasks modules (autodiscovery)
                 _pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="in-process-task")
-            _pool.submit(_run_here, task_name, args)
+            future = _pool.submit(_run_here, task_name, args)
+            with _pending_lock:
+                _pending.add(future)
+            future.add_done_callback(_finished)
             return True
         except RuntimeError as exc:  # shutting down
             logger.warning("could not run %s in process: %s", task_name, exc)
@@ -108,6 +119,29 @@ def enqueue(task_name: str, *args: Any) -> bool:
             str(exc)[:200],
         )
         return False
+
+
+def _finished(future: Future[None]) -> None:
+    with _pending_lock:
+        _pending.discard(future)
+
+
+def drain(timeout: float = 60.0) -> bool:
+    """Wait until this process's pool has finished every task handed to it, including those
+    its tasks handed on while it waited; False if some were still running after `timeout`
+    seconds (the sweep finishes their work)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with _pending_lock:
+            waiting = list(_pending)
+        if not waiting:
+            return True
+        left = deadline - time.monotonic()
+        if left <= 0 or wait(waiting, timeout=left).not_done:
+            logger.warning(
+                "%d in-process task(s) still running; the sweep will finish them", len(waiting)
+            )
+            return False
 
 
 def enqueue_on_commit(task_name: str, *args: Any) -> None:

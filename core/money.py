@@ -1,17 +1,27 @@
-"""Money: integer amounts in a currency's smallest unit, and each currency's rules."""
+"""Money: integer amounts in a currency's smallest unit, and each currency's rules.
+
+A currency's exponent (the digits of its minor unit) and its symbol come from CLDR through
+`babel`, which keeps them current; Stripe's minor units differ from CLDR's for a few currencies,
+and those are the one table kept here (`STRIPE_EXPONENTS`). What Stripe accepts
+(`SUPPORTED_CURRENCIES`) and its minimum amounts are Stripe's own lists, which no library keeps.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from functools import cache
+from typing import Literal, cast
 
+from babel.numbers import get_currency_precision, get_currency_symbol
 from django.conf import settings
 
 from .errors import InvalidRequestError
 
-ZERO_DECIMAL_CURRENCIES = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()
+# Where Stripe's minor unit is not CLDR's: Stripe writes these in hundredths although CLDR
+# gives them no decimals (Stripe's special case of ISK, `500` for 5 ISK, kept for backwards
+# compatibility; HUF, COP, IDR and the rest are on Stripe's list of two-decimal currencies).
+STRIPE_EXPONENTS: dict[str, Literal[0, 2, 3]] = dict.fromkeys(
+    "afn all cop huf idr isk lak lbp mmk sos std yer".split(), 2
 )
-THREE_DECIMAL_CURRENCIES = frozenset("bhd jod kwd omr tnd".split())
 DEFAULT_MINIMUM_AMOUNTS = {
     "usd": 50,
     "eur": 50,
@@ -52,16 +62,18 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
     """Raise the Stripe error for an amount that breaks the currency's rules."""
     if amount > MAX_AMOUNT:
         raise InvalidRequestError(
-            f"Amount must be no more than {MAX_AMOUNT:,}.", code="amount_too_large", param=param
+            f"Amount must be no more than {format_amount(MAX_AMOUNT, currency)} {currency}.",
+            code="amount_too_large",
+            param=param,
         )
     minimum = minimum_amount(currency)
     if amount < minimum:
         raise InvalidRequestError(
-            f"Amount must be at least {minimum} {currency} (in the currency's smallest unit).",
+            f"Amount must be at least {format_amount(minimum, currency)} {currency}.",
             code="amount_too_small",
             param=param,
         )
-    if currency in THREE_DECIMAL_CURRENCIES and amount % 10 != 0:
+    if currency_exponent(currency) == 3 and amount % 10 != 0:
         raise InvalidRequestError(
             f"Amounts in {currency} must end in 0 (three-decimal currency).",
             code="parameter_invalid_integer",
@@ -71,44 +83,46 @@ def validate_amount_for_currency(amount: int, currency: str, param: str = "amoun
 
 # --- showing amounts to people ----------------------------------------------------------------
 
-CURRENCY_SYMBOLS = {
-    "usd": "$",
-    "eur": "€",
-    "gbp": "£",
-    "jpy": "¥",
-    "cad": "CA$",
-    "aud": "A$",
-    "nzd": "NZ$",
-    "hkd": "HK$",
-    "sgd": "S$",
-    "mxn": "MX$",
-    "php": "₱",
-    "inr": "₹",
-    "krw": "₩",
-}
 
-
+@cache
 def currency_exponent(currency: str) -> Literal[0, 2, 3]:
-    """How many digits of the currency's smallest unit follow the decimal point."""
+    """How many digits of the currency's smallest unit follow the decimal point, as Stripe
+    counts them: CLDR's (babel) but for `STRIPE_EXPONENTS`."""
     code = currency.lower()
-    if code in ZERO_DECIMAL_CURRENCIES:
-        return 0
-    if code in THREE_DECIMAL_CURRENCIES:
-        return 3
-    return 2
+    if code in STRIPE_EXPONENTS:
+        return STRIPE_EXPONENTS[code]
+    return cast(Literal[0, 2, 3], get_currency_precision(code.upper()))
+
+
+@cache
+def currency_symbol(currency: str) -> str | None:
+    """The currency's sign in English (CLDR, through babel: "$", "CA$", "¥", "₪"), or None
+    where English writes the code or letters ("CHF", "FCFA")."""
+    symbol = get_currency_symbol(currency.upper(), locale="en")
+    return None if symbol.replace("\u202f", "").isalpha() else symbol
 
 
 def format_amount(amount: int, currency: str) -> str:
     """An integer amount in minor units as people read it: `format_amount(123456, "usd")` is
-    "$1,234.56", `format_amount(500, "jpy")` "¥500", an unknown symbol "12.50 XTS". Pure."""
+    "$1,234.56", `format_amount(500, "jpy")` "¥500", a currency with no sign "12.50 CHF". Pure."""
     exponent = currency_exponent(currency)
     sign = "-" if amount < 0 else ""
     major, minor = divmod(abs(int(amount)), 10**exponent)
     number = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
-    symbol = CURRENCY_SYMBOLS.get(currency.lower())
+    symbol = currency_symbol(currency)
     if symbol is None:
         return f"{sign}{number} {currency.upper()}"
     return f"{sign}{symbol}{number}"
+
+
+def major_units(amount: int, currency: str) -> str:
+    """An integer amount in minor units as a person would type it, with no symbol and no
+    grouping: `major_units(1500, "usd")` is "15.00", `(1500, "jpy")` "1500", `(1250, "kwd")`
+    "1.250". The inverse of `parse_major_amount`. Pure."""
+    exponent = currency_exponent(currency)
+    sign = "-" if amount < 0 else ""
+    major, minor = divmod(abs(int(amount)), 10**exponent)
+    return f"{sign}{major}" + (f".{minor:0{exponent}d}" if exponent else "")
 
 
 def parse_major_amount(text: str, currency: str) -> int | None:

@@ -1,6 +1,8 @@
 """Both signature schemes (docs/webhooks.md), so Stripe's and Standard Webhooks' receiver libraries
 verify the same request. During a secret roll every secret signs: two `v1=` in
-Stripe-Signature, two `v1,` entries in webhook-signature."""
+Stripe-Signature, two `v1,` entries in webhook-signature. The Standard Webhooks signature is the
+`standardwebhooks` library's own; Stripe's scheme, which its library only verifies, is one HMAC
+written here."""
 
 from __future__ import annotations
 
@@ -8,6 +10,9 @@ import base64
 import hashlib
 import hmac
 import secrets as _secrets
+from datetime import UTC, datetime
+
+from standardwebhooks import Webhook
 
 SECRET_PREFIX = "whsec_"
 
@@ -26,13 +31,8 @@ def stripe_signature(*, secrets: list[str], timestamp: int, body: bytes) -> str:
 
 
 def standard_signature(*, secrets: list[str], msg_id: str, timestamp: int, body: bytes) -> str:
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    entries = []
-    for secret in secrets:
-        key = base64.b64decode(secret.removeprefix(SECRET_PREFIX))
-        digest = hmac.new(key, signed, hashlib.sha256).digest()
-        entries.append("v1," + base64.b64encode(digest).decode("ascii"))
-    return " ".join(entries)
+    when = datetime.fromtimestamp(timestamp, tz=UTC)
+    return " ".join(Webhook(secret).sign(msg_id, when, body) for secret in secrets)
 
 
 def signed_headers(*, secrets: list[str], event_id: str, timestamp: int, body: bytes) -> dict:

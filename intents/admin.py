@@ -9,9 +9,19 @@ from datetime import datetime
 
 from django import forms
 from django.contrib import admin
+from django.db.models import Sum
 from django.utils.html import format_html, format_html_join
 
-from console.base import ConsoleAdmin, act, admin_link, form_action, money, utc
+from console.base import (
+    ConsoleAdmin,
+    MajorAmountField,
+    MoneyForm,
+    act,
+    admin_link,
+    form_action,
+    money,
+    utc,
+)
 from core.scope import Scope
 from events.models import Delivery, Event
 from payments.admin import refund_action
@@ -26,12 +36,10 @@ CANCELLATION_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "aba
 # --- actions ---------------------------------------------------------------------------------
 
 
-class CaptureForm(forms.Form):
-    amount_to_capture = forms.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="In the currency's smallest unit (1500 is $15.00). Leave empty to capture "
-        "everything capturable; less captures part and releases the rest.",
+class CaptureForm(MoneyForm):
+    amount_to_capture = MajorAmountField(
+        help_text="Leave empty to capture everything capturable; less captures part and "
+        "releases the rest.",
     )
 
 
@@ -144,8 +152,16 @@ def timeline(pi: PaymentIntent) -> list[Moment]:
         .prefetch_related("attempts")
     )
     moments: list[Moment] = []
+    # a capture's time: its `charge.captured`, or for an automatic_async payment the worker's
+    # `charge.updated` that set `captured`
     captured_at = {
-        event.object_id: event.created for event in events if event.type == "charge.captured"
+        event.object_id: event.created
+        for event in reversed(events)
+        if event.type == "charge.captured"
+        or (
+            event.type == "charge.updated"
+            and "captured" in ((event.data or {}).get("previous_attributes") or {})
+        )
     }
     for charge in charges:
         moments.append(Moment(charge.created, "attempt", _attempt(charge)))
@@ -285,6 +301,7 @@ class PaymentIntentAdmin(ConsoleAdmin):
                     "amount_display",
                     "capturable_display",
                     "received_display",
+                    "refunded_display",
                     "capture_method",
                     "payment_method_link",
                     "customer_link",
@@ -322,6 +339,7 @@ class PaymentIntentAdmin(ConsoleAdmin):
         "amount_display",
         "capturable_display",
         "received_display",
+        "refunded_display",
         "capture_method",
         "payment_method_link",
         "customer_link",
@@ -375,6 +393,17 @@ class PaymentIntentAdmin(ConsoleAdmin):
     @admin.display(description="received", ordering="amount_received")
     def received_display(self, pi: PaymentIntent) -> str:
         return money(pi.amount_received, pi.currency)
+
+    @admin.display(description="refunded")
+    def refunded_display(self, pi: PaymentIntent) -> str:
+        """What its charges' refunds gave back (and what pending refunds hold), one query."""
+        sums = Charge.objects.filter(payment_intent_id=pi.id).aggregate(
+            refunded=Sum("amount_refunded"), pending=Sum("amount_refund_pending")
+        )
+        shown = money(sums["refunded"] or 0, pi.currency)
+        if sums["pending"]:
+            return f"{shown} ({money(sums['pending'], pi.currency)} pending)"
+        return shown
 
     @admin.display(description="card")
     def card(self, pi: PaymentIntent) -> str:

@@ -13,7 +13,16 @@ from django.urls import path
 from django.utils import timezone
 
 from accounts.models import Account
-from console.base import ConsoleAdmin, act, admin_link, form_action, money, utc
+from console.base import (
+    ConsoleAdmin,
+    MajorAmountField,
+    MoneyForm,
+    act,
+    admin_link,
+    form_action,
+    money,
+    utc,
+)
 from console.charts import Series, color, line_chart, stacked_bar_chart
 from core.money import format_amount
 from core.scope import Scope
@@ -26,13 +35,8 @@ from .services import refund_create
 # --- refunds: the form and the action, for a charge here and for an intent in intents.admin ----
 
 
-class RefundForm(forms.Form):
-    amount = forms.IntegerField(
-        required=False,
-        min_value=1,
-        help_text="In the currency's smallest unit (500 is $5.00). Leave empty to refund all "
-        "that is left to refund.",
-    )
+class RefundForm(MoneyForm):
+    amount = MajorAmountField(help_text="Leave empty to refund all that is left to refund.")
     reason = forms.ChoiceField(required=False, choices=[("", "— none —"), *Refund.Reason.choices])
 
 

@@ -4,6 +4,7 @@ handler in api/ gives each its status and envelope)."""
 from __future__ import annotations
 
 from core.errors import CardError, InvalidRequestError, UnexpectedState
+from core.money import format_amount
 
 from .processors.base import Decline
 
@@ -143,8 +144,8 @@ class RefundAmountTooLarge(InvalidRequestError):
 
     def __init__(self, amount: int, left: int, currency: str):
         super().__init__(
-            f"Refund amount ({amount} {currency}) is greater than unrefunded amount on charge "
-            f"({left} {currency}).",
+            f"Refund amount ({format_amount(amount, currency)}) is greater than unrefunded "
+            f"amount on charge ({format_amount(left, currency)}).",
             param="amount",
         )
 

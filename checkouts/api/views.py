@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
+from api.geolocation import request_country
 from api.schema import path_id
 from api.serializers import ListParamsSerializer
 from api.views import StripeAPIView, validated
@@ -62,7 +63,9 @@ class CheckoutCollectionView(_CheckoutView):
             "`checkout.started`). `tracking_id` (your order or checkout id) names one open "
             "checkout per account and mode until that checkout is complete. Money fields are "
             "integers in the currency's smallest unit; `location[country]` is an ISO 3166-1 "
-            "alpha-3 code." + BROWSER
+            "alpha-3 code. With no `location`, the country is that of the caller's IP address "
+            "(GeoLocation, offline; a private or unknown address leaves `location` empty)."
+            + BROWSER
         ),
         request=s.CheckoutStartSerializer,
         responses={200: s.CheckoutOutputSerializer, **ERRORS},
@@ -72,7 +75,9 @@ class CheckoutCollectionView(_CheckoutView):
             s.CheckoutStartSerializer if self.caller.is_secret else s.CheckoutBrowserStartSerializer
         )
         data = validated(serializer, self.params)
-        chk = services.checkout_start(scope=self.caller.scope, **data)
+        chk = services.checkout_start(
+            scope=self.caller.scope, located_country=request_country(request), **data
+        )
         return Response(self.present(chk))
 
     @extend_schema(

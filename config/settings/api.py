@@ -40,6 +40,9 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_error_responses",
         "api.schema.publish_request_bodies",
         "api.schema.add_links",
+        "api.schema.plain_metadata",
+        # WhenThen's GraphQL face (not a DRF view): its own section and its SDL.
+        "faces.whenthen.openapi.add_graphql_face",
     ],
     "ENUM_NAME_OVERRIDES": {},
     # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.

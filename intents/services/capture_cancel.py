@@ -9,7 +9,7 @@ from django.utils import timezone
 from core.errors import InvalidRequestError
 from core.ids import attempt_id as new_attempt_id
 from core.metadata import merge_metadata
-from core.money import validate_amount_for_currency
+from core.money import format_amount, validate_amount_for_currency
 from core.scope import Scope
 from payments import attempts
 from payments.attempts import PROCESSING_ERROR, GuardedProcessor, Recorded, Settled
@@ -124,8 +124,9 @@ class Capture(IntentMovement):
         amount = pi.amount_capturable if self.amount_to_capture is None else self.amount_to_capture
         if amount > pi.amount_capturable:
             raise InvalidRequestError(
-                f"The amount to capture ({amount}) must be less than or equal to the "
-                f"PaymentIntent's amount_capturable ({pi.amount_capturable}).",
+                f"The amount to capture ({format_amount(amount, pi.currency)}) must be less than "
+                "or equal to the PaymentIntent's amount_capturable "
+                f"({format_amount(pi.amount_capturable, pi.currency)}).",
                 code="amount_too_large",
                 param="amount_to_capture",
             )
@@ -336,8 +337,8 @@ class Increment(IntentMovement):
         check(pi, CAPTURABLE, "incremented")
         if self.amount <= pi.amount:
             raise InvalidRequestError(
-                f"The amount ({self.amount}) must be greater than the PaymentIntent's current "
-                f"amount ({pi.amount}).",
+                f"The amount ({format_amount(self.amount, pi.currency)}) must be greater than "
+                f"the PaymentIntent's current amount ({format_amount(pi.amount, pi.currency)}).",
                 code="amount_too_small",
                 param="amount",
             )

@@ -67,7 +67,10 @@ class CaptureAsync(attempts.Movement[Charge]):
         return lock_charge(attempt.charge_id)
 
     def apply(self, charge: Charge, attempt: Attempt, result: CaptureResult) -> bool:
-        """Phase 2: mark the charge captured, once, under its lock."""
+        """Phase 2: mark the charge captured, once, under its lock. As Stripe does for an
+        `automatic_async` payment, this is `charge.updated`: `charge.captured` belongs to the
+        capture of a separately authorised charge (`capture_method=manual`), and the payment's
+        `charge.succeeded` already told the merchant it was paid."""
         if not charge.capture_pending or not result.succeeded:
             attempts.mark_answered(attempt)
             return False
@@ -77,7 +80,7 @@ class CaptureAsync(attempts.Movement[Charge]):
         charge.authorized = False
         charge.amount_captured = result.amount_captured
         charge.save()
-        emit((charge, "captured", before))
+        emit((charge, "updated", before))
         return True
 
 

@@ -26,7 +26,7 @@ from api.serializers import (
     list_schema,
 )
 from core import metadata as metadata_rules
-from core.countries import COUNTRIES
+from core.countries import COUNTRY_ALPHA2
 from core.errors import DomainError
 from core.money import MAX_AMOUNT
 
@@ -35,8 +35,6 @@ from ..routes import DEFAULT_EXPLORATION, DEFAULT_WINDOW, RETRY_ON
 
 #: The card brands the product knows (what a payment method's `card[brand]` can be).
 CARD_BRANDS = ("visa", "mastercard", "amex", "discover", "diners", "jcb", "unionpay")
-#: Every officially assigned ISO 3166-1 alpha-2 code.
-COUNTRIES_ALPHA2 = frozenset(alpha2 for alpha2, _name in COUNTRIES.values())
 #: The reasons `evaluate` gives for a connection it skipped.
 SKIP_REASONS = ("disabled", "circuit_open", "no_token", "deleted")
 
@@ -202,7 +200,7 @@ class CountryAlpha2Field(serializers.CharField):
                 "Invalid country: expected a string.", code="parameter_invalid_string"
             )
         code = data.strip().upper()
-        if code not in COUNTRIES_ALPHA2:
+        if code not in COUNTRY_ALPHA2:
             raise serializers.ValidationError(
                 f"Invalid country: {data[:10]!r} is not an ISO 3166-1 alpha-2 country code "
                 "(e.g. US, DE, IE).",

@@ -4,6 +4,9 @@ events that carry the operator and the console request's id)."""
 
 from __future__ import annotations
 
+import html
+
+import pytest
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.admin.utils import quote
 
@@ -26,12 +29,73 @@ def test_capture_action_first_asks_for_the_amount(operator, pay):
 
 def test_partial_capture_through_the_form(operator, pay):
     pi = pay(amount=2000)
-    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="1500")
+    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="15.00")
     assert response.status_code == 302
     assert response["Location"] == f"{INTENTS}{quote(pi['id'])}/change/"
     captured = intent(pi["id"])
     assert (captured.status, captured.amount_received) == ("succeeded", 1500)
     assert messages_of(response) == [f"Payment intent {pi['id']}: Captured $15.00."]
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "minor", "shown"),
+    [
+        ("usd", "50.00", 5000, "$50.00"),
+        ("usd", "1,050.5", 105050, "$1,050.50"),
+        ("jpy", "2500", 2500, "¥2,500"),
+        ("kwd", "1.250", 1250, "1.250 KWD"),
+    ],
+)
+def test_capture_takes_major_units_with_the_currencys_own_exponent(
+    operator, pay, currency, typed, minor, shown
+):
+    pi = pay(amount=200_000, currency=currency)
+    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture=typed)
+    assert response.status_code == 302
+    captured = intent(pi["id"])
+    assert (captured.status, captured.amount_received) == ("succeeded", minor)
+    assert messages_of(response) == [f"Payment intent {pi['id']}: Captured {shown}."]
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "error"),
+    [
+        ("usd", "50.001", "Enter an amount in USD with at most 2 decimals, such as 15.00."),
+        ("jpy", "25.5", "Enter an amount in JPY with no decimals, such as 15."),
+        ("kwd", "1.2505", "Enter an amount in KWD with at most 3 decimals, such as 15.000."),
+        ("usd", "-5", "Enter an amount in USD with at most 2 decimals, such as 15.00."),
+        ("usd", "0.00", "Enter an amount greater than zero."),
+    ],
+)
+def test_an_amount_the_currency_cannot_hold_is_refused_at_the_field(
+    operator, pay, currency, typed, error
+):
+    pi = pay(amount=200_000, currency=currency)
+    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture=typed)
+    assert response.status_code == 200  # the form again, with the field's error
+    assert error in html.unescape(response.content.decode())
+    assert intent(pi["id"]).status == "requires_capture"
+    assert not LogEntry.objects.exists()
+
+
+def test_the_form_names_the_currency_it_reads(operator, pay):
+    pi = pay(amount=2000, currency="jpy")
+    body = html.unescape(
+        run_action(operator, PaymentIntent, "capture", [pi["id"]]).content.decode()
+    )
+    assert "In JPY, as people write it (such as 15)." in body
+
+
+def test_an_amount_for_intents_in_different_currencies_is_refused(operator, pay):
+    usd, eur = pay(amount=2000), pay(amount=2000, currency="eur")
+    ids = [usd["id"], eur["id"]]
+    response = run_action(operator, PaymentIntent, "capture", ids, amount_to_capture="10")
+    assert response.status_code == 200
+    assert "different currencies" in html.unescape(response.content.decode())
+    assert {intent(i).status for i in ids} == {"requires_capture"}
+    everything = run_action(operator, PaymentIntent, "capture", ids, amount_to_capture="")
+    assert everything.status_code == 302  # empty: all that is capturable, in each one's currency
+    assert {intent(i).amount_received for i in ids} == {2000}
 
 
 def test_full_capture_when_the_amount_is_left_empty(operator, pay):
@@ -43,10 +107,13 @@ def test_full_capture_when_the_amount_is_left_empty(operator, pay):
 
 def test_capture_of_more_than_capturable_is_refused_with_the_services_message(operator, pay):
     pi = pay(amount=2000)
-    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="5000")
+    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="50")
     assert response.status_code == 302
     (message,) = messages_of(response)
-    assert "must be less than or equal to the PaymentIntent's amount_capturable (2000)" in message
+    assert message == (
+        f"Payment intent {pi['id']}: The amount to capture ($50.00) must be less than or equal "
+        "to the PaymentIntent's amount_capturable ($20.00)."
+    )
     assert intent(pi["id"]).status == "requires_capture"
     assert not LogEntry.objects.exists()
 
@@ -128,7 +195,7 @@ def test_cancel_of_several_intents_reports_each_refusal(operator, pay, client):
 
 def test_capture_is_logged_and_its_events_carry_the_operator(operator, pay, client):
     pi = pay(amount=2000)
-    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="1200")
+    response = run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="12")
     request_id = response["Request-Id"]
     assert request_id.startswith("req_")
 

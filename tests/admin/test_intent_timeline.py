@@ -13,7 +13,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.services import account_create
+from events.models import Event
 from intents.models import PaymentIntent
+from intents.services import charges_capture_pending
 from payments.models import Charge, Refund
 from tests.admin.conftest import run_action
 from tests.factories import (
@@ -154,9 +156,23 @@ def test_the_intent_page_reads_the_same_queries_for_2_and_for_10_attempts(
 
 def test_a_console_capture_appears_on_the_timeline_with_its_operator(operator, pay):
     pi = pay(amount=2000)
-    run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="800")
+    run_action(operator, PaymentIntent, "capture", [pi["id"]], amount_to_capture="8.00")
     rows = _rows(operator.get(_page(pi["id"])).content.decode())
     text = "\n".join(" ".join(row) for row in rows)
     assert "captured $8.00" in text
     assert "payment_intent.succeeded" in text
     assert "by admin:alice" in text
+
+
+def test_an_automatic_async_capture_is_on_the_timeline_at_its_charge_updated(operator, pay):
+    pi = pay(amount=2000, capture_method="automatic_async")
+    assert charges_capture_pending() == 1
+    updated = Event.objects.get(object_id=pi["latest_charge"], type="charge.updated")
+    # the charge row changes later again (a refund, say): the capture keeps its own time
+    Charge.objects.filter(id=pi["latest_charge"]).update(
+        updated=timezone.now() + timedelta(hours=2)
+    )
+    rows = _rows(operator.get(_page(pi["id"])).content.decode())
+    (capture,) = [row for row in rows if row[1] == "capture"]
+    assert "captured $20.00" in capture[2]
+    assert capture[0] == updated.created.strftime("%Y-%m-%d %H:%M:%S UTC")

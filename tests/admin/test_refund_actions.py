@@ -4,6 +4,9 @@ trail in the log and in the events `/v1/events` shows."""
 
 from __future__ import annotations
 
+import html
+import re
+
 from django.contrib.admin.models import LogEntry
 from django.contrib.admin.utils import quote
 
@@ -35,7 +38,7 @@ def test_partial_refund_of_an_intent_with_a_reason(operator, pay):
         PaymentIntent,
         "refund",
         [pi["id"]],
-        amount="500",
+        amount="5.00",
         reason="requested_by_customer",
     )
     assert response.status_code == 302
@@ -66,12 +69,12 @@ def test_full_refund_of_a_charge_from_its_page(operator, pay):
 
 def test_over_refund_is_refused_with_the_services_message(operator, pay):
     pi = _paid(pay)
-    run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="1500", reason="")
-    response = run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="1000", reason="")
+    run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="15.00", reason="")
+    response = run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="10", reason="")
     message = messages_of(response)[-1]  # the first refund's message was never shown
     assert message == (
-        f"Payment intent {pi['id']}: Refund amount (1000 usd) is greater than unrefunded "
-        "amount on charge (500 usd)."
+        f"Payment intent {pi['id']}: Refund amount ($10.00) is greater than unrefunded "
+        "amount on charge ($5.00)."
     )
     assert list(Refund.objects.values_list("amount", flat=True)) == [1500]
     assert Charge.objects.get(payment_intent_id=pi["id"]).amount_refunded == 1500
@@ -93,7 +96,7 @@ def test_refund_of_an_uncaptured_intent_is_refused_and_changes_nothing(operator,
 def test_a_console_refund_shows_in_the_events_api_with_the_operator(operator, pay, client):
     pi = _paid(pay)
     response = run_action(
-        operator, PaymentIntent, "refund", [pi["id"]], amount="700", reason="fraudulent"
+        operator, PaymentIntent, "refund", [pi["id"]], amount="7", reason="fraudulent"
     )
     request_id = response["Request-Id"]
     refund = Refund.objects.get()
@@ -110,3 +113,34 @@ def test_a_console_refund_shows_in_the_events_api_with_the_operator(operator, pa
     (refunded,) = listed
     assert refunded["data"]["object"]["amount_refunded"] == 700
     assert refunded["request"] == {"id": request_id, "idempotency_key": None, "operator": OPERATOR}
+
+
+def test_refund_takes_major_units_and_the_intent_page_shows_what_was_refunded(operator, pay):
+    pi = _paid(pay, amount=8800)
+    page = f"/admin/intents/paymentintent/{quote(pi['id'])}/change/"
+    assert _refunded_on(operator.get(page)) == "$0.00"
+    response = run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="10", reason="")
+    assert Refund.objects.get().amount == 1000
+    assert messages_of(response)[0].startswith(f"Payment intent {pi['id']}: Refunded $10.00 (")
+    assert _refunded_on(operator.get(page)) == "$10.00"
+
+
+def test_refund_of_a_three_decimal_currency_reads_three_decimals(operator, pay):
+    pi = pay(amount=5000, currency="kwd", capture_method="automatic")
+    run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="1.25", reason="")
+    assert Refund.objects.get().amount == 1250
+    refused = run_action(operator, PaymentIntent, "refund", [pi["id"]], amount="0.0005", reason="")
+    assert refused.status_code == 200
+    assert "at most 3 decimals" in refused.content.decode()
+    assert Refund.objects.count() == 1
+
+
+def _refunded_on(response) -> str:
+    """The figure in the intent page's "refunded" field."""
+    match = re.search(
+        r'field-refunded_display.*?<div class="readonly">(.*?)</div>',
+        response.content.decode(),
+        re.S,
+    )
+    assert match, "no refunded field on the page"
+    return html.unescape(match.group(1)).strip()

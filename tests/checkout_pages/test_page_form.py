@@ -54,9 +54,7 @@ def test_an_amount_below_the_currency_minimum_is_shown_at_the_amount_field(clien
     ).json()
     response = browser_client.submit(page_path(ci["client_token"]), {"amount": "0.10"})
     assert response.status_code == 400
-    assert errors_at(response.content.decode(), "amount") == [
-        "Amount must be at least 50 usd (in the currency&#x27;s smallest unit)."
-    ]
+    assert errors_at(response.content.decode(), "amount") == ["Amount must be at least $0.50 usd."]
     assert not PaymentMethod.objects.exists()
 
 

@@ -145,7 +145,7 @@ def test_two_capture_sweeps_at_once_ask_the_processor_once_per_charge(acct, monk
     assert (
         Charge.objects.filter(id__in=charge_ids, captured=True, capture_pending=False).count() == 6
     )
-    assert Event.objects.filter(object_id__in=charge_ids, type="charge.captured").count() == 6
+    assert Event.objects.filter(object_id__in=charge_ids, type="charge.updated").count() == 6
 
 
 @pytest.mark.postgres

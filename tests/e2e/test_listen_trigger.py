@@ -22,6 +22,7 @@ class Receiver:
     answers 200 when both pass (400 otherwise), and keeps what it got."""
 
     def __init__(self, secret: str):
+        self.secret = secret
         self.got: list[dict] = []
         self.lock = threading.Lock()
         receiver = self
@@ -31,9 +32,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 try:
                     event = stripe.Webhook.construct_event(
-                        body.decode(), self.headers["Stripe-Signature"], secret
+                        body.decode(), self.headers["Stripe-Signature"], receiver.secret
                     )
-                    standardwebhooks.Webhook(secret).verify(
+                    standardwebhooks.Webhook(receiver.secret).verify(
                         body,
                         {
                             "webhook-id": self.headers["webhook-id"],
@@ -201,3 +202,48 @@ def test_listen_keeps_its_secret_and_refuses_an_unknown_event_type(local_env):
         text=True,
     )
     assert refused.returncode != 0 and "unknown event type: nope.x" in refused.stderr
+
+
+def test_trigger_delivers_to_an_endpoint_in_process_and_exits_cleanly(local_env):
+    """With `make run`'s in-process webhooks, `trigger` waits for the deliveries its events
+    make before it exits: every event has reached the endpoint when it returns, and nothing is
+    printed about tasks the interpreter's shutdown refused."""
+    env, account = local_env
+    env = {**env, "WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8", "WEBHOOKS_IN_PROCESS": "1"}
+    receiver = Receiver("")
+    try:
+        receiver.secret = manage(
+            env,
+            "shell",
+            "-c",
+            "from core.scope import Scope; from events.services import webhook_endpoint_create; "
+            f"print(webhook_endpoint_create(scope=Scope({account!r}, False), "
+            f"url='http://127.0.0.1:{receiver.port}/hook', enabled_events=['*']).secret)",
+        ).split()[-1]
+        done = subprocess.run(
+            [
+                sys.executable,
+                "manage.py",
+                "trigger",
+                "payment_intent.succeeded",
+                "--account",
+                account,
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "Trigger succeeded!" in done.stdout
+        assert done.stderr == ""  # no "cannot schedule new futures after interpreter shutdown"
+        # delivered before the command returned, signed with the endpoint's secret
+        assert sorted(receiver.types()) == [
+            "charge.succeeded",
+            "payment_intent.created",
+            "payment_intent.succeeded",
+        ]
+        assert all(hit["verified"] for hit in receiver.got)
+    finally:
+        receiver.server.shutdown()

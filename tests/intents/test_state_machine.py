@@ -21,6 +21,16 @@ def confirm(client, pi_id, pm="pm_card_visa", **params):
     return client.post(f"{URL}/{pi_id}/confirm", {"payment_method": pm, **params})
 
 
+def _capture_events(charge) -> list[str]:
+    """The types of the events about `charge` after its `charge.succeeded`, oldest first."""
+    return list(
+        Event.objects.filter(object_id=charge.id)
+        .exclude(type="charge.succeeded")
+        .order_by("created", "id")
+        .values_list("type", flat=True)
+    )
+
+
 # --- create -----------------------------------------------------------------------------------
 
 
@@ -96,12 +106,23 @@ def test_confirm_automatic_async_succeeds_and_leaves_capture_to_a_worker(client,
     assert charge.capture_pending and not charge.captured
 
 
-def test_async_capture_marks_charge_captured_and_emits_charge_captured(client, create_intent):
+def test_automatic_capture_sends_charge_succeeded_and_no_charge_captured(client, create_intent):
+    body = confirm(client, create_intent(capture_method="automatic")["id"]).json()
+    charge = Charge.objects.get(id=body["latest_charge"])
+    assert charge.captured and charge.amount_captured == 2000
+    assert Event.objects.filter(object_id=charge.id, type="charge.succeeded").count() == 1
+    assert _capture_events(charge) == []
+
+
+def test_async_capture_marks_charge_captured_and_sends_charge_updated(client, create_intent):
     body = confirm(client, create_intent()["id"]).json()
     assert charges_capture_pending() == 1
     charge = Charge.objects.get(id=body["latest_charge"])
     assert charge.captured and not charge.capture_pending and charge.amount_captured == 2000
-    assert Event.objects.filter(type="charge.captured", object_id=charge.id).count() == 1
+    assert _capture_events(charge) == ["charge.updated"]  # as Stripe: no charge.captured
+    updated = Event.objects.get(object_id=charge.id, type="charge.updated").data
+    assert updated["object"]["captured"] is True
+    assert updated["previous_attributes"]["captured"] is False
     assert charges_capture_pending() == 0  # idempotent
 
 
@@ -385,7 +406,7 @@ def test_capture_moves_requires_capture_to_succeeded(client, confirmed):
     assert body["amount_received"] == 2000 and body["amount_capturable"] == 0
     charge = Charge.objects.get(id=body["latest_charge"])
     assert charge.captured and charge.amount_captured == 2000
-    assert Event.objects.filter(object_id=charge.id, type="charge.captured").exists()
+    assert _capture_events(charge) == ["charge.captured"]  # a separate capture: Stripe's event
     assert Event.objects.filter(object_id=pi["id"], type="payment_intent.succeeded").exists()
 
 

@@ -20,6 +20,16 @@ pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both w
 URL = "/v1/payment_intents"
 
 
+def _capture_events(charge) -> list[str]:
+    """The types of the events about `charge` after its `charge.succeeded`, oldest first."""
+    return list(
+        Event.objects.filter(object_id=charge.id)
+        .exclude(type="charge.succeeded")
+        .order_by("created", "id")
+        .values_list("type", flat=True)
+    )
+
+
 def _owed_capture(client, create_intent) -> Charge:
     pi = create_intent()
     body = client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"}).json()
@@ -78,7 +88,7 @@ def test_a_claim_left_by_a_crashed_worker_is_taken_over_once_stale(client, creat
     assert attempt.status == "applied" and not _recorded(charge)
     assert charges_capture_pending() == 0
     assert _processor_captures(charge) == 1
-    assert Event.objects.filter(type="charge.captured", object_id=charge.id).count() == 1
+    assert _capture_events(charge) == ["charge.updated"]  # as Stripe: no charge.captured
 
 
 def test_a_stale_claim_the_processor_never_received_is_aborted_and_captured_again(
@@ -95,7 +105,7 @@ def test_a_stale_claim_the_processor_never_received_is_aborted_and_captured_agai
     charge.refresh_from_db()
     assert charge.captured and not charge.capture_pending and charge.amount_captured == 2000
     assert _processor_captures(charge) == 1
-    assert Event.objects.filter(type="charge.captured", object_id=charge.id).count() == 1
+    assert _capture_events(charge) == ["charge.updated"]  # as Stripe: no charge.captured
 
 
 def test_a_capture_the_processor_fails_is_left_for_the_next_sweep(

@@ -36,10 +36,11 @@ def _tool(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def node_modules():
-    """Install the pinned stripe-node (from package-lock.json) into tests/node/node_modules."""
+    """Install the pinned packages (stripe-node, openapi-typescript, openapi-fetch, typescript;
+    from package-lock.json) into tests/node/node_modules, unless every one is there."""
     node, npm = _tool("node"), _tool("npm")
-    installed = HERE / "node_modules" / "stripe" / "package.json"
-    if not installed.exists():
+    wanted = json.loads((HERE / "package.json").read_text())["dependencies"]
+    if not all((HERE / "node_modules" / name / "package.json").exists() for name in wanted):
         result = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
             cwd=HERE,

@@ -112,9 +112,7 @@ def m(module: str):
 def _create(client, **fields):
     models = m("models")
     body = models.PaymentIntentCreateRequest(
-        amount=fields.pop("amount", 2000),
-        currency=models.PaymentIntentCreateRequestCurrency.USD,
-        **fields,
+        amount=fields.pop("amount", 2000), currency=fields.pop("currency", "usd"), **fields
     )
     return m("api.v1.post_payment_intents").sync_detailed(client=client, body=body)
 
@@ -122,11 +120,11 @@ def _create(client, **fields):
 def test_a_full_payment_create_confirm_capture(api):
     client, sent = api
     models = m("models")
-    metadata = models.PaymentIntentCreateRequestMetadataType0.from_dict({"order_id": "6735"})
+    # a currency and metadata as a person writes them: a string and a dict
     created = _create(
         client,
         capture_method=models.PaymentIntentCreateRequestCaptureMethod.MANUAL,
-        metadata=metadata,
+        metadata={"order_id": "6735"},
     )
     assert created.status_code == 200, created.content
     # The body class of the JSON content type goes as JSON, labelled so.
@@ -141,7 +139,8 @@ def test_a_full_payment_create_confirm_capture(api):
     assert isinstance(intent, models.PaymentIntentOutput)
     assert intent.id.startswith("pi_")
     assert intent.status == models.PaymentIntentOutputStatus.REQUIRES_PAYMENT_METHOD
-    assert intent.metadata.additional_properties == {"order_id": "6735"}
+    assert intent.metadata == {"order_id": "6735"}
+    assert intent.currency == "usd"
 
     confirmed = m("api.v1.post_payment_intents_intent_confirm").sync_detailed(
         intent.id,
@@ -218,9 +217,7 @@ def test_a_form_body_class_is_sent_as_a_form(api):
     """The form-encoded class is for flat bodies; it is labelled and sent as a form."""
     client, sent = api
     models = m("models")
-    body = models.PostPaymentIntentsDataBody(
-        amount=2500, currency=models.PaymentIntentCreateRequestCurrency.USD
-    )
+    body = models.PostPaymentIntentsDataBody(amount=2500, currency="usd")
     response = m("api.v1.post_payment_intents").sync_detailed(client=client, body=body)
     assert response.status_code == 200, response.content
     assert sent.last.headers["Content-Type"] == "application/x-www-form-urlencoded"
@@ -259,3 +256,28 @@ def test_a_refund_of_a_payment(api):
     )
     assert too_much.status_code == 400
     assert too_much.parsed.error.code == "amount_too_large"
+
+
+def test_any_supported_currency_and_metadata_are_plain_values(api):
+    """`currency` is a string and `metadata` a dict in the generated client, as in Stripe's
+    own schema: a currency the client has no constant for goes through, and so does a dict of
+    metadata, both ways."""
+    client, sent = api
+    models = m("models")
+    made = _create(client, amount=5000, currency="jpy", metadata={"order": "A-1", "vat": "0"})
+    assert made.status_code == 200, made.content
+    assert (made.parsed.currency, made.parsed.metadata) == ("jpy", {"order": "A-1", "vat": "0"})
+    updated = m("api.v1.post_payment_intents_intent").sync_detailed(
+        made.parsed.id,
+        client=client,
+        body=models.PaymentIntentUpdateRequest(metadata={"order": "A-2", "vat": ""}),
+    )
+    assert updated.status_code == 200, updated.content
+    assert json.loads(sent.last.content) == {"metadata": {"order": "A-2", "vat": ""}}
+    assert updated.parsed.metadata == {"order": "A-2"}  # an empty value removes its key
+    refused = _create(client, currency="xyz")
+    assert refused.status_code == 400
+    assert (refused.parsed.error.code, refused.parsed.error.param) == (
+        "parameter_invalid_string",
+        "currency",
+    )

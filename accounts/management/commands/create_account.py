@@ -1,11 +1,10 @@
 import json
 
-from django.core.management.base import BaseCommand
-
 from accounts.services import account_create
+from core.commands import QuickCommand
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Create a merchant account and print its API keys (shown once; only hashes are stored)."
 
     def add_arguments(self, parser):

@@ -10,15 +10,15 @@ import os
 from pathlib import Path
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
 
 from accounts.selectors import DEMO_ACCOUNT_NAME, api_key_for_raw, demo_account
 from accounts.services import account_create, api_keys_roll
+from core.commands import QuickCommand
 
 DEMO_NAME = DEMO_ACCOUNT_NAME
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Ensure the demo account exists and print its test keys."
 
     def add_arguments(self, parser):

@@ -1,12 +1,13 @@
 import json
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.models import Account
 from accounts.services import api_keys_roll
+from core.commands import QuickCommand
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Issue new API keys for an account and revoke the old ones of the same mode at once."
 
     def add_arguments(self, parser):

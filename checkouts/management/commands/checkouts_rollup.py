@@ -3,13 +3,12 @@ rollup now (what the beat sweep does every CHECKOUT_ROLLUP_SECONDS), or rebuild 
 from every row (after a bulk load, or a change of CHECKOUT_INACTIVE_SECONDS or
 CHECKOUT_ABANDONED_SECONDS). PostgreSQL only; elsewhere it does nothing."""
 
-from django.core.management.base import BaseCommand
-
 from checkouts import rollup
 from checkouts.services import checkouts_roll_up
+from core.commands import QuickCommand
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Count closed checkouts in the insights rollup (--rebuild: from scratch)."
 
     def add_arguments(self, parser):

@@ -20,10 +20,11 @@ from pathlib import Path
 
 import urllib3
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.selectors import account_for_cli
+from core.commands import QuickCommand
 from core.scope import Scope
 from events.presenters import event_body
 from events.selectors import event_list
@@ -67,7 +68,7 @@ def matcher(events: str | None):
     return lambda type_: type_ in exact or type_.startswith(prefixes)
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Forward new events of the demo account (or --account) to a local URL, signed."
 
     def add_arguments(self, parser):

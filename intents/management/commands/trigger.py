@@ -7,9 +7,10 @@ Pair it with `manage.py listen --forward-to …`.
 
 from __future__ import annotations
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
 from accounts.selectors import account_for_cli
+from core.commands import QuickCommand
 from core.errors import CardError
 from core.scope import Scope
 from intents.services import (
@@ -88,7 +89,7 @@ FIXTURES = {
 }
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Make test objects whose making emits the given event type (as `stripe trigger`)."
 
     def add_arguments(self, parser):

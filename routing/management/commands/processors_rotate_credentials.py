@@ -1,14 +1,14 @@
 """Re-encrypt every stored processor credential with the newest key of
 PROCESSOR_CREDENTIAL_KEYS (after a new key was put first); then the old key may be removed."""
 
-from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from core import crypto
+from core.commands import QuickCommand
 from routing.models import ProcessorConnection
 
 
-class Command(BaseCommand):
+class Command(QuickCommand):
     help = "Re-encrypt processor credentials with the newest PROCESSOR_CREDENTIAL_KEYS key."
 
     def handle(self, *args, **options):
