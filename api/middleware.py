@@ -83,9 +83,9 @@ class RequestContextMiddleware:
         return error_json_response(error)
 
 
-# The API's own paths: the Stripe dialect and each foreign face (`faces/`); str.startswith
-# takes the tuple.
-API_PREFIX = ("/v1/", "/whenthen/")
+# The API's own paths: the Stripe dialect and each foreign face (`faces/`), which authenticate
+# by key the same way and serve no page; str.startswith takes the tuple.
+API_PREFIX = ("/v1/", "/paymongo/v1/", "/payload/", "/whenthen/")
 CORS_ALLOW_METHODS = "GET, POST, DELETE, HEAD, OPTIONS"
 CORS_ALLOW_HEADERS = (
     "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account, "

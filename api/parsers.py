@@ -264,6 +264,9 @@ class StripeFormParser(BaseParser):
 
 class StripeJSONParser(BaseParser):
     media_type = "application/json"
+    #: How a JSON number with a fraction is read (None: a float). A dialect whose amounts are
+    #: decimals (Payload's `561.31`) reads them as `decimal.Decimal`, exactly.
+    parse_float = None
 
     def parse(self, stream, media_type=None, parser_context=None):
         raw = _read_body(stream, parser_context)
@@ -274,6 +277,7 @@ class StripeJSONParser(BaseParser):
                 raw.decode("utf-8"),
                 object_pairs_hook=_unique_keys,
                 parse_constant=_no_constant,
+                parse_float=self.parse_float,
             )
         except RecursionError:
             raise InvalidRequestError(

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config import lifecycle
 from core import context
 from core.errors import ResourceMissing
 from core.ids import factory_prefix
@@ -259,10 +260,12 @@ def _database_ok() -> tuple[bool, str]:
         return False, exc.__class__.__name__
 
 
-_HEALTH = inline_serializer(
-    "Health",
+_LIVE = inline_serializer("Liveness", {"status": serializers.ChoiceField(choices=["ok"])})
+
+_READY = inline_serializer(
+    "Readiness",
     {
-        "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+        "status": serializers.ChoiceField(choices=["ok", "degraded", "draining"]),
         "database": serializers.CharField(help_text="`ok`, or the error met reaching it."),
         "broker": serializers.CharField(help_text="`ok`, or the error met reaching it."),
     },
@@ -270,19 +273,43 @@ _HEALTH = inline_serializer(
 
 
 class HealthView(APIView):
+    """Liveness: the process answers. A load balancer or an orchestrator restarts a node that
+    stops answering here; a dependency that is down is /readyz's business, not a reason to
+    restart every node at once."""
+
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
     @extend_schema(
         operation_id="healthz",
-        summary="Health check",
-        description="Whether the service can reach its database and its broker: 200 with "
-        '`"status": "ok"`, or 503 with `"status": "degraded"` and which one failed. Needs no '
-        "API key.",
+        summary="Liveness",
+        description='200 with `"status": "ok"` while the process answers, whatever the state '
+        "of its database and broker (see `/readyz`). Needs no API key.",
+        responses={(200, "application/json"): _LIVE},
+    )
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+class ReadyView(APIView):
+    """Readiness: whether this node should be sent requests."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="readyz",
+        summary="Readiness",
+        description='Whether this node should be sent requests: 200 with `"status": "ok"` '
+        'when it reaches its database and its broker; 503 with `"status": "degraded"` and '
+        'which one failed, or with `"status": "draining"` from the moment the node was asked '
+        "to stop (SIGTERM) until it stops. Needs no API key.",
         responses={
-            (200, "application/json"): _HEALTH,
+            (200, "application/json"): _READY,
             (503, "application/json"): OpenApiResponse(
-                _HEALTH, description="The database or the broker cannot be reached."
+                _READY,
+                description="The database or the broker cannot be reached, or the node is "
+                "draining.",
             ),
         },
     )
@@ -290,9 +317,10 @@ class HealthView(APIView):
         db_ok, db_state = _database_ok()
         broker_ok, broker_state = _broker_ok()
         healthy = db_ok and broker_ok
+        draining = lifecycle.draining()
         body = {
-            "status": "ok" if healthy else "degraded",
+            "status": "draining" if draining else "ok" if healthy else "degraded",
             "database": db_state,
             "broker": broker_state,
         }
-        return Response(body, status=200 if healthy else 503)
+        return Response(body, status=200 if healthy and not draining else 503)

@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """API benchmark: payment-intent endpoints relative to a baseline, measured in the same run.
 
-Starts its own gunicorn on a free 127.0.0.1 port against DATABASE_URL (default: a fresh SQLite
-file under .run/bench/), creates an account through `accounts.services.account_create`, then
+Starts its own gunicorn on a free 127.0.0.1 port against DATABASE_URL (default: a fresh
+database on the checkout's embedded PostgreSQL, bench/database.py), creates an account through `accounts.services.account_create`, then
 sends a bounded number of requests per scenario over a thread pool:
 
-    baseline  GET  /healthz                       (the floor: routing, one SELECT 1, broker ping)
+    baseline  GET  /readyz                        (the floor: routing, one SELECT 1, broker ping)
     create    POST /v1/payment_intents
     retrieve  GET  /v1/payment_intents/<id>
     list      GET  /v1/payment_intents?limit=10
@@ -207,8 +207,6 @@ def bench_env(database_url: str) -> dict:
 
 def describe_database(database_url: str) -> str:
     parsed = urlparse(database_url)
-    if parsed.scheme.startswith("sqlite"):
-        return "sqlite:" + database_url.split("://", 1)[1].removeprefix("/")
     return f"{parsed.scheme}://{parsed.hostname}:{parsed.port or ''}{parsed.path}"
 
 
@@ -263,7 +261,7 @@ class Server:
                 raise RuntimeError(f"gunicorn exited early; see {self.log_path}")
             try:
                 conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                conn.request("GET", "/healthz")
+                conn.request("GET", "/readyz")
                 if conn.getresponse().status == 200:
                     conn.close()
                     return
@@ -322,7 +320,7 @@ def measure_query_counts(secret_key: str) -> dict[str, int | str]:
         return response.json().get("id") if response.status_code == 200 else None
 
     calls = {
-        "baseline": lambda: client.get("/healthz"),
+        "baseline": lambda: client.get("/readyz"),
         "create": create,
         "retrieve": lambda: client.get(f"/v1/payment_intents/{sample}"),
         "list": lambda: client.get("/v1/payment_intents?limit=10"),
@@ -393,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument(
-        "--keep-db", action="store_true", help="keep the fresh SQLite file (default: deleted)"
+        "--keep-db",
+        action="store_true",
+        help="keep the fresh database made on the embedded PostgreSQL (default: dropped)",
     )
     args = parser.parse_args(argv)
     n = max(1, min(args.requests, 5000))
@@ -402,8 +402,10 @@ def main(argv: list[str] | None = None) -> int:
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    fresh_sqlite = None if os.environ.get("DATABASE_URL") else RUN_DIR / f"bench-{stamp}.sqlite3"
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{fresh_sqlite}"
+    sys.path.insert(0, str(ROOT))
+    from bench.database import bench_database_url, drop_bench_database
+
+    database_url, fresh = bench_database_url("api")
     env = bench_env(database_url)
     print(f"database: {describe_database(database_url)}; migrating…", flush=True)
     migrate(env)
@@ -442,12 +444,12 @@ def main(argv: list[str] | None = None) -> int:
         run_scenario(
             "warmup",
             connections,
-            [("GET", "/healthz", None)] * (concurrency * 4),
+            [("GET", "/readyz", None)] * (concurrency * 4),
             key=None,
             concurrency=concurrency,
             deadline=deadline,
         )
-        before, _ = run("baseline", [("GET", "/healthz", None)] * n, key=None)
+        before, _ = run("baseline", [("GET", "/readyz", None)] * n, key=None)
 
         create_body = form({"amount": 1000, "currency": "usd"})
         create, bodies = run(
@@ -469,7 +471,7 @@ def main(argv: list[str] | None = None) -> int:
                 [("POST", f"/v1/payment_intents/{pi}/confirm", confirm_body) for pi in ids],
             )
             scenarios.append(confirm)
-        after, _ = run("baseline", [("GET", "/healthz", None)] * n, key=None)
+        after, _ = run("baseline", [("GET", "/readyz", None)] * n, key=None)
     finally:
         server.stop()
 
@@ -496,9 +498,8 @@ def main(argv: list[str] | None = None) -> int:
         "queries_per_request": queries,
         "wall_seconds": round(time.monotonic() - started_at, 2),
     }
-    if fresh_sqlite and not args.keep_db:
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{fresh_sqlite}{suffix}").unlink(missing_ok=True)
+    if not args.keep_db:
+        drop_bench_database(database_url, fresh)
     out = RESULTS / f"api-{stamp}.json"
     out.write_text(json.dumps(report, indent=2) + "\n")
     print()

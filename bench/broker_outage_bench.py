@@ -3,7 +3,7 @@
 
 Starts a redis-server of its own on a free 127.0.0.1 port, points the Celery app of this process
 at it, and sends `--requests` `POST /v1/payment_intents` through the Django test client (a
-fresh SQLite file under .run/bench/ unless DATABASE_URL is set): first with Redis up, then after
+fresh database on the embedded PostgreSQL unless DATABASE_URL is set): first with Redis up, then after
 stopping it. Prints p50/p95/max of each phase and the ratio of the p95s; the outage's p95 should
 stay close to the baseline (one bounded publish attempt, then a backoff), far under 100 ms.
 
@@ -39,7 +39,10 @@ def main() -> None:
     port = free_port()
     run_dir = ROOT / ".run" / "bench"
     run_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.setdefault("DATABASE_URL", f"sqlite:///{run_dir / f'outage-{os.getpid()}.sqlite3'}")
+    sys.path.insert(0, str(ROOT))
+    from bench.database import bench_database_url
+
+    os.environ["DATABASE_URL"], _ = bench_database_url("outage")
     os.environ.update(
         PAYINTENTS_DEV="1",
         DJANGO_SETTINGS_MODULE="config.settings",

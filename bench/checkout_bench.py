@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Checkout tracking at scale, on PostgreSQL (DATABASE_URL; SQLite is refused).
+"""Checkout tracking at scale, on PostgreSQL (DATABASE_URL).
 
 1. Loads `--rows` (default 1,000,000) checkouts of one account into checkouts_checkout with
    COPY through psycopg, spread over 30 days with a realistic funnel: most drop at shipping,

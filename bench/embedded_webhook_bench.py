@@ -3,7 +3,7 @@
 
 Runs the stack `make run` runs (`manage.py runall`: gunicorn, a Celery worker, beat) with no
 REDIS_URL, so the broker is kombu's file-system transport (in a private folder), against a fresh
-SQLite file under .run/bench/. A receiver (http.server, threads) listens on 127.0.0.1; one
+database on the embedded PostgreSQL (DATABASE_URL when set). A receiver (http.server, threads) listens on 127.0.0.1; one
 webhook endpoint points at it. Then `--events` customers are created through the API, one every
 `--interval` seconds (each `customer.created` event is measured alone, not behind a queue), and
 the lag of each event is the time from its `Event.created` (read from the database) to the
@@ -108,9 +108,12 @@ def main() -> int:
         for k, v in os.environ.items()
         if k not in ("REDIS_URL", "CELERY_BROKER_URL", "PYTEST_VERSION", "LOG_LEVEL")
     }
+    sys.path.insert(0, str(ROOT))
+    from bench.database import bench_database_url
+
     env.update(
         PAYINTENTS_DEV="1",
-        DATABASE_URL=f"sqlite:///{work / 'db.sqlite3'}",
+        DATABASE_URL=bench_database_url("embedded_webhooks")[0],
         BROKER_DIR=str(work / "broker"),
         RATE_LIMIT_ENABLED="0",
     )
@@ -142,7 +145,7 @@ def main() -> int:
         deadline = time.time() + 60
         while True:
             try:
-                api(base, secret, "GET", "/healthz")
+                api(base, secret, "GET", "/readyz")
                 break
             except OSError:
                 if time.time() > deadline or stack.poll() is not None:
@@ -159,7 +162,7 @@ def main() -> int:
                 "enabled_events[]": ["customer.created"],
             },
         )
-        time.sleep(2)  # the worker is connected once /healthz answers; let beat settle too
+        time.sleep(2)  # the worker is connected once /readyz answers; let beat settle too
         started = time.time()
         for i in range(n_events):
             api(base, secret, "POST", "/v1/customers", {"name": f"bench {i}"})

@@ -18,6 +18,7 @@ SCRIPTS = [
     "flow_bench.py",
     "embedded_webhook_bench.py",
     "startup_bench.py",
+    "callgrind_payment.py",
 ]
 
 

@@ -4,7 +4,8 @@
     .venv/bin/python bench/startup_bench.py [--runs 7] [--importtime]
 
 Each command runs `--runs` times as its own `manage.py` process (interleaved, so a busy moment
-of a shared machine falls on all of them), on a fresh SQLite file migrated once, with the
+of a shared machine falls on all of them), on a fresh database migrated once (on DATABASE_URL's server, else the embedded PostgreSQL, which
+this process starts and stops; bench/database.py), with the
 file-system broker and the in-process webhooks of `make run`, and one webhook endpoint (so
 `trigger` makes deliveries). It prints the median and the best wall time of each command, its
 ratio to the baseline measured in the same run, and the last line any run wrote to stderr
@@ -42,7 +43,7 @@ COMMANDS = [
 ]
 
 
-def environment(folder: Path) -> dict[str, str]:
+def environment(folder: Path, database_url: str) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -51,7 +52,7 @@ def environment(folder: Path) -> dict[str, str]:
     env.update(
         PAYINTENTS_DEV="1",
         DJANGO_SETTINGS_MODULE="config.settings",
-        DATABASE_URL=f"sqlite:///{folder / 'startup.sqlite3'}",
+        DATABASE_URL=database_url,
         BROKER_DIR=str(folder / "broker"),
         WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
     )
@@ -97,7 +98,11 @@ def main() -> int:
     args, _ = parser.parse_known_args()  # (bench/run.py passes every script the same arguments)
 
     with tempfile.TemporaryDirectory(prefix="startup-bench-") as tmp:
-        env = environment(Path(tmp))
+        sys.path.insert(0, str(ROOT))
+        from bench.database import bench_database_url, drop_bench_database
+
+        database_url, fresh = bench_database_url("startup")
+        env = environment(Path(tmp), database_url)
         manage(env, "migrate", "--noinput", "-v", "0")
         account = json.loads(manage(env, "create_account", "Demo merchant", "--json").stdout)
         manage(
@@ -137,6 +142,7 @@ def main() -> int:
             for name, argv in argvs[1:]:
                 results[name]["slowest_imports"] = slowest_imports(argv, env)
                 print(f"\n{name}: " + ", ".join(results[name]["slowest_imports"]))
+        drop_bench_database(database_url, fresh)
 
     out = ROOT / "bench" / "results"
     out.mkdir(parents=True, exist_ok=True)

@@ -1,21 +1,34 @@
 #!/usr/bin/env python
-"""Webhook delivery benchmark: deliveries per second and lag (event created → 2xx received).
+"""Webhook delivery benchmark: deliveries per second and lag (event created → 2xx received),
+with healthy endpoints alone and beside a slow, a failing and a dead one.
 
-Starts its own redis-server on a free 127.0.0.1 port (never the shared one), a receiver
-(http.server, threads) on 127.0.0.1, and a real Celery worker with beat on that Redis, against
-DATABASE_URL (default: a fresh SQLite file under .run/bench/; use PostgreSQL for meaningful
-numbers). It creates an account and one `*` endpoint, then records `--events` events the way
-services do (`event_emit` inside a transaction, in batches of `--batch`), so the measured
-path is the real one: after-commit relay enqueue → relay → one delivery per endpoint →
-signed POST → 2xx → delivery marked delivered.
+Starts its own redis-server on a free 127.0.0.1 port (never the shared one), a receiver in a
+process of its own (`bench/webhook_receiver.py`: HTTP/1.1 keep-alive, 200 at once on
+`/good/…`, 200 after 6 s on `/slow/…`, 500 on `/error/…`), and a real Celery worker with beat
+on that Redis, against DATABASE_URL (default: a fresh database on the checkout's embedded
+PostgreSQL, bench/database.py). The worker runs with
+`WEBHOOK_TIMEOUT_SECONDS=5`. Events are recorded the way services do (`event_emit` inside a
+transaction), so the measured path is the real one: after-commit relay hint → relay → one
+delivery per endpoint → batches per endpoint → signed POSTs → 2xx → deliveries marked.
 
-Reported: deliveries per second (events / (last 2xx − first event created)), lag p50/p95/p99
-and max in ms, duplicates seen by the receiver, and whether every event arrived. Results go to
-bench/results/webhooks-<time>.json; a line is printed. Everything is bounded (`--events` is
-capped, `--time-limit` for the wait) and stopped on every exit path; the bench account (and its
-events, endpoints, deliveries) is deleted at the end.
+Phases, each with an account and endpoints of its own (in this order):
 
-    .venv/bin/python bench/webhook_bench.py [--events 500] [--concurrency 2] [--time-limit 120]
+| phase | what |
+|---|---|
+| `backlog` | `--events` events (transactions of `--batch`) recorded while no worker runs, then the worker started: the rate it drains them at, from the first 2xx to the last |
+| `burst` | `--events` events recorded as fast as this process can beside a running worker: events ÷ (last 2xx − first event created) |
+| `steady` | `--rate` events a second (one transaction each) for `--seconds`: the lag |
+| `steady_bad` | the same, with a slow (times out), a failing (500) and a dead (connection refused) endpoint subscribed besides the healthy one: the healthy one's lag, and its ratio to `steady` |
+
+Per phase: delivered/expected, duplicates, deliveries per second, lag p50/p95/p99/max. Nothing
+lost means every event at the healthy endpoint; no duplicate means no event id twice. Results:
+bench/results/webhooks-<time>.json and a table. Everything is bounded (`--events` capped at
+20,000, `--time-limit` per phase) and stopped on every exit path; the bench accounts are
+deleted at the end.
+
+    .venv/bin/python bench/webhook_bench.py [--events 20000] [--batch 50] [--rate 200]
+        [--seconds 15] [--concurrency 2] [--phases backlog,burst,steady,steady_bad]
+        [--time-limit 180]
 """
 
 from __future__ import annotations
@@ -27,10 +40,9 @@ import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
+import urllib.request
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,42 +67,6 @@ def percentile(sorted_values: list[float], p: float) -> float | None:
         return None
     rank = max(1, int(-(-p * len(sorted_values) // 100)))
     return sorted_values[min(rank, len(sorted_values)) - 1]
-
-
-class Receiver:
-    def __init__(self):
-        self.received: dict[str, float] = {}
-        self.duplicates = 0
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                now = time.time()
-                event_id = self.headers.get("webhook-id", "")
-                with receiver.lock:
-                    if event_id in receiver.received:
-                        receiver.duplicates += 1
-                    else:
-                        receiver.received[event_id] = now
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 def start_redis() -> tuple[subprocess.Popen, str]:
@@ -150,19 +126,65 @@ def stop(proc: subprocess.Popen | None, group: bool = False) -> None:
             proc.kill()
 
 
+def start_receiver() -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "webhook_receiver.py"), str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return proc, port
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    sys.exit("the receiver did not start")
+
+
+def receiver_get(port: int, what: str) -> dict:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/{what}", timeout=30) as answer:
+        return json.loads(answer.read())
+
+
+def wait_until_delivered(port: int, name: str, expected: int, time_limit: float) -> bool:
+    deadline = time.time() + time_limit
+    while time.time() < deadline:
+        if receiver_get(port, "count").get(name, 0) >= expected:
+            return True
+        time.sleep(0.25)
+    return False
+
+
+def lag_summary(received: dict[str, float], created: dict[str, float]) -> dict:
+    lags = sorted((received[e] - created[e]) * 1000 for e in created if e in received)
+    return {
+        "p50": round(percentile(lags, 50) or 0, 1),
+        "p95": round(percentile(lags, 95) or 0, 1),
+        "p99": round(percentile(lags, 99) or 0, 1),
+        "max": round(lags[-1], 1) if lags else None,
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--events", type=int, default=500)
-    parser.add_argument("--batch", type=int, default=10, help="events per transaction")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--batch", type=int, default=50, help="events per transaction")
+    parser.add_argument("--rate", type=float, default=200.0, help="events a second, steady")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of a steady phase")
     parser.add_argument("--concurrency", type=int, default=2, help="worker processes")
-    parser.add_argument("--time-limit", type=float, default=120.0)
+    parser.add_argument("--phases", default="backlog,burst,steady,steady_bad")
+    parser.add_argument("--time-limit", type=float, default=180.0, help="per phase")
     args, _ = parser.parse_known_args()
     n_events = max(1, min(args.events, MAX_EVENTS))
+    phases = [p.strip() for p in args.phases.split(",") if p.strip()]
 
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     redis_proc, broker_url = start_redis()
-    receiver = Receiver()
+    receiver, port = start_receiver()
     os.environ.update(
         PAYINTENTS_DEV="1",
         DJANGO_SETTINGS_MODULE="config.settings",
@@ -170,12 +192,16 @@ def main() -> int:
         REDIS_URL=broker_url,
         WEBHOOK_ALLOWED_NETWORKS="127.0.0.0/8",
         WEBHOOK_SWEEP_INTERVAL_SECONDS="1",
+        WEBHOOK_TIMEOUT_SECONDS="5",
+        WEBHOOKS_IN_PROCESS="0",
     )
-    os.environ.setdefault(
-        "DATABASE_URL", f"sqlite:///{RUN_DIR / f'webhooks-{time.time_ns()}.sqlite3'}"
-    )
+    sys.path.insert(0, str(ROOT))
+    from bench.database import bench_database_url
+
+    os.environ["DATABASE_URL"], _ = bench_database_url("webhooks")
     worker = None
-    account = None
+    accounts = []
+    results: dict[str, dict] = {}
     try:
         import django
 
@@ -188,82 +214,163 @@ def main() -> int:
         from events.services import event_emit, webhook_endpoint_create
 
         call_command("migrate", verbosity=0, interactive=False)
-        account, _keys = account_create(name="webhook bench", live=False)
-        webhook_endpoint_create(
-            scope=Scope(account_id=account.id, livemode=False),
-            url=f"http://127.0.0.1:{receiver.port}/bench",
-            enabled_events=["*"],
-        )
-        worker = start_worker(args.concurrency, RUN_DIR / "webhook-worker.log")
-        time.sleep(3)  # let the worker connect
-        if worker.poll() is not None:
-            print((RUN_DIR / "webhook-worker.log").read_text()[-2000:])
-            return 1
+        dead_port = free_port()  # nothing listens there: connection refused
 
-        started = time.time()
-        ids: list[str] = []
-        for start in range(0, n_events, args.batch):
-            with transaction.atomic():
-                for i in range(start, min(start + args.batch, n_events)):
-                    [event] = event_emit(
-                        scope=Scope(account_id=account.id, livemode=False),
-                        changes=[
-                            (
-                                "customer.created",
-                                {"id": f"cus_bench{i}", "object": "customer"},
-                                None,
-                            )
-                        ],
-                    )
-                    ids.append(event.id)
-        recorded = time.time()
+        def new_account(phase: str, bad: bool) -> Scope:
+            account, _keys = account_create(name=f"webhook bench {phase}", live=False)
+            accounts.append(account)
+            scope = Scope(account_id=account.id, livemode=False)
+            urls = [f"http://127.0.0.1:{port}/good/{phase}"]
+            if bad:
+                urls += [
+                    f"http://127.0.0.1:{port}/slow/{phase}",
+                    f"http://127.0.0.1:{port}/error/{phase}",
+                    f"http://127.0.0.1:{dead_port}/dead/{phase}",
+                ]
+            for url in urls:
+                webhook_endpoint_create(scope=scope, url=url, enabled_events=["*"])
+            return scope
 
-        deadline = time.time() + args.time_limit
-        while time.time() < deadline and len(receiver.received) < len(ids):
-            time.sleep(0.2)
-        finished = time.time()
+        def emit(scope: Scope, i: int) -> str:
+            [event] = event_emit(
+                scope=scope,
+                changes=[("customer.created", {"id": f"cus_bench{i}", "object": "customer"}, None)],
+            )
+            return event.id
 
-        created = {
-            e: c.timestamp()
-            for e, c in Event.objects.filter(id__in=ids).values_list("id", "created")
-        }
-        with receiver.lock:
-            received = dict(receiver.received)
-            duplicates = receiver.duplicates
-        lags = sorted((received[e] - created[e]) * 1000 for e in ids if e in received)
-        last = max(received.values()) if received else finished
+        def record_batches(scope: Scope) -> list[str]:
+            ids: list[str] = []
+            for start in range(0, n_events, args.batch):
+                with transaction.atomic():
+                    for i in range(start, min(start + args.batch, n_events)):
+                        ids.append(emit(scope, i))
+            return ids
+
+        def record_steady(scope: Scope) -> list[str]:
+            ids: list[str] = []
+            total = int(args.rate * args.seconds)
+            started = time.time()
+            for i in range(total):
+                pause = started + i / args.rate - time.time()
+                if pause > 0:
+                    time.sleep(pause)
+                with transaction.atomic():
+                    ids.append(emit(scope, i))
+            return ids
+
+        def worker_up() -> subprocess.Popen:
+            proc = start_worker(args.concurrency, RUN_DIR / "webhook-worker.log")
+            time.sleep(3)  # let the worker connect
+            if proc.poll() is not None:
+                print((RUN_DIR / "webhook-worker.log").read_text()[-2000:])
+                sys.exit(1)
+            return proc
+
+        def settle(phase: str, ids: list[str], started: float, extra: dict) -> None:
+            complete = wait_until_delivered(port, phase, len(ids), args.time_limit)
+            stats = receiver_get(port, "stats")
+            received = stats["good"].get(phase, {})
+            created = {
+                e: c.timestamp()
+                for e, c in Event.objects.filter(id__in=ids).values_list("id", "created")
+            }
+            times = sorted(received[e] for e in ids if e in received)
+            span_from = extra.pop("rate_from", None)
+            first = times[0] if times else started
+            last = times[-1] if times else time.time()
+            begin = started if span_from is None else span_from(first)
+            results[phase] = {
+                "events": len(ids),
+                "delivered": len(times),
+                "all_delivered": complete and len(times) == len(ids),
+                "duplicates": stats["duplicates"],
+                "deliveries_per_second": round(len(times) / max(last - begin, 1e-9), 1),
+                "lag_ms": lag_summary(received, created),
+                "bad_endpoint_requests": stats["bad"],
+                **extra,
+            }
+            urllib.request.urlopen(
+                urllib.request.Request(f"http://127.0.0.1:{port}/reset", method="POST")
+            ).read()
+
+        for phase in phases:
+            if phase == "backlog":
+                stop(worker, group=True)
+                worker = None
+                scope = new_account(phase, bad=False)
+                began = time.time()
+                ids = record_batches(scope)
+                recorded = time.time()
+                worker_started = time.time()
+                worker = worker_up()
+                settle(
+                    phase,
+                    ids,
+                    worker_started,
+                    {
+                        "record_seconds": round(recorded - began, 3),
+                        "rate_from": lambda first: first,
+                    },
+                )
+                continue
+            if worker is None:
+                worker = worker_up()
+            if phase == "burst":
+                scope = new_account(phase, bad=False)
+                began = time.time()
+                ids = record_batches(scope)
+                settle(phase, ids, began, {"record_seconds": round(time.time() - began, 3)})
+            elif phase in ("steady", "steady_bad"):
+                scope = new_account(phase, bad=phase == "steady_bad")
+                began = time.time()
+                ids = record_steady(scope)
+                settle(
+                    phase,
+                    ids,
+                    began,
+                    {"record_seconds": round(time.time() - began, 3), "rate": args.rate},
+                )
+            else:
+                sys.exit(f"unknown phase {phase}")
+        if "steady" in results and "steady_bad" in results:
+            base, bad = results["steady"]["lag_ms"], results["steady_bad"]["lag_ms"]
+            results["steady_bad"]["lag_ratio_to_steady"] = {
+                key: round(bad[key] / base[key], 2) if base[key] else None for key in ("p50", "p99")
+            }
         result = {
             "benchmark": "webhooks",
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "database": os.environ["DATABASE_URL"].split("@")[-1],
-            "events": len(ids),
-            "delivered": len(lags),
-            "all_delivered": len(lags) == len(ids),
-            "duplicates": duplicates,
             "worker_concurrency": args.concurrency,
-            "record_seconds": round(recorded - started, 3),
-            "deliveries_per_second": round(len(lags) / max(last - started, 1e-9), 1),
-            "lag_ms": {
-                "p50": round(percentile(lags, 50) or 0, 1),
-                "p95": round(percentile(lags, 95) or 0, 1),
-                "p99": round(percentile(lags, 99) or 0, 1),
-                "max": round(lags[-1], 1) if lags else None,
-            },
-            "stopped_by_time_limit": len(lags) < len(ids),
+            "phases": results,
         }
         out = RESULTS / f"webhooks-{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}.json"
         out.write_text(json.dumps(result, indent=2) + "\n")
         print(
-            f"webhooks: {result['delivered']}/{result['events']} delivered, "
-            f"{result['deliveries_per_second']}/s, lag p50 {result['lag_ms']['p50']} ms, "
-            f"p95 {result['lag_ms']['p95']} ms, p99 {result['lag_ms']['p99']} ms, "
-            f"{duplicates} duplicates → {out.relative_to(ROOT)}"
+            f"{'phase':<11} {'delivered':>13} {'dup':>4} {'per s':>8} "
+            f"{'p50 ms':>9} {'p95 ms':>9} {'p99 ms':>9} {'max ms':>9}"
         )
-        return 0 if result["all_delivered"] else 1
+        for phase, r in results.items():
+            lag = r["lag_ms"]
+            print(
+                f"{phase:<11} {r['delivered']:>6}/{r['events']:<6} {r['duplicates']:>4} "
+                f"{r['deliveries_per_second']:>8} {lag['p50']:>9} {lag['p95']:>9} "
+                f"{lag['p99']:>9} {lag['max']!s:>9}"
+            )
+        if "steady_bad" in results:
+            print(
+                "steady_bad: healthy endpoint's lag ÷ steady's:",
+                results["steady_bad"].get("lag_ratio_to_steady"),
+                "bad endpoints' requests:",
+                results["steady_bad"]["bad_endpoint_requests"],
+            )
+        print(f"→ {out.relative_to(ROOT)}")
+        ok = all(r["all_delivered"] and r["duplicates"] == 0 for r in results.values())
+        return 0 if ok else 1
     finally:
         stop(worker, group=True)
-        receiver.stop()
-        if account is not None:
+        stop(receiver)
+        for account in accounts:
             account.delete()
         stop(redis_proc)
 

@@ -4,7 +4,7 @@ started in a window, in total and per bucket (`group_by`).
 Every figure comes from the checkout rows themselves (one timestamp per funnel step, the last
 activity, the completion, the was-inactive flag), never from a scan of events:
 
-- PostgreSQL: ONE aggregate query: `COUNT(*) FILTER (…)`, `SUM(…) FILTER (…)`, `date_trunc`
+ONE aggregate query: `COUNT(*) FILTER (…)`, `SUM(…) FILTER (…)`, `date_trunc`
   on `created AT TIME ZONE tz` for day and week buckets, and two hashable `GROUPING SETS` —
   (bucket, currency, decline code) for every additive figure, (bucket, whole seconds to
   complete) for the exact median — so one scan answers everything (hashed when the planner
@@ -13,9 +13,6 @@ activity, the completion, the was-inactive flag), never from a scan of events:
   The covering index `chk_insights_idx` (account, livemode, created) INCLUDE (the columns the
   query reads) lets PostgreSQL read a window that is a small part of the table by an
   index-only scan.
-- SQLite (the development default): the same figures computed in Python over the window's rows
-  (one query, then a loop) — slower, identical by definition; tests check both against figures
-  worked out by hand.
 
 Definitions. A checkout *reached* a funnel step when it reached it or any later one (so the
 funnel never widens: a page without a shipping form still counts as past shipping once it is
@@ -29,8 +26,6 @@ checkout by its latest decline. `median_seconds_to_complete`: from start to comp
 
 from __future__ import annotations
 
-import math
-import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,8 +36,6 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from core.scope import Scope
-
-from .models import Checkout, Status
 
 GROUP_BY = ("day", "week", "currency", "country", "payment_flow", "source")
 DEFAULT_WINDOW = timedelta(days=30)
@@ -108,8 +101,7 @@ def checkout_insights(
     window = Window.of(gte, lt, now)
     filters = {"payment_flow": payment_flow, "country": country, "source": source}
     filters = {k: v for k, v in filters.items() if v}
-    compute = _postgres if connection.vendor == "postgresql" else _python
-    total, buckets = compute(scope, window, group_by, tz, filters, now)
+    total, buckets = _postgres(scope, window, group_by, tz, filters, now)
     return {
         "object": "checkout_insights",
         "livemode": scope.livemode,
@@ -187,80 +179,7 @@ def _cutoffs(now: datetime) -> tuple[datetime, datetime]:
     )
 
 
-# --- SQLite (and any database): Python over the window's rows -------------------------------
-
-
-def _bucket_of(row: dict, group_by: str | None, zone: ZoneInfo):
-    if group_by in ("day", "week"):
-        day = row["created"].astimezone(zone).date()
-        if group_by == "week":
-            day = day - timedelta(days=day.weekday())
-        return day.isoformat()
-    return row[group_by]
-
-
 _TOTAL = object()
-
-
-def _python(scope, window, group_by, tz, filters, now):
-    inactive_cutoff, abandoned_cutoff = _cutoffs(now)
-    zone = insights_timezone(tz)
-    columns = (
-        "created",
-        "status",
-        "currency",
-        "amount",
-        "country",
-        "payment_flow",
-        "source",
-        "last_activity_at",
-        "was_inactive",
-        "declined_attempts",
-        "last_decline_code",
-        *FUNNEL_COLUMNS,
-    )
-    rows = Checkout.objects.filter(
-        **scope.filters, created__gte=window.gte, created__lt=window.lt, **filters
-    ).values(*columns)
-    total = _agg()
-    buckets: dict = defaultdict(_agg)
-    durations: dict = defaultdict(list)
-    for row in rows.iterator(chunk_size=5000):
-        targets = [(_TOTAL, total)]
-        if group_by:
-            key = _bucket_of(row, group_by, zone)
-            targets.append((key, buckets[key]))
-        inactive = row["status"] == Status.INACTIVE or (
-            row["status"] in (Status.INTENT, Status.ACTIVE)
-            and row["last_activity_at"] <= inactive_cutoff
-        )
-        reached = []
-        for index in range(len(FUNNEL_COLUMNS)):
-            reached.append(any(row[c] is not None for c in FUNNEL_COLUMNS[index:]))
-        completed = row["completed_at"] is not None
-        for key, agg in targets:
-            counts = agg["counts"]
-            counts["started"] += 1
-            for name, hit in zip(FUNNEL[1:], reached, strict=True):
-                counts[name] += hit
-            counts["inactive"] += inactive
-            counts["abandoned"] += inactive and row["last_activity_at"] <= abandoned_cutoff
-            counts["recovered"] += completed and row["was_inactive"]
-            if completed:
-                seconds = (row["completed_at"] - row["created"]).total_seconds()
-                durations[key].append(math.floor(seconds))
-            if row["currency"]:
-                money = agg["money"][row["currency"]]
-                amount = row["amount"] or 0
-                money["completed_amount"] += amount if completed else 0
-                money["lost_amount"] += amount if inactive else 0
-                money["recovered_amount"] += amount if completed and row["was_inactive"] else 0
-                money["declined_attempts"] += row["declined_attempts"]
-                if row["last_decline_code"]:
-                    money["codes"][row["last_decline_code"]] += 1
-    for key, values in durations.items():
-        (total if key is _TOTAL else buckets[key])["median"] = statistics.median(values)
-    return total, dict(buckets)
 
 
 # --- PostgreSQL: one statement, two parallel aggregates ------------------------------------
@@ -274,7 +193,7 @@ _QUARTER = timedelta(minutes=15)
 def time_buckets(window: Window, group_by: str, zone: ZoneInfo) -> tuple[list, list[str]]:
     """The day (or week) buckets of `window` in `zone` as thresholds: the UTC instants where the
     local day (week) changes, from the start of the first, and each bucket's label (the local
-    date; a week's Monday), exactly as `_bucket_of` labels a row. Every zone's offsets and
+    date; a week's Monday), exactly as a row's local date (its Monday for a week) labels it. Every zone's offsets and
     transitions fall on a quarter hour, so the walk goes by the hour and finds a change's
     quarter hour within it; a clock set back over midnight gives two thresholds one label."""
 

@@ -153,8 +153,8 @@ class Checkout(FSMModelMixin, ScopedModel):
             ),
         ]
         constraints = [
-            # A tracking id names one open checkout per account and mode (PostgreSQL and SQLite
-            # both build partial unique indexes).
+            # A tracking id names one open checkout per account and mode (a partial unique
+            # index).
             models.UniqueConstraint(
                 fields=["account", "livemode", "tracking_id"],
                 condition=~Q(status="complete"),

@@ -35,15 +35,9 @@ KEY_SQL = (
 KEY = ("account_id", "livemode", "hour", "currency", "country", "payment_flow", "source", "code")
 
 
-def _enabled() -> bool:
-    return connection.vendor == "postgresql"
-
-
 def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -> int:
     """Count the closed checkouts not yet in the rollup; returns how many. Each batch is one
     statement in its own transaction."""
-    if not _enabled():
-        return 0
     batch_size = batch_size or settings.CHECKOUT_ROLLUP_BATCH
     total = 0
     for _ in range(max_batches):
@@ -86,7 +80,7 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -
 def unroll(chk: Checkout, now: datetime | None = None) -> None:
     """Take a rolled-up checkout's figures back out of the rollup, before a write changes them;
     call it under the row's lock, in the write's transaction. Nothing for a row not counted."""
-    if not chk.rolled_up or not _enabled():
+    if not chk.rolled_up:
         return
     figures, figure_params = figures_sql(now or timezone.now())
     updates = ", ".join(f"{name} = r.{name} - g.{name}" for name in FIGURES)
@@ -110,8 +104,6 @@ def rebuild(now: datetime | None = None) -> int:
     transaction that holds off writes to checkouts meanwhile (reads go on): the flag is written
     only where it changes (a bulk load may write it already), then the rollup is one aggregate
     of the flagged rows."""
-    if not _enabled():
-        return 0
     now = now or timezone.now()
     inactive_cutoff, abandoned_cutoff = _cutoffs(now)
     figures, figure_params = figures_sql(now)

@@ -10,6 +10,13 @@ from celery import Celery, signals
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("payintents")
+if "celery" in os.path.basename(os.path.dirname(sys.argv[0])) + os.path.basename(sys.argv[0]):
+    # a worker or beat: a wrong setting ends it with one line naming it, not a traceback
+    from django.conf import settings
+
+    from config.errors import startup_guard
+
+    startup_guard(lambda: settings.INSTALLED_APPS)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -11,6 +11,7 @@ admin.site.index_title = "Payments, webhooks and accounts"
 
 urlpatterns = [
     path("healthz", api_views.HealthView.as_view(), name="healthz"),
+    path("readyz", api_views.ReadyView.as_view(), name="readyz"),
     path(
         "openapi.json",
         SpectacularAPIView.as_view(
@@ -37,6 +38,8 @@ urlpatterns = [
     path("v1/", include("routing.api.urls")),
     path("v1/", include("checkout_pages.api.urls")),
     path("v1/", include("checkouts.api.urls")),
+    path("paymongo/v1/", include("faces.paymongo.urls")),
+    path("payload/", include("faces.payload.urls")),
     path("whenthen/", include("faces.whenthen.urls")),
     path("", include("intents.urls")),
     path("", include("checkout_pages.urls")),

@@ -27,8 +27,6 @@ def drop_like_indexes(model_name: str, *field_names: str) -> migrations.RunPytho
         )
 
     def forwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
         # model_name is "app_label.ModelName": get_model's two string arguments
         model = apps.get_model(*model_name.split("."))  # type: ignore[arg-type]
         for name in field_names:
@@ -36,8 +34,6 @@ def drop_like_indexes(model_name: str, *field_names: str) -> migrations.RunPytho
             schema_editor.execute(f"DROP INDEX IF EXISTS {index}")
 
     def backwards(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
-        if schema_editor.connection.vendor != "postgresql":
-            return
         # model_name is "app_label.ModelName": get_model's two string arguments
         model = apps.get_model(*model_name.split("."))  # type: ignore[arg-type]
         for name in field_names:

@@ -94,6 +94,15 @@ class WebhookEndpoint(ScopedModel):
     previous_secret_expires_at = models.DateTimeField(null=True, blank=True)
     # Start of the current unbroken run of failed attempts (None after any success).
     failing_since = models.DateTimeField(null=True, blank=True)
+    # Set when an attempt got no answer at all (refused, timed out): until then its deliveries
+    # wait in the database instead of holding a worker for a timeout each.
+    paused_until = models.DateTimeField(null=True, blank=True)
+    # Set when a hint to send its due deliveries is on its way to a worker, cleared when a
+    # worker takes it: one hint outstanding per endpoint, however many events arrive meanwhile.
+    send_requested_at = models.DateTimeField(null=True, blank=True)
+    # Whose webhooks these are: `stripe` (the service's own events, Stripe-Signature), or a
+    # face's (`settings.WEBHOOK_DIALECTS`: which events it sends, their body and signature).
+    dialect = models.CharField(max_length=16, default="stripe")
 
     class Meta:
         indexes = [
@@ -157,7 +166,13 @@ class Delivery(SavesChangedFields):
                 fields=["next_attempt_at"],
                 name="delivery_due_idx",
                 condition=Q(status="pending"),
-            )
+            ),
+            # An endpoint's due deliveries, for the sender that takes them in batches.
+            models.Index(
+                fields=["endpoint", "next_attempt_at"],
+                name="delivery_endpoint_due_idx",
+                condition=Q(status="pending"),
+            ),
         ]
         verbose_name_plural = "deliveries"
 

@@ -42,13 +42,19 @@ def event_get(*, scope: Scope, id: str, param: str = "id") -> Event:
     )
 
 
-def webhook_endpoint_list(*, scope: Scope) -> QuerySet:
-    return WebhookEndpoint.objects.filter(**scope.filters)
+def webhook_endpoint_list(*, scope: Scope, dialect: str | None = None) -> QuerySet:
+    """Every endpoint of `scope`, or only those of one dialect (a face lists its own)."""
+    queryset = WebhookEndpoint.objects.filter(**scope.filters)
+    if dialect is not None:
+        queryset = queryset.filter(dialect=dialect)
+    return queryset
 
 
-def webhook_endpoint_get(*, scope: Scope, id: str, param: str = "id") -> WebhookEndpoint:
+def webhook_endpoint_get(
+    *, scope: Scope, id: str, param: str = "id", dialect: str | None = None
+) -> WebhookEndpoint:
     return first_or_missing(
-        webhook_endpoint_list(scope=scope),
+        webhook_endpoint_list(scope=scope, dialect=dialect),
         object_id=id,
         object_name="webhook_endpoint",
         param=param,

@@ -21,7 +21,32 @@ _COMMON = dict(
     **_COMMON,
 )
 def events_relay_task(event_ids: list[str]) -> int:
-    return services.events_relay(event_ids=event_ids)
+    """A hint that events were committed: relays them and any other unrelayed events (the
+    oldest first), so a burst of small transactions is relayed in a few large batches."""
+    return services.events_relay()
+
+
+_SEND_LIMIT = int(settings.WEBHOOK_LEASE_SECONDS)
+
+
+@shared_task(
+    name="events.tasks.deliveries_send",
+    time_limit=_SEND_LIMIT + 30,
+    soft_time_limit=_SEND_LIMIT + 20,
+    **_COMMON,
+)
+def deliveries_send_task(delivery_ids: list[str]) -> dict:
+    return services.deliveries_send(delivery_ids=delivery_ids)
+
+
+@shared_task(
+    name="events.tasks.endpoint_send",
+    time_limit=_SEND_LIMIT + 30,
+    soft_time_limit=_SEND_LIMIT + 20,
+    **_COMMON,
+)
+def endpoint_send_task(endpoint_id: str) -> dict:
+    return services.endpoint_deliveries_send(endpoint_id=endpoint_id)
 
 
 @shared_task(
@@ -31,6 +56,7 @@ def events_relay_task(event_ids: list[str]) -> int:
     **_COMMON,
 )
 def delivery_attempt_task(delivery_id: str) -> str:
+    """One delivery (hints published before deliveries were sent in batches)."""
     return services.delivery_attempt(delivery_id=delivery_id)
 
 

@@ -19,16 +19,13 @@ holds exactly the rows read here.
 - `recovered` (the whole window, not per row): the charges that succeeded on a retry (attempt
   number 2 or more within one confirm), counted, and their amount per currency.
 
-PostgreSQL: ONE aggregate statement for the rows (`GROUPING SETS`: per row for the counts and
-percentiles, per row and currency for the volume; the connection's name joined to the result)
-and one for `recovered`. SQLite (the development default): the same figures in Python over the
-window's rows (one query each for the attempts, the names and `recovered`), identical by
-definition; the tests check both against figures worked out by hand.
+ONE aggregate statement for the rows (`GROUPING SETS`: per row for the counts and percentiles,
+per row and currency for the volume; the connection's name joined to the result) and one for
+`recovered`; the tests check it against figures worked out by hand.
 """
 
 from __future__ import annotations
 
-import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
@@ -38,9 +35,8 @@ from django.utils import timezone
 
 from core.errors import InvalidRequestError
 from core.scope import Scope
-from routing.models import ProcessorConnection
 
-from .models import Attempt, Charge
+from .models import Charge
 
 OUTCOMES = (
     "succeeded",
@@ -90,8 +86,7 @@ def processor_insights(
             "created[gte] must be before created[lt].",
             param="created[gte]" if gte is not None else "created[lt]",
         )
-    compute = _postgres if connection.vendor == "postgresql" else _python
-    rows = compute(scope, start, end, payment_flow or None, KEYS[group_by])
+    rows = _postgres(scope, start, end, payment_flow or None, KEYS[group_by])
     return {
         "object": "processor_insights",
         "livemode": scope.livemode,
@@ -181,59 +176,6 @@ def _recovered(scope: Scope, start: datetime, end: datetime, payment_flow: str |
             {"currency": row["currency"], "amount": int(row["amount"] or 0)} for row in per_currency
         ],
     }
-
-
-# --- SQLite (and any database): Python over the window's rows ------------------------------
-
-
-def percentile(values: list[int], fraction: float) -> float | None:
-    """The continuous percentile of sorted `values`, computed as PostgreSQL's
-    `percentile_cont` computes it (linear interpolation between the two nearest ranks)."""
-    if not values:
-        return None
-    position = fraction * (len(values) - 1)
-    low, high = math.floor(position), math.ceil(position)
-    first, second = values[low], values[high]
-    return first + (second - first) * (position - low) if high != low else float(first)
-
-
-def _python(scope, start, end, payment_flow, keys) -> dict:
-    attempts = Attempt.objects.filter(**scope.filters, created__gte=start, created__lt=end).exclude(
-        outcome=""
-    )
-    if payment_flow:
-        attempts = attempts.filter(payment_flow=payment_flow)
-    rows: dict = {}
-    latencies: dict = defaultdict(list)
-    columns = ("processor", "created", "outcome", "latency_ms", "amount", "currency")
-    for processor, created, outcome, latency_ms, amount, currency in attempts.values_list(
-        *columns
-    ).iterator(chunk_size=5000):
-        values = {"processor": processor, "day": created.astimezone(UTC).date().isoformat()}
-        key = tuple(values[k] for k in keys)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = _row() | dict(zip(keys, key, strict=True))
-        row["attempts"] += 1
-        for name, counted in COUNTS.items():
-            row[name] += outcome == counted
-        if latency_ms is not None:
-            latencies[key].append(latency_ms)
-        if outcome == "succeeded" and currency:
-            row["volume"][currency] += amount or 0
-    for key, values in latencies.items():
-        values.sort()
-        rows[key]["latency"] = {n: percentile(values, f) for n, f in PERCENTILES.items()}
-    if "processor" in keys and rows:
-        ids = {row["processor"] for row in rows.values()}
-        names = dict(
-            ProcessorConnection.objects.filter(**scope.filters, id__in=ids).values_list(
-                "id", "name"
-            )
-        )
-        for row in rows.values():
-            row["name"] = names.get(row["processor"])
-    return rows
 
 
 # --- PostgreSQL: one statement ------------------------------------------------------------

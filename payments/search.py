@@ -35,7 +35,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import NotSupportedError
 from django.db.models import F, Func, Q, TextField
 from django.db.models.lookups import Exact, IContains, IsNull
 
@@ -331,8 +330,8 @@ class MetadataValue(Func):
     """The text value of one metadata key, NULL when the key is absent (or not a string).
 
     Written by hand rather than with KeyTextTransform because Django treats an all-digit key
-    ("42") as an array index and SQLite's JSON paths cannot quote every key; here the key is
-    always a bound parameter and always an object key, whatever characters it holds.
+    ("42") as an array index; here the key is always a bound parameter and always an object
+    key, whatever characters it holds.
     """
 
     output_field = TextField()
@@ -344,20 +343,9 @@ class MetadataValue(Func):
     def __repr__(self) -> str:
         return f"MetadataValue({self.key!r})"
 
-    def as_postgresql(self, compiler, connection, **extra):
+    def as_sql(self, compiler, connection, **extra):
         column_sql, params = compiler.compile(self.source_expressions[0])
         return f"({column_sql} ->> %s::text)", (*params, self.key)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        column_sql, params = compiler.compile(self.source_expressions[0])
-        return (
-            f"(SELECT json_each.value FROM json_each({column_sql}) "
-            "WHERE json_each.key = %s AND json_each.type = 'text')",
-            (*params, self.key),
-        )
-
-    def as_sql(self, compiler, connection, **extra):
-        raise NotSupportedError(f"metadata search is not implemented for {connection.vendor}")
 
 
 def _integer(value: Value, field: str, low: int, high: int) -> int:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from core.prepared import PreparedQuery
 from core.scope import Scope
 from core.selectors import first_or_missing
 
@@ -58,6 +59,26 @@ def charge_list(
     if customer_id:
         queryset = queryset.filter(customer_id=customer_id)
     return queryset
+
+
+def _intent_charges(livemode: bool, payment_intent_id: str, account_id: str) -> QuerySet[Charge]:
+    return (
+        Charge.objects.filter(
+            account_id=account_id, livemode=livemode, payment_intent_id=payment_intent_id
+        )
+        .select_related("payment_method")
+        .order_by("-created", "-id")
+    )
+
+
+# compiled once per connection: an intent's answer that lists its charges (PayMongo's
+# `payments`) would otherwise spend more in the ORM's compiler than in the query
+_INTENT_CHARGES = PreparedQuery(_intent_charges)
+
+
+def payment_intent_charges(*, scope: Scope, payment_intent_id: str) -> list[Charge]:
+    """Every charge (payment attempt) of one intent, newest first, with its method."""
+    return _INTENT_CHARGES.rows(scope.livemode, payment_intent_id, scope.account_id)
 
 
 def charge_get(*, scope: Scope, charge_id: str, param: str = "id") -> Charge:

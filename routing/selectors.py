@@ -153,7 +153,7 @@ _BOOLEANS = ("livemode", "builtin", "learns")
 _FLOW_FIELDS = ("id", "version", "routing", "retry")
 
 
-def routing_document(outer: str, vendor: str) -> RawSQL:
+def routing_document(outer: str) -> RawSQL:
     """For a payment row of the outer query (its table `outer`, quoted, with `account_id`,
     `livemode` and `payment_flow`), one JSON array read along in that query's own statement:
     [its scope's connections (each an array of ROUTED_FIELDS), the flow it names if it is one of
@@ -161,10 +161,7 @@ def routing_document(outer: str, vendor: str) -> RawSQL:
     confirm reads it with its lock, so routing costs no statement of its own. Written by hand,
     arrays rather than objects: the ORM's JSON objects pass every key as a parameter, which
     the driver quotes into the statement on every run."""
-    if vendor == "postgresql":
-        array, rows = "JSONB_BUILD_ARRAY", "JSONB_AGG"
-    else:
-        array, rows = "JSON_ARRAY", "JSON_GROUP_ARRAY"
+    array, rows = "JSONB_BUILD_ARRAY", "JSONB_AGG"
     connections = ProcessorConnection._meta.db_table
     flows = PaymentFlow._meta.db_table
     scope = f"account_id = {outer}.account_id AND livemode = {outer}.livemode"
@@ -184,16 +181,15 @@ DRIVER_FIELDS = ("kind", "behavior", "decline_code", "latency_ms", "api_key_encr
 _TABLE = ProcessorConnection._meta.db_table
 
 
-def driver_row(connection_id_column: str, vendor: str) -> RawSQL:
+def driver_row(connection_id_column: str) -> RawSQL:
     """The fields a driver is made of, of the connection whose id is in the outer query's
     column `connection_id_column` (a quoted "table"."column"), as one short JSON array read
     along in that query: a lock that needs a charge's driver reads it in its own statement and
     keeps its SQL short. (Written by hand: psycopg caches the parsing of a statement only up to
     4 kB, and the ORM's subquery, or a join of the connection, takes the capture's lock past
     it — tests/perf/test_query_counts.py holds the locks under it.)"""
-    array = "JSONB_BUILD_ARRAY" if vendor == "postgresql" else "JSON_ARRAY"
     return RawSQL(
-        f"SELECT {array}({', '.join(DRIVER_FIELDS)}) FROM {_TABLE} WHERE id = {connection_id_column}",
+        f"SELECT JSONB_BUILD_ARRAY({', '.join(DRIVER_FIELDS)}) FROM {_TABLE} WHERE id = {connection_id_column}",
         (),
         output_field=JSONField(),
     )
@@ -224,12 +220,11 @@ def _read(values: dict[str, Any]) -> ProcessorConnection:
 def routing_from_document(
     document: Any,
 ) -> tuple[list[ProcessorConnection], dict[str, Any] | None]:
-    """The connections and the flow of a `routing_document`, as the backend hands it back
-    (PostgreSQL parsed; SQLite as text, the values its subqueries made as text too)."""
-    document = _parsed(document)
+    """The connections and the flow of a `routing_document`, as PostgreSQL hands it back
+    (parsed; its timestamps as ISO text)."""
     if not document:
         return [], None
-    rows, flow = (_parsed(part) for part in document)
+    rows, flow = document
     connections = []
     for values in rows or ():
         row = dict(zip(ROUTED_FIELDS, values, strict=True))
@@ -241,14 +236,7 @@ def routing_from_document(
         connections.append(_read(row))
     if flow is None:
         return connections, None
-    found = dict(zip(_FLOW_FIELDS, flow, strict=True))
-    for name in ("routing", "retry"):
-        found[name] = _parsed(found[name])
-    return connections, found
-
-
-def _parsed(value: Any) -> Any:
-    return json.loads(value) if isinstance(value, str) else value
+    return connections, dict(zip(_FLOW_FIELDS, flow, strict=True))
 
 
 def _aware(text: str) -> datetime:
@@ -278,11 +266,5 @@ def active_connections(*, scope: Scope) -> list[ProcessorConnection]:
 
 
 def _as_dict(value: Any) -> dict[str, Any] | None:
-    """The flow's JSON object as a dict: PostgreSQL hands it back parsed; SQLite as text, with
-    its JSON columns inside as text too."""
-    if value is None:
-        return None
-    flow: dict[str, Any] = dict(_parsed(value))
-    for name in ("routing", "retry"):
-        flow[name] = _parsed(flow.get(name))
-    return flow
+    """The flow's JSON object (PostgreSQL hands it back parsed) as a dict."""
+    return None if value is None else dict(value)

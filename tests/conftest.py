@@ -10,7 +10,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from config.celery import QUEUES, worker_argv
@@ -39,22 +38,12 @@ def _fast_password_hashing(settings):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that need PostgreSQL or Redis skip on a laptop without them, and fail in CI."""
-    on_postgres = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    """Tests that need Redis skip on a laptop with neither REDIS_URL nor a `redis-server` to
+    start (tests/services.py), and fail in CI. PostgreSQL is always there: DATABASE_URL's, or
+    the embedded server the settings start (config/embedded_db.py)."""
     redis_url = os.environ.get("REDIS_URL", "")
     on_redis = bool(redis_url) and _reachable(redis_url, 6379)
     for item in items:
-        if "postgres" in item.keywords and not on_postgres:
-            if REQUIRE_SERVICES:
-                item.add_marker(
-                    pytest.mark.xfail(
-                        reason="CI requires PostgreSQL (DATABASE_URL)", strict=True, run=False
-                    )
-                )
-                raise pytest.UsageError("CI requires PostgreSQL: set DATABASE_URL=postgres://…")
-            item.add_marker(
-                pytest.mark.skip(reason="needs PostgreSQL: set DATABASE_URL=postgres://…")
-            )
         if "redis" in item.keywords and not on_redis:
             if REQUIRE_SERVICES:
                 raise pytest.UsageError(
@@ -124,16 +113,105 @@ def anon_client() -> StripeTestClient:
 # --- a real Celery worker on Redis --------------------------------------------------------
 
 
-def database_url_for_current_test_db() -> str:
-    """The URL of the database the tests are using (pytest-django's test_… database)."""
+def database_url(name: str) -> str:
+    """The URL of database `name` on the tests' PostgreSQL server."""
     db = connection.settings_dict
-    if db["ENGINE"].endswith("sqlite3"):
-        return f"sqlite:///{db['NAME']}"
     user = db.get("USER") or "postgres"
     password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
     host = db.get("HOST") or "127.0.0.1"
     port = db.get("PORT") or 5432
-    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+    return f"postgres://{user}{password}@{host}:{port}/{name}"
+
+
+def database_url_for_current_test_db() -> str:
+    """The URL of the database the tests are using (pytest-django's test_… database)."""
+    return database_url(connection.settings_dict["NAME"])
+
+
+class ScratchDatabase:
+    """A database of its own on the tests' PostgreSQL server, for a process a test starts as a
+    developer would (`manage.py runall`, `listen`, a second instance of the service):
+    `payintents_scratch_<random>`, dropped (with whatever is still connected) by `drop()`.
+    `create()` makes it empty; `create(migrated=True)` copies a database migrated once per test
+    process (`CREATE DATABASE … TEMPLATE`, a fraction of a second instead of a `migrate`)."""
+
+    def __init__(self, prefix: str = "scratch"):
+        import secrets
+
+        db = connection.settings_dict
+        self.name = f"payintents_{prefix}_{secrets.token_hex(6)}"
+        self.url = database_url(self.name)
+        self._server = {
+            "host": db.get("HOST") or "127.0.0.1",
+            "port": int(db.get("PORT") or 5432),
+            "user": db.get("USER") or "postgres",
+            "password": db.get("PASSWORD") or None,
+            "dbname": "postgres",
+        }
+
+    def _execute(self, statement) -> None:
+        import psycopg
+
+        with psycopg.connect(**self._server, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(statement)
+
+    def create(self, *, migrated: bool = False) -> ScratchDatabase:
+        from psycopg import sql
+
+        statement = sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name))
+        if migrated:
+            statement += sql.SQL(" TEMPLATE {}").format(sql.Identifier(_migrated_template()))
+        self._execute(statement)
+        return self
+
+    def drop(self) -> None:
+        from psycopg import sql
+
+        self._execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
+        )
+
+
+_TEMPLATE: list[ScratchDatabase] = []
+
+
+def _migrated_template() -> str:
+    """The database migrated once per test process (by `manage.py migrate` in a process of its
+    own, as a deployment migrates) that migrated scratch databases are copied from; nothing
+    connects to it after, as a template must be. Dropped when the process exits."""
+    if not _TEMPLATE:
+        import atexit
+        import sys
+
+        template = ScratchDatabase("template").create()
+        env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+        env.update(DATABASE_URL=template.url, PAYINTENTS_DEV="1")
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
+        atexit.register(template.drop)
+        _TEMPLATE.append(template)
+    return _TEMPLATE[0].name
+
+
+@pytest.fixture
+def scratch_database():
+    """A fresh, empty database (ScratchDatabase) for the test, dropped afterwards."""
+    database = ScratchDatabase().create()
+    yield database
+    database.drop()
+
+
+@pytest.fixture
+def migrated_scratch_database():
+    """A fresh, migrated database (ScratchDatabase, copied from the template) for the test,
+    dropped afterwards."""
+    database = ScratchDatabase().create(migrated=True)
+    yield database
+    database.drop()
 
 
 class WorkerProcess:
@@ -162,6 +240,9 @@ class WorkerProcess:
             CELERY_BROKER_URL=self.broker_url,
             REDIS_URL=self.broker_url,
             DJANGO_SETTINGS_MODULE="config.settings",
+            # A test that kill -9s a worker with its beat and starts another waits out the dead
+            # beat's lease (cluster.beat) before the new one sends sweeps: 2 s, not 30.
+            BEAT_LEASE_SECONDS="2",
         )
         env.pop("PYTEST_VERSION", None)
         env.update(self.extra_env)
@@ -277,11 +358,65 @@ REQUIRE_BROWSER = bool(os.environ.get("PAYINTENTS_REQUIRE_BROWSER"))
 SCREENSHOTS = ROOT / "docs" / "img"
 
 
-@pytest.fixture
-def browser():
-    """Headless Debian Chromium driven by selenium through chromedriver. Skips on a laptop
-    without them; `.ci/run` installs both and sets PAYINTENTS_REQUIRE_BROWSER, so CI fails
-    instead of skipping."""
+class _Chromium:
+    """One headless Chromium per test process, started when a test first asks (starting one
+    costs seconds; the suite has dozens of browser tests); after each test it opens a fresh tab
+    and clears cookies and cache, or starts again if that fails (a test left it unusable)."""
+
+    def __init__(self, chromium: str, driver_path: str):
+        self.chromium, self.driver_path, self.driver = chromium, driver_path, None
+
+    def get(self):
+        if self.driver is None:
+            from selenium import webdriver
+
+            options = webdriver.ChromeOptions()
+            options.binary_location = self.chromium
+            for arg in (
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=1280,900",
+            ):
+                options.add_argument(arg)
+            # the console's messages (`driver.get_log("browser")`): a page's CSP violations
+            options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+            self.driver = webdriver.Chrome(
+                options=options, service=webdriver.ChromeService(self.driver_path)
+            )
+            self.driver.set_page_load_timeout(30)
+        return self.driver
+
+    def reset(self) -> None:
+        driver = self.driver
+        if driver is None:
+            return
+        try:
+            old = driver.window_handles
+            driver.switch_to.new_window("tab")
+            fresh = driver.current_window_handle
+            for handle in old:
+                driver.switch_to.window(handle)
+                driver.close()
+            driver.switch_to.window(fresh)
+            driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
+            driver.execute_cdp_cmd("Network.clearBrowserCache", {})
+            driver.set_window_size(1280, 900)
+            driver.get_log("browser")  # emptied: the next test reads only its own messages
+        except Exception:
+            self.quit()
+
+    def quit(self) -> None:
+        if self.driver is not None:
+            try:
+                self.driver.quit()
+            finally:
+                self.driver = None
+
+
+@pytest.fixture(scope="session")
+def _chromium():
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     driver_path = shutil.which("chromedriver")
     if not (chromium and driver_path):
@@ -291,24 +426,20 @@ def browser():
         if REQUIRE_BROWSER:
             pytest.fail(message)
         pytest.skip(message)
-    from selenium import webdriver
+    holder = _Chromium(chromium, driver_path)
+    yield holder
+    holder.quit()
 
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--window-size=1280,900",
-    ):
-        options.add_argument(arg)
-    # the console's messages (`driver.get_log("browser")`): a page's CSP violations among them
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=webdriver.ChromeService(driver_path))
-    driver.set_page_load_timeout(30)
-    yield driver
-    driver.quit()
+
+@pytest.fixture
+def browser(_chromium):
+    """Headless Debian Chromium driven by selenium through chromedriver, as a new browser: a
+    fresh tab (its own session storage), no cookies or cache from an earlier test (the pages
+    keep nothing in local storage), a window of 1280×900, an empty console log. One Chromium
+    serves every test of a process (`_Chromium`). Skips on a laptop without them; `.ci/run`
+    installs both and sets PAYINTENTS_REQUIRE_BROWSER, so CI fails instead of skipping."""
+    yield _chromium.get()
+    _chromium.reset()
 
 
 def csp_violations(driver) -> list[str]:

@@ -48,6 +48,30 @@ SPECTACULAR_SETTINGS = {
     # An enum's values are in the schema; "`manual` - manual" descriptions say nothing more.
     "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
     "SORT_OPERATIONS": False,
+    # /docs/ groups the operations by tag: the service's own dialect, then each face's
+    # (faces/), whose clients change only their base URL.
+    "TAGS": [
+        {"name": "healthz", "description": "Whether the service can work."},
+        {"name": "v1", "description": "The service's own API, in the Stripe v1 dialect."},
+        {
+            "name": "PayMongo",
+            "description": "PayMongo's dialect under `/paymongo/v1/` (its official clients: base "
+            'URL `<this service>/paymongo`): JSON:API bodies `{"data": {"attributes": '
+            "…}}`, HTTP Basic with the secret or public key, PayMongo's statuses, errors "
+            '(`{"errors": [{"code", "detail", "source"}]}`), lists (`limit`, '
+            "`before`, `after`, `has_more`) and webhooks (`Paymongo-Signature`). The objects "
+            "are the ones the v1 API shows: a payment intent is the same `pi_…`, a payment "
+            "is a charge (`ch_…`).",
+        },
+        {
+            "name": "Payload",
+            "description": "Payload's dialect under `/payload/` (its official clients: "
+            "`api_url = <this service>/payload/`): the `intent` object (`int_…`, the "
+            "`cint_…` checkout intent of the v1 API), decimal amounts in dollars, `attrs`, "
+            'lists `{"object": "list", "values"}` with `limit`, `offset`, '
+            "`attr=value` filters and `fields`, errors chosen by `error_type` and status.",
+        },
+    ],
 }
 
 # How long a request may be executing before it is presumed dead (a crashed or killed worker).

@@ -5,17 +5,19 @@ The broker is CELERY_BROKER_URL, else REDIS_URL, else kombu's file-system broker
 
 from pathlib import Path
 
-from .environment import BASE_DIR, env, under_pytest
+from .environment import BASE_DIR, env, under_pytest, url_setting
 
-REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_URL = url_setting("REDIS_URL", ("redis", "rediss", "unix"))
 # An API request's after-commit publish (core.enqueue): one connection attempt bounded by this,
 # no retry; after a failure the process skips publishing for the backoff (the sweeps catch up).
 BROKER_PUBLISH_TIMEOUT_SECONDS = env.float("BROKER_PUBLISH_TIMEOUT_SECONDS", default=1.0)
 BROKER_PUBLISH_BACKOFF_SECONDS = env.float("BROKER_PUBLISH_BACKOFF_SECONDS", default=5.0)
 # The file-system broker's folder (a test or a benchmark running its own stack sets its own).
 BROKER_DIR = Path(env.str("BROKER_DIR", default="") or BASE_DIR / ".broker")
-CELERY_BROKER_URL = (
-    env.str("CELERY_BROKER_URL", default="") or REDIS_URL or "filesystem://localhost//"
+CELERY_BROKER_URL = url_setting(
+    "CELERY_BROKER_URL",
+    ("redis", "rediss", "unix", "amqp", "amqps", "filesystem", "memory"),
+    default=REDIS_URL or "filesystem://localhost//",
 )
 if CELERY_BROKER_URL.startswith("filesystem://"):
     # Every folder of the file-system transport lives under .broker/, `control` (its exchange

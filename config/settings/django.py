@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from .environment import BASE_DIR, RUN_DIR, env, under_pytest
+from .environment import BASE_DIR, RUN_DIR, env, expect, under_pytest
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -15,6 +15,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "api",
+    "cluster",
     "accounts",
     "events",
     "routing",
@@ -90,10 +91,18 @@ WHITENOISE_USE_FINDERS = under_pytest
 # LOG_LEVEL: the level of the app's own logs (and of everything when set). The Celery worker
 # and beat that `make run` starts log at WORKER_LOG_LEVEL: WARNING unless LOG_LEVEL or
 # WORKER_LOG_LEVEL asks for more, so idle periodic sweeps print nothing.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOG_LEVEL = (env.str("LOG_LEVEL", default="") or "INFO").upper()
+expect("LOG_LEVEL", LOG_LEVEL, LOG_LEVEL in LOG_LEVELS, "one of " + ", ".join(LOG_LEVELS))
 WORKER_LOG_LEVEL = (
     env.str("WORKER_LOG_LEVEL", default="") or env.str("LOG_LEVEL", default="") or "WARNING"
 ).upper()
+expect(
+    "WORKER_LOG_LEVEL",
+    WORKER_LOG_LEVEL,
+    WORKER_LOG_LEVEL in LOG_LEVELS,
+    "one of " + ", ".join(LOG_LEVELS),
+)
 
 # Every line goes through the scrubber: secrets and card data never reach a log.
 LOGGING = {

@@ -1,6 +1,6 @@
 """Payments: the processors, the payment lifecycle's timings, currencies and minimum amounts."""
 
-from .environment import env
+from .environment import env, expect, url_setting
 
 # Processor connections (routing.ProcessorConnection): the drivers behind them live in
 # payments.processors. A connection's processor errors in a row that open its circuit, and how long
@@ -67,12 +67,12 @@ MINIMUM_AMOUNTS = env.dict("MINIMUM_AMOUNTS", cast={"value": int}, default={})
 # Base of the links to the hosted pages (3-D Secure) given out in `next_action`. Set, it is used
 # as is. Unset, a link uses the host the API request came in on when that host is in
 # ALLOWED_HOSTS (right behind a proxy that forwards Host), else the address `make run` serves on.
-PUBLIC_BASE_URL_SET = bool(env.str("PUBLIC_BASE_URL", default=""))
+PUBLIC_BASE_URL_SET = bool(url_setting("PUBLIC_BASE_URL", ("http", "https")))
+_port = env.int("PORT", default=8000)
+expect("PORT", _port, 0 <= _port < 65536, "a TCP port (0-65535)")
 _serve_host = env.str("HOST", default="") or "127.0.0.1"
 if _serve_host in ("0.0.0.0", "::"):
     _serve_host = "127.0.0.1"
 elif ":" in _serve_host:
     _serve_host = f"[{_serve_host}]"
-PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or (
-    f"http://{_serve_host}:{env.str('PORT', default='') or '8000'}"
-)
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or (f"http://{_serve_host}:{_port}")

@@ -5,6 +5,11 @@ from .environment import RUN_DIR, env
 from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
+# Any number of beats may run: the one holding the lease (a row in the database, cluster.beat)
+# sends the periodic tasks, for BEAT_LEASE_SECONDS from its last renewal (every third of it).
+# A leader that dies is replaced within the lease and a tenth; one that stops cleanly at once.
+CELERY_BEAT_SCHEDULER = "cluster.beat:LeaderScheduler"
+BEAT_LEASE_SECONDS = env.float("BEAT_LEASE_SECONDS", default=30)
 
 # Capture pending charges, resolve `processing` attempts and pending refunds, and reconcile
 # attempts left in flight past INFLIGHT_TIMEOUT_SECONDS, this often.

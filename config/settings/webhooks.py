@@ -1,6 +1,6 @@
 """Events and webhook delivery (events/; docs/webhooks.md explains the retry schedule)."""
 
-from .environment import env
+from .environment import env, networks_setting
 
 EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=30)
 
@@ -24,9 +24,15 @@ WEBHOOK_LEASE_SECONDS = env.float("WEBHOOK_LEASE_SECONDS", default=WEBHOOK_TIMEO
 WEBHOOK_SWEEP_INTERVAL_SECONDS = env.float("WEBHOOK_SWEEP_INTERVAL_SECONDS", default=5)
 WEBHOOK_SWEEP_BATCH = env.int("WEBHOOK_SWEEP_BATCH", default=500)
 # Networks webhook URLs may resolve into although they are not public (comma-separated CIDRs).
-WEBHOOK_ALLOWED_NETWORKS = [
-    cidr for cidr in env.list("WEBHOOK_ALLOWED_NETWORKS", cast=str.strip, default=[]) if cidr
-]
+WEBHOOK_ALLOWED_NETWORKS = networks_setting("WEBHOOK_ALLOWED_NETWORKS")
 # How long a web process remembers whether an account has an enabled endpoint: without one,
 # an event asks the broker for nothing and the sweep relays it (WEBHOOK_SWEEP_INTERVAL_SECONDS).
 WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=5)
+# Deliveries are sent in batches of one endpoint's deliveries over one kept-alive connection:
+# at most this many per batch, and a batch stops starting sends after this many seconds (the
+# rest go back to the queue), so a slow endpoint shares the workers with the others.
+WEBHOOK_DELIVERY_BATCH = env.int("WEBHOOK_DELIVERY_BATCH", default=100)
+WEBHOOK_BATCH_SECONDS = env.float("WEBHOOK_BATCH_SECONDS", default=5)
+# Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
+# signature, by the dialect an endpoint was created in.
+WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}

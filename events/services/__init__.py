@@ -15,7 +15,13 @@ what is left to send; the broker only carries "look at this row now" hints, and 
 re-issues any hint that was lost (Redis down, worker killed).
 """
 
-from .delivery import delivery_attempt, retry_delay_seconds, webhooks_sweep
+from .delivery import (
+    deliveries_send,
+    delivery_attempt,
+    endpoint_deliveries_send,
+    retry_delay_seconds,
+    webhooks_sweep,
+)
 from .endpoints import (
     event_resend,
     webhook_endpoint_create,
@@ -28,7 +34,9 @@ from .purge import events_purge
 from .relay import events_relay
 
 __all__ = [
+    "deliveries_send",
     "delivery_attempt",
+    "endpoint_deliveries_send",
     "event_emit",
     "event_resend",
     "events_purge",

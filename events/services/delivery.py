@@ -1,8 +1,20 @@
-"""One delivery attempt, the backoff between attempts, and the sweep that re-issues lost hints.
+"""Sending deliveries in batches, the backoff between attempts, and the sweep that re-issues
+lost hints.
 
-A delivery in flight is marked with a lease (`lease_until`) instead of a lock held across the
-network call, so a crashed worker only delays a delivery until its lease expires. The database
-is the truth about what is left to send; the broker only carries "look at this row now" hints.
+A batch is one endpoint's due deliveries (the relay and the sweep group them so), sent one
+after the other over one kept-alive connection (`events.http.Sender`): claimed with one
+statement, each signed and POSTed, the outcomes written in one short transaction. A delivery
+in flight is marked with a lease (`lease_until`) instead of a lock held across the network
+call, so a crashed worker only delays a delivery until its lease expires. The database is the
+truth about what is left to send; the broker only carries "look at these rows now" hints.
+
+An endpoint that does not answer at all (refused, timed out, reset) is paused: the rest of the
+batch is not sent, and until `paused_until` (one retry interval) its deliveries wait in the
+database instead of holding a worker for a timeout each; the sweep hands them out when the
+pause ends, and the first one sent is the probe. An endpoint that answers, even 500, is not
+paused: each of its deliveries is retried on its own schedule. A batch also stops at its time
+budget (`WEBHOOK_BATCH_SECONDS`, and never so late that a send could outlive the lease) and
+hands the rest back to the queue, so a slow endpoint shares the workers with the others.
 """
 
 from __future__ import annotations
@@ -10,20 +22,22 @@ from __future__ import annotations
 import logging
 import random
 import time
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
-from ..http import SendResult, post
+from ..dialects import STRIPE, dialect
+from ..http import Sender, SendResult
 from ..models import Delivery, DeliveryAttempt, WebhookEndpoint
 from ..presenters import event_body
 from ..signing import signed_headers
-from .dispatch import deliveries_dispatch_on_commit
-from .outbox import event_pending_webhooks_decrement
-from .relay import events_relay
+from .dispatch import deliveries_dispatch_on_commit, delivery_batches
+from .outbox import events_pending_webhooks_decrement
+from .relay import endpoints_send_request, events_relay
 
 logger = logging.getLogger("payintents.events")
 
@@ -38,108 +52,288 @@ def retry_delay_seconds(attempt_count: int) -> float:
     return delay * (1 + random.random() * settings.WEBHOOK_RETRY_JITTER)
 
 
-# --- one attempt -----------------------------------------------------------------------------
+def _window_end(delivery: Delivery) -> datetime:
+    return delivery.window_start + timedelta(seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS)
 
 
-def _claim(delivery_id: str, now: datetime) -> Delivery | None:
-    """Lease a due, pending delivery; None when it is not due, done, or someone holds it."""
+def batch_budget_seconds() -> float:
+    """How long a batch may go on starting sends: its budget, and never so late that a send
+    (at most the timeout) could end after the lease."""
+    safe = settings.WEBHOOK_LEASE_SECONDS - settings.WEBHOOK_TIMEOUT_SECONDS - 1
+    return max(0.0, min(settings.WEBHOOK_BATCH_SECONDS, safe))
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+
+def _claim(where: Q, now: datetime, limit: int | None = None) -> list[Delivery]:
+    """Lease the due, pending deliveries `where` picks that nobody holds, with their endpoint
+    and event; cancel those of a disabled endpoint, and put those of a paused endpoint off
+    until its pause ends. Returns the leased ones, oldest first."""
     with transaction.atomic():
-        delivery = (
+        queryset = (
             Delivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint", "event")
-            .filter(id=delivery_id, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
+            .filter(where, status=Delivery.Status.PENDING, next_attempt_at__lte=now)
             .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-            .first()
+            .order_by("created", "id")
         )
-        if delivery is None:
-            return None
-        if delivery.endpoint.status != WebhookEndpoint.Status.ENABLED:
-            delivery.status = Delivery.Status.CANCELED
-            delivery.next_attempt_at = None
-            delivery.save()
-            event_pending_webhooks_decrement(event_id=delivery.event_id)
-            return None
-        delivery.lease_until = now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
-        delivery.save()
-        return delivery
+        rows = list(queryset[:limit] if limit else queryset)
+        leased, canceled, paused = [], [], []
+        for delivery in rows:
+            endpoint = delivery.endpoint
+            if endpoint.status != WebhookEndpoint.Status.ENABLED:
+                canceled.append(delivery)
+            elif endpoint.paused_until is not None and endpoint.paused_until > now:
+                paused.append(delivery)
+            else:
+                leased.append(delivery)
+        if canceled:
+            Delivery.objects.filter(id__in=[d.id for d in canceled]).update(
+                status=Delivery.Status.CANCELED, next_attempt_at=None, dispatched_at=None
+            )
+            events_pending_webhooks_decrement(event_ids=[d.event_id for d in canceled])
+        _put_off(paused, now=now)
+        if leased:
+            Delivery.objects.filter(id__in=[d.id for d in leased]).update(
+                lease_until=now + timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+            )
+        return leased
+
+
+def _put_off(deliveries: list[Delivery], *, now: datetime, until: datetime | None = None) -> None:
+    """Not sent because their endpoint is paused (no attempt counted): due again when the pause
+    ends, or given up when that is past their retry window. Under the rows' locks."""
+    if not deliveries:
+        return
+    given_up = []
+    by_time: dict[datetime, list[str]] = {}
+    for delivery in deliveries:
+        when = until or delivery.endpoint.paused_until or now
+        if when > _window_end(delivery):
+            given_up.append(delivery)
+        else:
+            by_time.setdefault(when, []).append(delivery.id)
+    for when, ids in by_time.items():
+        Delivery.objects.filter(id__in=ids, status=Delivery.Status.PENDING).update(
+            next_attempt_at=when, lease_until=None, dispatched_at=None
+        )
+    if given_up:
+        Delivery.objects.filter(id__in=[d.id for d in given_up]).update(
+            status=Delivery.Status.FAILED,
+            next_attempt_at=None,
+            lease_until=None,
+            dispatched_at=None,
+        )
+        events_pending_webhooks_decrement(event_ids=[d.event_id for d in given_up])
+
+
+# --- sending ---------------------------------------------------------------------------------
+
+
+@dataclass
+class _Batch:
+    """One endpoint's leased deliveries and what became of them."""
+
+    endpoint: WebhookEndpoint
+    deliveries: list[Delivery]
+    sent: list[tuple[Delivery, SendResult]] = field(default_factory=list)
+    unsent: list[Delivery] = field(default_factory=list)
+    unreachable: bool = False  # stopped because the endpoint did not answer
+    outcomes: dict[str, str] = field(default_factory=dict)
+
+
+def _send(batch: _Batch, *, deadline: float) -> None:
+    """POST each delivery in turn over one connection; stop when the endpoint does not answer
+    or the batch's time is up. No transaction and no lock is held meanwhile."""
+    endpoint = batch.endpoint
+    sender = Sender(endpoint.url)
+    secrets = endpoint.signing_secrets()
+    for index, delivery in enumerate(batch.deliveries):
+        if index and time.monotonic() >= deadline:
+            batch.unsent = batch.deliveries[index:]
+            return
+        timestamp = int(time.time())
+        if endpoint.dialect == STRIPE:
+            body = event_body(delivery.event)
+            headers = signed_headers(
+                secrets=secrets, event_id=delivery.event_id, timestamp=timestamp, body=body
+            )
+        else:
+            body, headers = dialect(endpoint.dialect).render(endpoint, delivery.event, timestamp)
+        result = sender.post(body=body, headers=headers)
+        batch.sent.append((delivery, result))
+        if result.unreachable:
+            batch.unreachable = True
+            batch.unsent = batch.deliveries[index + 1 :]
+            return
+
+
+def _record(batch: _Batch) -> None:
+    """The outcomes of a batch, in one transaction under the deliveries' row locks: the
+    attempts logged, the deliveries settled or rescheduled, the events' counters, the
+    endpoint's failing streak and pause; the unsent handed back."""
+    now = timezone.now()
+    endpoint = batch.endpoint
+    with transaction.atomic():
+        ids = [d.id for d, _ in batch.sent] + [d.id for d in batch.unsent]
+        locked = {
+            row.id: row
+            for row in Delivery.objects.select_for_update(of=("self",))
+            .filter(id__in=ids)
+            .only("id", "status", "attempt_count", "window_start", "event_id", "endpoint_id")
+        }
+        attempts: list[DeliveryAttempt] = []
+        delivered: list[Delivery] = []
+        given_up: list[Delivery] = []
+        retries: list[Delivery] = []
+        last_succeeded = None
+        for delivery, result in batch.sent:
+            row = locked.get(delivery.id)
+            if row is None:
+                batch.outcomes[delivery.id] = "gone"  # the endpoint was deleted meanwhile
+                continue
+            attempt = DeliveryAttempt(
+                account_id=endpoint.account_id,
+                livemode=endpoint.livemode,
+                delivery_id=row.id,
+                event_id=row.event_id,
+                endpoint_id=endpoint.id,
+                event_type=delivery.event.type,
+                http_status=result.http_status,
+                succeeded=result.succeeded,
+                latency_ms=result.latency_ms,
+                response_excerpt=result.excerpt,
+                error=result.error,
+                created=now,
+            )
+            attempts.append(attempt)
+            last_succeeded = result.succeeded
+            if row.status != Delivery.Status.PENDING:
+                batch.outcomes[row.id] = "late"  # another attempt (after a lease expiry) settled it
+                continue
+            if result.succeeded:
+                delivered.append(row)
+                batch.outcomes[row.id] = "delivered"
+                continue
+            row.attempt_count += 1
+            next_at = now + timedelta(seconds=retry_delay_seconds(row.attempt_count))
+            if next_at > _window_end(row):
+                given_up.append(row)
+                batch.outcomes[row.id] = "failed"
+            else:
+                row.next_attempt_at = next_at
+                row.lease_until = None
+                row.dispatched_at = None
+                attempt.next_attempt_at = next_at
+                retries.append(row)
+                batch.outcomes[row.id] = "retry"
+        if delivered:
+            Delivery.objects.filter(id__in=[d.id for d in delivered]).update(
+                status=Delivery.Status.DELIVERED,
+                delivered_at=now,
+                next_attempt_at=None,
+                lease_until=None,
+                dispatched_at=None,
+                attempt_count=F("attempt_count") + 1,
+            )
+        if given_up:
+            Delivery.objects.filter(id__in=[d.id for d in given_up]).update(
+                status=Delivery.Status.FAILED,
+                next_attempt_at=None,
+                lease_until=None,
+                dispatched_at=None,
+                attempt_count=F("attempt_count") + 1,
+            )
+        if retries:
+            Delivery.objects.bulk_update(
+                retries, ["attempt_count", "next_attempt_at", "lease_until", "dispatched_at"]
+            )
+        settled = delivered + given_up
+        if settled:
+            events_pending_webhooks_decrement(event_ids=[d.event_id for d in settled])
+        unsent = [
+            locked[d.id]
+            for d in batch.unsent
+            if d.id in locked and locked[d.id].status == Delivery.Status.PENDING
+        ]
+        if batch.unreachable:
+            pause_until = now + timedelta(seconds=retry_delay_seconds(1))
+            WebhookEndpoint.objects.filter(id=endpoint.id).update(paused_until=pause_until)
+            _put_off(unsent, now=now, until=pause_until)
+        elif unsent:
+            # The batch's time is up: the rest goes back to the queue at once.
+            Delivery.objects.filter(id__in=[d.id for d in unsent]).update(
+                lease_until=None, dispatched_at=now
+            )
+            endpoints_send_request([endpoint.id], now=now)
+        for row in unsent:
+            batch.outcomes.setdefault(row.id, "put off")
+        if last_succeeded is True:
+            WebhookEndpoint.objects.filter(
+                Q(failing_since__isnull=False) | Q(paused_until__isnull=False), id=endpoint.id
+            ).update(failing_since=None, paused_until=None)
+        elif last_succeeded is False:
+            _endpoint_failed(endpoint_id=endpoint.id, now=now)
+        DeliveryAttempt.objects.bulk_create(attempts)
+
+
+def deliveries_send(*, delivery_ids: list[str]) -> dict[str, str]:
+    """Send the listed deliveries that are due and that nobody else is sending, each endpoint's
+    over one connection. Idempotent: a delivered (or failed, or leased) delivery is left alone.
+    Returns each listed delivery's outcome: delivered, retry, failed, late, gone, put off or
+    skipped."""
+    outcomes = {delivery_id: "skipped" for delivery_id in delivery_ids}
+    leased = _claim(Q(id__in=delivery_ids), timezone.now())
+    deadline = time.monotonic() + batch_budget_seconds()
+    by_endpoint: dict[str, _Batch] = {}
+    for delivery in leased:
+        batch = by_endpoint.get(delivery.endpoint_id)
+        if batch is None:
+            batch = by_endpoint[delivery.endpoint_id] = _Batch(delivery.endpoint, [])
+        batch.deliveries.append(delivery)
+    for batch in by_endpoint.values():
+        if time.monotonic() >= deadline:
+            batch.unsent = batch.deliveries
+        else:
+            _send(batch, deadline=deadline)
+        _record(batch)
+        outcomes.update(batch.outcomes)
+    return outcomes
+
+
+def endpoint_deliveries_send(*, endpoint_id: str) -> dict[str, int]:
+    """Send the endpoint's due deliveries, in batches of `WEBHOOK_DELIVERY_BATCH`, until none
+    is left, the endpoint stops answering, or the time budget is spent (then a new request is
+    queued). Clears the endpoint's send request first, so a delivery relayed from now on gets
+    a new one. Returns how many deliveries had each outcome."""
+    WebhookEndpoint.objects.filter(id=endpoint_id, send_requested_at__isnull=False).update(
+        send_requested_at=None
+    )
+    size = max(1, settings.WEBHOOK_DELIVERY_BATCH)
+    deadline = time.monotonic() + batch_budget_seconds()
+    counts: dict[str, int] = {}
+    while True:
+        leased = _claim(Q(endpoint_id=endpoint_id), timezone.now(), limit=size)
+        if not leased:
+            break
+        batch = _Batch(leased[0].endpoint, leased)
+        _send(batch, deadline=deadline)
+        _record(batch)
+        for outcome in batch.outcomes.values():
+            counts[outcome] = counts.get(outcome, 0) + 1
+        if batch.unreachable or batch.unsent or len(leased) < size:
+            break
+        if time.monotonic() >= deadline:
+            with transaction.atomic():
+                endpoints_send_request([endpoint_id], now=timezone.now())
+            break
+    return counts
 
 
 def delivery_attempt(*, delivery_id: str) -> str:
-    """Send one delivery once, if it is due and nobody else is sending it. Idempotent: a
-    delivered (or failed, or leased) delivery is left alone."""
-    delivery = _claim(delivery_id, timezone.now())
-    if delivery is None:
-        return "skipped"
-    endpoint, event = delivery.endpoint, delivery.event
-    # No transaction and no lock is held across the network call.
-    body = event_body(event)
-    timestamp = int(time.time())
-    headers = signed_headers(
-        secrets=endpoint.signing_secrets(), event_id=event.id, timestamp=timestamp, body=body
-    )
-    result = post(endpoint.url, body=body, headers=headers)
-    return _apply_result(delivery_id=delivery.id, result=result)
-
-
-def _apply_result(*, delivery_id: str, result: SendResult) -> str:
-    now = timezone.now()
-    with transaction.atomic():
-        delivery = (
-            Delivery.objects.select_for_update(of=("self",))
-            .select_related("endpoint", "event")
-            .filter(id=delivery_id)
-            .first()
-        )
-        if delivery is None:
-            return "gone"  # the endpoint was deleted meanwhile
-        endpoint, event = delivery.endpoint, delivery.event
-        attempt = DeliveryAttempt(
-            account_id=endpoint.account_id,
-            livemode=endpoint.livemode,
-            delivery=delivery,
-            event=event,
-            endpoint=endpoint,
-            event_type=event.type,
-            http_status=result.http_status,
-            succeeded=result.succeeded,
-            latency_ms=result.latency_ms,
-            response_excerpt=result.excerpt,
-            error=result.error,
-            created=now,
-        )
-        if delivery.status != Delivery.Status.PENDING:
-            attempt.save()  # another attempt (after a lease expiry) already settled it
-            return "late"
-        delivery.attempt_count += 1
-        delivery.lease_until = None
-        delivery.dispatched_at = None
-        outcome = "retry"
-        if result.succeeded:
-            delivery.status = Delivery.Status.DELIVERED
-            delivery.delivered_at = now
-            delivery.next_attempt_at = None
-            event_pending_webhooks_decrement(event_id=event.id)
-            WebhookEndpoint.objects.filter(id=endpoint.id, failing_since__isnull=False).update(
-                failing_since=None
-            )
-            outcome = "delivered"
-        else:
-            next_at = now + timedelta(seconds=retry_delay_seconds(delivery.attempt_count))
-            window_end = delivery.window_start + timedelta(
-                seconds=settings.WEBHOOK_RETRY_WINDOW_SECONDS
-            )
-            if next_at > window_end:
-                delivery.status = Delivery.Status.FAILED
-                delivery.next_attempt_at = None
-                event_pending_webhooks_decrement(event_id=event.id)
-                outcome = "failed"
-            else:
-                delivery.next_attempt_at = next_at
-                attempt.next_attempt_at = next_at
-            _endpoint_failed(endpoint_id=endpoint.id, now=now)
-        delivery.save()
-        attempt.save()
-        return outcome
+    """Send one delivery once, if it is due and nobody else is sending it (a batch of one)."""
+    return deliveries_send(delivery_ids=[delivery_id])[delivery_id]
 
 
 def _endpoint_failed(*, endpoint_id: str, now: datetime) -> None:
@@ -166,7 +360,8 @@ def _endpoint_failed(*, endpoint_id: str, now: datetime) -> None:
 
 def webhooks_sweep() -> dict:
     """The safety net (beat, every few seconds): relay events nobody relayed and re-dispatch
-    deliveries that are due and neither in flight nor recently dispatched."""
+    deliveries that are due and neither in flight nor recently dispatched, in batches by
+    endpoint."""
     relayed = 0
     for _ in range(10):
         count = events_relay()
@@ -175,6 +370,9 @@ def webhooks_sweep() -> dict:
             break
     now = timezone.now()
     grace = now - timedelta(seconds=settings.WEBHOOK_LEASE_SECONDS)
+    # A send request whose hint was lost (broker down, worker killed) is forgotten; the
+    # deliveries it was for are dispatched below like any other due ones.
+    WebhookEndpoint.objects.filter(send_requested_at__lt=grace).update(send_requested_at=None)
     with transaction.atomic():
         due = list(
             Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lte=now)
@@ -182,9 +380,9 @@ def webhooks_sweep() -> dict:
             .filter(Q(dispatched_at__isnull=True) | Q(dispatched_at__lt=grace))
             .order_by("next_attempt_at")
             .select_for_update(skip_locked=True)
-            .values_list("id", flat=True)[: settings.WEBHOOK_SWEEP_BATCH]
+            .values_list("id", "endpoint_id")[: settings.WEBHOOK_SWEEP_BATCH]
         )
         if due:
-            Delivery.objects.filter(id__in=due).update(dispatched_at=now)
-            deliveries_dispatch_on_commit(due)
+            Delivery.objects.filter(id__in=[d for d, _ in due]).update(dispatched_at=now)
+            deliveries_dispatch_on_commit(delivery_batches(due))
     return {"relayed": relayed, "dispatched": len(due)}

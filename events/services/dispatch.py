@@ -9,12 +9,16 @@ sweep re-issues any hint that was lost.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from django.conf import settings
 from django.db import transaction
 
 from core.enqueue import enqueue
 
 RELAY_TASK = "events.tasks.events_relay"
-DELIVERY_TASK = "events.tasks.delivery_attempt"
+DELIVERY_TASK = "events.tasks.deliveries_send"
+ENDPOINT_TASK = "events.tasks.endpoint_send"
 
 
 class _RelayBatch:
@@ -45,12 +49,34 @@ def relay_on_commit(event_ids: list[str]) -> None:
     batch.event_ids.extend(event_ids)
 
 
-def deliveries_dispatch(delivery_ids: list[str]) -> None:
-    """One `delivery_attempt` task per delivery, stopping at the first broker failure."""
-    for delivery_id in delivery_ids:
-        if not enqueue(DELIVERY_TASK, delivery_id):
+def delivery_batches(pairs: Iterable[tuple[str, str]]) -> list[list[str]]:
+    """`(delivery id, endpoint id)` pairs as batches: one endpoint's deliveries each, at most
+    `WEBHOOK_DELIVERY_BATCH` of them, in the order given."""
+    size = max(1, settings.WEBHOOK_DELIVERY_BATCH)
+    by_endpoint: dict[str, list[str]] = {}
+    for delivery_id, endpoint_id in pairs:
+        by_endpoint.setdefault(endpoint_id, []).append(delivery_id)
+    return [ids[i : i + size] for ids in by_endpoint.values() for i in range(0, len(ids), size)]
+
+
+def deliveries_dispatch(batches: list[list[str]]) -> None:
+    """One `deliveries_send` task per batch, stopping at the first broker failure."""
+    for batch in batches:
+        if not enqueue(DELIVERY_TASK, batch):
             return  # the broker is down; the sweep re-dispatches after the grace period
 
 
-def deliveries_dispatch_on_commit(delivery_ids: list[str]) -> None:
-    transaction.on_commit(lambda: deliveries_dispatch(delivery_ids))
+def deliveries_dispatch_on_commit(batches: list[list[str]]) -> None:
+    transaction.on_commit(lambda: deliveries_dispatch(batches))
+
+
+def endpoints_send_on_commit(endpoint_ids: list[str]) -> None:
+    """One `endpoint_send` hint per endpoint once the transaction commits (each endpoint's
+    `send_requested_at` was set in it), stopping at the first broker failure."""
+
+    def send() -> None:
+        for endpoint_id in endpoint_ids:
+            if not enqueue(ENDPOINT_TASK, endpoint_id):
+                return  # the sweep clears the stale requests and re-dispatches
+
+    transaction.on_commit(send)

@@ -50,7 +50,9 @@ def webhook_endpoint_create(
     enabled_events: list[str],
     description: str | None = None,
     metadata: dict | None = None,
+    dialect: str = "stripe",
 ) -> WebhookEndpoint:
+    """`dialect`: whose webhooks (`events.dialects`); the service's own by default."""
     _checked_url(url)
     webhook_endpoints_forget()
     transaction.on_commit(webhook_endpoints_forget)
@@ -63,6 +65,7 @@ def webhook_endpoint_create(
         metadata=merge_metadata({}, metadata) if metadata is not None else {},
         api_version=settings.API_VERSION,
         secret=new_secret(),
+        dialect=dialect,
     )
 
 
@@ -93,6 +96,7 @@ def webhook_endpoint_update(
         locked = _lock(scope, webhook_endpoint_id)
         if url is not UNSET and url is not None:
             locked.url = url
+            locked.paused_until = None  # a new address is tried at once
         if enabled_events is not UNSET and enabled_events is not None:
             locked.enabled_events = _deduplicated(enabled_events)
         if description is not UNSET:
@@ -106,6 +110,7 @@ def webhook_endpoint_update(
             locked.status = WebhookEndpoint.Status.ENABLED
             locked.disabled_reason = None
             locked.failing_since = None
+            locked.paused_until = None
             transaction.on_commit(webhook_endpoints_forget)
         locked.save()
     return locked
@@ -191,6 +196,6 @@ def event_resend(*, scope: Scope, event_id: str, webhook_endpoint_id: str | None
                 Event.objects.filter(id=event.id).update(pending_webhooks=F("pending_webhooks") + 1)
             ids.append(delivery.id)
         if ids:
-            deliveries_dispatch_on_commit(ids)
+            deliveries_dispatch_on_commit([[delivery_id] for delivery_id in ids])
     event.refresh_from_db()
     return event

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db.models import F
+from django.db.models.functions import Greatest
 
 from core import context
 from core.scope import Scope
@@ -74,3 +75,18 @@ def event_pending_webhooks_decrement(*, event_id: str) -> None:
     Event.objects.filter(id=event_id, pending_webhooks__gt=0).update(
         pending_webhooks=F("pending_webhooks") - 1
     )
+
+
+def events_pending_webhooks_decrement(*, event_ids: Iterable[str]) -> None:
+    """One delivery of each listed event is settled (an id listed twice: two of its deliveries).
+    One UPDATE per distinct count, never below zero."""
+    counts: dict[str, int] = {}
+    for event_id in event_ids:
+        counts[event_id] = counts.get(event_id, 0) + 1
+    by_count: dict[int, list[str]] = {}
+    for event_id, count in counts.items():
+        by_count.setdefault(count, []).append(event_id)
+    for count, ids in by_count.items():
+        Event.objects.filter(id__in=ids, pending_webhooks__gt=0).update(
+            pending_webhooks=Greatest(F("pending_webhooks") - count, 0)
+        )

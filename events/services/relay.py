@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from ..dialects import wants
 from ..models import Delivery, Event, WebhookEndpoint
-from .dispatch import deliveries_dispatch_on_commit
+from .dispatch import endpoints_send_on_commit
 
 
 def _matching_endpoints(events: list[Event]) -> dict[tuple[str, bool], list[WebhookEndpoint]]:
@@ -42,27 +43,45 @@ def events_relay(*, event_ids: list[str] | None = None, limit: int | None = None
             return 0
         by_scope = _matching_endpoints(events)
         deliveries: list[Delivery] = []
+        to_send: dict[str, None] = {}
         for event in events:
             matching = [
                 endpoint
                 for endpoint in by_scope.get((event.account_id, event.livemode), [])
-                if endpoint.subscribes_to(event.type)
+                if endpoint.subscribes_to(event.type) and wants(endpoint, event)
             ]
             for endpoint in matching:
-                deliveries.append(
-                    Delivery(
-                        event=event,
-                        endpoint=endpoint,
-                        window_start=now,
-                        next_attempt_at=now,
-                        dispatched_at=now,
-                    )
+                # A paused endpoint's delivery waits for the pause to end (the sweep hands it
+                # out then), so it does not hold a worker for a timeout meanwhile.
+                paused = endpoint.paused_until is not None and endpoint.paused_until > now
+                delivery = Delivery(
+                    event=event,
+                    endpoint=endpoint,
+                    window_start=now,
+                    next_attempt_at=endpoint.paused_until if paused else now,
+                    dispatched_at=None if paused else now,
                 )
+                deliveries.append(delivery)
+                if not paused:
+                    to_send[endpoint.id] = None
             event.pending_webhooks = event.pending_webhooks + len(matching)
             event.relayed_at = now
         Delivery.objects.bulk_create(deliveries, ignore_conflicts=True)
         Event.objects.bulk_update(events, ["pending_webhooks", "relayed_at"])
-        delivery_ids = [d.id for d in deliveries]
-        if delivery_ids:
-            deliveries_dispatch_on_commit(delivery_ids)
+        endpoints_send_request(list(to_send), now=now)
     return len(events)
+
+
+def endpoints_send_request(endpoint_ids: list[str], *, now) -> None:
+    """Ask a worker to send these endpoints' due deliveries, once the transaction commits; an
+    endpoint that already has a request on its way gets no second one (its sender takes every
+    due delivery it finds, these included)."""
+    requested = [
+        endpoint_id
+        for endpoint_id in endpoint_ids
+        if WebhookEndpoint.objects.filter(id=endpoint_id, send_requested_at__isnull=True).update(
+            send_requested_at=now
+        )
+    ]
+    if requested:
+        endpoints_send_on_commit(requested)

@@ -106,7 +106,8 @@ def _json(description: str) -> dict:
 
 def add_graphql_face(result, generator, request, public):
     """Adds the face's tag and its two paths to the OpenAPI document."""
-    result.setdefault("tags", []).append({"name": TAG, "description": DESCRIPTION})
+    # a new list: the one in the result may be the TAGS setting itself, shared by every run
+    result["tags"] = [*result.get("tags", []), {"name": TAG, "description": DESCRIPTION}]
     result.setdefault("paths", {})["/whenthen/graphql"] = {
         "post": {
             "operationId": "PostWhenThenGraphql",

@@ -10,12 +10,11 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
-from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from core.errors import DomainError, ResourceMissing
+from core.errors import DomainError, InvalidRequestError, ResourceMissing
 from core.prepared import PreparedQuery
 from core.scope import Scope
 from events.services import event_emit
@@ -30,6 +29,45 @@ from routing.selectors import connection_from_driver_row, driver_row, routing_do
 from .. import presenters
 from ..exceptions import IntentUnexpectedState
 from ..models import PaymentIntent
+
+# --- payment method options ---------------------------------------------------------------
+
+#: `payment_method_options[card][request_three_d_secure]`: `automatic` follows the card (a card
+#: that asks for 3-D Secure gets the challenge); `any` and `challenge` (Stripe's name) ask for
+#: the challenge whenever the card supports it, which every card here does.
+THREE_D_SECURE_REQUESTS = ("automatic", "any", "challenge")
+THREE_D_SECURE_FORCED = ("any", "challenge")
+
+
+def check_payment_method_options(options: dict | None) -> None:
+    """Refuse what an intent could not honour: a `card` entry that is not a hash, or a
+    `request_three_d_secure` that is none of the values above."""
+    if not options:
+        return
+    card = options.get("card")
+    if card is None:
+        return
+    if not isinstance(card, dict):
+        raise InvalidRequestError(
+            "Invalid object: payment_method_options[card] must be a hash.",
+            code="parameter_invalid_string",
+            param="payment_method_options[card]",
+        )
+    request = card.get("request_three_d_secure")
+    if request is not None and request not in THREE_D_SECURE_REQUESTS:
+        raise InvalidRequestError(
+            f"Invalid payment_method_options[card][request_three_d_secure]: must be one of "
+            f"{', '.join(THREE_D_SECURE_REQUESTS)}.",
+            code="parameter_invalid_string",
+            param="payment_method_options[card][request_three_d_secure]",
+        )
+
+
+def three_d_secure_forced(pi: PaymentIntent) -> bool:
+    """The intent asks for the challenge whatever the card would do (`any`)."""
+    card = (pi.payment_method_options or {}).get("card") or {}
+    return card.get("request_three_d_secure") in THREE_D_SECURE_FORCED
+
 
 # --- locks and the state check ---------------------------------------------------------------
 
@@ -52,7 +90,7 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
             PaymentIntent.objects.select_for_update(of=("self", "latest_charge"))
             .select_related("latest_charge", "latest_charge__payment_method", *related)
             # of its connection, only what its driver is made of, for the call
-            .annotate(charge_driver=driver_row(CHARGE_PROCESSOR, connection.vendor))
+            .annotate(charge_driver=driver_row(CHARGE_PROCESSOR))
             # the method's magic id is neither shown nor called with
             .defer("latest_charge__payment_method__magic_id")
             # a condition on the charge's own column makes the join an inner one (FOR UPDATE
@@ -64,7 +102,7 @@ def _intent_lock_query(variant: tuple, payment_intent_id: str, account_id: str |
         if related:
             queryset = queryset.select_related(*related)
     if routed:  # a confirm: where it may go, read along (routing.selectors.routing_document)
-        queryset = queryset.annotate(routing=routing_document(INTENT_TABLE, connection.vendor))
+        queryset = queryset.annotate(routing=routing_document(INTENT_TABLE))
     return attempts.with_recorded(queryset.filter(**filters))
 
 

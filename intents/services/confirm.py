@@ -33,12 +33,14 @@ from ._common import (
     IntentMovement,
     announce,
     check,
+    check_payment_method_options,
     emit,
     fail_pending_charge,
     lock_intent,
     payment_error,
     resolve_payment_method,
     snapshot,
+    three_d_secure_forced,
 )
 from .links import three_d_secure_url
 from .route import (
@@ -77,6 +79,7 @@ def payment_intent_confirm(
 ) -> PaymentIntent:
     """Confirm. A decline raises `CardDeclined` with the intent embedded, after the intent is
     back in `requires_payment_method` with `last_payment_error`."""
+    check_payment_method_options(payment_method_options)
     confirm = Confirm(
         scope=scope,
         payment_intent_id=payment_intent_id,
@@ -327,6 +330,7 @@ def authorize(processor: GuardedProcessor, attempt: Attempt) -> AuthorizationRes
         capture=pi.capture_method == "automatic",
         off_session=pi.off_session,
         three_d_secure_passed=three_d_secure_passed,
+        request_three_d_secure=three_d_secure_forced(pi),
         livemode=pi.livemode,
     )
     if result.status == "requires_action" and (

@@ -24,7 +24,14 @@ from routing.selectors import payment_flow_check
 
 from ..exceptions import IntentUnexpectedState
 from ..models import CONFIRMABLE, PaymentIntent, Status
-from ._common import check, emit, fail_pending_charge, lock_intent, resolve_payment_method
+from ._common import (
+    check,
+    check_payment_method_options,
+    emit,
+    fail_pending_charge,
+    lock_intent,
+    resolve_payment_method,
+)
 from .confirm import payment_intent_confirm
 
 # These change the next attempt, so only an intent still waiting to be confirmed
@@ -101,6 +108,7 @@ def payment_intent_create(
     return_url: str | None = None,
 ) -> PaymentIntent:
     validate_amount_for_currency(amount, currency)
+    check_payment_method_options(payment_method_options)
     automatic = automatic_payment_methods_value(automatic_payment_methods, payment_method_types)
     if not confirm:
         for name, value in (
@@ -235,6 +243,8 @@ def payment_intent_update(
         )
         if value is not UNSET
     ]
+    if payment_method_options is not UNSET:
+        check_payment_method_options(payment_method_options)
     automatic = automatic_payment_methods_value(automatic_payment_methods, payment_method_types)
     new_pm = (
         resolve_payment_method(scope=scope, payment_method_id=payment_method)

@@ -182,8 +182,11 @@ class Processor(Protocol):
         livemode: bool,
         processor_reference: str = "",
         return_url: str = "",
+        request_three_d_secure: bool = False,
     ) -> AuthorizationResult:
-        """Authorise (and capture, if `capture`) `amount`. `attempt_id` is the processor's
+        """Authorise (and capture, if `capture`) `amount`. `request_three_d_secure`: the
+        merchant asks for the challenge even where the card would go without (answered
+        `requires_action` unless already passed or off session). `attempt_id` is the processor's
         idempotency key for this call, `reference` our charge id. After a passed 3-D Secure
         challenge (`three_d_secure_passed`), `processor_reference` is the payment the
         processor answered `requires_action` for: its outcome is the answer. A `requires_action`

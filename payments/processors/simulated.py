@@ -404,6 +404,7 @@ class SimulatedProcessor:
         attempt_id: str | None = None,
         processor_reference: str = "",
         return_url: str = "",
+        request_three_d_secure: bool = False,
     ) -> AuthorizationResult:
         self._arrive()
         if livemode and not settings.SIMULATED_LIVE_PAYMENTS:
@@ -427,7 +428,14 @@ class SimulatedProcessor:
             attempt_id,
             "authorize",
             reference,
-            lambda: self._authorize(reference, token, capture, off_session, three_d_secure_passed),
+            lambda: self._authorize(
+                reference,
+                token,
+                capture,
+                off_session,
+                three_d_secure_passed,
+                request_three_d_secure,
+            ),
         )
 
     def _authorize(
@@ -437,12 +445,17 @@ class SimulatedProcessor:
         capture: bool,
         off_session: bool,
         three_d_secure_passed: bool,
+        request_three_d_secure: bool = False,
     ) -> AuthorizationResult:
         behaviour = behaviour_of(token)
         ref = f"sim_{reference}"
         if behaviour is None:
             return self._declined(ref, decline_for("processing_error", "processing_error"))
-        if behaviour in (AUTH_REQUIRED, AUTH_REQUIRED_DECLINE) and not three_d_secure_passed:
+        wants_challenge = request_three_d_secure or behaviour in (
+            AUTH_REQUIRED,
+            AUTH_REQUIRED_DECLINE,
+        )
+        if wants_challenge and not three_d_secure_passed:
             if off_session:
                 return self._declined(
                     ref, decline_for("authentication_required", "authentication_required")

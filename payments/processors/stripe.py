@@ -177,6 +177,7 @@ class StripeProcessor:
         livemode: bool,
         processor_reference: str = "",
         return_url: str = "",
+        request_three_d_secure: bool = False,
     ) -> AuthorizationResult:
         self._check_mode(livemode)
         if three_d_secure_passed and processor_reference:
@@ -192,11 +193,14 @@ class StripeProcessor:
             "metadata": {CHARGE_KEY: reference, ATTEMPT_KEY: attempt_id},
             "expand": ["latest_charge"],
         }
+        card_options: dict[str, str] = {}
         if not capture:
             # Stripe increments only an authorisation that asked for it when it was made
-            params["payment_method_options"] = {
-                "card": {"request_incremental_authorization": "if_available"}
-            }
+            card_options["request_incremental_authorization"] = "if_available"
+        if request_three_d_secure:
+            card_options["request_three_d_secure"] = "any"
+        if card_options:
+            params["payment_method_options"] = {"card": card_options}
         if off_session:
             params["off_session"] = True
         else:

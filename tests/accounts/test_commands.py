@@ -66,3 +66,25 @@ def test_ensure_demo_account_reissues_keys_when_the_saved_ones_stop_working(sett
     second = dict(line.split(": ", 1) for line in run("ensure_demo_account").strip().splitlines())
     assert second["secret key"] != first["secret key"]
     assert api_key_for_raw(second["secret key"]) is not None
+
+
+def test_ensure_demo_account_never_revokes_a_key_an_operator_rolled(settings, tmp_path):
+    """An operator rolls the demo keys (the console's "Roll keys", `roll_key`) and copies the new
+    secret; the next `make run` must leave it working, and issue its own pair beside it."""
+    from accounts.services import api_keys_roll
+
+    settings.BASE_DIR = tmp_path
+    first = dict(line.split(": ", 1) for line in run("ensure_demo_account").strip().splitlines())
+    account = api_key_for_raw(first["secret key"]).account
+    rolled = api_keys_roll(account=account, livemode=False)
+    again = dict(line.split(": ", 1) for line in run("ensure_demo_account").strip().splitlines())
+    operator_key = api_key_for_raw(rolled["secret_key_test"])
+    assert operator_key.is_active and operator_key.revoked_at is None
+    assert api_key_for_raw(rolled["publishable_key_test"]).is_active
+    # make run prints working keys of its own, not the operator's, and the old ones stay revoked
+    assert again["secret key"] not in (first["secret key"], rolled["secret_key_test"])
+    assert api_key_for_raw(again["secret key"]).is_active
+    assert not api_key_for_raw(first["secret key"]).is_active
+    # and a restart after that changes nothing
+    assert run("ensure_demo_account") == run("ensure_demo_account")
+    assert ApiKey.objects.filter(account=account, revoked_at__isnull=True).count() == 4

@@ -16,7 +16,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 COPY_IGNORE = shutil.ignore_patterns(
-    ".git", ".venv", ".run", ".broker", ".env", "*.sqlite3", "__pycache__", "img", "node_modules"
+    ".git", ".venv", ".run", ".broker", ".env", "__pycache__", "img", "node_modules"
 )
 
 
@@ -53,6 +53,8 @@ def test_readme_operator_commands_run_as_written_after_make_env(tmp_path):
 
     run("make .env")
     assert (checkout / ".env").read_text().startswith("SECRET_KEY=")
+    # the development database: the embedded PostgreSQL, under the copy's own .run/
+    assert "PAYINTENTS_DEV=1" in (checkout / ".env").read_text().splitlines()
     run(".venv/bin/python manage.py migrate --noinput -v 0")  # as `make run` does
 
     superuser, create, roll = readme_commands()

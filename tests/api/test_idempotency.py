@@ -306,7 +306,6 @@ def test_purge_runs_from_the_beat_schedule(settings):
     assert entry["task"] in app.tasks
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_thirty_concurrent_retries_execute_once(acct):
     barrier = threading.Barrier(30)

@@ -56,7 +56,6 @@ def _assert_one_answer_or_busy(answers: list) -> bytes:
     return ok[0].content
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_thirty_concurrent_creates_with_one_key_make_one_intent(acct):
     data = {"amount": 2000, "currency": "usd", "metadata": {"order": "42"}}
@@ -72,7 +71,6 @@ def test_thirty_concurrent_creates_with_one_key_make_one_intent(acct):
     assert later.content == body
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_thirty_concurrent_confirms_with_one_key_make_one_charge(acct):
     client = StripeTestClient(key=acct.sk)

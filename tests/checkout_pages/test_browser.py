@@ -154,7 +154,6 @@ def completed(merchant, ci: dict, status: str = "finished") -> str:
     return f"{merchant.origin}/done?checkout_intent={ci['id']}&status={status}"
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 def test_pay_with_4242_ends_on_completed_url_and_delivers_the_events(
     browser, api, merchant, hooks_worker
@@ -184,7 +183,6 @@ def test_pay_with_4242_ends_on_completed_url_and_delivers_the_events(
     wait_for(lambda: "payment_intent.succeeded" in merchant.hook_types(pi_id), timeout=30)
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 def test_decline_then_pay_is_two_attempts_on_one_payment_intent(
     browser, api, merchant, hooks_worker

@@ -18,7 +18,7 @@ from payments.models import Charge
 from tests.checkout_pages.conftest import Browser, create, page_path
 from tests.helpers import StripeTestClient
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 SUBMITS = 20
 

@@ -20,7 +20,7 @@ from core.scope import Scope
 from tests.checkouts.sample import load_sample
 from tests.checkouts.test_insights_paths import answers, differences, python_answers
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 WRITERS = 4
 

@@ -12,7 +12,7 @@ from tests.conftest import WorkerProcess, redis_url, wait_for
 from tests.events.conftest import WORKER_ENV, Receiver, point_app_at
 from tests.events.helpers import create_endpoint
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 INACTIVE_SECONDS = 3
 

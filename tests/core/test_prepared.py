@@ -276,7 +276,6 @@ def _lock_query(variant, payment_intent_id: str):
     return PaymentIntent.objects.select_for_update(of=("self",)).filter(id=payment_intent_id)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_select_for_update_outside_a_transaction_raises_as_django_does():
     pi = PaymentIntentFactory()

@@ -23,7 +23,7 @@ from payments.models import Attempt, Charge, SimulatedProcessorRecord
 from tests.conftest import make_account, wait_for
 from tests.e2e.test_crash_recovery import TIMEOUT, Gunicorn, _post
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = pytest.mark.redis
 
 
 @pytest.fixture(scope="module")

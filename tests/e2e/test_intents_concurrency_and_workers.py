@@ -41,7 +41,6 @@ def _race(n, call):
     return results
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_confirms_succeed_exactly_once(acct):
@@ -66,7 +65,6 @@ def test_twenty_concurrent_confirms_succeed_exactly_once(acct):
     assert Event.objects.filter(object_id=pi["id"], type="payment_intent.succeeded").count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_captures_capture_exactly_once(acct):
@@ -92,7 +90,6 @@ def test_twenty_concurrent_captures_capture_exactly_once(acct):
     assert Event.objects.filter(type="charge.captured", object_id=pi["latest_charge"]).count() == 1
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_sweeps_running_twice_at_once_expire_each_intent_once(acct, settings):
     client = StripeTestClient(key=acct.sk)
@@ -116,7 +113,6 @@ def test_sweeps_running_twice_at_once_expire_each_intent_once(acct, settings):
     assert Event.objects.filter(object_id__in=ids, type="payment_intent.canceled").count() == 6
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_capture_sweeps_at_once_ask_the_processor_once_per_charge(acct, monkeypatch):
     client = StripeTestClient(key=acct.sk)
@@ -148,7 +144,6 @@ def test_two_capture_sweeps_at_once_ask_the_processor_once_per_charge(acct, monk
     assert Event.objects.filter(object_id__in=charge_ids, type="charge.updated").count() == 6
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 def test_processing_is_resolved_by_a_real_worker(celery_worker, acct, settings):
     settings.SIMULATED_PROCESSING_DELAY_SECONDS = 0
@@ -176,7 +171,6 @@ def test_processing_is_resolved_by_a_real_worker(celery_worker, acct, settings):
     )
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 def test_expiry_by_a_real_beat_run(transactional_db, acct, settings):
     from config.celery import app

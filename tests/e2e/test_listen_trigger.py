@@ -1,5 +1,5 @@
 """`manage.py listen --forward-to` and `manage.py trigger`, end to end: separate processes on one
-SQLite file, and a real HTTP receiver that verifies both signature schemes with the receiver
+database of their own, and a real HTTP receiver that verifies both signature schemes with the receiver
 libraries themselves."""
 
 import json
@@ -112,7 +112,7 @@ def wait(predicate, what, timeout=60):
 
 
 @pytest.fixture
-def local_env(tmp_path):
+def local_env(tmp_path, migrated_scratch_database):
     env = {
         k: v
         for k, v in os.environ.items()
@@ -120,10 +120,9 @@ def local_env(tmp_path):
     }
     env.update(
         PAYINTENTS_DEV="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'local.sqlite3'}",
+        DATABASE_URL=migrated_scratch_database.url,
         BROKER_DIR=str(tmp_path / "broker"),
     )
-    manage(env, "migrate", "-v", "0")
     account = json.loads(manage(env, "create_account", "Laptop", "--json"))["id"]
     return env, account
 

@@ -55,7 +55,6 @@ def _captured(client, amount: int, pm: str = "pm_card_visa") -> dict:
     return captured
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_refunds_never_exceed_the_capture(acct):
@@ -83,7 +82,6 @@ def test_twenty_concurrent_refunds_never_exceed_the_capture(acct):
     assert shown["refunds"]["total_count"] == 10
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 def test_refund_fail_card_is_resolved_to_failed_by_a_real_worker(celery_worker, acct, settings):
     settings.REFUND_RESOLVE_DELAY_SECONDS = 0

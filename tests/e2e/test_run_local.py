@@ -4,6 +4,7 @@ request came in on), loopback webhook URLs are allowed there, and the banner com
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -12,6 +13,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
+
+from tests.conftest import ScratchDatabase
 
 from .test_runall import ROOT, free_port
 
@@ -28,10 +31,13 @@ def call(base: str, secret: str, method: str, path: str, data=None, host: str | 
 
 @pytest.fixture(scope="module")
 def local_stack(tmp_path_factory):
-    """`manage.py runall` (what `make run` execs) on a free port, with its own SQLite file and
-    broker folder; yields (base URL, secret key, path of its output). One for the module: the
-    stack takes seconds to start and stop, and each test makes its own objects on it."""
+    """`manage.py runall` (what `make run` execs) on a free port, with an empty database of its
+    own and its own broker folder: it migrates, collects the static files and makes the demo
+    account itself, as on a fresh clone; yields (base URL, the demo secret key it printed, path
+    of its output, its environment). One for the module: the stack takes seconds to start and
+    stop, and each test makes its own objects on it."""
     tmp_path = tmp_path_factory.mktemp("local_stack")
+    database = ScratchDatabase("run").create()
     env = {
         k: v
         for k, v in os.environ.items()
@@ -49,23 +55,11 @@ def local_stack(tmp_path_factory):
     }
     env.update(
         PAYINTENTS_DEV="1",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}",
+        DATABASE_URL=database.url,
         BROKER_DIR=str(tmp_path / "broker"),
         RATE_LIMIT_ENABLED="0",
         STATIC_ROOT=str(tmp_path / "static"),
     )
-    # what `make run` does before `runall`: the pages load their styles through the manifest
-    for command in (["migrate", "-v", "0"], ["collectstatic", "--noinput", "-v", "0"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
-    keys = subprocess.run(
-        [sys.executable, "manage.py", "create_account", "Local", "--json"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    secret = json.loads(keys.stdout)["secret_key"]
     port = free_port()
     output = tmp_path / "runall.out"
     with open(output, "wb") as out:
@@ -79,10 +73,11 @@ def local_stack(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
-        while "demo account" not in output.read_text() and "Ctrl-C" not in output.read_text():
+        while "publishable key:" not in output.read_text():
             assert proc.poll() is None, output.read_text()[-3000:]
             assert time.time() < deadline, output.read_text()[-3000:]
             time.sleep(0.3)
+        secret = re.search(r"^secret key: (sk_test_\w+)$", output.read_text(), re.M).group(1)
         yield base, secret, output, env
     finally:
         proc.send_signal(signal.SIGTERM)
@@ -90,6 +85,25 @@ def local_stack(tmp_path_factory):
             proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
             proc.kill()
+        database.drop()
+
+
+def test_make_run_prepares_a_fresh_database_saying_so_and_prints_demo_keys_that_work(
+    local_stack,
+):
+    base, secret, output, _ = local_stack
+    text = output.read_text()
+    steps = [
+        "payintents: applying migrations",
+        "payintents: collecting static files",
+        "payintents: checking the demo account",
+        "serving on",
+    ]
+    assert [text.index(step) for step in steps] == sorted(text.index(step) for step in steps)
+    status, pi = call(
+        base, secret, "POST", "/v1/payment_intents", {"amount": 1000, "currency": "usd"}
+    )
+    assert status == 200 and pi["object"] == "payment_intent"
 
 
 def test_the_three_d_secure_link_answers_on_the_port_make_run_serves_on(local_stack):

@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -48,41 +49,43 @@ def alive(pid: int) -> bool:
 
 
 @pytest.fixture
-def sandbox_env(tmp_path):
+def sandbox_env(tmp_path, migrated_scratch_database):
     env = dict(os.environ)
     for name in ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "PYTEST_VERSION"):
         env.pop(name, None)
-    env.update(PAYINTENTS_DEV="1", DATABASE_URL=f"sqlite:///{tmp_path / 'run.sqlite3'}")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
+    env.update(
+        PAYINTENTS_DEV="1",
+        DATABASE_URL=migrated_scratch_database.url,
+        BROKER_DIR=str(tmp_path / "broker"),
+        STATIC_ROOT=str(tmp_path / "static"),
     )
     return env
 
 
-def test_runall_serves_with_a_worker_and_beat_and_one_sigterm_stops_everything(sandbox_env):
-    keys = subprocess.run(
-        [sys.executable, "manage.py", "create_account", "Run", "--json"],
-        cwd=ROOT,
-        env=sandbox_env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    secret = json.loads(keys.stdout)["secret_key"]
+def test_runall_serves_with_a_worker_and_beat_and_one_sigterm_stops_everything(
+    sandbox_env, tmp_path
+):
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "manage.py", "runall", "--port", str(port)],
-        cwd=ROOT,
-        env=sandbox_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    output = tmp_path / "runall.out"
+    with open(output, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "manage.py", "runall", "--port", str(port)],
+            cwd=ROOT,
+            env=sandbox_env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
+        deadline = time.time() + 60
+        while "publishable key:" not in output.read_text():
+            assert proc.poll() is None and time.time() < deadline, output.read_text()[-3000:]
+            time.sleep(0.3)
+        secret = re.search(r"^secret key: (sk_test_\w+)$", output.read_text(), re.M).group(1)
         body = None
         deadline = time.time() + 40
         while time.time() < deadline and body is None:
             try:
-                request = urllib.request.Request(f"http://127.0.0.1:{port}/healthz")
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz")
                 request.add_header("Authorization", f"Bearer {secret}")
                 body = json.loads(urllib.request.urlopen(request, timeout=2).read())
             except OSError:

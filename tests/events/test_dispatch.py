@@ -46,8 +46,8 @@ def test_a_batch_of_delivery_hints_stops_at_the_first_broker_failure(monkeypatch
         return False
 
     monkeypatch.setattr(dispatch, "enqueue", failing_enqueue)
-    dispatch.deliveries_dispatch(["whdel_1", "whdel_2", "whdel_3"])
-    assert calls == [(dispatch.DELIVERY_TASK, ("whdel_1",))]
+    dispatch.deliveries_dispatch([["whdel_1", "whdel_2"], ["whdel_3"], ["whdel_4"]])
+    assert calls == [(dispatch.DELIVERY_TASK, (["whdel_1", "whdel_2"],))]
 
 
 @pytest.mark.redis

@@ -20,8 +20,6 @@ from intents.services._common import lock_intent
 from payments.processors.simulated import SimulatedProcessor
 from tests.conftest import make_account
 
-pytestmark = pytest.mark.postgres
-
 
 def _intent(scope: Scope) -> str:
     return payment_intent_create(

@@ -131,7 +131,6 @@ def test_attach_to_a_customer_of_another_account_is_refused(acct, other_acct):
     assert pm.customer_id is None
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_attach_to_two_customers_lets_exactly_one_win(acct):
     pm = payment_method_resolve(

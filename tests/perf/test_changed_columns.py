@@ -101,7 +101,6 @@ def test_a_new_or_re_keyed_row_is_saved_whole(acct):
     assert (copy.description, copy.amount) == ("x", 100)
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_writers_of_different_columns_keep_every_change(acct):
     """Updates of description, receipt_email and metadata keys race a confirm and a capture of

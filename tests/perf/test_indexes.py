@@ -9,8 +9,6 @@ import re
 import pytest
 from django.db import connection
 
-pytestmark = pytest.mark.postgres
-
 EXPECTED = {
     "intents_paymentintent": {
         "intents_paymentintent_pkey",

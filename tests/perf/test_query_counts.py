@@ -1,6 +1,6 @@
 """How many SQL statements each hot API call costs, through HTTP with the test client.
 
-Counted: every statement the service sends, on PostgreSQL and SQLite alike. Not counted:
+Counted: every statement the service sends, on PostgreSQL. Not counted:
 - transaction control (BEGIN, COMMIT, SAVEPOINT, RELEASE/ROLLBACK TO SAVEPOINT): inside the
   test's own transaction the service's `atomic()` blocks become savepoints, which a request in
   production does not send; what a transaction costs is its statements and its one COMMIT;

@@ -717,7 +717,6 @@ def test_test_and_live_flows_never_mix(client, procs, acct):
     assert live.get(URL).json()["data"] == []
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_defaults_leave_exactly_one(acct):
     """Six requests make a new flow the default at once (PostgreSQL, real threads): each

@@ -13,7 +13,6 @@ from tests.helpers import StripeTestClient
 URL = "/v1/payment_intents"
 
 
-@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("processor_mode")
 def test_twenty_concurrent_confirms_under_a_retry_chain_pay_once(acct):

@@ -13,7 +13,7 @@ from tests.helpers import StripeTestClient
 
 URL = "/v1/payment_intents"
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = pytest.mark.redis
 
 
 def _flow(client) -> tuple[str, str, str]:

@@ -6,9 +6,9 @@ own port and its own database, started once per test module.
     def test_something(upstream):
         StripeProcessor(api_key=upstream.secret_key, api_base=upstream.base_url)
 
-On PostgreSQL (the tests' DATABASE_URL) it gets a fresh database `payintents_upstream_<random>` on
-the same server, dropped afterwards; on SQLite a database file in a temporary folder. The
-database is migrated and given one account (`manage.py create_account`), and the static files are
+It gets a fresh database `payintents_upstream_<random>` on the tests' PostgreSQL server
+(tests.conftest.ScratchDatabase), dropped afterwards. The
+database (a copy of one migrated once per test process) is given one account (`manage.py create_account`), and the static files are
 collected into the folder (as `make run` does); then gunicorn serves it,
 as `manage.py runall` does (`gunicorn_argv`, one worker), with no broker server (kombu's
 file-system transport in a folder of its own, so nothing it enqueues reaches the tests' Redis)
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import signal
 import socket
 import subprocess
@@ -30,13 +29,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import psycopg
 import pytest
 import requests
-from django.conf import settings
-from psycopg import sql
 
 from api.management.commands.runall import gunicorn_argv
+from tests.conftest import ScratchDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 60
@@ -72,48 +69,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-# --- its database ------------------------------------------------------------------------------
-
-
-class _Database:
-    """A database for the upstream: created on the tests' PostgreSQL server, else a SQLite file."""
-
-    def __init__(self, folder: Path):
-        db = settings.DATABASES["default"]
-        self.postgres = db["ENGINE"].endswith("postgresql")
-        if not self.postgres:
-            self.name = str(folder / "upstream.sqlite3")
-            self.url = f"sqlite:///{self.name}"
-            return
-        self.name = f"payintents_upstream_{secrets.token_hex(6)}"
-        self._server = {
-            "host": db.get("HOST") or "127.0.0.1",
-            "port": int(db.get("PORT") or 5432),
-            "user": db.get("USER") or "postgres",
-            "password": db.get("PASSWORD") or None,
-            "dbname": "postgres",
-        }
-        user = self._server["user"]
-        password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
-        self.url = (
-            f"postgres://{user}{password}@{self._server['host']}:{self._server['port']}/{self.name}"
-        )
-
-    def _execute(self, statement: sql.Composable) -> None:
-        with psycopg.connect(**self._server, autocommit=True, connect_timeout=10) as conn:
-            conn.execute(statement)
-
-    def create(self) -> None:
-        if self.postgres:
-            self._execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
-
-    def drop(self) -> None:
-        if self.postgres:
-            self._execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name))
-            )
 
 
 # --- the server --------------------------------------------------------------------------------
@@ -152,9 +107,8 @@ def _healthy(base_url: str) -> bool:
         return False
 
 
-def start_upstream(folder: Path) -> tuple[Upstream, _Database]:
-    database = _Database(folder)
-    database.create()
+def start_upstream(folder: Path) -> tuple[Upstream, ScratchDatabase]:
+    database = ScratchDatabase("upstream").create(migrated=True)
     port = _free_port()
     env = _environment(database.url, port, folder)
     log_path = folder / "upstream.log"
@@ -212,7 +166,7 @@ def _last_json_line(output: str) -> dict:
     raise RuntimeError(f"create_account printed no keys: {output[-2000:]!r}")
 
 
-def stop_upstream(upstream: Upstream, database: _Database) -> None:
+def stop_upstream(upstream: Upstream, database: ScratchDatabase) -> None:
     """gunicorn stopped (its whole process group), then its database dropped."""
     proc = upstream.proc
     try:

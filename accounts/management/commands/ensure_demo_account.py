@@ -1,8 +1,11 @@
 """For `make run`: make sure a demo account exists and print its test keys.
 
 The database keeps only hashes, so the raw demo keys are kept for the developer in
-`.run/demo-keys.json` (mode 600, git-ignored). When that file is missing or its keys no longer
-work (the database was reset, the keys were rolled), new keys are issued.
+`.run/demo-keys.json` (mode 600, git-ignored; `demo-keys-<database>.json` for a database not
+named `payintents`, so a test's or a second checkout's database never takes another's). When that file is missing or its keys no longer
+work (the database was reset, an operator rolled or revoked them in the console), a new pair is
+issued beside whatever keys the account has: this command never revokes a key, so the key an
+operator rolled and copied keeps working across restarts of `make run`.
 """
 
 import json
@@ -12,10 +15,17 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.selectors import DEMO_ACCOUNT_NAME, api_key_for_raw, demo_account
-from accounts.services import account_create, api_keys_roll
+from accounts.services import account_create, api_keys_issue
 from core.commands import QuickCommand
 
 DEMO_NAME = DEMO_ACCOUNT_NAME
+
+
+def keys_path() -> Path:
+    """Where the demo keys of this database are kept for the developer."""
+    name = settings.DATABASES["default"]["NAME"]
+    suffix = "" if name == "payintents" else f"-{name}"
+    return Path(settings.BASE_DIR) / ".run" / f"demo-keys{suffix}.json"
 
 
 class Command(QuickCommand):
@@ -27,7 +37,7 @@ class Command(QuickCommand):
         )
 
     def handle(self, *args, quiet=False, **options):
-        path = Path(settings.BASE_DIR) / ".run" / "demo-keys.json"
+        path = keys_path()
         path.parent.mkdir(parents=True, exist_ok=True)
         keys = None
         if path.exists():
@@ -44,7 +54,7 @@ class Command(QuickCommand):
             if account is None:
                 account, raw = account_create(name=DEMO_NAME)
             else:
-                raw = api_keys_roll(account=account, livemode=False)
+                raw = api_keys_issue(account=account, livemode=False)
             keys = {
                 "account": account.id,
                 "secret_key": raw["secret_key_test"],

@@ -1,10 +1,17 @@
 """`make run`: the API server, a Celery worker and Celery beat, stopped together by one Ctrl-C
 or SIGTERM. If any of them dies, the others are stopped and the command exits non-zero.
 
+Before it starts them it prepares the checkout in this one process, saying what it does: the
+migrations, the static files (collected again only when a source file changed) and the demo
+account (`ensure_demo_account`). The database is DATABASE_URL's, or the embedded PostgreSQL
+that the settings started for this process (config/embedded_db.py): this process owns it, the
+three it starts use it through the DATABASE_URL they inherit, and it stops when this one does.
+
 For a laptop, the three processes get: `HOST`/`PORT` (so the 3-D Secure links point at this
 server), loopback webhook URLs allowed (`WEBHOOK_ALLOWED_NETWORKS`, unless set), the worker and
 beat at a quiet log level; the demo keys are printed last, once the server answers."""
 
+import hashlib
 import json
 import os
 import signal
@@ -15,8 +22,11 @@ import time
 from pathlib import Path
 
 from django.conf import settings
+from django.contrib.staticfiles.finders import get_finders
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from accounts.management.commands.ensure_demo_account import keys_path
 from accounts.models import Account
 from api.logging import ACCESS_LOG_FORMAT, ACCESS_LOGGER_CLASS
 from config.celery import beat_argv, worker_argv
@@ -59,7 +69,7 @@ def wait_until_up(
 def demo_keys() -> dict | None:
     """The demo account's test keys (`ensure_demo_account` keeps them in .run/), if they belong
     to an account of this database."""
-    path = Path(settings.RUN_DIR) / "demo-keys.json"
+    path = keys_path()
     try:
         keys = json.loads(path.read_text())
     except (OSError, ValueError):
@@ -83,8 +93,19 @@ GUNICORN_LIMITS = (
 )
 
 
-def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
-    """The web server's command line: the scrubbing access log on stdout and the limits above."""
+def gunicorn_argv(
+    *,
+    host: str,
+    port: str | int,
+    workers: int = 2,
+    threads: int = 4,
+    graceful_timeout: int = 5,
+    preload: bool = False,
+) -> list[str]:
+    """The web server's command line: the scrubbing access log on stdout and the limits above
+    (`payintents run web` runs the same command line in its own process). `preload`: the app
+    is loaded once, before the workers fork (`make run`: one Django start-up instead of one per
+    worker, and the port opens only once the app answers)."""
     return [
         os.path.join(os.path.dirname(sys.executable), "gunicorn"),
         "config.wsgi:application",
@@ -95,7 +116,7 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         "--worker-class",
         "gthread",
         "--threads",
-        "4",
+        str(threads),
         "--access-logfile",
         "-",
         "--access-logformat",
@@ -104,8 +125,20 @@ def gunicorn_argv(*, host: str, port: str | int, workers: int = 2) -> list[str]:
         ACCESS_LOGGER_CLASS,
         *GUNICORN_LIMITS,
         "--graceful-timeout",
-        "5",
+        str(graceful_timeout),
+        *(["--preload"] if preload else []),
     ]
+
+
+def static_sources_digest() -> str:
+    """A digest of every static source file's path, size and modification time: collectstatic
+    (hashing and compressing each file, seconds) runs again only when it changes."""
+    digest = hashlib.sha256()
+    for finder in get_finders():
+        for path, storage in sorted(finder.list([]), key=lambda item: item[0]):
+            stat = os.stat(storage.path(path))
+            digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 class Command(BaseCommand):
@@ -114,17 +147,50 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", default=os.environ.get("PORT", "8000"))
+        parser.add_argument(
+            "--no-prepare",
+            action="store_true",
+            help="skip the migrations, static files and demo account (already done)",
+        )
 
-    def handle(self, *args, host, port, **options):
+    def say(self, line: str) -> None:
+        self.stdout.write(f"payintents: {line}")
+        self.stdout.flush()
+
+    def prepare(self) -> None:
+        started = time.monotonic()
+        self.say("applying migrations")
+        call_command("migrate", interactive=False, verbosity=0)
+        stamp = Path(settings.STATIC_ROOT) / ".sources"
+        digest = static_sources_digest()
+        if not stamp.exists() or stamp.read_text() != digest:
+            self.say("collecting static files")
+            call_command("collectstatic", interactive=False, verbosity=0)
+            stamp.write_text(digest)
+        self.say("checking the demo account")
+        call_command("ensure_demo_account", quiet=True)
+        self.say(
+            f"prepared in {time.monotonic() - started:.1f}s; starting the web server, worker and beat"
+        )
+
+    def handle(self, *args, host, port, no_prepare=False, **options):
+        if not no_prepare:
+            self.prepare()
         ready_file = Path(settings.RUN_DIR) / f"worker-{os.getpid()}.ready"
         ready_file.unlink(missing_ok=True)
         env = dict(os.environ, HOST=str(host), PORT=str(port), WORKER_READY_FILE=str(ready_file))
         env.setdefault("WEBHOOK_ALLOWED_NETWORKS", LOOPBACK_NETWORKS)
+        # One beat on a laptop: after a kill -9 of `make run`, the next one's beat leads within
+        # 5 s instead of waiting out a production lease (30 s).
+        env.setdefault("BEAT_LEASE_SECONDS", "5")
         commands = {
             # gunicorn gthread, WEB_CONCURRENCY × 4 threads: the measured choice (see
             # docs/operations.md, "The web server")
             "web": gunicorn_argv(
-                host=host, port=port, workers=int(os.environ.get("WEB_CONCURRENCY", "2"))
+                host=host,
+                port=port,
+                workers=int(os.environ.get("WEB_CONCURRENCY", "2")),
+                preload=True,
             ),
             "worker": worker_argv(
                 concurrency=int(os.environ.get("WORKER_CONCURRENCY", "2")),
@@ -148,17 +214,26 @@ class Command(BaseCommand):
 
         signal.signal(signal.SIGINT, stop)
         signal.signal(signal.SIGTERM, stop)
-        for name, cmd in commands.items():
-            procs[name] = subprocess.Popen(cmd, env=env, start_new_session=True)
+
+        def start(name: str) -> None:
+            procs[name] = subprocess.Popen(commands[name], env=env, start_new_session=True)
             self.stdout.write(f"started {name} (pid {procs[name].pid})")
-        if wait_until_up(
+
+        # The web server and the worker first; beat (periodic sweeps, nothing a first request
+        # waits on) once they are up, so three Django start-ups do not share the cores at once.
+        start("web")
+        start("worker")
+        up = wait_until_up(
             host,
             int(port),
             ready_file=ready_file,
             procs=procs,
             stopping=lambda: stopping,
             timeout=READY_TIMEOUT_SECONDS,
-        ):
+        )
+        if not stopping:
+            start("beat")
+        if up:
             self.banner(host, port, env)
         ready_file.unlink(missing_ok=True)
         exit_code = 0

@@ -1,0 +1,189 @@
+"""Payload's objects, translated from the service's presenters: the `intent` of Payload's API
+reference (`int_…` for the service's `cint_…` checkout intent: the same object), decimal
+amounts in major units (from the integer minor units, exactly), `YYYY-MM-DD HH:MM:SS` times
+in UTC, and the transactions (charges and refunds) as Payload's `transaction`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from checkout_pages.presenters import checkout_intent_to_api
+from core.money import currency_exponent
+from payments.presenters import charge_to_api, refund_to_api
+
+ENGINE_PREFIX, FACE_PREFIX = "cint_", "int_"
+#: Payload's `status` of a payment setting → the service's capture.
+CAPTURES = {"authorized": "manual", "processed": "automatic"}
+STATUSES = {capture: status for status, capture in CAPTURES.items()}
+
+
+def intent_id(engine_id: str) -> str:
+    return FACE_PREFIX + engine_id.removeprefix(ENGINE_PREFIX)
+
+
+def engine_id(face_id: str) -> str:
+    """`int_…` → `cint_…`; any other id stays as it is (and is not found)."""
+    if face_id.startswith(FACE_PREFIX):
+        return ENGINE_PREFIX + face_id.removeprefix(FACE_PREFIX)
+    return face_id
+
+
+def decimal_amount(amount: int | None, currency: str | None) -> float | None:
+    """Minor units → Payload's decimal number. The JSON renderer writes a float; the value is
+    computed exactly and has at most the currency's digits, which a float prints exactly."""
+    if amount is None:
+        return None
+    exponent = currency_exponent(currency or "usd")
+    return float(Decimal(amount).scaleb(-exponent))
+
+
+def timestamp(unix_seconds: int | None) -> str | None:
+    if unix_seconds is None:
+        return None
+    return datetime.fromtimestamp(unix_seconds, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def client_token_to_payload(token: str) -> dict:
+    """The nested client token, shown only when it is issued (create, `client_token`): the
+    service keeps its hash only."""
+    return {"id": token, "object": "access_token", "type": "client", "status": "active"}
+
+
+def _settings(data: dict, ci) -> dict:
+    """The type's own settings object, as Payload shows it."""
+    amount = decimal_amount(data["amount"], data["currency"])
+    redirects = data["redirects"]
+    status = STATUSES[data["capture"]]
+    customer_id = data["customer"]
+    if data["type"] == "checkout_page":
+        return {
+            "amount": amount,
+            "bank_account_payments": False,
+            "billing_address": data["billing_address"],
+            "card_payments": data["card_payments"],
+            "customer_id": customer_id,
+            "description": data["description"],
+            "enable_mobile_wallets": False,
+            "invoice_id": data["invoice"],
+            "payment": {},
+            "processing_id": None,
+            "show_disclosure": False,
+            "status": status,
+            "redirects": redirects,
+        }
+    if data["type"] == "checkout_plugin":
+        return {
+            "amount": amount,
+            "amount_editable": data["amount_editable"],
+            "attrs": {},
+            "auto_billing_toggle": False,
+            "bank_account_payments": False,
+            "billing_address": data["billing_address"],
+            "card_payments": data["card_payments"],
+            "conv_fee": False,
+            "customer_id": customer_id,
+            "description": data["description"],
+            "invoice_id": data["invoice"],
+            "keep_active_toggle": data["save_payment_method"],
+            "order_number": data["order_number"],
+            "payment_method_defaults": {},
+            "payment_method_preview": False,
+            "processing_id": None,
+            "processing_method_id": None,
+            "processing_settings_id": None,
+            "status": status,
+        }
+    if data["type"] == "payment_form":
+        return {
+            "payment": {
+                "amount": amount,
+                "customer_id": customer_id,
+                "description": data["description"],
+                "order_number": data["order_number"],
+                "status": status,
+            }
+        }
+    return {"payment_method": {"customer_id": customer_id}}
+
+
+TYPES = ("checkout_page", "checkout_plugin", "payment_form", "payment_method_form")
+
+
+def intent_to_payload(ci, *, client_token: str | None = None) -> dict:
+    """`client_token`: only in the answers that issue one."""
+    data = checkout_intent_to_api(ci)
+    out = {
+        "id": intent_id(data["id"]),
+        "object": "intent",
+        "attrs": dict(data["metadata"]),
+        "client_token_id": client_token,
+        "client_token": client_token_to_payload(client_token) if client_token else None,
+        "created_at": timestamp(data["created"]),
+        "modified_at": timestamp(int(ci.updated.timestamp())),
+        "status": data["status"],
+        "type": data["type"],
+        "allowed_origins": data["allowed_origins"],
+        "payment_intent_id": data["payment_intent"],
+        "payment_method_id": data["payment_method"],
+    }
+    for name in TYPES:
+        out[name] = _settings(data, ci) if name == data["type"] else None
+    return out
+
+
+# --- transactions ------------------------------------------------------------------------------
+
+PAYMENT_STATUSES = {"succeeded": "processed", "failed": "declined", "pending": "processing"}
+
+
+def payment_to_payload(charge) -> dict:
+    data = charge_to_api(charge)
+    status = PAYMENT_STATUSES.get(data["status"], data["status"])
+    if data["status"] == "succeeded" and not data["captured"]:
+        status = "voided" if charge.released else "authorized"
+    card = (data["payment_method_details"] or {}).get("card") or {}
+    return {
+        "id": data["id"],
+        "object": "transaction",
+        "type": "payment",
+        "amount": decimal_amount(data["amount"], data["currency"]),
+        "amount_refunded": decimal_amount(data["amount_refunded"], data["currency"]),
+        "attrs": dict(data["metadata"]),
+        "created_at": timestamp(data["created"]),
+        "modified_at": timestamp(int(charge.updated.timestamp())),
+        "customer_id": data["customer"],
+        "description": data["description"],
+        "payment_method_id": data["payment_method"],
+        "payment_method": {
+            "type": "card",
+            "card": {
+                "card_brand": card.get("brand"),
+                "card_number": f"xxxxxxxxxxxx{card.get('last4') or ''}",
+            },
+        },
+        "payment_intent_id": data["payment_intent"],
+        "status": status,
+        "status_code": data["failure_code"]
+        or ("approved" if data["status"] == "succeeded" else None),
+        "status_message": data["failure_message"],
+    }
+
+
+def refund_to_payload(refund) -> dict:
+    data = refund_to_api(refund)
+    return {
+        "id": data["id"],
+        "object": "transaction",
+        "type": "refund",
+        "amount": decimal_amount(data["amount"], data["currency"]),
+        "attrs": dict(data["metadata"]),
+        "created_at": timestamp(data["created"]),
+        "modified_at": timestamp(int(refund.updated.timestamp())),
+        "payment_intent_id": data["payment_intent"],
+        "ledger": [{"assoc_transaction_id": data["charge"], "entry_type": "refund"}],
+        "status": {"succeeded": "processed", "failed": "declined"}.get(
+            data["status"], data["status"]
+        ),
+        "status_message": data["failure_reason"],
+    }

@@ -1,0 +1,269 @@
+"""What Payload's requests may hold, checked with the service's strict fields. A setting this
+service cannot honour (bank accounts, mobile wallets, convenience fees, processing accounts…)
+is refused by name when asked for, never stored and ignored."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from api.serializers import (
+    EnumField,
+    MetadataField,
+    StrictBooleanField,
+    StrictIntegerField,
+    StrictSerializer,
+    StringField,
+    StringListField,
+)
+
+ALL_TYPES = (
+    "checkout_plugin",
+    "checkout_page",
+    "payment_form",
+    "payment_method_form",
+    "processing_account_plugin",
+    "oauth_client_token",
+)
+#: Payload's amounts are dollars and cents; the face takes them in usd.
+CURRENCY = "usd"
+MAX_DIGITS_BEFORE_POINT = 10
+
+
+@extend_schema_field(
+    {"type": "number", "minimum": 0, "multipleOf": 0.01, "description": "Dollars and cents."}
+)
+class DecimalAmountField(serializers.Field):
+    """Payload's `561.31` (a JSON number, read as a Decimal, or a string) → 56131 cents,
+    exactly; more than two decimals, a negative or a non-number is refused."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | Decimal | str):
+            raise serializers.ValidationError("Invalid amount: expected a number.")
+        try:
+            value = Decimal(str(data).strip())
+        except InvalidOperation:
+            raise serializers.ValidationError("Invalid amount: expected a number.")
+        if not value.is_finite() or value.adjusted() >= MAX_DIGITS_BEFORE_POINT or value < 0:
+            raise serializers.ValidationError("Invalid amount.")
+        cents = value.scaleb(2)
+        if cents != cents.to_integral_value():
+            raise serializers.ValidationError("Invalid amount: at most two decimal places.")
+        return int(cents)
+
+    def to_representation(self, value):
+        return value
+
+
+class NotOffered(StrictBooleanField):
+    """A toggle of a feature this service does not have: `false` is accepted, `true` refused."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("help_text", "A feature this service does not offer: only false.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if super().to_internal_value(data):
+            raise serializers.ValidationError(
+                f"{self.field_name} is not offered by this service; leave it false."
+            )
+        return False
+
+
+@extend_schema_field({"type": "string", "nullable": True, "description": "Only null here."})
+class NoneOnly(serializers.Field):
+    """An id of an object this service does not have (processing accounts): only null."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("help_text", "An object this service does not have: only null.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data not in (None, ""):
+            raise serializers.ValidationError(
+                f"{self.field_name} names an object this service does not have; leave it null."
+            )
+        return None
+
+    def to_representation(self, value):
+        return value
+
+
+@extend_schema_field({"type": "object", "maxProperties": 0, "description": "Only {} here."})
+class EmptyObject(serializers.Field):
+    """Preset values this service cannot carry onto the object it makes: only `{}`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", "Presets this service cannot carry: only {}.")
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data not in ({}, None):
+            raise serializers.ValidationError(
+                f"{self.field_name} presets are not supported by this service; send {{}}."
+            )
+        return {}
+
+    def to_representation(self, value):
+        return value
+
+
+class PayloadRedirectsSerializer(StrictSerializer):
+    completed_url = StringField(
+        max_length=2048, help_text="Where the customer goes once the payment is done."
+    )
+    return_url = StringField(max_length=2048, help_text="Where the page's back link goes.")
+
+
+class _Paying(StrictSerializer):
+    billing_address = StrictBooleanField(
+        required=False, help_text="Ask for the full billing address."
+    )
+    card_payments = StrictBooleanField(
+        required=False, help_text="Take cards (the only method here; true by default)."
+    )
+    bank_account_payments = NotOffered(required=False)
+    customer_id = StringField(
+        required=False,
+        max_length=40,
+        help_text="The customer (`cus_…`) the payment or card belongs to.",
+    )
+    description = StringField(required=False, max_length=1000, help_text="What the payment is for.")
+    invoice_id = StringField(
+        required=False,
+        max_length=255,
+        help_text="Your invoice reference, carried onto the payment.",
+    )
+    processing_id = NoneOnly()
+    status = EnumField(
+        choices=["authorized", "processed"],
+        required=False,
+        help_text="`processed` (captured at once, the default) or `authorized` (authorised only; capture later).",
+    )
+
+
+class PayloadCheckoutPageSerializer(_Paying):
+    amount = DecimalAmountField(help_text="Dollars and cents, e.g. 561.31.")
+    enable_mobile_wallets = NotOffered(required=False)
+    payment = EmptyObject()
+    show_disclosure = NotOffered(required=False)
+    redirects = PayloadRedirectsSerializer(help_text="Where the page sends the customer.")
+
+
+class PayloadCheckoutPluginSerializer(_Paying):
+    amount = DecimalAmountField(required=False, help_text="Dollars and cents, e.g. 561.31.")
+    amount_editable = StrictBooleanField(
+        required=False, help_text="Let the customer type the amount."
+    )
+    attrs = EmptyObject()
+    auto_billing_toggle = NotOffered(required=False)
+    conv_fee = NotOffered(required=False)
+    keep_active_toggle = StrictBooleanField(
+        required=False, help_text="Keep the card on the customer for later payments."
+    )
+    order_number = StringField(
+        required=False, max_length=255, help_text="Your order number, carried onto the payment."
+    )
+    payment_method_defaults = EmptyObject()
+    payment_method_preview = NotOffered(required=False)
+    processing_method_id = NoneOnly()
+    processing_settings_id = NoneOnly()
+
+
+class PayloadFormPaymentSerializer(StrictSerializer):
+    amount = DecimalAmountField(help_text="Dollars and cents, e.g. 561.31.")
+    customer_id = StringField(
+        required=False,
+        max_length=40,
+        help_text="The customer (`cus_…`) the payment or card belongs to.",
+    )
+    description = StringField(required=False, max_length=1000, help_text="What the payment is for.")
+    order_number = StringField(
+        required=False, max_length=255, help_text="Your order number, carried onto the payment."
+    )
+    status = EnumField(
+        choices=["authorized", "processed"],
+        required=False,
+        help_text="`processed` (captured at once, the default) or `authorized` (authorised only; capture later).",
+    )
+
+
+class PayloadPaymentFormSerializer(StrictSerializer):
+    payment = PayloadFormPaymentSerializer(help_text="The payment the form takes.")
+
+
+class PayloadFormPaymentMethodSerializer(StrictSerializer):
+    customer_id = StringField(
+        max_length=40, help_text="The customer (`cus_…`) the payment or card belongs to."
+    )
+
+
+class PayloadPaymentMethodFormSerializer(StrictSerializer):
+    payment_method = PayloadFormPaymentMethodSerializer(
+        help_text="The customer the saved card goes to."
+    )
+
+
+class PayloadIntentCreateSerializer(StrictSerializer):
+    type = EnumField(
+        choices=list(ALL_TYPES),
+        help_text="What the intent is for; the settings object of the same name goes with it.",
+    )
+    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
+    checkout_page = PayloadCheckoutPageSerializer(
+        required=False, help_text="The settings of a `checkout_page` intent."
+    )
+    checkout_plugin = PayloadCheckoutPluginSerializer(
+        required=False, help_text="The settings of a `checkout_plugin` intent."
+    )
+    payment_form = PayloadPaymentFormSerializer(
+        required=False, help_text="The settings of a `payment_form` intent."
+    )
+    payment_method_form = PayloadPaymentMethodFormSerializer(
+        required=False, help_text="The settings of a `payment_method_form` intent."
+    )
+    allowed_origins = StringListField(
+        required=False,
+        help_text="This service's addition: the origins of your site that may frame an "
+        "embedded type (`checkout_plugin`, `payment_form`, `payment_method_form`).",
+    )
+
+
+class PayloadListSerializer(StrictSerializer):
+    limit = StrictIntegerField(
+        required=False, min_value=1, max_value=100, help_text="How many, 1 to 100 (10)."
+    )
+    offset = StrictIntegerField(
+        required=False, min_value=0, help_text="How many to skip, newest first."
+    )
+    fields = serializers.JSONField(
+        required=False, help_text="Only these attributes (`fields=id&fields=status`)."
+    )
+
+
+class PayloadIntentListSerializer(PayloadListSerializer):
+    type = EnumField(
+        choices=list(ALL_TYPES), required=False, help_text="Only intents of this type."
+    )
+    status = EnumField(
+        choices=["pending", "finished", "expired", "canceled"],
+        required=False,
+        help_text="Only intents in this status.",
+    )
+
+
+class PayloadTransactionListSerializer(PayloadListSerializer):
+    type = EnumField(
+        choices=["payment", "refund"], required=False, help_text="Only payments or only refunds."
+    )
+
+
+class PayloadEmptySerializer(StrictSerializer):
+    fields = serializers.JSONField(
+        required=False, help_text="Only these attributes (`fields=id&fields=status`)."
+    )

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("intents", views.IntentsView.as_view()),
+    path("intents/<str:id>", views.IntentView.as_view()),
+    path("intents/<str:id>/client_token", views.IntentClientTokenView.as_view()),
+    path("transactions", views.TransactionsView.as_view()),
+    path("transactions/<str:id>", views.TransactionView.as_view()),
+]

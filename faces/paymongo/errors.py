@@ -1,0 +1,66 @@
+"""Every failure of the face as PayMongo answers it: `{"errors": [{"code", "detail",
+"source": {"pointer", "attribute"}}]}` with PayMongo's codes. The error is first what the
+service's one translation (`api.errors.translate`) makes of it, so each failure has the same
+status on every face; only its wording changes here."""
+
+from __future__ import annotations
+
+import logging
+
+from rest_framework.response import Response
+
+from api.errors import StripeError, internal_error, translate
+
+logger = logging.getLogger("payintents.api")
+
+#: The service's error codes as PayMongo names them; any other code of a 400 is
+#: `parameter_invalid`.
+CODES = {
+    "parameter_missing": "parameter_required",
+    "parameter_invalid_empty": "parameter_blank",
+    "parameter_unknown": "parameter_invalid",
+    "parameter_invalid_integer": "parameter_format_invalid",
+    "amount_too_small": "parameter_below_minimum",
+    "amount_too_large": "parameter_above_maximum",
+    "resource_missing": "resource_not_found",
+    "payment_intent_unexpected_state": "resource_failed_state",
+    "secret_key_required": "secret_key_required",
+    "idempotency_key_in_use": "idempotency_key_in_use",
+    "rate_limit": "rate_limit_exceeded",
+}
+BY_STATUS = {401: "api_key_invalid", 403: "forbidden", 404: "resource_not_found"}
+
+
+def attribute_of(param: str | None) -> str | None:
+    """`payment_method_options[card][request_three_d_secure]` →
+    `payment_method_options.card.request_three_d_secure`."""
+    if not param:
+        return None
+    return param.replace("][", ".").replace("[", ".").rstrip("]")
+
+
+def paymongo_error(error: StripeError) -> tuple[dict, int]:
+    code = CODES.get(error.code or "") or BY_STATUS.get(error.http_status)
+    if code is None:
+        code = "parameter_invalid" if error.http_status < 500 else "internal_server_error"
+    status = error.http_status
+    if status == 402:  # PayMongo answers a refused card on the intent, never as an error
+        status = 400
+    item: dict = {"code": code, "detail": error.message}
+    attribute = attribute_of(error.param)
+    if attribute and error.http_status != 404:
+        item["source"] = {"pointer": f"attributes.{attribute}", "attribute": attribute}
+    return {"errors": [item]}, status
+
+
+def exception_handler(exc: Exception, context: dict) -> Response:
+    error = translate(exc)
+    if error is None:
+        logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+        error = internal_error()
+    body, status = paymongo_error(error)
+    response = Response(body, status=status)
+    response.retryable = error.retryable  # api.idempotency never stores such an answer
+    for name, value in error.headers.items():
+        response[name] = value
+    return response

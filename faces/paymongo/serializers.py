@@ -1,0 +1,167 @@
+"""What each PayMongo request's `data.attributes` may hold, checked with the service's strict
+fields (an unknown attribute, a wrong type, a missing one: a 400 naming it)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from api.serializers import (
+    AmountField,
+    CurrencyField,
+    EnumField,
+    MetadataField,
+    StrictIntegerField,
+    StrictSerializer,
+    StringField,
+    StringListField,
+)
+
+
+class PaymentMethodOptionsField(serializers.JSONField):
+    """`{"card": {"request_three_d_secure": "any" | "automatic"}}` (checked by the service)."""
+
+
+class PayMongoIntentCreateSerializer(StrictSerializer):
+    amount = AmountField(help_text="In centavos: 10000 is ₱100.00; at least 2000 for PHP.")
+    currency = CurrencyField(help_text="`PHP` (any case).")
+    payment_method_allowed = StringListField(
+        child=EnumField(choices=["card"]),
+        allow_empty=False,
+        help_text='The method types allowed: `["card"]` (the only one this service takes).',
+    )
+    payment_method_options = PaymentMethodOptionsField(
+        required=False,
+        help_text='`{"card": {"request_three_d_secure": "any"}}`: `any` forces 3-D Secure, '
+        "`automatic` (the default) follows the card.",
+    )
+    description = StringField(
+        required=False, max_length=1000, help_text="What the payment is for; shown to you."
+    )
+    statement_descriptor = StringField(
+        required=False, max_length=22, help_text="Text on the customer's card statement."
+    )
+    metadata = MetadataField(required=False, help_text="Your own key-value pairs (strings).")
+    capture_type = EnumField(
+        choices=["automatic", "manual"],
+        required=False,
+        help_text="`manual` authorises only (capture later); `automatic` by default.",
+    )
+
+
+class PayMongoIntentAttachSerializer(StrictSerializer):
+    payment_method = StringField(max_length=255, help_text="The `pm_…` to charge.")
+    client_key = StringField(
+        required=False, max_length=255, help_text="The intent's client key (public key only)."
+    )
+    return_url = StringField(
+        required=False, max_length=2048, help_text="Where 3-D Secure sends the customer back."
+    )
+    origin = StringField(
+        required=False, max_length=40, help_text="The client library's name (informative)."
+    )
+
+
+class PayMongoIntentRetrieveSerializer(StrictSerializer):
+    client_key = StringField(
+        required=False, max_length=255, help_text="The intent's client key (public key only)."
+    )
+
+
+class PayMongoIntentCaptureSerializer(StrictSerializer):
+    amount = AmountField(help_text="How much of the authorisation to capture, in centavos.")
+
+
+class PayMongoEmptySerializer(StrictSerializer):
+    pass
+
+
+class PayMongoCardDetailsSerializer(StrictSerializer):
+    card_number = serializers.CharField(
+        max_length=40,
+        trim_whitespace=True,
+        help_text="The card number; checked, never stored (a token, the last 4 digits and a "
+        "fingerprint are).",
+    )
+    exp_month = StrictIntegerField(help_text="Expiry month, 1 to 12.")
+    exp_year = StrictIntegerField(help_text="Expiry year, four digits.")
+    cvc = StringField(
+        required=False, max_length=8, help_text="The security code; checked, never stored."
+    )
+
+
+class PayMongoBillingAddressSerializer(StrictSerializer):
+    line1 = StringField(required=False, max_length=200, help_text="Street address.")
+    line2 = StringField(required=False, max_length=200, help_text="Apartment, suite, unit.")
+    city = StringField(required=False, max_length=200, help_text="City or municipality.")
+    state = StringField(required=False, max_length=200, help_text="State or province.")
+    postal_code = StringField(required=False, max_length=40, help_text="Postal code.")
+    country = StringField(required=False, max_length=2, help_text="Two-letter country code.")
+
+
+class PayMongoBillingSerializer(StrictSerializer):
+    address = PayMongoBillingAddressSerializer(required=False, help_text="The billing address.")
+    name = StringField(required=False, max_length=256, help_text="The cardholder's name.")
+    email = StringField(required=False, max_length=512, help_text="The customer's email.")
+    phone = StringField(required=False, max_length=64, help_text="The customer's phone.")
+
+
+class PayMongoPaymentMethodCreateSerializer(StrictSerializer):
+    type = EnumField(choices=["card"], help_text="Only `card`.")
+    details = PayMongoCardDetailsSerializer(
+        help_text="`card_number`, `exp_month`, `exp_year`, `cvc`."
+    )
+    billing = PayMongoBillingSerializer(required=False, help_text="Who pays, and where.")
+    metadata = MetadataField(required=False, help_text="Your own key-value pairs (strings).")
+
+
+class PayMongoRefundCreateSerializer(StrictSerializer):
+    amount = AmountField(help_text="In centavos, at most what is left of the payment.")
+    payment_id = StringField(max_length=40, help_text="The payment (`ch_…`) to refund.")
+    reason = EnumField(
+        choices=["duplicate", "fraudulent", "requested_by_customer", "others"],
+        help_text="Why the money goes back.",
+    )
+    metadata = MetadataField(required=False, help_text="Your own key-value pairs (strings).")
+
+
+class PayMongoListSerializer(StrictSerializer):
+    limit = StrictIntegerField(
+        required=False, min_value=1, max_value=100, help_text="How many, 1 to 100 (10)."
+    )
+    before = StringField(
+        required=False, max_length=40, help_text="The page before this object id (newer)."
+    )
+    after = StringField(
+        required=False, max_length=40, help_text="The page after this object id (older)."
+    )
+
+
+class PayMongoRefundListSerializer(PayMongoListSerializer):
+    payment_id = StringField(
+        required=False, max_length=40, help_text="Only the refunds of this payment."
+    )
+
+
+class PayMongoWebhookCreateSerializer(StrictSerializer):
+    url = StringField(max_length=2048, help_text="Where the events are POSTed (https).")
+    events = StringListField(
+        child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
+        allow_empty=False,
+        help_text="`payment.paid`, `payment.failed`, `payment.refunded`.",
+    )
+    description = StringField(
+        required=False, max_length=5000, help_text="What the webhook is for; yours."
+    )
+
+
+class PayMongoWebhookUpdateSerializer(StrictSerializer):
+    url = StringField(required=False, max_length=2048, help_text="A new URL to POST to.")
+    events = StringListField(
+        child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
+        required=False,
+        allow_empty=False,
+        help_text="The events to send from now on.",
+    )
+    description = StringField(
+        required=False, max_length=5000, help_text="What the webhook is for; yours."
+    )

@@ -1,0 +1,178 @@
+"""Deliveries sent in batches per endpoint: one kept-alive connection, one hint per endpoint,
+and an endpoint that does not answer paused instead of holding a worker for each timeout."""
+
+import socket
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.utils import timezone
+
+from events import http
+from events.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+from events.services import dispatch, endpoint_deliveries_send, events_relay
+from tests.events.helpers import create_endpoint, record
+
+
+class KeepAliveReceiver:
+    """HTTP/1.1 with keep-alive; counts the connections it accepted and the requests."""
+
+    def __init__(self):
+        self.connections = 0
+        self.ids: list[str] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def setup(self):
+                receiver.connections += 1
+                super().setup()
+
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                receiver.ids.append(self.headers["webhook-id"])
+                self.send_response(200)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def keepalive():
+    http.close_all()
+    r = KeepAliveReceiver()
+    yield r
+    r.stop()
+    http.close_all()
+
+
+@pytest.fixture(autouse=True)
+def _long_lease(settings):
+    settings.WEBHOOK_LEASE_SECONDS = 60  # a batch's time budget, whatever the machine's load
+
+
+@pytest.fixture
+def hints(monkeypatch):
+    sent = []
+    monkeypatch.setattr(dispatch, "enqueue", lambda name, *args: sent.append((name, args)) or True)
+    return sent
+
+
+def _refusing_url() -> str:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}/gone"  # nothing listens there
+
+
+def test_an_endpoints_batch_goes_over_one_connection_in_order(
+    client, acct, keepalive, hints, django_capture_on_commit_callbacks
+):
+    endpoint = create_endpoint(client, keepalive.url)
+    events = [record(acct.id, id=f"cus_{i}") for i in range(30)]
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    outcomes = endpoint_deliveries_send(endpoint_id=endpoint["id"])
+    assert outcomes == {"delivered": 30}
+    assert keepalive.ids == [e.id for e in events]
+    assert keepalive.connections == 1
+    assert Delivery.objects.filter(status="delivered", attempt_count=1).count() == 30
+    assert not Event.objects.filter(pending_webhooks__gt=0).exists()
+    assert DeliveryAttempt.objects.filter(succeeded=True).count() == 30
+
+
+def test_a_relay_of_many_events_asks_once_per_endpoint(
+    client, acct, keepalive, hints, django_capture_on_commit_callbacks
+):
+    first = create_endpoint(client, keepalive.url)
+    second = create_endpoint(client, keepalive.url)
+    for i in range(5):
+        record(acct.id, id=f"cus_{i}")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+        events_relay()  # nothing left: no hint
+    asked = sorted(args[0] for name, args in hints if name == dispatch.ENDPOINT_TASK)
+    assert asked == sorted([first["id"], second["id"]])
+    # a request is on its way: a second relay of new events asks nothing more
+    record(acct.id, id="cus_late")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    assert len([h for h in hints if h[0] == dispatch.ENDPOINT_TASK]) == 2
+    # the sender takes the request, and every due delivery, the late one included
+    assert endpoint_deliveries_send(endpoint_id=first["id"]) == {"delivered": 6}
+    assert WebhookEndpoint.objects.get(id=first["id"]).send_requested_at is None
+
+
+def test_an_endpoint_that_does_not_answer_is_paused_and_the_others_are_not(
+    client, acct, keepalive, hints, django_capture_on_commit_callbacks
+):
+    dead = create_endpoint(client, _refusing_url())
+    healthy = create_endpoint(client, keepalive.url)
+    for i in range(5):
+        record(acct.id, id=f"cus_{i}")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    assert endpoint_deliveries_send(endpoint_id=dead["id"]) == {"retry": 1, "put off": 4}
+    paused_until = WebhookEndpoint.objects.get(id=dead["id"]).paused_until
+    assert paused_until > timezone.now()
+    # one attempt logged; the four not sent carry no attempt and wait for the pause's end
+    assert DeliveryAttempt.objects.filter(endpoint_id=dead["id"]).count() == 1
+    put_off = Delivery.objects.filter(endpoint_id=dead["id"], attempt_count=0)
+    assert put_off.count() == 4
+    assert set(put_off.values_list("next_attempt_at", flat=True)) == {paused_until}
+    assert endpoint_deliveries_send(endpoint_id=healthy["id"]) == {"delivered": 5}
+    # a new event: the healthy endpoint is asked at once, the paused one is not
+    hints.clear()
+    record(acct.id, id="cus_new")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    assert [args[0] for _, args in hints] == [healthy["id"]]
+    waiting = Delivery.objects.get(endpoint_id=dead["id"], event__object_id="cus_new")
+    assert waiting.next_attempt_at == paused_until
+    assert waiting.dispatched_at is None
+
+
+def test_a_success_ends_the_pause(client, acct, keepalive, hints):
+    endpoint = create_endpoint(client, keepalive.url)
+    WebhookEndpoint.objects.filter(id=endpoint["id"]).update(
+        paused_until=timezone.now() - timedelta(seconds=1), failing_since=timezone.now()
+    )
+    record(acct.id)
+    events_relay()
+    assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 1}
+    row = WebhookEndpoint.objects.get(id=endpoint["id"])
+    assert row.paused_until is None
+    assert row.failing_since is None
+
+
+def test_a_batch_past_its_time_hands_the_rest_back(
+    client, acct, keepalive, hints, settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_BATCH_SECONDS = 0  # one send, then the time is up
+    endpoint = create_endpoint(client, keepalive.url)
+    for i in range(3):
+        record(acct.id, id=f"cus_{i}")
+    events_relay()
+    hints.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        outcomes = endpoint_deliveries_send(endpoint_id=endpoint["id"])
+    assert outcomes == {"delivered": 1, "put off": 2}
+    assert [args[0] for _, args in hints] == [endpoint["id"]]  # asked again at once
+    rest = Delivery.objects.filter(status="pending")
+    assert rest.count() == 2
+    assert all(d.lease_until is None and d.attempt_count == 0 for d in rest)
+    assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 1, "put off": 1}
