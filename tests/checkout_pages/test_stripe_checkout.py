@@ -232,7 +232,6 @@ def test_setup_intents_through_the_library(client):
 # --- paid through the hosted page -------------------------------------------------------------
 
 
-@pytest.mark.postgres
 @pytest.mark.redis
 def test_paid_on_the_page_completes_and_the_webhook_verifies(client, shop, browser, hooks_worker):
     endpoint = client.v1.webhook_endpoints.create(
