@@ -266,7 +266,7 @@ def payment_link_create(
         if not item.get("price"):
             raise ParameterMissing(f"line_items[{index}][price]")
     lines = priced_line_items(scope, line_items or [])
-    redirect_url = _after_completion_url(after_completion)
+    redirect_url = _after_completion_url(after_completion, livemode=scope.livemode)
     with transaction.atomic():
         link = PaymentLink(
             account_id=scope.account_id,
@@ -289,7 +289,9 @@ def payment_link_update(
     *, scope: Scope, payment_link_id: str, active=UNSET, after_completion=UNSET, metadata=UNSET
 ) -> PaymentLink:
     redirect_url = (
-        _after_completion_url(after_completion) if after_completion is not UNSET else None
+        _after_completion_url(after_completion, livemode=scope.livemode)
+        if after_completion is not UNSET
+        else None
     )
     with transaction.atomic():
         link = _lock(PaymentLink, scope, payment_link_id, "payment_link")
@@ -314,7 +316,7 @@ def _shown(link: PaymentLink) -> dict:
     return presenters.payment_link_to_api(link, url=payment_link_url(link))
 
 
-def _after_completion_url(after_completion: dict | None) -> str | None:
+def _after_completion_url(after_completion: dict | None, *, livemode: bool) -> str | None:
     if not after_completion:
         return None
     kind = after_completion.get("type")
@@ -328,7 +330,7 @@ def _after_completion_url(after_completion: dict | None) -> str | None:
     url = (after_completion.get("redirect") or {}).get("url")
     if not url:
         raise ParameterMissing("after_completion[redirect][url]")
-    return clean_url(url, "after_completion[redirect][url]")
+    return clean_url(url, "after_completion[redirect][url]", livemode=livemode)
 
 
 def priced_line_items_of_link(link: PaymentLink) -> list[dict]:

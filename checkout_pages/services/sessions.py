@@ -82,7 +82,9 @@ def checkout_session_create(
                 )
         if not return_url:
             raise ParameterMissing("return_url")
-        clean_url(return_url.replace(SESSION_ID_PLACEHOLDER, "x"), "return_url")
+        clean_url(
+            return_url.replace(SESSION_ID_PLACEHOLDER, "x"), "return_url", livemode=scope.livemode
+        )
         parts = urlsplit(return_url)
         finish_url, frame_origins = return_url, [f"{parts.scheme}://{parts.netloc}"]
     else:
@@ -92,8 +94,10 @@ def checkout_session_create(
             )
         if not success_url:
             raise ParameterMissing("success_url")
-        clean_url(success_url.replace(SESSION_ID_PLACEHOLDER, "x"), "success_url")
-        clean_url(cancel_url, "cancel_url")
+        clean_url(
+            success_url.replace(SESSION_ID_PLACEHOLDER, "x"), "success_url", livemode=scope.livemode
+        )
+        clean_url(cancel_url, "cancel_url", livemode=scope.livemode)
         finish_url, frame_origins = success_url, []
     if customer and customer_email:
         raise InvalidRequestError(
