@@ -147,20 +147,7 @@ def add_error_responses(result, generator, request, public):
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "Idempotency-Key" for p in parameters):
                 parameters.append(dict(IDEMPOTENCY_KEY_HEADER))
-        responses = operation.setdefault("responses", {})
-        for status, response in responses.items():
-            # A view's own error response (e.g. CARD_DECLINED) points at the one component.
-            if status[0] in "45":
-                response["content"] = {"application/json": {"schema": _ERROR_REF}}
-        for status in _STATUSES[method]:
-            responses.setdefault(
-                status,
-                {
-                    "description": _DESCRIPTIONS[status],
-                    "content": {"application/json": {"schema": _ERROR_REF}},
-                },
-            )
-        operation["responses"] = dict(sorted(responses.items()))
+        _document_errors(operation, method, _ERROR_REF)
         headers = {
             "Request-Id": {
                 "schema": {"type": "string"},
@@ -172,35 +159,38 @@ def add_error_responses(result, generator, request, public):
     return result
 
 
-_FACE_ERROR = {
-    "type": "object",
-    "description": "An error in the dialect of the face the request came through (its own "
-    "envelope, as that provider's clients expect it).",
-}
-_FACE_STATUSES = {
-    "get": ("400", "401", "403", "404", "429", "500"),
-    "delete": ("400", "401", "403", "404", "429", "500"),
-    "post": ("400", "401", "402", "403", "404", "409", "413", "415", "429", "500"),
-    "put": ("400", "401", "402", "403", "404", "409", "413", "415", "429", "500"),
-}
+def _document_errors(operation: dict, method: str, error_ref: dict) -> None:
+    """Every status the HTTP layer itself can answer `method` with, as `error_ref`'s body."""
+    responses = operation.setdefault("responses", {})
+    for status, response in responses.items():
+        # A view's own error response (e.g. CARD_DECLINED) points at the one component.
+        if status[0] in "45":
+            response["content"] = {"application/json": {"schema": error_ref}}
+    for status in _STATUSES[method]:
+        responses.setdefault(
+            status,
+            {
+                "description": _DESCRIPTIONS[status],
+                "content": {"application/json": {"schema": error_ref}},
+            },
+        )
+    operation["responses"] = dict(sorted(responses.items()))
 
 
-def add_face_error_responses(result, generator, request, public):
-    """The faces outside `/v1/` (other providers' dialects) answer the same statuses as `/v1/`,
-    each in its own error envelope: documented, so a client (or a fuzzer) knows a 401 or a 404
-    is an answer and not a surprise."""
+def document_face_errors(result: dict, *, prefix: str, name: str, schema: dict) -> dict:
+    """A face's error body (its own shape, component `name`) on every status its operations
+    under `prefix` can answer: the same statuses as `/v1/`, since every face's errors come
+    from the one translation (`api.errors.translate`); and the Idempotency-Key its writes
+    take, as every view of the shared HTTP dialect does."""
+    result.setdefault("components", {}).setdefault("schemas", {})[name] = schema
     for path, method, operation in _operations(result):
-        if path.startswith("/v1/") or not path.startswith("/") or path == "/healthz":
+        if not path.startswith(prefix):
             continue
-        responses = operation.setdefault("responses", {})
-        if not responses or any(status[0] in "45" for status in responses):
-            continue
-        for status in _FACE_STATUSES[method]:
-            responses[status] = {
-                "description": _DESCRIPTIONS.get(status, "The card was declined."),
-                "content": {"application/json": {"schema": _FACE_ERROR}},
-            }
-        operation["responses"] = dict(sorted(responses.items()))
+        if method == "post":
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                parameters.append(dict(IDEMPOTENCY_KEY_HEADER))
+        _document_errors(operation, method, {"$ref": f"#/components/schemas/{name}"})
     return result
 
 
@@ -260,8 +250,8 @@ def publish_request_bodies(result, generator, request, public):
             continue
         content = body.get("content", {})
         schema = (content.get(_JSON) or content.get(_FORM) or {}).get("schema")
-        if schema is None:
-            continue
+        if schema is None or _FORM not in content:
+            continue  # (a view that parses JSON only, as PayMongo's face does)
         properties = _resolve(schema, components).get("properties", {})
         encoding = {
             name: {"style": "deepObject", "explode": True}
