@@ -283,20 +283,24 @@ def _check_charset(media_type: str | None) -> None:
             )
 
 
+def _check_declared(media_type: str | None, body: bytes) -> None:
+    """DRF hands a body with no Content-Type to the view's first parser: it is refused, not
+    read as a form (or JSON) on a guess."""
+    if body and not (media_type or "").split(";")[0].strip():
+        raise InvalidRequestError(
+            "The request has a body but no Content-Type: send it as "
+            "application/x-www-form-urlencoded or application/json.",
+            code="parameter_invalid_body",
+        )
+
+
 class StripeFormParser(BaseParser):
     media_type = "application/x-www-form-urlencoded"
 
     def parse(self, stream, media_type=None, parser_context=None):
         _check_charset(media_type)
         body = _read_body(stream, parser_context)
-        if body and not (media_type or "").split(";")[0].strip():
-            # DRF hands a body with no Content-Type to the first parser: it is not read as a
-            # form on a guess.
-            raise InvalidRequestError(
-                "The request has a body but no Content-Type: send it as "
-                "application/x-www-form-urlencoded or application/json.",
-                code="parameter_invalid_body",
-            )
+        _check_declared(media_type, body)
         return parse_query_string(body)
 
 
@@ -309,6 +313,7 @@ class StripeJSONParser(BaseParser):
     def parse(self, stream, media_type=None, parser_context=None):
         _check_charset(media_type)
         raw = _read_body(stream, parser_context)
+        _check_declared(media_type, raw)
         if not raw.strip():
             return {}
         try:
