@@ -22,6 +22,16 @@ class _MetadataClear:
 METADATA_CLEAR = _MetadataClear()
 
 
+def patch_to_json(patch: object) -> object:
+    """A patch as JSON can hold it (an attempt's recorded params): `METADATA_CLEAR` is written
+    as the wire's `""`; `patch_from_json` reads it back."""
+    return "" if patch is METADATA_CLEAR else patch
+
+
+def patch_from_json(value: object) -> object:
+    return METADATA_CLEAR if value == "" else value
+
+
 def merge_metadata(
     current: Mapping[str, str] | None, patch: Mapping[str, str | None] | _MetadataClear | None
 ) -> dict[str, str]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from core.errors import InvalidRequestError
 from core.ids import attempt_id as new_attempt_id
-from core.metadata import merge_metadata
+from core.metadata import merge_metadata, patch_from_json, patch_to_json
 from core.money import format_amount, validate_amount_for_currency
 from core.scope import Scope
 from payments import attempts
@@ -326,7 +326,7 @@ class Increment(IntentMovement):
             payment_intent_id=attempt.payment_intent_id,
             amount=attempt.amount or 0,
             description=attempt.params.get("description"),
-            metadata=attempt.params.get("metadata"),
+            metadata=patch_from_json(attempt.params.get("metadata")),
         )
 
     def lock(self) -> Held:
@@ -344,11 +344,11 @@ class Increment(IntentMovement):
             )
         validate_amount_for_currency(self.amount, pi.currency)
         assert locked.charge is not None  # an intent awaiting capture has its authorised charge
-        params = {}
+        params: dict[str, object] = {}
         if self.description is not None:
             params["description"] = self.description
         if self.metadata is not None:
-            params["metadata"] = self.metadata
+            params["metadata"] = patch_to_json(self.metadata)
         attempt = attempts.new_attempt(
             self.kind,
             target=pi,
