@@ -38,7 +38,9 @@ def _path_id(kind: str, prefix: str) -> OpenApiParameter:
 
 
 class ProductDataSerializer(StrictSerializer):
-    name = StringField(max_length=5000, help_text="The product's name, shown to the customer.")
+    name = StringField(
+        max_length=5000, allow_null=False, help_text="The product's name, shown to the customer."
+    )
     description = StringField(required=False, max_length=40000, help_text="Shown with it.")
     metadata = MetadataField(required=False)
 
@@ -49,7 +51,9 @@ class DefaultPriceDataSerializer(StrictSerializer):
 
 
 class ProductCreateSerializer(StrictSerializer):
-    name = StringField(max_length=5000, help_text="The product's name, shown to the customer.")
+    name = StringField(
+        max_length=5000, allow_null=False, help_text="The product's name, shown to the customer."
+    )
     description = StringField(required=False, max_length=40000, help_text="Shown with it.")
     active = StrictBooleanField(required=False, help_text="Available for sale (default true).")
     metadata = MetadataField(required=False)
@@ -59,7 +63,9 @@ class ProductCreateSerializer(StrictSerializer):
 
 
 class ProductUpdateSerializer(StrictSerializer):
-    name = StringField(required=False, max_length=5000, help_text="The product's name.")
+    name = StringField(
+        required=False, max_length=5000, allow_null=False, help_text="The product's name."
+    )
     description = StringField(required=False, max_length=40000, help_text="Shown with it.")
     active = StrictBooleanField(required=False, help_text="Available for sale.")
     metadata = MetadataField(required=False)
