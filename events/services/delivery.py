@@ -322,10 +322,20 @@ def deliveries_send(*, delivery_ids: list[str]) -> dict[str, str]:
 _SLOT_LOCKS = 0x77686B73  # "whks"
 
 
+# A slot the sender holds when slots are off (no advisory lock taken, none to release).
+_NO_SLOT = ""
+
+
 def _take_slot(endpoint_id: str) -> str | None:
     """One of the endpoint's `WEBHOOK_SENDERS_PER_ENDPOINT` sender slots (a session advisory
     lock on this connection, so a killed worker's slot is freed with its connection), or None
-    when every slot is taken."""
+    when every slot is taken.
+
+    Through PgBouncer in transaction pooling (`DATABASE_POOLER=pgbouncer`) a session lock would
+    stay on whichever server connection took it, and its unlock could reach another: the slots
+    are off there, and any number of senders may serve one endpoint, as before they existed."""
+    if settings.DATABASE_POOLER == "pgbouncer":
+        return _NO_SLOT
     with connection.cursor() as cursor:
         for slot in range(max(1, settings.WEBHOOK_SENDERS_PER_ENDPOINT)):
             key = f"{endpoint_id}:{slot}"
@@ -336,6 +346,8 @@ def _take_slot(endpoint_id: str) -> str | None:
 
 
 def _release_slot(key: str) -> None:
+    if key == _NO_SLOT:
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [_SLOT_LOCKS, key])
 
