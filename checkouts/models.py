@@ -224,13 +224,13 @@ class Checkout(FSMModelMixin, ScopedModel):
 
 class CheckoutRollup(models.Model):
     """The insights figures of the checkouts that can no longer change (complete, or abandoned:
-    any write to one takes it back out first), per account, mode, UTC hour of `created` and
-    the values insights group and filter by ('' for none). Written by `checkouts/rollup.py`
+    any write to one takes it back out first), per account, mode, quarter hour of `created`
+    (every zone's midnight falls on one) and the values insights group and filter by ('' for none). Written by `checkouts/rollup.py`
     only, read by `checkouts/insights.py` (PostgreSQL)."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
     livemode = models.BooleanField()
-    hour = models.DateTimeField()
+    quarter = models.DateTimeField()
     currency = models.CharField(max_length=3)
     country = models.CharField(max_length=3)
     payment_flow = models.CharField(max_length=255)
@@ -257,7 +257,7 @@ class CheckoutRollup(models.Model):
                 fields=[
                     "account",
                     "livemode",
-                    "hour",
+                    "quarter",
                     "currency",
                     "country",
                     "payment_flow",
@@ -269,7 +269,7 @@ class CheckoutRollup(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.account_id} {self.hour:%Y-%m-%d %H:00} {self.currency or '-'}"
+        return f"{self.account_id} {self.quarter:%Y-%m-%d %H:%M} {self.currency or '-'}"
 
 
 class CheckoutInsights(Checkout):

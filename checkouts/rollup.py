@@ -1,7 +1,8 @@
 """The insights rollup (PostgreSQL): the figures of the checkouts that can no longer change,
-added up per account, mode, UTC hour of `created`, currency, country, payment flow, source and
-latest decline code (`CheckoutRollup`), so that insights over a month aggregate a few rows per
-hour plus the checkouts still open instead of every row.
+added up per account, mode, quarter hour of `created` (every IANA zone's offset is a whole
+number of quarter hours, so every zone's midnight starts one), currency, country, payment flow,
+source and latest decline code (`CheckoutRollup`), so that insights over a month aggregate a few
+rows per quarter hour plus the checkouts still open instead of every row.
 
 A checkout is *closed* when its figures no longer depend on the time of the read: complete, or
 inactive and untouched past CHECKOUT_ABANDONED_SECONDS (abandoned stays abandoned as time
@@ -27,12 +28,13 @@ from .insights import FIGURES, INACTIVE_NOW, _cutoffs, figures_sql
 from .models import Checkout
 
 KEY_SQL = (
-    "account_id, livemode, date_trunc('hour', created, 'UTC') AS hour, "
+    "account_id, livemode, date_bin('15 minutes', created, TIMESTAMPTZ '2000-01-01 00:00+00') "
+    "AS quarter, "
     "COALESCE(currency, '') AS currency, COALESCE(country, '') AS country, "
     "COALESCE(payment_flow, '') AS payment_flow, source, "
     "COALESCE(last_decline_code, '') AS code"
 )
-KEY = ("account_id", "livemode", "hour", "currency", "country", "payment_flow", "source", "code")
+KEY = ("account_id", "livemode", "quarter", "currency", "country", "payment_flow", "source", "code")
 
 
 def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -> int:

@@ -31,6 +31,7 @@ CASES = [
     {},
     {"group_by": "day", "tz": "Europe/Dublin"},
     {"group_by": "day", "tz": "Asia/Kathmandu"},
+    {"group_by": "day", "tz": "Asia/Kolkata"},
     {"group_by": "day", "tz": "America/Santiago"},
     {"group_by": "week", "tz": "Australia/Lord_Howe"},
     {"group_by": "currency"},
@@ -173,7 +174,7 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     assert differences(answers(month, now), expected) == []
     incremental = sorted(
         CheckoutRollup.objects.filter(started__gt=0).values_list(
-            "hour",
+            "quarter",
             "currency",
             "country",
             "payment_flow",
@@ -188,7 +189,7 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     rollup.rebuild()
     rebuilt = sorted(
         CheckoutRollup.objects.filter(started__gt=0).values_list(
-            "hour",
+            "quarter",
             "currency",
             "country",
             "payment_flow",
@@ -202,6 +203,19 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     )
     assert incremental == rebuilt
     assert differences(answers(month, now), expected) == []
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_days_in_any_zone_read_the_rollup(month, tz):
+    """Every zone's midnight is on a quarter hour, so day buckets in a half-hour (Kolkata) or
+    45-minute (Kathmandu) zone add up the rollup instead of aggregating the window live."""
+    now = timezone.now()
+    window = insights.Window(now - timedelta(days=30), now)
+    sql, _, labels = insights.insights_query(month, window, "day", tz, {}, now, rollup=True)
+    assert "checkouts_checkoutrollup" in sql
+    assert len(labels) == 31
+    sql, _, _ = insights.insights_query(month, window, "day", tz, {}, now, rollup=False)
+    assert "checkouts_checkoutrollup" not in sql
 
 
 def test_time_buckets_follow_the_local_days_across_a_clock_change():
