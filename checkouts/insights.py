@@ -275,8 +275,11 @@ def insights_query(
     - the rows aggregated live: those not rolled up (a partial index holds them), and every row
       of the partial quarter hours at the window's edges — or every row of the window when
       `CHECKOUT_INSIGHTS_ROLLUP` is off, as a parallel hash aggregation;
-    - a histogram of whole seconds to completion by bucket over the completed rows (the narrow
-      partial index `chk_completed_idx`, read index-only), from which the median is exact.
+    - a histogram of whole seconds to completion by bucket, from which the median is exact: the
+      rollup's (`CheckoutCompletionRollup`) for the whole quarter hours plus the completed rows
+      aggregated live as above, when there is no filter and no grouping by a column; otherwise
+      over every completed row of the window (the narrow partial index `chk_completed_idx`,
+      read index-only).
 
     A day or week bucket is the index of `created` (or the rollup's quarter hour) among the bucket
     thresholds (`width_bucket`, a binary search), computed once in Python for the zone instead
@@ -338,17 +341,35 @@ def insights_query(
     else:
         parts = [live(between, [window.gte, window.lt])]
     zeros = ", ".join(["0"] * (len(FIGURES) - 1))
-    parts.append(
-        (
-            f"""
+
+    def timed(condition: str, params: list) -> tuple[str, list]:
+        sql = f"""
     SELECT 1, {bucket}, NULL, NULL, FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint,
       COUNT(*), {zeros}
     FROM checkouts_checkout{join}
-    WHERE {scoped} AND {between}{narrowed} AND completed_at IS NOT NULL
-    GROUP BY 2, 5""",
-            [*join_params, *scope_params, window.gte, window.lt, *filters.values()],
-        )
-    )
+    WHERE {scoped} AND {condition}{narrowed} AND completed_at IS NOT NULL
+    GROUP BY 2, 5"""
+        return sql, [*join_params, *scope_params, *params, *filters.values()]
+
+    # The histogram's rollup has no column to group or filter by: it answers the total and time
+    # buckets without filters.
+    if rollup and group_by in (None, "day", "week") and not filters:
+        parts += [
+            timed(f"NOT rolled_up AND {between}", [window.gte, window.lt]),
+            timed(f"rolled_up AND {between}", [window.gte, first]),
+            timed(f"rolled_up AND {between}", [last, window.lt]),
+            (
+                f"""
+    SELECT 1, {rollup_bucket}, NULL, NULL, seconds, SUM(completed)::bigint, {zeros}
+    FROM checkouts_checkoutcompletionrollup
+    WHERE {scoped} AND quarter >= %s AND quarter < %s
+    GROUP BY 2, 5
+    HAVING SUM(completed) > 0""",
+                [*rollup_params, *scope_params, first, last],
+            ),
+        ]
+    else:
+        parts.append(timed(between, [window.gte, window.lt]))
     sql = "\n    UNION ALL".join(part for part, _ in parts)
     return sql, [param for _, params in parts for param in params], labels
 

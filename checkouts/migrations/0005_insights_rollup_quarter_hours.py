@@ -1,10 +1,12 @@
 """The insights rollup counts per quarter hour instead of per UTC hour, so that day buckets in
-zones whose midnight is not on a UTC hour (Asia/Kolkata, Asia/Kathmandu…) read it too. The
+zones whose midnight is not on a UTC hour (Asia/Kolkata, Asia/Kathmandu…) read it too, and
+keeps the histogram of seconds to completion (`CheckoutCompletionRollup`) beside it. The
 hourly rows cannot be split into quarters: they are emptied and every checkout marked not
 counted, in this migration's transaction; the roll-up sweep counts the closed ones again
 (`manage.py checkouts_rollup --rebuild` does it at once), and insights read them live meanwhile.
 """
 
+import django.db.models.deletion
 from django.db import migrations, models
 
 KEY = ("account", "livemode", "quarter", "currency", "country", "payment_flow", "source", "code")
@@ -12,6 +14,7 @@ KEY = ("account", "livemode", "quarter", "currency", "country", "payment_flow", 
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("accounts", "0001_initial"),
         ("checkouts", "0004_insights_rollup"),
     ]
 
@@ -29,5 +32,36 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="checkoutrollup",
             constraint=models.UniqueConstraint(fields=KEY, name="chk_rollup_key"),
+        ),
+        migrations.CreateModel(
+            name="CheckoutCompletionRollup",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("livemode", models.BooleanField()),
+                ("quarter", models.DateTimeField()),
+                ("seconds", models.BigIntegerField()),
+                ("completed", models.BigIntegerField(default=0)),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="accounts.account",
+                    ),
+                ),
+            ],
+            options={
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("account", "livemode", "quarter", "seconds"),
+                        name="chk_completion_rollup_key",
+                    )
+                ],
+            },
         ),
     ]
