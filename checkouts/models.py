@@ -151,6 +151,15 @@ class Checkout(FSMModelMixin, ScopedModel):
                 condition=Q(rolled_up=False),
                 name="chk_roll_up_due_idx",
             ),
+            # The completed rows not in the rollup yet (between a completion and the next
+            # sweep): the live part of the median's histogram, read index-only, without a
+            # second pass over every open row.
+            models.Index(
+                fields=["account", "livemode", "created"],
+                include=["completed_at"],
+                condition=Q(rolled_up=False, completed_at__isnull=False),
+                name="chk_completed_open_idx",
+            ),
         ]
         constraints = [
             # A tracking id names one open checkout per account and mode (a partial unique
