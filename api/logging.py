@@ -1,4 +1,5 @@
-"""Log hygiene: no card number, CVC, API key or client secret ever reaches a log line."""
+"""Log hygiene: no card number, CVC, API key, client secret or client token ever reaches a log
+line."""
 
 import logging
 import re
@@ -19,6 +20,8 @@ _PATTERNS = [
         lambda m: f"{m.group(1)}_secret_…",
     ),
     (re.compile(r"whsec_[A-Za-z0-9+/=]{8,}"), lambda m: "whsec_…"),
+    # The hosted checkout page's client tokens (stored only as a hash).
+    (re.compile(r"\bctok_[A-Za-z0-9]{8,}"), lambda m: "ctok_…"),
     # Card numbers: 13–19 digits, optionally grouped by spaces or dashes.
     (re.compile(r"(?<![0-9])(?:\d[ -]?){12,18}\d(?![0-9])"), lambda m: "[card number]"),
     # CVCs as form (cvc=, card[cvc]=, card%5Bcvc%5D=), JSON ("cvc": "123") or repr ('cvc': 123).
@@ -37,8 +40,8 @@ ACCESS_LOGGER_CLASS = "api.logging.ScrubbingAccessLogger"
 # A path segment logged as it is: a route word (`payment_intents`, `confirm`, `app.css`) or an object id
 # (`pi_3Ab…`). Anything else — a card number, a key, a client secret, garbage — is logged as
 # `{redacted}`.
-_ROUTE_WORD = re.compile(r"^(?!(?:sk|pk|rk|whsec)_)[a-z][a-z0-9_.-]{0,60}$")
-_OBJECT_ID = re.compile(r"^(?!(?:sk|pk|rk|whsec)_)[a-z][a-z0-9]{0,15}_[A-Za-z0-9]{1,64}$")
+_ROUTE_WORD = re.compile(r"^(?!(?:sk|pk|rk|whsec|ctok)_)[a-z][a-z0-9_.-]{0,60}$")
+_OBJECT_ID = re.compile(r"^(?!(?:sk|pk|rk|whsec|ctok)_)[a-z][a-z0-9]{0,15}_[A-Za-z0-9]{1,64}$")
 
 
 def scrub_path(path: str) -> str:

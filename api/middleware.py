@@ -5,6 +5,7 @@ connection), and the CORS headers that let a page on another origin call /v1/ wi
 the site's pages (not /v1/), Django's middleware made to skip the API and the one
 Content-Security-Policy (`SITE_CSP`)."""
 
+import io
 import logging
 from functools import partial
 
@@ -24,7 +25,7 @@ from whitenoise.middleware import WhiteNoiseMiddleware
 from core import context
 from core.ids import generate_id
 
-from .errors import error_json_response, internal_error, translate
+from .errors import StripeError, error_json_response, internal_error, translate
 
 logger = logging.getLogger("payintents.api")
 
@@ -211,3 +212,115 @@ class SiteContentSecurityPolicyMiddleware(SiteOnly, MiddlewareMixin):
         directives = getattr(response, "csp_directives", None) or {}
         response["Content-Security-Policy"] = content_security_policy(**directives)
         return response
+
+
+# --- whole bodies only ------------------------------------------------------------------------
+
+
+class IncompleteBody(Exception):
+    """The body did not arrive whole: shorter than its Content-Length, cut off mid-chunk, or
+    chunked through a server that cannot de-chunk it."""
+
+    def __init__(self, message: str, *, status: int = 400, code: str = "request_body_incomplete"):
+        super().__init__(message)
+        self.message, self.status, self.code = message, status, code
+
+
+def read_whole_body(request) -> None:
+    """Read the request's body now, all of it, or raise `IncompleteBody`.
+
+    Django reads as many bytes as `Content-Length` says and takes fewer without a word when the
+    client stops early, and reads a chunked body (which has no `Content-Length`) as empty: a
+    capture sent chunked would capture the full amount. Here a chunked body is read to its
+    end from the server's de-chunked stream (gunicorn says it is one with
+    `wsgi.input_terminated`), a length-delimited one is checked against its length, and only
+    a whole body is left for the parsers (`request.body`)."""
+    meta = request.META
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    if "chunked" in meta.get("HTTP_TRANSFER_ENCODING", "").lower():
+        if not request.environ.get("wsgi.input_terminated"):
+            raise IncompleteBody(
+                "A chunked request body is not accepted here: send a Content-Length.",
+                status=411,
+                code="length_required",
+            )
+        stream = request.environ["wsgi.input"]
+        chunks, size = [], 0
+        try:
+            while True:
+                chunk = stream.read(64 * 1024)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    raise IncompleteBody(
+                        "The request body is too large.", status=413, code="request_too_large"
+                    )
+        except (OSError, ValueError) as exc:  # gunicorn's NoMoreData, InvalidChunkSize, …
+            raise IncompleteBody(
+                "The chunked request body was cut off or malformed; nothing was done."
+            ) from exc
+        body = b"".join(chunks)
+        request.META["CONTENT_LENGTH"] = str(len(body))
+        request._body = body
+        request._stream = io.BytesIO(body)
+        request._read_started = True
+        return
+    try:
+        expected = int(meta.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise IncompleteBody("The Content-Length header is not a number.") from None
+    if expected <= 0 or (limit is not None and expected > limit):
+        return  # nothing to read, or too large: Django refuses it with 413 when it is read
+    try:
+        body = request.body
+    except OSError as exc:
+        raise IncompleteBody("The request body was cut off; nothing was done.") from exc
+    if len(body) != expected:
+        raise IncompleteBody(
+            f"The request body was cut off: {len(body)} of the {expected} bytes its "
+            "Content-Length announced arrived; nothing was done."
+        )
+
+
+class WholeBodyMiddleware:
+    """A request is acted on only when its whole body arrived (`read_whole_body`); otherwise
+    the JSON envelope on /v1/, plain text elsewhere, and no view runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            read_whole_body(request)
+        except IncompleteBody as exc:
+            if request.path_info.startswith(API_PREFIX):
+                return error_json_response(
+                    StripeError(exc.message, code=exc.code, http_status=exc.status)
+                )
+            return HttpResponse(
+                exc.message + "\n", status=exc.status, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)
+
+
+class AllowedHostMiddleware:
+    """Every request names a host of ALLOWED_HOSTS in its `Host` header (Django checks it only
+    when something asks for the host, which most of the API never does): otherwise 400, the
+    envelope on /v1/ and plain text elsewhere, before anything runs."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.get_host()
+        except DisallowedHost:
+            message = "The Host header names a host this service does not answer for."
+            if request.path_info.startswith(API_PREFIX):
+                return error_json_response(StripeError(message, code="host_invalid"))
+            return HttpResponse(
+                message + "\n", status=400, content_type="text/plain; charset=utf-8"
+            )
+        return self.get_response(request)

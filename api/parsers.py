@@ -40,6 +40,8 @@ _FORBIDDEN_CHARS = re.compile("[\x00\ud800-\udfff]")
 
 _KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
+# An array index: ASCII digits (`str.isdigit` also takes superscripts and other scripts' digits).
+_INDEX = re.compile(r"[0-9]{1,6}")
 
 
 class _Indexed(dict):
@@ -178,14 +180,24 @@ def _set(container: dict, segments: list[str], value: str, key: str) -> None:
     _set(child, rest, value, key)
 
 
-def _finish(value):
+def _finish(value, name: str):
     if isinstance(value, _Indexed):
-        finished = {k: _finish(v) for k, v in value.items()}
+        finished = {k: _finish(v, f"{name}[{k}]") for k, v in value.items()}
         if finished and all(k.isdigit() for k in finished):
+            # `a[0]=x&a[1]=y`: ASCII indices, each below the array limit (`a[99999999999]`, a
+            # superscript or full-width digit is no index of this API's)
+            too_far = [k for k in finished if not _INDEX.fullmatch(k) or int(k) >= MAX_ARRAY_LENGTH]
+            if too_far:
+                raise InvalidRequestError(
+                    f"Invalid array index [{too_far[0][:20]}]: indices run from 0 to "
+                    f"{MAX_ARRAY_LENGTH - 1}.",
+                    code="parameter_invalid_array",
+                    param=_printable(name),
+                )
             return [finished[k] for k in sorted(finished, key=int)]
         return finished
     if isinstance(value, list):
-        return [_finish(v) for v in value]
+        return [_finish(v, f"{name}[{i}]") for i, v in enumerate(value)]
     return value
 
 
@@ -208,7 +220,7 @@ def parse_pairs(pairs: list[tuple[str, str]]) -> dict:
         base, brackets = match.groups()
         segments = [base] + _SEGMENT.findall(brackets)
         _set(root, segments, value, key)
-    data = {k: _finish(v) for k, v in root.items()}
+    data = {k: _finish(v, k) for k, v in root.items()}
     check_limits(data)
     return data
 
@@ -255,10 +267,27 @@ def _read_body(stream, parser_context) -> bytes:
     return data
 
 
+# The charsets a body may declare: both parsers read UTF-8 (of which ASCII is a part) and
+# nothing else, so a body declared in another is refused rather than misread.
+_CHARSETS = {"utf-8", "utf8", "us-ascii", "ascii"}
+
+
+def _check_charset(media_type: str | None) -> None:
+    for param in (media_type or "").split(";")[1:]:
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in _CHARSETS:
+            raise InvalidRequestError(
+                f"Unsupported charset {value.strip()[:40]!r} in the Content-Type: send the body "
+                "as UTF-8 (charset=utf-8, or no charset).",
+                code="parameter_invalid_body",
+            )
+
+
 class StripeFormParser(BaseParser):
     media_type = "application/x-www-form-urlencoded"
 
     def parse(self, stream, media_type=None, parser_context=None):
+        _check_charset(media_type)
         return parse_query_string(_read_body(stream, parser_context))
 
 
@@ -269,6 +298,7 @@ class StripeJSONParser(BaseParser):
     parse_float = None
 
     def parse(self, stream, media_type=None, parser_context=None):
+        _check_charset(media_type)
         raw = _read_body(stream, parser_context)
         if not raw.strip():
             return {}

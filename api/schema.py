@@ -245,6 +245,24 @@ def publish_request_bodies(result, generator, request, public):
     return result
 
 
+def name_query_arrays(result, generator, request, public):
+    """An array in a query string is sent as the API reads one, `expand[]=a&expand[]=b`: the
+    parameter is named `expand[]` (form style, exploded). Named `expand`, a client following
+    the document would repeat `expand=a&expand=b`, which the API refuses as a parameter given
+    twice."""
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if (
+                parameter.get("in") == "query"
+                and parameter.get("schema", {}).get("type") == "array"
+                and not parameter["name"].endswith("[]")
+            ):
+                parameter["name"] += "[]"
+                parameter["style"] = "form"
+                parameter["explode"] = True
+    return result
+
+
 _ID_ROUTE = re.compile(r"^(?P<collection>/v1/[a-z_]+)/\{id\}(?P<action>/[a-z_]+)?$")
 
 

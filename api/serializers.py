@@ -25,8 +25,10 @@ from core.money import MAX_AMOUNT, is_supported_currency
 
 # --- fields -----------------------------------------------------------------------------------
 
-# ASCII digits only: `\d` (and int()) would also take Arabic-Indic or full-width digits.
-_INT = re.compile(r"^-?[0-9]+$")
+# ASCII digits only: `\d` (and int()) would also take Arabic-Indic or full-width digits; the
+# whole value, matched with `fullmatch` (no surrounding spaces, no trailing newline, which `$`
+# would let through).
+_INT = re.compile(r"-?[0-9]+")
 # No integer parameter goes past a signed 64-bit column; beyond that it is refused, not a 500.
 INT64_MAX = 2**63 - 1
 # `created` filters and every other timestamp: unix seconds from 1970 through year 9999.
@@ -47,8 +49,8 @@ class StrictIntegerField(serializers.IntegerField):
             self.fail("invalid", value=data)
         if isinstance(data, int):
             value = data
-        elif isinstance(data, str) and len(data) <= 40 and _INT.match(data.strip()):
-            value = int(data.strip())
+        elif isinstance(data, str) and len(data) <= 40 and _INT.fullmatch(data):
+            value = int(data)
         else:
             raise serializers.ValidationError(
                 f"Invalid integer: {str(data)[:40]!r}", code="parameter_invalid_integer"
@@ -533,7 +535,7 @@ _CREATED_OPS = ("gt", "gte", "lt", "lte")
 
 def _as_int(raw, param: str) -> int:
     if isinstance(raw, bool) or not (
-        isinstance(raw, int) or (isinstance(raw, str) and len(raw) <= 40 and _INT.match(raw))
+        isinstance(raw, int) or (isinstance(raw, str) and len(raw) <= 40 and _INT.fullmatch(raw))
     ):
         raise InvalidRequestError(
             f"Invalid integer: {str(raw)[:40]!r}", code="parameter_invalid_integer", param=param

@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from config import lifecycle
 from core import context
+from core.enqueue import publish_transport_options
 from core.errors import ResourceMissing
 from core.ids import factory_prefix
 
@@ -176,6 +177,9 @@ class StripeAPIView(APIView):
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
+        caller = getattr(self, "caller", None)
+        if caller is not None and not caller.is_secret and isinstance(response, Response):
+            hide_from_publishable(response.data)
         response = super().finalize_response(request, response, *args, **kwargs)
         claim = getattr(self, "_idempotency_claim", None)
         if claim is not None:
@@ -215,6 +219,25 @@ def _not_found_error(path: str) -> StripeError:
     )
 
 
+# What a publishable key never reads, wherever it appears in an answer: a card's
+# `fingerprint` (null instead; the field is nullable), which would tell a page whether two cards
+# are the same.
+_HIDDEN_FROM_PUBLISHABLE = ("fingerprint",)
+
+
+def hide_from_publishable(data) -> None:
+    """Blank, in place, every field of `_HIDDEN_FROM_PUBLISHABLE` in an answer's data."""
+    if isinstance(data, dict):
+        for name in _HIDDEN_FROM_PUBLISHABLE:
+            if data.get(name) is not None:
+                data[name] = None
+        for value in data.values():
+            hide_from_publishable(value)
+    elif isinstance(data, list):
+        for value in data:
+            hide_from_publishable(value)
+
+
 @csrf_exempt  # the API's own 404: a POST anywhere gets the envelope, not the CSRF page
 def not_found(request, *args, **kwargs):
     return error_json_response(_not_found_error(request.path))
@@ -243,7 +266,7 @@ def _broker_ok() -> tuple[bool, str]:
         with Connection(
             settings.CELERY_BROKER_URL,
             connect_timeout=2,
-            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
+            transport_options=publish_transport_options(),  # with a deadline on every call
         ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         return True, "ok"

@@ -66,7 +66,7 @@ def insights_timezone(name: str | None) -> ZoneInfo | None:
     """The IANA zone `name` (None when it is not one)."""
     try:
         return ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError, TypeError):
+    except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):  # OSError: a name too long
         return None
 
 

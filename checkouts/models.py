@@ -71,6 +71,9 @@ class Checkout(FSMModelMixin, ScopedModel):
     status_changed_at = models.DateTimeField(default=timezone.now)
     client_secret = models.CharField(max_length=120, unique=True)
     tracking_id = models.CharField(max_length=255)
+    # The tracking id came from a browser (a publishable key): it names the checkout but claims
+    # nothing, so a page cannot take (block) or test (probe) the merchant's own ids.
+    tracking_id_from_browser = models.BooleanField(default=False)
     payment_flow = models.CharField(max_length=255, null=True, blank=True)
     source = models.CharField(max_length=8, choices=Source.choices, default=Source.TRACKED)
     # {"id", "email", "name", "is_guest"}: email and name are never shown to a publishable key.
@@ -162,11 +165,11 @@ class Checkout(FSMModelMixin, ScopedModel):
             ),
         ]
         constraints = [
-            # A tracking id names one open checkout per account and mode (a partial unique
-            # index).
+            # A tracking id the merchant's server gave names one open checkout per account and
+            # mode (a partial unique index); one a browser gave claims nothing.
             models.UniqueConstraint(
                 fields=["account", "livemode", "tracking_id"],
-                condition=~Q(status="complete"),
+                condition=~Q(status="complete") & Q(tracking_id_from_browser=False),
                 name="chk_open_tracking_id_uniq",
             )
         ]

@@ -65,7 +65,9 @@ def _lock(scope: Scope, checkout_id: str, param: str = "id") -> Checkout:
 
 def _check_tracking_id(scope: Scope, tracking_id: str, *, exclude: str | None = None) -> None:
     other = (
-        Checkout.objects.filter(**scope.filters, tracking_id=tracking_id)
+        Checkout.objects.filter(
+            **scope.filters, tracking_id=tracking_id, tracking_id_from_browser=False
+        )
         .exclude(status=Status.COMPLETE)
         .exclude(id=exclude)
         .values_list("id", flat=True)
@@ -146,16 +148,21 @@ def checkout_start(
     metadata=None,
     source: str = Source.TRACKED,
     located_country: str | None = None,
+    from_browser: bool = False,
 ) -> Checkout:
     """A customer landed on a checkout page: status `intent`, `checkout.started`. With no
     `location` given, the country is `located_country` (GeoLocation: the country of the
-    caller's address, `api.geolocation.request_country`; None leaves it empty)."""
+    caller's address, `api.geolocation.request_country`; None leaves it empty). A tracking
+    id `from_browser` (a publishable key) is kept but claims nothing: it is never refused as
+    in use and never makes another start refused, so a page can neither block nor probe the
+    merchant's ids."""
     now = timezone.now()
     country = (location or {}).get("country") if location else located_country
     if payment_flow:
         _check_payment_flow(scope, payment_flow)
     with transaction.atomic():
-        _check_tracking_id(scope, tracking_id)
+        if not from_browser:
+            _check_tracking_id(scope, tracking_id)
         chk = Checkout(
             account_id=scope.account_id,
             livemode=scope.livemode,
@@ -163,6 +170,7 @@ def checkout_start(
             status_changed_at=now,
             last_activity_at=now,
             tracking_id=tracking_id,
+            tracking_id_from_browser=from_browser,
             payment_flow=payment_flow,
             source=source,
             customer=customer,
@@ -194,10 +202,12 @@ def checkout_update(
     shipping=UNSET,
     delivery=UNSET,
     billing=UNSET,
+    from_browser=False,  # (untyped like its neighbours: callers pass fields as **kwargs)
 ) -> Checkout:
     """The customer moved on (or back) in the checkout: the fields given change, each step given
     moves to its new status. The first update makes the checkout `active`; one that had gone
-    inactive comes back. `checkout.updated` when anything changed."""
+    inactive comes back. `checkout.updated` when anything changed. A tracking id given
+    `from_browser` claims nothing (`checkout_start`); one the server gives claims it."""
     now = timezone.now()
     with transaction.atomic():
         if payment_flow not in (UNSET, None, ""):
@@ -206,9 +216,13 @@ def checkout_update(
         if chk.status == Status.COMPLETE:
             raise CheckoutUnexpectedState.complete(chk.id, "updated")
         before = checkout_to_api(chk)
-        if tracking_id is not UNSET and tracking_id != chk.tracking_id:
-            _check_tracking_id(scope, tracking_id, exclude=chk.id)
+        if tracking_id is not UNSET and (
+            tracking_id != chk.tracking_id or from_browser != chk.tracking_id_from_browser
+        ):
+            if not from_browser:
+                _check_tracking_id(scope, tracking_id, exclude=chk.id)
             chk.tracking_id = tracking_id
+            chk.tracking_id_from_browser = from_browser
         if customer is not UNSET:
             chk.customer = {**(chk.customer or {}), **customer} if customer else None
         if location is not UNSET:

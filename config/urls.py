@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.http import require_safe
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views as api_views
@@ -21,13 +22,17 @@ urlpatterns = [
     ),
     # Swagger UI under the site's CSP: its start-up script served from /docs/?script= (the
     # split view) rather than inline, its inline style moved to a stylesheet (the template).
+    # GET and HEAD only: the view renders a template for whatever it answers, which DRF's
+    # OPTIONS metadata has none of (a 405 here instead).
     path(
         "docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="openapi",
-            template_name="docs/swagger_ui.html",
-            authentication_classes=[],
-            permission_classes=[],
+        require_safe(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="openapi",
+                template_name="docs/swagger_ui.html",
+                authentication_classes=[],
+                permission_classes=[],
+            )
         ),
         name="docs",
     ),

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-__all__ = ["CredentialError", "decrypt", "encrypt", "rotate"]
+__all__ = ["CredentialError", "account_card_fingerprint", "decrypt", "encrypt", "rotate"]
 
 
 class CredentialError(Exception):
@@ -79,3 +80,14 @@ def _multi_fernet(keys: tuple[str, ...], secret_key: str) -> MultiFernet:
                 "print(Fernet.generate_key().decode())'`)."
             ) from error
     return MultiFernet(fernets)
+
+
+def account_card_fingerprint(account_id: str, processor_fingerprint: str) -> str:
+    """A card's fingerprint as one account sees it: the processor's (itself a keyed value,
+    the same for a card everywhere) HMAC-ed with `settings.CARD_FINGERPRINT_KEY` and the
+    account's id, so the same card has one fingerprint in an account and unrelated ones in two
+    accounts, and nobody without the key can tell which card it is."""
+    key = settings.CARD_FINGERPRINT_KEY
+    raw_key = key.encode() if isinstance(key, str) else key
+    message = f"{account_id}\x00{processor_fingerprint}".encode()
+    return hmac.new(raw_key, message, hashlib.sha256).hexdigest()

@@ -72,9 +72,38 @@ class _Backoff:
 backoff = _Backoff()
 
 
+# The publishing connections of this process, one pool per broker URL: the app's own pool
+# with a deadline on every socket operation (`socket_timeout`), not only on connecting. A Redis
+# that accepts connections and never answers (stopped, swapping, a full network buffer) would
+# otherwise hold a request until it came back. The worker keeps the app's options (its reads
+# are driven by its event loop and block by design).
+_publish_pools: dict[str, Any] = {}
+_publish_pools_lock = threading.Lock()
+
+
+def publish_transport_options() -> dict[str, Any]:
+    timeout = settings.BROKER_PUBLISH_TIMEOUT_SECONDS
+    options = dict(settings.CELERY_BROKER_TRANSPORT_OPTIONS or {})
+    if not current_app.conf.broker_url.startswith("filesystem://"):
+        options.update(socket_timeout=timeout, socket_connect_timeout=timeout)
+    return options
+
+
+def _publish_pool() -> Any:
+    url = current_app.conf.broker_url
+    with _publish_pools_lock:
+        pool = _publish_pools.get(url)
+        if pool is None:
+            connection = current_app.connection_for_write(
+                transport_options=publish_transport_options()
+            )
+            pool = _publish_pools[url] = connection.Pool(limit=current_app.conf.broker_pool_limit)
+        return pool
+
+
 def _publish(task_name: str, args: list[Any]) -> None:
     timeout = settings.BROKER_PUBLISH_TIMEOUT_SECONDS
-    with current_app.pool.acquire(block=True, timeout=timeout) as conn:
+    with _publish_pool().acquire(block=True, timeout=timeout) as conn:
         # One attempt (max_retries=0), never kombu's default loop of retries with sleeps.
         conn.ensure_connection(max_retries=0, timeout=timeout)
         current_app.send_task(task_name, args=args, retry=False, connection=conn)

@@ -125,6 +125,10 @@ def major_units(amount: int, currency: str) -> str:
     return f"{sign}{major}" + (f".{minor:0{exponent}d}" if exponent else "")
 
 
+# More whole digits than any amount has (the largest is far below 10**18).
+MAX_TYPED_DIGITS = 18
+
+
 def parse_major_amount(text: str, currency: str) -> int | None:
     """What a person typed ("12", "12.5", "1,234.56") → minor units, or None when it is not an
     amount in this currency (too many decimals, letters, negative). Never a float."""
@@ -135,6 +139,6 @@ def parse_major_amount(text: str, currency: str) -> int | None:
         return None
     if not whole.isdigit() or (dot and not fraction.isdigit() and fraction != ""):
         return None
-    if len(fraction) > exponent:
-        return None
+    if len(fraction) > exponent or len(whole) > MAX_TYPED_DIGITS:
+        return None  # (thousands of digits would also be past int()'s conversion limit)
     return int(whole) * 10**exponent + int((fraction or "0").ljust(exponent, "0") or "0")

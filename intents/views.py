@@ -12,6 +12,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from core.money import format_amount
+from core.web import is_absolute_http_url
 
 from .models import PaymentIntent
 from .selectors import upstream_challenge
@@ -28,7 +29,10 @@ def redirect_status(pi: PaymentIntent) -> str:
 
 
 def _redirect_target(pi: PaymentIntent) -> str | None:
-    if not pi.return_url:
+    """The return URL with the payment's outcome, or None: also when the stored URL is not an
+    absolute http(s) one (stored before the API checked it), which a link or redirect must
+    never point at (`javascript:`, `data:`) — after a payment the page shows the outcome."""
+    if not is_absolute_http_url(pi.return_url):
         return None
     parts = urlsplit(pi.return_url)
     query = parts.query + ("&" if parts.query else "")

@@ -61,7 +61,8 @@ class CheckoutCollectionView(_CheckoutView):
         description=(
             "A customer landed on a checkout page: starts tracking it (status `intent`, "
             "`checkout.started`). `tracking_id` (your order or checkout id) names one open "
-            "checkout per account and mode until that checkout is complete. Money fields are "
+            "checkout per account and mode until that checkout is complete (one given with a "
+            "publishable key claims nothing: it never blocks the server's). Money fields are "
             "integers in the currency's smallest unit; `location[country]` is an ISO 3166-1 "
             "alpha-3 code. With no `location`, the country is that of the caller's IP address "
             "(GeoLocation, offline; a private or unknown address leaves `location` empty)."
@@ -76,7 +77,10 @@ class CheckoutCollectionView(_CheckoutView):
         )
         data = validated(serializer, self.params)
         chk = services.checkout_start(
-            scope=self.caller.scope, located_country=request_country(request), **data
+            scope=self.caller.scope,
+            located_country=request_country(request),
+            from_browser=not self.caller.is_secret,
+            **data,
         )
         return Response(self.present(chk))
 
@@ -156,7 +160,12 @@ class CheckoutDetailView(_CheckoutView):
         )
         data = validated(serializer, self.params)
         self.check_browser_access(id, data)
-        chk = services.checkout_update(scope=self.caller.scope, checkout_id=id, **data)
+        chk = services.checkout_update(
+            scope=self.caller.scope,
+            checkout_id=id,
+            from_browser=not self.caller.is_secret,
+            **data,
+        )
         return Response(self.present(chk))
 
 

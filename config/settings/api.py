@@ -39,6 +39,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "api.schema.add_error_responses",
         "api.schema.publish_request_bodies",
+        "api.schema.name_query_arrays",
         "api.schema.add_links",
         "api.schema.plain_metadata",
         # WhenThen's GraphQL face (not a DRF view): its own section and its SDL.

@@ -29,6 +29,11 @@ MIDDLEWARE = [
     # CORS for /v1/ (a page on the merchant's origin calls the API with a publishable key).
     "api.middleware.CorsMiddleware",
     "api.middleware.RequestContextMiddleware",
+    # A Host header naming one of ALLOWED_HOSTS, on every request.
+    "api.middleware.AllowedHostMiddleware",
+    # Nothing acts on half a request: a body shorter than its Content-Length, or a chunked one
+    # cut off, is refused here; a chunked one is read in full (api.middleware.read_whole_body).
+    "api.middleware.WholeBodyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The site's middleware (the console, the hosted pages, /docs/); an API request (/v1/) goes
     # straight past each of these (api.middleware.SiteOnly): it has no cookie, session or page.

@@ -130,7 +130,10 @@ class Mutation:
             )
             data = _validated(CheckoutStartSerializer, params)
             return services.checkout_start(
-                scope=caller.scope, located_country=caller.country(), **data
+                scope=caller.scope,
+                located_country=caller.country(),
+                from_browser=not caller.is_secret,
+                **data,
             )
 
         return _run(info, "startIntent", act)
@@ -167,7 +170,10 @@ class Mutation:
             )
             data = _validated(CheckoutUpdateSerializer, params)
             return services.checkout_update(
-                scope=caller.scope, checkout_id=_own(caller, str(id)), **data
+                scope=caller.scope,
+                checkout_id=_own(caller, str(id)),
+                from_browser=not caller.is_secret,
+                **data,
             )
 
         return _run(info, "updateIntent", act)

@@ -13,6 +13,7 @@ from core.enqueue import enqueue_on_commit
 from core.ids import attempt_id as new_attempt_id
 from core.scope import Scope
 from core.values import UNSET
+from core.web import absolute_http_url
 from payments import attempts
 from payments import presenters as payment_presenters
 from payments.attempts import GuardedProcessor, Recorded, Retry, Settled
@@ -79,6 +80,8 @@ def payment_intent_confirm(
 ) -> PaymentIntent:
     """Confirm. A decline raises `CardDeclined` with the intent embedded, after the intent is
     back in `requires_payment_method` with `last_payment_error`."""
+    if return_url is not None:
+        absolute_http_url(return_url, param="return_url", livemode=scope.livemode)
     check_payment_method_options(payment_method_options)
     confirm = Confirm(
         scope=scope,

@@ -19,6 +19,7 @@ from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
 from core.scope import Scope
 from core.values import UNSET
+from core.web import absolute_http_url
 from payments.selectors import customer_get
 from routing.selectors import payment_flow_check
 
@@ -108,6 +109,8 @@ def payment_intent_create(
     return_url: str | None = None,
 ) -> PaymentIntent:
     validate_amount_for_currency(amount, currency)
+    if return_url is not None:
+        absolute_http_url(return_url, param="return_url", livemode=scope.livemode)
     check_payment_method_options(payment_method_options)
     automatic = automatic_payment_methods_value(automatic_payment_methods, payment_method_types)
     if not confirm:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from django.db import transaction
 
+from core.crypto import account_card_fingerprint
 from core.errors import InvalidRequestError, ResourceMissing
 from core.metadata import merge_metadata
 from core.scope import Scope
@@ -152,7 +153,7 @@ def payment_method_create(
         card_exp_year=tokenized.exp_year,
         card_funding=tokenized.funding,
         card_country=tokenized.country,
-        card_fingerprint=tokenized.fingerprint,
+        card_fingerprint=account_card_fingerprint(scope.account_id, tokenized.fingerprint),
         processor_token=tokenized.token,
         tokens=tokens,
         magic_id=magic_id,

@@ -103,10 +103,7 @@ def test_a_failed_publish_is_one_bounded_attempt_then_a_backoff(settings, monkey
             seen.append({"acquire_timeout": timeout})
             return DeadConnection()
 
-    class App:
-        pool = Pool()
-
-    monkeypatch.setattr(enqueue_module, "current_app", App())
+    monkeypatch.setattr(enqueue_module, "_publish_pool", Pool)
     assert enqueue_module.enqueue("events.tasks.relay_events") is False
     assert enqueue_module.enqueue("events.tasks.relay_events") is False
     assert seen == [{"acquire_timeout": 0.3}, {"max_retries": 0, "timeout": 0.3}]

@@ -95,3 +95,14 @@ def test_long_request_lines_and_many_headers_reach_the_application(gunicorn):
     assert content_type.startswith("application/json"), body[:200]
     assert status == 401
     assert len(query) > 4094  # past gunicorn's default limit of 4094 bytes
+
+
+def test_the_access_log_never_holds_a_hosted_page_client_token(gunicorn):
+    port, log_path = gunicorn
+    token = "ctok_" + "Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6"
+    for path in (f"/checkout/{token}", f"/checkout/{token}/return"):
+        _request(port, "GET", path)
+    time.sleep(0.5)  # gunicorn writes the access line after the response
+    text = log_path.read_text()
+    assert text.count("GET /checkout/") == 2, text  # the lines are really there
+    assert token not in text and token[5:] not in text, text

@@ -20,12 +20,14 @@ def test_no_stored_column_holds_the_number_or_the_cvc(client):
     assert CARD["number"] not in response.content.decode()
 
 
-def test_fingerprint_is_an_hmac_keyed_from_settings(client, settings):
+def test_fingerprint_is_an_hmac_keyed_from_settings(client, acct, settings):
     settings.CARD_FINGERPRINT_KEY = "k1"
     first = client.post("/v1/payment_methods", {"type": "card", "card": CARD}).json()
     settings.CARD_FINGERPRINT_KEY = "k2"
     second = client.post("/v1/payment_methods", {"type": "card", "card": CARD}).json()
-    expected = hmac.new(b"k1", CARD["number"].encode(), hashlib.sha256).hexdigest()
+    processor = hmac.new(b"k1", CARD["number"].encode(), hashlib.sha256).hexdigest()
+    per_account = f"{acct.id}\x00{processor}".encode()
+    expected = hmac.new(b"k1", per_account, hashlib.sha256).hexdigest()
     assert first["card"]["fingerprint"] != second["card"]["fingerprint"]
     assert first["card"]["fingerprint"] in expected  # the full HMAC or a prefix of it
     assert hashlib.sha256(CARD["number"].encode()).hexdigest() != first["card"]["fingerprint"]

@@ -32,6 +32,7 @@ SECRET = "pi_3AbCdEf_secret_Zx9Yw8Vu7"
         ("card%5Bcvc%5D=987", "987"),
         ('{"cvc": "4321"}', "4321"),
         ("{'cvc': 567}", "567"),
+        ("GET /checkout/ctok_Q1w2E3r4T5y6U7i8O9p0A1s2D3f4G5h6", "Q1w2E3r4T5y6U7i8"),
     ],
 )
 def test_scrub_removes_the_secret(line, secret):

@@ -114,7 +114,7 @@ def gunicorn_argv(
         "--workers",
         str(workers),
         "--worker-class",
-        "gthread",
+        "api.gunicorn_worker.BufferingThreadWorker",
         "--threads",
         str(threads),
         "--access-logfile",
