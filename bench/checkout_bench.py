@@ -68,6 +68,7 @@ COLUMNS = (
     "declined_attempts",
     "last_decline_code",
     "rolled_up",
+    "tracking_id_from_browser",
 )
 # How far a checkout gets: 0 landed, 1 active, 2 shipping, 3 delivery, 4 billing, 5 paying,
 # 6 completed. Most stop at shipping (1), some at payment (5).
@@ -120,6 +121,7 @@ def rows(account_id: str, n: int, now: datetime, seed: int = 1):
             CODES[i % len(CODES)] if declined else None,
             # closed (complete, or abandoned): counted by the rollup the load then builds
             status == "complete" or last <= now - timedelta(days=1),
+            False,  # tracking ids the merchant's backend gave
         )
 
 

@@ -15,7 +15,7 @@ KEY = ("account", "livemode", "quarter", "currency", "country", "payment_flow", 
 class Migration(migrations.Migration):
     dependencies = [
         ("accounts", "0001_initial"),
-        ("checkouts", "0004_insights_rollup"),
+        ("checkouts", "0005_tracking_id_from_browser"),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0001_initial'),
-        ('checkouts', '0005_insights_rollup_quarter_hours'),
+        ('checkouts', '0006_insights_rollup_quarter_hours'),
     ]
 
     operations = [
