@@ -232,6 +232,7 @@ def main() -> int:
     with connection.cursor() as cursor:  # what autovacuum does after so many updates
         cursor.execute("VACUUM ANALYZE checkouts_checkout")
         cursor.execute("VACUUM ANALYZE checkouts_checkoutrollup")
+        cursor.execute("VACUUM ANALYZE checkouts_checkoutcompletionrollup")
     result["rollup_vacuum_seconds"] = round(time.perf_counter() - started, 1)
     result["rollup_rows"] = CheckoutRollup.objects.count()
     print(
