@@ -147,20 +147,7 @@ def add_error_responses(result, generator, request, public):
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "Idempotency-Key" for p in parameters):
                 parameters.append(dict(IDEMPOTENCY_KEY_HEADER))
-        responses = operation.setdefault("responses", {})
-        for status, response in responses.items():
-            # A view's own error response (e.g. CARD_DECLINED) points at the one component.
-            if status[0] in "45":
-                response["content"] = {"application/json": {"schema": _ERROR_REF}}
-        for status in _STATUSES[method]:
-            responses.setdefault(
-                status,
-                {
-                    "description": _DESCRIPTIONS[status],
-                    "content": {"application/json": {"schema": _ERROR_REF}},
-                },
-            )
-        operation["responses"] = dict(sorted(responses.items()))
+        _document_errors(operation, method, _ERROR_REF)
         headers = {
             "Request-Id": {
                 "schema": {"type": "string"},
@@ -169,6 +156,41 @@ def add_error_responses(result, generator, request, public):
         }
         for response in operation["responses"].values():
             response.setdefault("headers", {}).update(headers)
+    return result
+
+
+def _document_errors(operation: dict, method: str, error_ref: dict) -> None:
+    """Every status the HTTP layer itself can answer `method` with, as `error_ref`'s body."""
+    responses = operation.setdefault("responses", {})
+    for status, response in responses.items():
+        # A view's own error response (e.g. CARD_DECLINED) points at the one component.
+        if status[0] in "45":
+            response["content"] = {"application/json": {"schema": error_ref}}
+    for status in _STATUSES[method]:
+        responses.setdefault(
+            status,
+            {
+                "description": _DESCRIPTIONS[status],
+                "content": {"application/json": {"schema": error_ref}},
+            },
+        )
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def document_face_errors(result: dict, *, prefix: str, name: str, schema: dict) -> dict:
+    """A face's error body (its own shape, component `name`) on every status its operations
+    under `prefix` can answer: the same statuses as `/v1/`, since every face's errors come
+    from the one translation (`api.errors.translate`); and the Idempotency-Key its writes
+    take, as every view of the shared HTTP dialect does."""
+    result.setdefault("components", {}).setdefault("schemas", {})[name] = schema
+    for path, method, operation in _operations(result):
+        if not path.startswith(prefix):
+            continue
+        if method == "post":
+            parameters = operation.setdefault("parameters", [])
+            if not any(p.get("name") == "Idempotency-Key" for p in parameters):
+                parameters.append(dict(IDEMPOTENCY_KEY_HEADER))
+        _document_errors(operation, method, {"$ref": f"#/components/schemas/{name}"})
     return result
 
 
@@ -228,8 +250,8 @@ def publish_request_bodies(result, generator, request, public):
             continue
         content = body.get("content", {})
         schema = (content.get(_JSON) or content.get(_FORM) or {}).get("schema")
-        if schema is None:
-            continue
+        if schema is None or _FORM not in content:
+            continue  # (a view that parses JSON only, as PayMongo's face does)
         properties = _resolve(schema, components).get("properties", {})
         encoding = {
             name: {"style": "deepObject", "explode": True}

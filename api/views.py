@@ -177,8 +177,10 @@ class StripeAPIView(APIView):
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
-        caller = getattr(self, "caller", None)
-        if caller is not None and not caller.is_secret and isinstance(response, Response):
+        # The caller as authentication left it: asking `request.user` after a refused key
+        # would authenticate (and raise) again, outside the view's exception handler.
+        caller = getattr(self.request, "_user", None)
+        if isinstance(caller, Caller) and not caller.is_secret and isinstance(response, Response):
             hide_from_publishable(response.data)
         response = super().finalize_response(request, response, *args, **kwargs)
         claim = getattr(self, "_idempotency_claim", None)

@@ -5,14 +5,15 @@ a refusal (a payment under way, an intent no longer pending) is a message, never
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
-from console.base import about
+from console.base import ConsoleAdmin, about
 from core.errors import DomainError
 from core.money import format_amount
 from core.scope import Scope
 
-from .models import CheckoutIntent
+from .models import CheckoutIntent, CheckoutSession, PaymentLink, Price, Product
+from .presenters import session_status
 from .selectors import checkout_intent_attempts
-from .services import checkout_intent_cancel, checkout_intent_expire
+from .services import checkout_intent_cancel, checkout_intent_expire, checkout_session_expire
 
 
 def _act(modeladmin, request, queryset, service, verb: str) -> None:
@@ -109,3 +110,85 @@ class CheckoutIntentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Stripe Checkout: sessions, payment links, products and prices ---------------------------
+
+
+class _ReadOnly(ConsoleAdmin):
+    date_hierarchy = "created"
+    list_select_related = ("account",)
+
+
+@admin.action(description="Expire the selected Checkout Sessions now")
+def expire_checkout_sessions(modeladmin, request, queryset):
+    done = 0
+    for session in queryset:
+        try:
+            checkout_session_expire(scope=Scope.of(session), session_id=session.id)
+            done += 1
+        except DomainError as exc:
+            modeladmin.message_user(request, about(session, exc.message), level=messages.WARNING)
+    if done:
+        modeladmin.message_user(request, f"Expired {done} Checkout Session(s).")
+
+
+@admin.register(CheckoutSession)
+class CheckoutSessionAdmin(_ReadOnly):
+    list_display = (
+        "id",
+        "account",
+        "mode",
+        "shown_status",
+        "total",
+        "client_reference_id",
+        "payment_link",
+        "livemode",
+        "created",
+    )
+    list_filter = ("mode", "livemode", "currency")
+    search_fields = ("id", "client_reference_id", "customer_email", "checkout_intent__id")
+    list_select_related = ("account", "checkout_intent")
+    actions = [expire_checkout_sessions]
+    object_actions = (("expire_checkout_sessions", "Expire now"),)
+    exclude = ("page_token",)
+    readonly_fields = [f.name for f in CheckoutSession._meta.fields if f.name != "page_token"]
+
+    @admin.display(description="status")
+    def shown_status(self, obj: CheckoutSession) -> str:
+        return session_status(obj.checkout_intent)
+
+    @admin.display(description="total", ordering="amount_total")
+    def total(self, obj: CheckoutSession) -> str:
+        if obj.amount_total is None or not obj.currency:
+            return "—"
+        return format_amount(obj.amount_total, obj.currency)
+
+
+@admin.register(PaymentLink)
+class PaymentLinkAdmin(_ReadOnly):
+    list_display = ("id", "account", "active", "currency", "redirect_url", "livemode", "created")
+    list_filter = ("active", "livemode", "currency")
+    search_fields = ("id",)
+    exclude = ("url_key",)
+    readonly_fields = [f.name for f in PaymentLink._meta.fields if f.name != "url_key"]
+
+
+@admin.register(Product)
+class ProductAdmin(_ReadOnly):
+    list_display = ("id", "account", "name", "active", "livemode", "created")
+    list_filter = ("active", "livemode")
+    search_fields = ("id", "name")
+    readonly_fields = [f.name for f in Product._meta.fields]
+
+
+@admin.register(Price)
+class PriceAdmin(_ReadOnly):
+    list_display = ("id", "account", "product", "money", "active", "livemode", "created")
+    list_filter = ("active", "livemode", "currency")
+    search_fields = ("id", "product__name", "lookup_key")
+    readonly_fields = [f.name for f in Price._meta.fields]
+
+    @admin.display(description="unit amount", ordering="unit_amount")
+    def money(self, obj: Price) -> str:
+        return format_amount(obj.unit_amount, obj.currency)

@@ -154,3 +154,130 @@ class CheckoutIntent(FSMModelMixin, ScopedModel):
     @property
     def pays(self) -> bool:
         return self.type in PAYING_TYPES
+
+
+# --- Stripe Checkout: products, prices, sessions, payment links --------------------------------
+#
+# A Checkout Session is Stripe's face of a CheckoutIntent: its page, payment, expiry sweep and
+# protections are the checkout intent's (`checkout_intent`, one to one); the session adds what
+# Stripe's object shows (line items, success/cancel URLs, the customer's details) and its own
+# events. Its status is its checkout intent's, named as Stripe names it (`session_status`).
+
+
+class Product(ScopedModel):
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("prod"), editable=False
+    )
+    name = models.CharField(max_length=5000)
+    description = models.CharField(max_length=40000, null=True, blank=True)
+    active = models.BooleanField(default=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created", "-id"], name="prod_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Price(ScopedModel):
+    """A one-time price of a product, in minor units (recurring prices: no billing engine)."""
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("price"), editable=False
+    )
+    product = models.ForeignKey(Product, on_delete=models.PROTECT, related_name="prices")
+    currency = models.CharField(max_length=3)
+    unit_amount = models.BigIntegerField()
+    active = models.BooleanField(default=True)
+    nickname = models.CharField(max_length=5000, null=True, blank=True)
+    lookup_key = models.CharField(max_length=200, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created", "-id"], name="price_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class SessionMode(models.TextChoices):
+    PAYMENT = "payment"
+    SETUP = "setup"
+
+
+class PaymentLink(ScopedModel):
+    """A reusable URL: each visit starts a new Checkout Session of these line items."""
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("plink"), editable=False
+    )
+    active = models.BooleanField(default=True)
+    # [{"price": "price_…", "quantity": n}], in order.
+    line_items = models.JSONField(default=list)
+    currency = models.CharField(max_length=3)
+    # The redirect after completion (`after_completion[redirect][url]`), else our own page.
+    redirect_url = models.CharField(max_length=2048, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    # The public part of `url` (unguessable, unlike the id, which the API shows).
+    url_key = models.CharField(max_length=64, unique=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created", "-id"], name="plink_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class CheckoutSession(ScopedModel):
+    id = models.CharField(primary_key=True, max_length=80, default=id_factory("cs"), editable=False)
+    checkout_intent = models.OneToOneField(
+        CheckoutIntent, on_delete=models.PROTECT, related_name="session"
+    )
+    mode = models.CharField(max_length=16, choices=SessionMode.choices)
+    ui_mode = models.CharField(max_length=16, default="hosted")
+    # [{"id": "li_…", "price": {price as the API shows it}, "quantity": n, "description": …}]
+    line_items = models.JSONField(default=list, blank=True)
+    amount_subtotal = models.BigIntegerField(null=True, blank=True)
+    amount_total = models.BigIntegerField(null=True, blank=True)
+    currency = models.CharField(max_length=3, null=True, blank=True)
+    success_url = models.CharField(max_length=2048, null=True, blank=True)
+    cancel_url = models.CharField(max_length=2048, null=True, blank=True)
+    # ui_mode=embedded: where the customer goes once done (its origin may frame the form).
+    return_url = models.CharField(max_length=2048, null=True, blank=True)
+    client_reference_id = models.CharField(max_length=200, null=True, blank=True)
+    customer_email = models.CharField(max_length=800, null=True, blank=True)
+    customer_creation = models.CharField(max_length=16, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    payment_method_types = models.JSONField(default=list, blank=True)
+    payment_link = models.ForeignKey(
+        PaymentLink, null=True, blank=True, on_delete=models.SET_NULL, related_name="sessions"
+    )
+    setup_intent = models.ForeignKey(
+        "intents.SetupIntent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The page's client token, encrypted (core.crypto): `url` is shown on every read while the
+    # session is open, as Stripe does; the checkout intent keeps only its hash.
+    page_token = models.TextField()
+    customer_details = models.JSONField(null=True, blank=True)
+    # The customer submitted a payment that settles later (a `processing` card): the session
+    # is complete and unpaid until `checkout.session.async_payment_succeeded` (or `_failed`).
+    async_submitted = models.BooleanField(default=False)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created", "-id"], name="cs_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.id

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hmac
 
 from django.core import signing
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from core.scope import Scope
@@ -15,7 +15,7 @@ from core.selectors import first_or_missing
 from payments.models import Charge
 
 from . import tokens
-from .models import CheckoutIntent
+from .models import CheckoutIntent, CheckoutSession, PaymentLink, Price, Product
 
 EXPANDABLE_RELATED = ("payment_intent", "customer")
 PAGE_KEY_SALT = "checkout_pages.page"
@@ -108,3 +108,91 @@ def checkout_intent_for_page(key: str) -> CheckoutIntent | None:
     if ci is None or not hmac.compare_digest(ci.client_token_hash[:16], str(hash_prefix)):
         return None
     return ci
+
+
+# --- Stripe Checkout ------------------------------------------------------------------------
+
+
+def scoped_get(model, scope: Scope, object_id: str):
+    """One row of `model` in `scope` (404 `id` else)."""
+    return first_or_missing(
+        model.objects.filter(**scope.filters),
+        object_id=object_id,
+        object_name=model._meta.model_name,
+    )
+
+
+def product_list(*, scope: Scope, active: bool | None = None) -> QuerySet:
+    qs = Product.objects.filter(**scope.filters)
+    return qs if active is None else qs.filter(active=active)
+
+
+def price_list(
+    *, scope: Scope, active: bool | None = None, product: str | None = None, currency=None
+) -> QuerySet:
+    qs = Price.objects.filter(**scope.filters)
+    if active is not None:
+        qs = qs.filter(active=active)
+    if product:
+        qs = qs.filter(product_id=product)
+    if currency:
+        qs = qs.filter(currency=currency)
+    return qs
+
+
+def payment_link_list(*, scope: Scope, active: bool | None = None) -> QuerySet:
+    qs = PaymentLink.objects.filter(**scope.filters)
+    return qs if active is None else qs.filter(active=active)
+
+
+def payment_link_for_page(key: str) -> PaymentLink | None:
+    """The link whose page this is (the key is the unguessable part of its url)."""
+    if not key or len(key) > 64:
+        return None
+    return PaymentLink.objects.filter(url_key=key).first()
+
+
+def checkout_session_get(*, scope: Scope, session_id: str) -> CheckoutSession:
+    return first_or_missing(
+        CheckoutSession.objects.filter(**scope.filters).select_related("checkout_intent"),
+        object_id=session_id,
+        object_name="checkout.session",
+    )
+
+
+def checkout_session_list(
+    *,
+    scope: Scope,
+    payment_intent: str | None = None,
+    customer: str | None = None,
+    status: str | None = None,
+    payment_link: str | None = None,
+) -> QuerySet:
+    """`status` as shown: an open session past its `expires_at` is expired."""
+    qs = CheckoutSession.objects.filter(**scope.filters).select_related("checkout_intent")
+    if payment_intent:
+        qs = qs.filter(checkout_intent__payment_intent_id=payment_intent)
+    if customer:
+        qs = qs.filter(checkout_intent__customer_id=customer)
+    if payment_link:
+        qs = qs.filter(payment_link_id=payment_link)
+    if status:
+        now = timezone.now()
+        if status == "open":
+            qs = qs.filter(
+                checkout_intent__status="pending",
+                checkout_intent__expires_at__gt=now,
+                async_submitted=False,
+            )
+        elif status == "complete":
+            qs = qs.filter(Q(checkout_intent__status="finished") | Q(async_submitted=True))
+        else:
+            qs = qs.filter(async_submitted=False)
+            qs = qs.filter(checkout_intent__status__in=["expired", "canceled", "pending"]).exclude(
+                checkout_intent__status="pending", checkout_intent__expires_at__gt=now
+            )
+    return qs
+
+
+def session_for_checkout_intent(ci: CheckoutIntent) -> CheckoutSession | None:
+    return CheckoutSession.objects.filter(checkout_intent_id=ci.id).first()

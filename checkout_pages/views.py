@@ -16,10 +16,11 @@ sandboxed frame, is refused).
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from django.core import signing
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
@@ -31,6 +32,7 @@ from core.errors import CardError, DomainError
 from core.money import format_amount
 from core.scope import Scope
 from intents.models import Status as PaymentIntentStatus
+from payments.processors.simulated import BRAND_RANGES
 
 from . import selectors, services
 from .exceptions import CheckoutIntentUnexpectedState, PaymentInProgress
@@ -40,6 +42,8 @@ from .models import CheckoutIntent, Status, Type
 FORM_SALT = "checkout_pages.form"
 FORM_MAX_AGE_SECONDS = 6 * 3600
 PROCESSING_REFRESH_SECONDS = 2
+# The brand table page.js reads to show the card's network as the shopper types.
+CARD_BRANDS_JSON = json.dumps([list(row) for row in BRAND_RANGES], separators=(",", ":"))
 
 # Declines in plain words (the issuer's reason is not told for lost/stolen/fraud).
 PLAIN_DECLINES = {
@@ -129,6 +133,15 @@ def not_found(request) -> HttpResponse:
 
 def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **extra) -> dict:
     shown = ci.as_shown()
+    session = selectors.session_for_checkout_intent(ci)
+    lines = [
+        {
+            "description": line["description"],
+            "quantity": line["quantity"],
+            "amount": format_amount(line["amount_total"], line["currency"]),
+        }
+        for line in (session.line_items if session is not None else [])
+    ]
     amount = (
         format_amount(ci.amount, ci.currency) if ci.amount is not None and ci.currency else None
     )
@@ -146,6 +159,9 @@ def context_for(request, ci: CheckoutIntent, key: str, origin: str | None, **ext
         "button": "Save card" if ci.type == Type.PAYMENT_METHOD_FORM else f"Pay {amount or ''}",
         "form": None,
         "values": {},
+        "line_items": lines,
+        "card_brands": CARD_BRANDS_JSON,
+        "test_mode": not ci.livemode,
         **extra,
     }
 
@@ -176,7 +192,9 @@ def completion(request, ci: CheckoutIntent, key: str, origin: str | None) -> Htt
     one tells its parent (checkout.js sends the top window there) and offers the link."""
     if not ci.completed_url:
         return render_page(request, ci, key, origin)
-    target = with_params(ci.completed_url, ci)
+    # A Checkout Session's success_url is used as given ({CHECKOUT_SESSION_ID} filled in).
+    session = selectors.session_for_checkout_intent(ci)
+    target = ci.completed_url if session is not None else with_params(ci.completed_url, ci)
     if not ci.framed:
         return secure(HttpResponseRedirect(target, status=303), ci)
     context = context_for(request, ci, key, origin)
@@ -206,13 +224,18 @@ def checkout_page(request, key: str):
 
 def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
     form = CheckoutForm(request.POST, checkout_intent=ci)
-    # What the page shows again: never the card number or CVC.
+    # What the page shows again after an error, so the shopper fixes one field rather than
+    # typing everything again: never the card number or CVC.
     values = {
-        name: request.POST.get(name, "").strip() for name in ("name", "amount", *ADDRESS_FIELDS)
+        name: request.POST.get(name, "").strip()
+        for name in ("exp", "name", "amount", *ADDRESS_FIELDS)
     }
     if not form.is_valid():
         return render_page(request, ci, key, origin, status=400, form=form, values=values)
     return_url = request.build_absolute_uri(return_path(selectors.page_key(ci), origin))
+    if ci.framed:
+        # 3-D Secure runs in a window the frame opens: its return page only says "done".
+        return_url += ("&" if "?" in return_url else "?") + "window=challenge"
     try:
         payment = services.checkout_intent_pay(
             scope=Scope.of(ci),
@@ -252,6 +275,10 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
         if ci.framed:
             context = context_for(request, ci, key, origin)
             context["challenge_url"] = payment.next_action_url
+            # 3-D Secure opens in a window this frame controls; its return page tells the
+            # frame (page.js), which then shows the outcome here and tells the merchant's page.
+            context["return_url"] = return_path(key, origin)
+            context["status_url"] = reverse("checkout_status", kwargs={"key": key})
             return secure(render(request, "checkout/challenge.html", context), ci)
         return secure(HttpResponseRedirect(payment.next_action_url, status=303), ci)
     return after_payment(request, payment.checkout_intent, key, origin)
@@ -283,5 +310,61 @@ def checkout_return(request, key: str):
     ci = selectors.checkout_intent_for_page(key)
     if ci is None:
         return not_found(request)
+    if request.GET.get("window") == "challenge":
+        # The challenge window of a framed form: the frame (polling `checkout_status`) shows
+        # the outcome and tells the merchant's page; this window only asks to be closed.
+        context = context_for(request, ci, key, None)
+        return secure(render(request, "checkout/challenge_done.html", context), ci)
     origin = parent_origin(ci, request.GET.get("origin"))
     return after_payment(request, ci, key, origin)
+
+
+@require_http_methods(["GET"])
+def checkout_status(request, key: str):
+    """Whether a framed form's 3-D Secure step is still waiting for the customer (the frame
+    polls this while the challenge window is open). Nothing but that one bit."""
+    ci = selectors.checkout_intent_for_page(key)
+    if ci is None:
+        return secure(JsonResponse({"error": "not_found"}, status=404), None)
+    pi = ci.payment_intent
+    waiting = (
+        ci.as_shown().status == Status.PENDING
+        and pi is not None
+        and pi.status == PaymentIntentStatus.REQUIRES_ACTION
+    )
+    return secure(JsonResponse({"waiting": waiting}), ci)
+
+
+# --- Payment Links ---------------------------------------------------------------------------
+
+
+@require_http_methods(["GET"])
+def payment_link_page(request, key: str):
+    """Each visit to an active link starts a new Checkout Session and goes to its page; an
+    inactive link shows a plain page saying so."""
+    link = selectors.payment_link_for_page(key)
+    if link is None:
+        return not_found(request)
+    if not link.active:
+        response = render(request, "checkout/link_inactive.html", {"merchant": link.account.name})
+        return secure(response, None)
+    done = request.build_absolute_uri(reverse("payment_link_done", kwargs={"key": key}))
+    try:
+        session = services.payment_link_visit(
+            link, success_url=f"{done}?session_id={{CHECKOUT_SESSION_ID}}"
+        )
+    except DomainError:
+        # A price of the link was deactivated since: the link cannot sell now.
+        response = render(request, "checkout/link_inactive.html", {"merchant": link.account.name})
+        return secure(response, None)
+    return secure(HttpResponseRedirect(services.session_url(session), status=303), None)
+
+
+@require_http_methods(["GET"])
+def payment_link_done(request, key: str):
+    """The confirmation a link without a redirect ends on."""
+    link = selectors.payment_link_for_page(key)
+    if link is None:
+        return not_found(request)
+    response = render(request, "checkout/link_done.html", {"merchant": link.account.name})
+    return secure(response, None)

@@ -28,7 +28,7 @@ from payments.admin import refund_action
 from payments.models import Charge, Customer, PaymentMethod, Refund
 
 from . import services
-from .models import PaymentIntent
+from .models import PaymentIntent, SetupIntent
 
 CANCELLATION_REASONS = ("requested_by_customer", "duplicate", "fraudulent", "abandoned")
 
@@ -446,3 +446,23 @@ class PaymentIntentAdmin(ConsoleAdmin):
             "</thead><tbody>{}</tbody></table>",
             rows,
         )
+
+
+@admin.register(SetupIntent)
+class SetupIntentAdmin(ConsoleAdmin):
+    """SetupIntents, read-only: they change only through their services."""
+
+    list_display = (
+        "id",
+        "status",
+        "customer_id",
+        "payment_method_id",
+        "usage",
+        "mode",
+        "created_utc",
+    )
+    list_filter = ("status", "livemode", "usage")
+    search_fields = ("id", "customer__id", "customer__email")
+    list_select_related = ("account",)
+    exclude = ("client_secret",)
+    readonly_fields = [f.name for f in SetupIntent._meta.fields if f.name != "client_secret"]

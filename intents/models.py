@@ -276,3 +276,85 @@ def expiry_due_q(now: datetime) -> Q:
     """The rows `PaymentIntent.expiry_due(now)` is true of, as a queryset filter."""
     cutoff = now - timedelta(seconds=settings.AUTHORIZATION_EXPIRY_SECONDS)
     return Q(status=Status.REQUIRES_CAPTURE, authorized_at__lte=cutoff)
+
+
+class SetupStatus(models.TextChoices):
+    REQUIRES_PAYMENT_METHOD = "requires_payment_method"
+    REQUIRES_CONFIRMATION = "requires_confirmation"
+    REQUIRES_ACTION = "requires_action"
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    CANCELED = "canceled"
+
+
+SETUP_OPEN = (
+    SetupStatus.REQUIRES_PAYMENT_METHOD,
+    SetupStatus.REQUIRES_CONFIRMATION,
+    SetupStatus.REQUIRES_ACTION,
+)
+
+
+class SetupIntent(FSMModelMixin, ScopedModel):
+    """Saving a card for later payments without charging it (Stripe's SetupIntent). `status`
+    changes only through the transitions below, called by `intents.services.setup_intents`
+    under the row lock with the `setup_intent.*` event written alongside."""
+
+    id = models.CharField(
+        primary_key=True, max_length=40, default=id_factory("seti"), editable=False
+    )
+    status = FSMField(
+        default=SetupStatus.REQUIRES_PAYMENT_METHOD, choices=SetupStatus.choices, protected=True
+    )
+    client_secret = models.CharField(max_length=120, unique=True)
+    customer = models.ForeignKey(
+        "payments.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payment_method = models.ForeignKey(
+        "payments.PaymentMethod", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    usage = models.CharField(max_length=16, default="off_session")
+    description = models.CharField(max_length=1000, null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    payment_method_types = models.JSONField(default=list, blank=True)
+    return_url = models.CharField(max_length=2048, null=True, blank=True)
+    last_setup_error = models.JSONField(null=True, blank=True)
+    cancellation_reason = models.CharField(max_length=40, null=True, blank=True)
+    canceled_at = models.DateTimeField(null=True, blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account", "livemode", "-created", "-id"], name="seti_list_idx")
+        ]
+
+    def __str__(self) -> str:
+        return self.id
+
+    @transition(field=status, source=list(SETUP_OPEN), target=SetupStatus.REQUIRES_CONFIRMATION)
+    def attach_method(self, payment_method) -> None:
+        self.payment_method = payment_method
+        self.last_setup_error = None
+
+    @transition(field=status, source=list(SETUP_OPEN), target=SetupStatus.REQUIRES_PAYMENT_METHOD)
+    def change(self) -> None:
+        """An update that leaves it waiting for a payment method."""
+
+    @transition(
+        field=status, source=SetupStatus.REQUIRES_CONFIRMATION, target=SetupStatus.SUCCEEDED
+    )
+    def succeed(self) -> None:
+        self.last_setup_error = None
+
+    @transition(
+        field=status,
+        source=SetupStatus.REQUIRES_CONFIRMATION,
+        target=SetupStatus.REQUIRES_PAYMENT_METHOD,
+    )
+    def fail(self, *, error: dict) -> None:
+        self.last_setup_error = error
+        self.payment_method = None
+
+    @transition(field=status, source=list(SETUP_OPEN), target=SetupStatus.CANCELED)
+    def cancel(self, *, reason: str | None = None) -> None:
+        self.cancellation_reason = reason
+        self.canceled_at = timezone.now()

@@ -96,3 +96,51 @@ def payment_intent_to_api(
     if publishable:
         return {key: data[key] for key in PUBLISHABLE_FIELDS}
     return data
+
+
+SETUP_INTENT_PUBLISHABLE_FIELDS = (
+    "id",
+    "object",
+    "cancellation_reason",
+    "client_secret",
+    "created",
+    "description",
+    "last_setup_error",
+    "livemode",
+    "next_action",
+    "payment_method",
+    "payment_method_types",
+    "status",
+    "usage",
+)
+
+
+def setup_intent_to_api(si, *, publishable: bool = False) -> dict:
+    """A SetupIntent as Stripe shows it (or the subset a publishable key with its client secret
+    may see)."""
+    data = {
+        "id": si.id,
+        "object": "setup_intent",
+        "application": None,
+        "automatic_payment_methods": None,
+        "cancellation_reason": si.cancellation_reason,
+        "client_secret": si.client_secret,
+        "created": unix(si.created),
+        "customer": si.customer_id,
+        "description": si.description,
+        "last_setup_error": si.last_setup_error,
+        "latest_attempt": None,
+        "livemode": si.livemode,
+        "mandate": None,
+        "metadata": si.metadata or {},
+        "next_action": None,
+        "on_behalf_of": None,
+        "payment_method": si.payment_method_id,
+        "payment_method_types": list(si.payment_method_types or ["card"]),
+        "single_use_mandate": None,
+        "status": si.status,
+        "usage": si.usage,
+    }
+    if publishable:
+        return {key: data[key] for key in SETUP_INTENT_PUBLISHABLE_FIELDS}
+    return data

@@ -10,6 +10,7 @@ from core.scope import Scope
 from core.selectors import first_or_missing
 
 from .models import Charge, Customer, PaymentMethod, Refund
+from .search import CHARGE_SEARCH, CUSTOMER_SEARCH, search_query_to_q
 
 
 def customer_list(*, scope: Scope, email: str | None = None) -> QuerySet[Customer]:
@@ -106,3 +107,13 @@ def refund_get(*, scope: Scope, refund_id: str, param: str = "id") -> Refund:
     return first_or_missing(
         refund_list(scope=scope), object_id=refund_id, object_name="refund", param=param
     )
+
+
+def customer_search(*, scope: Scope, query: str) -> QuerySet[Customer]:
+    """The caller's customers matching a Stripe search `query`, newest first."""
+    return customer_list(scope=scope).filter(search_query_to_q(query, CUSTOMER_SEARCH))
+
+
+def charge_search(*, scope: Scope, query: str) -> QuerySet[Charge]:
+    """The caller's charges matching a Stripe search `query`, newest first."""
+    return charge_list(scope=scope).filter(search_query_to_q(query, CHARGE_SEARCH))

@@ -8,11 +8,24 @@
   in the transaction that writes it.
 - `tracking`: the tracked checkout (`source: hosted`) each paying intent starts and its page
   moves on.
+- `catalog`: Products, one-time Prices, Payment Links.
+- `sessions`: Checkout Sessions (Stripe's face of a checkout intent); `session_outcomes`: what a
+  session is told as its checkout intent finishes or expires.
 - `sweeps`: the workers' writes (expiry).
 - `_common`: the lock, the state check, the intent as its events show it (each written with
   `events.services.event_emit`).
 """
 
+from .catalog import (
+    payment_link_create,
+    payment_link_update,
+    payment_link_url,
+    price_create,
+    price_update,
+    priced_line_items_of_link,
+    product_create,
+    product_update,
+)
 from .checkout_intents import (
     checkout_intent_cancel,
     checkout_intent_create,
@@ -21,10 +34,31 @@ from .checkout_intents import (
     checkout_intent_update,
 )
 from .payment import Payment, checkout_intent_learn_payment_outcome, checkout_intent_pay
+from .session_outcomes import session_to_api, session_url
+from .sessions import (
+    checkout_session_create,
+    checkout_session_expire,
+    checkout_session_update,
+    payment_link_visit,
+)
 from .sweeps import checkout_intents_expire_due
 from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
+    "checkout_session_create",
+    "checkout_session_expire",
+    "checkout_session_update",
+    "payment_link_create",
+    "payment_link_update",
+    "payment_link_url",
+    "payment_link_visit",
+    "price_create",
+    "price_update",
+    "priced_line_items_of_link",
+    "product_create",
+    "product_update",
+    "session_to_api",
+    "session_url",
     "Payment",
     "checkout_intent_cancel",
     "checkout_intent_create",

@@ -28,6 +28,7 @@ from ._common import (
     lock_checkout_intent,
     snapshot,
 )
+from .session_outcomes import sessions_expired
 from .tracking import start_tracked_checkout
 
 DEFAULT_LIFETIME = timedelta(hours=24)
@@ -214,6 +215,7 @@ def _end(*, scope: Scope, checkout_intent_id: str, verb: str) -> CheckoutIntent:
             ci.expire()
         ci.save()
         event_emit(scope=scope, changes=[event_change(ci, verb, before)])
+        sessions_expired([ci])
     cancel_open_payment_intent(ci, pi)
     return ci
 

@@ -47,6 +47,7 @@ from ..exceptions import PaymentInProgress
 from ..models import CheckoutIntent, Status, Type
 from ._common import check_pending, event_change, lock_checkout_intent, snapshot
 from .checkout_intents import amount_within
+from .session_outcomes import session_finished, session_payment_outcome
 from .tracking import checkout_intent_track
 
 if TYPE_CHECKING:
@@ -191,6 +192,7 @@ def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutI
         ci.finish(payment_method=pm)
         ci.save()
         event_emit(scope=scope, changes=[event_change(ci, "finished", before)])
+        session_finished(ci, payment_method=pm)
     return ci
 
 
@@ -240,6 +242,7 @@ def checkout_intent_learn_payment_outcome(outcome: PaymentOutcome) -> None:
     if ci is None:
         return
     ci.payment_intent = pi  # the locked intent, as this outcome left it
+    session_payment_outcome(ci, outcome.status)
     if outcome.status == "failed":
         ci.failures_reported += 1
         ci.save()
@@ -250,3 +253,4 @@ def checkout_intent_learn_payment_outcome(outcome: PaymentOutcome) -> None:
         ci.finish(payment_method=saved, at=timezone.now())
         ci.save()
         event_emit(scope=Scope.of(ci), changes=[event_change(ci, "finished", before)])
+        session_finished(ci)

@@ -16,6 +16,7 @@ from events.services import event_emit
 from ..models import CheckoutIntent, Status
 from ._common import Change, cancel_open_payment_intent, event_change
 from .payment import UNDER_WAY
+from .session_outcomes import sessions_expired
 
 BATCH = 500
 
@@ -48,6 +49,7 @@ def checkout_intents_expire_due(*, now: datetime | None = None, batch: int = BAT
             by_scope[Scope.of(ci)].append(event_change(ci, "expired"))
         for scope, changes in by_scope.items():
             event_emit(scope=scope, changes=changes)
+        sessions_expired(expired)
     for ci in expired:
         cancel_open_payment_intent(ci, ci.payment_intent)
     return len(expired)

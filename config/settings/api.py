@@ -38,6 +38,9 @@ SPECTACULAR_SETTINGS = {
     # collide into generated names like ObjectF31Enum.
     "POSTPROCESSING_HOOKS": [
         "api.schema.add_error_responses",
+        # The PayMongo and Payload faces' own error bodies, on the same statuses.
+        "faces.paymongo.openapi.add_error_responses",
+        "faces.payload.openapi.add_error_responses",
         "api.schema.publish_request_bodies",
         "api.schema.name_query_arrays",
         "api.schema.add_links",

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
 from api.pagination import keyset_page
+from api.parsers import StripeJSONParser
 from api.schema import path_id
 from api.views import StripeAPIView, validated
 from core.errors import CardError, InvalidRequestError, ParameterMissing, ResourceMissing
@@ -47,7 +48,10 @@ def envelope(serializer_class):
 
 
 class PayMongoView(StripeAPIView):
-    """A PayMongo request: the body's `data.attributes` are the parameters."""
+    """A PayMongo request: the body's `data.attributes` are the parameters, in JSON only, as
+    PayMongo takes them (a form body is a 415)."""
+
+    parser_classes = [StripeJSONParser]
 
     def get_exception_handler(self):
         return exception_handler

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import setup_intents, views
 
 urlpatterns = [
     path("payment_intents", views.PaymentIntentCollectionView.as_view()),
@@ -15,4 +15,8 @@ urlpatterns = [
         "payment_intents/<str:id>/increment_authorization",
         views.PaymentIntentIncrementView.as_view(),
     ),
+    path("setup_intents", setup_intents.SetupIntentCollectionView.as_view()),
+    path("setup_intents/<str:id>", setup_intents.SetupIntentDetailView.as_view()),
+    path("setup_intents/<str:id>/confirm", setup_intents.SetupIntentConfirmView.as_view()),
+    path("setup_intents/<str:id>/cancel", setup_intents.SetupIntentCancelView.as_view()),
 ]

@@ -7,12 +7,12 @@ from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
 from api.schema import CARD_DECLINED, path_id
+from api.search_pagination import search_page
 from api.views import StripeAPIView, validated
 from core.errors import DomainError, ParameterMissing, ResourceMissing
 
 from .. import selectors, services
 from ..presenters import PUBLISHABLE_FIELDS, payment_intent_to_api
-from .pagination import search_page
 from .serializers import (
     PaymentIntentAttachSerializer,
     PaymentIntentBrowserConfirmSerializer,

@@ -9,6 +9,7 @@
 - `sweeps`: the workers' writes — async capture, processing resolution, expiry, abandonment.
 - `route`: routing a confirm across the account's processor connections (its payment flow)
   and the next connection of a retry chain.
+- `setup_intents`: SetupIntents (save a card to a customer, no charge).
 - `links`: the client secret check and the signed 3-D Secure link.
 - `_common`: locks, the state check, the events, the outcome told to the features that
   listen, charge bookkeeping.
@@ -31,6 +32,15 @@ from .links import (
     three_d_secure_token,
     three_d_secure_url,
 )
+from .setup_intents import (
+    SetupIntentUnexpectedState,
+    setup_intent_cancel,
+    setup_intent_client_secret_matches,
+    setup_intent_confirm,
+    setup_intent_create,
+    setup_intent_succeeded_for,
+    setup_intent_update,
+)
 from .sweeps import (
     charge_capture_async,
     charges_capture_pending,
@@ -42,6 +52,13 @@ from .sweeps import (
 from .three_d_secure import AUTHENTICATION_FAILURE_MESSAGE, payment_intent_authenticate
 
 __all__ = [
+    "SetupIntentUnexpectedState",
+    "setup_intent_cancel",
+    "setup_intent_client_secret_matches",
+    "setup_intent_confirm",
+    "setup_intent_create",
+    "setup_intent_succeeded_for",
+    "setup_intent_update",
     "check_payment_flow",
     "AUTHENTICATION_FAILURE_MESSAGE",
     "charge_capture_async",

@@ -730,3 +730,38 @@ class PaymentFlowEvaluationSchema(serializers.Serializer):
     skipped = PaymentFlowSkippedSchema(
         many=True, help_text="The processors the flow names that were left out, and why."
     )
+
+
+class SearchParamsSerializer(StrictSerializer):
+    query = StringField(
+        max_length=10_000,
+        help_text="The search query in Stripe's language, e.g. `email:'jenny@example.com'` or "
+        "`status:'succeeded' AND amount>1000`.",
+    )
+    limit = StrictIntegerField(
+        required=False, min_value=1, max_value=100, help_text="1 to 100 (default 10)."
+    )
+    page = StringField(
+        required=False,
+        max_length=500,
+        help_text="The `next_page` of the previous answer, for the page after it.",
+    )
+
+
+def search_schema(name: str, item) -> type[serializers.Serializer]:
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "object": serializers.CharField(default="search_result"),
+            "url": serializers.CharField(),
+            "has_more": serializers.BooleanField(),
+            "next_page": serializers.CharField(allow_null=True),
+            "data": item(many=True),
+            "__module__": item.__module__,
+        },
+    )
+
+
+CustomerSearchSchema = search_schema("CustomerSearchResult", CustomerSchema)
+ChargeSearchSchema = search_schema("ChargeSearchResult", ChargeSchema)

@@ -20,6 +20,8 @@ urlpatterns = [
         name="payment_method_detach",
     ),
     path("customers", views.CustomersView.as_view(), name="customers"),
+    # search before <str:id>, or "search" would be taken for an id
+    path("customers/search", views.CustomerSearchView.as_view(), name="customer_search"),
     path("customers/<str:id>", views.CustomerDetailView.as_view(), name="customer_detail"),
     path(
         "customers/<str:id>/payment_methods",
@@ -27,6 +29,7 @@ urlpatterns = [
         name="customer_payment_methods",
     ),
     path("charges", views.ChargesView.as_view(), name="charges"),
+    path("charges/search", views.ChargeSearchView.as_view(), name="charge_search"),
     path("charges/<str:id>", views.ChargeDetailView.as_view(), name="charge_detail"),
     path("charges/<str:id>/refunds", views.ChargeRefundsView.as_view(), name="charge_refunds"),
     path("refunds", views.RefundsView.as_view(), name="refunds"),

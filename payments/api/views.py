@@ -8,6 +8,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
 from api.schema import CARD_DECLINED, path_id
+from api.search_pagination import search_page
 from api.views import StripeAPIView, validated
 from core.metadata import METADATA_CLEAR
 from routing import selectors as routing_selectors
@@ -564,3 +565,50 @@ class PaymentFlowEvaluateView(StripeAPIView):
         )
         route = decide(flow, connections, facts, now=timezone.now())
         return Response(evaluation_to_api(route, flow_id=flow["id"], version=flow["version"]))
+
+
+def _search_answer(queryset, params: dict, url: str, present) -> Response:
+    rows, has_more, next_page = search_page(
+        queryset, limit=params.get("limit"), page=params.get("page")
+    )
+    return Response(
+        {
+            "object": "search_result",
+            "url": url,
+            "has_more": has_more,
+            "next_page": next_page,
+            "data": [present(row) for row in rows],
+        }
+    )
+
+
+class CustomerSearchView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetCustomersSearch",
+        summary="Search customers",
+        description="Customers matching a query in Stripe's search language over `email`, "
+        "`name`, `phone`, `created` and `metadata['key']`, e.g. `email:'jenny@example.com'`. "
+        "Pages with `page` (the previous answer's `next_page`).",
+        parameters=[s.SearchParamsSerializer],
+        responses=s.CustomerSearchSchema,
+    )
+    def get(self, request):
+        params = validated(s.SearchParamsSerializer, self.params)
+        queryset = selectors.customer_search(scope=self.caller.scope, query=params["query"])
+        return _search_answer(queryset, params, "/v1/customers/search", presenters.customer_to_api)
+
+
+class ChargeSearchView(StripeAPIView):
+    @extend_schema(
+        operation_id="GetChargesSearch",
+        summary="Search charges",
+        description="Charges matching a query in Stripe's search language over `amount`, "
+        "`created`, `currency`, `status`, `customer`, `payment_intent` and `metadata['key']`, "
+        "e.g. `status:'failed' AND amount>1000`.",
+        parameters=[s.SearchParamsSerializer],
+        responses=s.ChargeSearchSchema,
+    )
+    def get(self, request):
+        params = validated(s.SearchParamsSerializer, self.params)
+        queryset = selectors.charge_search(scope=self.caller.scope, query=params["query"])
+        return _search_answer(queryset, params, "/v1/charges/search", presenters.charge_to_api)

@@ -246,27 +246,34 @@ def luhn_valid(number: str) -> bool:
     return total % 10 == 0
 
 
+# The card networks by the number's leading digits (IIN ranges), first match wins: (brand, low,
+# high), the number's first len(low) digits between the two. The hosted page reads the same
+# table to show the brand as the shopper types (`checkout_pages.views`, `page.js`).
+BRAND_RANGES: tuple[tuple[str, str, str], ...] = (
+    ("visa", "4", "4"),
+    ("mastercard", "51", "55"),
+    ("mastercard", "2221", "2720"),
+    ("amex", "34", "34"),
+    ("amex", "37", "37"),
+    ("discover", "6011", "6011"),
+    ("discover", "65", "65"),
+    ("discover", "644", "649"),
+    ("discover", "622126", "622925"),
+    ("diners", "36", "36"),
+    ("diners", "38", "39"),
+    ("diners", "300", "305"),
+    ("jcb", "3528", "3589"),
+    ("unionpay", "62", "62"),
+    ("unionpay", "81", "81"),
+)
+
+
 def brand_for(number: str) -> str:
-    """The card network from the number's leading digits (IIN ranges)."""
-    two, four, six = int(number[:2]), int(number[:4]), int(number[:6])
-    if number.startswith("4"):
-        return "visa"
-    if 51 <= two <= 55 or 2221 <= four <= 2720:
-        return "mastercard"
-    if two in (34, 37):
-        return "amex"
-    if (
-        number.startswith(("6011", "65"))
-        or 644 <= int(number[:3]) <= 649
-        or 622126 <= six <= 622925
-    ):
-        return "discover"
-    if two in (36, 38, 39) or 300 <= int(number[:3]) <= 305:
-        return "diners"
-    if 3528 <= four <= 3589:
-        return "jcb"
-    if two == 62 or two == 81:
-        return "unionpay"
+    """The card network from the number's leading digits (IIN ranges, `BRAND_RANGES`)."""
+    for brand, low, high in BRAND_RANGES:
+        head = number[: len(low)]
+        if len(head) == len(low) and low <= head <= high:
+            return brand
     return "unknown"
 
 

@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.models import ApiKey
 from accounts.services import account_create
 from events.models import Delivery
+from intents.models import SetupIntent
 from payments.models import Refund
 from tests.factories import (
     ChargeFactory,
@@ -67,7 +68,12 @@ def build_world(name: str = "Acme") -> dict:
         operator="admin:alice",
     )
     attempt = DeliveryAttemptFactory(account=account, event=event, endpoint=endpoint)
+    setup = SetupIntent(account=account, livemode=False, customer=customer)
+    setup.client_secret = f"{setup.id}_secret_console"
+    setup.attach_method(pm)
+    setup.save()
     return {
+        "intents.setupintent": setup,
         "accounts.account": account,
         "accounts.apikey": ApiKey.objects.filter(account=account).first(),
         "payments.customer": customer,
@@ -102,6 +108,7 @@ def test_every_object_kind_has_a_console_page():
         "payments.charge",
         "payments.refund",
         "intents.paymentintent",
+        "intents.setupintent",
         "events.event",
         "events.webhookendpoint",
         "events.delivery",

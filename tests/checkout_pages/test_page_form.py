@@ -11,9 +11,11 @@ from tests.checkout_pages.conftest import COMPLETED, create, page_path
 
 def errors_at(html: str, field: str) -> list[str]:
     """The error messages shown right after the `<input id=field>`."""
-    match = re.search(rf'<input id="{field}"[^>]*>((?:\s*<p class="field-error">[^<]*</p>)*)', html)
+    match = re.search(
+        rf'<input id="{field}"[^>]*>((?:\s*<p class="field-error"[^>]*>[^<]*</p>)*)', html
+    )
     assert match, f"no input {field}"
-    return re.findall(r'<p class="field-error">([^<]*)</p>', match.group(1))
+    return re.findall(r'<p class="field-error"[^>]*>([^<]*)</p>', match.group(1))
 
 
 def test_a_card_number_with_letters_is_shown_at_the_number_field(checkout, browser_client):

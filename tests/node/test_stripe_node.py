@@ -15,6 +15,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.conftest import make_account
 
@@ -79,3 +81,44 @@ def test_stripe_node_runs_the_payment_flow(node_modules, live_server, transactio
         "cancel",
     ], output
     assert result.stdout.rstrip().endswith("flow complete")
+
+
+def _run(node, live_server, keys, *args) -> str:
+    env = {**os.environ, "PAYINTENTS_URL": live_server.url, "PAYINTENTS_SECRET_KEY": keys.sk}
+    result = subprocess.run(
+        [node, "checkout.mjs", *args],
+        cwd=HERE,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout
+
+
+def test_stripe_node_runs_checkout_and_the_session_is_paid_in_the_browser(
+    node_modules, live_server, transactional_db, browser, settings
+):
+    """stripe-node makes a product, a price, a session, a payment link and a SetupIntent; a
+    shopper pays the session, and visits the link twice, in Chromium; stripe-node sees it all."""
+    settings.PUBLIC_BASE_URL = live_server.url
+    keys = make_account("Node Checkout Co")
+    made = json.loads(_run(node_modules, live_server, keys, "create", f"{live_server.url}/healthz"))
+    browser.get(made["url"])
+    for name, value in {
+        "number": "4242424242424242",
+        "exp": "1234",
+        "cvc": "123",
+        "name": "N",
+    }.items():
+        browser.find_element(By.ID, name).send_keys(value)
+    browser.find_element(By.ID, "pay").click()
+    WebDriverWait(browser, 20).until(lambda d: "/healthz?session_id=" in d.current_url)
+    browser.get(made["link_url"])
+    first = browser.current_url
+    browser.get(made["link_url"])
+    assert "/checkout/" in first and browser.current_url != first
+    assert _run(
+        node_modules, live_server, keys, "verify", made["session"], made["link"]
+    ).strip() == ("verified")

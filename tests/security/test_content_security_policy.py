@@ -19,8 +19,8 @@ from django.test import Client
 from django.urls import reverse
 
 from api.middleware import SITE_CSP, content_security_policy
-from checkout_pages.models import CheckoutIntent
-from intents.models import PaymentIntent
+from checkout_pages.models import CheckoutIntent, CheckoutSession, PaymentLink, Price, Product
+from intents.models import PaymentIntent, SetupIntent
 from tests.admin.test_pages import build_world
 from tests.checkout_pages.conftest import create as create_checkout_intent
 from tests.factories import CheckoutFactory, PaymentFlowFactory, ProcessorConnectionFactory
@@ -76,6 +76,26 @@ def every_kind(db, client, operator) -> dict:
     world["checkouts.checkout"] = CheckoutFactory(account=account)
     ci = create_checkout_intent(client).json()
     world["checkout_pages.checkoutintent"] = CheckoutIntent.objects.get(id=ci["id"])
+    # Stripe Checkout: a product, its price, a session and a payment link; a SetupIntent.
+    product = client.post("/v1/products", {"name": "Apron"}).json()
+    price = client.post(
+        "/v1/prices", {"product": product["id"], "unit_amount": 900, "currency": "usd"}
+    ).json()
+    line_items = [{"price": price["id"], "quantity": 1}]
+    session = client.post(
+        "/v1/checkout/sessions",
+        {"mode": "payment", "line_items": line_items, "success_url": "https://shop.example/ok"},
+    ).json()
+    link = client.post("/v1/payment_links", {"line_items": line_items}).json()
+    setup = client.post("/v1/setup_intents", {}).json()
+    for label, model, object_id in (
+        ("checkout_pages.product", Product, product["id"]),
+        ("checkout_pages.price", Price, price["id"]),
+        ("checkout_pages.checkoutsession", CheckoutSession, session["id"]),
+        ("checkout_pages.paymentlink", PaymentLink, link["id"]),
+        ("intents.setupintent", SetupIntent, setup["id"]),
+    ):
+        world[label] = model.objects.get(id=object_id)
     world["auth.user"] = get_user_model().objects.get(username="alice")
     world["auth.group"] = Group.objects.create(name="operators")
     return world

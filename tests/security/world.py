@@ -220,6 +220,25 @@ def build_world(acct) -> World:
         done = post("/v1/checkouts", {"tracking_id": "world_2", "amount": 500, "currency": "usd"})
         post(f"/v1/checkouts/{done['id']}/complete", {"payment_reference": "ext_1"})
 
+    # Stripe Checkout: a product and its price, an open session, a payment link; SetupIntents.
+    product = post("/v1/products", {"name": "Apron"})
+    if product:
+        price = post(
+            "/v1/prices", {"product": product["id"], "unit_amount": 900, "currency": "usd"}
+        )
+        items = [{"price": price["id"], "quantity": 1}]
+        post(
+            "/v1/checkout/sessions",
+            {"mode": "payment", "line_items": items, "success_url": "https://example.com/ok"},
+        )
+        post("/v1/payment_links", {"line_items": items})
+    post("/v1/setup_intents", {})
+    if customer:
+        post(
+            "/v1/setup_intents",
+            {"customer": customer["id"], "payment_method": "pm_card_visa", "confirm": "true"},
+        )
+
     world = World()
     for model in scoped_models():
         ids = list(

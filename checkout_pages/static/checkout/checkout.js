@@ -9,7 +9,11 @@
        PayIntents.checkout({ clientToken: "ctok_…", container: "#pay" })   // inline form
      </script>
 
-   Events: loaded, processing, declined, success, closed. Only messages from this script's own
+   Events: loaded, processing, declined, success, closed, error. `error` (with `reason`) says
+   the page could not be shown: `frame_refused` when the checkout page did not load in its
+   frame within `loadTimeout` ms (default 8000) — most often because this page's origin is not
+   in the checkout intent's allowed_origins, so the page's Content-Security-Policy
+   (frame-ancestors) refused the frame; the reason is also written to the console. Only messages from this script's own
    origin and from the frame it opened are listened to; the page sends them only to an origin
    in the checkout intent's allowed_origins. On success the window goes to the intent's
    completed_url (with checkout_intent and status) unless `redirect: false` is given. */
@@ -17,7 +21,7 @@
   "use strict";
   var script = document.currentScript;
   var ORIGIN = new URL(script.src, window.location.href).origin;
-  var EVENTS = ["loaded", "processing", "declined", "success", "closed"];
+  var EVENTS = ["loaded", "processing", "declined", "success", "closed", "error"];
 
   function Checkout(options) {
     if (!options || !options.clientToken) throw new Error("PayIntents.checkout: clientToken is required");
@@ -58,7 +62,26 @@
     }
     this.listener = this.receive.bind(this);
     window.addEventListener("message", this.listener);
+    // A frame refused by frame-ancestors still fires `load` (on the browser's error page) but
+    // never says `loaded`: past the timeout, tell the merchant's page why.
+    var checkout = this;
+    this.loaded = false;
+    frame.addEventListener("load", function () {
+      if (checkout.loaded || checkout.timer) return;
+      checkout.timer = window.setTimeout(function () { checkout.refused(); },
+        options.loadTimeout || 8000);
+    });
   }
+
+  Checkout.prototype.refused = function () {
+    if (this.loaded || this.closed) return;
+    var message = "PayIntents: the checkout page refused to load in this frame. Add " +
+      window.location.origin + " to the checkout intent's allowed_origins (the page's " +
+      "Content-Security-Policy frame-ancestors), or open the page itself instead of framing it.";
+    if (window.console) window.console.error(message);
+    this.emit("error", { type: "error", reason: "frame_refused", origin: window.location.origin,
+      message: message });
+  };
 
   Checkout.prototype.on = function (type, handler) {
     if (EVENTS.indexOf(type) < 0) throw new Error("PayIntents.checkout: unknown event " + type);
@@ -75,6 +98,7 @@
     var data = e.data || {};
     if (data.source !== "payintents" || EVENTS.indexOf(data.type) < 0) return;
     if (data.type === "closed") { this.close(); return; }
+    this.loaded = true;
     this.emit(data.type, data);
     if (data.type === "success" && data.redirect_url && this.options.redirect !== false) {
       window.location.assign(data.redirect_url);

@@ -23,6 +23,37 @@
     window.parent.postMessage(message, parentOrigin);
   }
 
+  // A framed form's 3-D Secure step runs in a window it opens (a frame cannot host the bank's
+  // page): the frame polls whether the step is still waiting, then shows the outcome here and
+  // tells the merchant's page. The window's last page only asks to be closed.
+  if (document.getElementById("challenge-done")) {
+    try { window.close(); } catch (err) { /* a window the browser will not let us close */ }
+  }
+  var challenge = document.getElementById("challenge");
+  if (challenge && challenge.getAttribute("data-status-url")) {
+    var waiting = document.getElementById("waiting");
+    var poll = function () {
+      var request = new XMLHttpRequest();
+      request.open("GET", challenge.getAttribute("data-status-url"));
+      request.onload = function () {
+        var answer = {};
+        try { answer = JSON.parse(request.responseText); } catch (err) { answer = {}; }
+        if (request.status === 200 && answer.waiting === false) {
+          window.location.replace(challenge.getAttribute("data-return"));
+        } else {
+          window.setTimeout(poll, 1500);
+        }
+      };
+      request.onerror = function () { window.setTimeout(poll, 3000); };
+      request.send();
+    };
+    var link = document.getElementById("authenticate");
+    if (link) link.addEventListener("click", function () {
+      if (waiting) waiting.hidden = false;
+    });
+    window.setTimeout(poll, 1500);
+  }
+
   var event = body.getAttribute("data-event");
   var redirect = body.getAttribute("data-redirect");
   if (event === "declined") {
@@ -35,7 +66,50 @@
     post(event);
   }
 
+  // The card number grouped as it is typed (4-4-4-4; American Express 4-6-5, Diners 4-6-4),
+  // and its network shown beside it, from the brand table the server put on the brand mark.
+  var NAMES = { visa: "Visa", mastercard: "Mastercard", amex: "American Express",
+    discover: "Discover", diners: "Diners Club", jcb: "JCB", unionpay: "UnionPay" };
+  var number = document.getElementById("number");
+  var brandMark = document.getElementById("card-brand");
+  function brandOf(digits, table) {
+    for (var i = 0; i < table.length; i++) {
+      var low = table[i][1], high = table[i][2], head = digits.slice(0, low.length);
+      if (head.length === low.length && head >= low && head <= high) return table[i][0];
+    }
+    return "";
+  }
+  function groups(brand) {
+    if (brand === "amex") return [4, 6, 5];
+    if (brand === "diners") return [4, 6, 4];
+    return [4, 4, 4, 4, 3];
+  }
+  if (number) {
+    var table = JSON.parse((brandMark && brandMark.getAttribute("data-brands")) || "[]");
+    var show = function () {
+      var digits = number.value.replace(/\D/g, "").slice(0, 19);
+      var brand = brandOf(digits, table);
+      var parts = [], at = 0, sizes = groups(brand);
+      for (var g = 0; g < sizes.length && at < digits.length; g++) {
+        parts.push(digits.slice(at, at + sizes[g]));
+        at += sizes[g];
+      }
+      if (at < digits.length) parts.push(digits.slice(at));
+      var grouped = parts.join(" ");
+      if (grouped !== number.value) number.value = grouped;
+      if (brandMark) {
+        brandMark.textContent = NAMES[brand] || "";
+        brandMark.className = "brand" + (brand ? " brand-" + brand : "");
+      }
+    };
+    number.addEventListener("input", show);
+    show();
+  }
+
   var form = document.getElementById("checkout-form");
+  // After an error: focus on the first field to correct (else on the decline message).
+  var wrong = document.querySelector("[aria-invalid=true]") || document.getElementById("decline");
+  if (wrong) wrong.focus();
   if (form) {
     var sent = false;
     form.addEventListener("submit", function (e) {

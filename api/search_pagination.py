@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from core.errors import InvalidRequestError
 
 DEFAULT_LIMIT = 10
-_PAGE_ID = re.compile(r"^pi_[A-Za-z0-9]{1,60}$")
+_PAGE_ID = re.compile(r"^[a-z]{1,16}_[A-Za-z0-9]{1,60}$")
 
 
 def encode_page(row) -> str:
