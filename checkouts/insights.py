@@ -253,9 +253,11 @@ def figures_sql(now: datetime) -> tuple[str, list]:
     return sql, [inactive_cutoff, inactive_cutoff, abandoned_cutoff, inactive_cutoff]
 
 
-def _hour(at: datetime, *, up: bool) -> datetime:
-    floor = at.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
-    return floor + timedelta(hours=1) if up and floor < at else floor
+def _quarter(at: datetime, *, up: bool) -> datetime:
+    """The quarter hour (of UTC, so of every zone) at or before `at`, or at or after it."""
+    at = at.astimezone(UTC)
+    floor = at.replace(minute=at.minute - at.minute % 15, second=0, microsecond=0)
+    return floor + _QUARTER if up and floor < at else floor
 
 
 def insights_query(
@@ -268,15 +270,18 @@ def insights_query(
     sort of a million rows was most of an earlier query's time), each summed up here:
 
     - the rollup (`CheckoutRollup`, `checkouts/rollup.py`): the figures of the rows that can no
-      longer change, per UTC hour, for the whole hours of the window;
+      longer change, per quarter hour, for the whole quarter hours of the window (every zone's
+      day starts on a quarter hour, Asia/Kolkata's and Asia/Kathmandu's too);
     - the rows aggregated live: those not rolled up (a partial index holds them), and every row
-      of the partial hours at the window's edges — or every row of the window when the rollup
-      cannot answer (`CHECKOUT_INSIGHTS_ROLLUP` off, or days in a zone whose midnights are not
-      on the hour), as a parallel hash aggregation;
-    - a histogram of whole seconds to completion by bucket over the completed rows (the narrow
-      partial index `chk_completed_idx`, read index-only), from which the median is exact.
+      of the partial quarter hours at the window's edges — or every row of the window when
+      `CHECKOUT_INSIGHTS_ROLLUP` is off, as a parallel hash aggregation;
+    - a histogram of whole seconds to completion by bucket, from which the median is exact: the
+      rollup's (`CheckoutCompletionRollup`) for the whole quarter hours plus the completed rows
+      aggregated live as above, when there is no filter and no grouping by a column; otherwise
+      over every completed row of the window (the narrow partial index `chk_completed_idx`,
+      read index-only).
 
-    A day or week bucket is the index of `created` (or the rollup's hour) among the bucket
+    A day or week bucket is the index of `created` (or the rollup's quarter hour) among the bucket
     thresholds (`width_bucket`, a binary search), computed once in Python for the zone instead
     of a time-zone conversion per row; on the checkout rows it is joined to the list of bucket
     numbers so that the planner knows how few groups there are (it would otherwise expect one
@@ -284,22 +289,22 @@ def insights_query(
     rollup = settings.CHECKOUT_INSIGHTS_ROLLUP if rollup is None else rollup
     figures, figure_params = figures_sql(now)
     labels = None
-    whole_hours = True
+    whole_quarters = True
     if group_by in ("day", "week"):
         thresholds, labels = time_buckets(window, group_by, insights_timezone(tz))
-        whole_hours = all(at.minute == 0 for at in thresholds)
+        whole_quarters = all(at.minute % 15 == 0 and at.second == 0 for at in thresholds)
         numbers = ", ".join(f"({n})" for n in range(1, len(thresholds) + 1))
         # (an array literal: the driver's client-side binding would not make a list an array)
         array = "{" + ",".join(at.isoformat() for at in thresholds) + "}"
         join = f" JOIN (VALUES {numbers}) AS b(n) ON b.n = width_bucket(created, %s::timestamptz[])"
         bucket, join_params = "b.n", [array]
-        rollup_bucket, rollup_params = "width_bucket(hour, %s::timestamptz[])", [array]
+        rollup_bucket, rollup_params = "width_bucket(quarter, %s::timestamptz[])", [array]
     else:
         bucket, join, join_params = _BUCKET_COLUMN[group_by], "", []
         rollup_bucket = f"NULLIF({bucket}, '')" if group_by else "0"
         rollup_params = []
-    first, last = _hour(window.gte, up=True), _hour(window.lt, up=False)
-    rollup = rollup and whole_hours and first < last
+    first, last = _quarter(window.gte, up=True), _quarter(window.lt, up=False)
+    rollup = rollup and whole_quarters and first < last
     scoped = "account_id = %s AND livemode = %s"
     scope_params = [scope.account_id, scope.livemode]
     narrowed = "".join(f" AND {column} = %s" for column in filters)
@@ -327,7 +332,7 @@ def insights_query(
                 f"""
     SELECT 0, {rollup_bucket}, NULLIF(currency, ''), NULLIF(code, ''), NULL::bigint, {sums}
     FROM checkouts_checkoutrollup
-    WHERE {scoped} AND hour >= %s AND hour < %s{narrowed}
+    WHERE {scoped} AND quarter >= %s AND quarter < %s{narrowed}
     GROUP BY 2, 3, 4
     HAVING SUM(started) > 0""",
                 [*rollup_params, *scope_params, first, last, *filters.values()],
@@ -336,17 +341,35 @@ def insights_query(
     else:
         parts = [live(between, [window.gte, window.lt])]
     zeros = ", ".join(["0"] * (len(FIGURES) - 1))
-    parts.append(
-        (
-            f"""
+
+    def timed(condition: str, params: list) -> tuple[str, list]:
+        sql = f"""
     SELECT 1, {bucket}, NULL, NULL, FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint,
       COUNT(*), {zeros}
     FROM checkouts_checkout{join}
-    WHERE {scoped} AND {between}{narrowed} AND completed_at IS NOT NULL
-    GROUP BY 2, 5""",
-            [*join_params, *scope_params, window.gte, window.lt, *filters.values()],
-        )
-    )
+    WHERE {scoped} AND {condition}{narrowed} AND completed_at IS NOT NULL
+    GROUP BY 2, 5"""
+        return sql, [*join_params, *scope_params, *params, *filters.values()]
+
+    # The histogram's rollup has no column to group or filter by: it answers the total and time
+    # buckets without filters.
+    if rollup and group_by in (None, "day", "week") and not filters:
+        parts += [
+            timed(f"NOT rolled_up AND {between}", [window.gte, window.lt]),
+            timed(f"rolled_up AND {between}", [window.gte, first]),
+            timed(f"rolled_up AND {between}", [last, window.lt]),
+            (
+                f"""
+    SELECT 1, {rollup_bucket}, NULL, NULL, seconds, SUM(completed)::bigint, {zeros}
+    FROM checkouts_checkoutcompletionrollup
+    WHERE {scoped} AND quarter >= %s AND quarter < %s
+    GROUP BY 2, 5
+    HAVING SUM(completed) > 0""",
+                [*rollup_params, *scope_params, first, last],
+            ),
+        ]
+    else:
+        parts.append(timed(between, [window.gte, window.lt]))
     sql = "\n    UNION ALL".join(part for part, _ in parts)
     return sql, [param for _, params in parts for param in params], labels
 

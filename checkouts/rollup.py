@@ -1,13 +1,16 @@
 """The insights rollup (PostgreSQL): the figures of the checkouts that can no longer change,
-added up per account, mode, UTC hour of `created`, currency, country, payment flow, source and
-latest decline code (`CheckoutRollup`), so that insights over a month aggregate a few rows per
-hour plus the checkouts still open instead of every row.
+added up per account, mode, quarter hour of `created` (every IANA zone's offset is a whole
+number of quarter hours, so every zone's midnight starts one), currency, country, payment flow,
+source and latest decline code (`CheckoutRollup`), and the histogram of their whole seconds to
+completion per quarter hour (`CheckoutCompletionRollup`, for the exact median), so that insights
+over a month aggregate a few rows per quarter hour plus the checkouts still open instead of
+every row.
 
 A checkout is *closed* when its figures no longer depend on the time of the read: complete, or
 inactive and untouched past CHECKOUT_ABANDONED_SECONDS (abandoned stays abandoned as time
 passes). The sweep (`roll_up`) claims closed rows not yet counted (`FOR UPDATE SKIP LOCKED`),
 adds their figures — computed by the same SQL as the live aggregate, `insights.figures_sql` —
-and marks them `rolled_up`, in one statement. A closed row can still be written (an update
+and their seconds to completion, and marks them `rolled_up`, in one statement. A closed row can still be written (an update
 brings an abandoned checkout back, a late attempt on a complete one adds a decline): every
 checkout service calls `unroll` under the row's lock before it saves, which takes the row's
 figures back out of the rollup in the same transaction; the sweep counts it again once it is
@@ -27,12 +30,20 @@ from .insights import FIGURES, INACTIVE_NOW, _cutoffs, figures_sql
 from .models import Checkout
 
 KEY_SQL = (
-    "account_id, livemode, date_trunc('hour', created, 'UTC') AS hour, "
+    "account_id, livemode, date_bin('15 minutes', created, TIMESTAMPTZ '2000-01-01 00:00+00') "
+    "AS quarter, "
     "COALESCE(currency, '') AS currency, COALESCE(country, '') AS country, "
     "COALESCE(payment_flow, '') AS payment_flow, source, "
     "COALESCE(last_decline_code, '') AS code"
 )
-KEY = ("account_id", "livemode", "hour", "currency", "country", "payment_flow", "source", "code")
+KEY = ("account_id", "livemode", "quarter", "currency", "country", "payment_flow", "source", "code")
+# The histogram of whole seconds to completion (`CheckoutCompletionRollup`), of the same rows.
+TIMED_KEY_SQL = (
+    "account_id, livemode, date_bin('15 minutes', created, TIMESTAMPTZ '2000-01-01 00:00+00') "
+    "AS quarter, FLOOR(EXTRACT(EPOCH FROM completed_at - created))::bigint AS seconds"
+)
+TIMED_KEY = ("account_id", "livemode", "quarter", "seconds")
+TIMED = "checkouts_checkoutcompletionrollup"
 
 
 def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -> int:
@@ -65,8 +76,17 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -
           ORDER BY 1, 2, 3, 4, 5, 6, 7, 8  -- one lock order for concurrent sweeps
           ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET {updates}
           RETURNING 1
+        ), timed AS (
+          INSERT INTO {TIMED} ({", ".join(TIMED_KEY)}, completed)
+          SELECT {TIMED_KEY_SQL}, COUNT(*)
+          FROM claimed WHERE completed_at IS NOT NULL GROUP BY 1, 2, 3, 4
+          ORDER BY 1, 2, 3, 4
+          ON CONFLICT ({", ".join(TIMED_KEY)})
+            DO UPDATE SET completed = {TIMED}.completed + EXCLUDED.completed
+          RETURNING 1
         )
-        SELECT (SELECT COUNT(*) FROM claimed), (SELECT COUNT(*) FROM counted)
+        SELECT (SELECT COUNT(*) FROM claimed), (SELECT COUNT(*) FROM counted),
+          (SELECT COUNT(*) FROM timed)
         """
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(sql, [inactive_cutoff, abandoned_cutoff, batch_size, *figure_params])
@@ -85,9 +105,17 @@ def unroll(chk: Checkout, now: datetime | None = None) -> None:
     figures, figure_params = figures_sql(now or timezone.now())
     updates = ", ".join(f"{name} = r.{name} - g.{name}" for name in FIGURES)
     matches = " AND ".join(f"r.{name} = g.{name}" for name in KEY)
+    timed_matches = " AND ".join(f"r.{name} = g.{name}" for name in TIMED_KEY)
     sql = f"""
     WITH taken AS (
       UPDATE checkouts_checkout SET rolled_up = FALSE WHERE id = %s AND rolled_up RETURNING *
+    ), untimed AS (
+      UPDATE {TIMED} AS r SET completed = r.completed - g.completed
+      FROM (
+        SELECT {TIMED_KEY_SQL}, COUNT(*) AS completed
+        FROM taken WHERE completed_at IS NOT NULL GROUP BY 1, 2, 3, 4
+      ) AS g
+      WHERE {timed_matches}
     )
     UPDATE checkouts_checkoutrollup AS r SET {updates}
     FROM (SELECT {KEY_SQL}, {figures} FROM taken GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) AS g
@@ -111,7 +139,9 @@ def rebuild(now: datetime | None = None) -> int:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("LOCK TABLE checkouts_checkout IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("LOCK TABLE checkouts_checkoutrollup IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {TIMED} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("DELETE FROM checkouts_checkoutrollup")
+        cursor.execute(f"DELETE FROM {TIMED}")
         cursor.execute(
             f"UPDATE checkouts_checkout SET rolled_up = {closed} "
             f"WHERE rolled_up IS DISTINCT FROM {closed}",
@@ -124,6 +154,13 @@ def rebuild(now: datetime | None = None) -> int:
             FROM checkouts_checkout WHERE rolled_up GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
             """,
             figure_params,
+        )
+        cursor.execute(
+            f"""
+            INSERT INTO {TIMED} ({", ".join(TIMED_KEY)}, completed)
+            SELECT {TIMED_KEY_SQL}, COUNT(*) FROM checkouts_checkout
+            WHERE rolled_up AND completed_at IS NOT NULL GROUP BY 1, 2, 3, 4
+            """
         )
         cursor.execute("SELECT COUNT(*) FROM checkouts_checkout WHERE rolled_up")
         return cursor.fetchone()[0]

@@ -41,6 +41,11 @@ def _in_process(task_name: str) -> bool:
     return task_name.startswith(tuple(settings.IN_PROCESS_TASK_PREFIXES))
 
 
+def runs_in_process(task_name: str) -> bool:
+    """Does `enqueue(task_name, …)` run the task in this process's thread pool (no broker)?"""
+    return _in_process(task_name)
+
+
 def _run_here(task_name: str, args: tuple[Any, ...]) -> None:
     try:
         current_app.tasks[task_name](*args)

@@ -22,8 +22,15 @@ _COMMON = dict(
 )
 def events_relay_task(event_ids: list[str]) -> int:
     """A hint that events were committed: relays them and any other unrelayed events (the
-    oldest first), so a burst of small transactions is relayed in a few large batches."""
-    return services.events_relay()
+    oldest first, in claims of `WEBHOOK_SWEEP_BATCH` until fewer are left), so a burst of small
+    transactions is relayed in a few large batches."""
+    total = 0
+    for _ in range(20):
+        count = services.events_relay()
+        total += count
+        if count < settings.WEBHOOK_SWEEP_BATCH:
+            break
+    return total
 
 
 _SEND_LIMIT = int(settings.WEBHOOK_LEASE_SECONDS)

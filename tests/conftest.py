@@ -469,3 +469,10 @@ def _fresh_broker_backoff():
     backoff.reset()
     yield
     backoff.reset()
+
+
+@pytest.fixture(autouse=True)
+def _relay_hints_at_once(settings):
+    """Every transaction's relay hint published at its commit, so a test can assert on it at
+    once (tests/events/test_dispatch.py covers the coalescing window itself)."""
+    settings.WEBHOOK_RELAY_HINT_SECONDS = 0

@@ -28,11 +28,17 @@ WEBHOOK_ALLOWED_NETWORKS = networks_setting("WEBHOOK_ALLOWED_NETWORKS")
 # How long a web process remembers whether an account has an enabled endpoint: without one,
 # an event asks the broker for nothing and the sweep relays it (WEBHOOK_SWEEP_INTERVAL_SECONDS).
 WEBHOOK_ENDPOINT_CACHE_SECONDS = env.float("WEBHOOK_ENDPOINT_CACHE_SECONDS", default=5)
+# A web process publishes at most one relay hint this often: the events of transactions that
+# commit sooner after the last hint go in one deferred hint (at most this much later).
+WEBHOOK_RELAY_HINT_SECONDS = env.float("WEBHOOK_RELAY_HINT_SECONDS", default=0.05)
 # Deliveries are sent in batches of one endpoint's deliveries over one kept-alive connection:
 # at most this many per batch, and a batch stops starting sends after this many seconds (the
 # rest go back to the queue), so a slow endpoint shares the workers with the others.
 WEBHOOK_DELIVERY_BATCH = env.int("WEBHOOK_DELIVERY_BATCH", default=100)
 WEBHOOK_BATCH_SECONDS = env.float("WEBHOOK_BATCH_SECONDS", default=5)
+# At most this many workers send to one endpoint at once: an endpoint that hangs until the
+# timeout holds that many, and the others keep the rest.
+WEBHOOK_SENDERS_PER_ENDPOINT = env.int("WEBHOOK_SENDERS_PER_ENDPOINT", default=2)
 # Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
 # signature, by the dialect an endpoint was created in.
 WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}

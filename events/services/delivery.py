@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -246,9 +246,7 @@ def _record(batch: _Batch) -> None:
                 attempt_count=F("attempt_count") + 1,
             )
         if retries:
-            Delivery.objects.bulk_update(
-                retries, ["attempt_count", "next_attempt_at", "lease_until", "dispatched_at"]
-            )
+            _reschedule(retries)
         settled = delivered + given_up
         if settled:
             events_pending_webhooks_decrement(event_ids=[d.event_id for d in settled])
@@ -278,6 +276,24 @@ def _record(batch: _Batch) -> None:
         DeliveryAttempt.objects.bulk_create(attempts)
 
 
+def _reschedule(rows: list[Delivery]) -> None:
+    """Each row's new attempt count and next attempt time, in one UPDATE … FROM unnest(…)
+    (bulk_update's CASE over every row cost more than the rest of the batch's recording)."""
+    table = Delivery._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f'UPDATE "{table}" AS d SET "attempt_count" = v.attempts,'
+            ' "next_attempt_at" = v.next_at, "lease_until" = NULL, "dispatched_at" = NULL'
+            " FROM unnest(%s::varchar[], %s::integer[], %s::timestamptz[])"
+            " AS v(id, attempts, next_at) WHERE d.id = v.id",
+            [
+                [row.id for row in rows],
+                [row.attempt_count for row in rows],
+                [row.next_attempt_at for row in rows],
+            ],
+        )
+
+
 def deliveries_send(*, delivery_ids: list[str]) -> dict[str, str]:
     """Send the listed deliveries that are due and that nobody else is sending, each endpoint's
     over one connection. Idempotent: a delivered (or failed, or leased) delivery is left alone.
@@ -302,33 +318,94 @@ def deliveries_send(*, delivery_ids: list[str]) -> dict[str, str]:
     return outcomes
 
 
+# The namespace of the advisory locks that are an endpoint's sender slots.
+_SLOT_LOCKS = 0x77686B73  # "whks"
+
+
+# A slot the sender holds when slots are off (no advisory lock taken, none to release).
+_NO_SLOT = ""
+
+
+def _take_slot(endpoint_id: str) -> str | None:
+    """One of the endpoint's `WEBHOOK_SENDERS_PER_ENDPOINT` sender slots (a session advisory
+    lock on this connection, so a killed worker's slot is freed with its connection), or None
+    when every slot is taken.
+
+    Through PgBouncer in transaction pooling (`DATABASE_POOLER=pgbouncer`) a session lock would
+    stay on whichever server connection took it, and its unlock could reach another: the slots
+    are off there, and any number of senders may serve one endpoint, as before they existed."""
+    if settings.DATABASE_POOLER == "pgbouncer":
+        return _NO_SLOT
+    with connection.cursor() as cursor:
+        for slot in range(max(1, settings.WEBHOOK_SENDERS_PER_ENDPOINT)):
+            key = f"{endpoint_id}:{slot}"
+            cursor.execute("SELECT pg_try_advisory_lock(%s, hashtext(%s))", [_SLOT_LOCKS, key])
+            if cursor.fetchone()[0]:
+                return key
+    return None
+
+
+def _release_slot(key: str) -> None:
+    if key == _NO_SLOT:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_unlock(%s, hashtext(%s))", [_SLOT_LOCKS, key])
+
+
 def endpoint_deliveries_send(*, endpoint_id: str) -> dict[str, int]:
     """Send the endpoint's due deliveries, in batches of `WEBHOOK_DELIVERY_BATCH`, until none
     is left, the endpoint stops answering, or the time budget is spent (then a new request is
     queued). Clears the endpoint's send request first, so a delivery relayed from now on gets
-    a new one. Returns how many deliveries had each outcome."""
+    a new one. Returns how many deliveries had each outcome.
+
+    At most `WEBHOOK_SENDERS_PER_ENDPOINT` senders work on one endpoint at a time, so an
+    endpoint that hangs until the timeout holds that many workers, never all of them. A
+    request that finds every slot taken returns at once and leaves the endpoint's request set;
+    a sender looks at that request after giving its slot back and goes on if it is set."""
+    counts: dict[str, int] = {}
+    while True:
+        slot = _take_slot(endpoint_id)
+        if slot is None:
+            counts["busy"] = counts.get("busy", 0) + 1
+            return counts
+        try:
+            more = _endpoint_send_batches(endpoint_id, counts)
+        finally:
+            _release_slot(slot)
+        if (
+            not more
+            or not WebhookEndpoint.objects.filter(
+                id=endpoint_id, send_requested_at__isnull=False
+            ).exists()
+        ):
+            return counts
+
+
+def _endpoint_send_batches(endpoint_id: str, counts: dict[str, int]) -> bool:
+    """The batches of one sender holding a slot; False when it stopped at its time budget
+    (a new request is on its way then)."""
     WebhookEndpoint.objects.filter(id=endpoint_id, send_requested_at__isnull=False).update(
         send_requested_at=None
     )
     size = max(1, settings.WEBHOOK_DELIVERY_BATCH)
     deadline = time.monotonic() + batch_budget_seconds()
-    counts: dict[str, int] = {}
     while True:
         leased = _claim(Q(endpoint_id=endpoint_id), timezone.now(), limit=size)
         if not leased:
-            break
+            return True
         batch = _Batch(leased[0].endpoint, leased)
         _send(batch, deadline=deadline)
         _record(batch)
         for outcome in batch.outcomes.values():
             counts[outcome] = counts.get(outcome, 0) + 1
-        if batch.unreachable or batch.unsent or len(leased) < size:
-            break
+        if batch.unsent and not batch.unreachable:
+            return False  # the time budget: _record asked for another send
+        if batch.unreachable or len(leased) < size:
+            return True
         if time.monotonic() >= deadline:
             with transaction.atomic():
                 endpoints_send_request([endpoint_id], now=timezone.now())
-            break
-    return counts
+            return False
 
 
 def delivery_attempt(*, delivery_id: str) -> str:

@@ -9,16 +9,76 @@ sweep re-issues any hint that was lost.
 
 from __future__ import annotations
 
+import math
+import os
+import threading
+import time
 from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
 
-from core.enqueue import enqueue
+from core.enqueue import enqueue, runs_in_process
 
 RELAY_TASK = "events.tasks.events_relay"
 DELIVERY_TASK = "events.tasks.deliveries_send"
 ENDPOINT_TASK = "events.tasks.endpoint_send"
+
+
+# A deferred hint names at most this many events (the relay relays every unrelayed event
+# anyway; the ids only say which transactions asked).
+_HINT_IDS_MAX = 1000
+
+
+class _RelayHints:
+    """This process's relay hints, at most one per `WEBHOOK_RELAY_HINT_SECONDS`.
+
+    The first transaction after a quiet spell publishes its hint at once; a transaction that
+    commits sooner after the last hint adds its events to a deferred one, which a timer thread
+    publishes when the interval is up. At a steady stream of small transactions (a payment's
+    events, one commit each) the worker then runs one relay a window for all of them instead
+    of one task per transaction; the latency this adds is at most the window. A hint lost on
+    the way (the process dies within the window) is covered by the sweep, like any lost hint.
+    A window of 0, or relay tasks run in this process (no broker), publish every hint at once.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = os.getpid()
+        self._last = -math.inf  # monotonic time of the last hint published
+        self._deferred: list[str] | None = None  # the events of the hint a timer will publish
+
+    def publish(self, event_ids: list[str]) -> None:
+        window = settings.WEBHOOK_RELAY_HINT_SECONDS
+        if window <= 0 or runs_in_process(RELAY_TASK):
+            enqueue(RELAY_TASK, event_ids)
+            return
+        with self._lock:
+            if self._pid != os.getpid():  # a forked child: the parent's timer is not ours
+                self._pid, self._last, self._deferred = os.getpid(), -math.inf, None
+            if self._deferred is not None:
+                self._deferred.extend(event_ids[: _HINT_IDS_MAX - len(self._deferred)])
+                return
+            now = time.monotonic()
+            wait = self._last + window - now
+            if wait > 0:
+                self._deferred = list(event_ids[:_HINT_IDS_MAX])
+                timer = threading.Timer(wait, self._publish_deferred)
+                timer.daemon = False  # an exiting process still publishes it
+                timer.start()
+                return
+            self._last = now
+        enqueue(RELAY_TASK, event_ids)
+
+    def _publish_deferred(self) -> None:
+        with self._lock:
+            event_ids, self._deferred = self._deferred, None
+            self._last = time.monotonic()
+        if event_ids:
+            enqueue(RELAY_TASK, event_ids)
+
+
+relay_hints = _RelayHints()
 
 
 class _RelayBatch:
@@ -28,16 +88,17 @@ class _RelayBatch:
         self.event_ids: list[str] = []
 
     def __call__(self) -> None:
-        enqueue(RELAY_TASK, self.event_ids)
+        relay_hints.publish(self.event_ids)
 
 
 def relay_on_commit(event_ids: list[str]) -> None:
     """Ask the relay to look at these events once the current transaction commits: every event
-    of one transaction goes in one hint (one broker publish per transaction, not per event).
-    Outside a transaction, at once."""
+    of one transaction goes in one hint (one broker publish per transaction at most, not per
+    event; fewer when transactions follow each other closely, see `_RelayHints`). Outside a
+    transaction, at once."""
     connection = transaction.get_connection()
     if not connection.in_atomic_block:
-        enqueue(RELAY_TASK, list(event_ids))
+        relay_hints.publish(list(event_ids))
         return
     batch = getattr(connection, "_payintents_relay_batch", None)
     # The batch is this transaction's while its callback is still registered; a rollback (of

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Account
 from checkouts import insights, rollup
-from checkouts.models import Checkout, CheckoutRollup
+from checkouts.models import Checkout, CheckoutCompletionRollup, CheckoutRollup
 from checkouts.services import (
     checkout_complete,
     checkout_record_payment_attempt,
@@ -31,6 +31,7 @@ CASES = [
     {},
     {"group_by": "day", "tz": "Europe/Dublin"},
     {"group_by": "day", "tz": "Asia/Kathmandu"},
+    {"group_by": "day", "tz": "Asia/Kolkata"},
     {"group_by": "day", "tz": "America/Santiago"},
     {"group_by": "week", "tz": "Australia/Lord_Howe"},
     {"group_by": "currency"},
@@ -137,6 +138,8 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     counted = checkouts_roll_up()
     assert counted == Checkout.objects.filter(rolled_up=True).count() > 400
     assert CheckoutRollup.objects.exists()
+    completed = Checkout.objects.filter(rolled_up=True, completed_at__isnull=False).count()
+    assert sum(CheckoutCompletionRollup.objects.values_list("completed", flat=True)) == completed
     assert differences(answers(month, now), expected) == []
     settings.CHECKOUT_INSIGHTS_ROLLUP = False
     assert differences(answers(month, now), expected) == []
@@ -173,7 +176,7 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     assert differences(answers(month, now), expected) == []
     incremental = sorted(
         CheckoutRollup.objects.filter(started__gt=0).values_list(
-            "hour",
+            "quarter",
             "currency",
             "country",
             "payment_flow",
@@ -185,10 +188,20 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
             "declined_attempts",
         )
     )
+    timed = sorted(
+        CheckoutCompletionRollup.objects.filter(completed__gt=0).values_list(
+            "quarter", "seconds", "completed"
+        )
+    )
     rollup.rebuild()
+    assert timed == sorted(
+        CheckoutCompletionRollup.objects.filter(completed__gt=0).values_list(
+            "quarter", "seconds", "completed"
+        )
+    )
     rebuilt = sorted(
         CheckoutRollup.objects.filter(started__gt=0).values_list(
-            "hour",
+            "quarter",
             "currency",
             "country",
             "payment_flow",
@@ -202,6 +215,20 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     )
     assert incremental == rebuilt
     assert differences(answers(month, now), expected) == []
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"])
+def test_days_in_any_zone_read_the_rollup(month, tz):
+    """Every zone's midnight is on a quarter hour, so day buckets in a half-hour (Kolkata) or
+    45-minute (Kathmandu) zone add up the rollup instead of aggregating the window live."""
+    now = timezone.now()
+    window = insights.Window(now - timedelta(days=30), now)
+    sql, _, labels = insights.insights_query(month, window, "day", tz, {}, now, rollup=True)
+    assert "checkouts_checkoutrollup" in sql
+    assert "checkouts_checkoutcompletionrollup" in sql
+    assert len(labels) == 31
+    sql, _, _ = insights.insights_query(month, window, "day", tz, {}, now, rollup=False)
+    assert "checkouts_checkoutrollup" not in sql
 
 
 def test_time_buckets_follow_the_local_days_across_a_clock_change():

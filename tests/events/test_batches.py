@@ -176,3 +176,69 @@ def test_a_batch_past_its_time_hands_the_rest_back(
     assert rest.count() == 2
     assert all(d.lease_until is None and d.attempt_count == 0 for d in rest)
     assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 1, "put off": 1}
+
+
+def test_a_sender_finds_every_slot_of_its_endpoint_taken_and_leaves_the_request_set(
+    client, acct, keepalive, hints, settings, django_capture_on_commit_callbacks
+):
+    """One sender per endpoint here: while another connection (another worker) holds the slot,
+    a request returns at once without sending, and its request stays for that sender to see;
+    the slot given back, the deliveries go."""
+    import psycopg
+
+    from events.services.delivery import _SLOT_LOCKS
+    from tests.conftest import database_url_for_current_test_db
+
+    settings.WEBHOOK_SENDERS_PER_ENDPOINT = 1
+    endpoint = create_endpoint(client, keepalive.url)
+    for i in range(3):
+        record(acct.id, id=f"cus_{i}")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    with psycopg.connect(database_url_for_current_test_db(), autocommit=True) as other:
+        other.execute(
+            "SELECT pg_advisory_lock(%s, hashtext(%s))", [_SLOT_LOCKS, f"{endpoint['id']}:0"]
+        )
+        assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"busy": 1}
+        assert keepalive.ids == []
+        assert WebhookEndpoint.objects.get(id=endpoint["id"]).send_requested_at is not None
+        assert Delivery.objects.filter(status="pending", lease_until__isnull=True).count() == 3
+        other.execute(
+            "SELECT pg_advisory_unlock(%s, hashtext(%s))", [_SLOT_LOCKS, f"{endpoint['id']}:0"]
+        )
+    # the other sender is done
+    assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 3}
+    assert len(keepalive.ids) == 3
+    assert WebhookEndpoint.objects.get(id=endpoint["id"]).send_requested_at is None
+
+
+def test_through_pgbouncer_a_sender_takes_no_session_lock(
+    client, acct, keepalive, hints, settings, django_capture_on_commit_callbacks
+):
+    """Transaction pooling hands each statement any server connection, so a session advisory
+    lock could outlive its sender there: with DATABASE_POOLER=pgbouncer the slots are off, and
+    a sender goes even while another connection holds what would be the endpoint's slot."""
+    import psycopg
+
+    from events.services.delivery import _SLOT_LOCKS
+    from tests.conftest import database_url_for_current_test_db
+
+    settings.WEBHOOK_SENDERS_PER_ENDPOINT = 1
+    settings.DATABASE_POOLER = "pgbouncer"
+    endpoint = create_endpoint(client, keepalive.url)
+    for i in range(2):
+        record(acct.id, id=f"cus_{i}")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    with psycopg.connect(database_url_for_current_test_db(), autocommit=True) as other:
+        other.execute(
+            "SELECT pg_advisory_lock(%s, hashtext(%s))", [_SLOT_LOCKS, f"{endpoint['id']}:0"]
+        )
+        assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 2}
+        locks = other.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
+            "AND pid <> pg_backend_pid()",
+            [_SLOT_LOCKS],
+        ).fetchone()[0]
+        assert locks == 0
+    assert len(keepalive.ids) == 2

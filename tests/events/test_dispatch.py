@@ -115,3 +115,64 @@ def test_a_rolled_back_transaction_leaves_no_batch_behind(acct, monkeypatch):
     for _sids, callback, _robust in list(connection.run_on_commit):
         callback()
     assert sent == [[kept.id]]
+
+
+def _recording_hints(monkeypatch, sent: list, wanted: int):
+    """A fresh coalescer whose publishes are recorded (name, ids, when); the event is set once
+    `wanted` hints were published."""
+    import threading
+    import time
+
+    published = threading.Event()
+
+    def enqueue(name, ids):
+        sent.append((name, list(ids), time.monotonic()))
+        if len(sent) >= wanted:
+            published.set()
+        return True
+
+    monkeypatch.setattr(dispatch, "enqueue", enqueue)
+    return dispatch._RelayHints(), published
+
+
+def test_hints_close_after_a_hint_share_one_deferred_hint(monkeypatch, settings):
+    """Within the window after a hint, a transaction's events wait for one hint that a timer
+    publishes at the window's end, together with those of the transactions after it; after a
+    quiet spell a hint goes at once again."""
+    import time
+
+    settings.WEBHOOK_RELAY_HINT_SECONDS = 0.3
+    sent: list = []
+    hints, published = _recording_hints(monkeypatch, sent, wanted=2)
+    started = time.monotonic()
+    hints.publish(["evt_1"])
+    hints.publish(["evt_2"])
+    hints.publish(["evt_3", "evt_4"])
+    assert [(name, ids) for name, ids, _at in sent] == [(dispatch.RELAY_TASK, ["evt_1"])]
+    assert published.wait(5)
+    assert sent[1][:2] == (dispatch.RELAY_TASK, ["evt_2", "evt_3", "evt_4"])
+    assert sent[1][2] - started >= 0.3 - 0.01  # not before the window's end
+    time.sleep(0.35)
+    hints.publish(["evt_5"])
+    assert [entry[1] for entry in sent[2:]] == [["evt_5"]]
+
+
+def test_without_a_window_every_hint_is_published_at_once(monkeypatch, settings):
+    settings.WEBHOOK_RELAY_HINT_SECONDS = 0
+    sent: list = []
+    hints, _published = _recording_hints(monkeypatch, sent, wanted=3)
+    for i in range(3):
+        hints.publish([f"evt_{i}"])
+    assert [entry[1] for entry in sent] == [["evt_0"], ["evt_1"], ["evt_2"]]
+
+
+def test_a_committed_transaction_hands_its_hint_to_the_coalescer(
+    acct, monkeypatch, django_capture_on_commit_callbacks
+):
+    _with_an_endpoint(acct)
+    given = []
+    monkeypatch.setattr(dispatch.relay_hints, "publish", lambda ids: given.append(list(ids)))
+    with django_capture_on_commit_callbacks(execute=True):
+        event = record(acct.id)
+        assert given == []
+    assert given == [[event.id]]

@@ -8,6 +8,7 @@ import http.client
 import os
 import socket
 import subprocess
+import sys
 import time
 
 import pytest
@@ -33,6 +34,16 @@ def gunicorn(tmp_path):
     log_path = tmp_path / "access.log"
     env = {**os.environ, "PAYINTENTS_DEV": "1", "DJANGO_SETTINGS_MODULE": "config.settings"}
     env.pop("PYTEST_VERSION", None)
+    # Outside pytest the pages name their static files through collectstatic's manifest, as a
+    # deployment's do (runall collects them before it starts gunicorn): collect them here too.
+    env["STATIC_ROOT"] = str(tmp_path / "static")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        timeout=120,
+    )
     argv = gunicorn_argv(host="127.0.0.1", port=port, workers=1)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
