@@ -8,6 +8,7 @@ where their absence fails.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -34,22 +35,29 @@ def _tool(name: str) -> str:
     return path
 
 
-@pytest.fixture(scope="module")
-def node_modules():
-    """Install the pinned packages (stripe-node, openapi-typescript, openapi-fetch, typescript;
-    from package-lock.json) into tests/node/node_modules, unless every one is there."""
+def install_node_modules() -> str:
+    """Install the pinned packages (stripe-node, openapi-typescript, openapi-fetch, typescript,
+    axe-core; from package-lock.json) into tests/node/node_modules, unless every one is there;
+    under a file lock, since two test workers may ask at once. Returns node's path."""
     node, npm = _tool("node"), _tool("npm")
     wanted = json.loads((HERE / "package.json").read_text())["dependencies"]
-    if not all((HERE / "node_modules" / name / "package.json").exists() for name in wanted):
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=HERE,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, result.stdout + result.stderr
+    with open(HERE / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not all((HERE / "node_modules" / name / "package.json").exists() for name in wanted):
+            result = subprocess.run(
+                [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+                cwd=HERE,
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
     return node
+
+
+@pytest.fixture(scope="module")
+def node_modules():
+    return install_node_modules()
 
 
 def test_stripe_node_runs_the_payment_flow(node_modules, live_server, transactional_db):
