@@ -154,9 +154,17 @@ def test_unknown_url_is_a_404_envelope_without_html(client):
 
 def test_unknown_url_is_json_even_with_debug_on(client, settings):
     settings.DEBUG = True
-    response = client.get("/nothing", headers={"Accept": "text/html"})
+    response = client.get("/v1/nothing", headers={"Accept": "text/html"})
     assert response.status_code == 404
     assert json.loads(response.content)["error"]["code"] == "resource_missing"
+
+
+def test_unknown_url_outside_the_api_is_plain_text_even_with_debug_on(client, settings):
+    settings.DEBUG = True
+    response = client.get("/nothing", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/plain")
+    assert b"Traceback" not in response.content and b"urlpatterns" not in response.content
 
 
 def test_unhandled_exception_is_a_500_envelope_without_traceback(client, monkeypatch):

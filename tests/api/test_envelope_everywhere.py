@@ -51,9 +51,13 @@ def _assert_json_404(response) -> None:
 
 def test_unknown_urls_answer_the_json_404_for_every_method(acct):
     client = CsrfClient(acct.sk)
-    for path in ("/v1/nothing_here", "/nothing", "/v1/payment_intents/pi_x/unknown_action"):
+    for path in ("/v1/nothing_here", "/v1/payment_intents/pi_x/unknown_action"):
         for method in METHODS:
             _assert_json_404(client.send(method, path, b"amount=1"))
+    for method in METHODS:  # outside the API: plain text, never the CSRF page
+        response = client.send(method, "/nothing", b"amount=1")
+        assert response.status_code == 404, (method, response)
+        assert response.headers["Content-Type"].startswith("text/plain"), method
 
 
 def test_a_trailing_slash_on_every_v1_route_answers_the_json_404(acct):
