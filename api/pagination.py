@@ -16,7 +16,14 @@ from core.errors import ResourceMissing
 DEFAULT_LIMIT = 10
 
 
+# The last second a datetime holds (9999-12-31T23:59:59Z): the filters' `seconds + 1` past it is
+# the end of time, not a server error.
+_LAST_SECOND = 253402300799
+
+
 def _dt(seconds: int) -> datetime:
+    if seconds > _LAST_SECOND:
+        return datetime.max.replace(tzinfo=UTC)
     return datetime.fromtimestamp(seconds, tz=UTC)
 
 

@@ -257,3 +257,15 @@ def test_repeated_array_brackets_still_build_an_array(client):
     response = _form(client, URL, f"{BASE}&payment_method_types[]=card&expand[]=customer")
     assert response.status_code == 200, response
     assert response.json()["payment_method_types"] == ["card"]
+
+
+@pytest.mark.parametrize(
+    "param", ["created", "created[gt]", "created[gte]", "created[lt]", "created[lte]"]
+)
+@pytest.mark.parametrize("path", ["/v1/charges", "/v1/setup_intents", "/v1/payment_intents"])
+def test_the_last_second_a_created_filter_takes_is_a_list_not_a_500(client, path, param):
+    """`created=253402300799` (9999-12-31T23:59:59Z, the largest the API takes) filters up to
+    the end of time: its `seconds + 1` bound is not a server error."""
+    response = client.get(path, {param: "253402300799"})
+    assert response.status_code == 200, response.json()
+    assert response.json()["object"] == "list"
