@@ -476,6 +476,8 @@ def test_an_error_is_tied_to_its_field_focused_and_keeps_what_was_typed(client, 
     described = number.get_attribute("aria-describedby")
     assert browser.find_element(By.ID, described).text
     assert browser.switch_to.active_element == number
+    # what was typed is kept (the number too, from the POST) but the CVC
+    assert number.get_attribute("value") == "4242 4242 4242 4241"
     assert browser.find_element(By.ID, "exp").get_attribute("value") == "12 / 34"
     assert browser.find_element(By.ID, "name").get_attribute("value") == "Ada L"
     assert browser.find_element(By.ID, "cvc").get_attribute("value") == ""
