@@ -3,6 +3,7 @@ attempt recorded before the call, declining cards fail the setup (402, `last_set
 `setup_intent.setup_failed`), 3-D Secure cards ask for the challenge (`requires_action`,
 `next_action`) and finish on the hosted 3-D Secure page, with the events Stripe sends."""
 
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from events.models import Event
 from payments.models import Attempt, PaymentMethod
 from payments.processors.simulated import SimulatedProcessor
+from payments.services import attempts_reconcile
 
 pytestmark = pytest.mark.usefixtures("processor_mode")  # every movement, both ways
 
@@ -174,3 +176,40 @@ def test_an_outage_fails_the_setup_as_a_processing_error(client, customer, acct)
     assert response.status_code == 402
     assert response.json()["error"]["code"] == "processing_error"
     assert Attempt.objects.get(target=other["id"]).answer["processor_error"] is True
+
+
+class Killed(BaseException):
+    """The process serving the request is gone (nothing in the request catches it)."""
+
+
+@pytest.mark.parametrize("reached_processor", [True, False])
+def test_a_verification_left_recorded_by_a_crash_is_settled_by_the_reconciler(
+    client, customer, settings, monkeypatch, reached_processor
+):
+    settings.SIMULATED_PROCESSOR_IN_PROCESS = False  # a crash between the two phases
+    verify = SimulatedProcessor.verify
+
+    def dying(self, **kwargs):
+        monkeypatch.setattr(SimulatedProcessor, "verify", verify)
+        if reached_processor:
+            verify(self, **kwargs)
+        raise Killed()
+
+    monkeypatch.setattr(SimulatedProcessor, "verify", dying)
+    si = _setup(client, customer)
+    with pytest.raises(Killed):
+        client.post(f"{URL}/{si['id']}/confirm", {"payment_method": "pm_card_visa"})
+    [recorded] = Attempt.objects.filter(target=si["id"], status="recorded")
+    assert recorded.kind == "verify"
+    assert client.get(f"{URL}/{si['id']}").json()["status"] == "requires_confirmation"
+    ago = timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS + 1)
+    Attempt.objects.filter(pk=recorded.pk).update(claimed_at=recorded.claimed_at - ago)
+    assert attempts_reconcile() == 1
+    settled = Attempt.objects.get(pk=recorded.pk)
+    shown = client.get(f"{URL}/{si['id']}").json()
+    if reached_processor:  # what the processor did is applied: the card is saved
+        assert (settled.status, shown["status"]) == ("applied", "succeeded")
+        assert _types(si["id"])[-1] == "setup_intent.succeeded"
+    else:  # never received: nothing happened, the SetupIntent may be confirmed again
+        assert (settled.status, shown["status"]) == ("aborted", "requires_confirmation")
+        assert client.post(f"{URL}/{si['id']}/confirm").json()["status"] == "succeeded"
