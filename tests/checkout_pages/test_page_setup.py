@@ -143,3 +143,30 @@ def test_a_decline_about_a_card_field_is_shown_at_that_field(checkout, browser_c
     # opened again, the same decline at the same field
     again = browser_client.get(path).content.decode()
     assert re.search(r'<input id="cvc"[^>]*aria-invalid="true"', again)
+
+
+def test_a_framed_card_form_runs_3d_secure_in_its_own_window_and_follows_it(
+    client, browser_client
+):
+    customer = client.post("/v1/customers", {"email": "f@example.com"}).json()["id"]
+    ci = client.post(
+        "/v1/checkout_intents",
+        {
+            "type": "payment_method_form",
+            "customer": customer,
+            "allowed_origins": ["https://shop.example.com"],
+            "redirects": {"completed_url": COMPLETED},
+        },
+    ).json()
+    path = page_path(ci["client_token"])
+    page = browser_client.submit(path, {"number": "4000 0027 6000 3184"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    challenge = html.split('id="authenticate" href="')[1].split('"')[0].replace("&amp;", "&")
+    assert "/authenticate/setup_intents/seti_" in challenge
+    status = html.split('data-status-url="')[1].split('"')[0]
+    assert browser_client.get(status).json() == {"waiting": True}
+    back = _challenge(browser_client, challenge, "complete")
+    assert "window=challenge" in back["Location"]
+    assert browser_client.get(status).json() == {"waiting": False}
+    assert CheckoutIntent.objects.get(id=ci["id"]).status == "finished"
