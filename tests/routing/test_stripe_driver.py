@@ -293,9 +293,9 @@ def verify(driver: StripeProcessor, number: str = VISA, **kwargs):
 def test_verify_checks_the_card_with_an_upstream_setup_intent(driver, look):
     result, params = verify(driver)
     assert result.status == "succeeded" and result.reference.startswith("seti_")
-    upstream = look.v1.setup_intents.retrieve(result.reference)
-    assert (upstream.status, upstream.payment_method) == ("succeeded", params["token"])
-    assert upstream.metadata["payintents_attempt"] == params["attempt_id"]
+    setup = look.v1.setup_intents.retrieve(result.reference)
+    assert (setup.status, setup.payment_method) == ("succeeded", params["token"])
+    assert setup.metadata["payintents_attempt"] == params["attempt_id"]
     # asked again with the same attempt id: the same setup, made once
     assert driver.verify(**params).reference == result.reference
 
