@@ -145,9 +145,7 @@ def test_a_decline_about_a_card_field_is_shown_at_that_field(checkout, browser_c
     assert re.search(r'<input id="cvc"[^>]*aria-invalid="true"', again)
 
 
-def test_a_framed_card_form_runs_3d_secure_in_its_own_window_and_follows_it(
-    client, browser_client
-):
+def test_a_framed_card_form_runs_3d_secure_in_its_own_window_and_follows_it(client, browser_client):
     customer = client.post("/v1/customers", {"email": "f@example.com"}).json()["id"]
     ci = client.post(
         "/v1/checkout_intents",
