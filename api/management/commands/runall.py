@@ -151,6 +151,25 @@ def static_sources_digest() -> str:
     return digest.hexdigest()
 
 
+def shut_down(procs: dict[str, subprocess.Popen]) -> None:
+    """Each main process gets SIGTERM and shuts its own children down (Celery's warm shutdown,
+    gunicorn's graceful stop); whatever is left after the grace period is killed with its whole
+    process group."""
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.time() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def migrations_on_disk() -> set[tuple[str, str]] | None:
     """Every (app label, migration name) in the installed apps' migration packages, found as
     Django's loader finds them but without importing one; None when a package cannot be read
@@ -276,11 +295,12 @@ class Command(BaseCommand):
         else:
             stamp.unlink(missing_ok=True)
 
-    def prepare_beside(self) -> None:
+    def prepare_beside(self, *, demo_account: bool) -> None:
         """What runs while the web server and the worker start: the checks, the demo account."""
         self.check_once()
-        self.say("checking the demo account")
-        call_command("ensure_demo_account", quiet=True)
+        if demo_account:
+            self.say("checking the demo account")
+            call_command("ensure_demo_account", quiet=True)
 
     def handle(self, *args, host, port, no_prepare=False, **options):
         started = time.monotonic()
@@ -335,14 +355,9 @@ class Command(BaseCommand):
         start("web")
         start("worker")
         try:
-            if not no_prepare:
-                self.prepare_beside()
-        except BaseException:
-            stop()
-            for proc in procs.values():
-                proc.terminate()
-            for proc in procs.values():
-                proc.wait(timeout=15)
+            self.prepare_beside(demo_account=not no_prepare)
+        except BaseException:  # a failed check: nothing keeps running
+            shut_down(procs)
             raise
         self.say(
             f"prepared in {time.monotonic() - started:.1f}s; waiting for the web server and the worker"
@@ -376,22 +391,7 @@ class Command(BaseCommand):
                         break
                 time.sleep(0.3)
         finally:
-            # Each main process gets SIGTERM and shuts its own children down (Celery's warm
-            # shutdown, gunicorn's graceful stop); whatever is left after the grace period is
-            # killed with its whole process group.
-            for proc in procs.values():
-                if proc.poll() is None:
-                    proc.terminate()
-            deadline = time.time() + 15
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.time()))
-                except subprocess.TimeoutExpired:
-                    pass
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            shut_down(procs)
         self.stdout.write("stopped")
         sys.exit(exit_code)
 
