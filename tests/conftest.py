@@ -274,6 +274,7 @@ class WorkerProcess:
             if b"ready." in self.log_path.read_bytes():
                 return self
             time.sleep(0.2)
+        self.stop()  # no fixture knows it yet: it would outlive the test
         raise RuntimeError(f"worker did not become ready:\n{self.log()}")
 
     def log(self) -> str:
