@@ -212,6 +212,14 @@ def _is_hash(schema: dict, components: dict) -> bool:
     return any(_is_hash(s, components) for s in alternatives)
 
 
+def _is_array(schema: dict, components: dict) -> bool:
+    schema = _resolve(schema, components)
+    if schema.get("type") == "array":
+        return True
+    alternatives = schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", [])
+    return any(_is_array(s, components) for s in alternatives)
+
+
 def plain_metadata(result, generator, request, public):
     """Every `metadata` property, of a request or an answer, as `serializers.PLAIN_METADATA`:
     string values under any key, which the generated clients take and give as a plain dict
@@ -237,8 +245,12 @@ def plain_metadata(result, generator, request, public):
 def publish_request_bodies(result, generator, request, public):
     """Every request body: form-encoded first, JSON second.
 
-    The form body says how hashes are written (`metadata[order]=42`: OpenAPI's deepObject
-    style; arrays are written `expand[]=customer` or `expand[0]=customer`). Its schema is the JSON body's schema with
+    The form body says how hashes and arrays are written: OpenAPI's deepObject style, an
+    array's items keyed by their index (`metadata[order]=42`, `payment_method_types[0]=card`,
+    `line_items[0][price]=price_…`), as Stripe's own document writes them. Without it a client
+    following the document would repeat `payment_method_types=card&…` (form style, the default),
+    which the API refuses as a parameter given twice. (`name[]=` for each item is read too.)
+    Its schema is the JSON body's schema with
     one more (empty) constraint, so the two are distinct types: a client generated from this
     document (openapi-python-client) then has one class per content type and sends exactly the
     content type of the class it was given.
@@ -256,7 +268,7 @@ def publish_request_bodies(result, generator, request, public):
         encoding = {
             name: {"style": "deepObject", "explode": True}
             for name, prop in properties.items()
-            if _is_hash(prop, components)
+            if _is_hash(prop, components) or _is_array(prop, components)
         }
         form = {**content.get(_FORM, {}), "schema": {"allOf": [schema, {"type": "object"}]}}
         if encoding:
@@ -275,7 +287,8 @@ def name_query_arrays(result, generator, request, public):
     """An array in a query string is sent as the API reads one, `expand[]=a&expand[]=b`: the
     parameter is named `expand[]` (form style, exploded). Named `expand`, a client following
     the document would repeat `expand=a&expand=b`, which the API refuses as a parameter given
-    twice."""
+    twice. A hash (`created`) is written in brackets: deepObject style."""
+    components = result.get("components", {}).get("schemas", {})
     for _path, _method, operation in _operations(result):
         for parameter in operation.get("parameters", []):
             if (
@@ -285,6 +298,10 @@ def name_query_arrays(result, generator, request, public):
             ):
                 parameter["name"] += "[]"
                 parameter["style"] = "form"
+                parameter["explode"] = True
+            elif parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
+                # a hash in a query string: `created[gte]=…` (form style would send `gte=…`)
+                parameter["style"] = "deepObject"
                 parameter["explode"] = True
     return result
 
