@@ -107,7 +107,7 @@ IDEMPOTENCY_KEY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Makes the POST safe to retry: a retry with the same key and the same "
     "parameters within 24 hours answers the first result again instead of repeating it (409 "
     "while the first is still running; 400 if the parameters differ).",
@@ -262,8 +262,12 @@ def publish_request_bodies(result, generator, request, public):
             continue
         content = body.get("content", {})
         schema = (content.get(_JSON) or content.get(_FORM) or {}).get("schema")
-        if schema is None or _FORM not in content:
-            continue  # (a view that parses JSON only, as PayMongo's face does)
+        if schema is None:
+            continue
+        if _FORM not in content:
+            # (a view that parses JSON only, as PayMongo's face does)
+            _close_objects(schema, components, set())
+            continue
         properties = _resolve(schema, components).get("properties", {})
         encoding = {
             name: {"style": "deepObject", "explode": True}
@@ -274,13 +278,32 @@ def publish_request_bodies(result, generator, request, public):
         if encoding:
             form["encoding"] = encoding
         others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
-        # The API refuses a parameter it does not know (400 `parameter_unknown`): the body says so.
-        resolved = _resolve(schema, components)
-        if resolved.get("properties"):
-            resolved["additionalProperties"] = False
+        # The API refuses a parameter it does not know (400 `parameter_unknown`), at any depth:
+        # the body says so.
+        _close_objects(schema, components, set())
         json_media = {**content.get(_JSON, {}), "schema": schema}
         body["content"] = {_FORM: form, _JSON: json_media, **others}
     return result
+
+
+def _close_objects(schema: dict, components: dict, seen: set) -> None:
+    """`additionalProperties: false` on every object of a request body with named properties
+    (a hash of free keys, as `metadata`, has none and stays open)."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return
+        seen.add(schema["$ref"])
+        _close_objects(_resolve(schema, components), components, seen)
+        return
+    if schema.get("properties") and "additionalProperties" not in schema:
+        schema["additionalProperties"] = False
+    for child in (schema.get("properties") or {}).values():
+        _close_objects(child, components, seen)
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for child in schema.get(keyword, []):
+            _close_objects(child, components, seen)
+    if isinstance(schema.get("items"), dict):
+        _close_objects(schema["items"], components, seen)
 
 
 def name_query_arrays(result, generator, request, public):
