@@ -322,7 +322,9 @@ def name_query_arrays(result, generator, request, public):
                 parameter["name"] += "[]"
                 parameter["style"] = "form"
                 parameter["explode"] = True
-            elif parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
+            elif parameter.get("in") == "query" and _is_hash(
+                parameter.get("schema", {}), components
+            ):
                 # a hash in a query string: `created[gte]=…` (form style would send `gte=…`)
                 parameter["style"] = "deepObject"
                 parameter["explode"] = True
