@@ -9,8 +9,14 @@ loop reads each request, headers and body, into memory without blocking (as a bu
 in front would), and hands it to a thread only once it is whole: a thread only ever runs a
 request that has fully arrived, so stalled connections cost a buffer each, never a thread. A
 request that is not whole within `REQUEST_READ_SECONDS` of its first byte is dropped, one cut
-off is dropped without running, and one larger than `MAX_BUFFERED_BYTES` is refused (413). The
-measurement that chose this over the alternatives is in bench/README.md ("Slow clients").
+off is dropped without running, and one larger than `MAX_BUFFERED_BYTES` is refused (413). A
+connection that sends nothing, just accepted or kept alive after an answer, is closed after
+gunicorn's `--keep-alive` seconds (gthread alone never closed a connection that had not sent its
+first byte). Requests pipelined on one connection (HTTP/1.1: the next sent before the answer to
+the one before) run one at a time, in order, each only once it is whole: the thread is given
+exactly one request's bytes, and what follows stays in the loop's buffer until the answer is
+written. The measurement that chose this over the alternatives is in docs/operations.md ("Slow
+and stalled clients").
 
 gunicorn answers what it cannot parse (a request line or headers past its limits, an invalid
 header) itself, as an HTML page; here that answer is the API's JSON error envelope for a path
@@ -19,67 +25,78 @@ under /v1/ (or a request line it could not read) and plain text elsewhere.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import selectors
+import socket
 import threading
 import time
+from collections import deque
+from functools import partial
 
 from gunicorn import util
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 # A request (headers and body) is read within this many seconds of its first byte, or dropped.
 REQUEST_READ_SECONDS = float(os.environ.get("REQUEST_READ_SECONDS", "30"))
 # The largest request buffered: the body limit (MAX_BODY_BYTES) plus room for the headers.
 MAX_BUFFERED_BYTES = int(os.environ.get("MAX_BODY_BYTES", str(256 * 1024))) + 256 * 1024
 _HEADER_END = b"\r\n\r\n"
-_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\S*)[ \t]*$", re.I | re.M)
+_CONTENT_LENGTH = re.compile(rb"^content-length[ \t]*:[ \t]*(\S*)[ \t]*\r?$", re.I | re.M)
 _CHUNKED = re.compile(rb"^transfer-encoding[ \t]*:.*chunked", re.I | re.M)
 
 
-def request_is_whole(data: bytes) -> bool:
-    """Whether `data` holds at least one whole request: its headers and all of its body
-    (`Content-Length` bytes, or chunks up to the last one). A request gunicorn's parser would
-    refuse anyway (an unreadable length or chunk size) counts as whole: the parser answers it."""
+def request_length(data: bytes) -> int | None:
+    """How many bytes of `data` the first request takes once all of it has arrived (its headers
+    and all of its body: `Content-Length` bytes, or chunks up to the last one and the trailers),
+    or None while some of it is still to come. What follows it is the next request (HTTP/1.1
+    pipelining). A request gunicorn's parser would refuse anyway (an unreadable length or chunk
+    size) counts as whole, all of `data`: the parser answers it and closes the connection."""
     end = data.find(_HEADER_END)
     if end < 0:
-        return False
-    head, body = data[:end], data[end + 4 :]
+        return None
+    body_start = end + 4
+    head = data[:end]
     if _CHUNKED.search(head):
-        return _chunks_whole(body)
+        size = _chunked_length(data, body_start)
+        return None if size is None else body_start + size
     match = _CONTENT_LENGTH.search(head)
     if match is None:
-        return True
+        return body_start
     if not match.group(1).isdigit():
-        return True
-    return len(body) >= int(match.group(1))
+        return len(data)
+    length = body_start + int(match.group(1))
+    return length if len(data) >= length else None
 
 
-def _chunks_whole(body: bytes) -> bool:
-    pos = 0
+def request_is_whole(data: bytes) -> bool:
+    """Whether `data` holds at least one whole request (`request_length`)."""
+    return request_length(data) is not None
+
+
+def _chunked_length(data: bytes, start: int) -> int | None:
+    """The length of the chunked body at `data[start:]` (through its trailers), or None."""
+    pos = start
     while True:
-        line_end = body.find(b"\r\n", pos)
+        line_end = data.find(b"\r\n", pos)
         if line_end < 0:
-            return False
-        size_text = body[pos:line_end].split(b";", 1)[0].strip()
+            return None
+        size_text = data[pos:line_end].split(b";", 1)[0].strip()
         try:
             size = int(size_text, 16)
         except ValueError:
-            return True  # the parser refuses it
+            return len(data) - start  # the parser refuses it
         if size == 0:
-            rest = body[line_end + 2 :]
-            return rest.startswith(b"\r\n") or _HEADER_END in rest
+            rest = line_end + 2
+            if data.startswith(b"\r\n", rest):
+                return rest + 2 - start
+            trailers_end = data.find(_HEADER_END, rest)
+            return None if trailers_end < 0 else trailers_end + 4 - start
         pos = line_end + 2 + size + 2
-        if pos > len(body):
-            return False
-
-
-class _Pending:
-    """What has arrived of a connection's next request."""
-
-    def __init__(self) -> None:
-        self.data = bytearray()
-        self.deadline = time.monotonic() + REQUEST_READ_SECONDS
+        if pos > len(data):
+            return None
 
 
 _errors = threading.local()
@@ -126,71 +143,174 @@ util.write_error = _write_error  # gunicorn.workers.base calls it as util.write_
 
 
 class BufferingThreadWorker(ThreadWorker):
+    """gthread whose event loop owns every connection between requests: it reads what arrives
+    into the connection's buffer (`conn.buffered`), hands a thread one whole request at a time
+    and keeps what follows it (a pipelined request) for after the answer, and closes a
+    connection that keeps it waiting (`_waiting`: each one's deadline)."""
+
     def init_process(self):
-        self._pending: dict[int, _Pending] = {}
+        # every connection registered in the poller, waiting for bytes -> when it is dropped
+        self._waiting: dict[TConn, float] = {}
+        # kept-alive connections whose next request is already whole, for the loop to run
+        self._ready: deque[TConn] = deque()
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
         super().init_process()
+
+    def idle_seconds(self) -> float:
+        """How long a connection may stay open sending nothing: gunicorn's `--keep-alive`, for
+        a kept-alive connection and for one just accepted alike (at least a second)."""
+        return max(float(self.cfg.keepalive), 1.0)
+
+    def run(self):
+        self.poller.register(self._wake_r, selectors.EVENT_READ, self._on_wake)
+        try:
+            super().run()
+        finally:
+            self._wake_r.close()
+            self._wake_w.close()
+
+    def accept(self, server, listener):
+        # gthread's accept, with the connection's buffer and its idle deadline
+        try:
+            sock, client = listener.accept()
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.ECONNABORTED, errno.EWOULDBLOCK):
+                raise
+            return
+        conn = TConn(self.cfg, sock, client, server)
+        conn.buffered = bytearray()
+        self.nr_conns += 1
+        with self._lock:
+            self._wait(conn, time.monotonic() + self.idle_seconds())
+
+    def _wait(self, conn, deadline: float) -> None:
+        """Register `conn` in the poller until `deadline` (the lock is held)."""
+        self._waiting[conn] = deadline
+        self.poller.register(
+            conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn)
+        )
 
     def on_client_socket_readable(self, conn, client):
         with self._lock:
-            pending = self._pending.setdefault(id(conn), _Pending())
+            if conn not in self._waiting:
+                return  # dropped meanwhile
+            was_idle = not conn.buffered
             closed = False
             try:
-                while len(pending.data) <= MAX_BUFFERED_BYTES:
+                while len(conn.buffered) <= MAX_BUFFERED_BYTES:
                     chunk = conn.sock.recv(65536)
                     if not chunk:
                         closed = True
                         break
-                    pending.data += chunk
+                    conn.buffered += chunk
             except (BlockingIOError, InterruptedError):
                 pass
             except OSError:
                 closed = True
-            whole = request_is_whole(bytes(pending.data))
-            if closed and not whole:
-                # cut off: nothing of it runs (the client may still read the answer)
-                self._drop(
-                    conn,
-                    client,
-                    answer=(400, "Bad Request", "the request was cut off; nothing was done"),
-                )
-                return
-            if len(pending.data) > MAX_BUFFERED_BYTES:
-                self._drop(conn, client, answer=(413, "Request Entity Too Large", ""))
-                return
-            if not whole:
-                if conn.initialized:
-                    # a kept-alive connection that started a request: no longer idle
-                    try:
-                        self._keep.remove(conn)
-                    except ValueError:
-                        pass
+            length = request_length(bytes(conn.buffered))
+            if length is None:
+                if closed:
+                    # cut off: nothing of it runs (the client may still read the answer)
+                    self._drop(
+                        conn,
+                        answer=(400, "Bad Request", "the request was cut off; nothing was done"),
+                    )
+                elif len(conn.buffered) > MAX_BUFFERED_BYTES:
+                    self._drop(conn, answer=(413, "Request Entity Too Large", ""))
+                elif was_idle and conn.buffered:
+                    # a request has begun: it has REQUEST_READ_SECONDS to arrive whole
+                    self._waiting[conn] = time.monotonic() + REQUEST_READ_SECONDS
+                    self._unkeep(conn)
                 return  # stay registered; more will come (or the deadline will pass)
-            self.poller.unregister(client)
-            if conn.initialized:
-                try:
-                    self._keep.remove(conn)
-                except ValueError:
-                    pass
-            del self._pending[id(conn)]
+            self._unwait(conn)
+        self._dispatch(conn, length)
+
+    def _dispatch(self, conn, length: int) -> None:
+        """Give the first `length` buffered bytes, one whole request, to a thread (the loop's
+        thread only: it owns `self.futures`); what follows stays buffered."""
+        request = bytes(conn.buffered[:length])
+        del conn.buffered[:length]
         conn.init()
-        conn.parser.unreader.unread(bytes(pending.data))
-        conn.first_line = bytes(pending.data[:200]).split(b"\r\n", 1)[0]
+        conn.parser.unreader.unread(request)
+        conn.first_line = request[:200].split(b"\r\n", 1)[0]
         fs = self.tpool.submit(self.handle, conn)
         self._wrap_future(fs, conn)
 
-    def _drop(self, conn, client, answer: tuple[int, str, str] | None = None) -> None:
-        """Close a connection the loop was reading (the lock is held)."""
-        pending = self._pending.pop(id(conn), None)
+    def finish_request(self, fs):
+        """After an answer (on the request's thread): a kept-alive connection's next request is
+        run at once when it is already whole (the loop is woken for it), else the connection
+        waits in the poller: for the rest of that request, or idle."""
+        conn = fs.conn
+        keepalive = False
+        if not fs.cancelled():
+            try:
+                keepalive = fs.result()[0]
+            except Exception:
+                keepalive = False
+        if not (keepalive and self.alive):
+            self.nr_conns -= 1
+            conn.close()
+            return
         try:
-            self.poller.unregister(client)
-        except (KeyError, ValueError, OSError):
+            conn.sock.setblocking(False)
+        except OSError:
+            self.nr_conns -= 1
+            conn.close()
+            return
+        with self._lock:
+            if request_length(bytes(conn.buffered)) is not None:
+                self._ready.append(conn)
+                try:
+                    self._wake_w.send(b"\0")
+                except (BlockingIOError, InterruptedError):
+                    pass  # the loop has a wake-up pending already
+                return
+            if conn.buffered:
+                deadline = time.monotonic() + REQUEST_READ_SECONDS
+            else:
+                conn.set_timeout()
+                self._keep.append(conn)
+                deadline = time.monotonic() + self.idle_seconds()
+            self._wait(conn, deadline)
+
+    def _on_wake(self, sock):
+        try:
+            while sock.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
             pass
+        while True:
+            with self._lock:
+                if not self._ready:
+                    return
+                conn = self._ready.popleft()
+            length = request_length(bytes(conn.buffered))
+            assert length is not None
+            self._dispatch(conn, length)
+
+    def _unkeep(self, conn) -> None:
         try:
             self._keep.remove(conn)
         except ValueError:
             pass
-        if answer is not None and pending is not None and pending.data:
-            _errors.api = _is_api(bytes(pending.data[:200]).split(b"\r\n", 1)[0], None)
+
+    def _unwait(self, conn) -> None:
+        """Take `conn` out of the poller and the waiting lists (the lock is held)."""
+        self._waiting.pop(conn, None)
+        self._unkeep(conn)
+        try:
+            self.poller.unregister(conn.sock)
+        except (KeyError, ValueError, OSError):
+            pass
+
+    def _drop(self, conn, answer: tuple[int, str, str] | None = None) -> None:
+        """Close a connection the loop was waiting on (the lock is held), answering `answer`
+        first when part of a request had arrived."""
+        self._unwait(conn)
+        if answer is not None and conn.buffered:
+            _errors.api = _is_api(bytes(conn.buffered[:200]).split(b"\r\n", 1)[0], None)
             status, reason, message = answer
             code = "request_body_incomplete" if status == 400 else "request_too_large"
             try:
@@ -201,18 +321,12 @@ class BufferingThreadWorker(ThreadWorker):
         conn.close()
 
     def murder_keepalived(self):
-        super().murder_keepalived()
+        """Drop every waiting connection past its deadline: idle ones (just accepted or kept
+        alive) after `idle_seconds`, a request begun and not whole after REQUEST_READ_SECONDS."""
         now = time.monotonic()
         with self._lock:
-            late = [key for key, pending in self._pending.items() if pending.deadline < now]
-            if not late:
-                return
-            for key in list(self.poller.get_map().values()):
-                conn = getattr(key.data, "args", (None,))[0]
-                if conn is not None and id(conn) in late:
-                    self._drop(conn, key.fileobj)
-            for key in late:  # connections already gone
-                self._pending.pop(key, None)
+            for conn in [c for c, deadline in self._waiting.items() if deadline <= now]:
+                self._drop(conn)
 
     def handle(self, conn):
         _errors.api = _is_api(getattr(conn, "first_line", None), None)
@@ -225,4 +339,4 @@ class BufferingThreadWorker(ThreadWorker):
         super().handle_error(req, client, addr, exc)
 
 
-__all__ = ["BufferingThreadWorker", "request_is_whole"]
+__all__ = ["BufferingThreadWorker", "request_is_whole", "request_length"]

@@ -113,7 +113,7 @@ IDEMPOTENCY_KEY_HEADER = {
     "in": "header",
     "name": "Idempotency-Key",
     "required": False,
-    "schema": {"type": "string", "maxLength": MAX_KEY_LENGTH},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
     "description": "Makes the POST safe to retry: a retry with the same key and the same "
     "parameters within 24 hours answers the first result again instead of repeating it (409 "
     "while the first is still running; 400 if the parameters differ).",
@@ -218,6 +218,14 @@ def _is_hash(schema: dict, components: dict) -> bool:
     return any(_is_hash(s, components) for s in alternatives)
 
 
+def _is_array(schema: dict, components: dict) -> bool:
+    schema = _resolve(schema, components)
+    if schema.get("type") == "array":
+        return True
+    alternatives = schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", [])
+    return any(_is_array(s, components) for s in alternatives)
+
+
 def plain_metadata(result, generator, request, public):
     """Every `metadata` property, of a request or an answer, as `serializers.PLAIN_METADATA`:
     string values under any key, which the generated clients take and give as a plain dict
@@ -243,8 +251,12 @@ def plain_metadata(result, generator, request, public):
 def publish_request_bodies(result, generator, request, public):
     """Every request body: form-encoded first, JSON second.
 
-    The form body says how hashes are written (`metadata[order]=42`: OpenAPI's deepObject
-    style; arrays are written `expand[]=customer` or `expand[0]=customer`). Its schema is the JSON body's schema with
+    The form body says how hashes and arrays are written: OpenAPI's deepObject style, an
+    array's items keyed by their index (`metadata[order]=42`, `payment_method_types[0]=card`,
+    `line_items[0][price]=price_…`), as Stripe's own document writes them. Without it a client
+    following the document would repeat `payment_method_types=card&…` (form style, the default),
+    which the API refuses as a parameter given twice. (`name[]=` for each item is read too.)
+    Its schema is the JSON body's schema with
     one more (empty) constraint, so the two are distinct types: a client generated from this
     document (openapi-python-client) then has one class per content type and sends exactly the
     content type of the class it was given.
@@ -256,32 +268,56 @@ def publish_request_bodies(result, generator, request, public):
             continue
         content = body.get("content", {})
         schema = (content.get(_JSON) or content.get(_FORM) or {}).get("schema")
-        if schema is None or _FORM not in content:
-            continue  # (a view that parses JSON only, as PayMongo's face does)
+        if schema is None:
+            continue
+        if _FORM not in content:
+            # (a view that parses JSON only, as PayMongo's face does)
+            _close_objects(schema, components, set())
+            continue
         properties = _resolve(schema, components).get("properties", {})
         encoding = {
             name: {"style": "deepObject", "explode": True}
             for name, prop in properties.items()
-            if _is_hash(prop, components)
+            if _is_hash(prop, components) or _is_array(prop, components)
         }
         form = {**content.get(_FORM, {}), "schema": {"allOf": [schema, {"type": "object"}]}}
         if encoding:
             form["encoding"] = encoding
         others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
-        # The API refuses a parameter it does not know (400 `parameter_unknown`): the body says so.
-        resolved = _resolve(schema, components)
-        if resolved.get("properties"):
-            resolved["additionalProperties"] = False
+        # The API refuses a parameter it does not know (400 `parameter_unknown`), at any depth:
+        # the body says so.
+        _close_objects(schema, components, set())
         json_media = {**content.get(_JSON, {}), "schema": schema}
         body["content"] = {_FORM: form, _JSON: json_media, **others}
     return result
+
+
+def _close_objects(schema: dict, components: dict, seen: set) -> None:
+    """`additionalProperties: false` on every object of a request body with named properties
+    (a hash of free keys, as `metadata`, has none and stays open)."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return
+        seen.add(schema["$ref"])
+        _close_objects(_resolve(schema, components), components, seen)
+        return
+    if schema.get("properties") and "additionalProperties" not in schema:
+        schema["additionalProperties"] = False
+    for child in (schema.get("properties") or {}).values():
+        _close_objects(child, components, seen)
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for child in schema.get(keyword, []):
+            _close_objects(child, components, seen)
+    if isinstance(schema.get("items"), dict):
+        _close_objects(schema["items"], components, seen)
 
 
 def name_query_arrays(result, generator, request, public):
     """An array in a query string is sent as the API reads one, `expand[]=a&expand[]=b`: the
     parameter is named `expand[]` (form style, exploded). Named `expand`, a client following
     the document would repeat `expand=a&expand=b`, which the API refuses as a parameter given
-    twice."""
+    twice. A hash (`created`) is written in brackets: deepObject style."""
+    components = result.get("components", {}).get("schemas", {})
     for _path, _method, operation in _operations(result):
         for parameter in operation.get("parameters", []):
             if (
@@ -291,6 +327,12 @@ def name_query_arrays(result, generator, request, public):
             ):
                 parameter["name"] += "[]"
                 parameter["style"] = "form"
+                parameter["explode"] = True
+            elif parameter.get("in") == "query" and _is_hash(
+                parameter.get("schema", {}), components
+            ):
+                # a hash in a query string: `created[gte]=…` (form style would send `gte=…`)
+                parameter["style"] = "deepObject"
                 parameter["explode"] = True
     return result
 

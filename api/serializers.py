@@ -477,10 +477,18 @@ class OptionalAddressSerializer(NullableHashMixin, AddressSerializer):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "integer", "description": "Exactly this Unix timestamp."},
+            {
+                "type": "integer",
+                "minimum": 0,
+                "maximum": TIMESTAMP_MAX,
+                "description": "Exactly this Unix timestamp.",
+            },
             {
                 "type": "object",
-                "properties": {op: {"type": "integer"} for op in ("gt", "gte", "lt", "lte")},
+                "properties": {
+                    op: {"type": "integer", "minimum": 0, "maximum": TIMESTAMP_MAX}
+                    for op in ("gt", "gte", "lt", "lte")
+                },
                 "additionalProperties": False,
             },
         ],

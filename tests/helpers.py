@@ -38,6 +38,24 @@ def _scalar(value) -> str:
     return str(value)
 
 
+def encode_form_as_documented(body: dict, encoding: dict) -> list[tuple[str, str]]:
+    """A form body as a client generated from docs/openapi.json writes it: by the operation's
+    `encoding` (OpenAPI's rules for application/x-www-form-urlencoded). A property of style
+    deepObject in brackets, an array's items keyed by their index (`encode_form`); any other in
+    form style, exploded (the default): an array repeats its name, an object's keys are names."""
+    pairs: list[tuple[str, str]] = []
+    for name, value in body.items():
+        if encoding.get(name, {}).get("style") == "deepObject":
+            pairs.extend(encode_form({name: value}))
+        elif isinstance(value, list | tuple):
+            pairs.extend((name, _scalar(item)) for item in value)
+        elif isinstance(value, dict):
+            pairs.extend((str(key), _scalar(item)) for key, item in value.items())
+        else:
+            pairs.append((name, _scalar(value)))
+    return pairs
+
+
 def form_body(data: dict) -> str:
     return "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in encode_form(data))
 

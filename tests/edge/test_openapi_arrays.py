@@ -1,6 +1,6 @@
-"""The OpenAPI document describes a query-string array the way the API reads one: a client
-that serialises each array parameter as the document says gets a 200, not the 400 for a
-parameter given twice."""
+"""The OpenAPI document describes arrays and hashes the way the API reads them, in query strings
+and in form bodies: a client that serialises each as the document says gets a 200, not the 400
+for a parameter given twice."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.helpers import StripeTestClient
+from tests.helpers import StripeTestClient, encode_form_as_documented
 
 SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
 
@@ -61,4 +61,76 @@ def test_a_client_following_the_document_gets_its_arrays_read(acct):
     )
     query = _serialise(events, ["payment_intent.created", "payment_intent.succeeded"])
     answer = client.django.get(f"/v1/events?{query}", HTTP_AUTHORIZATION=f"Bearer {acct.sk}")
+    assert answer.status_code == 200, answer.content
+
+
+def test_a_form_body_encoded_as_the_document_says_is_read(acct):
+    """A form body built by the document's `encoding` (what a generated client follows): the
+    array and the hash in brackets (deepObject), not the repeated keys of form style."""
+    operation = SCHEMA["paths"]["/v1/payment_intents"]["post"]
+    form = operation["requestBody"]["content"]["application/x-www-form-urlencoded"]
+    encoding = form["encoding"]
+    assert encoding["payment_method_types"] == {"style": "deepObject", "explode": True}
+    assert encoding["metadata"] == {"style": "deepObject", "explode": True}
+    body = {
+        "amount": 1000,
+        "currency": "usd",
+        "payment_method_types": ["card"],
+        "metadata": {"order": "42"},
+    }
+    pairs = encode_form_as_documented(body, encoding)
+    assert ("payment_method_types[0]", "card") in pairs and ("metadata[order]", "42") in pairs
+    client = StripeTestClient(key=acct.sk)
+    answer = client.django.post(
+        "/v1/payment_intents",
+        urlencode(pairs),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Bearer {acct.sk}",
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["payment_method_types"] == ["card"]
+    assert answer.json()["metadata"] == {"order": "42"}
+    # (what the document's default, form style, would have sent: refused as a repeated key)
+    repeated = encode_form_as_documented({**body, "payment_method_types": ["card", "card"]}, {})
+    refused = client.django.post(
+        "/v1/payment_intents",
+        urlencode(repeated),
+        content_type="application/x-www-form-urlencoded",
+        HTTP_AUTHORIZATION=f"Bearer {acct.sk}",
+    )
+    assert refused.status_code == 400
+
+
+def test_every_form_body_array_and_hash_is_described_in_brackets():
+    undescribed = []
+    for path, operations in SCHEMA["paths"].items():
+        for method, operation in operations.items():
+            content = (operation.get("requestBody") or {}).get("content", {})
+            if "application/x-www-form-urlencoded" not in content:
+                continue
+            encoding = content["application/x-www-form-urlencoded"].get("encoding", {})
+            schema = _resolve(content["application/json"]["schema"])
+            for name, prop in schema.get("properties", {}).items():
+                text = json.dumps(_resolve(prop))
+                if ('"array"' in text or '"object"' in text) and name not in encoding:
+                    undescribed.append(f"{method.upper()} {path} {name}")
+    assert not undescribed, undescribed
+
+
+def _resolve(schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = SCHEMA["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def test_a_query_hash_encoded_as_the_document_says_is_read(acct):
+    parameter = next(
+        p for p in SCHEMA["paths"]["/v1/charges"]["get"]["parameters"] if p["name"] == "created"
+    )
+    assert parameter["style"] == "deepObject" and parameter["explode"]
+    client = StripeTestClient(key=acct.sk)
+    answer = client.django.get(
+        "/v1/charges?" + urlencode({"created[gte]": 0, "created[lt]": 253402300799}),
+        HTTP_AUTHORIZATION=f"Bearer {acct.sk}",
+    )
     assert answer.status_code == 200, answer.content
