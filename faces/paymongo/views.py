@@ -439,7 +439,7 @@ class CustomerView(PayMongoView):
         tags=TAG,
         operation_id="paymongo_retrieve_customer",
         summary="Retrieve a customer (PayMongo)",
-        description="One customer.",
+        description="One customer, with its names, email, phone and default payment method.",
         parameters=[CUSTOMER_ID],
         responses={200: dict},
     )
