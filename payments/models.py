@@ -15,13 +15,20 @@ class Customer(ScopedModel):
     )
     email = models.CharField(max_length=512, null=True, blank=True)
     name = models.CharField(max_length=256, null=True, blank=True)
+    # The name as two parts, when it was given so (PayMongo's `first_name` / `last_name`):
+    # `name` is then the two joined; a `name` given whole clears them.
+    first_name = models.CharField(max_length=256, null=True, blank=True)
+    last_name = models.CharField(max_length=256, null=True, blank=True)
     phone = models.CharField(max_length=64, null=True, blank=True)
+    # How the customer prefers to be reached: `phone` or `email` (PayMongo's `default_device`).
+    default_device = models.CharField(max_length=8, null=True, blank=True)
     description = models.CharField(max_length=1000, null=True, blank=True)
     address = models.JSONField(null=True, blank=True)
     shipping = models.JSONField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     invoice_settings = models.JSONField(default=dict, blank=True)
     deleted = models.BooleanField(default=False)
+    updated = models.DateTimeField(auto_now=True)
 
     class Meta:
         indexes = [
@@ -203,6 +210,8 @@ class Refund(FSMModelMixin, ScopedModel):
     amount = models.BigIntegerField()
     currency = models.CharField(max_length=3)
     reason = models.CharField(max_length=32, choices=Reason.choices, null=True, blank=True)
+    # The merchant's note on why (PayMongo's `notes`); shown as `description`.
+    description = models.CharField(max_length=255, null=True, blank=True)
     status = FSMField(default=RefundStatus.PENDING, choices=RefundStatus.choices, protected=True)
     failure_reason = models.CharField(
         max_length=32, choices=FailureReason.choices, null=True, blank=True

@@ -194,7 +194,7 @@ def refund_to_api(refund: Refund) -> dict:
         "charge": refund.charge_id,
         "created": refund.created_unix,
         "currency": refund.currency,
-        "description": None,
+        "description": refund.description,
         "destination_details": None,
         "failure_balance_transaction": None,
         "failure_reason": refund.failure_reason,

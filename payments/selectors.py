@@ -13,10 +13,14 @@ from .models import Charge, Customer, PaymentMethod, Refund
 from .search import CHARGE_SEARCH, CUSTOMER_SEARCH, search_query_to_q
 
 
-def customer_list(*, scope: Scope, email: str | None = None) -> QuerySet[Customer]:
+def customer_list(
+    *, scope: Scope, email: str | None = None, phone: str | None = None
+) -> QuerySet[Customer]:
     queryset = Customer.objects.filter(deleted=False, **scope.filters)
     if email:
         queryset = queryset.filter(email=email)
+    if phone:
+        queryset = queryset.filter(phone=phone)
     return queryset
 
 

@@ -6,10 +6,13 @@ status on every face; only its wording changes here."""
 from __future__ import annotations
 
 import logging
+import re
 
 from rest_framework.response import Response
 
 from api.errors import StripeError, internal_error, translate
+
+from .presenters import CHARGE_PREFIX, PAYMENT_PREFIX
 
 logger = logging.getLogger("payintents.api")
 
@@ -29,14 +32,33 @@ CODES = {
     "rate_limit": "rate_limit_exceeded",
 }
 BY_STATUS = {401: "api_key_invalid", 403: "forbidden", 404: "resource_not_found"}
+#: The service's parameter names as this face's attributes call them.
+ATTRIBUTES = {
+    "charge": "payment_id",
+    "starting_after": "after",
+    "ending_before": "before",
+    "customer": "setup_future_usage[customer_id]",
+    "setup_future_usage": "setup_future_usage[session_type]",
+    "payment_method_types": "payment_method_allowed",
+    "capture_method": "capture_type",
+    "invoice_settings[default_payment_method]": "default_payment_method_id",
+}
+#: The service's objects as this face names them in an error's words: a charge is a payment.
+MISSING_CHARGE = re.compile(r"No such (?:charge|payment): '" + CHARGE_PREFIX + r"([^']*)'")
 
 
 def attribute_of(param: str | None) -> str | None:
     """`payment_method_options[card][request_three_d_secure]` →
-    `payment_method_options.card.request_three_d_secure`."""
+    `payment_method_options.card.request_three_d_secure` (a service's name for it translated)."""
     if not param:
         return None
+    param = ATTRIBUTES.get(param, param)
     return param.replace("][", ".").replace("[", ".").rstrip("]")
+
+
+def detail_of(message: str) -> str:
+    """The error's words with the service's charge named as this face's payment."""
+    return MISSING_CHARGE.sub(lambda m: f"No such payment: '{PAYMENT_PREFIX}{m[1]}'", message)
 
 
 def paymongo_error(error: StripeError) -> tuple[dict, int]:
@@ -46,9 +68,9 @@ def paymongo_error(error: StripeError) -> tuple[dict, int]:
     status = error.http_status
     if status == 402:  # PayMongo answers a refused card on the intent, never as an error
         status = 400
-    item: dict = {"code": code, "detail": error.message}
+    item: dict = {"code": code, "detail": detail_of(error.message)}
     attribute = attribute_of(error.param)
-    if attribute and error.http_status != 404:
+    if attribute and not (error.http_status == 404 and error.param == "id"):  # not the URL's
         item["source"] = {"pointer": f"attributes.{attribute}", "attribute": attribute}
     return {"errors": [item]}, status
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 
 from core.values import unix
 from intents.presenters import payment_intent_to_api
-from payments.presenters import charge_to_api, payment_method_to_api, refund_to_api
+from payments.presenters import (
+    charge_to_api,
+    customer_to_api,
+    payment_method_to_api,
+    refund_to_api,
+)
 
 #: The engine's intent statuses as PayMongo names them. An intent waiting for its
 #: confirmation is, to PayMongo, still waiting for a payment method to be attached.
@@ -22,6 +27,23 @@ INTENT_STATUSES = {
 PAYMENT_STATUSES = {"succeeded": "paid", "failed": "failed", "pending": "pending"}
 #: `manual` authorises only; the other capture methods all capture on attach to PayMongo.
 CAPTURE_TYPES = {"manual": "manual"}
+
+
+#: PayMongo's payments are the service's charges under PayMongo's prefix: `pay_X` is `ch_X`.
+PAYMENT_PREFIX, CHARGE_PREFIX = "pay_", "ch_"
+
+
+def payment_id_of(charge_id: str) -> str:
+    """A charge's id as PayMongo shows its payment: `ch_X` → `pay_X`."""
+    return PAYMENT_PREFIX + charge_id.removeprefix(CHARGE_PREFIX)
+
+
+def charge_id_of(payment_id: str) -> str:
+    """A payment id given to the face as the service's charge id: `pay_X` → `ch_X` (a `ch_…`
+    from the v1 API is taken as is; anything else is left to be found missing)."""
+    if payment_id.startswith(PAYMENT_PREFIX):
+        return CHARGE_PREFIX + payment_id.removeprefix(PAYMENT_PREFIX)
+    return payment_id
 
 
 def client_key_of(client_secret: str) -> str:
@@ -96,8 +118,8 @@ def refund_from_api(data: dict, *, updated_at: int | None = None) -> dict:
             "currency": data["currency"].upper(),
             "livemode": data["livemode"],
             "metadata": _metadata(data["metadata"]),
-            "notes": None,
-            "payment_id": data["charge"],
+            "notes": data["description"],
+            "payment_id": payment_id_of(data["charge"]),
             "payout_id": None,
             "reason": data["reason"] or "others",
             "status": data["status"],
@@ -120,7 +142,7 @@ def payment_from_api(data: dict, *, updated_at: int | None = None) -> dict:
     updated_at = updated_at or data["created"]
     refunds = (data.get("refunds") or {}).get("data") or []
     return resource(
-        data["id"],
+        payment_id_of(data["id"]),
         "payment",
         {
             "access_url": None,
@@ -163,6 +185,13 @@ def payment_to_paymongo(charge) -> dict:
     return payment_from_api(charge_to_api(charge), updated_at=unix(charge.updated))
 
 
+def setup_future_usage(data: dict) -> dict | None:
+    """Stripe's `setup_future_usage` and `customer` → PayMongo's `{session_type, customer_id}`."""
+    if not data["setup_future_usage"]:
+        return None
+    return {"session_type": data["setup_future_usage"], "customer_id": data["customer"]}
+
+
 def payment_intent_to_paymongo(pi, *, payments=None, publishable: bool = False) -> dict:
     """`payments` (the intent's charges, newest first) only for a secret key, as PayMongo;
     null for a public key (the official client reads the attribute, so it is there, empty)."""
@@ -183,7 +212,7 @@ def payment_intent_to_paymongo(pi, *, payments=None, publishable: bool = False) 
         "next_action": next_action(data["next_action"]),
         "payment_method_options": data["payment_method_options"] or None,
         "metadata": _metadata(data["metadata"]),
-        "setup_future_usage": None,
+        "setup_future_usage": setup_future_usage(data),
         "created_at": data["created"],
         "updated_at": unix(pi.updated),
     }
@@ -213,5 +242,29 @@ def payment_method_to_paymongo(pm) -> dict:
             "metadata": _metadata(data["metadata"]),
             "created_at": data["created"],
             "updated_at": data["created"],
+        },
+    )
+
+
+def customer_to_paymongo(customer) -> dict:
+    """A customer as PayMongo shows it. A name given whole (through `/v1/`) is all
+    `first_name`: it is never guessed apart."""
+    data = customer_to_api(customer)
+    in_parts = customer.first_name is not None or customer.last_name is not None
+    return resource(
+        data["id"],
+        "customer",
+        {
+            "default_device": customer.default_device,
+            "default_payment_method_id": data["invoice_settings"]["default_payment_method"],
+            "deleted": customer.deleted,
+            "email": data["email"],
+            "first_name": customer.first_name if in_parts else data["name"],
+            "last_name": customer.last_name if in_parts else None,
+            "livemode": data["livemode"],
+            "organization_id": None,
+            "phone": data["phone"],
+            "created_at": data["created"],
+            "updated_at": unix(customer.updated),
         },
     )

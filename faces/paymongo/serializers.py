@@ -3,6 +3,10 @@ fields (an unknown attribute, a wrong type, a missing one: a 400 naming it)."""
 
 from __future__ import annotations
 
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from rest_framework import serializers
 
 from api.serializers import (
@@ -16,9 +20,18 @@ from api.serializers import (
     StringListField,
 )
 
+PHONE = re.compile(r"\+?[0-9]{1,20}")
+
 
 class PaymentMethodOptionsField(serializers.JSONField):
     """`{"card": {"request_three_d_secure": "any" | "automatic"}}` (checked by the service)."""
+
+
+class PayMongoSetupFutureUsageSerializer(StrictSerializer):
+    session_type = EnumField(choices=["on_session"], help_text="`on_session`, the only one.")
+    customer_id = StringField(
+        allow_null=False, max_length=40, help_text="The customer (`cus_…`) the card is kept for."
+    )
 
 
 class PayMongoIntentCreateSerializer(StrictSerializer):
@@ -45,6 +58,11 @@ class PayMongoIntentCreateSerializer(StrictSerializer):
         choices=["automatic", "manual"],
         required=False,
         help_text="`manual` authorises only (capture later); `automatic` by default.",
+    )
+    setup_future_usage = PayMongoSetupFutureUsageSerializer(
+        required=False,
+        help_text="`{session_type: on_session, customer_id}`: the card paid with is kept for "
+        "the customer's later payments.",
     )
 
 
@@ -116,11 +134,16 @@ class PayMongoPaymentMethodCreateSerializer(StrictSerializer):
 
 class PayMongoRefundCreateSerializer(StrictSerializer):
     amount = AmountField(help_text="In centavos, at most what is left of the payment.")
-    payment_id = StringField(max_length=40, help_text="The payment (`ch_…`) to refund.")
+    payment_id = StringField(
+        allow_null=False,
+        max_length=40,
+        help_text="The payment (`pay_…`; the v1 API's `ch_…` for it is taken too) to refund.",
+    )
     reason = EnumField(
         choices=["duplicate", "fraudulent", "requested_by_customer", "others"],
         help_text="Why the money goes back.",
     )
+    notes = StringField(required=False, max_length=255, help_text="Your remark on the refund.")
     metadata = MetadataField(required=False, help_text="Your own key-value pairs (strings).")
 
 
@@ -165,3 +188,76 @@ class PayMongoWebhookUpdateSerializer(StrictSerializer):
     description = StringField(
         required=False, max_length=5000, help_text="What the webhook is for; yours."
     )
+
+
+class PhoneField(StringField):
+    """A phone number as PayMongo takes it: digits, with an optional leading plus sign."""
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value is not None and not PHONE.fullmatch(value):
+            raise serializers.ValidationError(
+                "Invalid phone: digits only, with an optional leading +.",
+                code="parameter_invalid_string",
+            )
+        return value
+
+
+class EmailField(StringField):
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value is not None:
+            try:
+                validate_email(value)
+            except DjangoValidationError:
+                raise serializers.ValidationError(
+                    "Invalid email: not an email address.", code="parameter_invalid_string"
+                ) from None
+        return value
+
+
+class PayMongoCustomerCreateSerializer(StrictSerializer):
+    first_name = StringField(allow_null=False, max_length=256, help_text="Their first name.")
+    last_name = StringField(allow_null=False, max_length=256, help_text="Their last name.")
+    email = EmailField(allow_null=False, max_length=512, help_text="Their email address.")
+    phone = PhoneField(
+        allow_null=False, max_length=64, help_text="Digits, with an optional leading `+`."
+    )
+    default_device = EnumField(
+        choices=["phone", "email"],
+        required=False,
+        help_text="How they prefer to be reached: `phone` or `email`.",
+    )
+
+
+class PayMongoCustomerUpdateSerializer(StrictSerializer):
+    first_name = StringField(
+        required=False, allow_null=False, max_length=256, help_text="Their first name."
+    )
+    last_name = StringField(
+        required=False, allow_null=False, max_length=256, help_text="Their last name."
+    )
+    email = EmailField(
+        required=False, allow_null=False, max_length=512, help_text="Their email address."
+    )
+    phone = PhoneField(
+        required=False,
+        allow_null=False,
+        max_length=64,
+        help_text="Digits, with an optional leading `+`.",
+    )
+    default_device = EnumField(
+        choices=["phone", "email"],
+        required=False,
+        help_text="How they prefer to be reached: `phone` or `email`.",
+    )
+    default_payment_method_id = StringField(
+        required=False,
+        max_length=40,
+        help_text="One of their payment methods (`pm_…`) to use by default; empty for none.",
+    )
+
+
+class PayMongoCustomerListSerializer(PayMongoListSerializer):
+    email = StringField(required=False, max_length=512, help_text="Only the customers with it.")
+    phone = StringField(required=False, max_length=64, help_text="Only the customers with it.")

@@ -14,6 +14,8 @@ urlpatterns = [
     path("payments/<str:id>", views.PaymentView.as_view()),
     path("refunds", views.RefundsView.as_view()),
     path("refunds/<str:id>", views.RefundView.as_view()),
+    path("customers", views.CustomersView.as_view()),
+    path("customers/<str:id>", views.CustomerView.as_view()),
     path("webhooks", views.WebhooksView.as_view()),
     path("webhooks/<str:id>", views.WebhookView.as_view()),
     path("webhooks/<str:id>/enable", views.WebhookEnableView.as_view()),

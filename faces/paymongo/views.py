@@ -27,9 +27,10 @@ from .errors import exception_handler
 TAG = ["PayMongo"]
 PI_ID = path_id("payment intent", "pi_")
 PM_ID = path_id("payment method", "pm_")
-PAYMENT_ID = path_id("payment", "ch_")
+PAYMENT_ID = path_id("payment", "pay_")
 REFUND_ID = path_id("refund", "re_")
 WEBHOOK_ID = path_id("webhook", "we_")
+CUSTOMER_ID = path_id("customer", "cus_")
 
 
 def envelope(serializer_class):
@@ -84,12 +85,17 @@ class PayMongoView(StripeAPIView):
                 "This request needs your secret key; a public key cannot make it."
             )
 
-    def page(self, queryset, present, object_name: str, params: dict) -> Response:
+    def page(self, queryset, present, object_name: str, params: dict, id_of=None) -> Response:
+        """One page; `id_of` turns an `after`/`before` id as this face shows it into the
+        service's (a payment's `pay_…` into its `ch_…`)."""
+        after, before = params.get("after"), params.get("before")
+        if id_of is not None:
+            after, before = (id_of(cursor) if cursor else cursor for cursor in (after, before))
         rows, has_more = keyset_page(
             queryset,
             limit=params.get("limit"),
-            starting_after=params.get("after"),
-            ending_before=params.get("before"),
+            starting_after=after,
+            ending_before=before,
             object_name=object_name,
         )
         return Response({"data": [present(row) for row in rows], "has_more": has_more})
@@ -144,6 +150,7 @@ class PaymentIntentsView(_IntentView):
     def post(self, request):
         data = validated(serializers.PayMongoIntentCreateSerializer, self.params)
         capture_type = data.pop("capture_type", None)
+        future = data.get("setup_future_usage") or {}
         pi = intent_services.payment_intent_create(
             scope=self.caller.scope,
             amount=data["amount"],
@@ -154,6 +161,8 @@ class PaymentIntentsView(_IntentView):
             statement_descriptor=data.get("statement_descriptor"),
             metadata=data.get("metadata"),
             capture_method="manual" if capture_type == "manual" else "automatic",
+            setup_future_usage=future.get("session_type"),
+            customer=future.get("customer_id"),
         )
         return self.present(pi)
 
@@ -310,7 +319,9 @@ class PaymentsView(PayMongoView):
     def get(self, request):
         data = validated(serializers.PayMongoListSerializer, self.params)
         queryset = payment_selectors.charge_list(scope=self.caller.scope)
-        return self.page(queryset, presenters.payment_to_paymongo, "payment", data)
+        return self.page(
+            queryset, presenters.payment_to_paymongo, "payment", data, presenters.charge_id_of
+        )
 
 
 class PaymentView(PayMongoView):
@@ -324,7 +335,9 @@ class PaymentView(PayMongoView):
     )
     def get(self, request, id: str):
         validated(serializers.PayMongoEmptySerializer, self.params)
-        charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
+        charge = payment_selectors.charge_get(
+            scope=self.caller.scope, charge_id=presenters.charge_id_of(id)
+        )
         return Response({"data": presenters.payment_to_paymongo(charge)})
 
 
@@ -342,9 +355,10 @@ class RefundsView(PayMongoView):
         reason = data["reason"]
         refund = payment_services.refund_create(
             scope=self.caller.scope,
-            charge_id=data["payment_id"],
+            charge_id=presenters.charge_id_of(data["payment_id"]),
             amount=data["amount"],
             reason=None if reason == "others" else reason,
+            description=data.get("notes"),
             metadata=data.get("metadata"),
         )
         return Response({"data": presenters.refund_to_paymongo(refund)})
@@ -359,8 +373,10 @@ class RefundsView(PayMongoView):
     )
     def get(self, request):
         data = validated(serializers.PayMongoRefundListSerializer, self.params)
+        payment_id = data.get("payment_id")
         queryset = payment_selectors.refund_list(
-            scope=self.caller.scope, charge_id=data.get("payment_id")
+            scope=self.caller.scope,
+            charge_id=presenters.charge_id_of(payment_id) if payment_id else None,
         )
         return self.page(queryset, presenters.refund_to_paymongo, "refund", data)
 
@@ -378,6 +394,91 @@ class RefundView(PayMongoView):
         validated(serializers.PayMongoEmptySerializer, self.params)
         refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
         return Response({"data": presenters.refund_to_paymongo(refund)})
+
+
+# --- customers ---------------------------------------------------------------------------------
+
+
+def _customer(customer) -> Response:
+    return Response({"data": presenters.customer_to_paymongo(customer)})
+
+
+class CustomersView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_create_customer",
+        summary="Create a customer (PayMongo)",
+        description="The same customer (`cus_…`) `/v1/customers` shows, its `name` the first "
+        "and last names joined.",
+        request=envelope(serializers.PayMongoCustomerCreateSerializer),
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.PayMongoCustomerCreateSerializer, self.params)
+        return _customer(payment_services.customer_create(scope=self.caller.scope, **data))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_list_customers",
+        summary="List or find customers (PayMongo)",
+        description="Customers, newest first, `limit` at a time; `email` and `phone` find "
+        "the customers that have them, as PayMongo's customer lookup does.",
+        parameters=[serializers.PayMongoCustomerListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.PayMongoCustomerListSerializer, self.params)
+        queryset = payment_selectors.customer_list(
+            scope=self.caller.scope, email=data.get("email"), phone=data.get("phone")
+        )
+        return self.page(queryset, presenters.customer_to_paymongo, "customer", data)
+
+
+class CustomerView(PayMongoView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_retrieve_customer",
+        summary="Retrieve a customer (PayMongo)",
+        description="One customer, with its names, email, phone and default payment method.",
+        parameters=[CUSTOMER_ID],
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        validated(serializers.PayMongoEmptySerializer, self.params)
+        return _customer(payment_selectors.customer_get(scope=self.caller.scope, customer_id=id))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_update_customer",
+        summary="Update a customer (PayMongo)",
+        description="Changes the attributes given; `default_payment_method_id` must be one of "
+        "the customer's payment methods.",
+        parameters=[CUSTOMER_ID],
+        request=envelope(serializers.PayMongoCustomerUpdateSerializer),
+        responses={200: dict},
+    )
+    def put(self, request, id: str):
+        data = validated(serializers.PayMongoCustomerUpdateSerializer, self.params)
+        if "default_payment_method_id" in data:
+            data["invoice_settings"] = {
+                "default_payment_method": data.pop("default_payment_method_id")
+            }
+        customer = payment_services.customer_update(scope=self.caller.scope, customer_id=id, **data)
+        return _customer(customer)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="paymongo_delete_customer",
+        summary="Delete a customer (PayMongo)",
+        description="The customer is gone (`deleted: true` in the answer) and its payment "
+        "methods are detached; the payments that name it keep it.",
+        parameters=[CUSTOMER_ID],
+        request=None,
+        responses={200: dict},
+    )
+    def delete(self, request, id: str):
+        validated(serializers.PayMongoEmptySerializer, self.params)
+        return _customer(payment_services.customer_delete(scope=self.caller.scope, customer_id=id))
 
 
 # --- webhooks ----------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from payments.attempts import GuardedProcessor, Recorded, Retry, Settled
 from payments.exceptions import MESSAGES, CardDeclined
 from payments.models import Attempt, AttemptKind, Charge, PaymentMethod
 from payments.processors.base import AuthorizationResult, Decline
-from payments.services import charge_outcome_for, token_for
+from payments.services import charge_outcome_for, payment_method_keep_for_customer, token_for
 from routing.health import connection_answered
 from routing.models import ProcessorConnection
 from routing.routes import decide
@@ -481,6 +481,10 @@ def _succeeded(
             pi.confirm_succeeded(amount_received=charge.amount)
     charge.save()
     pi.save()
+    if pi.setup_future_usage and pi.customer_id and pi.payment_method_id:
+        payment_method_keep_for_customer(
+            payment_method_id=pi.payment_method_id, customer_id=pi.customer_id
+        )
     if pi.status == Status.REQUIRES_CAPTURE:
         emit((charge, "succeeded", None), (pi, "amount_capturable_updated", before))
     else:

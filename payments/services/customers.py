@@ -40,11 +40,19 @@ def _not_attached(pm_id: str) -> InvalidRequestError:
     )
 
 
+def joined_name(first_name: str | None, last_name: str | None) -> str | None:
+    """The whole name of a name given in two parts."""
+    return " ".join(part for part in (first_name, last_name) if part) or None
+
+
 def customer_create(
     *,
     scope: Scope,
     email: str | None = None,
     name: str | None = None,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    default_device: str | None = None,
     phone: str | None = None,
     description: str | None = None,
     address: dict | None = None,
@@ -54,7 +62,10 @@ def customer_create(
     invoice_settings: dict | None = None,
 ) -> Customer:
     """Create a customer (event `customer.created`), optionally attaching `payment_method`
-    (a `pm_…` or magic id; event `payment_method.attached`)."""
+    (a `pm_…` or magic id; event `payment_method.attached`). A name given in two parts
+    (`first_name`, `last_name`) keeps them, and `name` is the two joined."""
+    if first_name is not None or last_name is not None:
+        name = joined_name(first_name, last_name)
     default_pm = (invoice_settings or {}).get("default_payment_method")
     if default_pm and default_pm != payment_method:
         # A new customer has no methods but the one this call attaches.
@@ -73,6 +84,9 @@ def customer_create(
             livemode=scope.livemode,
             email=email,
             name=name,
+            first_name=first_name,
+            last_name=last_name,
+            default_device=default_device,
             phone=phone,
             description=description,
             address=clean_billing_details({"address": address}).get("address") if address else None,
@@ -107,6 +121,9 @@ def customer_update(
     customer_id: str,
     email: str | None = UNSET,
     name: str | None = UNSET,
+    first_name: str | None = UNSET,
+    last_name: str | None = UNSET,
+    default_device: str | None = UNSET,
     phone: str | None = UNSET,
     description: str | None = UNSET,
     address: dict | None = UNSET,
@@ -115,13 +132,25 @@ def customer_update(
     invoice_settings: dict | None = UNSET,
 ) -> Customer:
     """Update the given fields (event `customer.updated` with previous_attributes, only when
-    something changed). Metadata merges as everywhere."""
+    something changed). Metadata merges as everywhere. A part of the name given
+    (`first_name`, `last_name`) makes `name` the two parts joined; a `name` given whole
+    forgets the parts."""
     with transaction.atomic():
         locked = _lock(scope, customer_id)
         before = presenters.customer_to_api(locked)
+        before_rest = (locked.first_name, locked.last_name, locked.default_device)
+        if first_name is not UNSET or last_name is not UNSET:
+            if first_name is not UNSET:
+                locked.first_name = first_name
+            if last_name is not UNSET:
+                locked.last_name = last_name
+            name = joined_name(locked.first_name, locked.last_name)
+        elif name is not UNSET:
+            locked.first_name = locked.last_name = None
         for field, value in (
             ("email", email),
             ("name", name),
+            ("default_device", default_device),
             ("phone", phone),
             ("description", description),
         ):
@@ -147,6 +176,8 @@ def customer_update(
         if after != before:
             locked.save()
             event_emit(scope=scope, changes=[("customer.updated", after, before)])
+        elif (locked.first_name, locked.last_name, locked.default_device) != before_rest:
+            locked.save()  # what only another dialect shows changed: no event of the v1 shape
     return locked
 
 

@@ -305,6 +305,24 @@ def payment_method_attach_locked(pm: PaymentMethod, customer: Customer) -> bool:
     return True
 
 
+def payment_method_keep_for_customer(*, payment_method_id: str, customer_id: str) -> bool:
+    """A payment made with `setup_future_usage` keeps its card for the intent's customer, in
+    the transaction that records the payment's success: attached (event
+    `payment_method.attached`) unless the card already belongs to a customer or the customer
+    was deleted meanwhile. It never refuses: the payment stands either way."""
+    pm = (
+        PaymentMethod.objects.select_for_update()
+        .filter(pk=payment_method_id, customer__isnull=True)
+        .first()
+    )
+    if pm is None:
+        return False
+    customer = Customer.objects.filter(pk=customer_id, deleted=False).first()
+    if customer is None:
+        return False
+    return payment_method_attach_locked(pm, customer)
+
+
 def payment_method_attach(
     *, scope: Scope, payment_method_id: str, customer_id: str
 ) -> PaymentMethod:

@@ -191,6 +191,7 @@ def refund_create(
     charge_id: str | None = None,
     amount: int | None = None,
     reason: str | None = None,
+    description: str | None = None,
     metadata=None,
 ) -> Refund:
     """Refund `amount` (default: what is left) of an intent's latest charge or of a charge.
@@ -213,6 +214,7 @@ def refund_create(
             charge_id=charge_id,
             amount=amount,
             reason=reason,
+            description=description,
             metadata=merge_metadata({}, metadata),
         )
     )
@@ -283,6 +285,7 @@ class RefundCreate(RefundMovement):
         charge_id: str | None = None,
         amount: int | None = None,
         reason: str | None = None,
+        description: str | None = None,
         metadata: dict | None = None,
     ):
         self.scope = scope
@@ -290,6 +293,7 @@ class RefundCreate(RefundMovement):
         self.charge_id = charge_id
         self.amount = amount
         self.reason = reason
+        self.description = description
         self.metadata = metadata or {}
         self.refund_id = created_id("re", "refund")
         self.attempt_id = new_attempt_id(self.kind, self.refund_id)
@@ -314,6 +318,7 @@ class RefundCreate(RefundMovement):
             amount=value,
             currency=charge.currency,
             reason=self.reason,
+            description=self.description,
             metadata=self.metadata,
         )
         locked.refund = refund

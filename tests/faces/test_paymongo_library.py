@@ -111,7 +111,7 @@ def test_attach_with_the_public_key_and_client_key_pays(secret, keys, monkeypatc
     again = paymongo.PaymentIntent.retrieve(intent.id)
     assert again.status == "succeeded"
     [payment] = again.payments
-    assert payment["type"] == "payment"
+    assert payment["type"] == "payment" and payment["id"].startswith("pay_")
     assert payment["attributes"]["status"] == "paid"
     assert payment["attributes"]["amount"] == 10000
     fetched = paymongo.Payment.retrieve(payment["id"])
@@ -190,16 +190,48 @@ def test_manual_capture_then_refund(secret):
     assert captured.status == "succeeded"
     payment_id = captured.payments[0]["id"]
     refund = paymongo.Refund.create(
-        {"amount": 2000, "payment_id": payment_id, "reason": "requested_by_customer"}
+        {
+            "amount": 2000,
+            "payment_id": payment_id,
+            "reason": "requested_by_customer",
+            "notes": "Customer kept one of two",
+        }
     )
     assert refund.id.startswith("re_")
     assert refund.status == "succeeded"
     assert refund.payment_id == payment_id
+    assert refund.notes == "Customer kept one of two"
+    assert refund.reason == "requested_by_customer"
     assert refund.currency == "PHP"
     assert paymongo.Refund.retrieve(refund.id).amount == 2000
     payment = paymongo.Payment.retrieve(payment_id)
     assert [r.id for r in payment.refunds] == [refund.id]
     assert payment.net_amount == 3000
+
+
+def test_customer_create_retrieve_update_delete(secret, base, keys):
+    customer = paymongo.Customer.create(
+        {
+            "first_name": "Juan",
+            "last_name": "dela Cruz",
+            "email": "juan@example.com",
+            "phone": "+639171234567",
+            "default_device": "phone",
+        }
+    )
+    assert customer.id.startswith("cus_")
+    assert (customer.first_name, customer.last_name) == ("Juan", "dela Cruz")
+    assert customer.default_device == "phone" and customer.deleted is False
+    assert paymongo.Customer.retrieve(customer.id).email == "juan@example.com"
+    updated = paymongo.Customer.update(customer.id, {"email": "jdc@example.com"})
+    assert updated.email == "jdc@example.com" and updated.last_name == "dela Cruz"
+    shown = requests.get(
+        f"{base}/v1/customers/{customer.id}", auth=(keys.sk, ""), timeout=10
+    ).json()
+    assert shown["name"] == "Juan dela Cruz" and shown["email"] == "jdc@example.com"
+    assert paymongo.Customer.delete(customer.id).deleted is True
+    with pytest.raises(paymongo.ResourceNotFoundException):
+        paymongo.Customer.retrieve(customer.id)
 
 
 def test_refund_more_than_paid_is_refused_and_changes_nothing(secret):
@@ -262,7 +294,8 @@ def test_an_intent_made_here_is_the_one_the_stripe_dialect_shows(secret, base, k
     ).json()
     read = paymongo.PaymentIntent.retrieve(made["id"])
     assert read.status == "succeeded"
-    assert read.payments[0]["id"] == made["latest_charge"]
+    # its charge is the payment, under PayMongo's prefix
+    assert read.payments[0]["id"] == "pay_" + made["latest_charge"].removeprefix("ch_")
 
 
 # --- webhooks ----------------------------------------------------------------------------------
@@ -354,6 +387,7 @@ def test_paid_failed_and_refunded_payments_are_posted_signed_as_paymongo_documen
     assert by_type["payment.failed"]["attributes"]["data"]["attributes"]["status"] == "failed"
     refunded = by_type["payment.refunded"]["attributes"]["data"]["attributes"]
     assert [r["attributes"]["amount"] for r in refunded["refunds"]] == [4000]
+    assert [r["attributes"]["payment_id"] for r in refunded["refunds"]] == [payment_id]
 
 
 def test_a_manual_capture_is_paid_when_captured_not_when_authorised(secret, receiver):
