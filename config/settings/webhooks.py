@@ -42,3 +42,4 @@ WEBHOOK_SENDERS_PER_ENDPOINT = env.int("WEBHOOK_SENDERS_PER_ENDPOINT", default=2
 # Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
 # signature, by the dialect an endpoint was created in.
 WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}
+WEBHOOK_DIALECTS["payload"] = "faces.payload.webhooks.DIALECT"
