@@ -210,7 +210,9 @@ def test_a_declined_payment_retried_with_its_key_is_not_tried_again(acct):
 def test_an_invalid_card_number_is_named_where_payload_has_it(acct):
     answer = Client().post(
         "/payload/payment_methods",
-        json.dumps({"type": "card", "card": {"card_number": "4242424242424241", "expiry": "12/35"}}),
+        json.dumps(
+            {"type": "card", "card": {"card_number": "4242424242424241", "expiry": "12/35"}}
+        ),
         content_type="application/json",
         **auth(acct.sk),
     )
