@@ -63,6 +63,7 @@ class StripeError(DomainError):
             param=self.param,
             decline_code=self.decline_code,
             payment_intent=self.payment_intent,
+            setup_intent=self.setup_intent,
         )
 
 
@@ -128,6 +129,7 @@ def from_domain(exc: DomainError) -> StripeError:
         param=exc.param,
         decline_code=exc.decline_code,
         payment_intent=exc.payment_intent,
+        setup_intent=exc.setup_intent,
         http_status=status,
         type=type,
     )
@@ -143,6 +145,7 @@ def error_envelope(
     param: str | None = None,
     decline_code: str | None = None,
     payment_intent: dict | None = None,
+    setup_intent: dict | None = None,
 ) -> dict[str, Any]:
     error: dict[str, Any] = {
         "type": type,
@@ -152,6 +155,8 @@ def error_envelope(
         "payment_intent": payment_intent,
         "param": param,
     }
+    if setup_intent is not None:  # a SetupIntent's decline embeds it, as Stripe's does
+        error["setup_intent"] = setup_intent
     if code is not None:
         error["code"] = code
     return {"error": error}

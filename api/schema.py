@@ -68,6 +68,11 @@ ERROR_SCHEMA = {
                     "description": "For errors about a payment intent (a decline): the intent "
                     "as it now is.",
                 },
+                "setup_intent": {
+                    "type": "object",
+                    "description": "Only on a SetupIntent's decline: the SetupIntent as it now "
+                    "is (`last_setup_error` set).",
+                },
             },
             "required": ["type", "message"],
         }
@@ -82,7 +87,8 @@ _DESCRIPTIONS = {
     "state, or an Idempotency-Key reused with other parameters. Nothing was changed.",
     "401": "No API key, a malformed key, or an unknown or revoked key.",
     "402": "The card was declined (`error.type` is `card_error`, `error.decline_code` says why); "
-    "for a payment intent the intent is embedded in `error.payment_intent`.",
+    "for a payment intent the intent is embedded in `error.payment_intent`, for a SetupIntent in "
+    "`error.setup_intent`.",
     "403": "A publishable key on an operation that needs the secret key.",
     "404": "No such object in this account and mode: the id in the path, or an object a "
     "parameter names (a customer, a payment method, a list cursor).",

@@ -195,7 +195,12 @@ def main() -> int:
     from accounts.services import account_create, api_key_create
     from checkouts import rollup
     from checkouts.insights import Window, insights_query
-    from checkouts.models import Checkout, CheckoutRollup
+    from checkouts.models import (
+        Checkout,
+        CheckoutCompletionRollup,
+        CheckoutQuarterRollup,
+        CheckoutRollup,
+    )
     from checkouts.services import checkouts_roll_up
     from core.scope import Scope
     from tests.helpers import StripeTestClient
@@ -233,12 +238,17 @@ def main() -> int:
         cursor.execute("VACUUM ANALYZE checkouts_checkout")
         cursor.execute("VACUUM ANALYZE checkouts_checkoutrollup")
         cursor.execute("VACUUM ANALYZE checkouts_checkoutcompletionrollup")
+        cursor.execute("VACUUM ANALYZE checkouts_checkoutquarterrollup")
     result["rollup_vacuum_seconds"] = round(time.perf_counter() - started, 1)
     result["rollup_rows"] = CheckoutRollup.objects.count()
+    result["quarter_rollup_rows"] = CheckoutQuarterRollup.objects.count()
+    result["completion_rollup_rows"] = CheckoutCompletionRollup.objects.count()
+    result["open_rows"] = Checkout.objects.filter(rolled_up=False).count()
     print(
         f"rolled up {counted:,} closed checkouts in {result['rollup_seconds']} s "
-        f"({result['rollup_rows']:,} rollup rows, "
-        f"{Checkout.objects.filter(rolled_up=False).count():,} checkouts not rolled up)"
+        f"({result['rollup_rows']:,} rollup rows, {result['quarter_rollup_rows']:,} narrow, "
+        f"{result['completion_rollup_rows']:,} of the histogram; "
+        f"{result['open_rows']:,} checkouts not rolled up)"
     )
 
     body = insights({"group_by": "day", "tz": "Europe/Dublin"})().json()
@@ -271,13 +281,14 @@ def main() -> int:
     now = datetime.now(UTC)
     window = Window.of(None, None, now)
     scope = Scope(account.id, False)
-    sql, params, _ = insights_query(scope, window, "day", "Asia/Kolkata", {}, now)
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")  # as the view runs it
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        plan = "\n".join(r[0] for r in cursor.fetchall())
-    result["plan_by_day"] = plan
-    print(plan)
+    for name, group_by, tz in (("plan_by_day", "day", "Asia/Kolkata"), ("plan_total", None, None)):
+        sql, params, _ = insights_query(scope, window, group_by, tz, {}, now)
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")  # as the view does
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = "\n".join(r[0] for r in cursor.fetchall())
+        result[name] = plan
+        print(plan)
 
     created: list[str] = []
 

@@ -47,8 +47,8 @@ PHASES = [
     ("uv", "payintents: installing the installer"),
     ("install", "payintents: installing what make run needs"),
     ("database", "payintents: creating the development database cluster"),
-    ("migrate", "payintents: applying migrations"),
-    ("start", "payintents: prepared in"),
+    ("migrate", ("payintents: applying migrations", "payintents: migrations: none to apply")),
+    ("start", "payintents: starting the web server"),
     ("serving", "serving on"),
 ]
 

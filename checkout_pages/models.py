@@ -75,6 +75,11 @@ class CheckoutIntent(FSMModelMixin, ScopedModel):
     payment_intent = models.ForeignKey(
         "intents.PaymentIntent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # A payment_method_form's SetupIntent (its one open one, reused for every retry): saving
+    # the card is that SetupIntent's verification, with its 3-D Secure step.
+    setup_intent = models.ForeignKey(
+        "intents.SetupIntent", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     # Every PaymentIntent this checkout has used, in order (a new one only when the open one
     # was canceled under it); their charges are the checkout's attempts.
     payment_intent_ids = models.JSONField(default=list, blank=True)

@@ -60,9 +60,20 @@ PLAIN_DECLINES = {
     "another card.",
     "payment_intent_authentication_failure": "Your bank could not confirm this payment. Try "
     "again, or use another card.",
+    "setup_intent_authentication_failure": "Your bank could not confirm this card. Try again, "
+    "or use another card.",
 }
 # The form's card fields, by the processor's param name.
 CARD_FIELD = {"number": "number", "exp_month": "exp", "exp_year": "exp", "cvc": "cvc"}
+# A decline about one of the card's fields is shown at that field, whenever it comes (at the
+# submit, or after 3-D Secure, or once a `processing` payment settles).
+DECLINE_FIELD = {
+    "expired_card": "exp",
+    "incorrect_cvc": "cvc",
+    "invalid_cvc": "cvc",
+    "incorrect_number": "number",
+    "invalid_number": "number",
+}
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -76,8 +87,14 @@ def with_params(url: str, ci: CheckoutIntent) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
 
 
+def in_frame(ci: CheckoutIntent | None) -> bool:
+    """The page may be shown inside a merchant's frame: a framed type with origins allowed to
+    frame it (without any, `frame-ancestors 'none'`: it is only ever a page of its own)."""
+    return ci is not None and ci.framed and bool(ci.allowed_origins)
+
+
 def secure(response: HttpResponse, ci: CheckoutIntent | None) -> HttpResponse:
-    framed = ci is not None and ci.framed and bool(ci.allowed_origins)
+    framed = in_frame(ci)
     ancestors = " ".join(ci.allowed_origins) if framed else "'none'"
     response["Content-Security-Policy"] = (
         f"default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
@@ -117,6 +134,49 @@ def parent_origin(ci: CheckoutIntent, raw: str | None) -> str | None:
 
 def plain_decline(code: str | None, decline_code: str | None, message: str) -> str:
     return PLAIN_DECLINES.get(decline_code or "") or PLAIN_DECLINES.get(code or "") or message
+
+
+def last_failure(ci: CheckoutIntent) -> dict:
+    """The error of the checkout's latest attempt, while the shopper may try again: its open
+    PaymentIntent's `last_payment_error` (or, saving a card, its SetupIntent's
+    `last_setup_error`); {} when it has none."""
+    pi, si = ci.payment_intent, ci.setup_intent
+    if pi is not None and pi.status == PaymentIntentStatus.REQUIRES_PAYMENT_METHOD:
+        return pi.last_payment_error or {}
+    if pi is None and si is not None and si.status == "requires_payment_method":
+        return si.last_setup_error or {}
+    return {}
+
+
+def tie_decline(
+    form: CheckoutForm, code: str | None, decline_code: str | None, message: str, param=None
+) -> str | None:
+    """A decline shown as the shopper needs it, the same whether it came at the submit or
+    later: at the card field it is about (marked invalid, described by it, focused by page.js),
+    else returned for the alert at the top of the form (which the form is described by)."""
+    plain = plain_decline(code, decline_code, message)
+    field = (
+        CARD_FIELD.get(param_name(param))
+        or DECLINE_FIELD.get(decline_code or "")
+        or (DECLINE_FIELD.get(code or ""))
+    )
+    if field:
+        form.add_error(field, plain)
+        return None
+    return plain
+
+
+def failure_context(ci: CheckoutIntent) -> dict:
+    """What the page shows of the latest attempt's failure (`form`, `declined`), or {}."""
+    error = last_failure(ci)
+    if not error:
+        return {}
+    form = CheckoutForm(None, checkout_intent=ci)
+    form.cleaned_data = {}  # unbound: nothing was sent, the error is the processor's
+    declined = tie_decline(
+        form, error.get("code"), error.get("decline_code"), error.get("message", "")
+    )
+    return {"form": form, "declined": declined}
 
 
 def param_name(param: str | None) -> str:
@@ -219,7 +279,8 @@ def checkout_page(request, key: str):
                 billing=StepStatus.IN_PROGRESS,
                 located_country=request_country(request),
             )
-        return render_page(request, ci, key, origin)
+        # opened again after an attempt failed (reloaded, or back from the bank): say why
+        return render_page(request, ci, key, origin, **failure_context(ci))
     if not same_origin(request) or not form_token_valid(ci, request.POST.get("form_token", "")):
         response = render(request, "checkout/forbidden.html", status=403)
         return secure(response, ci)
@@ -229,15 +290,16 @@ def checkout_page(request, key: str):
 def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpResponse:
     form = CheckoutForm(request.POST, checkout_intent=ci)
     # What the page shows again after an error, so the shopper fixes one field rather than
-    # typing everything again: never the card number or CVC.
+    # typing everything again: the card number too, written back from this very POST into this
+    # one answer (`Cache-Control: no-store`; never stored, never logged), but never the CVC.
     values = {
         name: request.POST.get(name, "").strip()
-        for name in ("exp", "name", "amount", *ADDRESS_FIELDS)
+        for name in ("number", "exp", "name", "amount", *ADDRESS_FIELDS)
     }
     if not form.is_valid():
         return render_page(request, ci, key, origin, status=400, form=form, values=values)
     return_url = request.build_absolute_uri(return_path(selectors.page_key(ci), origin))
-    if ci.framed:
+    if in_frame(ci):
         # 3-D Secure runs in a window the frame opens: its return page only says "done".
         return_url += ("&" if "?" in return_url else "?") + "window=challenge"
     try:
@@ -250,19 +312,9 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
             return_url=return_url,
         )
     except CardError as exc:
-        field = CARD_FIELD.get(param_name(exc.param))
-        message = plain_decline(exc.code, exc.decline_code, exc.message)
-        if field:
-            form.add_error(field, message)
+        declined = tie_decline(form, exc.code, exc.decline_code, exc.message, exc.param)
         return render_page(
-            request,
-            ci,
-            key,
-            origin,
-            status=402,
-            form=form,
-            values=values,
-            declined=None if field else message,
+            request, ci, key, origin, status=402, form=form, values=values, declined=declined
         )
     except PaymentInProgress:
         return render_processing(request, ci, key, origin)
@@ -276,7 +328,7 @@ def pay(request, ci: CheckoutIntent, key: str, origin: str | None) -> HttpRespon
         form.add_error("amount" if at_amount else None, exc.message)
         return render_page(request, ci, key, origin, status=400, form=form, values=values)
     if payment.next_action_url:
-        if ci.framed:
+        if in_frame(ci):
             context = context_for(request, ci, key, origin)
             context["challenge_url"] = payment.next_action_url
             # 3-D Secure opens in a window this frame controls; its return page tells the
@@ -297,13 +349,9 @@ def after_payment(request, ci: CheckoutIntent, key: str, origin: str | None) -> 
     pi = ci.payment_intent
     if pi is not None and (pi.status == PaymentIntentStatus.PROCESSING or pi.attempt_under_way()):
         return render_processing(request, ci, key, origin)
-    error = (pi.last_payment_error or {}) if pi is not None else {}
-    declined = None
-    if error:
-        declined = plain_decline(
-            error.get("code"), error.get("decline_code"), error.get("message", "")
-        )
-    return render_page(request, ci, key, origin, declined=declined)
+    # a decline that came after the submit (3-D Secure, a payment that settled later) is shown
+    # as one at the submit is: at its field, or in the alert the form is described by
+    return render_page(request, ci, key, origin, **failure_context(ci))
 
 
 @require_http_methods(["GET"])
@@ -330,11 +378,11 @@ def checkout_status(request, key: str):
     ci = selectors.checkout_intent_for_page(key)
     if ci is None:
         return secure(JsonResponse({"error": "not_found"}, status=404), None)
-    pi = ci.payment_intent
+    intent = ci.payment_intent or ci.setup_intent
     waiting = (
         ci.as_shown().status == Status.PENDING
-        and pi is not None
-        and pi.status == PaymentIntentStatus.REQUIRES_ACTION
+        and intent is not None
+        and intent.status == "requires_action"
     )
     return secure(JsonResponse({"waiting": waiting}), ci)
 

@@ -271,8 +271,11 @@ def insights_query(
 
     - the rollup (`CheckoutRollup`, `checkouts/rollup.py`): the figures of the rows that can no
       longer change, per quarter hour, for the whole quarter hours of the window (every zone's
-      day starts on a quarter hour, Asia/Kolkata's and Asia/Kathmandu's too);
-    - the rows aggregated live: those not rolled up (a partial index holds them), and every row
+      day starts on a quarter hour, Asia/Kolkata's and Asia/Kathmandu's too); the narrow one
+      (`CheckoutQuarterRollup`, per currency and decline code only) for the total and time
+      buckets without a filter;
+    - the rows aggregated live: those not rolled up (a covering partial index holds them, read
+      index-only), and every row
       of the partial quarter hours at the window's edges — or every row of the window when
       `CHECKOUT_INSIGHTS_ROLLUP` is off, as a parallel hash aggregation;
     - a histogram of whole seconds to completion by bucket, from which the median is exact: the
@@ -327,11 +330,15 @@ def insights_query(
             live(f"rolled_up AND {between}", [last, window.lt]),
         ]
         sums = ", ".join(f"SUM({name})::bigint" for name in FIGURES)
+        # Without a filter or a column to group by, the narrow rollup (no country, flow or
+        # source: a fraction of the rows) holds every figure needed.
+        narrow = group_by in (None, "day", "week") and not filters
+        table = "checkouts_checkoutquarterrollup" if narrow else "checkouts_checkoutrollup"
         parts.append(
             (
                 f"""
     SELECT 0, {rollup_bucket}, NULLIF(currency, ''), NULLIF(code, ''), NULL::bigint, {sums}
-    FROM checkouts_checkoutrollup
+    FROM {table}
     WHERE {scoped} AND quarter >= %s AND quarter < %s{narrowed}
     GROUP BY 2, 3, 4
     HAVING SUM(started) > 0""",

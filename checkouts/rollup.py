@@ -1,7 +1,9 @@
 """The insights rollup (PostgreSQL): the figures of the checkouts that can no longer change,
 added up per account, mode, quarter hour of `created` (every IANA zone's offset is a whole
 number of quarter hours, so every zone's midnight starts one), currency, country, payment flow,
-source and latest decline code (`CheckoutRollup`), and the histogram of their whole seconds to
+source and latest decline code (`CheckoutRollup`; the same per currency and decline code only
+in `CheckoutQuarterRollup`, which the total and the time buckets without a filter read), and the
+histogram of their whole seconds to
 completion per quarter hour (`CheckoutCompletionRollup`, for the exact median), so that insights
 over a month aggregate a few rows per quarter hour plus the checkouts still open instead of
 every row.
@@ -37,6 +39,14 @@ KEY_SQL = (
     "COALESCE(last_decline_code, '') AS code"
 )
 KEY = ("account_id", "livemode", "quarter", "currency", "country", "payment_flow", "source", "code")
+# The narrow rollup (`CheckoutQuarterRollup`): the same figures without the columns insights
+# filter or group by, read for the total and time buckets.
+NARROW = "checkouts_checkoutquarterrollup"
+NARROW_KEY_SQL = (
+    "account_id, livemode, date_bin('15 minutes', created, TIMESTAMPTZ '2000-01-01 00:00+00') "
+    "AS quarter, COALESCE(currency, '') AS currency, COALESCE(last_decline_code, '') AS code"
+)
+NARROW_KEY = ("account_id", "livemode", "quarter", "currency", "code")
 # The histogram of whole seconds to completion (`CheckoutCompletionRollup`), of the same rows.
 TIMED_KEY_SQL = (
     "account_id, livemode, date_bin('15 minutes', created, TIMESTAMPTZ '2000-01-01 00:00+00') "
@@ -58,6 +68,9 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -
         updates = ", ".join(
             f"{name} = checkouts_checkoutrollup.{name} + EXCLUDED.{name}" for name in FIGURES
         )
+        narrow_updates = ", ".join(
+            f"{name} = {NARROW}.{name} + EXCLUDED.{name}" for name in FIGURES
+        )
         sql = f"""
         WITH claimed AS (
           UPDATE checkouts_checkout AS c SET rolled_up = TRUE
@@ -76,6 +89,13 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -
           ORDER BY 1, 2, 3, 4, 5, 6, 7, 8  -- one lock order for concurrent sweeps
           ON CONFLICT ({", ".join(KEY)}) DO UPDATE SET {updates}
           RETURNING 1
+        ), narrowed AS (
+          INSERT INTO {NARROW} ({", ".join(NARROW_KEY)}, {", ".join(FIGURES)})
+          SELECT {NARROW_KEY_SQL}, {figures}
+          FROM claimed GROUP BY 1, 2, 3, 4, 5
+          ORDER BY 1, 2, 3, 4, 5
+          ON CONFLICT ({", ".join(NARROW_KEY)}) DO UPDATE SET {narrow_updates}
+          RETURNING 1
         ), timed AS (
           INSERT INTO {TIMED} ({", ".join(TIMED_KEY)}, completed)
           SELECT {TIMED_KEY_SQL}, COUNT(*)
@@ -86,10 +106,12 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20, now=None) -
           RETURNING 1
         )
         SELECT (SELECT COUNT(*) FROM claimed), (SELECT COUNT(*) FROM counted),
-          (SELECT COUNT(*) FROM timed)
+          (SELECT COUNT(*) FROM narrowed), (SELECT COUNT(*) FROM timed)
         """
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(sql, [inactive_cutoff, abandoned_cutoff, batch_size, *figure_params])
+            cursor.execute(
+                sql, [inactive_cutoff, abandoned_cutoff, batch_size, *figure_params, *figure_params]
+            )
             claimed = cursor.fetchone()[0]
         total += claimed
         if claimed < batch_size:
@@ -106,6 +128,7 @@ def unroll(chk: Checkout, now: datetime | None = None) -> None:
     updates = ", ".join(f"{name} = r.{name} - g.{name}" for name in FIGURES)
     matches = " AND ".join(f"r.{name} = g.{name}" for name in KEY)
     timed_matches = " AND ".join(f"r.{name} = g.{name}" for name in TIMED_KEY)
+    narrow_matches = " AND ".join(f"r.{name} = g.{name}" for name in NARROW_KEY)
     sql = f"""
     WITH taken AS (
       UPDATE checkouts_checkout SET rolled_up = FALSE WHERE id = %s AND rolled_up RETURNING *
@@ -116,13 +139,17 @@ def unroll(chk: Checkout, now: datetime | None = None) -> None:
         FROM taken WHERE completed_at IS NOT NULL GROUP BY 1, 2, 3, 4
       ) AS g
       WHERE {timed_matches}
+    ), narrowed AS (
+      UPDATE {NARROW} AS r SET {updates}
+      FROM (SELECT {NARROW_KEY_SQL}, {figures} FROM taken GROUP BY 1, 2, 3, 4, 5) AS g
+      WHERE {narrow_matches}
     )
     UPDATE checkouts_checkoutrollup AS r SET {updates}
     FROM (SELECT {KEY_SQL}, {figures} FROM taken GROUP BY 1, 2, 3, 4, 5, 6, 7, 8) AS g
     WHERE {matches}
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [chk.id, *figure_params])
+        cursor.execute(sql, [chk.id, *figure_params, *figure_params])
     chk.rolled_up = False
 
 
@@ -140,7 +167,9 @@ def rebuild(now: datetime | None = None) -> int:
         cursor.execute("LOCK TABLE checkouts_checkout IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("LOCK TABLE checkouts_checkoutrollup IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute(f"LOCK TABLE {TIMED} IN SHARE ROW EXCLUSIVE MODE")
+        cursor.execute(f"LOCK TABLE {NARROW} IN SHARE ROW EXCLUSIVE MODE")
         cursor.execute("DELETE FROM checkouts_checkoutrollup")
+        cursor.execute(f"DELETE FROM {NARROW}")
         cursor.execute(f"DELETE FROM {TIMED}")
         cursor.execute(
             f"UPDATE checkouts_checkout SET rolled_up = {closed} "
@@ -154,6 +183,14 @@ def rebuild(now: datetime | None = None) -> int:
             FROM checkouts_checkout WHERE rolled_up GROUP BY 1, 2, 3, 4, 5, 6, 7, 8
             """,
             figure_params,
+        )
+        sums = ", ".join(f"SUM({name})" for name in FIGURES)
+        cursor.execute(  # the narrow rollup: the wide one's rows added up
+            f"""
+            INSERT INTO {NARROW} ({", ".join(NARROW_KEY)}, {", ".join(FIGURES)})
+            SELECT {", ".join(NARROW_KEY)}, {sums} FROM checkouts_checkoutrollup
+            GROUP BY 1, 2, 3, 4, 5
+            """
         )
         cursor.execute(
             f"""

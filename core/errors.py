@@ -2,7 +2,7 @@
 
 Services and selectors raise these. Each carries what Stripe's error object says about the
 failure — a `code`, the `param` at fault, a `decline_code` for card declines, a message, and the
-PaymentIntent as the API shows it when the failure concerns one — but no HTTP status: `api/`
+PaymentIntent (or SetupIntent) as the API shows it when the failure concerns one — but no HTTP status: `api/`
 maps each class to a status and the error envelope in its one exception handler.
 """
 
@@ -29,6 +29,7 @@ class DomainError(Exception):
         param: str | None = None,
         decline_code: str | None = None,
         payment_intent: dict[str, Any] | None = None,
+        setup_intent: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -37,6 +38,7 @@ class DomainError(Exception):
         self.param = param
         self.decline_code = decline_code
         self.payment_intent = payment_intent
+        self.setup_intent = setup_intent
 
 
 class InvalidRequestError(DomainError):

@@ -97,6 +97,9 @@ class WebhookEndpoint(ScopedModel):
     # Set when an attempt got no answer at all (refused, timed out): until then its deliveries
     # wait in the database instead of holding a worker for a timeout each.
     paused_until = models.DateTimeField(null=True, blank=True)
+    # Attempts failed in a row (0 after any success): at WEBHOOK_CIRCUIT_FAILURES the endpoint
+    # is paused as one that does not answer is (its circuit open), until a probe succeeds.
+    failures_in_row = models.IntegerField(default=0)
     # Set when a hint to send its due deliveries is on its way to a worker, cleared when a
     # worker takes it: one hint outstanding per endpoint, however many events arrive meanwhile.
     send_requested_at = models.DateTimeField(null=True, blank=True)
@@ -167,10 +170,13 @@ class Delivery(SavesChangedFields):
                 name="delivery_due_idx",
                 condition=Q(status="pending"),
             ),
-            # An endpoint's due deliveries, for the sender that takes them in batches.
+            # An endpoint's pending deliveries oldest first, for the sender that takes them in
+            # batches: a claim walks it in order and stops at its batch, where an index on the
+            # due time had every pending row sorted on each claim (a backlog of N, claimed 100
+            # at a time, sorted N²/100 rows).
             models.Index(
-                fields=["endpoint", "next_attempt_at"],
-                name="delivery_endpoint_due_idx",
+                fields=["endpoint", "created", "id"],
+                name="delivery_endpoint_order_idx",
                 condition=Q(status="pending"),
             ),
         ]

@@ -1,10 +1,11 @@
 """Thin Celery tasks on the `webhooks` queue: load ids, call a service. All idempotent: the
 broker may deliver twice, a killed worker's message may come back, the sweep re-issues hints."""
 
-from celery import shared_task
+from celery import shared_task, signals
 from django.conf import settings
 
 from . import services
+from .services import senders
 
 _COMMON = dict(
     acks_late=True,
@@ -43,7 +44,7 @@ _SEND_LIMIT = int(settings.WEBHOOK_LEASE_SECONDS)
     **_COMMON,
 )
 def deliveries_send_task(delivery_ids: list[str]) -> dict:
-    return services.deliveries_send(delivery_ids=delivery_ids)
+    return senders.send_patiently(services.deliveries_send, delivery_ids=delivery_ids)
 
 
 @shared_task(
@@ -53,7 +54,13 @@ def deliveries_send_task(delivery_ids: list[str]) -> dict:
     **_COMMON,
 )
 def endpoint_send_task(endpoint_id: str) -> dict:
-    return services.endpoint_deliveries_send(endpoint_id=endpoint_id)
+    return senders.send_patiently(services.endpoint_deliveries_send, endpoint_id=endpoint_id)
+
+
+@signals.worker_process_shutdown.connect
+def _finish_sends(**_) -> None:
+    """A worker process about to exit records what its sender threads sent."""
+    senders.drain()
 
 
 @shared_task(

@@ -318,6 +318,10 @@ class SetupIntent(FSMModelMixin, ScopedModel):
     payment_method_types = models.JSONField(default=list, blank=True)
     return_url = models.CharField(max_length=2048, null=True, blank=True)
     last_setup_error = models.JSONField(null=True, blank=True)
+    # requires_action: the 3-D Secure page to send the customer to (Stripe's `next_action`),
+    # and the verification attempt (`att_…`) that asked for the challenge.
+    next_action = models.JSONField(null=True, blank=True)
+    challenged_attempt = models.CharField(max_length=40, null=True, blank=True)
     cancellation_reason = models.CharField(max_length=40, null=True, blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     updated = models.DateTimeField(auto_now=True)
@@ -334,27 +338,48 @@ class SetupIntent(FSMModelMixin, ScopedModel):
     def attach_method(self, payment_method) -> None:
         self.payment_method = payment_method
         self.last_setup_error = None
+        self._no_action()
 
     @transition(field=status, source=list(SETUP_OPEN), target=SetupStatus.REQUIRES_PAYMENT_METHOD)
     def change(self) -> None:
         """An update that leaves it waiting for a payment method."""
-
-    @transition(
-        field=status, source=SetupStatus.REQUIRES_CONFIRMATION, target=SetupStatus.SUCCEEDED
-    )
-    def succeed(self) -> None:
-        self.last_setup_error = None
+        self._no_action()
 
     @transition(
         field=status,
-        source=SetupStatus.REQUIRES_CONFIRMATION,
+        source=[SetupStatus.REQUIRES_CONFIRMATION, SetupStatus.REQUIRES_ACTION],
+        target=SetupStatus.REQUIRES_ACTION,
+    )
+    def require_action(self, *, next_action: dict, attempt_id: str) -> None:
+        """The issuer asks the customer for a 3-D Secure challenge before the card is saved."""
+        self.next_action = next_action
+        self.challenged_attempt = attempt_id
+
+    @transition(
+        field=status,
+        source=[SetupStatus.REQUIRES_CONFIRMATION, SetupStatus.REQUIRES_ACTION],
+        target=SetupStatus.SUCCEEDED,
+    )
+    def succeed(self) -> None:
+        self.last_setup_error = None
+        self._no_action()
+
+    @transition(
+        field=status,
+        source=[SetupStatus.REQUIRES_CONFIRMATION, SetupStatus.REQUIRES_ACTION],
         target=SetupStatus.REQUIRES_PAYMENT_METHOD,
     )
     def fail(self, *, error: dict) -> None:
         self.last_setup_error = error
         self.payment_method = None
+        self._no_action()
 
     @transition(field=status, source=list(SETUP_OPEN), target=SetupStatus.CANCELED)
     def cancel(self, *, reason: str | None = None) -> None:
         self.cancellation_reason = reason
         self.canceled_at = timezone.now()
+        self._no_action()
+
+    def _no_action(self) -> None:
+        self.next_action = None
+        self.challenged_attempt = None

@@ -133,7 +133,7 @@ def setup_intent_to_api(si, *, publishable: bool = False) -> dict:
         "livemode": si.livemode,
         "mandate": None,
         "metadata": si.metadata or {},
-        "next_action": None,
+        "next_action": si.next_action,
         "on_behalf_of": None,
         "payment_method": si.payment_method_id,
         "payment_method_types": list(si.payment_method_types or ["card"]),

@@ -74,3 +74,12 @@ def upstream_challenge(charge_id: str) -> str | None:
     extra = ((attempt.answer or {}).get("extra") or {}) if attempt else {}
     url = extra.get("redirect_url")
     return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None
+
+
+def setup_upstream_challenge(attempt_id: str) -> str | None:
+    """The processor's own 3-D Secure page the verification attempt `attempt_id` answered
+    with (a `stripe` connection), else None (the simulator's challenge is our hosted page)."""
+    attempt = Attempt.objects.filter(id=attempt_id).only("answer").first()
+    extra = ((attempt.answer or {}).get("extra") or {}) if attempt else {}
+    url = extra.get("redirect_url")
+    return url if isinstance(url, str) and url.startswith(("https://", "http://")) else None

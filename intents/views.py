@@ -14,9 +14,14 @@ from django.views.decorators.http import require_http_methods
 from core.money import format_amount
 from core.web import is_absolute_http_url
 
-from .models import PaymentIntent
-from .selectors import upstream_challenge
-from .services import payment_intent_authenticate, three_d_secure_read_token
+from .models import PaymentIntent, SetupIntent
+from .selectors import setup_upstream_challenge, upstream_challenge
+from .services import (
+    payment_intent_authenticate,
+    setup_intent_authenticate,
+    setup_three_d_secure_read_token,
+    three_d_secure_read_token,
+)
 
 
 def redirect_status(pi: PaymentIntent) -> str:
@@ -41,6 +46,23 @@ def _redirect_target(pi: PaymentIntent) -> str | None:
             "payment_intent": pi.id,
             "payment_intent_client_secret": pi.client_secret,
             "redirect_status": redirect_status(pi),
+        }
+    )
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
+
+
+def _setup_redirect_target(si: SetupIntent) -> str | None:
+    """The SetupIntent's return URL with its outcome (Stripe's `setup_intent`,
+    `setup_intent_client_secret`, `redirect_status`), or None (as `_redirect_target`)."""
+    if not is_absolute_http_url(si.return_url):
+        return None
+    parts = urlsplit(si.return_url)
+    query = parts.query + ("&" if parts.query else "")
+    query += urlencode(
+        {
+            "setup_intent": si.id,
+            "setup_intent_client_secret": si.client_secret,
+            "redirect_status": "succeeded" if si.status == "succeeded" else "failed",
         }
     )
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, parts.fragment))
@@ -104,4 +126,56 @@ def three_d_secure(request, id: str):
     # every URL of a form's redirect chain, so `'self'` (or any list of origins we could know
     # here) would block the customer's way back to the merchant.
     response.csp_directives = {"form_action": None}
+    return response
+
+
+@csrf_exempt
+@require_http_methods(["GET", "POST"])
+def setup_three_d_secure(request, id: str):
+    """The same page for a SetupIntent's challenge: the card is saved, not charged."""
+    token = request.GET.get("token") or request.POST.get("token") or ""
+    ids = setup_three_d_secure_read_token(token)
+    if ids is None or ids[0] != id:
+        return _bad_token()
+    setup_intent_id, attempt_id = ids
+    si = SetupIntent.objects.filter(id=setup_intent_id).first()
+    if si is None:
+        return _bad_token()
+
+    def done(si: SetupIntent) -> HttpResponse:
+        target = _setup_redirect_target(si)
+        if target:
+            return HttpResponseRedirect(target)
+        return render(request, "intents/three_d_secure_done.html", {"pi": si, "setup": True})
+
+    if request.method == "POST":
+        outcome = request.POST.get("outcome")
+        if outcome not in ("complete", "fail"):
+            return HttpResponse("Choose complete or fail.", status=400)
+        return done(
+            setup_intent_authenticate(
+                setup_intent_id=si.id, attempt_id=attempt_id, succeeded=outcome == "complete"
+            )
+        )
+    waiting = si.status == "requires_action" and si.challenged_attempt == attempt_id
+    upstream = setup_upstream_challenge(attempt_id) if waiting else None
+    if upstream is not None:
+        if "redirect_status" not in request.GET:
+            return HttpResponseRedirect(upstream)
+        return done(
+            setup_intent_authenticate(setup_intent_id=si.id, attempt_id=attempt_id, succeeded=True)
+        )
+    response = render(
+        request,
+        "intents/three_d_secure.html",
+        {
+            "pi": si,
+            "setup": True,
+            "amount": "",
+            "token": token,
+            "waiting": waiting,
+            "return_to": _setup_redirect_target(si),
+        },
+    )
+    response.csp_directives = {"form_action": None}  # as the payment's page (above)
     return response

@@ -117,6 +117,7 @@ LOOKUP_FAILED = _LookupFailed()
 # methods' signatures are the interface's (`payments.processors.base.Processor`).
 FAILED_ANSWERS: dict[str, Any] = {
     "authorize": FAILED_AUTHORIZATION,
+    "verify": FAILED_AUTHORIZATION,
     "authenticate": False,
     "capture": FAILED_CAPTURE,
     "void": None,

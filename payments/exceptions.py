@@ -39,7 +39,12 @@ class CardDeclined(CardError):
 
     @classmethod
     def from_decline(
-        cls, decline: Decline, *, param: str | None = None, payment_intent: dict | None = None
+        cls,
+        decline: Decline,
+        *,
+        param: str | None = None,
+        payment_intent: dict | None = None,
+        setup_intent: dict | None = None,
     ) -> CardDeclined:
         return cls(
             decline.message,
@@ -47,6 +52,7 @@ class CardDeclined(CardError):
             decline_code=decline.decline_code,
             param=param,
             payment_intent=payment_intent,
+            setup_intent=setup_intent,
         )
 
 

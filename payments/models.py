@@ -267,6 +267,9 @@ class AttemptKind(models.TextChoices):
     REFUND = "refund"
     REFUND_RESOLVE = "refund_resolve"  # the final answer of a `pending` refund
     REFUND_CANCEL = "refund_cancel"
+    # a SetupIntent's confirm: the card checked with the issuer, nothing charged
+    VERIFY = "verify"
+    VERIFY_AUTHENTICATE = "verify_3ds"  # the check after the setup's 3-D Secure challenge
 
 
 class AttemptStatus(models.TextChoices):

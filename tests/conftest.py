@@ -267,14 +267,18 @@ class WorkerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.time() + 30
+        # a worker is ready in a few seconds; a loaded 2-core box has been seen to take 30+
+        deadline = time.time() + 90
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"worker exited early:\n{self.log()}")
             if b"ready." in self.log_path.read_bytes():
                 return self
             time.sleep(0.2)
-        raise RuntimeError(f"worker did not become ready:\n{self.log()}")
+        # never leave it running: it would hold the test database past the session
+        log = self.log()
+        self.kill()
+        raise RuntimeError(f"worker did not become ready:\n{log}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

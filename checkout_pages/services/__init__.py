@@ -33,7 +33,12 @@ from .checkout_intents import (
     checkout_intent_rotate_client_token,
     checkout_intent_update,
 )
-from .payment import Payment, checkout_intent_learn_payment_outcome, checkout_intent_pay
+from .payment import (
+    Payment,
+    checkout_intent_learn_payment_outcome,
+    checkout_intent_learn_setup_outcome,
+    checkout_intent_pay,
+)
 from .session_outcomes import session_to_api, session_url
 from .sessions import (
     checkout_session_create,
@@ -64,6 +69,7 @@ __all__ = [
     "checkout_intent_create",
     "checkout_intent_expire",
     "checkout_intent_learn_payment_outcome",
+    "checkout_intent_learn_setup_outcome",
     "checkout_intent_pay",
     "checkout_intent_rotate_client_token",
     "checkout_intent_track",

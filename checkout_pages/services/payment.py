@@ -1,6 +1,6 @@
-"""The customer's side: pay a checkout intent (or save a card to its customer) from the hosted
-page or an embedded form; and the checkout intent's outcome listener, through which it learns
-what came of each payment.
+"""The customer's side: pay a checkout intent (or save a card to its customer, through a
+SetupIntent) from the hosted page or an embedded form; and the checkout intent's outcome
+listeners, through which it learns what came of each payment (and each card-saving setup).
 
 The money moves through the PaymentIntent services, never around them: the card becomes a
 PaymentMethod through `payments.services`, the checkout's one open PaymentIntent is created (or
@@ -36,9 +36,15 @@ from checkouts.models import StepStatus
 from core.errors import DomainError, InvalidRequestError, UnexpectedState
 from core.scope import Scope
 from events.services import event_emit
-from intents.models import CONFIRMABLE, PaymentIntent
+from intents.models import CONFIRMABLE, SETUP_OPEN, PaymentIntent, SetupIntent, SetupStatus
 from intents.models import Status as PaymentIntentStatus
-from intents.services import payment_intent_confirm, payment_intent_create, payment_intent_update
+from intents.services import (
+    payment_intent_confirm,
+    payment_intent_create,
+    payment_intent_update,
+    setup_intent_confirm,
+    setup_intent_create,
+)
 from payments.processors.base import RawCard
 from payments.services import payment_method_attach, payment_method_create
 
@@ -64,13 +70,14 @@ class Payment:
 
     checkout_intent: CheckoutIntent
     payment_intent: PaymentIntent | None = None
+    setup_intent: SetupIntent | None = None
 
     @property
     def next_action_url(self) -> str | None:
-        pi = self.payment_intent
-        if pi is None or pi.status != PaymentIntentStatus.REQUIRES_ACTION or not pi.next_action:
+        intent = self.payment_intent or self.setup_intent
+        if intent is None or intent.status != "requires_action" or not intent.next_action:
             return None
-        return (pi.next_action.get("redirect_to_url") or {}).get("url")
+        return (intent.next_action.get("redirect_to_url") or {}).get("url")
 
 
 def checkout_intent_pay(
@@ -90,7 +97,7 @@ def checkout_intent_pay(
     check_pending(ci, "paid")
     if ci.type == Type.PAYMENT_METHOD_FORM:
         pm = payment_method_create(scope=scope, card=card, billing_details=billing_details)
-        return Payment(_save_payment_method(scope, ci.id, pm))
+        return _save_payment_method(scope, ci.id, pm, return_url)
     pm = payment_method_create(scope=scope, card=card, billing_details=billing_details)
     pi, new_amount = _open_payment_intent(scope, ci.id, amount)
     try:
@@ -181,19 +188,82 @@ def _payment_intent_metadata(ci: CheckoutIntent) -> dict:
     return dict(list(metadata.items())[:50])
 
 
-def _save_payment_method(scope: Scope, checkout_intent_id: str, pm) -> CheckoutIntent:
-    """`payment_method_form`: the card is attached to the customer, no charge; finished."""
+def _save_payment_method(
+    scope: Scope, checkout_intent_id: str, pm, return_url: str | None
+) -> Payment:
+    """`payment_method_form`: the card is saved through the checkout's SetupIntent, whose
+    verification (the attempt ledger's, as a payment's) may decline it or ask for 3-D Secure.
+    Its outcome reaches the checkout through `checkout_intent_learn_setup_outcome`, in the
+    verification's own transaction; a decline is raised (a `CardError`) as a payment's is."""
+    si = _open_setup_intent(scope, checkout_intent_id)
+    try:
+        si = setup_intent_confirm(
+            scope=scope, setup_intent_id=si.id, payment_method=pm.id, return_url=return_url
+        )
+    except UnexpectedState:
+        # Another submit's verification holds the SetupIntent (or has already finished it).
+        ci = selectors.checkout_intent_get(scope=scope, checkout_intent_id=checkout_intent_id)
+        if ci.status == Status.FINISHED:
+            return Payment(ci, setup_intent=ci.setup_intent)
+        raise PaymentInProgress(ci)
+    ci = selectors.checkout_intent_get(scope=scope, checkout_intent_id=checkout_intent_id)
+    return Payment(ci, setup_intent=si)
+
+
+def _open_setup_intent(scope: Scope, checkout_intent_id: str) -> SetupIntent:
+    """The checkout's one open SetupIntent, made under the checkout's row lock on the first
+    submit and reused for every retry (a new card replaces the last one, or its challenge)."""
     with transaction.atomic():
         ci = lock_checkout_intent(checkout_intent_id, scope=scope)
         check_pending(ci, "completed")
-        before = snapshot(ci)
+        si = ci.setup_intent
+        if si is not None and si.status in SETUP_OPEN:
+            return si
+        if si is not None and si.status == SetupStatus.PROCESSING:
+            raise PaymentInProgress(ci)
         assert ci.customer_id is not None  # a payment_method_form has a customer (create checks)
-        payment_method_attach(scope=scope, payment_method_id=pm.id, customer_id=ci.customer_id)
-        ci.finish(payment_method=pm)
+        metadata = dict(list({**(ci.metadata or {}), "checkout_intent": ci.id}.items())[:50])
+        si = setup_intent_create(
+            scope=scope,
+            customer=ci.customer_id,
+            usage="off_session",
+            description=ci.description,
+            metadata=metadata,
+            payment_method_types=["card"],
+        )
+        ci.change()
+        ci.setup_intent = si
         ci.save()
-        event_emit(scope=scope, changes=[event_change(ci, "finished", before)])
-        session_finished(ci, payment_method=pm)
-    return ci
+        return si
+
+
+def checkout_intent_learn_setup_outcome(si: SetupIntent, status: str) -> None:
+    """The checkout intent's listener for SetupIntents (settings.SETUP_OUTCOME_LISTENERS),
+    called inside the verification's phase 2 transaction with the SetupIntent locked: the
+    checkout saving a card through it is locked; a failed verification is reported
+    (`checkout_intent.payment_failed`), a succeeded one finishes the checkout
+    (`checkout_intent.finished`, its card kept, `checkout.session.completed` for a session).
+    A SetupIntent of no checkout costs no query (it carries the `checkout_intent` metadata)."""
+    if "checkout_intent" not in (si.metadata or {}) or status == "requires_action":
+        return
+    ci = (
+        CheckoutIntent.objects.select_for_update()
+        .filter(setup_intent_id=si.id, account_id=si.account_id, livemode=si.livemode)
+        .first()
+    )
+    if ci is None:
+        return
+    ci.setup_intent = si  # the locked SetupIntent, as this outcome left it
+    if status == "failed":
+        ci.failures_reported += 1
+        ci.save()
+        event_emit(scope=Scope.of(ci), changes=[event_change(ci, "payment_failed")])
+    elif status == "succeeded" and ci.status != Status.FINISHED:
+        before = snapshot(ci)
+        ci.finish(payment_method=si.payment_method, at=timezone.now())
+        ci.save()
+        event_emit(scope=Scope.of(ci), changes=[event_change(ci, "finished", before)])
+        session_finished(ci, payment_method=si.payment_method, setup_intent=si)
 
 
 def _keep_payment_method(ci: CheckoutIntent, pi: PaymentIntent):

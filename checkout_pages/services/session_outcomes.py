@@ -8,7 +8,6 @@ from __future__ import annotations
 from core import crypto
 from core.scope import Scope
 from events.services import event_emit
-from intents.services import setup_intent_succeeded_for
 
 from .. import presenters
 from ..models import CheckoutIntent, CheckoutSession, SessionMode
@@ -27,10 +26,11 @@ def session_to_api(session: CheckoutSession) -> dict:
     )
 
 
-def session_finished(ci: CheckoutIntent, *, payment_method=None) -> None:
+def session_finished(ci: CheckoutIntent, *, payment_method=None, setup_intent=None) -> None:
     """The checkout intent `ci` (locked, just finished) is a session's: its customer details
-    are kept, a `setup` session gets its SetupIntent, and `checkout.session.completed` is
-    written. A checkout intent of no session costs one indexed read."""
+    are kept, a `setup` session shows the SetupIntent that saved the card, and
+    `checkout.session.completed` is written. A checkout intent of no session costs one
+    indexed read."""
     session = CheckoutSession.objects.filter(checkout_intent_id=ci.id).first()
     if session is None:
         return
@@ -47,10 +47,8 @@ def session_finished(ci: CheckoutIntent, *, payment_method=None) -> None:
     pm = payment_method
     if pm is None and ci.payment_intent_id is not None and ci.payment_intent is not None:
         pm = ci.payment_intent.payment_method
-    if session.mode == SessionMode.SETUP and pm is not None:
-        session.setup_intent = setup_intent_succeeded_for(
-            scope=scope, customer_id=ci.customer_id, payment_method=pm, metadata=session.metadata
-        )
+    if session.mode == SessionMode.SETUP and setup_intent is not None:
+        session.setup_intent = setup_intent
     session.customer_details = _customer_details(session, ci, pm)
     session.save()
     event_emit(scope=scope, changes=[("checkout.session.completed", session_to_api(session), None)])

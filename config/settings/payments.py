@@ -36,6 +36,8 @@ ATTEMPT_MOVEMENTS = {
     "refund": "payments.services.refunds.RefundCreate",
     "refund_resolve": "payments.services.refunds.RefundResolve",
     "refund_cancel": "payments.services.refunds.RefundCancel",
+    "verify": "intents.services.setup_intents.Verify",
+    "verify_3ds": "intents.services.setup_intents.VerifyAuthenticated",
 }
 # What the features built on payments register to learn each payment attempt's outcome, in the
 # transaction that writes it (intents.services._common.announce): the checkout intent's failures
@@ -48,6 +50,12 @@ ATTEMPT_MOVEMENTS = {
 PAYMENT_OUTCOME_LISTENERS = [
     "checkout_pages.services.checkout_intent_learn_payment_outcome",
     "checkouts.services.checkout_learn_payment_outcome",
+]
+# The same for a SetupIntent's verification (intents.services.setup_intents.announce_setup):
+# the checkout intent that saves a card learns its setup's outcome in the transaction that
+# writes it. Lock order: the SetupIntent, then the checkout intent.
+SETUP_OUTCOME_LISTENERS = [
+    "checkout_pages.services.checkout_intent_learn_setup_outcome",
 ]
 # How long the simulated processor keeps an attempt `processing` before a worker resolves it.
 SIMULATED_PROCESSING_DELAY_SECONDS = env.int("SIMULATED_PROCESSING_DELAY_SECONDS", default=3)

@@ -39,6 +39,13 @@ WEBHOOK_BATCH_SECONDS = env.float("WEBHOOK_BATCH_SECONDS", default=5)
 # At most this many workers send to one endpoint at once: an endpoint that hangs until the
 # timeout holds that many, and the others keep the rest.
 WEBHOOK_SENDERS_PER_ENDPOINT = env.int("WEBHOOK_SENDERS_PER_ENDPOINT", default=2)
+# An endpoint whose attempts failed this many times in a row (500s, say) is paused like one
+# that does not answer, so its deliveries wait in the database; 0: never.
+WEBHOOK_CIRCUIT_FAILURES = env.int("WEBHOOK_CIRCUIT_FAILURES", default=20)
+# A worker process sends in this many threads of its own; a sending task waits this long for
+# its send, then leaves a slow one to its thread and serves the queue (events.services.senders).
+WEBHOOK_SENDER_THREADS = env.int("WEBHOOK_SENDER_THREADS", default=8)
+WEBHOOK_SEND_PATIENCE_SECONDS = env.float("WEBHOOK_SEND_PATIENCE_SECONDS", default=0.5)
 # Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
 # signature, by the dialect an endpoint was created in.
 WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}

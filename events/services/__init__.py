@@ -4,6 +4,7 @@
   the API shows it now and before, in one INSERT) and `previous_attributes`;
 - `relay`: committed events → one `Delivery` per matching enabled endpoint;
 - `delivery`: one attempt (lease, sign, POST, record), the backoff, and the sweep;
+- `senders`: a worker process's sender threads, so a slow endpoint holds a thread, not a worker;
 - `endpoints`: create / update / delete / roll the secret, and resending an event;
 - `purge`: retention;
 - `dispatch`: the hints to the broker, by task name (`core.enqueue`).

@@ -100,6 +100,7 @@ def webhook_endpoint_update(
         if url is not UNSET and url is not None:
             locked.url = url
             locked.paused_until = None  # a new address is tried at once
+            locked.failures_in_row = 0
         if enabled_events is not UNSET and enabled_events is not None:
             locked.enabled_events = _deduplicated(enabled_events)
         if description is not UNSET:
@@ -114,6 +115,7 @@ def webhook_endpoint_update(
             locked.disabled_reason = None
             locked.failing_since = None
             locked.paused_until = None
+            locked.failures_in_row = 0
             transaction.on_commit(webhook_endpoints_forget)
         locked.save()
     return locked

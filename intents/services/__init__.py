@@ -9,7 +9,7 @@
 - `sweeps`: the workers' writes — async capture, processing resolution, expiry, abandonment.
 - `route`: routing a confirm across the account's processor connections (its payment flow)
   and the next connection of a retry chain.
-- `setup_intents`: SetupIntents (save a card to a customer, no charge).
+- `setup_intents`: SetupIntents (save a card to a customer, no charge: a verification attempt).
 - `links`: the client secret check and the signed 3-D Secure link.
 - `_common`: locks, the state check, the events, the outcome told to the features that
   listen, charge bookkeeping.
@@ -28,17 +28,18 @@ from .confirm import payment_intent_confirm
 from .create_update import check_payment_flow, payment_intent_create, payment_intent_update
 from .links import (
     client_secret_matches,
+    setup_three_d_secure_read_token,
     three_d_secure_read_token,
     three_d_secure_token,
     three_d_secure_url,
 )
 from .setup_intents import (
     SetupIntentUnexpectedState,
+    setup_intent_authenticate,
     setup_intent_cancel,
     setup_intent_client_secret_matches,
     setup_intent_confirm,
     setup_intent_create,
-    setup_intent_succeeded_for,
     setup_intent_update,
 )
 from .sweeps import (
@@ -53,11 +54,11 @@ from .three_d_secure import AUTHENTICATION_FAILURE_MESSAGE, payment_intent_authe
 
 __all__ = [
     "SetupIntentUnexpectedState",
+    "setup_intent_authenticate",
     "setup_intent_cancel",
     "setup_intent_client_secret_matches",
     "setup_intent_confirm",
     "setup_intent_create",
-    "setup_intent_succeeded_for",
     "setup_intent_update",
     "check_payment_flow",
     "AUTHENTICATION_FAILURE_MESSAGE",
@@ -75,6 +76,7 @@ __all__ = [
     "payment_intents_abandon_stale",
     "payment_intents_expire_due",
     "payment_intents_resolve_due",
+    "setup_three_d_secure_read_token",
     "three_d_secure_read_token",
     "three_d_secure_token",
     "three_d_secure_url",

@@ -1,5 +1,6 @@
 """The secrets that let a browser reach an intent without an API secret key: the intent's
-client secret, and the signed link to the hosted 3-D Secure page of one attempt."""
+client secret, and the signed link to the hosted 3-D Secure page of one attempt (of a
+PaymentIntent, or of a SetupIntent's verification)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,32 @@ def three_d_secure_read_token(token: str) -> tuple[str, str] | None:
     except signing.BadSignature:
         return None
     return data.get("pi"), data.get("ch")
+
+
+SETUP_THREE_D_SECURE_SALT = "intents.setup_three_d_secure"
+
+
+def setup_three_d_secure_token(setup_intent_id: str, attempt_id: str) -> str:
+    return signing.dumps(
+        {"seti": setup_intent_id, "att": attempt_id}, salt=SETUP_THREE_D_SECURE_SALT
+    )
+
+
+def setup_three_d_secure_read_token(token: str) -> tuple[str, str] | None:
+    """(SetupIntent id, id of the attempt that asked for the challenge), or None."""
+    try:
+        data = signing.loads(
+            token, salt=SETUP_THREE_D_SECURE_SALT, max_age=THREE_D_SECURE_MAX_AGE_SECONDS
+        )
+    except signing.BadSignature:
+        return None
+    return data.get("seti"), data.get("att")
+
+
+def setup_three_d_secure_url(setup_intent_id: str, attempt_id: str) -> str:
+    base = public_base_url()
+    path = reverse("setup_three_d_secure", kwargs={"id": setup_intent_id})
+    return f"{base}{path}?token={setup_three_d_secure_token(setup_intent_id, attempt_id)}"
 
 
 def public_base_url() -> str:

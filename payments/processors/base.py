@@ -81,7 +81,7 @@ class CaptureResult:
 class Received:
     """`lookup`'s answer for an attempt the processor received: what it answered."""
 
-    operation: str  # authorize, capture, void, increment, resolve_async, refund
+    operation: str  # authorize, verify, capture, void, increment, resolve_async, refund
     outcome: Outcome
 
 
@@ -192,6 +192,25 @@ class Processor(Protocol):
         processor answered `requires_action` for: its outcome is the answer. A `requires_action`
         answer may carry `extra["redirect_url"]`: the processor's own challenge page, which
         sends the customer back to `return_url` (our hosted 3-D Secure page) once done."""
+
+    def verify(
+        self,
+        *,
+        attempt_id: str,
+        reference: str,
+        token: str,
+        usage: str,
+        three_d_secure_passed: bool,
+        livemode: bool,
+        processor_reference: str = "",
+        return_url: str = "",
+    ) -> AuthorizationResult:
+        """Check a card with its issuer for later payments (a SetupIntent's confirm), charging
+        nothing: `succeeded`, `requires_action` (the customer's 3-D Secure challenge first; its
+        `extra["redirect_url"]` as for `authorize`) or `declined`. `reference` is our
+        SetupIntent's id, `attempt_id` the idempotency key; after a passed challenge
+        (`three_d_secure_passed`), `processor_reference` is what the processor answered
+        `requires_action` for."""
 
     def authenticate(
         self, *, reference: str, token: str, succeeded: bool, processor_reference: str = ""

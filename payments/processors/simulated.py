@@ -465,6 +465,58 @@ class SimulatedProcessor:
             return AuthorizationResult(status="processing", reference=ref)
         return self._final(behaviour, ref, capture)
 
+    def verify(
+        self,
+        *,
+        reference: str,
+        token: str,
+        usage: str,
+        three_d_secure_passed: bool,
+        livemode: bool,
+        attempt_id: str | None = None,
+        processor_reference: str = "",
+        return_url: str = "",
+    ) -> AuthorizationResult:
+        self._arrive()
+        if livemode and not settings.SIMULATED_LIVE_PAYMENTS:
+            return remembered(
+                attempt_id,
+                "verify",
+                reference,
+                lambda: self._declined(f"sim_{reference}", LIVE_REFUSED),
+            )
+        if self.behavior == "decline":
+            code = self.decline_code
+            return remembered(
+                attempt_id,
+                "verify",
+                reference,
+                lambda: self._declined(f"sim_{reference}", decline_for("card_declined", code)),
+            )
+        return remembered(
+            attempt_id,
+            "verify",
+            reference,
+            lambda: self._verify(reference, token, three_d_secure_passed),
+        )
+
+    def _verify(
+        self, reference: str, token: str, three_d_secure_passed: bool
+    ) -> AuthorizationResult:
+        """The issuer's check of a card for later use: the declining cards decline it, the
+        3-D Secure cards ask for the challenge first; nothing is charged, so the cards whose
+        decline comes with a charge (after the challenge, or later for `processing` ones) pass."""
+        behaviour = behaviour_of(token)
+        ref = f"sim_{reference}"
+        if behaviour is None:
+            return self._declined(ref, decline_for("processing_error", "processing_error"))
+        if behaviour in (AUTH_REQUIRED, AUTH_REQUIRED_DECLINE) and not three_d_secure_passed:
+            return AuthorizationResult(status="requires_action", reference=ref)
+        if behaviour in _DECLINES and behaviour not in (AUTH_REQUIRED_DECLINE, PROCESSING_DECLINED):
+            code, decline_code = _DECLINES[behaviour]
+            return self._declined(ref, decline_for(code, decline_code))
+        return AuthorizationResult(status="succeeded", reference=ref, captured=False)
+
     def authenticate(
         self, *, reference: str, token: str, succeeded: bool, processor_reference: str = ""
     ) -> bool:

@@ -48,6 +48,7 @@ from .base import (
 CHARGE_KEY = "payintents_charge"
 ATTEMPT_KEY = "payintents_attempt"
 REFUND_KEY = "payintents_refund"
+SETUP_KEY = "payintents_setup_intent"
 
 _CARD_PROBLEMS = (stripe.CardError, stripe.InvalidRequestError)
 # A card error at tokenisation, by the upstream's code: the same error here.
@@ -220,6 +221,51 @@ class StripeProcessor:
         if status == "requires_action":  # the customer did not complete the challenge upstream
             return _declined(intent.id, "authentication_required", "authentication_required")
         return _authorization(intent)
+
+    def verify(
+        self,
+        *,
+        attempt_id: str,
+        reference: str,
+        token: str,
+        usage: str,
+        three_d_secure_passed: bool,
+        livemode: bool,
+        processor_reference: str = "",
+        return_url: str = "",
+    ) -> AuthorizationResult:
+        """An upstream SetupIntent, created and confirmed in one call keyed by the attempt id."""
+        self._check_mode(livemode)
+        if three_d_secure_passed and processor_reference:
+            with self._upstream("retrieve a setup"):
+                upstream = self._client.v1.setup_intents.retrieve(processor_reference)
+            if upstream.get("status") == "requires_action":  # the challenge was not completed
+                return _declined(upstream.id, "authentication_required", "authentication_required")
+            return _verification(upstream)
+        params: Any = {
+            "payment_method": token,
+            "payment_method_types": ["card"],
+            "confirm": True,
+            "usage": usage,
+            "metadata": {SETUP_KEY: reference, ATTEMPT_KEY: attempt_id},
+            "return_url": return_url or self.return_url,
+        }
+        try:
+            with self._upstream("create and confirm a setup"):
+                upstream = self._client.v1.setup_intents.create(
+                    params=params, options={"idempotency_key": attempt_id}
+                )
+        except stripe.CardError as error:
+            detail = error.error
+            setup = getattr(detail, "setup_intent", None) if detail else None
+            decline = _decline_of(error)
+            return _declined(
+                (setup.get("id") if setup else None) or "",
+                decline.code,
+                decline.decline_code,
+                decline.message,
+            )
+        return _verification(upstream)
 
     def authenticate(
         self, *, reference: str, token: str, succeeded: bool, processor_reference: str = ""
@@ -475,6 +521,28 @@ def _authorization(intent: stripe.PaymentIntent) -> AuthorizationResult:
     if status == "canceled":
         return _declined(intent.id, "processing_error", "processing_error")
     raise ProcessorError(f"The upstream payment {intent.id} is in an unexpected state {status!r}.")
+
+
+def _verification(setup: stripe.SetupIntent) -> AuthorizationResult:
+    """An upstream SetupIntent's status as a verification's outcome."""
+    status = setup.get("status")
+    if status == "succeeded":
+        return AuthorizationResult(status="succeeded", reference=setup.id)
+    if status == "requires_action":
+        action = setup.get("next_action") or {}
+        redirect = (action.get("redirect_to_url") or {}).get("url")
+        return AuthorizationResult(
+            status="requires_action",
+            reference=setup.id,
+            extra={"redirect_url": redirect} if redirect else {},
+        )
+    if status == "requires_payment_method":
+        error = setup.get("last_setup_error") or {}
+        code = error.get("code") or "card_declined"
+        return _declined(setup.id, code, error.get("decline_code") or code, error.get("message"))
+    if status == "processing":  # not settled yet upstream: the ledger asks again later
+        raise ProcessorError(f"The upstream setup {setup.id} is still processing.")
+    raise ProcessorError(f"The upstream setup {setup.id} is in an unexpected state {status!r}.")
 
 
 def _outcome(intent: stripe.PaymentIntent) -> tuple[str | None, str | None]:

@@ -1,5 +1,6 @@
 """The form's errors through the hosted page: each shown at its own field, nothing paid, nothing
-sent to the processor, and the card number and CVC never written back into the page."""
+sent to the processor; the card number kept in the field (from the POST, so the shopper fixes
+one digit rather than typing it all again) and the CVC never written back into the page."""
 
 from __future__ import annotations
 
@@ -74,10 +75,23 @@ def test_the_processor_s_refusal_is_still_shown_at_its_field(checkout, browser_c
     assert len(errors_at(response.content.decode(), "exp")) == 1
 
 
-def test_the_page_never_writes_back_the_card_number_or_cvc(checkout, browser_client):
+def test_the_page_keeps_the_card_number_but_never_writes_back_the_cvc(checkout, browser_client):
     response = browser_client.submit(
         page_path(checkout["client_token"]), {"number": "4242 4242 4242 4242", "cvc": "98a"}
     )
     assert response.status_code == 400
     html = response.content.decode()
-    assert "4242" not in html and "98a" not in html
+    assert re.search(r'<input id="number"[^>]* value="4242 4242 4242 4242"', html)
+    assert "98a" not in html
+    assert response["Cache-Control"] == "no-store"
+    assert not PaymentMethod.objects.exists()
+
+
+def test_a_declined_card_s_number_is_kept_in_its_field(checkout, browser_client):
+    response = browser_client.submit(
+        page_path(checkout["client_token"]), {"number": "4000 0000 0000 0002", "cvc": "987"}
+    )
+    assert response.status_code == 402
+    html = response.content.decode()
+    assert re.search(r'<input id="number"[^>]* value="4000 0000 0000 0002"', html)
+    assert not re.search(r"(?<![0-9A-Za-z])987(?![0-9A-Za-z])", html)

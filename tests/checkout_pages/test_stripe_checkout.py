@@ -227,6 +227,26 @@ def test_setup_intents_through_the_library(client):
     assert client.v1.setup_intents.cancel(other.id).status == "canceled"
     listed = client.v1.setup_intents.list(params={"customer": customer.id})
     assert {s.id for s in listed.data} == {si.id, other.id}
+    declined = client.v1.setup_intents.create(params={"customer": customer.id})
+    with pytest.raises(stripe.CardError) as card_error:
+        client.v1.setup_intents.confirm(
+            declined.id, params={"payment_method": "pm_card_chargeDeclined"}
+        )
+    assert card_error.value.code == "card_declined"
+    failed = card_error.value.error.setup_intent
+    assert (failed.id, failed.status) == (declined.id, "requires_payment_method")
+    assert failed.last_setup_error.decline_code == "generic_decline"
+    challenged = client.v1.setup_intents.create(
+        params={
+            "customer": customer.id,
+            "payment_method": "pm_card_authenticationRequired",
+            "confirm": True,
+            "return_url": "https://shop.example/saved",
+        }
+    )
+    assert challenged.status == "requires_action"
+    assert challenged.next_action.type == "redirect_to_url"
+    assert "/authenticate/setup_intents/" in challenged.next_action.redirect_to_url.url
 
 
 # --- paid through the hosted page -------------------------------------------------------------
@@ -273,6 +293,7 @@ def test_a_decline_then_a_good_card_pays_once(client, shop, browser):
     decline = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "decline")))
     assert "declined" in decline.text
     assert client.v1.checkout.sessions.retrieve(session.id).status == "open"
+    assert axe_violations(browser) == []
     save_screenshot(browser, "session-declined")
     pay(browser)
     wait_url(browser, f"{shop.origin}/success")
@@ -302,6 +323,7 @@ def test_an_expired_session_shows_no_form_and_cannot_be_expired_twice(client, sh
     browser.get(session.url)
     assert "expired" in browser.find_element(By.ID, "status").text
     assert not browser.find_elements(By.ID, "pay")
+    assert axe_violations(browser) == []
     save_screenshot(browser, "session-expired")
     with pytest.raises(stripe.InvalidRequestError) as error:
         client.v1.checkout.sessions.expire(session.id)
@@ -321,6 +343,40 @@ def test_a_setup_session_saves_the_card_and_leaves_a_setup_intent(client, shop, 
     assert (si.status, si.customer) == ("succeeded", customer.id)
     methods = client.v1.customers.payment_methods.list(customer.id)
     assert [m.id for m in methods.data] == [si.payment_method]
+
+
+def test_a_setup_session_refuses_a_declining_card_then_saves_one_after_3d_secure(
+    client, shop, browser
+):
+    customer = client.v1.customers.create(params={"email": "alan@example.com"})
+    session = a_session(client, shop, mode="setup", customer=customer.id)
+    browser.get(session.url)
+    pay(browser, "4000 0000 0000 9995")
+    decline = WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "decline")))
+    assert "insufficient funds" in decline.text
+    assert browser.switch_to.active_element == decline
+    assert browser.find_element(By.ID, "number").get_attribute("value") == "4000 0000 0000 9995"
+    assert client.v1.customers.payment_methods.list(customer.id).data == []
+    pay(browser, "4000 0027 6000 3184")
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "button.complete"))
+    )
+    assert "saving this card" in browser.page_source
+    save_screenshot(browser, "setup-3ds")
+    browser.find_element(By.CSS_SELECTOR, "button.complete").click()
+    wait_url(browser, f"{shop.origin}/success?session_id={session.id}")
+    done = client.v1.checkout.sessions.retrieve(session.id)
+    si = client.v1.setup_intents.retrieve(done.setup_intent)
+    assert (done.status, si.status, si.last_setup_error) == ("complete", "succeeded", None)
+    methods = client.v1.customers.payment_methods.list(customer.id)
+    assert [(m.id, m.card.last4) for m in methods.data] == [(si.payment_method, "3184")]
+    types = Event.objects.filter(object_id=si.id).order_by("created", "id")
+    assert list(types.values_list("type", flat=True)) == [
+        "setup_intent.created",
+        "setup_intent.setup_failed",
+        "setup_intent.requires_action",
+        "setup_intent.succeeded",
+    ]
 
 
 def test_a_payment_link_visited_twice_makes_two_sessions(client, shop, browser):
@@ -428,8 +484,10 @@ def test_the_console_lists_sessions_links_and_setup_intents_and_expires_a_sessio
     save_screenshot(browser, "console-sessions")
     browser.get(f"{live_server.url}/admin/checkout_pages/paymentlink/")
     assert link.id in browser.find_element(By.ID, "result_list").text
+    save_screenshot(browser, "console-payment-links")
     browser.get(f"{live_server.url}/admin/intents/setupintent/")
     assert si.id in browser.find_element(By.ID, "result_list").text
+    save_screenshot(browser, "console-setup-intents")
     browser.get(f"{live_server.url}/admin/checkout_pages/checkoutsession/{session.id}/change/")
     browser.find_element(By.ID, "console-expire_checkout_sessions").click()
     assert (
@@ -476,11 +534,60 @@ def test_an_error_is_tied_to_its_field_focused_and_keeps_what_was_typed(client, 
     described = number.get_attribute("aria-describedby")
     assert browser.find_element(By.ID, described).text
     assert browser.switch_to.active_element == number
+    # what was typed is kept (the number too, from the POST) but the CVC
+    assert number.get_attribute("value") == "4242 4242 4242 4241"
     assert browser.find_element(By.ID, "exp").get_attribute("value") == "12 / 34"
     assert browser.find_element(By.ID, "name").get_attribute("value") == "Ada L"
     assert browser.find_element(By.ID, "cvc").get_attribute("value") == ""
     assert axe_violations(browser) == []
     save_screenshot(browser, "session-field-error")
+
+
+# Each visible element's own text, with the WCAG contrast ratio of its colour against the first
+# opaque background behind it.
+CONTRAST = """
+function channel(v) { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); }
+function parts(c) { return c.match(/[\\d.]+/g).map(Number); }
+function luminance(c) { const p = parts(c); return 0.2126 * channel(p[0]) + 0.7152 * channel(p[1]) + 0.0722 * channel(p[2]); }
+function backdrop(el) {
+  for (; el; el = el.parentElement) {
+    const c = getComputedStyle(el).backgroundColor, p = parts(c);
+    if (p.length < 4 || p[3] > 0.99) return c;
+  }
+  return "rgb(255, 255, 255)";
+}
+const found = [];
+for (const el of document.querySelectorAll("body *")) {
+  const text = [...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+  const style = getComputedStyle(el);
+  if (!text || style.visibility === "hidden" || !el.getClientRects().length) continue;
+  const a = luminance(style.color), b = luminance(backdrop(el));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  found.push([el.id || el.className || el.tagName, Math.round(ratio * 100) / 100]);
+}
+return found;
+"""
+
+
+def test_every_text_has_a_contrast_of_at_least_4_5_and_nothing_loads_from_elsewhere(
+    client, shop, browser, live_server
+):
+    session = a_session(client, shop)
+    browser.get(session.url)
+    fill(browser, "4000 0000 0000 0069")  # an expired card: a decline at its field
+    browser.find_element(By.ID, "pay").click()
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, "#exp[aria-invalid=true]"))
+    )
+    texts = browser.execute_script(CONTRAST)
+    names = {name for name, _ in texts}
+    assert {"footer", "test-mode", "exp-error-1", "merchant-name"} <= names, names
+    assert [(name, ratio) for name, ratio in texts if ratio < 4.5] == []
+    loaded = browser.execute_script(
+        "return performance.getEntriesByType('resource').map(r => r.name)"
+    )
+    assert loaded and all(url.startswith(live_server.url) for url in loaded), loaded
+    assert axe_violations(browser) == []
 
 
 def test_the_number_is_grouped_as_typed_the_brand_shown_and_test_mode_marked(client, shop, browser):

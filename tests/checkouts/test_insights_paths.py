@@ -15,7 +15,12 @@ from django.utils import timezone
 
 from accounts.models import Account
 from checkouts import insights, rollup
-from checkouts.models import Checkout, CheckoutCompletionRollup, CheckoutRollup
+from checkouts.models import (
+    Checkout,
+    CheckoutCompletionRollup,
+    CheckoutQuarterRollup,
+    CheckoutRollup,
+)
 from checkouts.services import (
     checkout_complete,
     checkout_record_payment_attempt,
@@ -130,6 +135,10 @@ def test_grouping_by_payment_flow_groups_by_flow_id_on_both_paths(acct, month, m
         assert express["total"]["started"] == expected[flows["express"]], path
 
 
+# Every figure of the narrow rollup, its key first.
+NARROW_COLUMNS = ("quarter", "currency", "code", *insights.FIGURES)
+
+
 def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
     month, settings, monkeypatch
 ):
@@ -193,7 +202,13 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
             "quarter", "seconds", "completed"
         )
     )
+    narrow = sorted(
+        CheckoutQuarterRollup.objects.filter(started__gt=0).values_list(*NARROW_COLUMNS)
+    )
     rollup.rebuild()
+    assert narrow == sorted(
+        CheckoutQuarterRollup.objects.filter(started__gt=0).values_list(*NARROW_COLUMNS)
+    )
     assert timed == sorted(
         CheckoutCompletionRollup.objects.filter(completed__gt=0).values_list(
             "quarter", "seconds", "completed"
@@ -224,11 +239,14 @@ def test_days_in_any_zone_read_the_rollup(month, tz):
     now = timezone.now()
     window = insights.Window(now - timedelta(days=30), now)
     sql, _, labels = insights.insights_query(month, window, "day", tz, {}, now, rollup=True)
-    assert "checkouts_checkoutrollup" in sql
+    assert "checkouts_checkoutquarterrollup" in sql  # the narrow one: no filter
     assert "checkouts_checkoutcompletionrollup" in sql
     assert len(labels) == 31
+    filtered = {"country": "IRL"}
+    sql, _, _ = insights.insights_query(month, window, "day", tz, filtered, now, rollup=True)
+    assert "checkouts_checkoutrollup" in sql and "checkouts_checkoutquarterrollup" not in sql
     sql, _, _ = insights.insights_query(month, window, "day", tz, {}, now, rollup=False)
-    assert "checkouts_checkoutrollup" not in sql
+    assert "rollup" not in sql
 
 
 def test_time_buckets_follow_the_local_days_across_a_clock_change():

@@ -146,6 +146,40 @@ def test_an_endpoint_that_does_not_answer_is_paused_and_the_others_are_not(
     assert waiting.dispatched_at is None
 
 
+def test_an_endpoint_failing_in_a_row_opens_its_circuit_until_a_probe_succeeds(
+    client, acct, make_receiver, hints, settings, django_capture_on_commit_callbacks
+):
+    """An endpoint that answers, but 500, is paused once WEBHOOK_CIRCUIT_FAILURES attempts in a
+    row have failed: the rest of the batch waits for the pause's end without an attempt, and a
+    new event asks nothing of it; the first delivery sent then is the probe, and its 2xx
+    closes the circuit."""
+    settings.WEBHOOK_CIRCUIT_FAILURES = 3
+    failing = make_receiver(statuses=[500] * 3)
+    endpoint = create_endpoint(client, failing.url)
+    for i in range(5):
+        record(acct.id, id=f"cus_{i}")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"retry": 3, "put off": 2}
+    assert len(failing.requests) == 3
+    row = WebhookEndpoint.objects.get(id=endpoint["id"])
+    assert row.failures_in_row == 3
+    assert row.paused_until > timezone.now()
+    hints.clear()
+    record(acct.id, id="cus_new")
+    with django_capture_on_commit_callbacks(execute=True):
+        events_relay()
+    assert hints == []  # the open circuit's deliveries wait in the database
+    waiting = Delivery.objects.get(event__object_id="cus_new")
+    assert waiting.next_attempt_at == row.paused_until
+    # the pause ends: the receiver answers 200 again, the probe closes the circuit
+    WebhookEndpoint.objects.filter(id=endpoint["id"]).update(paused_until=timezone.now())
+    Delivery.objects.filter(status="pending").update(next_attempt_at=timezone.now())
+    assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 6}
+    row.refresh_from_db()
+    assert (row.failures_in_row, row.paused_until, row.failing_since) == (0, None, None)
+
+
 def test_a_success_ends_the_pause(client, acct, keepalive, hints):
     endpoint = create_endpoint(client, keepalive.url)
     WebhookEndpoint.objects.filter(id=endpoint["id"]).update(
@@ -237,7 +271,8 @@ def test_through_pgbouncer_a_sender_takes_no_session_lock(
         assert endpoint_deliveries_send(endpoint_id=endpoint["id"]) == {"delivered": 2}
         locks = other.execute(
             "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid = %s "
-            "AND pid <> pg_backend_pid()",
+            "AND pid <> pg_backend_pid() AND database = "
+            "(SELECT oid FROM pg_database WHERE datname = current_database())",
             [_SLOT_LOCKS],
         ).fetchone()[0]
         assert locks == 0

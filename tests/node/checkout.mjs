@@ -37,6 +37,30 @@ if (command === "create") {
   const setup = await stripe.setupIntents.create({ customer: customer.id, payment_method: "pm_card_visa", confirm: true });
   assert.match(setup.id, /^seti_/);
   assert.equal(setup.status, "succeeded");
+  await assert.rejects(
+    stripe.setupIntents.create({ customer: customer.id, payment_method: "pm_card_chargeDeclined", confirm: true }),
+    (err) => {
+      assert.equal(err.type, "StripeCardError");
+      assert.equal(err.decline_code, "generic_decline");
+      assert.equal(err.setup_intent.status, "requires_payment_method");
+      assert.equal(err.setup_intent.last_setup_error.code, "card_declined");
+      return true;
+    },
+  );
+  const challenged = await stripe.setupIntents.create({
+    customer: customer.id,
+    payment_method: "pm_card_authenticationRequired",
+    confirm: true,
+    return_url: successUrl,
+  });
+  assert.equal(challenged.status, "requires_action");
+  assert.equal(challenged.next_action.type, "redirect_to_url");
+  const setupSession = await stripe.checkout.sessions.create({
+    mode: "setup",
+    customer: customer.id,
+    success_url: successUrl,
+  });
+  assert.equal(setupSession.payment_status, "no_payment_required");
   const found = await stripe.customers.search({ query: "email:'node@example.com'" });
   assert.deepEqual(found.data.map((c) => c.id), [customer.id]);
   const other = await stripe.checkout.sessions.create({
@@ -63,6 +87,8 @@ if (command === "create") {
   assert.equal(pi.status, "succeeded");
   const charges = await stripe.charges.search({ query: `payment_intent:'${pi.id}'` });
   assert.equal(charges.data.length, 1);
+  const intents = await stripe.paymentIntents.search({ query: `status:'succeeded' AND amount:2400` });
+  assert.deepEqual(intents.data.map((i) => i.id), [pi.id]);
   const fromLink = await stripe.checkout.sessions.list({ payment_link: linkId });
   assert.equal(fromLink.data.length, 2);
   console.log("verified");

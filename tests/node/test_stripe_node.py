@@ -35,15 +35,24 @@ def _tool(name: str) -> str:
     return path
 
 
+def _installed(name: str) -> str | None:
+    """The version of package `name` in tests/node/node_modules, or None."""
+    manifest = HERE / "node_modules" / name / "package.json"
+    if not manifest.exists():
+        return None
+    return json.loads(manifest.read_text()).get("version")
+
+
 def install_node_modules() -> str:
     """Install the pinned packages (stripe-node, openapi-typescript, openapi-fetch, typescript,
-    axe-core; from package-lock.json) into tests/node/node_modules, unless every one is there;
+    axe-core; from package-lock.json) into tests/node/node_modules, unless every one is there
+    at its pinned version (a pin moved since the last install installs again);
     under a file lock, since two test workers may ask at once. Returns node's path."""
     node, npm = _tool("node"), _tool("npm")
     wanted = json.loads((HERE / "package.json").read_text())["dependencies"]
     with open(HERE / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not all((HERE / "node_modules" / name / "package.json").exists() for name in wanted):
+        if not all(_installed(name) == version for name, version in wanted.items()):
             result = subprocess.run(
                 [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
                 cwd=HERE,

@@ -276,6 +276,57 @@ def test_a_failed_challenge_upstream_is_a_decline(driver):
     assert after.reference == result.reference
 
 
+def verify(driver: StripeProcessor, number: str = VISA, **kwargs):
+    attempt_id, _ = ids()
+    params = dict(
+        attempt_id=attempt_id,
+        reference=f"seti_test{time.time_ns()}",
+        token=token_for(driver, number),
+        usage="off_session",
+        three_d_secure_passed=False,
+        livemode=False,
+        **kwargs,
+    )
+    return driver.verify(**params), params
+
+
+def test_verify_checks_the_card_with_an_upstream_setup_intent(driver, look):
+    result, params = verify(driver)
+    assert result.status == "succeeded" and result.reference.startswith("seti_")
+    setup = look.v1.setup_intents.retrieve(result.reference)
+    assert (setup.status, setup.payment_method) == ("succeeded", params["token"])
+    assert setup.metadata["payintents_attempt"] == params["attempt_id"]
+    # asked again with the same attempt id: the same setup, made once
+    assert driver.verify(**params).reference == result.reference
+
+
+def test_verify_of_a_declining_card_is_a_declined_answer(driver, look):
+    result, _ = verify(driver, "4000000000009995")
+    assert result.status == "declined"
+    assert (result.decline.code, result.decline.decline_code) == (
+        "card_declined",
+        "insufficient_funds",
+    )
+    assert look.v1.setup_intents.retrieve(result.reference).status == "requires_payment_method"
+
+
+def test_verify_of_a_3d_secure_card_answers_the_upstreams_challenge_then_its_outcome(driver):
+    result, params = verify(driver, "4000000000003220")
+    assert result.status == "requires_action" and result.extra["redirect_url"]
+    passed = dict(params, attempt_id=ids()[0], three_d_secure_passed=True)
+    early = driver.verify(**passed, processor_reference=result.reference)
+    assert early.decline.code == "authentication_required"
+    page = requests.post(
+        result.extra["redirect_url"],
+        data={"outcome": "complete"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert page.status_code == 302
+    done = driver.verify(**dict(passed, attempt_id=ids()[0]), processor_reference=result.reference)
+    assert (done.status, done.reference) == ("succeeded", result.reference)
+
+
 def test_off_session_a_card_that_needs_3d_secure_is_declined(driver):
     result, _ = pay(driver, "4000000000003220", off_session=True)
     assert result.status == "declined"

@@ -2,8 +2,12 @@
 or SIGTERM. If any of them dies, the others are stopped and the command exits non-zero.
 
 Before it starts them it prepares the checkout in this one process, saying what it does: the
-migrations, the static files (collected again only when a source file changed) and the demo
-account (`ensure_demo_account`). The database is DATABASE_URL's, or the embedded PostgreSQL
+migrations (`migrate` runs only when a migration file on disk is not recorded as applied in the
+database: one query instead of loading every migration), the static files (collected again only
+when a source file changed); then, while the web server and the worker start, the system checks
+(run again only when a source file, the installed packages or the environment changed: a
+content digest, `.run/checks.sha256`) and the demo account (`ensure_demo_account`), whose keys
+the banner prints. The database is DATABASE_URL's, or the embedded PostgreSQL
 that the settings started for this process (config/embedded_db.py): this process owns it, the
 three it starts use it through the DATABASE_URL they inherit, and it stops when this one does.
 
@@ -12,8 +16,10 @@ server), loopback webhook URLs allowed (`WEBHOOK_ALLOWED_NETWORKS`, unless set),
 beat at a quiet log level; the demo keys are printed last, once the server answers."""
 
 import hashlib
+import importlib.util
 import json
 import os
+import pkgutil
 import signal
 import socket
 import subprocess
@@ -21,10 +27,14 @@ import sys
 import time
 from pathlib import Path
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.staticfiles.finders import get_finders
+from django.core import checks
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import DatabaseError, connection
+from django.db.migrations.loader import MigrationLoader
 
 from accounts.management.commands.ensure_demo_account import keys_path
 from accounts.models import Account
@@ -141,8 +151,108 @@ def static_sources_digest() -> str:
     return digest.hexdigest()
 
 
+def shut_down(procs: dict[str, subprocess.Popen]) -> None:
+    """Each main process gets SIGTERM and shuts its own children down (Celery's warm shutdown,
+    gunicorn's graceful stop); whatever is left after the grace period is killed with its whole
+    process group."""
+    for proc in procs.values():
+        if proc.poll() is None:
+            proc.terminate()
+    deadline = time.time() + 15
+    for proc in procs.values():
+        try:
+            proc.wait(timeout=max(0.1, deadline - time.time()))
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def migrations_on_disk() -> set[tuple[str, str]] | None:
+    """Every (app label, migration name) in the installed apps' migration packages, found as
+    Django's loader finds them but without importing one; None when a package cannot be read
+    that way (then `migrate` decides)."""
+    found = set()
+    for app in apps.get_app_configs():
+        module, _ = MigrationLoader.migrations_module(app.label)
+        if module is None:
+            continue
+        try:
+            spec = importlib.util.find_spec(module)
+        except ImportError:
+            spec = None
+        if spec is None:
+            continue  # an app without migrations
+        if not spec.submodule_search_locations:
+            return None
+        found |= {
+            (app.label, name)
+            for _, name, is_pkg in pkgutil.iter_modules(spec.submodule_search_locations)
+            if not is_pkg and name[0] not in "_~"
+        }
+    return found
+
+
+def migrations_pending() -> bool:
+    """Whether `migrate` has anything to do: a migration on disk that the database has not
+    recorded (a squashed migration not recorded yet counts too; `migrate` records it)."""
+    on_disk = migrations_on_disk()
+    if on_disk is None:
+        return True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT app, name FROM django_migrations")
+            applied = set(cursor.fetchall())
+    except DatabaseError:  # no table yet: a fresh database
+        return True
+    return bool(on_disk - applied)
+
+
+# What the system checks' verdict depends on besides the code: variables that change from one
+# start to the next without changing what is checked are left out of the digest (the embedded
+# PostgreSQL's DATABASE_URL has a new port each time; the checks make no query).
+VOLATILE_ENVIRONMENT = (
+    "DATABASE_URL",
+    "HOST",
+    "PORT",
+    "OLDPWD",
+    "SHLVL",
+    "_",
+    "MAKEFLAGS",
+    "MAKELEVEL",
+    "MFLAGS",
+    "TERM",
+)
+
+
+def checks_digest() -> str:
+    """A digest of what the system checks look at: the content of every Python file and
+    template of the checkout, the installed packages (their folder's listing changes with each
+    install) and the environment the settings read."""
+    digest = hashlib.sha256()
+    base = Path(settings.BASE_DIR)
+    for root, dirs, files in os.walk(base):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d != "node_modules")
+        for name in sorted(files):
+            if name.endswith((".py", ".html", ".toml")):
+                path = Path(root) / name
+                digest.update(f"{path.relative_to(base)}\0".encode())
+                digest.update(hashlib.sha256(path.read_bytes()).digest())
+    site_packages = Path(importlib.util.find_spec("django").origin).parent.parent
+    digest.update(str(sorted(os.listdir(site_packages))).encode())
+    digest.update(sys.version.encode())
+    environment = sorted((k, v) for k, v in os.environ.items() if k not in VOLATILE_ENVIRONMENT)
+    digest.update(repr(environment).encode())
+    return digest.hexdigest()
+
+
 class Command(BaseCommand):
     help = "Serve the API with a Celery worker and beat; one Ctrl-C stops all three."
+    # The checks run in `check_once`, skipped when nothing they look at changed since they last
+    # passed without a message.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
@@ -158,22 +268,42 @@ class Command(BaseCommand):
         self.stdout.flush()
 
     def prepare(self) -> None:
-        started = time.monotonic()
-        self.say("applying migrations")
-        call_command("migrate", interactive=False, verbosity=0)
+        """What the web server needs before it starts: the schema and the static files."""
+        if migrations_pending():
+            self.say("applying migrations")
+            call_command("migrate", interactive=False, verbosity=0)
+        else:
+            self.say("migrations: none to apply")
         stamp = Path(settings.STATIC_ROOT) / ".sources"
         digest = static_sources_digest()
         if not stamp.exists() or stamp.read_text() != digest:
             self.say("collecting static files")
             call_command("collectstatic", interactive=False, verbosity=0)
             stamp.write_text(digest)
-        self.say("checking the demo account")
-        call_command("ensure_demo_account", quiet=True)
-        self.say(
-            f"prepared in {time.monotonic() - started:.1f}s; starting the web server, worker and beat"
-        )
+
+    def check_once(self) -> None:
+        """The system checks, as every command runs them (warnings printed, errors stop it),
+        unless they last passed without a message over the same sources and environment."""
+        stamp = Path(settings.RUN_DIR) / "checks.sha256"
+        digest = checks_digest()
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        self.say("running the system checks")
+        self.check()
+        if not [message for message in checks.run_checks() if not message.is_silenced()]:
+            stamp.write_text(digest)
+        else:
+            stamp.unlink(missing_ok=True)
+
+    def prepare_beside(self, *, demo_account: bool) -> None:
+        """What runs while the web server and the worker start: the checks, the demo account."""
+        self.check_once()
+        if demo_account:
+            self.say("checking the demo account")
+            call_command("ensure_demo_account", quiet=True)
 
     def handle(self, *args, host, port, no_prepare=False, **options):
+        started = time.monotonic()
         if not no_prepare:
             self.prepare()
         ready_file = Path(settings.RUN_DIR) / f"worker-{os.getpid()}.ready"
@@ -221,8 +351,17 @@ class Command(BaseCommand):
 
         # The web server and the worker first; beat (periodic sweeps, nothing a first request
         # waits on) once they are up, so three Django start-ups do not share the cores at once.
+        self.say("starting the web server and the worker")
         start("web")
         start("worker")
+        try:
+            self.prepare_beside(demo_account=not no_prepare)
+        except BaseException:  # a failed check: nothing keeps running
+            shut_down(procs)
+            raise
+        self.say(
+            f"prepared in {time.monotonic() - started:.1f}s; waiting for the web server and the worker"
+        )
         up = wait_until_up(
             host,
             int(port),
@@ -252,22 +391,7 @@ class Command(BaseCommand):
                         break
                 time.sleep(0.3)
         finally:
-            # Each main process gets SIGTERM and shuts its own children down (Celery's warm
-            # shutdown, gunicorn's graceful stop); whatever is left after the grace period is
-            # killed with its whole process group.
-            for proc in procs.values():
-                if proc.poll() is None:
-                    proc.terminate()
-            deadline = time.time() + 15
-            for proc in procs.values():
-                try:
-                    proc.wait(timeout=max(0.1, deadline - time.time()))
-                except subprocess.TimeoutExpired:
-                    pass
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+            shut_down(procs)
         self.stdout.write("stopped")
         sys.exit(exit_code)
 
