@@ -126,3 +126,97 @@ def test_the_publishable_key_is_refused(acct):
     answer = Client().get("/payload/intents", **auth(acct.pk))
     assert answer.status_code == 403
     assert answer.json()["error_type"] == "Forbidden"
+
+
+def test_the_documented_webhook_registration_is_answered_as_payload_shows_a_webhook(acct):
+    """Payload's reference registers a webhook with curl's `-d trigger=… -d url=…` (a form);
+    its placeholder host is an address here, since the service resolves a webhook's host."""
+    answer = Client().post(
+        "/payload/webhooks/",
+        "trigger=payment&url=https%3A%2F%2F93.184.215.14%2Fpath%2Fto%2Fwebhook%2Fhandler",
+        content_type="application/x-www-form-urlencoded",
+        **auth(acct.sk),
+    )
+    if answer.status_code == 404:  # the reference's trailing slash is the client's own
+        answer = Client().post(
+            "/payload/webhooks",
+            "trigger=payment&url=https%3A%2F%2F93.184.215.14%2Fpath%2Fto%2Fwebhook%2Fhandler",
+            content_type="application/x-www-form-urlencoded",
+            **auth(acct.sk),
+        )
+    assert answer.status_code == 200, answer.content
+    hook = answer.json()
+    assert {"id", "object", "attrs", "created_at", "modified_at", "trigger", "url"} <= set(hook)
+    assert (hook["object"], hook["trigger"]) == ("webhook", "payment")
+    assert hook["url"] == "https://93.184.215.14/path/to/webhook/handler"
+
+
+def test_a_payment_retried_with_its_idempotency_key_is_charged_once(acct):
+    from payments.models import Charge
+
+    body = json.dumps(
+        {
+            "type": "payment",
+            "amount": 10,
+            "payment_method": {
+                "type": "card",
+                "card": {"card_number": "4242424242424242", "expiry": "12/35"},
+            },
+        }
+    )
+    answers = [
+        Client().post(
+            "/payload/transactions",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="order-77",
+            **auth(acct.sk),
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert Charge.objects.count() == 1
+
+
+def test_a_declined_payment_retried_with_its_key_is_not_tried_again(acct):
+    from payments.models import Charge
+
+    body = json.dumps(
+        {
+            "type": "payment",
+            "amount": 10,
+            "payment_method": {
+                "type": "card",
+                "card": {"card_number": "4000000000000002", "expiry": "12/35"},
+            },
+        }
+    )
+    answers = [
+        Client().post(
+            "/payload/transactions",
+            body,
+            content_type="application/json",
+            HTTP_IDEMPOTENCY_KEY="order-78",
+            **auth(acct.sk),
+        )
+        for _ in range(2)
+    ]
+    assert [a.json()["error_type"] for a in answers] == ["TransactionDeclined"] * 2
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert Charge.objects.count() == 1
+
+
+def test_an_invalid_card_number_is_named_where_payload_has_it(acct):
+    answer = Client().post(
+        "/payload/payment_methods",
+        json.dumps(
+            {"type": "card", "card": {"card_number": "4242424242424241", "expiry": "12/35"}}
+        ),
+        content_type="application/json",
+        **auth(acct.sk),
+    )
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error_type"] == "InvalidAttributes"
+    assert "card_number" in body["details"]["card"]
