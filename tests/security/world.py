@@ -131,6 +131,8 @@ def build_world(acct) -> World:
         return response.json()
 
     customer = post("/v1/customers", {"email": "a@example.com", "name": "A"})
+    # a second one: PayMongo's and Payload's faces each delete a customer
+    post("/v1/customers", {"email": "b@example.com", "name": "B"})
     pm = post("/v1/payment_methods", {"type": "card", "card": CARD})
     if pm and customer:
         post(f"/v1/payment_methods/{pm['id']}/attach", {"customer": customer["id"]})
