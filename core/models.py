@@ -45,8 +45,8 @@ class SavesChangedFields(models.Model):
         if not args and given is None and not kwargs.get("force_insert"):
             changed = self.changed_fields()
             if changed is not None:
-                if not changed:
-                    return
+                if not self._matters(changed):
+                    return  # nothing but `auto_now` columns: a row that did not change keeps its time
                 if not kwargs and self._update_columns(changed):
                     self._remember_saved_values()
                     return
@@ -149,8 +149,9 @@ class SavesChangedFields(models.Model):
         """A column changed since the row was read or saved (`auto_now` ones aside), or the
         row has never been written: `save()` would write something that matters."""
         changed = self.changed_fields()
-        if changed is None:
-            return True
+        return changed is None or self._matters(changed)
+
+    def _matters(self, changed: list[str]) -> bool:
         auto_now = self._columns()[1]
         return any(name not in auto_now for name in changed)
 
