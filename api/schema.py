@@ -283,6 +283,11 @@ def publish_request_bodies(result, generator, request, public):
         form = {**content.get(_FORM, {}), "schema": {"allOf": [schema, {"type": "object"}]}}
         if encoding:
             form["encoding"] = encoding
+        else:
+            # A required body of scalars only, offered as form and JSON, makes openapi-python-client
+            # write a module that names `Unset` without importing it. The body's own schema still
+            # says which fields are required, and a request without them is a 400 either way.
+            body.pop("required", None)
         others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
         # The API refuses a parameter it does not know (400 `parameter_unknown`), at any depth:
         # the body says so.

@@ -418,6 +418,8 @@ CARD_PATHS = {
 
 
 class TransactionsView(PayloadView):
+    """Payload's transactions: a payment (captured or only authorized) or a refund, and the list."""
+
     error_paths = CARD_PATHS
 
     @extend_schema(
@@ -542,6 +544,8 @@ class TransactionsView(PayloadView):
 
 
 class TransactionView(PayloadView):
+    """One Payload transaction: retrieve, or capture or void an authorized payment with `PUT`."""
+
     @extend_schema(
         tags=TAG,
         operation_id="payload_retrieve_transaction",
@@ -612,6 +616,8 @@ CUSTOMER_PATHS = {
 
 
 class CustomersView(PayloadView):
+    """Payload's customers: create, and list (filtered by `email`)."""
+
     error_paths = CUSTOMER_PATHS
 
     @extend_schema(
@@ -651,6 +657,8 @@ class CustomersView(PayloadView):
 
 
 class CustomerView(PayloadView):
+    """One Payload customer: retrieve, update (`attrs` merged) and delete."""
+
     error_paths = CUSTOMER_PATHS
 
     @extend_schema(
@@ -702,6 +710,8 @@ class CustomerView(PayloadView):
 
 
 class PaymentMethodsView(PayloadView):
+    """Payload's saved cards: create (for a customer) and list."""
+
     error_paths = CARD_PATHS
 
     @extend_schema(
@@ -736,6 +746,8 @@ class PaymentMethodsView(PayloadView):
 
 
 class PaymentMethodView(PayloadView):
+    """One saved card: retrieve and delete."""
+
     @extend_schema(
         tags=TAG,
         operation_id="payload_retrieve_payment_method",
@@ -788,6 +800,8 @@ def _no_oauth(data: dict) -> None:
 
 
 class WebhooksView(PayloadView):
+    """Payload's webhooks: register one trigger's URL, and list them."""
+
     error_paths = {"metadata": ["attrs"], "enabled_events": ["trigger"]}
 
     @extend_schema(
@@ -831,6 +845,8 @@ class WebhooksView(PayloadView):
 
 
 class WebhookView(PayloadView):
+    """One Payload webhook: retrieve and delete."""
+
     error_paths = WebhooksView.error_paths
 
     def webhook(self, id: str):
