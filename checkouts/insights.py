@@ -207,7 +207,7 @@ def time_buckets(window: Window, group_by: str, zone: ZoneInfo) -> tuple[list, l
         nxt = at + _STEP
         if label(nxt) != labels[-1] or label(nxt - _QUARTER) != labels[-1]:
             quarter = at + _QUARTER
-            while quarter <= nxt:
+            while quarter <= nxt and quarter < window.lt:  # never a bucket after the window
                 if label(quarter) != labels[-1]:
                     thresholds.append(quarter)
                     labels.append(label(quarter))
