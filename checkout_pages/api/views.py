@@ -6,7 +6,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
-from api.geolocation import request_country
 from api.views import StripeAPIView, validated
 from core.errors import ParameterMissing, ResourceMissing
 
@@ -77,9 +76,7 @@ class CheckoutIntentCollectionView(_CheckoutIntentView):
     def post(self, request):
         data = validated(CheckoutIntentCreateSerializer, self.params)
         expand = self.expand()
-        ci, client_token = services.checkout_intent_create(
-            scope=self.caller.scope, located_country=request_country(request), **data
-        )
+        ci, client_token = services.checkout_intent_create(scope=self.caller.scope, **data)
         return self.respond(ci, expand, client_token=client_token)
 
     @extend_schema(

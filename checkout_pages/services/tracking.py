@@ -25,12 +25,9 @@ from core.scope import Scope
 from ..models import CheckoutIntent, Status
 
 
-def start_tracked_checkout(
-    ci: CheckoutIntent, *, located_country: str | None = None
-) -> Checkout | None:
+def start_tracked_checkout(ci: CheckoutIntent) -> Checkout | None:
     """The new intent's tracked checkout (None for a payment_method_form); call it in the
-    transaction that saves the intent. `located_country`: the creating caller's country
-    (GeoLocation), as a checkout started with no location has."""
+    transaction that saves the intent."""
     if not ci.pays:
         return None
     customer = {"id": ci.customer_id, "is_guest": False} if ci.customer_id else {"is_guest": True}
@@ -42,7 +39,6 @@ def start_tracked_checkout(
         payment_flow=ci.payment_flow,
         customer=customer,
         source=Source.HOSTED,
-        located_country=located_country,
     )
 
 
@@ -61,28 +57,23 @@ def page_view_news(ci: CheckoutIntent) -> bool:
 
 
 def checkout_intent_track(
-    *,
-    scope: Scope,
-    checkout_intent: CheckoutIntent,
-    billing: str,
-    amount: int | None = None,
-    located_country: str | None = None,
+    *, scope: Scope, checkout_intent: CheckoutIntent, billing: str, amount: int | None = None
 ) -> str | None:
     """The customer is on the page (`billing=in_progress`: the form is shown) or submitted it
     (`complete`, with the `amount` about to be charged). Returns the tracked checkout's id while
     it is open (the one a new PaymentIntent links to), else None. Never raises for a tracked
-    checkout that is gone or complete. `located_country`: the visitor's country (GeoLocation),
-    given to a tracked checkout that has none yet (read off the checkout joined to the
-    intent)."""
+    checkout that is gone or complete."""
     ci = checkout_intent
     if ci.checkout_id is None or ci.as_shown().status != Status.PENDING:
         return None
     amount = ci.amount if amount is None else amount
-    changes: dict = {"amount": amount, "currency": ci.currency} if amount is not None else {}
-    if located_country and ci.checkout is not None and not ci.checkout.country:
-        changes["location"] = {"country": located_country}
     try:
-        chk = checkout_update(scope=scope, checkout_id=ci.checkout_id, billing=billing, **changes)
+        chk = checkout_update(
+            scope=scope,
+            checkout_id=ci.checkout_id,
+            billing=billing,
+            **({"amount": amount, "currency": ci.currency} if amount is not None else {}),
+        )
     except DomainError:  # complete (or deleted) meanwhile: nothing more to track
         return None
     return chk.id if chk.status != CheckoutStatus.COMPLETE else None

@@ -10,12 +10,7 @@ from decimal import Decimal
 
 from checkout_pages.presenters import checkout_intent_to_api
 from core.money import currency_exponent
-from payments.presenters import (
-    charge_to_api,
-    customer_to_api,
-    payment_method_to_api,
-    refund_to_api,
-)
+from payments.presenters import charge_to_api, refund_to_api
 
 ENGINE_PREFIX, FACE_PREFIX = "cint_", "int_"
 #: Payload's `status` of a payment setting → the service's capture.
@@ -128,7 +123,6 @@ def intent_to_payload(ci, *, client_token: str | None = None) -> dict:
         "modified_at": timestamp(int(ci.updated.timestamp())),
         "status": data["status"],
         "type": data["type"],
-        "currency": data["currency"],
         "allowed_origins": data["allowed_origins"],
         "payment_intent_id": data["payment_intent"],
         "payment_method_id": data["payment_method"],
@@ -141,23 +135,13 @@ def intent_to_payload(ci, *, client_token: str | None = None) -> dict:
 # --- transactions ------------------------------------------------------------------------------
 
 PAYMENT_STATUSES = {"succeeded": "processed", "failed": "declined", "pending": "processing"}
-REFUND_STATUSES = {"succeeded": "processed", "failed": "declined", "pending": "processing"}
-
-
-def payment_status(data: dict, *, released: bool, capture_pending: bool = False) -> str:
-    """A charge as the API shows it → Payload's status of the payment. One the service
-    captures by itself after authorising it (`/v1/`'s `automatic_async`) is `processing` until
-    captured."""
-    if data["status"] == "succeeded" and not data["captured"]:
-        if released:
-            return "voided"
-        return "processing" if capture_pending else "authorized"
-    return PAYMENT_STATUSES.get(data["status"], data["status"])
 
 
 def payment_to_payload(charge) -> dict:
     data = charge_to_api(charge)
-    status = payment_status(data, released=charge.released, capture_pending=charge.capture_pending)
+    status = PAYMENT_STATUSES.get(data["status"], data["status"])
+    if data["status"] == "succeeded" and not data["captured"]:
+        status = "voided" if charge.released else "authorized"
     card = (data["payment_method_details"] or {}).get("card") or {}
     return {
         "id": data["id"],
@@ -165,7 +149,6 @@ def payment_to_payload(charge) -> dict:
         "type": "payment",
         "amount": decimal_amount(data["amount"], data["currency"]),
         "amount_refunded": decimal_amount(data["amount_refunded"], data["currency"]),
-        "currency": data["currency"],
         "attrs": dict(data["metadata"]),
         "created_at": timestamp(data["created"]),
         "modified_at": timestamp(int(charge.updated.timestamp())),
@@ -199,60 +182,8 @@ def refund_to_payload(refund) -> dict:
         "modified_at": timestamp(int(refund.updated.timestamp())),
         "payment_intent_id": data["payment_intent"],
         "ledger": [{"assoc_transaction_id": data["charge"], "entry_type": "refund"}],
-        "currency": data["currency"],
-        "status": REFUND_STATUSES.get(data["status"], data["status"]),
+        "status": {"succeeded": "processed", "failed": "declined"}.get(
+            data["status"], data["status"]
+        ),
         "status_message": data["failure_reason"],
-    }
-
-
-# --- customers and payment methods -------------------------------------------------------------
-
-
-def customer_to_payload(customer) -> dict:
-    data = customer_to_api(customer)
-    return {
-        "id": data["id"],
-        "object": "customer",
-        "attrs": dict(data["metadata"]),
-        "created_at": timestamp(data["created"]),
-        "modified_at": timestamp(data["created"]),
-        "email": data["email"],
-        "name": data["name"],
-        "phone": data["phone"],
-        "primary_payment_method_id": data["invoice_settings"]["default_payment_method"],
-    }
-
-
-BILLING_ADDRESS = {
-    "line1": "street_address",
-    "line2": "unit_number",
-    "city": "city",
-    "state": "state_province",
-    "postal_code": "postal_code",
-    "country": "country_code",
-}
-
-
-def payment_method_to_payload(pm) -> dict:
-    data = payment_method_to_api(pm)
-    card = data["card"] or {}
-    billing = data["billing_details"] or {}
-    address = billing.get("address") or {}
-    exp_month, exp_year = card.get("exp_month"), card.get("exp_year")
-    return {
-        "id": data["id"],
-        "object": "payment_method",
-        "type": "card",
-        "attrs": dict(data["metadata"]),
-        "created_at": timestamp(data["created"]),
-        "modified_at": timestamp(data["created"]),
-        "customer_id": data["customer"],
-        "account_holder": billing.get("name"),
-        "billing_address": {face: address.get(engine) for engine, face in BILLING_ADDRESS.items()},
-        "card": {
-            "card_brand": card.get("brand"),
-            "card_number": f"xxxxxxxxxxxx{card.get('last4') or ''}",
-            "expiry": f"{exp_month:02d}/{exp_year % 100:02d}" if exp_month and exp_year else None,
-            "card_type": card.get("funding"),
-        },
     }

@@ -10,7 +10,6 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
-    CurrencyField,
     EnumField,
     MetadataField,
     StrictBooleanField,
@@ -28,21 +27,17 @@ ALL_TYPES = (
     "processing_account_plugin",
     "oauth_client_token",
 )
-#: Payload's amounts are in its processing account's currency; this service has no processing
-#: accounts, so an object names its currency (`currency`, this service's addition), usd unless
-#: told.
+#: Payload's amounts are dollars and cents; the face takes them in usd.
 CURRENCY = "usd"
 MAX_DIGITS_BEFORE_POINT = 10
-MAX_DECIMALS = 3  # the most any currency has (core.money); the currency's own is checked later
 
 
 @extend_schema_field(
     {"type": "number", "minimum": 0, "multipleOf": 0.01, "description": "Dollars and cents."}
 )
 class DecimalAmountField(serializers.Field):
-    """Payload's `561.31` (a JSON number, read as a Decimal, or a string) → the exact
-    `Decimal`; a negative or a non-number is refused. Minor units come from it once the
-    currency is known (`minor_units`: at most the currency's own decimals)."""
+    """Payload's `561.31` (a JSON number, read as a Decimal, or a string) → 56131 cents,
+    exactly; more than two decimals, a negative or a non-number is refused."""
 
     def to_internal_value(self, data):
         if isinstance(data, bool) or not isinstance(data, int | Decimal | str):
@@ -53,10 +48,10 @@ class DecimalAmountField(serializers.Field):
             raise serializers.ValidationError("Invalid amount: expected a number.")
         if not value.is_finite() or value.adjusted() >= MAX_DIGITS_BEFORE_POINT or value < 0:
             raise serializers.ValidationError("Invalid amount.")
-        scaled = value.scaleb(MAX_DECIMALS)
-        if scaled != scaled.to_integral_value():
-            raise serializers.ValidationError("Invalid amount: too many decimal places.")
-        return value
+        cents = value.scaleb(2)
+        if cents != cents.to_integral_value():
+            raise serializers.ValidationError("Invalid amount: at most two decimal places.")
+        return int(cents)
 
     def to_representation(self, value):
         return value
@@ -152,15 +147,8 @@ class _Paying(StrictSerializer):
     )
 
 
-CURRENCY_HELP = (
-    "This service's addition: the currency of the amounts (ISO 4217, e.g. `cad`, `eur`); usd "
-    "when not given. Amounts have the currency's own decimals (none for `jpy`)."
-)
-
-
 class PayloadCheckoutPageSerializer(_Paying):
     amount = DecimalAmountField(help_text="Dollars and cents, e.g. 561.31.")
-    currency = CurrencyField(required=False, help_text=CURRENCY_HELP)
     enable_mobile_wallets = NotOffered(required=False)
     payment = EmptyObject()
     show_disclosure = NotOffered(required=False)
@@ -169,7 +157,6 @@ class PayloadCheckoutPageSerializer(_Paying):
 
 class PayloadCheckoutPluginSerializer(_Paying):
     amount = DecimalAmountField(required=False, help_text="Dollars and cents, e.g. 561.31.")
-    currency = CurrencyField(required=False, help_text=CURRENCY_HELP)
     amount_editable = StrictBooleanField(
         required=False, help_text="Let the customer type the amount."
     )
@@ -190,7 +177,6 @@ class PayloadCheckoutPluginSerializer(_Paying):
 
 class PayloadFormPaymentSerializer(StrictSerializer):
     amount = DecimalAmountField(help_text="Dollars and cents, e.g. 561.31.")
-    currency = CurrencyField(required=False, help_text=CURRENCY_HELP)
     customer_id = StringField(
         required=False,
         max_length=40,
@@ -281,208 +267,3 @@ class PayloadEmptySerializer(StrictSerializer):
     fields = serializers.JSONField(
         required=False, help_text="Only these attributes (`fields=id&fields=status`)."
     )
-
-
-# --- intent updates ----------------------------------------------------------------------------
-
-
-def all_optional(serializer_class: type[StrictSerializer], name: str) -> type[StrictSerializer]:
-    """The same attributes, none required: what an update (`PUT`) may change."""
-    fields = {}
-    for field_name, field in serializer_class._declared_fields.items():
-        fields[field_name] = type(field)(*field._args, **{**field._kwargs, "required": False})
-    return type(name, (StrictSerializer,), {**fields, "__doc__": serializer_class.__doc__})
-
-
-PayloadCheckoutPageUpdateSerializer = all_optional(
-    PayloadCheckoutPageSerializer, "PayloadCheckoutPageUpdateSerializer"
-)
-PayloadCheckoutPluginUpdateSerializer = all_optional(
-    PayloadCheckoutPluginSerializer, "PayloadCheckoutPluginUpdateSerializer"
-)
-PayloadFormPaymentUpdateSerializer = all_optional(
-    PayloadFormPaymentSerializer, "PayloadFormPaymentUpdateSerializer"
-)
-
-
-class PayloadPaymentFormUpdateSerializer(StrictSerializer):
-    payment = PayloadFormPaymentUpdateSerializer(
-        required=False, help_text="The payment the form takes."
-    )
-
-
-class PayloadIntentUpdateSerializer(StrictSerializer):
-    attrs = MetadataField(required=False, help_text="Your own attributes, merged.")
-    checkout_page = PayloadCheckoutPageUpdateSerializer(
-        required=False, help_text="Settings of a `checkout_page` intent to change."
-    )
-    checkout_plugin = PayloadCheckoutPluginUpdateSerializer(
-        required=False, help_text="Settings of a `checkout_plugin` intent to change."
-    )
-    payment_form = PayloadPaymentFormUpdateSerializer(
-        required=False, help_text="Settings of a `payment_form` intent to change."
-    )
-    allowed_origins = StringListField(
-        required=False, help_text="The origins that may frame an embedded type."
-    )
-    type = EnumField(
-        choices=list(ALL_TYPES), required=False, help_text="Read only: an intent keeps its type."
-    )
-
-
-# --- customers ---------------------------------------------------------------------------------
-
-
-class PayloadCustomerSerializer(StrictSerializer):
-    name = StringField(required=False, max_length=256, help_text="The customer's name.")
-    email = StringField(required=False, max_length=512, help_text="The customer's email.")
-    phone = StringField(required=False, max_length=64, help_text="The customer's phone.")
-    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-    primary_payment_method_id = StringField(
-        required=False,
-        allow_null=True,
-        max_length=40,
-        help_text="The customer's default payment method (`pm_…`, attached to them).",
-    )
-
-
-class PayloadCustomerListSerializer(PayloadListSerializer):
-    email = StringField(required=False, max_length=512, help_text="Only customers with this email.")
-
-
-# --- payment methods ---------------------------------------------------------------------------
-
-
-class PayloadCardSerializer(StrictSerializer):
-    card_number = StringField(max_length=32, help_text="The card number (spaces allowed).")
-    expiry = StringField(max_length=7, help_text="`MM/YY` or `MM/YYYY`.")
-    card_code = StringField(required=False, max_length=4, help_text="The CVC.")
-
-
-class PayloadBillingAddressSerializer(StrictSerializer):
-    street_address = StringField(required=False, max_length=200, help_text="Street and number.")
-    unit_number = StringField(required=False, max_length=200, help_text="Apartment, suite.")
-    city = StringField(required=False, max_length=200, help_text="City.")
-    state_province = StringField(required=False, max_length=200, help_text="State or province.")
-    postal_code = StringField(required=False, max_length=20, help_text="Postal code.")
-    country_code = StringField(required=False, max_length=2, help_text="ISO 3166-1 alpha-2.")
-
-
-class PayloadPaymentMethodSerializer(StrictSerializer):
-    type = EnumField(choices=["card", "bank_account"], help_text="Only `card` here.")
-    card = PayloadCardSerializer(required=False, help_text="The card's details.")
-    account_holder = StringField(required=False, max_length=256, help_text="The cardholder.")
-    customer_id = StringField(
-        required=False, max_length=40, help_text="The customer (`cus_…`) to keep the card for."
-    )
-    billing_address = PayloadBillingAddressSerializer(
-        required=False, help_text="The card's billing address."
-    )
-    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-
-
-class PayloadPaymentMethodListSerializer(PayloadListSerializer):
-    customer_id = StringField(
-        required=False, max_length=40, help_text="Only the payment methods of this customer."
-    )
-
-
-# --- transactions ------------------------------------------------------------------------------
-
-
-class PayloadLedgerSerializer(StrictSerializer):
-    assoc_transaction_id = StringField(max_length=40, help_text="The payment (`ch_…`) refunded.")
-
-
-class PayloadTransactionCreateSerializer(StrictSerializer):
-    type = EnumField(choices=["payment", "refund"], help_text="A `payment` or a `refund`.")
-    amount = DecimalAmountField(help_text="In the currency's major unit, e.g. 10.25.")
-    currency = CurrencyField(required=False, help_text=CURRENCY_HELP)
-    payment_method_id = StringField(
-        required=False, max_length=40, help_text="A payment: the saved card (`pm_…`) to charge."
-    )
-    payment_method = PayloadPaymentMethodSerializer(
-        required=False, help_text="A payment: the card to charge, given whole."
-    )
-    customer_id = StringField(
-        required=False, max_length=40, help_text="A payment: the customer (`cus_…`) paying."
-    )
-    description = StringField(required=False, max_length=1000, help_text="What it is for.")
-    order_number = StringField(
-        required=False, max_length=255, help_text="Your order number (kept in `attrs`)."
-    )
-    status = EnumField(
-        choices=["authorized", "processed"],
-        required=False,
-        help_text="A payment: `processed` (captured at once, the default) or `authorized`.",
-    )
-    ledger = serializers.ListField(
-        child=PayloadLedgerSerializer(),
-        required=False,
-        min_length=1,
-        max_length=1,
-        help_text='A refund: `[{"assoc_transaction_id": "ch_…"}]`, the payment refunded.',
-    )
-    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-
-
-class PayloadTransactionUpdateSerializer(StrictSerializer):
-    status = EnumField(
-        choices=["processed", "voided"],
-        help_text="`processed` captures an authorized payment; `voided` releases it.",
-    )
-    amount = DecimalAmountField(
-        required=False, help_text="`processed`: the amount to capture (at most the authorised)."
-    )
-
-
-# --- webhooks ----------------------------------------------------------------------------------
-
-#: Payload's triggers this service sends (`faces.payload.webhooks`).
-TRIGGERS = ("payment", "processed", "authorized", "decline", "refund", "void")
-#: Payload's triggers of objects this service does not have.
-TRIGGERS_NOT_OFFERED = (
-    "bank_account_reject",
-    "reject",
-    "chargeback",
-    "chargeback_reversal",
-    "automatic_payment",
-    "processing_status",
-    "deposit",
-    "payment_activation:status",
-    "payment_link:status",
-    "reversal",
-    "credit",
-    "transaction:operation",
-    "transaction:operation:clear",
-)
-
-
-class PayloadWebhookSerializer(StrictSerializer):
-    trigger = EnumField(
-        choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED],
-        help_text="What the webhook is told about: `payment`, `processed`, `authorized`, "
-        "`decline`, `refund` or `void`.",
-    )
-    url = StringField(max_length=2048, help_text="Where the trigger is POSTed (https).")
-    sender_secret = StringField(
-        required=False,
-        min_length=16,
-        max_length=64,
-        help_text="The key of the `X-Payload-Signature` HMAC-SHA256 (write only). Not given: "
-        "the service makes one and shows it once, in the create answer.",
-    )
-    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-    oauth_params = serializers.JSONField(
-        required=False, help_text="Not offered here: deliveries are signed instead."
-    )
-    retries = StrictIntegerField(
-        required=False,
-        min_value=0,
-        help_text="Accepted for Payload's clients; deliveries are retried for three days.",
-    )
-
-
-PayloadWebhookUpdateSerializer = all_optional(
-    PayloadWebhookSerializer, "PayloadWebhookUpdateSerializer"
-)
