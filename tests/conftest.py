@@ -52,6 +52,51 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="needs Redis: set REDIS_URL=redis://…"))
 
 
+#: Rows every test reads and none writes: left in place between transactional tests.
+_KEPT_TABLES = {"django_content_type", "auth_permission"}
+
+
+def fast_flush(using: str = "default") -> None:
+    """Empty every table but the content types and permissions, as Django's `flush` does after
+    a transactional test, with one DELETE per table in one transaction instead of TRUNCATE and
+    the post_migrate signal: on tables of a few rows, TRUNCATE's new files per table and index
+    and the content types and permissions written again cost 0.4 s a test; this costs 0.02 s.
+    The foreign keys Django makes are deferred, so the order of the tables does not matter."""
+    from django.db import connections, transaction
+
+    conn = connections[using]
+    tables = [
+        table
+        for table in conn.introspection.django_table_names(only_existing=True, include_views=False)
+        if table not in _KEPT_TABLES
+    ]
+    with transaction.atomic(using=using), conn.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        for table in tables:
+            cursor.execute(f"DELETE FROM {conn.ops.quote_name(table)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_flush_after_transactional_tests():
+    """Django's TransactionTestCase (pytest-django's `transactional_db`, `live_server`) empties
+    the database after each test with `fast_flush`, unless the test asks for more than that
+    (serialized rollback, sequences reset, a subset of apps)."""
+    from django.test import TransactionTestCase
+
+    original = TransactionTestCase._fixture_teardown
+
+    def _fixture_teardown(self):
+        if self.serialized_rollback or self.reset_sequences or self.available_apps is not None:
+            return original(self)
+        for name in self._databases_names(include_mirrors=False):
+            fast_flush(name)
+        return None
+
+    TransactionTestCase._fixture_teardown = _fixture_teardown
+    yield
+    TransactionTestCase._fixture_teardown = original
+
+
 @dataclass
 class AccountKeys:
     account: object

@@ -36,6 +36,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
+from tests.conftest import fast_flush, make_account
 from tests.helpers import encode_form_as_documented
 from tests.security.world import build_world
 
@@ -176,12 +177,25 @@ def _fuzz_settings(examples: int):
     )
 
 
+@pytest.fixture(scope="module")
+def worlds(django_db_setup, django_db_blocker):
+    """Two accounts, each with its world of real objects (tests/security/world.py), made once
+    for the module and committed; every test runs in a transaction rolled back after it (`db`),
+    so each one starts from these same objects, whatever the one before it did to them."""
+    with django_db_blocker.unblock():
+        acct, other = make_account("Acme"), make_account("Other Corp")
+        world = build_world(acct)
+        build_world(other)
+    yield acct, world
+    with django_db_blocker.unblock():
+        fast_flush()
+
+
 @pytest.mark.parametrize("mode", MODES, ids=str)
 @pytest.mark.parametrize("operation", OPERATIONS, ids=lambda op: op.label)
-def test_every_operation_survives_generated_input(operation, mode, acct, other_acct):
+def test_every_operation_survives_generated_input(operation, mode, worlds, db):
     load_all_checks()
-    world = build_world(acct)
-    build_world(other_acct)
+    acct, world = worlds
     _, prefix_of = scoped_models()
     resource = resource_name(operation.path.replace("{id}", "ID"), "ID")
     prefix = prefix_of.get(resource, "")
@@ -234,10 +248,11 @@ def test_every_operation_survives_generated_input(operation, mode, acct, other_a
     assert failures == [], "\n\n".join(failures[:5])
 
 
-def test_stateful_links_survive(acct):
+def test_stateful_links_survive(worlds, db):
     """The schema's links (a created object's id into the operations that take it), walked by
     schemathesis' state machine with every check."""
     load_all_checks()
+    acct, _ = worlds
     counts = {"cases": 0, "5xx": 0}
     failures: list[str] = []
     open_failures: list[str] = []
