@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import fcntl
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -217,29 +219,72 @@ class ScratchDatabase:
         )
 
 
-_TEMPLATE: list[ScratchDatabase] = []
+#: One run of the suite: set by the main process before pytest-xdist starts its workers, which
+#: inherit it, so they share what is made once per run (the migrated template below).
+RUN_ID = os.environ.setdefault("PAYINTENTS_TEST_RUN", secrets.token_hex(6))
+_TEMPLATE = f"payintents_template_{RUN_ID}"
+
+
+def _template_exists() -> bool:
+    import psycopg
+
+    with psycopg.connect(**ScratchDatabase()._server, autocommit=True, connect_timeout=10) as conn:
+        return bool(
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [_TEMPLATE]).fetchone()
+        )
 
 
 def _migrated_template() -> str:
-    """The database migrated once per test process (by `manage.py migrate` in a process of its
-    own, as a deployment migrates) that migrated scratch databases are copied from; nothing
-    connects to it after, as a template must be. Dropped when the process exits."""
-    if not _TEMPLATE:
-        import atexit
-        import sys
+    """The database migrated once per run of the suite (by `manage.py migrate` in a process of
+    its own, as a deployment migrates) that every test database and migrated scratch database is
+    copied from (`CREATE DATABASE … TEMPLATE`, a fraction of a second instead of a migration per
+    pytest-xdist worker); nothing connects to it after, as a template must be. The first worker
+    to ask makes it under a file lock; the main process drops it at the end
+    (`pytest_unconfigure`)."""
+    import sys
 
-        template = ScratchDatabase("template").create()
-        env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
-        env.update(DATABASE_URL=template.url, PAYINTENTS_DEV="1")
-        subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
-            cwd=ROOT,
-            env=env,
-            check=True,
-        )
-        atexit.register(template.drop)
-        _TEMPLATE.append(template)
-    return _TEMPLATE[0].name
+    lock_path = ROOT / ".run" / f"template-{RUN_ID}.lock"
+    lock_path.parent.mkdir(exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _template_exists():
+            template = ScratchDatabase()
+            template.name, template.url = _TEMPLATE, database_url(_TEMPLATE)
+            template.create()
+            env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
+            env.update(DATABASE_URL=template.url, PAYINTENTS_DEV="1")
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+                cwd=ROOT,
+                env=env,
+                check=True,
+            )
+    return _TEMPLATE
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    """Each worker's test database is a copy of the run's migrated template (its `migrate` then
+    finds nothing to do), instead of every worker migrating from nothing."""
+    from django.conf import settings
+
+    settings.DATABASES["default"].setdefault("TEST", {})["TEMPLATE"] = _migrated_template()
+
+
+def pytest_unconfigure(config):
+    """The main process (not a pytest-xdist worker) drops the run's template when it was made."""
+    if hasattr(config, "workerinput"):
+        return
+    try:
+        from django.db import connection  # noqa: F401  (Django is set up in this process)
+
+        if _template_exists():
+            template = ScratchDatabase()
+            template.name = _TEMPLATE
+            template.drop()
+    except Exception as exc:  # never hide the run's own result behind the clean-up's
+        print(f"could not drop the test template {_TEMPLATE}: {exc}")
+    (ROOT / ".run" / f"template-{RUN_ID}.lock").unlink(missing_ok=True)
 
 
 @pytest.fixture
