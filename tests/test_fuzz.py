@@ -9,7 +9,7 @@ services rather than stopping at a 404.
 Each operation is fuzzed with data that fits the schema (positive) and data that does not
 (negative); a stateful test then walks the schema's links (and the ones schemathesis infers)
 from a created object to the operations that take its id. The budget is fixed and modest
-(FUZZ_EXAMPLES cases per operation and mode, 15 by default); `make fuzz` runs the long one.
+(FUZZ_EXAMPLES cases per operation and mode, 6 by default); `make fuzz` runs the long one.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from tests.helpers import encode_form_as_documented
 from tests.security.world import build_world
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 STEPS = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", str(EXAMPLES)))
 
 DOCUMENT = json.loads(SCHEMA_PATH.read_text())
