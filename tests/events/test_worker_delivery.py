@@ -140,8 +140,9 @@ def test_redis_down_the_api_keeps_answering_and_nothing_is_lost(
         assert confirmed.json()["status"] in ("succeeded", "processing")
         intents.append(pi.json()["id"])
     outbox = set(Event.objects.filter(data__object__id__in=intents).values_list("id", flat=True))
-    assert outbox
-    assert not Event.objects.filter(id__in=outbox, relayed_at__isnull=False).exists()
+    # Written with Redis down. Whether any was relayed meanwhile is the worker's timing, not a
+    # promise: a sweep it was already running when Redis stopped relays from the database.
+    assert len(outbox) >= 10  # each intent's created and succeeded at least
     own_redis.start()
     wait_for(lambda: outbox <= receiver.event_ids(), timeout=60, message="outbox delivered")
     # Read the outbox on each look: the capture sweep may still be writing events meanwhile.
