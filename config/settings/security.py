@@ -2,7 +2,7 @@
 
 import os
 
-from django.core.exceptions import ImproperlyConfigured
+from config.errors import ConfigurationError
 
 from .environment import env, under_pytest
 
@@ -14,7 +14,11 @@ DEV = env.bool("PAYINTENTS_DEV", default=False) or under_pytest
 # (as Django's generated keys may) for the name of another variable.
 SECRET_KEY = os.environ.get("SECRET_KEY") or ("dev-insecure-secret-key-change-me" if DEV else "")
 if not SECRET_KEY:
-    raise ImproperlyConfigured("SECRET_KEY must be set (only `make run` and tests have a default).")
+    raise ConfigurationError(
+        "SECRET_KEY",
+        "",
+        "a long random value, kept secret (only `make run` and tests have a default)",
+    )
 # HMAC key of card fingerprints: set it once and keep it (fingerprints change with it).
 CARD_FINGERPRINT_KEY = os.environ.get("CARD_FINGERPRINT_KEY") or SECRET_KEY
 

@@ -38,7 +38,29 @@ def _run(**env_overrides) -> subprocess.CompletedProcess:
 def test_no_default_secret_key_outside_dev():
     result = _run()
     assert result.returncode != 0
-    assert "SECRET_KEY must be set" in result.stderr
+    assert "SECRET_KEY=: expects a long random value" in result.stderr
+
+
+def test_manage_py_without_a_secret_key_says_so_in_one_line():
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PAYINTENTS_DEV", "SECRET_KEY") and not k.startswith("PYTEST_")
+    }
+    env["ENV_FILE"] = ""
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "configuration error: SECRET_KEY=: expects a long random value, kept secret (only "
+        "`make run` and tests have a default)"
+    ]
 
 
 def test_production_defaults_are_safe():
