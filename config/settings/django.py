@@ -92,6 +92,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = under_pytest
+# ...and looks them up when asked, instead of listing every file of every app each time a test
+# client loads the middleware (once per client: a third of the in-process tests' time).
+WHITENOISE_AUTOREFRESH = under_pytest
 
 # LOG_LEVEL: the level of the app's own logs (and of everything when set). The Celery worker
 # and beat that `make run` starts log at WORKER_LOG_LEVEL: WARNING unless LOG_LEVEL or
