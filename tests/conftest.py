@@ -99,6 +99,22 @@ def _fast_flush_after_transactional_tests():
     TransactionTestCase._fixture_teardown = original
 
 
+def committed_for_module(django_db_blocker, build):
+    """For a module-scoped fixture whose rows every test of the module reads and none needs
+    fresh: `yield from committed_for_module(django_db_blocker, build)` runs `build()` once,
+    committed, yields what it returned, and empties the database after the module. The tests
+    take `db`, so each runs in a transaction rolled back after it and finds the rows as built,
+    whatever the one before it wrote. Not for a module with transactional tests: their flush
+    would empty the rows under the others."""
+    with django_db_blocker.unblock():
+        value = build()
+    try:
+        yield value
+    finally:
+        with django_db_blocker.unblock():
+            fast_flush()
+
+
 @dataclass
 class AccountKeys:
     account: object

@@ -36,7 +36,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
-from tests.conftest import fast_flush, make_account
+from tests.conftest import committed_for_module, make_account
 from tests.helpers import encode_form_as_documented
 from tests.security.world import build_world
 
@@ -182,13 +182,14 @@ def worlds(django_db_setup, django_db_blocker):
     """Two accounts, each with its world of real objects (tests/security/world.py), made once
     for the module and committed; every test runs in a transaction rolled back after it (`db`),
     so each one starts from these same objects, whatever the one before it did to them."""
-    with django_db_blocker.unblock():
-        acct, other = make_account("Acme"), make_account("Other Corp")
+
+    def build():
+        acct = make_account("Acme")
         world = build_world(acct)
-        build_world(other)
-    yield acct, world
-    with django_db_blocker.unblock():
-        fast_flush()
+        build_world(make_account("Other Corp"))
+        return acct, world
+
+    yield from committed_for_module(django_db_blocker, build)
 
 
 @pytest.mark.parametrize("mode", MODES, ids=str)

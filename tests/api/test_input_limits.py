@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.conftest import committed_for_module, make_account
 from tests.helpers import StripeTestClient
 from tests.security.world import build_world, snapshot, v1_routes
 
@@ -14,9 +15,23 @@ URL = "/v1/payment_intents"
 BASE = "amount=2000&currency=usd"
 
 
+@pytest.fixture(scope="module")
+def _acct_and_world(django_db_setup, django_db_blocker):
+    def build():
+        acct = make_account("Acme")
+        return acct, build_world(acct)
+
+    yield from committed_for_module(django_db_blocker, build)
+
+
 @pytest.fixture
-def world(acct):
-    return build_world(acct)
+def acct(_acct_and_world, db):
+    return _acct_and_world[0]
+
+
+@pytest.fixture
+def world(_acct_and_world, db):
+    return _acct_and_world[1]
 
 
 @pytest.fixture

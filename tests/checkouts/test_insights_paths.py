@@ -31,6 +31,7 @@ from checkouts.services import (
 from core.scope import Scope
 from tests.checkouts.reference import python_insights
 from tests.checkouts.sample import load_sample, sample_flows
+from tests.conftest import committed_for_module, make_account
 
 CASES = [
     {},
@@ -46,22 +47,40 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def _month_of(django_db_setup, django_db_blocker):
+    """The account and its month of checkouts, made once for the module and committed; each
+    test runs in a transaction rolled back after it (`db`), so every one reads the same month
+    whatever the one before it wrote."""
+
+    def build():
+        acct = make_account("Acme")
+        load_sample(acct.account, n=800, seed=11)
+        rng = random.Random(3)
+        now = timezone.now()
+        for chk in Checkout.objects.filter(account=acct.account).order_by("id"):
+            chk.source = rng.choice(("hosted", "tracked"))
+            if chk.completed_at is not None:  # completion times spread over seconds to a day
+                chk.completed_at = chk.created + timedelta(seconds=rng.randint(30, 86400))
+                chk.completed_at = min(chk.completed_at, now)
+            if rng.random() < 0.03:  # no amount, no country, no flow
+                chk.amount = chk.currency = chk.country = chk.payment_flow = None
+            chk.save(update_fields=["source", "completed_at", "amount", "currency", "country"])
+        Checkout.objects.filter(payment_flow__isnull=False, amount__isnull=True).update(
+            payment_flow=None
+        )
+        return acct
+
+    yield from committed_for_module(django_db_blocker, build)
+
+
+@pytest.fixture
+def acct(_month_of, db):
+    return _month_of
+
+
 @pytest.fixture
 def month(acct):
-    load_sample(acct.account, n=800, seed=11)
-    rng = random.Random(3)
-    now = timezone.now()
-    for chk in Checkout.objects.filter(account=acct.account).order_by("id"):
-        chk.source = rng.choice(("hosted", "tracked"))
-        if chk.completed_at is not None:  # completion times spread over seconds to a day
-            chk.completed_at = chk.created + timedelta(seconds=rng.randint(30, 86400))
-            chk.completed_at = min(chk.completed_at, now)
-        if rng.random() < 0.03:  # no amount, no country, no flow
-            chk.amount = chk.currency = chk.country = chk.payment_flow = None
-        chk.save(update_fields=["source", "completed_at", "amount", "currency", "country"])
-    Checkout.objects.filter(payment_flow__isnull=False, amount__isnull=True).update(
-        payment_flow=None
-    )
     return Scope(acct.id, False)
 
 

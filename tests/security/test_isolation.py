@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.conftest import committed_for_module, make_account
 from tests.helpers import StripeTestClient
 from tests.security.world import (
     World,
@@ -90,12 +91,31 @@ def _kinds_each_route_reaches(acct, id_routes, world: World) -> dict[str, list[s
     return out
 
 
+@pytest.fixture(scope="module")
+def _worlds(django_db_setup, django_db_blocker):
+    def build():
+        acct, other_acct = make_account("Acme"), make_account("Other Corp")
+        built = build_world(acct)
+        # The other account owns objects too, so a leak in either direction changes rows.
+        build_world(other_acct)
+        return acct, other_acct, built
+
+    yield from committed_for_module(django_db_blocker, build)
+
+
 @pytest.fixture
-def world(acct, other_acct):
-    built = build_world(acct)
-    # The other account owns objects too, so a leak in either direction changes rows.
-    build_world(other_acct)
-    return built
+def acct(_worlds, db):
+    return _worlds[0]
+
+
+@pytest.fixture
+def other_acct(_worlds, db):
+    return _worlds[1]
+
+
+@pytest.fixture
+def world(_worlds, db):
+    return _worlds[2]
 
 
 def test_every_v1_route_with_an_object_uses_the_id_kwarg(db):
