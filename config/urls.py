@@ -1,11 +1,30 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import views as api_views
 from api.renderers import StripeJSONRenderer
 from config import error_handlers
+
+
+def spectacular(view_class: str, **initkwargs):
+    """drf-spectacular's view `view_class`, imported on its first request: the package (and the
+    test client it imports) is half a second of every process's start, each manage.py command,
+    worker and web node, for two pages."""
+    view = None
+
+    @csrf_exempt
+    def serve(request, *args, **kwargs):
+        nonlocal view
+        if view is None:
+            from drf_spectacular import views  # noqa: PLC0415 (on first use)
+
+            view = getattr(views, view_class).as_view(**initkwargs)
+        return view(request, *args, **kwargs)
+
+    return serve
+
 
 admin.site.site_header = "payintents console"
 admin.site.site_title = "payintents console"
@@ -16,8 +35,11 @@ urlpatterns = [
     path("readyz", api_views.ReadyView.as_view(), name="readyz"),
     path(
         "openapi.json",
-        SpectacularAPIView.as_view(
-            renderer_classes=[StripeJSONRenderer], authentication_classes=[], permission_classes=[]
+        spectacular(
+            "SpectacularAPIView",
+            renderer_classes=[StripeJSONRenderer],
+            authentication_classes=[],
+            permission_classes=[],
         ),
         name="openapi",
     ),
@@ -28,7 +50,8 @@ urlpatterns = [
     path(
         "docs/",
         require_safe(
-            SpectacularSwaggerSplitView.as_view(
+            spectacular(
+                "SpectacularSwaggerSplitView",
                 url_name="openapi",
                 template_name="docs/swagger_ui.html",
                 authentication_classes=[],

@@ -11,6 +11,7 @@ depth, cost or size limits); 401 without valid credentials; 429 over the key's r
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -30,8 +31,6 @@ from api.ratelimit import hit
 from checkouts.selectors import checkout_for_client_secret
 from core.errors import ResourceMissing
 from core.scope import Scope
-
-from .schema import NotAllowed, run, schema
 
 # An intent's client token (`chk_…_secret_…`); anything else goes through the API key check.
 CLIENT_TOKEN_PREFIX = "chk_"
@@ -218,6 +217,11 @@ class WhenThenGraphQLView(View):
             _rate_limit(caller, write=request.method == "POST" and _is_mutation(graphql_request))
         except _Refused as refused:
             return refused.response
+        # The GraphQL schema and its library load on the first request, not with the URLs:
+        # strawberry is a third of a second of every process's start (each manage.py command,
+        # worker and web node), and only this face uses it.
+        from .schema import NotAllowed, run  # noqa: PLC0415 (on first use)
+
         try:
             result = run(
                 query=graphql_request.query,
@@ -247,9 +251,13 @@ def _is_mutation(graphql_request: _Request) -> bool:
 @require_GET
 def schema_sdl(request: HttpRequest) -> HttpResponse:
     """The schema in GraphQL's SDL, to download (no key needed: it is the documentation)."""
-    response = HttpResponse(SDL, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(sdl(), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = 'inline; filename="whenthen.graphql"'
     return response
 
 
-SDL = schema.as_str() + "\n"
+@functools.cache
+def sdl() -> str:
+    from .schema import schema  # noqa: PLC0415 (on first use)
+
+    return schema.as_str() + "\n"
