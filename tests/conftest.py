@@ -40,9 +40,20 @@ def _fast_password_hashing(settings):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests that need Redis skip on a laptop with neither REDIS_URL nor a `redis-server` to
+    """The modules marked `long(seconds)` run first, the longest first: pytest-xdist hands out
+    modules in the order they were collected, and one of the longest handed out last kept one
+    worker busy while the others had finished. The seconds are what the module took in a
+    whole run here (four workers on two cores), for this order only.
+
+    Tests that need Redis skip on a laptop with neither REDIS_URL nor a `redis-server` to
     start (tests/services.py), and fail in CI. PostgreSQL is always there: DATABASE_URL's, or
     the embedded server the settings start (config/embedded_db.py)."""
+
+    def seconds(item) -> float:
+        marker = item.get_closest_marker("long")
+        return marker.args[0] if marker else 0
+
+    items.sort(key=seconds, reverse=True)
     redis_url = os.environ.get("REDIS_URL", "")
     on_redis = bool(redis_url) and _reachable(redis_url, 6379)
     for item in items:

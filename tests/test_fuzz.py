@@ -40,6 +40,8 @@ from tests.conftest import committed_for_module, make_account
 from tests.helpers import encode_form_as_documented
 from tests.security.world import build_world
 
+pytestmark = pytest.mark.long(50)
+
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
 STEPS = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", str(EXAMPLES)))

@@ -26,7 +26,7 @@ from tests.conftest import WorkerProcess, redis_url, save_screenshot, wait_for
 from tests.events.conftest import WORKER_ENV, point_app_at
 from tests.helpers import StripeTestClient
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.long(30)]
 
 SHOP_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Shop</title></head>
 <body><h1>The Shop</h1><p id="ready">ready</p>

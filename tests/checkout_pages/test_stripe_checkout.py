@@ -32,7 +32,7 @@ from intents.services import payment_intent_resolve_processing
 from tests.conftest import WorkerProcess, make_account, redis_url, save_screenshot, wait_for
 from tests.events.conftest import WORKER_ENV, point_app_at
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.long(60)]
 
 
 class Shop:

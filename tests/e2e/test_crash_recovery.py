@@ -46,7 +46,7 @@ from tests.conftest import (
 
 TIMEOUT = 2  # INFLIGHT_TIMEOUT_SECONDS of every process in this module
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.long(90)]
 
 
 def _free_port() -> int:

@@ -16,6 +16,8 @@ import stripe
 
 from .test_runall import ROOT
 
+pytestmark = pytest.mark.long(55)
+
 
 class Receiver:
     """A local webhook receiver: verifies every request with stripe-python and standardwebhooks,

@@ -18,6 +18,8 @@ from tests.conftest import ScratchDatabase
 
 from .test_runall import ROOT, free_port
 
+pytestmark = pytest.mark.long(40)
+
 
 def call(base: str, secret: str, method: str, path: str, data=None, host: str | None = None):
     body = urllib.parse.urlencode(data or {}, doseq=True).encode() if method == "POST" else None

@@ -11,7 +11,7 @@ from events.models import Delivery, Event
 from tests.conftest import wait_for
 from tests.events.helpers import create_endpoint, record
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True), pytest.mark.long(45)]
 
 
 def _pay(client, pm: str, capture_method: str = "manual") -> dict:

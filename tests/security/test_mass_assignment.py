@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.helpers import StripeTestClient
 from tests.security.world import build_world, snapshot, v1_routes
+
+pytestmark = pytest.mark.long(25)
 
 READ_ONLY = [
     "status",
