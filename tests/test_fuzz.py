@@ -9,7 +9,7 @@ services rather than stopping at a 404.
 Each operation is fuzzed with data that fits the schema (positive) and data that does not
 (negative); a stateful test then walks the schema's links (and the ones schemathesis infers)
 from a created object to the operations that take its id. The budget is fixed and modest
-(FUZZ_EXAMPLES cases per operation and mode, 6 by default); `make fuzz` runs the long one.
+(FUZZ_EXAMPLES cases per operation and mode, 4 by default); `make fuzz` runs the long one.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from tests.security.world import build_world
 pytestmark = pytest.mark.long(50)
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 STEPS = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", str(EXAMPLES)))
 
 DOCUMENT = json.loads(SCHEMA_PATH.read_text())

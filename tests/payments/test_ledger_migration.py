@@ -11,6 +11,8 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
+pytestmark = pytest.mark.long(35)
+
 BEFORE = [("intents", "0008_lean_indexes"), ("payments", "0004_refunds")]
 AFTER = [("intents", "0009_attempt_ledger"), ("payments", "0006_attempt_ledger_markers")]
 
