@@ -206,14 +206,13 @@ class ScratchDatabase:
     """A database of its own on the tests' PostgreSQL server, for a process a test starts as a
     developer would (`manage.py runall`, `listen`, a second instance of the service):
     `payintents_scratch_<random>`, dropped (with whatever is still connected) by `drop()`.
-    `create()` makes it empty; `create(migrated=True)` copies a database migrated once per test
-    process (`CREATE DATABASE … TEMPLATE`, a fraction of a second instead of a `migrate`)."""
+    `create()` makes it empty; `create(migrated=True)` copies the database migrated once per run
+    (`CREATE DATABASE … TEMPLATE`, a fraction of a second instead of a `migrate`). `name` gives
+    the database a name of the caller's instead (the run's template)."""
 
-    def __init__(self, prefix: str = "scratch"):
-        import secrets
-
+    def __init__(self, prefix: str = "scratch", *, name: str | None = None):
         db = connection.settings_dict
-        self.name = f"payintents_{prefix}_{secrets.token_hex(6)}"
+        self.name = name or f"payintents_{prefix}_{secrets.token_hex(6)}"
         self.url = database_url(self.name)
         self._server = {
             "host": db.get("HOST") or "127.0.0.1",
@@ -255,7 +254,9 @@ _TEMPLATE = f"payintents_template_{RUN_ID}"
 def _template_exists() -> bool:
     import psycopg
 
-    with psycopg.connect(**ScratchDatabase()._server, autocommit=True, connect_timeout=10) as conn:
+    with psycopg.connect(
+        **ScratchDatabase(name=_TEMPLATE)._server, autocommit=True, connect_timeout=10
+    ) as conn:
         return bool(
             conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [_TEMPLATE]).fetchone()
         )
@@ -275,9 +276,7 @@ def _migrated_template() -> str:
     with open(lock_path, "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not _template_exists():
-            template = ScratchDatabase()
-            template.name, template.url = _TEMPLATE, database_url(_TEMPLATE)
-            template.create()
+            template = ScratchDatabase(name=_TEMPLATE).create()
             env = {k: v for k, v in os.environ.items() if k != "PYTEST_VERSION"}
             env.update(DATABASE_URL=template.url, PAYINTENTS_DEV="1")
             subprocess.run(
@@ -306,9 +305,7 @@ def pytest_unconfigure(config):
         from django.db import connection  # noqa: F401  (Django is set up in this process)
 
         if _template_exists():
-            template = ScratchDatabase()
-            template.name = _TEMPLATE
-            template.drop()
+            ScratchDatabase(name=_TEMPLATE).drop()
     except Exception as exc:  # never hide the run's own result behind the clean-up's
         print(f"could not drop the test template {_TEMPLATE}: {exc}")
     (ROOT / ".run" / f"template-{RUN_ID}.lock").unlink(missing_ok=True)

@@ -7,38 +7,18 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import committed_for_module, make_account
 from tests.helpers import StripeTestClient
-from tests.security.world import FACE_TEMPLATES, build_world, snapshot, v1_routes
+from tests.security.world import (
+    FACE_TEMPLATES,
+    module_worlds,
+    snapshot,
+    v1_routes,
+)
+
+# Two accounts' worlds, built once for the module (`module_worlds`).
+worlds, acct, other_acct, world = module_worlds()
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def _worlds(django_db_setup, django_db_blocker):
-    def build():
-        acct, other_acct = make_account("Acme"), make_account("Other Corp")
-        built = build_world(acct)
-        # The other account owns objects too, so a leak in either direction changes rows.
-        build_world(other_acct)
-        return acct, other_acct, built
-
-    yield from committed_for_module(django_db_blocker, build)
-
-
-@pytest.fixture
-def acct(_worlds, db):
-    return _worlds[0]
-
-
-@pytest.fixture
-def other_acct(_worlds, db):
-    return _worlds[1]
-
-
-@pytest.fixture
-def world(_worlds, db):
-    return _worlds[2]
 
 
 def _shape(response) -> tuple:

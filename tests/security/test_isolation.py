@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-import pytest
-
-from tests.conftest import committed_for_module, make_account
 from tests.helpers import StripeTestClient
 from tests.security.world import (
     World,
-    build_world,
+    module_worlds,
     non_id_kwarg_routes,
     snapshot,
     stripe_views_outside_v1,
     v1_routes,
 )
+
+# Two accounts' worlds, built once for the module (`module_worlds`).
+worlds, acct, other_acct, world = module_worlds()
 
 PER_KIND = 3  # ids tried per kind (all payment intents: their states differ)
 PI_LABEL = "intents.PaymentIntent"
@@ -89,33 +89,6 @@ def _kinds_each_route_reaches(acct, id_routes, world: World) -> dict[str, list[s
         if reached[parent]:
             out[route.template] = reached[parent]
     return out
-
-
-@pytest.fixture(scope="module")
-def _worlds(django_db_setup, django_db_blocker):
-    def build():
-        acct, other_acct = make_account("Acme"), make_account("Other Corp")
-        built = build_world(acct)
-        # The other account owns objects too, so a leak in either direction changes rows.
-        build_world(other_acct)
-        return acct, other_acct, built
-
-    yield from committed_for_module(django_db_blocker, build)
-
-
-@pytest.fixture
-def acct(_worlds, db):
-    return _worlds[0]
-
-
-@pytest.fixture
-def other_acct(_worlds, db):
-    return _worlds[1]
-
-
-@pytest.fixture
-def world(_worlds, db):
-    return _worlds[2]
 
 
 def test_every_v1_route_with_an_object_uses_the_id_kwarg(db):

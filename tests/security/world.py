@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from api.views import StripeAPIView
+from tests.conftest import committed_for_module, make_account
 from tests.helpers import StripeTestClient
 
 ID_KWARG = "<str:id>"
@@ -260,3 +262,35 @@ def build_world(acct) -> World:
             checkout_model.objects.filter(account=acct.account).values_list("id", "client_secret")
         )
     return world
+
+
+def module_worlds():
+    """The fixtures of a module whose tests all read two accounts' worlds (`build_world`), made
+    once for the module and committed (`committed_for_module`): `worlds`, and `acct`,
+    `other_acct` and `world` standing in there for conftest's. A module takes them with
+    `worlds, acct, other_acct, world = module_worlds()` (pytest finds fixtures by name)."""
+
+    @pytest.fixture(scope="module")
+    def worlds(django_db_setup, django_db_blocker):
+        def build():
+            acct, other_acct = make_account("Acme"), make_account("Other Corp")
+            built = build_world(acct)
+            # The other account owns objects too, so a leak in either direction changes rows.
+            build_world(other_acct)
+            return acct, other_acct, built
+
+        yield from committed_for_module(django_db_blocker, build)
+
+    @pytest.fixture
+    def acct(worlds, db):
+        return worlds[0]
+
+    @pytest.fixture
+    def other_acct(worlds, db):
+        return worlds[1]
+
+    @pytest.fixture
+    def world(worlds, db):
+        return worlds[2]
+
+    return worlds, acct, other_acct, world
