@@ -289,44 +289,19 @@ def _migrated_template() -> str:
     return _TEMPLATE
 
 
-def _compiled_already() -> bool:
-    """Whether this checkout has run the suite before: its test modules rewritten by pytest and
-    Django compiled in the virtualenv (both under git-ignored __pycache__ folders)."""
-    import django
-
-    tests_cache = Path(__file__).parent / "__pycache__"
-    django_cache = Path(django.__file__).parent / "__pycache__"
-    return any(tests_cache.glob("conftest.*pytest*.pyc")) and any(django_cache.glob("*.pyc"))
-
-
 @pytest.hookimpl(trylast=True)
 def pytest_configure(config):
-    """In the main process of a run with pytest-xdist workers, before they start:
-
-    - the run's migrated template is made in the background (`_migrated_template`, in a thread
-      that waits on `manage.py migrate`) while the workers start and collect, instead of by
-      the first worker while the others wait on its lock;
-    - on a checkout that never ran the suite, one process collects it first, compiling the
-      virtualenv's modules and rewriting the test modules once: four workers starting cold
-      each compiled the same ~2,300 modules (14 s of CPU each) at the same moment."""
+    """In the main process of a run with pytest-xdist workers, before they start, the run's
+    migrated template is begun in the background (`_migrated_template`, in a thread that waits
+    on `manage.py migrate`): it is made while the workers start and collect, instead of by the
+    first worker while the others wait on its lock with a core idle."""
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         return
     if config.option.collectonly:
         return
-    import sys
     import threading
 
     threading.Thread(target=_migrated_template, name="test-template", daemon=True).start()
-    if not _compiled_already():
-        print("payintents: first run in this checkout: compiling the modules once", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "pytest", "-p", "tests.services", "-p", "no:xdist"]
-            + ["-p", "no:cacheprovider", "--collect-only", "-q", "tests"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            check=False,
-        )
 
 
 @pytest.fixture(scope="session")

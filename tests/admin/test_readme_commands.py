@@ -1,6 +1,11 @@
 """The operator commands work in a dev checkout exactly as the README writes them: in a copy of
 the checkout, `make .env` (which `make run` runs) writes the secret, and then each README line —
-with no SECRET_KEY or PAYINTENTS_DEV in the environment — runs as written."""
+with no SECRET_KEY or PAYINTENTS_DEV in the environment — runs as written.
+
+The database is a copy of the run's migrated one, given as DATABASE_URL as a deployment gives
+it (the `migrate` then has nothing to do): the embedded server a checkout without DATABASE_URL
+gets, made and migrated from nothing, is `make run`'s test's (tests/e2e/test_run_local.py) and
+tests/test_embedded_db.py's."""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.long(35)
+from tests.conftest import ScratchDatabase
+
+pytestmark = pytest.mark.long(20)
 
 ROOT = Path(__file__).resolve().parents[2]
 COPY_IGNORE = shutil.ignore_patterns(
@@ -45,7 +52,15 @@ def test_readme_operator_commands_run_as_written_after_make_env(tmp_path):
         and not k.startswith("PYTEST")
     }
     env["DJANGO_SUPERUSER_PASSWORD"] = "pw-readme-1"
+    database = ScratchDatabase("readme").create(migrated=True)
+    env["DATABASE_URL"] = database.url
+    try:
+        _run_the_readme(checkout, env)
+    finally:
+        database.drop()
 
+
+def _run_the_readme(checkout: Path, env: dict[str, str]) -> None:
     def run(command: str) -> str:
         result = subprocess.run(
             command, shell=True, cwd=checkout, env=env, capture_output=True, text=True, timeout=180
@@ -55,7 +70,6 @@ def test_readme_operator_commands_run_as_written_after_make_env(tmp_path):
 
     run("make .env")
     assert (checkout / ".env").read_text().startswith("SECRET_KEY=")
-    # the development database: the embedded PostgreSQL, under the copy's own .run/
     assert "PAYINTENTS_DEV=1" in (checkout / ".env").read_text().splitlines()
     run(".venv/bin/python manage.py migrate --noinput -v 0")  # as `make run` does
 
