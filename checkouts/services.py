@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from core.errors import ResourceMissing
+from core.errors import ParameterInvalid, ResourceMissing
 from core.metadata import merge_metadata
 from core.scope import Scope
 from core.values import UNSET, unix
@@ -209,6 +209,11 @@ def checkout_update(
     inactive comes back. `checkout.updated` when anything changed. A tracking id given
     `from_browser` claims nothing (`checkout_start`); one the server gives claims it."""
     now = timezone.now()
+    if tracking_id is None:  # `tracking_id=` or null: every checkout keeps one
+        raise ParameterInvalid(
+            "A checkout always has a tracking id: tracking_id can be changed, not unset.",
+            param="tracking_id",
+        )
     with transaction.atomic():
         if payment_flow not in (UNSET, None, ""):
             _check_payment_flow(scope, payment_flow)

@@ -34,6 +34,14 @@ PUBLISHABLE_FIELDS = (
 )
 
 
+def _automatic_payment_methods(stored: dict | None) -> dict | None:
+    """The stored choice without the `allow_redirects: null` earlier versions kept when it was
+    neither given nor implied (an enum on the wire, never null)."""
+    if stored is None:
+        return None
+    return {key: value for key, value in stored.items() if value is not None}
+
+
 def payment_intent_to_api(
     pi: PaymentIntent, *, publishable: bool = False, expand: tuple | list = ()
 ) -> dict:
@@ -58,7 +66,7 @@ def payment_intent_to_api(
         "amount_received": pi.amount_received,
         "application": None,
         "application_fee_amount": None,
-        "automatic_payment_methods": pi.automatic_payment_methods,
+        "automatic_payment_methods": _automatic_payment_methods(pi.automatic_payment_methods),
         "canceled_at": unix(pi.canceled_at),
         "cancellation_reason": pi.cancellation_reason,
         "capture_method": pi.capture_method,

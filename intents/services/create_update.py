@@ -74,11 +74,16 @@ def automatic_payment_methods_value(
         )
     assert automatic_payment_methods is not None  # None returned above
     enabled = bool(automatic_payment_methods.get("enabled"))
-    return {
-        "allow_redirects": automatic_payment_methods.get("allow_redirects")
-        or ("always" if enabled else None),
-        "enabled": enabled,
-    }
+    allow_redirects = automatic_payment_methods.get("allow_redirects") or (
+        "always" if enabled else None
+    )
+    # no `allow_redirects` at all when it was neither given nor implied, as Stripe answers
+    # (the field is an enum, never null)
+    return (
+        {"allow_redirects": allow_redirects, "enabled": enabled}
+        if allow_redirects
+        else {"enabled": enabled}
+    )
 
 
 def payment_intent_create(

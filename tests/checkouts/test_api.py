@@ -173,6 +173,20 @@ def test_start_needs_a_tracking_id_and_an_amount(client):
         assert response.error["param"] == missing
 
 
+@pytest.mark.parametrize("body,json", [({"tracking_id": None}, True), ({"tracking_id": ""}, False)])
+def test_a_tracking_id_cannot_be_unset_and_nothing_changes(client, body, json):
+    """Found by the long fuzz: a null tracking id on update was a 500 (the column is NOT NULL)."""
+    chk = start(client)
+    response = client.post(
+        f"{URL}/{chk['id']}", {**body, "shipping": {"status": "in_progress"}}, json=json
+    )
+    assert response.status_code == 400, response
+    assert response.error["param"] == "tracking_id"
+    again = client.get(f"{URL}/{chk['id']}").json()
+    assert again["tracking_id"] == chk["tracking_id"]
+    assert again["status"] == chk["status"]
+
+
 def test_a_payment_flow_not_of_the_callers_account_and_mode_is_refused_and_nothing_is_made(
     client, acct, other_acct
 ):

@@ -70,6 +70,17 @@ def test_automatic_payment_methods_with_allow_redirects_never_pays_with_a_card(c
     assert intent.automatic_payment_methods.allow_redirects == "never"
 
 
+def test_automatic_payment_methods_disabled_has_no_allow_redirects(client):
+    """Neither given nor implied, `allow_redirects` is left out (an enum, never null): the long
+    fuzz found the answer breaking its own schema with `"allow_redirects": null`."""
+    intent = create(client, automatic_payment_methods={"enabled": False})
+    assert intent.automatic_payment_methods.to_dict() == {"enabled": False}
+    updated = client.v1.payment_intents.update(
+        intent.id, params={"automatic_payment_methods": {"enabled": False}}
+    )
+    assert updated.automatic_payment_methods.to_dict() == {"enabled": False}
+
+
 def test_automatic_payment_methods_on_update(client):
     intent = create(client)
     updated = client.v1.payment_intents.update(
