@@ -1,7 +1,9 @@
 """Payload's objects, translated from the service's presenters: the `intent` of Payload's API
 reference (`int_…` for the service's `cint_…` checkout intent: the same object), decimal
 amounts in major units (from the integer minor units, exactly), `YYYY-MM-DD HH:MM:SS` times
-in UTC, and the transactions (charges and refunds) as Payload's `transaction`."""
+in UTC, the transactions (charges and refunds) as Payload's `transaction`, and the customers
+and their saved cards as Payload's `customer` and `payment_method` (the same `cus_…` and `pm_…`
+the Stripe dialect shows)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,12 @@ from decimal import Decimal
 
 from checkout_pages.presenters import checkout_intent_to_api
 from core.money import currency_exponent
-from payments.presenters import charge_to_api, refund_to_api
+from payments.presenters import (
+    charge_to_api,
+    customer_to_api,
+    payment_method_to_api,
+    refund_to_api,
+)
 
 ENGINE_PREFIX, FACE_PREFIX = "cint_", "int_"
 #: Payload's `status` of a payment setting → the service's capture.
@@ -186,4 +193,65 @@ def refund_to_payload(refund) -> dict:
             data["status"], data["status"]
         ),
         "status_message": data["failure_reason"],
+    }
+
+
+def payment_method_to_payload(pm, *, default_payment_method: str | None = None) -> dict:
+    """A saved card as Payload's `payment_method`: the number masked to its last four, the
+    expiry as `MM/YYYY`; never more of the card than the Stripe dialect shows."""
+    data = payment_method_to_api(pm)
+    card = data["card"]
+    billing = data["billing_details"]
+    address = billing.get("address") or {}
+    return {
+        "id": data["id"],
+        "object": "payment_method",
+        "account_holder": billing.get("name"),
+        "account_id": data["customer"],
+        "attrs": dict(data["metadata"]),
+        "billing_address": {
+            "city": address.get("city"),
+            "country_code": address.get("country"),
+            "postal_code": address.get("postal_code"),
+            "state_province": address.get("state"),
+            "street_address": address.get("line1"),
+            "unit_number": address.get("line2"),
+        },
+        "card": {
+            "card_brand": card["brand"],
+            "card_number": f"xxxxxxxxxxxx{card['last4']}",
+            "card_type": card["funding"],
+            "expiry": f"{card['exp_month']:02d}/{card['exp_year']}",
+        },
+        "created_at": timestamp(data["created"]),
+        "customer_id": data["customer"],
+        "default_payment_method": bool(default_payment_method)
+        and default_payment_method == data["id"],
+        "description": f"{(card['brand'] or 'card').title()} xxx-{card['last4']}",
+        "email": billing.get("email"),
+        "keep_active": data["customer"] is not None,
+        "modified_at": timestamp(data["created"]),
+        "phone_number": billing.get("phone"),
+        "status": "active",
+        "type": data["type"],
+    }
+
+
+def customer_to_payload(customer, payment_methods=()) -> dict:
+    data = customer_to_api(customer)
+    default = data["invoice_settings"]["default_payment_method"]
+    return {
+        "id": data["id"],
+        "object": "customer",
+        "attrs": dict(data["metadata"]),
+        "created_at": timestamp(data["created"]),
+        "description": data["description"],
+        "email": data["email"],
+        "keep_active": True,
+        "modified_at": timestamp(int(customer.updated.timestamp())),
+        "name": data["name"],
+        "payment_methods": [
+            payment_method_to_payload(pm, default_payment_method=default) for pm in payment_methods
+        ],
+        "phone_number": data["phone"],
     }

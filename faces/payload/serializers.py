@@ -267,3 +267,38 @@ class PayloadEmptySerializer(StrictSerializer):
     fields = serializers.JSONField(
         required=False, help_text="Only these attributes (`fields=id&fields=status`)."
     )
+
+
+class PayloadCustomerCreateSerializer(StrictSerializer):
+    """Payload's customer: `email` and `name` required, as its API has them."""
+
+    email = StringField(max_length=512, allow_null=False, help_text="Email address.")
+    name = StringField(max_length=256, allow_null=False, help_text="A person's or company's name.")
+    description = StringField(required=False, max_length=1000, help_text="Your description.")
+    phone_number = StringField(required=False, max_length=64, help_text="Phone number.")
+    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
+    keep_active = StrictBooleanField(
+        required=False,
+        help_text="Every customer here is kept: only true (a one-time customer is not offered).",
+    )
+
+    def validate_keep_active(self, value):
+        if value is False:
+            raise serializers.ValidationError(
+                "One-time customers (keep_active false) are not offered by this service; "
+                "leave it true."
+            )
+        return value
+
+
+class PayloadCustomerListSerializer(PayloadListSerializer):
+    email = StringField(
+        required=False, max_length=512, help_text="Only the customers with this email."
+    )
+
+
+class PayloadPaymentMethodListSerializer(PayloadListSerializer):
+    customer_id = StringField(
+        required=False, max_length=255, help_text="Only this customer's payment methods."
+    )
+    type = EnumField(choices=["card"], required=False, help_text="Only cards (all there are).")

@@ -8,4 +8,8 @@ urlpatterns = [
     path("intents/<str:id>/client_token", views.IntentClientTokenView.as_view()),
     path("transactions", views.TransactionsView.as_view()),
     path("transactions/<str:id>", views.TransactionView.as_view()),
+    path("customers", views.CustomersView.as_view()),
+    path("customers/<str:id>", views.CustomerView.as_view()),
+    path("payment_methods", views.PaymentMethodsView.as_view()),
+    path("payment_methods/<str:id>", views.PaymentMethodView.as_view()),
 ]

@@ -17,6 +17,7 @@ from checkout_pages import selectors as checkout_selectors
 from checkout_pages import services as checkout_services
 from core.errors import InvalidRequestError, ParameterMissing, ParameterUnknown
 from payments import selectors as payment_selectors
+from payments.services import customer_create
 
 from . import presenters, serializers
 from .errors import exception_handler
@@ -24,6 +25,8 @@ from .errors import exception_handler
 TAG = ["Payload"]
 INTENT_ID = path_id("intent", "int_")
 TRANSACTION_ID = path_id("transaction: a payment or a refund", "ch_… or re_")
+CUSTOMER_ID = path_id("customer", "cus_")
+PAYMENT_METHOD_ID = path_id("payment method (a saved card)", "pm_")
 DEFAULT_LIMIT = 10
 #: The two of Payload's six types that configure objects this service does not have.
 NOT_HONOURED = {
@@ -291,4 +294,108 @@ class TransactionView(PayloadView):
         else:
             charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
             obj = presenters.payment_to_payload(charge)
+        return Response(self.cut(obj, self.fields(data)))
+
+
+# --- customers and their payment methods -----------------------------------------------------
+
+
+def _customer(scope, customer) -> dict:
+    cards = payment_selectors.payment_method_list(scope=scope, customer_id=customer.id)
+    return presenters.customer_to_payload(customer, cards.order_by("-created", "-id"))
+
+
+class CustomersView(PayloadView):
+    error_paths = {"phone": ["phone_number"], "metadata": ["attrs"]}
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_create_customer",
+        summary="Create a customer (Payload)",
+        description="`email` and `name` required; the same customer (`cus_…`) the Stripe "
+        "dialect's `/v1/customers` shows.",
+        request=serializers.PayloadCustomerCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.PayloadCustomerCreateSerializer, self.params)
+        customer = customer_create(
+            scope=self.caller.scope,
+            email=data["email"],
+            name=data["name"],
+            description=data.get("description"),
+            phone=data.get("phone_number"),
+            metadata=data.get("attrs"),
+        )
+        return Response(_customer(self.caller.scope, customer))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_list_customers",
+        summary="List customers (Payload)",
+        description="Newest first, `limit` (10) at a time from `offset`; `email=` filters; each "
+        "with its `payment_methods`.",
+        parameters=[serializers.PayloadCustomerListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.PayloadCustomerListSerializer, self.params)
+        queryset = payment_selectors.customer_list(scope=self.caller.scope, email=data.get("email"))
+        scope = self.caller.scope
+        return self.listed(queryset, lambda customer: _customer(scope, customer), data)
+
+
+class CustomerView(PayloadView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_retrieve_customer",
+        summary="Retrieve a customer (Payload)",
+        description="The customer with its saved cards (`payment_methods`).",
+        parameters=[CUSTOMER_ID, serializers.PayloadEmptySerializer],
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        data = validated(serializers.PayloadEmptySerializer, self.params)
+        customer = payment_selectors.customer_get(
+            scope=self.caller.scope, customer_id=id, param="id"
+        )
+        return Response(self.cut(_customer(self.caller.scope, customer), self.fields(data)))
+
+
+class PaymentMethodsView(PayloadView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_list_payment_methods",
+        summary="List payment methods (Payload)",
+        description="Saved cards, newest first; `customer_id=` for one customer's.",
+        parameters=[serializers.PayloadPaymentMethodListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.PayloadPaymentMethodListSerializer, self.params)
+        queryset = payment_selectors.payment_method_list(
+            scope=self.caller.scope, customer_id=data.get("customer_id"), type=data.get("type")
+        )
+        return self.listed(queryset, presenters.payment_method_to_payload, data)
+
+
+class PaymentMethodView(PayloadView):
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_retrieve_payment_method",
+        summary="Retrieve a payment method (Payload)",
+        description="A saved card: its number masked to the last four, its expiry `MM/YYYY`.",
+        parameters=[PAYMENT_METHOD_ID, serializers.PayloadEmptySerializer],
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        data = validated(serializers.PayloadEmptySerializer, self.params)
+        pm = payment_selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
+        default = None
+        if pm.customer_id:
+            customer = payment_selectors.customer_get(
+                scope=self.caller.scope, customer_id=pm.customer_id
+            )
+            default = (customer.invoice_settings or {}).get("default_payment_method")
+        obj = presenters.payment_method_to_payload(pm, default_payment_method=default)
         return Response(self.cut(obj, self.fields(data)))

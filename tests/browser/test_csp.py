@@ -6,6 +6,7 @@ answer sends the customer to the merchant's return_url on another origin, which 
 
 from __future__ import annotations
 
+import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -17,7 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from tests.conftest import csp_violations, make_account
+from tests.conftest import ROOT, csp_violations, make_account
 from tests.helpers import StripeTestClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -89,9 +90,24 @@ def test_docs_run_swagger_ui_under_the_csp(browser, live_server):
     browser.get(f"{live_server.url}/docs/")
     title = _wait_for(browser, ".swagger-ui .info .title")
     assert "payintents" in title.text
+    # every operation of the schema, under its tag (a section each): a schema Swagger UI
+    # could not lay out once showed two sections and the rest of the reference missing
+    schema = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    operations = [
+        operation
+        for item in schema["paths"].values()
+        for method, operation in item.items()
+        if method in ("get", "post", "put", "patch", "delete")
+    ]
+    tags = {tag for operation in operations for tag in operation.get("tags", ["default"])}
     WebDriverWait(browser, 20).until(
-        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) > 20
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, ".opblock")) >= len(operations)
     )
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".opblock")) == len(operations)
+    shown = {
+        tag.text.split("\n")[0] for tag in browser.find_elements(By.CSS_SELECTOR, ".opblock-tag")
+    }
+    assert shown == tags
     # the page's own stylesheet (its inline style, moved) and Swagger UI's apply
     assert browser.find_element(By.TAG_NAME, "body").value_of_css_property("margin") == "0px"
     # try an operation: it answers in the page

@@ -221,3 +221,59 @@ def test_a_new_client_token_replaces_the_old(lib, merchant, live_server):
         == 404
     )
     assert requests.get(f"{live_server.url}/checkout/{token}", timeout=10).status_code == 200
+
+
+def test_a_customer_and_its_saved_card_are_read_through_the_library(lib, keys):
+    """Made through the library (the customer) and the Stripe dialect (a card attached to it):
+    the same `cus_…` and `pm_…`, read back by the library as Payload's objects, the card
+    masked to its last four and never more."""
+    customer = pl.Customer.create(email="ada@example.com", name="Ada Lovelace", attrs={"n": "1"})
+    assert customer.id.startswith("cus_") and customer.object == "customer"
+    assert (customer.email, customer.name, customer.attrs) == (
+        "ada@example.com",
+        "Ada Lovelace",
+        {"n": "1"},
+    )
+    assert TIME.match(customer.created_at) and customer.payment_methods == []
+    stripe = StripeTestClient(key=keys.sk)
+    assert stripe.get(f"/v1/customers/{customer.id}").json()["name"] == "Ada Lovelace"
+    card = stripe.post(
+        "/v1/payment_methods",
+        {
+            "type": "card",
+            "card[number]": "4242424242424242",
+            "card[exp_month]": "4",
+            "card[exp_year]": "2031",
+            "card[cvc]": "123",
+        },
+    ).json()
+    stripe.post(f"/v1/payment_methods/{card['id']}/attach", {"customer": customer.id})
+
+    again = pl.Customer.get(customer.id)
+    [saved] = again.payment_methods
+    assert isinstance(saved, pl.Card)  # nested, built by `type` as well
+    assert saved.id == card["id"] and saved.customer_id == customer.id
+    method = pl.PaymentMethod.get(card["id"])
+    assert isinstance(method, pl.Card)  # the library picks the class by `type`
+    # the library reads a card's own attributes from its `card` object (Card.field_map)
+    assert method.card_number == "xxxxxxxxxxxx4242" and method.expiry == "04/2031"
+    assert method.card["card_brand"] == "visa"
+    assert "4242424242424242" not in method.json()
+    listed = pl.PaymentMethod.filter_by(customer_id=customer.id).all()
+    assert [m.id for m in listed] == [card["id"]]
+    assert [c.id for c in pl.Customer.filter_by(email="ada@example.com").all()] == [customer.id]
+    assert pl.Customer.filter_by(email="nobody@example.com").all() == []
+
+
+def test_a_customer_needs_an_email_and_a_name_and_is_never_one_time(lib):
+    with pytest.raises(pl.BadRequest) as missing:
+        pl.Customer.create(email="ada@example.com")
+    assert "name" in str(missing.value)
+    with pytest.raises(pl.BadRequest) as once:
+        pl.Customer.create(email="ada@example.com", name="Ada", keep_active=False)
+    assert "keep_active" in str(once.value)
+    assert pl.Customer.all() == []
+    with pytest.raises(pl.NotFound):
+        pl.Customer.get("cus_doesnotexist")
+    with pytest.raises(pl.NotFound):
+        pl.PaymentMethod.get("pm_doesnotexist")
