@@ -234,6 +234,14 @@ class PayloadIntentCreateSerializer(StrictSerializer):
     )
 
 
+class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
+    """An update: the create's attributes, all optional (validated with `partial`)."""
+
+    type = EnumField(
+        choices=list(ALL_TYPES), required=False, help_text="The intent's own type, if given."
+    )
+
+
 class PayloadListSerializer(StrictSerializer):
     limit = StrictIntegerField(
         required=False, min_value=1, max_value=100, help_text="How many, 1 to 100 (10)."

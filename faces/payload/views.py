@@ -140,6 +140,33 @@ def create_arguments(type: str, settings: dict) -> dict:
     return out
 
 
+#: A type's setting → the checkout intent service's argument, for an update (what is given only).
+_UPDATABLE = {
+    "amount": "amount",
+    "customer_id": "customer",
+    "description": "description",
+    "invoice_id": "invoice",
+    "order_number": "order_number",
+    "billing_address": "billing_address",
+    "card_payments": "card_payments",
+    "amount_editable": "amount_editable",
+    "keep_active_toggle": "save_payment_method",
+    "redirects": "redirects",
+}
+
+
+def update_arguments(type: str, settings: dict) -> dict:
+    """The settings given in an update → the service's arguments; what is not given is kept."""
+    if type == "payment_form":
+        settings = settings.get("payment") or {}
+    if type == "payment_method_form":
+        settings = settings.get("payment_method") or {}
+    out = {_UPDATABLE[key]: value for key, value in settings.items() if key in _UPDATABLE}
+    if "status" in settings:
+        out["capture"] = _capture(settings)
+    return out
+
+
 class IntentsView(PayloadView):
     @extend_schema(
         tags=TAG,
@@ -213,6 +240,62 @@ class IntentView(PayloadView):
             scope=self.caller.scope, checkout_intent_id=presenters.engine_id(id)
         )
         return Response(self.cut(presenters.intent_to_payload(ci), self.fields(data)))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_update_intent",
+        summary="Update an intent (Payload)",
+        description="A pending intent's settings (its type's object, partly: what is given "
+        "changes, the rest is kept), `attrs` and `allowed_origins`. The type never changes.",
+        parameters=[INTENT_ID],
+        request=serializers.PayloadIntentUpdateSerializer,
+        responses={200: dict},
+    )
+    def put(self, request, id: str):
+        serializer = serializers.PayloadIntentUpdateSerializer(data=self.params, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        scope = self.caller.scope
+        ci = checkout_selectors.checkout_intent_get(
+            scope=scope, checkout_intent_id=presenters.engine_id(id)
+        )
+        if data.get("type", ci.type) != ci.type:
+            raise InvalidRequestError(
+                f"An intent's type never changes: this one is {ci.type}.", param="type"
+            )
+        for other in presenters.TYPES:
+            if other != ci.type and other in data:
+                raise InvalidRequestError(
+                    f"{other} settings belong to an intent of type {other}, not {ci.type}.",
+                    param=other,
+                )
+        self.error_paths = _paths(ci.type)
+        arguments = update_arguments(ci.type, data.get(ci.type) or {})
+        if "attrs" in data:
+            arguments["metadata"] = data["attrs"]
+        if "allowed_origins" in data:
+            arguments["allowed_origins"] = data["allowed_origins"]
+        ci = checkout_services.checkout_intent_update(
+            scope=scope, checkout_intent_id=ci.id, **arguments
+        )
+        return Response(presenters.intent_to_payload(ci))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_delete_intent",
+        summary="Delete an intent (Payload)",
+        description="Cancels a pending intent: its page and client token stop working, and it "
+        "shows `canceled`; a finished intent cannot be deleted.",
+        parameters=[INTENT_ID],
+        request=None,
+        responses={200: dict},
+    )
+    def delete(self, request, id: str):
+        validated(serializers.PayloadEmptySerializer, self.params)
+        ci = checkout_services.checkout_intent_cancel(
+            scope=self.caller.scope, checkout_intent_id=presenters.engine_id(id)
+        )
+        return Response(presenters.intent_to_payload(ci))
 
 
 class IntentClientTokenView(PayloadView):

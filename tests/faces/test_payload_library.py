@@ -277,3 +277,30 @@ def test_a_customer_needs_an_email_and_a_name_and_is_never_one_time(lib):
         pl.Customer.get("cus_doesnotexist")
     with pytest.raises(pl.NotFound):
         pl.PaymentMethod.get("pm_doesnotexist")
+
+
+def test_an_intent_is_updated_and_deleted_through_the_library(lib, keys, merchant, live_server):
+    intent = page_intent(merchant)
+    intent.update(checkout_page={"amount": 600.5, "description": "Two-year plan"}, attrs={"a": "b"})
+    again = pl.Intent.get(intent.id)
+    assert again.checkout_page["amount"] == 600.5
+    assert again.checkout_page["description"] == "Two-year plan"
+    assert again.checkout_page["redirects"]["completed_url"] == f"{merchant.origin}/done"  # kept
+    assert again.attrs == {"a": "b"}
+    engine = StripeTestClient(key=keys.sk).get(
+        "/v1/checkout_intents/cint_" + intent.id.removeprefix("int_")
+    )
+    assert engine.json()["amount"] == 60050  # the same object, in cents
+    with pytest.raises(pl.BadRequest) as other_type:
+        intent.update(type="payment_form")
+    assert "type" in str(other_type.value)
+    with pytest.raises(pl.BadRequest):
+        intent.update(checkout_page={"amount": 1.005})
+    assert pl.Intent.get(intent.id).checkout_page["amount"] == 600.5  # nothing changed
+
+    token = intent.client_token_id
+    intent.delete()
+    assert pl.Intent.get(intent.id).status == "canceled"
+    assert requests.get(f"{live_server.url}/checkout/{token}", timeout=10).status_code != 200
+    with pytest.raises(pl.BadRequest):
+        intent.update(checkout_page={"amount": 700})
