@@ -129,9 +129,12 @@ class IdempotencyClaim:
 
     def finish(self, response) -> None:
         body = getattr(response, "data", None)
-        if getattr(response, "retryable", False) or not should_store(
-            response.status_code, body if isinstance(body, dict) else None
-        ):
+        # A face whose error bodies are not the service's says what `should_store` would have
+        # said of the error it translated (`idempotent_store`).
+        store = getattr(response, "idempotent_store", None)
+        if store is None:
+            store = should_store(response.status_code, body if isinstance(body, dict) else None)
+        if getattr(response, "retryable", False) or not store:
             released = IdempotencyKey.objects.filter(
                 pk=self.row_id, locked_at=self.locked_at, response_status__isnull=True
             ).delete()[0]

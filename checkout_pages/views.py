@@ -27,6 +27,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from api.geolocation import request_country
 from checkouts.models import StepStatus
 from core.errors import CardError, DomainError
 from core.money import format_amount
@@ -273,7 +274,10 @@ def checkout_page(request, key: str):
     if request.method == "GET":
         if services.page_view_news(ci):  # the form is shown: billing under way
             services.checkout_intent_track(
-                scope=Scope.of(ci), checkout_intent=ci, billing=StepStatus.IN_PROGRESS
+                scope=Scope.of(ci),
+                checkout_intent=ci,
+                billing=StepStatus.IN_PROGRESS,
+                located_country=request_country(request),
             )
         # opened again after an attempt failed (reloaded, or back from the bank): say why
         return render_page(request, ci, key, origin, **failure_context(ci))

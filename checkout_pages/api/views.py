@@ -6,6 +6,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
+from api.geolocation import request_country
 from api.views import StripeAPIView, validated
 from core.errors import ParameterMissing, ResourceMissing
 
@@ -76,7 +77,9 @@ class CheckoutIntentCollectionView(_CheckoutIntentView):
     def post(self, request):
         data = validated(CheckoutIntentCreateSerializer, self.params)
         expand = self.expand()
-        ci, client_token = services.checkout_intent_create(scope=self.caller.scope, **data)
+        ci, client_token = services.checkout_intent_create(
+            scope=self.caller.scope, located_country=request_country(request), **data
+        )
         return self.respond(ci, expand, client_token=client_token)
 
     @extend_schema(

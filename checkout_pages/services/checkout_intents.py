@@ -59,9 +59,12 @@ def checkout_intent_create(
     redirects: dict | None = None,
     allowed_origins: list[str] | None = None,
     expires_at: int | None = None,
+    located_country: str | None = None,
 ) -> tuple[CheckoutIntent, str]:
     """A new pending intent and its client token (returned once; only its hash is kept). A
-    paying intent starts its tracked checkout (`source: hosted`) in the same transaction."""
+    paying intent starts its tracked checkout (`source: hosted`) in the same transaction, its
+    country `located_country` (GeoLocation of the caller's address; None: the page's visitor's
+    fills it, `checkout_intent_track`)."""
     now = timezone.now()
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
     if payment_flow:
@@ -98,7 +101,7 @@ def checkout_intent_create(
     )
     validate(ci)
     with transaction.atomic():
-        ci.checkout = start_tracked_checkout(ci)
+        ci.checkout = start_tracked_checkout(ci, located_country=located_country)
         ci.save()
         event_emit(scope=scope, changes=[event_change(ci, "created")])
     return ci, client_token

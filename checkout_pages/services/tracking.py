@@ -25,9 +25,12 @@ from core.scope import Scope
 from ..models import CheckoutIntent, Status
 
 
-def start_tracked_checkout(ci: CheckoutIntent) -> Checkout | None:
+def start_tracked_checkout(
+    ci: CheckoutIntent, *, located_country: str | None = None
+) -> Checkout | None:
     """The new intent's tracked checkout (None for a payment_method_form); call it in the
-    transaction that saves the intent."""
+    transaction that saves the intent. `located_country`: the creating caller's country
+    (GeoLocation), as a checkout started with no location has."""
     if not ci.pays:
         return None
     customer = {"id": ci.customer_id, "is_guest": False} if ci.customer_id else {"is_guest": True}
@@ -39,6 +42,7 @@ def start_tracked_checkout(ci: CheckoutIntent) -> Checkout | None:
         payment_flow=ci.payment_flow,
         customer=customer,
         source=Source.HOSTED,
+        located_country=located_country,
     )
 
 
@@ -57,23 +61,28 @@ def page_view_news(ci: CheckoutIntent) -> bool:
 
 
 def checkout_intent_track(
-    *, scope: Scope, checkout_intent: CheckoutIntent, billing: str, amount: int | None = None
+    *,
+    scope: Scope,
+    checkout_intent: CheckoutIntent,
+    billing: str,
+    amount: int | None = None,
+    located_country: str | None = None,
 ) -> str | None:
     """The customer is on the page (`billing=in_progress`: the form is shown) or submitted it
     (`complete`, with the `amount` about to be charged). Returns the tracked checkout's id while
     it is open (the one a new PaymentIntent links to), else None. Never raises for a tracked
-    checkout that is gone or complete."""
+    checkout that is gone or complete. `located_country`: the visitor's country (GeoLocation),
+    given to a tracked checkout that has none yet (read off the checkout joined to the
+    intent)."""
     ci = checkout_intent
     if ci.checkout_id is None or ci.as_shown().status != Status.PENDING:
         return None
     amount = ci.amount if amount is None else amount
+    changes: dict = {"amount": amount, "currency": ci.currency} if amount is not None else {}
+    if located_country and ci.checkout is not None and not ci.checkout.country:
+        changes["location"] = {"country": located_country}
     try:
-        chk = checkout_update(
-            scope=scope,
-            checkout_id=ci.checkout_id,
-            billing=billing,
-            **({"amount": amount, "currency": ci.currency} if amount is not None else {}),
-        )
+        chk = checkout_update(scope=scope, checkout_id=ci.checkout_id, billing=billing, **changes)
     except DomainError:  # complete (or deleted) meanwhile: nothing more to track
         return None
     return chk.id if chk.status != CheckoutStatus.COMPLETE else None

@@ -10,6 +10,7 @@ from decimal import Decimal
 from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 
+from api.geolocation import request_country
 from api.parsers import StripeFormParser, StripeJSONParser
 from api.schema import path_id
 from api.views import StripeAPIView, validated
@@ -208,6 +209,7 @@ class IntentsView(PayloadView):
             type=type,
             metadata=data.get("attrs"),
             allowed_origins=data.get("allowed_origins"),
+            located_country=request_country(request),
             **create_arguments(type, data[type]),
         )
         return Response(presenters.intent_to_payload(ci, client_token=client_token))

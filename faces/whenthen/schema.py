@@ -343,6 +343,16 @@ def prepared(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...],
 _never_awaitable = partial(operator.is_, object())
 
 
+def is_mutation(query: str, operation_name: str | None) -> bool:
+    """Whether the request would run a mutation (read off the prepared document: no parse of
+    its own); a document that cannot run runs nothing."""
+    document = prepared(query)[0]
+    if document is None:
+        return False
+    operation = get_operation_ast(document, operation_name)
+    return operation is not None and operation.operation == OperationType.MUTATION
+
+
 class NotAllowed(Exception):
     """The operation is not one the HTTP method may run (a mutation over GET)."""
 

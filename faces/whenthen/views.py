@@ -25,11 +25,13 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from api.auth import KeyAuthentication, raw_key_from_header
-from api.errors import StripeError
+from api.errors import StripeError, translate
 from api.geolocation import request_country
+from api.idempotency import IdempotencyClaim, Replay, idempotency_claim, validate_key
 from api.ratelimit import hit
 from checkouts.selectors import checkout_for_client_secret
-from core.errors import ResourceMissing
+from core import context
+from core.errors import DomainError, ResourceMissing
 from core.scope import Scope
 
 # An intent's client token (`chk_…_secret_…`); anything else goes through the API key check.
@@ -84,6 +86,26 @@ def _errors(message: str, code: str, status: int, headers: dict | None = None) -
         {"errors": [{"message": message, "extensions": {"code": code}}]}, status=status
     )
     for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _refusal(error: StripeError) -> JsonResponse:
+    """A request error of the service (`api.errors`) as a GraphQL request error: no `data`,
+    the service's own code as `reason`."""
+    code = {409: "CONFLICT"}.get(error.http_status, "BAD_REQUEST")
+    response = JsonResponse(
+        {
+            "errors": [
+                {
+                    "message": error.message,
+                    "extensions": {"code": code, "reason": error.code or error.type},
+                }
+            ]
+        },
+        status=error.http_status,
+    )
+    for name, value in error.headers.items():
         response[name] = value
     return response
 
@@ -215,8 +237,23 @@ class WhenThenGraphQLView(View):
             caller = authenticate(request)
             graphql_request = _read(request)
             _rate_limit(caller, write=request.method == "POST" and _is_mutation(graphql_request))
+            claim = _claim(request, caller, graphql_request)
         except _Refused as refused:
             return refused.response
+        if claim is None:
+            return self._run(request, caller, graphql_request)
+        token = context.set_attempt_seed(claim.seed, resumed=claim.resumed)
+        try:
+            response = self._run(request, caller, graphql_request)
+        except BaseException:
+            claim.abandon()
+            raise
+        finally:
+            context.reset(token)
+        claim.finish(response)
+        return response
+
+    def _run(self, request: HttpRequest, caller: Caller, graphql_request) -> HttpResponse:
         # The GraphQL schema and its library load on the first request, not with the URLs:
         # strawberry is a third of a second of every process's start (each manage.py command,
         # worker and web node), and only this face uses it.
@@ -240,6 +277,45 @@ class WhenThenGraphQLView(View):
         # A document that could not run (parse, validation, limits, variables) has no data.
         status = 400 if result.data is None else 200
         return JsonResponse(body, status=status)
+
+
+def _claim(
+    request: HttpRequest, caller: Caller, graphql_request: _Request
+) -> IdempotencyClaim | None:
+    """A mutation POSTed with an `Idempotency-Key` claims the key as a `/v1/` POST does
+    (`api.idempotency`): the same key with the same document, variables and credential is
+    answered once, its answer replayed; with anything else it is a request error. The
+    credential's kind (and a client token's intent) is part of what must match, so no caller
+    is ever replayed an answer made for another."""
+    raw_key = request.META.get("HTTP_IDEMPOTENCY_KEY")
+    if raw_key is None or request.method != "POST":
+        return None
+    from .schema import is_mutation  # noqa: PLC0415 (on first use, as in _run)
+
+    if not is_mutation(graphql_request.query, graphql_request.operation_name):
+        return None
+    try:
+        return idempotency_claim(
+            account_id=caller.scope.account_id,
+            livemode=caller.scope.livemode,
+            key=validate_key(raw_key),
+            method="POST",
+            path=request.path,
+            params={
+                "query": graphql_request.query,
+                "variables": graphql_request.variables or {},
+                "operationName": graphql_request.operation_name,
+                "credential": caller.kind,
+                "intent": caller.token_intent,
+            },
+            request_id=getattr(request, "request_id", "") or "",
+        )
+    except Replay as replay:
+        raise _Refused(replay.response)
+    except (StripeError, DomainError) as exc:
+        error = translate(exc)
+        assert error is not None
+        raise _Refused(_refusal(error))
 
 
 def _is_mutation(graphql_request: _Request) -> bool:
