@@ -19,17 +19,22 @@ holds exactly the rows read here.
 - `recovered` (the whole window, not per row): the charges that succeeded on a retry (attempt
   number 2 or more within one confirm), counted, and their amount per currency.
 
-ONE aggregate statement for the rows (`GROUPING SETS`: per row for the counts and percentiles,
-per row and currency for the volume; the connection's name joined to the result) and one for
-`recovered`; the tests check it against figures worked out by hand.
+ONE aggregate statement for the rows (`GROUPING SETS`: per row for the counts, per row and
+currency for the volume; the latency histogram's running counts for the percentiles; the
+connection's name joined to the result) and one for `recovered`. On PostgreSQL the whole days
+of a window are read from the rollup (`payments/rollup.py`) when PROCESSOR_INSIGHTS_ROLLUP is
+on, so a month over millions of attempts reads thousands of rows; the tests check every figure
+against figures worked out by hand, and the rollup's answers against the attempts'.
 """
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
@@ -86,7 +91,7 @@ def processor_insights(
             "created[gte] must be before created[lt].",
             param="created[gte]" if gte is not None else "created[lt]",
         )
-    rows = _postgres(scope, start, end, payment_flow or None, KEYS[group_by])
+    rows, recovered = _postgres(scope, start, end, payment_flow or None, KEYS[group_by])
     return {
         "object": "processor_insights",
         "livemode": scope.livemode,
@@ -94,7 +99,7 @@ def processor_insights(
         "group_by": group_by,
         "payment_flow": payment_flow or None,
         "data": [_present(row, KEYS[group_by]) for row in _ordered(rows, group_by)],
-        "recovered": _recovered(scope, start, end, payment_flow or None),
+        "recovered": recovered,
     }
 
 
@@ -181,55 +186,160 @@ def _recovered(scope: Scope, start: datetime, end: datetime, payment_flow: str |
 # --- PostgreSQL: one statement ------------------------------------------------------------
 
 
-def insights_query(scope, start, end, payment_flow, keys) -> tuple[str, list]:
-    """The one statement and its parameters (public for an EXPLAIN).
+def _day_bounds(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """The first UTC midnight at or after `start`, the last at or before `end`: the whole days
+    of the window are those between."""
+    first = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    if first < start:
+        first += timedelta(days=1)
+    last = end.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return first, last
 
-    The window's authorisation attempts (the partial index `attempt_insights_idx`), aggregated
-    by two grouping sets: the row's keys (every count, the percentiles), and the keys with the
-    currency (the succeeded volume per currency), told apart by `GROUPING(currency)`; the
-    connection's name is joined to the aggregated rows (of the caller's scope only)."""
+
+def insights_query(scope, start, end, payment_flow, keys, *, rollup: bool) -> tuple[str, list]:
+    """The one statement and its parameters (public for an EXPLAIN and the tests).
+
+    What it reads: with the rollup (`payments/rollup.py`), for the whole UTC days of the window
+    its rows (the figures; the latency histogram) and the attempts not counted in it yet, and
+    for the days the window cuts at either end the attempts themselves; without it (or for a
+    window inside one day), every attempt of the window. The attempts are read once (`a`,
+    grouped down to connection, day, currency, outcome and latency, from the partial indexes
+    `attempt_open_insights_idx` and `attempt_insights_idx`, index-only) and feed both
+    aggregates; the rollup's rows stream into each. `g`: two grouping sets (the row's keys for
+    the counts; the keys with the currency for the succeeded volume, told apart by
+    `GROUPING(currency)`); `p`: per row, the histogram's running counts, from which the two
+    latencies around each percentile's position are read (`_percentile` interpolates them as
+    `percentile_cont` does). The connection's name is joined to the rows (the caller's scope
+    only)."""
+    account = [scope.account_id, scope.livemode]
+    flow = " AND payment_flow = %s" if payment_flow else ""
+    flow_params = [payment_flow] if payment_flow else []
+
+    def attempts(lo, hi, *, open_only=False) -> tuple[str, list]:
+        still_open = " AND NOT rolled_up" if open_only else ""
+        return (
+            f"""
+      SELECT processor, (created AT TIME ZONE 'UTC')::date AS day, currency,
+        outcome, latency_ms, COUNT(*) AS n, COALESCE(SUM(amount), 0) AS amount
+      FROM payments_attempt
+      WHERE account_id = %s AND livemode = %s AND outcome <> ''{still_open}
+        AND created >= %s AND created < %s{flow}
+      GROUP BY processor, day, currency, outcome, latency_ms""",
+            [*account, lo, hi, *flow_params],
+        )
+
+    first, last = _day_bounds(start, end)
+    figures: list[tuple[str, list]] = []  # the rollup's figures
+    latencies: list[tuple[str, list]] = []  # the rollup's histogram
+    live: list[tuple[str, list]] = []  # attempts, for both
+    if rollup and first < last:
+        days = [*account, first.date(), last.date(), *flow_params]
+        figures.append(
+            (
+                f"""
+      SELECT processor, day, currency, outcome, NULL::integer, attempts, amount
+      FROM payments_attemptrollup
+      WHERE account_id = %s AND livemode = %s AND day >= %s AND day < %s{flow}""",
+                days,
+            )
+        )
+        latencies.append(
+            (
+                f"""
+      SELECT processor, day, NULL, NULL, latency_ms, attempts, 0
+      FROM payments_attemptlatencyrollup
+      WHERE account_id = %s AND livemode = %s AND day >= %s AND day < %s{flow}""",
+                days,
+            )
+        )
+        live.append(attempts(first, last, open_only=True))
+        if start < first:
+            live.append(attempts(start, first))
+        if last < end:
+            live.append(attempts(last, end))
+    else:
+        live.append(attempts(start, end))
+
+    def union(parts: list[tuple[str, list]]) -> str:
+        return "\n      UNION ALL".join(sql for sql, _ in parts)
+
+    live_sql = union(live)
+    # the rollup's rows stream into each aggregate; the attempts, read once, feed both
+    figures.append(("\n      SELECT * FROM a", []))
+    latencies.append(("\n      SELECT * FROM a", []))
+    params = [param for _, values in [*live, *figures, *latencies] for param in values]
+
     key_list = ", ".join(keys)
     counts = ",\n      ".join(
-        f"COUNT(*) FILTER (WHERE outcome = '{outcome}') AS {name}"
+        f"COALESCE(SUM(n) FILTER (WHERE outcome = '{outcome}'), 0)::bigint AS {name}"
         for name, outcome in COUNTS.items()
     )
-    percentiles = ",\n      ".join(
-        f"percentile_cont({fraction}) WITHIN GROUP (ORDER BY latency_ms) AS {name}"
+    neighbours = ",\n      ".join(
+        f"MIN(latency_ms) FILTER (WHERE upto > FLOOR({fraction} * (timed - 1))) AS {name}_lo, "
+        f"MIN(latency_ms) FILTER (WHERE upto > CEIL({fraction} * (timed - 1))) AS {name}_hi"
         for name, fraction in PERCENTILES.items()
     )
-    flow = " AND payment_flow = %s" if payment_flow else ""
+    shown = ", ".join(f"p.{name}_lo, p.{name}_hi" for name in PERCENTILES)
+    joined = " AND ".join(f"p.{key} = g.{key}" for key in keys)
     aggregate = f"""
-    SELECT {key_list}, currency, GROUPING(currency) AS all_currencies,
-      COUNT(*) AS attempts,
-      {counts},
-      {percentiles},
-      COALESCE(SUM(amount) FILTER (WHERE outcome = 'succeeded'), 0)::bigint AS volume
-    FROM (
-      SELECT processor, (created AT TIME ZONE 'UTC')::date AS day, outcome, latency_ms,
-        amount, currency
-      FROM payments_attempt
-      WHERE account_id = %s AND livemode = %s AND outcome <> ''
-        AND created >= %s AND created < %s{flow}
-    ) AS a
-    GROUP BY GROUPING SETS (({key_list}), ({key_list}, currency))"""
-    params: list = [scope.account_id, scope.livemode, start, end]
-    if payment_flow:
-        params.append(payment_flow)
+    WITH a (processor, day, currency, outcome, latency_ms, n, amount) AS ({live_sql}
+    ), g AS (
+      SELECT {key_list}, currency, GROUPING(currency) AS all_currencies,
+        SUM(n)::bigint AS attempts,
+        {counts},
+        COALESCE(SUM(amount) FILTER (WHERE outcome = 'succeeded'), 0)::bigint AS volume
+      FROM ({union(figures)}
+      ) AS src (processor, day, currency, outcome, latency_ms, n, amount)
+      GROUP BY GROUPING SETS (({key_list}), ({key_list}, currency))
+    ), hist AS (
+      SELECT {key_list}, latency_ms, SUM(n) AS n
+      FROM ({union(latencies)}
+      ) AS src (processor, day, currency, outcome, latency_ms, n, amount)
+      WHERE latency_ms IS NOT NULL
+      GROUP BY {key_list}, latency_ms
+    ), running AS (
+      SELECT {key_list}, latency_ms,
+        SUM(n) OVER (PARTITION BY {key_list} ORDER BY latency_ms) AS upto,
+        SUM(n) OVER (PARTITION BY {key_list}) AS timed
+      FROM hist
+    ), p AS (
+      SELECT {key_list}, timed::bigint AS timed,
+      {neighbours}
+      FROM running GROUP BY {key_list}, timed
+    )
+    SELECT g.*, p.timed, {shown}
+    FROM g LEFT JOIN p ON g.all_currencies = 1 AND {joined}"""
     if "processor" not in keys:
-        return f"SELECT g.*, NULL AS name FROM ({aggregate}\n    ) AS g", params
-    sql = f"""SELECT g.*, c.name FROM ({aggregate}
-    ) AS g
+        return f"SELECT a.*, NULL AS name FROM ({aggregate}\n    ) AS a", params
+    sql = f"""SELECT a.*, c.name FROM ({aggregate}
+    ) AS a
     LEFT JOIN routing_processorconnection AS c
-      ON c.id = g.processor AND c.account_id = %s AND c.livemode = %s"""
-    return sql, [*params, scope.account_id, scope.livemode]
+      ON c.id = a.processor AND c.account_id = %s AND c.livemode = %s"""
+    return sql, [*params, *account]
 
 
-def _postgres(scope, start, end, payment_flow, keys) -> dict:
-    sql, params = insights_query(scope, start, end, payment_flow, keys)
-    with connection.cursor() as cursor:
+def _percentile(fraction: float, timed: int | None, lo: int | None, hi: int | None):
+    """`percentile_cont(fraction)` of `timed` latencies whose values at the two positions
+    around fraction × (timed - 1) are `lo` and `hi`, computed as PostgreSQL computes it."""
+    if not timed or lo is None or hi is None:
+        return None
+    position = fraction * (timed - 1)
+    return lo + (hi - lo) * (position - math.floor(position))
+
+
+def _postgres(scope, start, end, payment_flow, keys) -> tuple[dict, dict]:
+    """The rows and the recovered charges, read in one transaction."""
+    sql, params = insights_query(
+        scope, start, end, payment_flow, keys, rollup=settings.PROCESSOR_INSIGHTS_ROLLUP
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        # JIT compiling the aggregate costs more than it saves (seconds at millions of rows);
+        # the histogram's hashing and sorting get memory instead of temporary files
+        cursor.execute("SET LOCAL jit = off; SET LOCAL work_mem = '64MB'")
         cursor.execute(sql, params)
         names = [column.name for column in cursor.description]
         result = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+        recovered = _recovered(scope, start, end, payment_flow)
     rows: dict = {}
     for found in result:
         if "day" in found:
@@ -243,7 +353,12 @@ def _postgres(scope, start, end, payment_flow, keys) -> dict:
             row["attempts"] = found["attempts"]
             for name in COUNTS:
                 row[name] = found[name]
-            row["latency"] = {name: found[name] for name in PERCENTILES}
+            row["latency"] = {
+                name: _percentile(
+                    fraction, found["timed"], found[f"{name}_lo"], found[f"{name}_hi"]
+                )
+                for name, fraction in PERCENTILES.items()
+            }
         elif found["succeeded"] and found["currency"]:
             row["volume"][found["currency"]] += found["volume"]
-    return rows
+    return rows, recovered

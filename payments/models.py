@@ -146,6 +146,13 @@ class Charge(ScopedModel):
                 name="charge_capture_pending_idx",
                 condition=models.Q(capture_pending=True),
             ),
+            # the processor insights' `recovered`: charges that succeeded on a retry
+            models.Index(
+                fields=["account", "livemode", "created"],
+                name="charge_recovered_idx",
+                condition=models.Q(status="succeeded", attempt_number__gte=2),
+                include=["currency", "amount", "payment_flow"],
+            ),
         ]
 
     def __str__(self) -> str:
@@ -295,6 +302,10 @@ def attempt_stale_before(now: datetime | None = None) -> datetime:
     return (now or timezone.now()) - timedelta(seconds=settings.INFLIGHT_TIMEOUT_SECONDS)
 
 
+# What the processor insights read of an attempt (besides account, mode and time).
+INSIGHTS_COLUMNS = ["processor", "payment_flow", "outcome", "currency", "amount", "latency_ms"]
+
+
 class Attempt(ScopedModel):
     """One call to a processor (`att_…`), the ledger of every money movement. Recorded before
     the call under its target's row lock, its id handed to the processor as the idempotency
@@ -351,6 +362,9 @@ class Attempt(ScopedModel):
     status = models.CharField(
         max_length=16, choices=AttemptStatus.choices, default=AttemptStatus.RECORDED
     )
+    # Counted in the processor insights' rollup (`payments/rollup.py`): set by its sweep once
+    # the outcome is written (an outcome never changes after).
+    rolled_up = models.BooleanField(default=False, db_default=False)
     # What the movement's apply needs of the request that made it (a cancellation reason, an
     # increment's description): a reconciler rebuilds the movement from the row alone.
     params = models.JSONField(default=dict, blank=True)
@@ -376,16 +390,93 @@ class Attempt(ScopedModel):
                 name="attempt_recorded_idx",
                 condition=models.Q(status="recorded"),
             ),
-            # the processor insights': an account's authorisations by time
+            # the processor insights': an account's authorisations by time, read index-only
+            # for the parts of a window the rollup does not cover (the days it cuts)
             models.Index(
                 fields=["account", "livemode", "created"],
                 name="attempt_insights_idx",
                 condition=~models.Q(outcome=""),
+                include=INSIGHTS_COLUMNS,
+            ),
+            # the authorisations the rollup's sweep has not counted yet: what it picks, and
+            # what insights read beside the rollup for the whole days of a window
+            models.Index(
+                fields=["account", "livemode", "created"],
+                name="attempt_open_insights_idx",
+                condition=~models.Q(outcome="") & models.Q(rolled_up=False),
+                include=INSIGHTS_COLUMNS,
             ),
         ]
 
     def __str__(self) -> str:
         return self.id
+
+
+class AttemptRollup(models.Model):
+    """The processor insights' figures of the authorisations counted by the rollup's sweep
+    (`payments/rollup.py`): per account, mode, UTC day, connection, flow, currency and outcome,
+    how many and their amount. An attempt's figures never change once its outcome is written,
+    so a row only grows."""
+
+    # the key's unique index leads with the account: no index of its own
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    livemode = models.BooleanField()
+    day = models.DateField()
+    processor = models.CharField(max_length=40)
+    payment_flow = models.CharField(max_length=40)
+    currency = models.CharField(max_length=3)
+    outcome = models.CharField(max_length=16)
+    attempts = models.BigIntegerField(default=0)
+    amount = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "account",
+                    "livemode",
+                    "day",
+                    "processor",
+                    "payment_flow",
+                    "currency",
+                    "outcome",
+                ],
+                name="attempt_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.processor} {self.outcome}"
+
+
+class AttemptLatencyRollup(models.Model):
+    """The histogram of the same attempts' latencies: per account, mode, UTC day, connection
+    and flow, how many calls took each whole number of milliseconds. The exact continuous
+    percentiles are read off it (a day holds as many rows as distinct latencies, not calls)."""
+
+    # the key's unique index leads with the account: no index of its own
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    livemode = models.BooleanField()
+    day = models.DateField()
+    processor = models.CharField(max_length=40)
+    payment_flow = models.CharField(max_length=40)
+    latency_ms = models.IntegerField()
+    attempts = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "livemode", "day", "processor", "payment_flow", "latency_ms"],
+                name="attempt_latency_rollup_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.day} {self.processor} {self.latency_ms} ms"
 
 
 class SimulatedProcessorRecord(models.Model):

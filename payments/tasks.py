@@ -15,3 +15,9 @@ def refund_resolve(refund_id: str) -> None:
 def refunds_resolve_due() -> None:
     """Sweep: every due pending refund, whether or not its enqueue reached a worker."""
     services.refunds_resolve_due()
+
+
+@shared_task(ignore_result=True)
+def roll_up_attempts() -> None:
+    """Sweep: authorisation attempts with an outcome join the processor insights' rollup."""
+    services.attempts_roll_up()

@@ -84,3 +84,9 @@ if _serve_host in ("0.0.0.0", "::"):
 elif ":" in _serve_host:
     _serve_host = f"[{_serve_host}]"
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="") or (f"http://{_serve_host}:{_port}")
+# PostgreSQL: the processor insights read the whole UTC days of a window from a rollup of the
+# authorisation attempts (payments/rollup.py), which a sweep keeps this often, this many attempts
+# a transaction. Off: every figure is aggregated from the attempts.
+PROCESSOR_INSIGHTS_ROLLUP = env.bool("PROCESSOR_INSIGHTS_ROLLUP", default=True)
+ATTEMPT_ROLLUP_SECONDS = env.float("ATTEMPT_ROLLUP_SECONDS", default=60)
+ATTEMPT_ROLLUP_BATCH = env.int("ATTEMPT_ROLLUP_BATCH", default=20000)

@@ -2,6 +2,7 @@
 
 from .checkouts import CHECKOUT_ROLLUP_SECONDS, CHECKOUT_SWEEP_SECONDS
 from .environment import RUN_DIR, env
+from .payments import ATTEMPT_ROLLUP_SECONDS
 from .webhooks import WEBHOOK_SWEEP_INTERVAL_SECONDS
 
 CELERY_BEAT_SCHEDULE_FILENAME = str(RUN_DIR / "celerybeat-schedule")
@@ -71,5 +72,9 @@ CELERY_BEAT_SCHEDULE = {
     "checkouts-roll-up": {
         "task": "checkouts.tasks.roll_up_checkouts",
         "schedule": float(CHECKOUT_ROLLUP_SECONDS),
+    },
+    "attempts-roll-up": {
+        "task": "payments.tasks.roll_up_attempts",
+        "schedule": float(ATTEMPT_ROLLUP_SECONDS),
     },
 }

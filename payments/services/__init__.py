@@ -2,6 +2,7 @@
 processor's answer into a charge. One module per sub-domain, re-exported here."""
 
 from ..attempts import reconcile as attempts_reconcile
+from ..rollup import roll_up as attempts_roll_up
 from .charges import charge_outcome_for
 from .customers import customer_create, customer_delete, customer_update
 from .payment_methods import (
@@ -30,6 +31,7 @@ from .refunds import (
 
 __all__ = [
     "attempts_reconcile",
+    "attempts_roll_up",
     "card_tokens",
     "charge_outcome_for",
     "customer_create",

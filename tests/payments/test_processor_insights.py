@@ -261,12 +261,21 @@ def test_an_account_sees_its_own_attempts_in_its_own_mode(client, acct, other_ac
     assert live["recovered"]["count"] == 0
 
 
-def test_statements(acct, ledger, django_assert_num_queries):
-    # one aggregate and the recovered charges
-    with django_assert_num_queries(2):
-        processor_insights(scope=Scope(acct.id, False), **WINDOW["created"])
-    with django_assert_num_queries(2):
-        processor_insights(scope=Scope(acct.id, False), group_by="day", **WINDOW["created"])
+def test_statements(acct, ledger):
+    """One aggregate over the attempts (and the rollup) and one over the recovered charges,
+    in one transaction with its planner settings; nothing else."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for group_by in ("processor", "day", "processor_day"):
+        with CaptureQueriesContext(connection) as ctx:
+            processor_insights(scope=Scope(acct.id, False), group_by=group_by, **WINDOW["created"])
+        statements = [q["sql"] for q in ctx.captured_queries]
+        reads = [sql for sql in statements if "FROM" in sql]
+        assert len(reads) == 2, statements
+        assert "payments_attempt" in reads[0] and "payments_charge" in reads[1]
+        rest = [sql for sql in statements if sql not in reads]
+        assert all(sql.startswith(("SAVEPOINT", "RELEASE SAVEPOINT", "SET LOCAL")) for sql in rest)
 
 
 def test_the_consoles_grouping_by_processor_and_day(acct, ledger):
