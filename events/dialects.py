@@ -4,7 +4,9 @@ outcome listeners: explicit, in one place, and the events app imports no face.
 
 A dialect object has:
 - `wants(event) -> bool`: whether an event the endpoint subscribes to is one it sends (a
-  PayMongo `payment.paid` is a captured charge, not every `charge.succeeded`);
+  PayMongo `payment.paid` is a captured charge, not every `charge.succeeded`); or, for a
+  dialect whose answer depends on the endpoint (a Payload webhook has one trigger of its own),
+  `wants_for(endpoint, event) -> bool` instead;
 - `render(endpoint, event, timestamp) -> (body, headers)`: the bytes POSTed and their
   signature headers.
 An endpoint of the service's own dialect (`stripe`) never comes here."""
@@ -26,4 +28,8 @@ def dialect(name: str) -> Any:
 
 
 def wants(endpoint, event) -> bool:
-    return endpoint.dialect == STRIPE or dialect(endpoint.dialect).wants(event)
+    if endpoint.dialect == STRIPE:
+        return True
+    face = dialect(endpoint.dialect)
+    wants_for = getattr(face, "wants_for", None)
+    return wants_for(endpoint, event) if wants_for is not None else face.wants(event)

@@ -49,3 +49,4 @@ WEBHOOK_SEND_PATIENCE_SECONDS = env.float("WEBHOOK_SEND_PATIENCE_SECONDS", defau
 # Webhooks in a face's dialect (events.dialects): which events it sends, their body and their
 # signature, by the dialect an endpoint was created in.
 WEBHOOK_DIALECTS = {"paymongo": "faces.paymongo.webhooks.DIALECT"}
+WEBHOOK_DIALECTS["payload"] = "faces.payload.webhooks.DIALECT"

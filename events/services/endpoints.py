@@ -51,8 +51,11 @@ def webhook_endpoint_create(
     description: str | None = None,
     metadata: dict | None = None,
     dialect: str = "stripe",
+    secret: str | None = None,
 ) -> WebhookEndpoint:
-    """`dialect`: whose webhooks (`events.dialects`); the service's own by default."""
+    """`dialect`: whose webhooks (`events.dialects`); the service's own by default. `secret`:
+    the signing key the caller chose (a face whose provider lets the merchant choose it); a new
+    random one when None."""
     _checked_url(url)
     webhook_endpoints_forget()
     transaction.on_commit(webhook_endpoints_forget)
@@ -64,7 +67,7 @@ def webhook_endpoint_create(
         description=description,
         metadata=merge_metadata({}, metadata) if metadata is not None else {},
         api_version=settings.API_VERSION,
-        secret=new_secret(),
+        secret=secret or new_secret(),
         dialect=dialect,
     )
 

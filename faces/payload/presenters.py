@@ -142,13 +142,23 @@ def intent_to_payload(ci, *, client_token: str | None = None) -> dict:
 # --- transactions ------------------------------------------------------------------------------
 
 PAYMENT_STATUSES = {"succeeded": "processed", "failed": "declined", "pending": "processing"}
+REFUND_STATUSES = {"succeeded": "processed", "failed": "declined", "pending": "processing"}
+
+
+def payment_status(data: dict, *, released: bool, capture_pending: bool = False) -> str:
+    """A charge as the API shows it → Payload's status of the payment. One the service
+    captures by itself after authorising it (`/v1/`'s `automatic_async`) is `processing` until
+    captured."""
+    if data["status"] == "succeeded" and not data["captured"]:
+        if released:
+            return "voided"
+        return "processing" if capture_pending else "authorized"
+    return PAYMENT_STATUSES.get(data["status"], data["status"])
 
 
 def payment_to_payload(charge) -> dict:
     data = charge_to_api(charge)
-    status = PAYMENT_STATUSES.get(data["status"], data["status"])
-    if data["status"] == "succeeded" and not data["captured"]:
-        status = "voided" if charge.released else "authorized"
+    status = payment_status(data, released=charge.released, capture_pending=charge.capture_pending)
     card = (data["payment_method_details"] or {}).get("card") or {}
     return {
         "id": data["id"],
@@ -189,11 +199,20 @@ def refund_to_payload(refund) -> dict:
         "modified_at": timestamp(int(refund.updated.timestamp())),
         "payment_intent_id": data["payment_intent"],
         "ledger": [{"assoc_transaction_id": data["charge"], "entry_type": "refund"}],
-        "status": {"succeeded": "processed", "failed": "declined"}.get(
-            data["status"], data["status"]
-        ),
+        "status": REFUND_STATUSES.get(data["status"], data["status"]),
         "status_message": data["failure_reason"],
     }
+
+
+#: The service's billing address → Payload's names.
+BILLING_ADDRESS = {
+    "line1": "street_address",
+    "line2": "unit_number",
+    "city": "city",
+    "state": "state_province",
+    "postal_code": "postal_code",
+    "country": "country_code",
+}
 
 
 def payment_method_to_payload(pm, *, default_payment_method: str | None = None) -> dict:
