@@ -11,6 +11,7 @@ import logging
 from rest_framework.response import Response
 
 from api.errors import StripeError, internal_error, translate
+from api.idempotency import should_store
 
 logger = logging.getLogger("payintents.api")
 
@@ -60,6 +61,24 @@ def payload_error(error: StripeError, paths: dict | None = None) -> tuple[dict, 
     )
 
 
+def declined(message: str, transaction: dict) -> Response:
+    """A declined payment as Payload answers it: `TransactionDeclined` (400) with the declined
+    transaction in `details` (the client builds it into a `Payment`). A decline happened: an
+    Idempotency-Key keeps this answer (as `/v1/` keeps its 402)."""
+    response = Response(
+        {
+            "object": "error",
+            "error_type": "TransactionDeclined",
+            "error_description": message,
+            "description": message,
+            "details": transaction,
+        },
+        status=400,
+    )
+    response.idempotent_store = True
+    return response
+
+
 def exception_handler(exc: Exception, context: dict) -> Response:
     error = translate(exc)
     if error is None:
@@ -69,6 +88,8 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     body, status = payload_error(error, getattr(view, "error_paths", None))
     response = Response(body, status=status)
     response.retryable = error.retryable
+    # Payload's body has no `error.code`: the Idempotency-Key's rule is judged on the service's
+    response.idempotent_store = should_store(error.http_status, {"error": {"code": error.code}})
     for name, value in error.headers.items():
         response[name] = value
     return response

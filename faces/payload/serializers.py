@@ -310,3 +310,208 @@ class PayloadPaymentMethodListSerializer(PayloadListSerializer):
         required=False, max_length=255, help_text="Only this customer's payment methods."
     )
     type = EnumField(choices=["card"], required=False, help_text="Only cards (all there are).")
+
+
+class PayloadCustomerUpdateSerializer(StrictSerializer):
+    """A customer's update: the create's attributes, none required; only those sent change."""
+
+    email = StringField(required=False, max_length=512, help_text="Email address.")
+    name = StringField(required=False, max_length=256, help_text="A person's or company's name.")
+    description = StringField(required=False, max_length=1000, help_text="Your description.")
+    phone_number = StringField(required=False, max_length=64, help_text="Phone number.")
+    attrs = MetadataField(required=False, help_text="Your own attributes, merged.")
+    keep_active = StrictBooleanField(
+        required=False,
+        help_text="Every customer here is kept: only true (a one-time customer is not offered).",
+    )
+
+    validate_keep_active = PayloadCustomerCreateSerializer.validate_keep_active
+
+
+# --- payment methods ---------------------------------------------------------------------------
+
+
+class PayloadCardSerializer(StrictSerializer):
+    card_number = StringField(max_length=32, help_text="The card number (spaces allowed).")
+    expiry = StringField(max_length=7, help_text="`MM/YY` or `MM/YYYY`.")
+    card_code = StringField(required=False, max_length=4, help_text="The CVC.")
+
+
+class PayloadBillingAddressSerializer(StrictSerializer):
+    street_address = StringField(required=False, max_length=200, help_text="Street and number.")
+    unit_number = StringField(required=False, max_length=200, help_text="Apartment, suite.")
+    city = StringField(required=False, max_length=200, help_text="City.")
+    state_province = StringField(required=False, max_length=200, help_text="State or province.")
+    postal_code = StringField(required=False, max_length=20, help_text="Postal code.")
+    country_code = StringField(required=False, max_length=2, help_text="ISO 3166-1 alpha-2.")
+
+
+class PayloadPaymentMethodCreateSerializer(StrictSerializer):
+    """A card to save (its number and code are checked and never stored)."""
+
+    type = EnumField(
+        choices=["card", "bank_account"], help_text="Only `card` here (bank accounts are refused)."
+    )
+    card = PayloadCardSerializer(required=False, help_text="The card's details.")
+    account_holder = StringField(required=False, max_length=256, help_text="The cardholder.")
+    customer_id = StringField(
+        required=False, max_length=40, help_text="The customer (`cus_…`) to keep the card for."
+    )
+    default_payment_method = StrictBooleanField(
+        required=False,
+        help_text="Make it its customer's default payment method (needs `customer_id`).",
+    )
+    billing_address = PayloadBillingAddressSerializer(
+        required=False, help_text="The card's billing address."
+    )
+    email = StringField(required=False, max_length=512, help_text="The cardholder's email.")
+    phone_number = StringField(
+        required=False, max_length=64, help_text="The cardholder's phone number."
+    )
+    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
+
+
+class PayloadInlineCardSerializer(StrictSerializer):
+    """A card given whole in a payment (charged, not kept for a customer)."""
+
+    type = EnumField(
+        choices=["card", "bank_account"], help_text="Only `card` here (bank accounts are refused)."
+    )
+    card = PayloadCardSerializer(required=False, help_text="The card's details.")
+    account_holder = StringField(required=False, max_length=256, help_text="The cardholder.")
+    billing_address = PayloadBillingAddressSerializer(
+        required=False, help_text="The card's billing address."
+    )
+
+
+# --- transactions ------------------------------------------------------------------------------
+
+
+@extend_schema_field(
+    {"type": "number", "minimum": 0, "description": "In the currency's major unit, e.g. 10.25."}
+)
+class MajorAmountField(DecimalAmountField):
+    """An amount in the currency's major unit, kept as the exact `Decimal`: a payment's,
+    capture's or refund's currency is known only later (the payment's), and `views.minor_units`
+    turns it into minor units with that currency's own decimals."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | Decimal | str):
+            raise serializers.ValidationError("Invalid amount: expected a number.")
+        try:
+            value = Decimal(str(data).strip())
+        except InvalidOperation:
+            raise serializers.ValidationError("Invalid amount: expected a number.")
+        if not value.is_finite() or value.adjusted() >= MAX_DIGITS_BEFORE_POINT or value < 0:
+            raise serializers.ValidationError("Invalid amount.")
+        return value
+
+
+class PayloadLedgerSerializer(StrictSerializer):
+    assoc_transaction_id = StringField(max_length=40, help_text="The payment (`ch_…`) refunded.")
+
+
+class PayloadTransactionCreateSerializer(StrictSerializer):
+    type = EnumField(choices=["payment", "refund"], help_text="A `payment` or a `refund`.")
+    amount = MajorAmountField(help_text="Dollars and cents, e.g. 10.25.")
+    payment_method_id = StringField(
+        required=False, max_length=40, help_text="A payment: the saved card (`pm_…`) to charge."
+    )
+    payment_method = PayloadInlineCardSerializer(
+        required=False, help_text="A payment: the card to charge, given whole."
+    )
+    customer_id = StringField(
+        required=False, max_length=40, help_text="A payment: the customer (`cus_…`) paying."
+    )
+    description = StringField(required=False, max_length=1000, help_text="What it is for.")
+    status = EnumField(
+        choices=["authorized", "processed"],
+        required=False,
+        help_text="A payment: `processed` (captured at once, the default) or `authorized`.",
+    )
+    ledger = serializers.ListField(
+        child=PayloadLedgerSerializer(),
+        required=False,
+        min_length=1,
+        max_length=1,
+        help_text='A refund: `[{"assoc_transaction_id": "ch_…"}]`, the payment refunded.',
+    )
+    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
+
+
+class PayloadTransactionUpdateSerializer(StrictSerializer):
+    status = EnumField(
+        choices=["processed", "voided"],
+        help_text="`processed` captures an authorized payment; `voided` releases it.",
+    )
+    amount = MajorAmountField(
+        required=False, help_text="`processed`: the amount to capture (at most the authorised)."
+    )
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+#: Payload's triggers this service sends (`faces.payload.webhooks`).
+TRIGGERS = ("payment", "processed", "authorized", "decline", "refund", "void")
+#: Payload's triggers of objects this service does not have.
+TRIGGERS_NOT_OFFERED = (
+    "bank_account_reject",
+    "reject",
+    "chargeback",
+    "chargeback_reversal",
+    "automatic_payment",
+    "processing_status",
+    "deposit",
+    "payment_activation:status",
+    "payment_link:status",
+    "reversal",
+    "credit",
+    "transaction:operation",
+    "transaction:operation:clear",
+)
+TRIGGER_HELP = (
+    "What the webhook is told about: `payment`, `processed`, `authorized`, `decline`, "
+    "`refund` or `void`."
+)
+
+
+class PayloadWebhookCreateSerializer(StrictSerializer):
+    trigger = EnumField(choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], help_text=TRIGGER_HELP)
+    url = StringField(max_length=2048, help_text="Where the trigger is POSTed (https).")
+    sender_secret = StringField(
+        required=False,
+        min_length=16,
+        max_length=64,
+        help_text="The key of the `X-Payload-Signature` HMAC-SHA256 (write only). Not given: "
+        "the service makes one and shows it once, in the create answer.",
+    )
+    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
+    oauth_params = serializers.JSONField(
+        required=False, help_text="Not offered here: deliveries are signed instead."
+    )
+    retries = StrictIntegerField(
+        required=False,
+        min_value=0,
+        help_text="Accepted for Payload's clients; deliveries are retried for three days.",
+    )
+
+
+class PayloadWebhookUpdateSerializer(StrictSerializer):
+    """A webhook's update: only the attributes sent change."""
+
+    trigger = EnumField(
+        choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], required=False, help_text=TRIGGER_HELP
+    )
+    url = StringField(required=False, max_length=2048, help_text="Where the trigger is POSTed.")
+    sender_secret = StringField(
+        required=False, max_length=64, help_text="Cannot change: make a new webhook."
+    )
+    attrs = MetadataField(required=False, help_text="Your own attributes, merged.")
+    oauth_params = serializers.JSONField(
+        required=False, help_text="Not offered here: deliveries are signed instead."
+    )
+    retries = StrictIntegerField(
+        required=False,
+        min_value=0,
+        help_text="Accepted for Payload's clients; deliveries are retried for three days.",
+    )

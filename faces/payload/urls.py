@@ -12,4 +12,6 @@ urlpatterns = [
     path("customers/<str:id>", views.CustomerView.as_view()),
     path("payment_methods", views.PaymentMethodsView.as_view()),
     path("payment_methods/<str:id>", views.PaymentMethodView.as_view()),
+    path("webhooks", views.WebhooksView.as_view()),
+    path("webhooks/<str:id>", views.WebhookView.as_view()),
 ]

@@ -1,5 +1,6 @@
-"""Payload's endpoints over the checkout intent services and the payment selectors: each
-validates, translates, calls one service or selector, and presents in Payload's shape.
+"""Payload's endpoints over the checkout intent, payment intent, payment and webhook endpoint
+services and selectors: each validates, translates, calls the services the `/v1/` API calls,
+and presents in Payload's shape.
 Errors leave through `errors.exception_handler`; lists are `{"object": "list", "values"}`
 paged by `limit` and `offset`, filtered by `attr=value`, cut to the repeated `fields`."""
 
@@ -16,18 +17,27 @@ from api.schema import path_id
 from api.views import StripeAPIView, validated
 from checkout_pages import selectors as checkout_selectors
 from checkout_pages import services as checkout_services
-from core.errors import InvalidRequestError, ParameterMissing, ParameterUnknown
+from core.errors import CardError, InvalidRequestError, ParameterMissing, ParameterUnknown
+from core.money import currency_exponent
+from core.values import UNSET
+from events import selectors as event_selectors
+from events import services as event_services
+from intents import selectors as intent_selectors
+from intents import services as intent_services
 from payments import selectors as payment_selectors
-from payments.services import customer_create
+from payments import services as payment_services
 
-from . import presenters, serializers
-from .errors import exception_handler
+from . import presenters, serializers, webhooks
+from .errors import declined, exception_handler
 
 TAG = ["Payload"]
 INTENT_ID = path_id("intent", "int_")
 TRANSACTION_ID = path_id("transaction: a payment or a refund", "ch_… or re_")
 CUSTOMER_ID = path_id("customer", "cus_")
 PAYMENT_METHOD_ID = path_id("payment method (a saved card)", "pm_")
+WEBHOOK_ID = path_id("webhook", "we_")
+#: The webhook dialect of Payload's webhooks (`webhooks.DIALECT`, settings.WEBHOOK_DIALECTS).
+DIALECT = "payload"
 DEFAULT_LIMIT = 10
 #: The two of Payload's six types that configure objects this service does not have.
 NOT_HONOURED = {
@@ -80,6 +90,21 @@ class PayloadView(StripeAPIView):
         return Response(
             {"object": "list", "values": [self.cut(present(row), fields) for row in rows]}
         )
+
+
+def minor_units(amount: Decimal | None, currency: str, param: str = "amount") -> int | None:
+    """A decimal amount in `currency`'s major unit → its minor units, exactly; more decimals
+    than the currency has is refused naming `param`."""
+    if amount is None:
+        return None
+    exponent = currency_exponent(currency)
+    scaled = amount.scaleb(exponent)
+    if scaled != scaled.to_integral_value():
+        places = "no decimal places" if not exponent else f"at most {exponent} decimal places"
+        raise InvalidRequestError(
+            f"Invalid amount: {currency.upper()} amounts have {places}.", param=param
+        )
+    return int(scaled)
 
 
 # --- intents -----------------------------------------------------------------------------------
@@ -321,7 +346,171 @@ class IntentClientTokenView(PayloadView):
 # --- transactions ------------------------------------------------------------------------------
 
 
+def _card(card: dict) -> dict:
+    """Payload's card (`card_number`, `expiry` as `MM/YY` or `MM/YYYY`, `card_code`) → the
+    service's card parameters (which the service checks: number, expiry, code)."""
+    if not card.get("card_number"):
+        raise ParameterMissing("card[number]", "Missing required attribute: card_number.")
+    if not card.get("expiry"):
+        raise ParameterMissing("card[exp_month]", "Missing required attribute: expiry.")
+    month, _, year = card["expiry"].strip().partition("/")
+    month, year = month.strip(), year.strip()
+    if not (month.isdigit() and year.isdigit() and len(year) in (2, 4)):
+        raise InvalidRequestError("Invalid expiry: use MM/YY or MM/YYYY.", param="card[exp_month]")
+    year_number = int(year)
+    return {
+        "number": "".join(card["card_number"].split()).replace("-", ""),
+        "exp_month": int(month),
+        "exp_year": year_number + 2000 if len(year) == 2 else year_number,
+        "cvc": card.get("card_code"),
+    }
+
+
+def _billing_details(data: dict) -> dict | None:
+    """The cardholder's name, email, phone and address as the service keeps them."""
+    details: dict = {}
+    for face, engine in (("account_holder", "name"), ("email", "email"), ("phone_number", "phone")):
+        if data.get(face):
+            details[engine] = data[face]
+    address = data.get("billing_address")
+    if address:
+        details["address"] = {
+            engine: address[face]
+            for engine, face in presenters.BILLING_ADDRESS.items()
+            if address.get(face) is not None
+        }
+    return details or None
+
+
+def payment_method_create(scope, data: dict):
+    """Payload's card → the service's payment method (tokenised: the number and code are
+    never kept). Bank accounts are refused by name."""
+    if data["type"] != "card":
+        raise InvalidRequestError(
+            "Payment methods of type bank_account cannot be made here: this service takes "
+            "cards only.",
+            param="type",
+        )
+    if "card" not in data:
+        raise ParameterMissing("card", "Missing required attribute: card.")
+    card = payment_services.raw_card_from_params(_card(data["card"]))
+    return payment_services.payment_method_create(
+        scope=scope,
+        card=card,
+        billing_details=_billing_details(data),
+        metadata=data.get("attrs"),
+    )
+
+
+#: The service's parameters → Payload's names, for the errors' `details`.
+CARD_PATHS = {
+    "card[number]": ["card", "card_number"],
+    "card[exp_month]": ["card", "expiry"],
+    "card[exp_year]": ["card", "expiry"],
+    "card[cvc]": ["card", "card_code"],
+    "customer": ["customer_id"],
+    "payment_method": ["payment_method_id"],
+    "charge": ["ledger", "assoc_transaction_id"],
+    "metadata": ["attrs"],
+    "invoice_settings[default_payment_method]": ["default_payment_method"],
+}
+
+
 class TransactionsView(PayloadView):
+    error_paths = CARD_PATHS
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_create_transaction",
+        summary="Create a payment or a refund (Payload)",
+        description="`type: payment`: charges `amount` (usd) to `payment_method_id` (a saved "
+        "card) or to the card given in `payment_method`; `status: authorized` only authorises "
+        "it (capture it later with `status: processed`). A declined card is "
+        "`TransactionDeclined` with the declined payment in `details`. `type: refund`: refunds "
+        "`amount` of the payment named in `ledger[0].assoc_transaction_id`, in its currency. A "
+        "payment is a PaymentIntent and its charge in `/v1/`; a refund is a `/v1/` refund.",
+        request=serializers.PayloadTransactionCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.PayloadTransactionCreateSerializer, self.params)
+        if data["type"] == "refund":
+            return Response(presenters.refund_to_payload(self.refund(data)))
+        return self.pay(data)
+
+    def refund(self, data: dict):
+        for name in ("payment_method_id", "payment_method", "customer_id", "status"):
+            if name in data:
+                raise InvalidRequestError(f"A refund takes no {name}.", param=name)
+        if not data.get("ledger") or not data["ledger"][0].get("assoc_transaction_id"):
+            raise ParameterMissing(
+                "charge", "Missing required attribute: ledger (the payment refunded)."
+            )
+        charge = payment_selectors.charge_get(
+            scope=self.caller.scope,
+            charge_id=data["ledger"][0]["assoc_transaction_id"],
+            param="charge",
+        )
+        return payment_services.refund_create(
+            scope=self.caller.scope,
+            charge_id=charge.id,
+            amount=minor_units(data["amount"], charge.currency),
+            description=data.get("description"),
+            metadata=data.get("attrs"),
+        )
+
+    def pay(self, data: dict) -> Response:
+        scope = self.caller.scope
+        if "ledger" in data:
+            raise InvalidRequestError("A payment takes no ledger.", param="ledger")
+        if ("payment_method_id" in data) == ("payment_method" in data):
+            raise ParameterMissing(
+                "payment_method_id",
+                "Send one of payment_method_id (a saved card) or payment_method (a card).",
+            )
+        # checked before a card is vaulted: a bad amount or customer makes nothing
+        amount = minor_units(data["amount"], serializers.CURRENCY)
+        if data.get("customer_id"):
+            payment_selectors.customer_get(
+                scope=scope, customer_id=data["customer_id"], param="customer"
+            )
+        payment_method = data.get("payment_method_id")
+        if payment_method is None:
+            self.error_paths = {
+                name: ["payment_method", *path] for name, path in CARD_PATHS.items()
+            }
+            payment_method = payment_method_create(scope, data["payment_method"]).id
+            self.error_paths = CARD_PATHS
+        try:
+            pi = intent_services.payment_intent_create(
+                scope=scope,
+                amount=amount,
+                currency=serializers.CURRENCY,
+                customer=data.get("customer_id"),
+                description=data.get("description"),
+                metadata=data.get("attrs"),
+                payment_method=payment_method,
+                capture_method="manual" if data.get("status") == "authorized" else "automatic",
+                confirm=True,
+                error_on_requires_action=True,
+            )
+        except CardError as exc:
+            charge = self.latest_charge((exc.payment_intent or {}).get("latest_charge"))
+            if charge is None:
+                raise
+            return declined(exc.message, presenters.payment_to_payload(charge))
+        charge = self.latest_charge(pi.latest_charge_id)
+        if charge is None:  # not charged (it asks for a step Payload's API has not)
+            raise InvalidRequestError(
+                "This payment cannot be made here; use an intent's hosted page.", param="type"
+            )
+        return Response(presenters.payment_to_payload(charge))
+
+    def latest_charge(self, charge_id):
+        if not charge_id:
+            return None
+        return payment_selectors.charge_get(scope=self.caller.scope, charge_id=charge_id)
+
     @extend_schema(
         tags=TAG,
         operation_id="payload_list_transactions",
@@ -363,6 +552,8 @@ class TransactionsView(PayloadView):
 
 
 class TransactionView(PayloadView):
+    error_paths = {"amount_to_capture": ["amount"]}
+
     @extend_schema(
         tags=TAG,
         operation_id="payload_retrieve_transaction",
@@ -373,13 +564,54 @@ class TransactionView(PayloadView):
     )
     def get(self, request, id: str):
         data = validated(serializers.PayloadEmptySerializer, self.params)
+        return Response(self.cut(self.transaction(id), self.fields(data)))
+
+    def transaction(self, id: str) -> dict:
         if id.startswith("re_"):
             refund = payment_selectors.refund_get(scope=self.caller.scope, refund_id=id)
-            obj = presenters.refund_to_payload(refund)
+            return presenters.refund_to_payload(refund)
+        charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
+        return presenters.payment_to_payload(charge)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_update_transaction",
+        summary="Capture or void a payment (Payload)",
+        description="`status: processed` captures an `authorized` payment (`amount`: at most "
+        "what was authorised; the rest is released); `status: voided` releases it. The answer "
+        "is the payment as it is then.",
+        parameters=[TRANSACTION_ID],
+        request=serializers.PayloadTransactionUpdateSerializer,
+        responses={200: dict},
+    )
+    def put(self, request, id: str):
+        data = validated(serializers.PayloadTransactionUpdateSerializer, self.params)
+        scope = self.caller.scope
+        if id.startswith("re_"):
+            payment_selectors.refund_get(scope=scope, refund_id=id)
+            raise InvalidRequestError("A refund cannot be captured or voided.", param="status")
+        charge = payment_selectors.charge_get(scope=scope, charge_id=id)
+        pi = intent_selectors.payment_intent_get(
+            scope=scope, payment_intent_id=charge.payment_intent_id
+        )
+        if pi.latest_charge_id != charge.id:  # its intent was paid again, by another payment
+            raise InvalidRequestError(
+                f"This payment was followed by {pi.latest_charge_id}: capture or void that one.",
+                param="status",
+            )
+        if data["status"] == "processed":
+            intent_services.payment_intent_capture(
+                scope=scope,
+                payment_intent_id=charge.payment_intent_id,
+                amount_to_capture=minor_units(data.get("amount"), charge.currency),
+            )
         else:
-            charge = payment_selectors.charge_get(scope=self.caller.scope, charge_id=id)
-            obj = presenters.payment_to_payload(charge)
-        return Response(self.cut(obj, self.fields(data)))
+            if "amount" in data:
+                raise InvalidRequestError("A void takes no amount.", param="amount")
+            intent_services.payment_intent_cancel(
+                scope=scope, payment_intent_id=charge.payment_intent_id
+            )
+        return Response(self.transaction(id))
 
 
 # --- customers and their payment methods -----------------------------------------------------
@@ -391,8 +623,11 @@ def _customer(customer) -> dict:
     return presenters.customer_to_payload(customer, customer.payment_methods.all())
 
 
+CUSTOMER_PATHS = {"phone": ["phone_number"], "metadata": ["attrs"]}
+
+
 class CustomersView(PayloadView):
-    error_paths = {"phone": ["phone_number"], "metadata": ["attrs"]}
+    error_paths = CUSTOMER_PATHS
 
     @extend_schema(
         tags=TAG,
@@ -405,7 +640,7 @@ class CustomersView(PayloadView):
     )
     def post(self, request):
         data = validated(serializers.PayloadCustomerCreateSerializer, self.params)
-        customer = customer_create(
+        customer = payment_services.customer_create(
             scope=self.caller.scope,
             email=data["email"],
             name=data["name"],
@@ -433,6 +668,8 @@ class CustomersView(PayloadView):
 
 
 class CustomerView(PayloadView):
+    error_paths = CUSTOMER_PATHS
+
     @extend_schema(
         tags=TAG,
         operation_id="payload_retrieve_customer",
@@ -448,8 +685,86 @@ class CustomerView(PayloadView):
         )
         return Response(self.cut(_customer(customer), self.fields(data)))
 
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_update_customer",
+        summary="Update a customer (Payload)",
+        description="Only the attributes sent change (`attrs` merged). A customer's default "
+        "card is chosen on the card (`default_payment_method` when it is saved).",
+        parameters=[CUSTOMER_ID],
+        request=serializers.PayloadCustomerUpdateSerializer,
+        responses={200: dict},
+    )
+    def put(self, request, id: str):
+        data = validated(serializers.PayloadCustomerUpdateSerializer, self.params)
+        changes = {name: data[name] for name in ("email", "name", "description") if name in data}
+        if "phone_number" in data:
+            changes["phone"] = data["phone_number"]
+        if "attrs" in data:
+            changes["metadata"] = data["attrs"]
+        customer = payment_services.customer_update(
+            scope=self.caller.scope, customer_id=id, **changes
+        )
+        return Response(_customer(customer))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_delete_customer",
+        summary="Delete a customer (Payload)",
+        description="Deletes the customer (as `/v1/` does: its cards are taken off it); the "
+        "answer is the customer as it was, without its cards.",
+        parameters=[CUSTOMER_ID],
+        request=None,
+        responses={200: dict},
+    )
+    def delete(self, request, id: str):
+        validated(serializers.PayloadEmptySerializer, self.params)
+        customer = payment_services.customer_delete(scope=self.caller.scope, customer_id=id)
+        return Response(presenters.customer_to_payload(customer))
+
 
 class PaymentMethodsView(PayloadView):
+    error_paths = CARD_PATHS
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_create_payment_method",
+        summary="Save a card (Payload)",
+        description="`type: card`, `card: {card_number, expiry, card_code}`, `account_holder`, "
+        "`billing_address`, `customer_id` (the customer it is kept for; "
+        "`default_payment_method: true` makes it their default). The number and code are "
+        "checked and never stored. Bank accounts are refused by name.",
+        request=serializers.PayloadPaymentMethodCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.PayloadPaymentMethodCreateSerializer, self.params)
+        scope = self.caller.scope
+        customer_id = data.get("customer_id")
+        make_default = data.get("default_payment_method", False)
+        if make_default and not customer_id:
+            raise InvalidRequestError(
+                "A default payment method is its customer's: send customer_id too.",
+                param="default_payment_method",
+            )
+        if customer_id:  # checked before the card is vaulted
+            payment_selectors.customer_get(scope=scope, customer_id=customer_id, param="customer")
+        pm = payment_method_create(scope, data)
+        default = None
+        if customer_id:
+            pm = payment_services.payment_method_attach(
+                scope=scope, payment_method_id=pm.id, customer_id=customer_id
+            )
+            customer = payment_selectors.customer_get(scope=scope, customer_id=customer_id)
+            if make_default:
+                customer = payment_services.customer_update(
+                    scope=scope,
+                    customer_id=customer_id,
+                    invoice_settings={"default_payment_method": pm.id},
+                )
+            default = (customer.invoice_settings or {}).get("default_payment_method")
+        return Response(presenters.payment_method_to_payload(pm, default_payment_method=default))
+
     @extend_schema(
         tags=TAG,
         operation_id="payload_list_payment_methods",
@@ -486,3 +801,149 @@ class PaymentMethodView(PayloadView):
             default = (customer.invoice_settings or {}).get("default_payment_method")
         obj = presenters.payment_method_to_payload(pm, default_payment_method=default)
         return Response(self.cut(obj, self.fields(data)))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_delete_payment_method",
+        summary="Delete a payment method (Payload)",
+        description="Takes the card off its customer (it can no longer be charged for them, "
+        "nor be their default); the answer is the payment method as it is then.",
+        parameters=[PAYMENT_METHOD_ID],
+        request=None,
+        responses={200: dict},
+    )
+    def delete(self, request, id: str):
+        validated(serializers.PayloadEmptySerializer, self.params)
+        pm = payment_services.payment_method_detach(scope=self.caller.scope, payment_method_id=id)
+        return Response(presenters.payment_method_to_payload(pm))
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+
+def _trigger_events(trigger: str) -> list[str]:
+    if trigger in serializers.TRIGGERS_NOT_OFFERED:
+        raise InvalidRequestError(
+            f"Webhooks with the trigger {trigger} cannot be made here: this service has no "
+            "bank accounts, chargebacks, credits, deposits, payment links or processing "
+            f"accounts. Triggers: {', '.join(serializers.TRIGGERS)}.",
+            param="trigger",
+        )
+    return list(webhooks.TRIGGER_EVENTS[trigger])
+
+
+def _no_oauth(data: dict) -> None:
+    if data.get("oauth_params"):
+        raise InvalidRequestError(
+            "oauth_params is not offered here: every delivery is signed instead "
+            "(X-Payload-Signature, the HMAC-SHA256 of the body keyed with sender_secret).",
+            param="oauth_params",
+        )
+
+
+class WebhooksView(PayloadView):
+    error_paths = {"metadata": ["attrs"], "enabled_events": ["trigger"]}
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_create_webhook",
+        summary="Create a webhook (Payload)",
+        description="`trigger` and `url`. Each delivery is `{'object': 'webhook_trigger', "
+        "'trigger', 'triggered_on': {'id', 'object', 'value'}}` in JSON, signed in "
+        "`X-Payload-Signature` (hex HMAC-SHA256 of the raw body keyed with `sender_secret`). "
+        "Without a `sender_secret` the service makes one and shows it in this answer only.",
+        request=serializers.PayloadWebhookCreateSerializer,
+        responses={200: dict},
+    )
+    def post(self, request):
+        data = validated(serializers.PayloadWebhookCreateSerializer, self.params)
+        if not data.get("url"):
+            raise ParameterMissing("url", "Missing required attribute: url.")
+        _no_oauth(data)
+        events = _trigger_events(data["trigger"])
+        chosen = data.get("sender_secret")
+        endpoint = event_services.webhook_endpoint_create(
+            scope=self.caller.scope,
+            url=data["url"],
+            enabled_events=events,
+            metadata=data.get("attrs"),
+            dialect=DIALECT,
+            secret=chosen,
+        )
+        shown = None if chosen else endpoint.secret
+        return Response(webhooks.webhook_to_payload(endpoint, sender_secret=shown))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_list_webhooks",
+        summary="List webhooks (Payload)",
+        description="The Payload webhooks of this account and mode, newest first.",
+        parameters=[serializers.PayloadListSerializer],
+        responses={200: dict},
+    )
+    def get(self, request):
+        data = validated(serializers.PayloadListSerializer, self.params)
+        queryset = event_selectors.webhook_endpoint_list(scope=self.caller.scope, dialect=DIALECT)
+        return self.listed(queryset, webhooks.webhook_to_payload, data)
+
+
+class WebhookView(PayloadView):
+    error_paths = WebhooksView.error_paths
+
+    def webhook(self, id: str):
+        return event_selectors.webhook_endpoint_get(scope=self.caller.scope, id=id, dialect=DIALECT)
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_retrieve_webhook",
+        summary="Retrieve a webhook (Payload)",
+        description="Its `sender_secret` is never shown again.",
+        parameters=[WEBHOOK_ID, serializers.PayloadEmptySerializer],
+        responses={200: dict},
+    )
+    def get(self, request, id: str):
+        data = validated(serializers.PayloadEmptySerializer, self.params)
+        return Response(self.cut(webhooks.webhook_to_payload(self.webhook(id)), self.fields(data)))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_update_webhook",
+        summary="Update a webhook (Payload)",
+        description="`url`, `trigger` and `attrs` (merged) change as sent. `sender_secret` "
+        "cannot change: make a new webhook.",
+        parameters=[WEBHOOK_ID],
+        request=serializers.PayloadWebhookUpdateSerializer,
+        responses={200: dict},
+    )
+    def put(self, request, id: str):
+        data = validated(serializers.PayloadWebhookUpdateSerializer, self.params)
+        _no_oauth(data)
+        if "sender_secret" in data:
+            raise InvalidRequestError(
+                "sender_secret cannot be changed: make a new webhook.", param="sender_secret"
+            )
+        events = _trigger_events(data["trigger"]) if "trigger" in data else UNSET
+        self.webhook(id)
+        endpoint = event_services.webhook_endpoint_update(
+            scope=self.caller.scope,
+            webhook_endpoint_id=id,
+            url=data.get("url", UNSET),
+            enabled_events=events,
+            metadata=data.get("attrs", UNSET),
+        )
+        return Response(webhooks.webhook_to_payload(endpoint))
+
+    @extend_schema(
+        tags=TAG,
+        operation_id="payload_delete_webhook",
+        summary="Delete a webhook (Payload)",
+        description="Nothing more is sent to it; the answer is the webhook as it was.",
+        parameters=[WEBHOOK_ID],
+        request=None,
+        responses={200: dict},
+    )
+    def delete(self, request, id: str):
+        validated(serializers.PayloadEmptySerializer, self.params)
+        endpoint = self.webhook(id)
+        event_services.webhook_endpoint_delete(scope=self.caller.scope, webhook_endpoint_id=id)
+        return Response(webhooks.webhook_to_payload(endpoint))

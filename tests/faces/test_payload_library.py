@@ -1,10 +1,14 @@
 """The official `payload-api` library (0.5.1), unmodified, against a live server: only
 `pl.api_url` is set (to `<base>/payload/`, with the trailing slash its `urljoin` needs) and
 `pl.api_key`. Every intent type the service honours is created through it and paid (or its
-card saved) on the hosted page in headless Chromium until the library reads it `finished`."""
+card saved) on the hosted page in headless Chromium until the library reads it `finished`;
+customers, cards, payments, captures, voids, refunds and webhooks go through it too."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import re
 
 import payload as pl
@@ -304,3 +308,246 @@ def test_an_intent_is_updated_and_deleted_through_the_library(lib, keys, merchan
     assert requests.get(f"{live_server.url}/checkout/{token}", timeout=10).status_code != 200
     with pytest.raises(pl.BadRequest):
         intent.update(checkout_page={"amount": 700})
+
+
+# --- cards, payments, captures, voids, refunds ---------------------------------------------------
+
+VISA = "4242 4242 4242 4242"
+DECLINED_CARD = "4000000000000002"
+
+
+def saved_card(customer_id: str | None = None, number: str = VISA, **more):
+    return pl.Card.create(
+        card_number=number, expiry="12/35", card_code="123", customer_id=customer_id, **more
+    )
+
+
+def test_a_card_saved_for_a_customer_is_authorised_captured_and_refunded(lib, keys):
+    customer = pl.Customer.create(name="Jo Bloggs", email="jo@example.com", attrs={"crm": "7"})
+    card = saved_card(customer.id, default_payment_method=True)
+    assert isinstance(card, pl.Card) and card.customer_id == customer.id
+    # the number and code are never kept: the last four, the expiry as MM/YYYY
+    assert card.card_number == "xxxxxxxxxxxx4242" and card.expiry == "12/2035"
+    assert card.default_payment_method is True
+    assert [m.id for m in pl.Customer.get(customer.id).payment_methods] == [card.id]
+    payment = pl.Payment.create(
+        amount=25.5, payment_method_id=card.id, customer_id=customer.id, status="authorized"
+    )
+    assert isinstance(payment, pl.Payment)
+    assert (payment.amount, payment.status, payment.customer_id) == (
+        25.5,
+        "authorized",
+        customer.id,
+    )
+    payment.update(status="processed")
+    assert payment.status == "processed"  # the client refreshed it from the answer
+    assert pl.Payment.get(payment.id).status == "processed"
+    refund = pl.Refund.create(amount=10, ledger=[pl.Ledger(assoc_transaction_id=payment.id)])
+    assert isinstance(refund, pl.Refund)
+    assert (refund.amount, refund.status) == (10, "processed")
+    assert [r.id for r in pl.Transaction.filter_by(type="refund").all()] == [refund.id]
+    # the same objects in the Stripe dialect
+    stripe = StripeTestClient(key=keys.sk)
+    pi = stripe.get(f"/v1/payment_intents/{payment.payment_intent_id}").json()
+    assert (pi["amount"], pi["amount_received"], pi["status"]) == (2550, 2550, "succeeded")
+    assert stripe.get(f"/v1/refunds/{refund.id}").json()["amount"] == 1000
+    assert stripe.get(f"/v1/payment_methods/{card.id}").json()["customer"] == customer.id
+
+
+def test_a_partial_capture_takes_what_it_names(lib, keys):
+    held = pl.Payment.create(amount=30, payment_method_id=saved_card().id, status="authorized")
+    held.update(status="processed", amount=12.5)
+    pi = StripeTestClient(key=keys.sk).get(f"/v1/payment_intents/{held.payment_intent_id}")
+    assert pi.json()["amount_received"] == 1250
+    assert pl.Payment.get(held.id).status == "processed"
+
+
+def test_a_card_given_whole_is_charged_and_a_void_releases_an_authorization(lib):
+    paid = pl.Payment.create(
+        amount=12, payment_method=pl.Card(card_number=VISA, expiry="12/2035", card_code="123")
+    )
+    assert (paid.amount, paid.status) == (12, "processed")
+    held = pl.Payment.create(amount=7, payment_method_id=saved_card().id, status="authorized")
+    held.void()
+    assert pl.Payment.get(held.id).status == "voided"
+    with pytest.raises(pl.InvalidAttributes):
+        held.update(status="processed")  # a voided payment cannot be captured
+    assert pl.Payment.get(held.id).status == "voided"
+
+
+def test_a_declined_card_is_transaction_declined_carrying_the_payment(lib):
+    card = saved_card(number=DECLINED_CARD)
+    with pytest.raises(pl.TransactionDeclined) as info:
+        pl.Payment.create(amount=5, payment_method_id=card.id)
+    declined = info.value.transaction
+    assert isinstance(declined, pl.Payment)
+    assert (declined.status, declined.amount) == ("declined", 5)
+    assert pl.Payment.get(declined.id).status == "declined"
+
+
+def test_a_refund_is_in_its_payments_currency(lib, keys):
+    """A payment made in yen through `/v1/` is refunded here in whole yen."""
+    stripe = StripeTestClient(key=keys.sk)
+    pi = stripe.post(
+        "/v1/payment_intents",
+        {
+            "amount": 1500,
+            "currency": "jpy",
+            "payment_method": "pm_card_visa",
+            "confirm": "true",
+            "capture_method": "automatic",
+        },
+    ).json()
+    with pytest.raises(pl.InvalidAttributes) as info:
+        pl.Refund.create(amount=10.5, ledger=[pl.Ledger(assoc_transaction_id=pi["latest_charge"])])
+    assert "amount" in info.value.details
+    refund = pl.Refund.create(
+        amount=500, ledger=[pl.Ledger(assoc_transaction_id=pi["latest_charge"])]
+    )
+    assert stripe.get(f"/v1/refunds/{refund.id}").json()["amount"] == 500
+
+
+def test_customers_are_updated_and_deleted(lib):
+    kept = pl.Customer.create(name="A", email="a@example.com")
+    card = saved_card(kept.id)
+    kept.update(name="A. Person", phone_number="+1 555 0100", attrs={"tier": "gold"})
+    assert kept.name == "A. Person"
+    got = pl.Customer.get(kept.id)
+    assert (got.name, got.phone_number, got.attrs) == ("A. Person", "+1 555 0100", {"tier": "gold"})
+    assert got.email == "a@example.com"  # what was not sent is kept
+    kept.delete()
+    with pytest.raises(pl.NotFound):
+        pl.Customer.get(kept.id)
+    assert pl.PaymentMethod.get(card.id).customer_id is None  # taken off the deleted customer
+
+
+def test_a_deleted_card_is_taken_off_its_customer(lib):
+    customer = pl.Customer.create(name="B", email="b@example.com")
+    card = saved_card(customer.id, default_payment_method=True)
+    card.delete()
+    assert pl.Customer.get(customer.id).payment_methods == []
+    again = pl.PaymentMethod.get(card.id)
+    assert (again.customer_id, again.default_payment_method) == (None, False)
+
+
+def test_a_bank_account_is_refused_by_name(lib):
+    with pytest.raises(pl.InvalidAttributes) as info:
+        pl.BankAccount.create(account_number="123456789", routing_number="021000021")
+    assert "bank_account" in info.value.response["error_description"]
+    assert pl.PaymentMethod.all() == []
+
+
+# --- webhooks ----------------------------------------------------------------------------------
+
+SENDER_SECRET = "a-secret-of-the-merchants-own-choice"
+
+
+@pytest.fixture
+def receiver(settings):
+    from tests.events.conftest import Receiver  # noqa: PLC0415 (a conftest's helper class)
+
+    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+def deliver_everything() -> None:
+    """What the worker does: relay the committed events, then make each delivery."""
+    from events.models import Delivery  # noqa: PLC0415 (the worker's side, only here)
+    from events.services import delivery_attempt, events_relay  # noqa: PLC0415 (as above)
+
+    events_relay()
+    for delivery_id in Delivery.objects.filter(delivered_at__isnull=True).values_list(
+        "id", flat=True
+    ):
+        delivery_attempt(delivery_id=delivery_id)
+
+
+def verified(request: dict, secret: str) -> dict:
+    """As Payload documents it: the hex HMAC-SHA256 of the raw body, keyed with the webhook's
+    sender secret, in `X-Payload-Signature`."""
+    expected = hmac.new(secret.encode(), request["body"], hashlib.sha256).hexdigest()
+    assert hmac.compare_digest(expected, request["headers"]["x-payload-signature"])
+    return json.loads(request["body"])
+
+
+def test_each_trigger_is_posted_signed_as_payload_documents(lib, receiver):
+    hooks = {
+        trigger: pl.Webhook.create(
+            trigger=trigger, url=f"{receiver.url}/{trigger}", sender_secret=SENDER_SECRET
+        )
+        for trigger in ("payment", "processed", "authorized", "decline", "refund", "void")
+    }
+    assert isinstance(hooks["payment"], pl.Webhook)
+    assert hooks["payment"].sender_secret is None  # write only
+    paid = pl.Payment.create(amount=3, payment_method_id=saved_card().id)
+    held = pl.Payment.create(amount=4, payment_method_id=saved_card().id, status="authorized")
+    held.void()
+    with pytest.raises(pl.TransactionDeclined) as info:
+        pl.Payment.create(amount=5, payment_method_id=saved_card(number=DECLINED_CARD).id)
+    declined = info.value.transaction
+    refund = pl.Refund.create(amount=1, ledger=[pl.Ledger(assoc_transaction_id=paid.id)])
+    deliver_everything()
+
+    got: dict[str, list] = {}
+    for request in receiver.requests:
+        body = verified(request, SENDER_SECRET)
+        assert body["object"] == "webhook_trigger"
+        assert request["path"].endswith(f"/{body['trigger']}")
+        got.setdefault(body["trigger"], []).append(
+            (body["triggered_on"]["id"], body["triggered_on"]["value"])
+        )
+        assert body["triggered_on"]["object"] == "transaction"
+    assert sorted(got["payment"]) == sorted(
+        [(paid.id, "processed"), (held.id, "authorized"), (declined.id, "declined")]
+    )
+    assert got["processed"] == [(paid.id, "processed")]
+    assert got["authorized"] == [(held.id, "authorized")]
+    assert got["decline"] == [(declined.id, "declined")]
+    assert got["void"] == [(held.id, "voided")]
+    assert got["refund"] == [(refund.id, "processed")]
+
+
+def test_webhooks_are_listed_updated_and_deleted_with_a_secret_made_when_not_given(lib, receiver):
+    hook = pl.Webhook.create(trigger="processed", url=receiver.url)
+    secret = hook.sender_secret
+    assert len(secret) >= 16  # made by the service, shown this once
+    assert pl.Webhook.get(hook.id).sender_secret is None
+    assert [h.id for h in pl.Webhook.all()] == [hook.id]
+    hook.update(trigger="refund")
+    assert pl.Webhook.get(hook.id).trigger == "refund"
+    paid = pl.Payment.create(amount=2, payment_method_id=saved_card().id)
+    pl.Refund.create(amount=2, ledger=[pl.Ledger(assoc_transaction_id=paid.id)])
+    deliver_everything()
+    [request] = receiver.requests
+    assert verified(request, secret)["trigger"] == "refund"
+    hook.delete()
+    assert pl.Webhook.all() == []
+
+
+@pytest.mark.parametrize(
+    "attributes",
+    [
+        {"trigger": "chargeback"},
+        {"trigger": "processed", "oauth_params": {"client_id": "x", "client_secret": "y"}},
+    ],
+)
+def test_what_webhooks_here_cannot_do_is_refused_by_name(lib, receiver, attributes):
+    with pytest.raises(pl.InvalidAttributes) as info:
+        pl.Webhook.create(url=receiver.url, **attributes)
+    named = "oauth_params" if "oauth_params" in attributes else "trigger"
+    assert named in info.value.details
+    assert pl.Webhook.all() == []
+
+
+def test_a_payment_made_in_the_stripe_dialect_is_read_here(lib, keys):
+    stripe = StripeTestClient(key=keys.sk)
+    pi = stripe.post(
+        "/v1/payment_intents",
+        {"amount": 1234, "currency": "eur", "payment_method": "pm_card_visa", "confirm": "true"},
+    ).json()
+    payment = pl.Transaction.get(pi["latest_charge"])
+    assert isinstance(payment, pl.Payment)
+    # /v1/'s default capture is the service's own, after the authorisation: under way
+    assert (payment.amount, payment.status) == (12.34, "processing")

@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from checkout_pages.models import CheckoutIntent
+from tests.helpers import StripeTestClient
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,203 @@ def test_the_publishable_key_is_refused(acct):
     answer = Client().get("/payload/intents", **auth(acct.pk))
     assert answer.status_code == 403
     assert answer.json()["error_type"] == "Forbidden"
+
+
+def send(path: str, body: dict, key: str, method: str = "post", **headers):
+    return getattr(Client(), method)(
+        path, json.dumps(body), content_type="application/json", **auth(key), **headers
+    )
+
+
+def test_the_documented_webhook_registration_is_answered_as_payload_shows_a_webhook(acct):
+    """Payload's reference registers a webhook with curl's `-d trigger=… -d url=…` (a form);
+    its placeholder host is an address here, since the service resolves a webhook's host."""
+    answer = Client().post(
+        "/payload/webhooks",
+        "trigger=payment&url=https%3A%2F%2F93.184.215.14%2Fpath%2Fto%2Fwebhook%2Fhandler",
+        content_type="application/x-www-form-urlencoded",
+        **auth(acct.sk),
+    )
+    assert answer.status_code == 200, answer.content
+    hook = answer.json()
+    assert {"id", "object", "attrs", "created_at", "modified_at", "trigger", "url"} <= set(hook)
+    assert (hook["object"], hook["trigger"]) == ("webhook", "payment")
+    assert hook["url"] == "https://93.184.215.14/path/to/webhook/handler"
+
+
+CARD_PAYMENT = {
+    "type": "payment",
+    "amount": 10,
+    "payment_method": {
+        "type": "card",
+        "card": {"card_number": "4242424242424242", "expiry": "12/35"},
+    },
+}
+
+
+def test_a_payment_retried_with_its_idempotency_key_is_charged_once(acct):
+    from payments.models import Charge  # noqa: PLC0415 (the test's own look at the rows)
+
+    answers = [
+        send("/payload/transactions", CARD_PAYMENT, acct.sk, HTTP_IDEMPOTENCY_KEY="order-77")
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].content == answers[1].content
+    assert Charge.objects.count() == 1
+
+
+def test_a_declined_payment_retried_with_its_key_is_not_tried_again(acct):
+    from payments.models import Charge  # noqa: PLC0415 (the test's own look at the rows)
+
+    body = {
+        **CARD_PAYMENT,
+        "payment_method": {
+            "type": "card",
+            "card": {"card_number": "4000000000000002", "expiry": "12/35"},
+        },
+    }
+    answers = [
+        send("/payload/transactions", body, acct.sk, HTTP_IDEMPOTENCY_KEY="order-78")
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [400, 400]
+    assert [a.json()["error_type"] for a in answers] == ["TransactionDeclined"] * 2
+    assert answers[0].json()["details"]["status"] == "declined"
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert Charge.objects.count() == 1
+
+
+def test_an_invalid_card_number_is_named_where_payload_has_it(acct):
+    from payments.models import PaymentMethod  # noqa: PLC0415 (the test's own look at the rows)
+
+    answer = send(
+        "/payload/payment_methods",
+        {"type": "card", "card": {"card_number": "4242424242424241", "expiry": "12/35"}},
+        acct.sk,
+    )
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error_type"] == "InvalidAttributes"
+    assert "card_number" in body["details"]["card"]
+    inline = send(
+        "/payload/transactions",
+        {
+            **CARD_PAYMENT,
+            "payment_method": {
+                "type": "card",
+                "card": {"card_number": "4242424242424242", "expiry": "13/35"},
+            },
+        },
+        acct.sk,
+    )
+    assert inline.status_code == 400
+    assert "expiry" in inline.json()["details"]["payment_method"]["card"]
+    assert not PaymentMethod.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "named"),
+    [
+        ({"type": "payment", "amount": 1.005, "payment_method_id": "pm_card_visa"}, "amount"),
+        ({"type": "payment", "amount": 1}, "payment_method_id"),
+        ({"type": "payment", "amount": 1, "payment_method_id": "pm_x", "ledger": []}, "ledger"),
+        ({"type": "refund", "amount": 1}, "ledger"),
+        (
+            {"type": "refund", "amount": 1, "ledger": [{"assoc_transaction_id": "ch_nope"}]},
+            "ledger",
+        ),
+        ({"type": "refund", "amount": 1, "status": "processed"}, "status"),
+        ({"type": "payment", "amount": 1, "payment_method_id": "pm_nope"}, "payment_method_id"),
+        (
+            {
+                "type": "payment",
+                "amount": 1,
+                "payment_method_id": "pm_card_visa",
+                "customer_id": "cus_nope",
+            },
+            "customer_id",
+        ),
+        (
+            {
+                "type": "payment",
+                "amount": 1,
+                "payment_method": {"type": "card", "card": {"card_number": "", "expiry": ""}},
+            },
+            "payment_method",
+        ),
+        ({"type": "refund", "amount": 1, "ledger": [{"assoc_transaction_id": ""}]}, "ledger"),
+    ],
+)
+def test_a_bad_transaction_is_refused_naming_its_attribute_and_makes_nothing(acct, body, named):
+    from payments.models import Charge, Refund  # noqa: PLC0415 (the test's own look at the rows)
+
+    answer = send("/payload/transactions", body, acct.sk)
+    assert answer.status_code in (400, 404), answer.content
+    assert answer.json()["object"] == "error"
+    assert named in answer.json()["details"], answer.json()
+    assert not Charge.objects.exists() and not Refund.objects.exists()
+
+
+def test_a_refund_cannot_be_captured_and_a_void_takes_no_amount(acct):
+    paid = send(
+        "/payload/transactions",
+        {
+            "type": "payment",
+            "amount": 4,
+            "payment_method_id": "pm_card_visa",
+            "status": "authorized",
+        },
+        acct.sk,
+    ).json()
+    assert paid["status"] == "authorized"
+    void = send(
+        f"/payload/transactions/{paid['id']}", {"status": "voided", "amount": 1}, acct.sk, "put"
+    )
+    assert void.status_code == 400 and "amount" in void.json()["details"]
+    over = send(
+        f"/payload/transactions/{paid['id']}", {"status": "processed", "amount": 5}, acct.sk, "put"
+    )
+    assert over.status_code == 400 and "amount" in over.json()["details"]
+    assert (
+        Client().get(f"/payload/transactions/{paid['id']}", **auth(acct.sk)).json()["status"]
+        == "authorized"
+    )
+    captured = send(f"/payload/transactions/{paid['id']}", {"status": "processed"}, acct.sk, "put")
+    assert captured.json()["status"] == "processed"
+    refund = send(
+        "/payload/transactions",
+        {"type": "refund", "amount": 4, "ledger": [{"assoc_transaction_id": paid["id"]}]},
+        acct.sk,
+    ).json()
+    again = send(f"/payload/transactions/{refund['id']}", {"status": "voided"}, acct.sk, "put")
+    assert again.status_code == 400 and again.json()["error_type"] == "InvalidAttributes"
+
+
+def test_a_webhook_is_only_payloads_and_its_secret_never_changes(acct):
+    hook = send(
+        "/payload/webhooks", {"trigger": "refund", "url": "https://93.184.215.14/h"}, acct.sk
+    ).json()
+    assert len(hook["sender_secret"]) >= 16
+    change = send(f"/payload/webhooks/{hook['id']}", {"sender_secret": "x" * 20}, acct.sk, "put")
+    assert change.status_code == 400 and "sender_secret" in change.json()["details"]
+    stripe_hook = (
+        StripeTestClient(key=acct.sk)
+        .post(
+            "/v1/webhook_endpoints",
+            {"url": "https://93.184.215.14/s", "enabled_events": ["charge.succeeded"]},
+        )
+        .json()
+    )
+    assert (
+        Client().get(f"/payload/webhooks/{stripe_hook['id']}", **auth(acct.sk)).status_code == 404
+    )
+    assert [
+        h["id"] for h in Client().get("/payload/webhooks", **auth(acct.sk)).json()["values"]
+    ] == [hook["id"]]
+
+
+def test_a_webhook_without_a_url_is_refused_naming_it(acct):
+    answer = send("/payload/webhooks", {"trigger": "payment", "url": ""}, acct.sk)
+    assert answer.status_code == 400 and "url" in answer.json()["details"]
+    assert Client().get("/payload/webhooks", **auth(acct.sk)).json()["values"] == []

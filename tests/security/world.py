@@ -177,6 +177,10 @@ def build_world(acct) -> World:
         }
         response = client.post("/paymongo/v1/webhooks", body, json=True)
         assert response.status_code == 200, response
+    if any(r.url() == "/payload/webhooks" for r in v1_routes(FACE_TEMPLATES)):
+        body = {"trigger": "processed", "url": "https://93.184.215.14/pl"}
+        response = client.post("/payload/webhooks", body, json=True)
+        assert response.status_code == 200, response
     if succeeded:
         post("/v1/refunds", {"payment_intent": succeeded["id"], "amount": 100})
     if _route_exists("/v1/processors"):
