@@ -346,31 +346,6 @@ class PayloadBillingAddressSerializer(StrictSerializer):
     country_code = StringField(required=False, max_length=2, help_text="ISO 3166-1 alpha-2.")
 
 
-class PayloadPaymentMethodCreateSerializer(StrictSerializer):
-    """A card to save (its number and code are checked and never stored)."""
-
-    type = EnumField(
-        choices=["card", "bank_account"], help_text="Only `card` here (bank accounts are refused)."
-    )
-    card = PayloadCardSerializer(required=False, help_text="The card's details.")
-    account_holder = StringField(required=False, max_length=256, help_text="The cardholder.")
-    customer_id = StringField(
-        required=False, max_length=40, help_text="The customer (`cus_…`) to keep the card for."
-    )
-    default_payment_method = StrictBooleanField(
-        required=False,
-        help_text="Make it its customer's default payment method (needs `customer_id`).",
-    )
-    billing_address = PayloadBillingAddressSerializer(
-        required=False, help_text="The card's billing address."
-    )
-    email = StringField(required=False, max_length=512, help_text="The cardholder's email.")
-    phone_number = StringField(
-        required=False, max_length=64, help_text="The cardholder's phone number."
-    )
-    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-
-
 class PayloadInlineCardSerializer(StrictSerializer):
     """A card given whole in a payment (charged, not kept for a customer)."""
 
@@ -382,6 +357,23 @@ class PayloadInlineCardSerializer(StrictSerializer):
     billing_address = PayloadBillingAddressSerializer(
         required=False, help_text="The card's billing address."
     )
+
+
+class PayloadPaymentMethodCreateSerializer(PayloadInlineCardSerializer):
+    """A card to save (its number and code are checked and never stored)."""
+
+    customer_id = StringField(
+        required=False, max_length=40, help_text="The customer (`cus_…`) to keep the card for."
+    )
+    default_payment_method = StrictBooleanField(
+        required=False,
+        help_text="Make it its customer's default payment method (needs `customer_id`).",
+    )
+    email = StringField(required=False, max_length=512, help_text="The cardholder's email.")
+    phone_number = StringField(
+        required=False, max_length=64, help_text="The cardholder's phone number."
+    )
+    attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
 
 
 # --- transactions ------------------------------------------------------------------------------
