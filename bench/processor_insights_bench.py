@@ -6,7 +6,7 @@
    built after it), spread over the last 30 days: three processor connections and the legacy
    "simulated" one, two payment flows or none, four currencies, every outcome in a realistic
    mix, latencies of a few hundred milliseconds with a long tail. Every row older than
-   `--open-minutes` is counted by the rollup's sweep (`payments.rollup`, one statement); the
+   `--open-minutes` is counted by the rollup's sweep (`payments.rollup`, in batches); the
    newest stay open, as the minute between two sweeps leaves them. Then VACUUM ANALYZE.
 2. `GET /v1/processor_insights` over the last 30 days (the default window, which cuts a UTC
    day at each end), grouped by connection, by UTC day, and by connection for one flow, through
@@ -183,7 +183,7 @@ def main() -> int:
             "UPDATE payments_attempt SET rolled_up = true WHERE account_id = %s AND created >= %s",
             [account.id, open_after],
         )
-    counted = rollup.roll_up(batch_size=10**9, max_batches=1)
+    counted = rollup.roll_up(batch_size=rollup.REBUILD_BATCH, max_batches=10**9)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
             "UPDATE payments_attempt SET rolled_up = false WHERE account_id = %s AND created >= %s",

@@ -78,10 +78,15 @@ def roll_up(*, batch_size: int | None = None, max_batches: int = 20) -> int:
     return total
 
 
+# A rebuild's batch: one statement over millions of attempts spends its time joining them all
+# to their own ids and locking each; batches of this size keep each join in memory.
+REBUILD_BATCH = 100_000
+
+
 def rebuild() -> int:
     """The rollup made again from every attempt (after a bulk load of attempts written with
     `rolled_up` set, or to repair it): emptied, every flag cleared, every attempt with an
-    outcome counted in one statement. Returns how many were counted."""
+    outcome counted again in batches. Returns how many were counted."""
     if connection.vendor != "postgresql":
         return 0
     with transaction.atomic(), connection.cursor() as cursor:
@@ -89,4 +94,4 @@ def rebuild() -> int:
         cursor.execute("DELETE FROM payments_attemptrollup")
         cursor.execute("DELETE FROM payments_attemptlatencyrollup")
         cursor.execute("UPDATE payments_attempt SET rolled_up = false WHERE rolled_up")
-    return _sweep("", [])
+    return roll_up(batch_size=REBUILD_BATCH, max_batches=10**9)
