@@ -13,13 +13,19 @@ Windows, each of `--payments` repetitions, after `--warmup` of each:
   `POST …/attach` (`payment_method=pm_card_visa`), with HTTP Basic as PayMongo's client sends it;
 - `checkout_intent`: `POST /v1/checkout_intents` (a `checkout_page` of 561.31 usd);
 - `payload`: `POST /payload/intents`, the same intent in Payload's words (a Payload intent is
-  paid on the hosted page, not through the API, so its face is measured on the create).
+  paid on the hosted page, not through the API, so its face is measured on the create);
+- `stripe_one`: `POST /v1/payment_intents` created and confirmed in one request
+  (`amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa`);
+- `payload_payment`: `POST /payload/transactions`, the same payment in Payload's words
+  (`{"type": "payment", "amount": 20.00, "payment_method_id": "pm_card_visa"}`), one request
+  as Payload's client sends it.
 
     .venv/bin/python bench/callgrind_faces.py [--runs 1] [--warmup 10] [--payments 30]
         [--server-url postgres://postgres@127.0.0.1:5432/postgres]
 
 Prints each window's instructions per repetition and each face's ratio to the Stripe dialect's
-figure for the same work; the last lines are `FACE_RATIO_PAYMONGO` and `FACE_RATIO_PAYLOAD`.
+figure for the same work; the last lines are `FACE_RATIO_PAYMONGO`, `FACE_RATIO_PAYLOAD` and
+`FACE_RATIO_PAYLOAD_PAYMENT`.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from callgrind_payment import (
 )
 
 HERE = Path(__file__).resolve()
-WINDOWS = ("stripe", "paymongo", "checkout_intent", "payload")
+WINDOWS = ("stripe", "paymongo", "checkout_intent", "payload", "stripe_one", "payload_payment")
 PAGE = {
     "completed_url": "https://shop.example.com/done",
     "return_url": "https://shop.example.com/cart",
@@ -159,11 +165,30 @@ def phase_measure(args) -> int:
     def payload() -> None:
         post("/payload/intents", payload_body, json_type, basic)
 
+    def stripe_one() -> None:
+        answer = post(
+            "/v1/payment_intents",
+            b"amount=2000&currency=usd&confirm=true&payment_method=pm_card_visa",
+        )
+        if b'"succeeded"' not in answer:
+            raise SystemExit(f"the payment did not succeed: {answer[:300]!r}")
+
+    payload_payment_body = json.dumps(
+        {"type": "payment", "amount": 20.00, "payment_method_id": "pm_card_visa"}
+    ).encode()
+
+    def payload_payment() -> None:
+        answer = post("/payload/transactions", payload_payment_body, json_type, basic)
+        if b'"processed"' not in answer:
+            raise SystemExit(f"the payment was not processed: {answer[:300]!r}")
+
     work = {
         "stripe": stripe,
         "paymongo": paymongo,
         "checkout_intent": checkout_intent,
         "payload": payload,
+        "stripe_one": stripe_one,
+        "payload_payment": payload_payment,
     }
     for _ in range(args.warmup):
         for step in work.values():
@@ -247,14 +272,20 @@ def orchestrate(args) -> int:
         median = {name: statistics.median(values) for name, values in per_window.items()}
         paymongo = median["paymongo"] / median["stripe"]
         payload = median["payload"] / median["checkout_intent"]
+        payload_payment = median["payload_payment"] / median["stripe_one"]
         print(
             f"create + confirm: stripe {median['stripe']:.3f} M, paymongo {median['paymongo']:.3f} M"
         )
         print(
             f"intent create: v1 {median['checkout_intent']:.3f} M, payload {median['payload']:.3f} M"
         )
+        print(
+            f"payment in one request: v1 {median['stripe_one']:.3f} M, "
+            f"payload {median['payload_payment']:.3f} M"
+        )
         print(f"FACE_RATIO_PAYMONGO {paymongo:.4f}")
         print(f"FACE_RATIO_PAYLOAD {payload:.4f}")
+        print(f"FACE_RATIO_PAYLOAD_PAYMENT {payload_payment:.4f}")
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)

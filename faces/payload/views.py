@@ -499,7 +499,8 @@ class TransactionsView(PayloadView):
             if charge is None:
                 raise
             return declined(exc.message, presenters.payment_to_payload(charge))
-        charge = self.latest_charge(pi.latest_charge_id)
+        # the charge the confirm just made, as it made it (read again only if it is not there)
+        charge = pi.latest_charge if pi.latest_charge_id else None
         if charge is None:  # not charged (it asks for a step Payload's API has not)
             raise InvalidRequestError(
                 "This payment cannot be made here; use an intent's hosted page.", param="type"

@@ -327,3 +327,33 @@ def test_a_webhook_without_a_url_is_refused_naming_it(acct):
     answer = send("/payload/webhooks", {"trigger": "payment", "url": ""}, acct.sk)
     assert answer.status_code == 400 and "url" in answer.json()["details"]
     assert Client().get("/payload/webhooks", **auth(acct.sk)).json()["values"] == []
+
+
+def test_a_payment_takes_the_statements_of_the_same_payment_through_v1(acct):
+    """The face answers from the charge the confirm made: no statement of its own."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    v1 = StripeTestClient(key=acct.sk)
+    body = {"type": "payment", "amount": 20.00, "payment_method_id": "pm_card_visa"}
+    for _ in range(2):  # the second of each counted: caches warm alike
+        with CaptureQueriesContext(connection) as through_v1:
+            response = v1.post(
+                "/v1/payment_intents",
+                {
+                    "amount": 2000,
+                    "currency": "usd",
+                    "confirm": "true",
+                    "payment_method": "pm_card_visa",
+                },
+            )
+        assert response.status_code == 200
+        with CaptureQueriesContext(connection) as through_face:
+            answer = Client().post(
+                "/payload/transactions",
+                json.dumps(body),
+                content_type="application/json",
+                **auth(acct.sk),
+            )
+        assert answer.status_code == 200 and answer.json()["status"] == "processed"
+    assert len(through_face) == len(through_v1), [q["sql"][:60] for q in through_face]
