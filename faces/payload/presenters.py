@@ -157,6 +157,9 @@ def payment_status(data: dict, *, released: bool, capture_pending: bool = False)
 
 
 def payment_to_payload(charge) -> dict:
+    """A charge as Payload's payment. Its `amount` is what was taken: once captured, the
+    captured amount (a capture of less than was authorised updates it, as a PUT of `amount`
+    with `status: processed` says); before, what is authorised."""
     data = charge_to_api(charge)
     status = payment_status(data, released=charge.released, capture_pending=charge.capture_pending)
     card = (data["payment_method_details"] or {}).get("card") or {}
@@ -164,7 +167,9 @@ def payment_to_payload(charge) -> dict:
         "id": data["id"],
         "object": "transaction",
         "type": "payment",
-        "amount": decimal_amount(data["amount"], data["currency"]),
+        "amount": decimal_amount(
+            data["amount_captured"] if data["captured"] else data["amount"], data["currency"]
+        ),
         "amount_refunded": decimal_amount(data["amount_refunded"], data["currency"]),
         "attrs": dict(data["metadata"]),
         "created_at": timestamp(data["created"]),

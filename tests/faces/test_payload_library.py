@@ -359,7 +359,8 @@ def test_a_partial_capture_takes_what_it_names(lib, keys):
     held.update(status="processed", amount=12.5)
     pi = StripeTestClient(key=keys.sk).get(f"/v1/payment_intents/{held.payment_intent_id}")
     assert pi.json()["amount_received"] == 1250
-    assert pl.Payment.get(held.id).status == "processed"
+    captured = pl.Payment.get(held.id)
+    assert (captured.status, captured.amount) == ("processed", 12.5)
 
 
 def test_a_card_given_whole_is_charged_and_a_void_releases_an_authorization(lib):
