@@ -15,6 +15,7 @@ import strawberry
 from graphql import GraphQLError
 
 from api.errors import translate
+from api.idempotency import should_store
 from core.money import format_amount
 
 from . import types as t
@@ -198,6 +199,23 @@ _CODE_OF_STATUS = {
     429: "RATE_LIMITED",
     503: "SERVICE_UNAVAILABLE",
 }
+
+
+_STATUS_OF_CODE = {code: status for status, code in _CODE_OF_STATUS.items()}
+
+
+def kept_under_key(errors) -> bool:
+    """Whether an answer with these field errors is stored under its `Idempotency-Key`, as
+    `/v1/` decides for the HTTP answer each error would have been (`should_store`): a decline,
+    a refusal for the object's state or an internal error is kept; a refused argument, a
+    missing object or a refused credential releases the key for a corrected retry."""
+    return all(
+        should_store(
+            _STATUS_OF_CODE.get((error.extensions or {}).get("code"), 500),
+            {"error": {"code": (error.extensions or {}).get("reason") or ""}},
+        )
+        for error in errors
+    )
 
 
 def graphql_error(exc: Exception) -> GraphQLError:

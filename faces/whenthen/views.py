@@ -258,6 +258,7 @@ class WhenThenGraphQLView(View):
         # strawberry is a third of a second of every process's start (each manage.py command,
         # worker and web node), and only this face uses it.
         from .schema import NotAllowed, run  # noqa: PLC0415 (on first use)
+        from .translate import kept_under_key  # noqa: PLC0415 (loaded with the schema)
 
         try:
             result = run(
@@ -276,7 +277,10 @@ class WhenThenGraphQLView(View):
             body["data"] = result.data
         # A document that could not run (parse, validation, limits, variables) has no data.
         status = 400 if result.data is None else 200
-        return JsonResponse(body, status=status)
+        response = JsonResponse(body, status=status)
+        if result.errors and result.data is not None:  # what ran and failed: kept, or not
+            response.idempotent_store = kept_under_key(result.errors)
+        return response
 
 
 def _claim(

@@ -90,6 +90,25 @@ def test_a_query_and_a_document_that_cannot_run_claim_no_key(acct, flow):
 
 
 @pytest.mark.django_db
+def test_a_mutation_refused_for_its_arguments_releases_the_key(acct, flow):
+    """As on /v1/: what validation refuses is not kept, so the corrected retry runs."""
+    wrong = start_document(flow)
+    wrong["variables"]["paymentFlowId"] = "flow_doesnotexist"
+    refused = keyed(wrong, acct.sk, "order-9-start")
+    assert refused.status_code == 200
+    assert refused.json()["errors"][0]["extensions"]["reason"] == "resource_missing"
+    missing = copy.deepcopy(wrong)
+    missing["variables"]["paymentFlowId"] = ""
+    refused = keyed(missing, acct.sk, "order-9-start")
+    assert refused.json()["errors"][0]["extensions"]["reason"] == "parameter_missing"
+    assert "Idempotent-Replayed" not in refused
+    corrected = keyed(start_document(flow), acct.sk, "order-9-start")
+    assert ok(corrected)["startIntent"]["id"].startswith("chk_")
+    assert keyed(start_document(flow), acct.sk, "order-9-start")["Idempotent-Replayed"] == "true"
+    assert Checkout.objects.count() == 1
+
+
+@pytest.mark.django_db
 def test_an_empty_key_is_refused(acct, flow):
     answer = keyed(start_document(flow), acct.sk, "  ")
     assert answer.status_code == 400
