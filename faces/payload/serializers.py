@@ -4,6 +4,7 @@ is refused by name when asked for, never stored and ignored."""
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 
 from drf_spectacular.utils import extend_schema_field
@@ -30,6 +31,8 @@ ALL_TYPES = (
 #: Payload's amounts are dollars and cents; the face takes them in usd.
 CURRENCY = "usd"
 MAX_DIGITS_BEFORE_POINT = 10
+# A decimal amount written as text: digits, and a decimal part if any.
+_AMOUNT_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
 @extend_schema_field(
@@ -37,18 +40,26 @@ MAX_DIGITS_BEFORE_POINT = 10
 )
 class DecimalAmountField(serializers.Field):
     """Payload's `561.31` (a JSON number, read as a Decimal, or a string) → 56131 cents,
-    exactly; more than two decimals, a negative or a non-number is refused."""
+    exactly; more than two decimals, a negative or a non-number is refused. A string is digits
+    with an optional decimal part, nothing around them (no spaces, signs, exponents or
+    underscores, which Python's Decimal would take)."""
 
-    def to_internal_value(self, data):
+    def major(self, data) -> Decimal:
+        """The amount as given, in major units, checked."""
         if isinstance(data, bool) or not isinstance(data, int | Decimal | str):
             raise serializers.ValidationError("Invalid amount: expected a number.")
+        if isinstance(data, str) and not _AMOUNT_TEXT.fullmatch(data):
+            raise serializers.ValidationError("Invalid amount: expected a number such as 10.25.")
         try:
-            value = Decimal(str(data).strip())
+            value = Decimal(data)
         except InvalidOperation:
             raise serializers.ValidationError("Invalid amount: expected a number.")
         if not value.is_finite() or value.adjusted() >= MAX_DIGITS_BEFORE_POINT or value < 0:
             raise serializers.ValidationError("Invalid amount.")
-        cents = value.scaleb(2)
+        return value
+
+    def to_internal_value(self, data):
+        cents = self.major(data).scaleb(2)
         if cents != cents.to_integral_value():
             raise serializers.ValidationError("Invalid amount: at most two decimal places.")
         return int(cents)
@@ -388,15 +399,7 @@ class MajorAmountField(DecimalAmountField):
     turns it into minor units with that currency's own decimals."""
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | Decimal | str):
-            raise serializers.ValidationError("Invalid amount: expected a number.")
-        try:
-            value = Decimal(str(data).strip())
-        except InvalidOperation:
-            raise serializers.ValidationError("Invalid amount: expected a number.")
-        if not value.is_finite() or value.adjusted() >= MAX_DIGITS_BEFORE_POINT or value < 0:
-            raise serializers.ValidationError("Invalid amount.")
-        return value
+        return self.major(data)
 
 
 class PayloadLedgerSerializer(StrictSerializer):

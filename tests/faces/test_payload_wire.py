@@ -226,6 +226,11 @@ def test_an_invalid_card_number_is_named_where_payload_has_it(acct):
     ("body", "named"),
     [
         ({"type": "payment", "amount": 1.005, "payment_method_id": "pm_card_visa"}, "amount"),
+        # amounts as text: digits and a decimal part, nothing Python's Decimal would also take
+        ({"type": "payment", "amount": " 10.00 ", "payment_method_id": "pm_card_visa"}, "amount"),
+        ({"type": "payment", "amount": "1_000", "payment_method_id": "pm_card_visa"}, "amount"),
+        ({"type": "payment", "amount": "1e3", "payment_method_id": "pm_card_visa"}, "amount"),
+        ({"type": "payment", "amount": "+10", "payment_method_id": "pm_card_visa"}, "amount"),
         ({"type": "payment", "amount": 1}, "payment_method_id"),
         ({"type": "payment", "amount": 1, "payment_method_id": "pm_x", "ledger": []}, "ledger"),
         ({"type": "refund", "amount": 1}, "ledger"),
