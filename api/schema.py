@@ -342,6 +342,28 @@ def name_query_arrays(result, generator, request, public):
     return result
 
 
+#: Query parameters a request may give only one of (OpenAPI 3.0 has no way to say so): a list's
+#: two cursors; the events list's one type and several (arrays are named `…[]` by then).
+EXCLUSIVE_QUERY_PARAMETERS = (("starting_after", "ending_before"), ("type", "types[]"))
+
+
+def state_exclusive_parameters(result, generator, request, public):
+    """Each operation that takes parameters which exclude one another says so: in its
+    description, for a reader, and as `x-mutually-exclusive-parameters` (lists of names), for a
+    tool (the fuzz tests read it so that data they call valid gives one of each group)."""
+    for _path, _method, operation in _operations(result):
+        names = {parameter.get("name") for parameter in operation.get("parameters", [])}
+        groups = [list(group) for group in EXCLUSIVE_QUERY_PARAMETERS if names.issuperset(group)]
+        if not groups:
+            continue
+        operation["x-mutually-exclusive-parameters"] = groups
+        said = "; ".join(" or ".join(f"`{name}`" for name in group) for group in groups)
+        operation["description"] = (
+            operation.get("description", "").rstrip() + f"\n\nGive at most one of {said}."
+        ).lstrip()
+    return result
+
+
 _ID_ROUTE = re.compile(r"^(?P<collection>/v1/[a-z_]+)/\{id\}(?P<action>/[a-z_]+)?$")
 
 

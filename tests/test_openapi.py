@@ -40,3 +40,25 @@ def test_openapi_json_is_served():
     response = StripeTestClient("").get("/openapi.json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.")
+
+
+def test_parameters_that_exclude_one_another_are_stated():
+    """A list's two cursors, and the events list's `type` and `types[]`: OpenAPI 3.0 has no
+    schema for "at most one of", so each operation says so in words and for tools."""
+    schema = generated()
+    stated = {}
+    for path, methods in schema["paths"].items():
+        for method, operation in methods.items():
+            names = {p["name"] for p in operation.get("parameters", [])}
+            groups = operation.get("x-mutually-exclusive-parameters", [])
+            if {"starting_after", "ending_before"} <= names:
+                assert ["starting_after", "ending_before"] in groups, (method, path)
+                assert (
+                    "Give at most one of `starting_after` or `ending_before`"
+                    in (operation["description"])
+                )
+            for group in groups:
+                assert set(group) <= names, (method, path, group)
+            stated[(method, path)] = groups
+    assert ["type", "types[]"] in stated[("get", "/v1/events")]
+    assert sum(bool(groups) for groups in stated.values()) >= 20
