@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import statistics
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,8 @@ RESULTS = ROOT / "bench" / "results"
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("PAYINTENTS_DEV", "1")
+
+from checkout_bench import median_ms  # noqa: E402 (the bench folder is the script's; after the env)
 
 COLUMNS = (
     "id",
@@ -123,15 +124,6 @@ def load(account_id, processors, flows, n: int, now: datetime) -> float:
         for index in indexes:
             editor.add_index(Attempt, index)
     return time.perf_counter() - started
-
-
-def median_ms(call, repeat: int) -> tuple[float, list[float]]:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        call()
-        times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), times
 
 
 def main() -> int:

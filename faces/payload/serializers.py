@@ -470,7 +470,20 @@ TRIGGER_HELP = (
 )
 
 
-class PayloadWebhookCreateSerializer(StrictSerializer):
+class _PayloadWebhookOptions(StrictSerializer):
+    """What a webhook's create and update both take and this service does not use."""
+
+    oauth_params = serializers.JSONField(
+        required=False, help_text="Not offered here: deliveries are signed instead."
+    )
+    retries = StrictIntegerField(
+        required=False,
+        min_value=0,
+        help_text="Accepted for Payload's clients; deliveries are retried for three days.",
+    )
+
+
+class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
     trigger = EnumField(choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], help_text=TRIGGER_HELP)
     url = StringField(max_length=2048, help_text="Where the trigger is POSTed (https).")
     sender_secret = StringField(
@@ -481,17 +494,9 @@ class PayloadWebhookCreateSerializer(StrictSerializer):
         "the service makes one and shows it once, in the create answer.",
     )
     attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-    oauth_params = serializers.JSONField(
-        required=False, help_text="Not offered here: deliveries are signed instead."
-    )
-    retries = StrictIntegerField(
-        required=False,
-        min_value=0,
-        help_text="Accepted for Payload's clients; deliveries are retried for three days.",
-    )
 
 
-class PayloadWebhookUpdateSerializer(StrictSerializer):
+class PayloadWebhookUpdateSerializer(_PayloadWebhookOptions):
     """A webhook's update: only the attributes sent change."""
 
     trigger = EnumField(
@@ -502,11 +507,3 @@ class PayloadWebhookUpdateSerializer(StrictSerializer):
         required=False, max_length=64, help_text="Cannot change: make a new webhook."
     )
     attrs = MetadataField(required=False, help_text="Your own attributes, merged.")
-    oauth_params = serializers.JSONField(
-        required=False, help_text="Not offered here: deliveries are signed instead."
-    )
-    retries = StrictIntegerField(
-        required=False,
-        min_value=0,
-        help_text="Accepted for Payload's clients; deliveries are retried for three days.",
-    )

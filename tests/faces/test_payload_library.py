@@ -21,6 +21,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from checkout_pages.models import CheckoutIntent
 from tests.checkout_pages.test_browser import Merchant, fill, wait_url
 from tests.conftest import make_account
+from tests.faces.conftest import deliver_everything
 from tests.helpers import StripeTestClient
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -441,28 +442,6 @@ def test_a_bank_account_is_refused_by_name(lib):
 # --- webhooks ----------------------------------------------------------------------------------
 
 SENDER_SECRET = "a-secret-of-the-merchants-own-choice"
-
-
-@pytest.fixture
-def receiver(settings):
-    from tests.events.conftest import Receiver  # noqa: PLC0415 (a conftest's helper class)
-
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-def deliver_everything() -> None:
-    """What the worker does: relay the committed events, then make each delivery."""
-    from events.models import Delivery  # noqa: PLC0415 (the worker's side, only here)
-    from events.services import delivery_attempt, events_relay  # noqa: PLC0415 (as above)
-
-    events_relay()
-    for delivery_id in Delivery.objects.filter(delivered_at__isnull=True).values_list(
-        "id", flat=True
-    ):
-        delivery_attempt(delivery_id=delivery_id)
 
 
 def verified(request: dict, secret: str) -> dict:

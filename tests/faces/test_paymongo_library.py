@@ -15,6 +15,7 @@ import requests
 from paymongo import PaymongoConfig
 
 from tests.conftest import make_account
+from tests.faces.conftest import deliver_everything
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -301,28 +302,6 @@ def test_an_intent_made_here_is_the_one_the_stripe_dialect_shows(secret, base, k
 # --- webhooks ----------------------------------------------------------------------------------
 
 ALL_EVENTS = ["payment.paid", "payment.failed", "payment.refunded"]
-
-
-@pytest.fixture
-def receiver(settings):
-    from tests.events.conftest import Receiver
-
-    settings.WEBHOOK_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    r = Receiver().start()
-    yield r
-    r.stop()
-
-
-def deliver_everything() -> None:
-    """What the worker does: relay the committed events, then make each delivery."""
-    from events.models import Delivery
-    from events.services import delivery_attempt, events_relay
-
-    events_relay()
-    for delivery_id in Delivery.objects.filter(delivered_at__isnull=True).values_list(
-        "id", flat=True
-    ):
-        delivery_attempt(delivery_id=delivery_id)
 
 
 def verified(request: dict, secret: str, *, livemode: bool = False) -> dict:
