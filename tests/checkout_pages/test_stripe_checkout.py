@@ -656,7 +656,11 @@ def test_a_payment_that_settles_later_completes_the_session_unpaid_then_tells_th
     session = a_session(client, shop)
     browser.get(session.url)
     pay(browser, number)
-    WebDriverWait(browser, 20).until(lambda d: "processing" in d.page_source.lower())
+    # the page's button reads "Processing…" as soon as it is pressed, before the server has the
+    # payment: wait for the session to leave `open` instead
+    WebDriverWait(browser, 20).until(
+        lambda d: client.v1.checkout.sessions.retrieve(session.id).status != "open"
+    )
     submitted = client.v1.checkout.sessions.retrieve(session.id)
     assert (submitted.status, submitted.payment_status) == ("complete", "unpaid")
     with pytest.raises(stripe.InvalidRequestError):
