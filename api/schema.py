@@ -130,6 +130,29 @@ def path_id(noun: str, prefix: str) -> OpenApiParameter:
     )
 
 
+def search_query_parameter(
+    *, format_name: str, fields: dict[str, str], max_length: int, example: str
+) -> OpenApiParameter:
+    """The `query` of a search operation: a string in the search language, which the API
+    reference defines under Formats (a grammar no JSON schema keyword carries), named by
+    `format_name`, over the fields the parameter lists in `x-search-fields` (each with the kind
+    of value it compares: `integer`, `timestamp`, `string`, `metadata`), for a reader in its
+    description and for a tool (the fuzz tests generate queries from it)."""
+    named = ", ".join(
+        "`metadata['key']`" if kind == "metadata" else f"`{field}` ({kind})"
+        for field, kind in fields.items()
+    )
+    return OpenApiParameter(
+        "query",
+        {"type": "string", "format": format_name, "minLength": 1, "maxLength": max_length},
+        OpenApiParameter.QUERY,
+        required=True,
+        description=f"A query in the search language (format `{format_name}`, see Formats in "
+        f"the introduction) over {named}, e.g. {example}.",
+        extensions={"x-search-fields": fields},
+    )
+
+
 def _operations(result):
     for path, methods in result.get("paths", {}).items():
         for method, operation in methods.items():

@@ -141,7 +141,10 @@ class EnumField(serializers.ChoiceField):
 class CurrencyField(serializers.CharField):
     """A currency code: a string in the schema, as Stripe publishes it (an enum of every
     supported code would make each generated client refuse `"usd"` unless given its enum
-    member); the codes accepted are checked here, answering the API's own error."""
+    member), with `format: currency`, which the API reference defines
+    (api/openapi_description.md); the codes accepted are checked here, answering the API's own
+    error. Like Stripe, the code is taken in either case (`USD` is `usd`), but with nothing
+    around it: ` usd ` is refused, as an integer with spaces around it is."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 3)
@@ -150,7 +153,7 @@ class CurrencyField(serializers.CharField):
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError("Invalid currency.", code="parameter_invalid_string")
-        code = data.strip().lower()
+        code = data.lower()
         if not is_supported_currency(code):
             raise serializers.ValidationError(
                 f"Invalid currency: {data[:10]}. Use a lowercase three-letter ISO code.",

@@ -3,6 +3,7 @@ fields (this module keeps the names the intents' selectors and tests use)."""
 
 from payments.search import (
     FIELDS,
+    MAX_QUERY_LENGTH,
     NUMERIC_FIELDS,
     PAYMENT_INTENT_SEARCH,
     SearchQueryError,
@@ -12,6 +13,7 @@ from payments.search import (
 
 __all__ = [
     "FIELDS",
+    "MAX_QUERY_LENGTH",
     "NUMERIC_FIELDS",
     "PAYMENT_INTENT_SEARCH",
     "SearchQueryError",

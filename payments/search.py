@@ -60,11 +60,23 @@ class SearchSpec:
     numeric: frozenset[str]
     strings: dict[str, tuple[str, bool, bool]]
     metadata: bool = True
+    #: the `format` the API reference gives a query over these fields
+    format: str = "search-query"
 
     @property
     def fields(self) -> frozenset[str]:
         extra = {"metadata"} if self.metadata else set()
         return self.numeric | frozenset(self.strings) | extra
+
+    def kinds(self) -> dict[str, str]:
+        """Each field and the kind of value it compares, as the API reference lists them
+        (`x-search-fields`): `integer` (`amount`), `timestamp` (`created`, unix seconds),
+        `string`, `metadata` (`metadata['key']`)."""
+        kinds = {field: "timestamp" if field == "created" else "integer" for field in self.numeric}
+        kinds.update(dict.fromkeys(self.strings, "string"))
+        if self.metadata:
+            kinds["metadata"] = "metadata"
+        return dict(sorted(kinds.items()))
 
 
 # PaymentIntents (and, with `payment_intent`, charges): amount, created, currency, status,
@@ -76,6 +88,7 @@ PAYMENT_INTENT_SEARCH = SearchSpec(
         "status": ("status", True, False),
         "customer": ("customer__id", False, True),
     },
+    format="payment-intent-search-query",
 )
 CHARGE_SEARCH = SearchSpec(
     numeric=frozenset({"amount", "created"}),
@@ -85,6 +98,7 @@ CHARGE_SEARCH = SearchSpec(
         "customer": ("customer__id", False, True),
         "payment_intent": ("payment_intent__id", False, True),
     },
+    format="charge-search-query",
 )
 CUSTOMER_SEARCH = SearchSpec(
     numeric=frozenset({"created"}),
@@ -93,6 +107,7 @@ CUSTOMER_SEARCH = SearchSpec(
         "name": ("name", False, True),
         "phone": ("phone", False, True),
     },
+    format="customer-search-query",
 )
 NUMERIC_FIELDS = PAYMENT_INTENT_SEARCH.numeric
 FIELDS = PAYMENT_INTENT_SEARCH.fields

@@ -36,6 +36,8 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
+from core.money import SUPPORTED_CURRENCIES
+from payments.search import MAX_CREATED
 from tests.conftest import committed_for_module, make_account
 from tests.helpers import encode_form_as_documented
 from tests.security.world import build_world
@@ -81,6 +83,65 @@ def filter_query(ctx, query):
         return True
     groups = ctx.operation.definition.raw.get("x-mutually-exclusive-parameters", [])
     return not any(sum(name in query for name in group) > 1 for group in groups)
+
+
+# --- The formats the API reference defines (api/openapi_description.md, "Formats"): what
+# data called valid holds where the schema names one, drawn from the list or the grammar the
+# reference states, as a client following the document writes it. (In negative mode
+# schemathesis drops the format and takes any other string as invalid.)
+
+_CURRENCIES = sorted(SUPPORTED_CURRENCIES)
+#: `currency`: a supported ISO 4217 code, lowercase or uppercase.
+schemathesis.openapi.format(
+    "currency", st.sampled_from(_CURRENCIES) | st.sampled_from(_CURRENCIES).map(str.upper)
+)
+
+#: Text in a search query's quoted values and metadata keys: any character but NUL (refused
+#: anywhere, schemathesis.toml) and lone surrogates (no character at all).
+_SEARCH_CHARACTERS = st.characters(exclude_categories=("Cs",), exclude_characters="\x00")
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@st.composite
+def _search_clause(draw, kinds: dict[str, str]) -> str:
+    """One clause over the fields `x-search-fields` lists, by the kind of each."""
+    field = draw(st.sampled_from(sorted(kinds)))
+    kind = kinds[field]
+    negated = "-" if draw(st.booleans()) else ""
+    if kind in ("integer", "timestamp"):
+        low, high = (0, MAX_CREATED) if kind == "timestamp" else (-(2**63 - 1), 2**63 - 1)
+        operator = draw(st.sampled_from([":", ">", ">=", "<", "<="]))
+        return f"{negated}{field}{operator}{draw(st.integers(low, high))}"
+    if kind == "metadata":
+        key = draw(
+            st.text(_SEARCH_CHARACTERS.filter(lambda c: c not in "[]"), min_size=1, max_size=40)
+        )
+        field = f"metadata[{_quoted(key)}]"
+    if draw(st.booleans()):
+        value = draw(st.just("null") | st.text(_SEARCH_CHARACTERS, max_size=30).map(_quoted))
+        return f"{negated}{field}:{value}"
+    value = _quoted(draw(st.text(_SEARCH_CHARACTERS, min_size=3, max_size=30)))
+    return f"{negated}{field}~{value}"
+
+
+def search_queries(kinds: dict[str, str]) -> st.SearchStrategy[str]:
+    """A query in the search language: 1 to 10 clauses joined by AND or by OR."""
+    return st.tuples(
+        st.sampled_from([" AND ", " OR "]), st.lists(_search_clause(kinds), min_size=1, max_size=10)
+    ).map(lambda drawn: drawn[0].join(drawn[1]))
+
+
+#: Each search operation's query format, over the fields its `query` parameter lists.
+for _methods in DOCUMENT["paths"].values():
+    for _operation in _methods.values():
+        for _parameter in _operation.get("parameters", []) if isinstance(_operation, dict) else []:
+            if "x-search-fields" in _parameter:
+                schemathesis.openapi.format(
+                    _parameter["schema"]["format"], search_queries(_parameter["x-search-fields"])
+                )
 
 
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,

@@ -6,13 +6,14 @@ from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
-from api.schema import CARD_DECLINED, path_id
+from api.schema import CARD_DECLINED, path_id, search_query_parameter
 from api.search_pagination import search_page
 from api.views import StripeAPIView, validated
 from core.errors import DomainError, ParameterMissing, ResourceMissing
 
 from .. import selectors, services
 from ..presenters import PUBLISHABLE_FIELDS, payment_intent_to_api
+from ..search import MAX_QUERY_LENGTH, PAYMENT_INTENT_SEARCH
 from .serializers import (
     PaymentIntentAttachSerializer,
     PaymentIntentBrowserConfirmSerializer,
@@ -183,7 +184,15 @@ class PaymentIntentSearchView(_IntentView):
         description="Payment intents matching a query in Stripe's search language, e.g. "
         "`status:'succeeded' AND metadata['order_id']:'6735'` or `amount>1000`. Pages with "
         "`page` (the previous answer's `next_page`).",
-        parameters=[PaymentIntentSearchSerializer],
+        parameters=[
+            PaymentIntentSearchSerializer,
+            search_query_parameter(
+                format_name=PAYMENT_INTENT_SEARCH.format,
+                fields=PAYMENT_INTENT_SEARCH.kinds(),
+                max_length=MAX_QUERY_LENGTH,
+                example="`status:'succeeded' AND metadata['order_id']:'6735'`",
+            ),
+        ],
         responses=PaymentIntentSearchOutputSerializer,
     )
     def get(self, request):

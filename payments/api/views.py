@@ -7,7 +7,7 @@ from django.utils import timezone
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework.response import Response
 
-from api.schema import CARD_DECLINED, path_id
+from api.schema import CARD_DECLINED, path_id, search_query_parameter
 from api.search_pagination import search_page
 from api.views import StripeAPIView, validated
 from core.metadata import METADATA_CLEAR
@@ -16,6 +16,7 @@ from routing.presenters import evaluation_to_api
 from routing.routes import Facts, decide
 
 from .. import insights, presenters, selectors, services
+from ..search import CHARGE_SEARCH, CUSTOMER_SEARCH, MAX_QUERY_LENGTH
 from . import serializers as s
 
 PM_ID = path_id("payment method", "pm_")
@@ -589,7 +590,15 @@ class CustomerSearchView(StripeAPIView):
         description="Customers matching a query in Stripe's search language over `email`, "
         "`name`, `phone`, `created` and `metadata['key']`, e.g. `email:'jenny@example.com'`. "
         "Pages with `page` (the previous answer's `next_page`).",
-        parameters=[s.SearchParamsSerializer],
+        parameters=[
+            s.SearchParamsSerializer,
+            search_query_parameter(
+                format_name=CUSTOMER_SEARCH.format,
+                fields=CUSTOMER_SEARCH.kinds(),
+                max_length=MAX_QUERY_LENGTH,
+                example="`email:'jenny@example.com'`",
+            ),
+        ],
         responses=s.CustomerSearchSchema,
     )
     def get(self, request):
@@ -605,7 +614,15 @@ class ChargeSearchView(StripeAPIView):
         description="Charges matching a query in Stripe's search language over `amount`, "
         "`created`, `currency`, `status`, `customer`, `payment_intent` and `metadata['key']`, "
         "e.g. `status:'failed' AND amount>1000`.",
-        parameters=[s.SearchParamsSerializer],
+        parameters=[
+            s.SearchParamsSerializer,
+            search_query_parameter(
+                format_name=CHARGE_SEARCH.format,
+                fields=CHARGE_SEARCH.kinds(),
+                max_length=MAX_QUERY_LENGTH,
+                example="`status:'failed' AND amount>1000`",
+            ),
+        ],
         responses=s.ChargeSearchSchema,
     )
     def get(self, request):

@@ -122,3 +122,24 @@ def test_a_write_with_no_body_and_no_content_type_still_works(acct):
         HTTP_AUTHORIZATION=f"Bearer {acct.sk}",
     )
     assert answer.status_code == 200, answer.content
+
+
+@pytest.mark.parametrize("currency", [" usd ", "usd ", " usd", "usd\n", "\tUSD"])
+def test_a_currency_with_anything_around_it_is_refused(acct, currency):
+    """As Stripe answers ` usd `: the code is three letters (in either case), nothing around it."""
+    answer = StripeTestClient(key=acct.sk).post(
+        "/v1/payment_intents", {"amount": 1000, "currency": currency}
+    )
+    assert answer.status_code == 400, answer
+    assert answer.json()["error"]["code"] == "parameter_invalid_string"
+    assert answer.json()["error"]["param"] == "currency"
+    assert not PaymentIntent.objects.filter(account_id=acct.id).exists()
+
+
+@pytest.mark.parametrize("currency", ["usd", "USD", "Usd"])
+def test_a_currency_code_is_taken_in_either_case(acct, currency):
+    answer = StripeTestClient(key=acct.sk).post(
+        "/v1/payment_intents", {"amount": 1000, "currency": currency}
+    )
+    assert answer.status_code == 200, answer
+    assert answer.json()["currency"] == "usd"
