@@ -22,6 +22,7 @@ from core import metadata as metadata_rules
 from core.errors import InvalidRequestError, ParameterUnknown
 from core.metadata import METADATA_CLEAR
 from core.money import MAX_AMOUNT, is_supported_currency
+from core.web import MAX_URL_LENGTH
 
 # --- fields -----------------------------------------------------------------------------------
 
@@ -160,6 +161,29 @@ class CurrencyField(serializers.CharField):
                 code="parameter_invalid_string",
             )
         return code
+
+
+#: What `HttpUrlField` and an origin state in the schema besides `format: uri`: the scheme.
+HTTP_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://"
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "uri",
+        "pattern": HTTP_URL_PATTERN,
+        "description": "An absolute http or https URL with a host (RFC 3986: non-ASCII "
+        "characters percent-encoded).",
+    }
+)
+class HttpUrlField(StringField):
+    """A URL the service will send a customer to (a `return_url`, a redirect): in the schema
+    `format: uri` and the http(s) scheme as a `pattern`; the service checks it
+    (`core.web.absolute_http_url`, which also refuses a loopback host in live mode)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_URL_LENGTH)
+        super().__init__(**kwargs)
 
 
 @extend_schema_field(
@@ -598,10 +622,13 @@ def list_schema(name: str, item: type[serializers.Serializer]) -> type[serialize
 
 class TimestampField(StrictIntegerField):
     """Unix seconds within 0 … year 9999 (`as_timestamp`), refused as
-    `parameter_invalid_integer` naming `param` (e.g. `created[gte]`)."""
+    `parameter_invalid_integer` naming `param` (e.g. `created[gte]`); the schema states the
+    bounds (`minimum`, `maximum`)."""
 
     def __init__(self, *, param: str, **kwargs):
         self.param = param
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", TIMESTAMP_MAX)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

@@ -1,11 +1,14 @@
 """The URLs and origins callers hand the service (a confirm's `return_url`, a checkout intent's
 `redirects`, its `allowed_origins`): absolute http(s) only, so nothing the service later links
-to or redirects to can be `javascript:`, `data:` or a scheme-relative `//host`. Loopback hosts
-are a developer's own machine: accepted in test mode only."""
+to or redirects to can be `javascript:`, `data:` or a scheme-relative `//host`; and a URI as
+RFC 3986 writes one (what the API reference's `format: uri` says), so raw non-ASCII, a bad
+percent escape or a `{`, `|`, `^` is refused rather than taken leniently. Loopback hosts are a
+developer's own machine: accepted in test mode only."""
 
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import SplitResult, urlsplit
 
 from .errors import InvalidRequestError
@@ -14,6 +17,22 @@ MAX_URL_LENGTH = 2048
 # Characters never part of a URL as a browser sends one: whitespace, quotes, angle brackets,
 # a backslash (which browsers read as `/`), and control characters.
 _FORBIDDEN = set(" \t\r\n<>\"'\\`") | {chr(c) for c in range(0x20)} | {"\x7f"}
+
+
+# RFC 3986's grammar of a URI with an authority (`scheme://authority/path?query#fragment`).
+_UNRESERVED = r"A-Za-z0-9\-._~"
+_SUB_DELIMS = r"!$&'()*+,;="
+_PCT = r"%[0-9A-Fa-f]{2}"
+_PCHAR = rf"(?:[{_UNRESERVED}{_SUB_DELIMS}:@]|{_PCT})"
+_URI = re.compile(
+    rf"[A-Za-z][A-Za-z0-9+.\-]*://"
+    rf"(?:(?:[{_UNRESERVED}{_SUB_DELIMS}:]|{_PCT})*@)?"  # userinfo
+    rf"(?:\[[0-9A-Fa-f:.vV]+\]|(?:[{_UNRESERVED}{_SUB_DELIMS}]|{_PCT})*)"  # host
+    rf"(?::[0-9]*)?"  # port
+    rf"(?:/{_PCHAR}*)*"  # path
+    rf"(?:\?(?:{_PCHAR}|[/?])*)?"  # query
+    rf"(?:#(?:{_PCHAR}|[/?])*)?"  # fragment
+)
 
 
 def _is_loopback(hostname: str) -> bool:
@@ -28,6 +47,8 @@ def _is_loopback(hostname: str) -> bool:
 def _parse(value: str) -> SplitResult | None:
     """The parts of an absolute http(s) URL with a host and a valid port, or None."""
     if not isinstance(value, str) or any(c in _FORBIDDEN for c in value):
+        return None
+    if not _URI.fullmatch(value):
         return None
     try:
         parts = urlsplit(value)
@@ -69,12 +90,14 @@ def is_absolute_http_url(value: str | None) -> bool:
 
 def web_origin(value: str, *, param: str, livemode: bool) -> str:
     """`value` as an origin, `scheme://host[:port]` lowercased, or the error naming `param`."""
-    parts = _parse(str(value).strip())
+    parts = _parse(str(value))
     if (
         parts is None
         or parts.path not in ("", "/")
         or parts.query
         or parts.fragment
+        or "?" in str(value)
+        or "#" in str(value)
         or parts.username is not None
         or any(c in str(value) for c in ";,*")
     ):

@@ -18,6 +18,7 @@ import json
 import os
 import random
 import re
+import zoneinfo
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlencode
@@ -36,6 +37,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
+from core.countries import ALPHA3, COUNTRY_ALPHA2
 from core.money import SUPPORTED_CURRENCIES
 from payments.search import MAX_CREATED
 from tests.conftest import committed_for_module, make_account
@@ -94,6 +96,19 @@ _CURRENCIES = sorted(SUPPORTED_CURRENCIES)
 #: `currency`: a supported ISO 4217 code, lowercase or uppercase.
 schemathesis.openapi.format(
     "currency", st.sampled_from(_CURRENCIES) | st.sampled_from(_CURRENCIES).map(str.upper)
+)
+
+#: `country-alpha2`, `country-alpha3`: a code ISO 3166-1 has assigned (as core/countries.py
+#: reads the list), upper case as the API writes it, or lower case.
+for _format, _codes in (("country-alpha2", COUNTRY_ALPHA2), ("country-alpha3", ALPHA3)):
+    schemathesis.openapi.format(
+        _format, st.sampled_from(sorted(_codes)) | st.sampled_from(sorted(_codes)).map(str.lower)
+    )
+
+#: `time-zone`: an IANA time zone name.
+schemathesis.openapi.format(
+    "time-zone",
+    st.sampled_from(sorted(zone for zone in zoneinfo.available_timezones() if len(zone) <= 64)),
 )
 
 #: Text in a search query's quoted values and metadata keys: any character but NUL (refused

@@ -3,11 +3,14 @@ output schema (the output itself is `checkout_pages.presenters.checkout_intent_t
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
+    HTTP_URL_PATTERN,
     CurrencyField,
     EnumField,
+    HttpUrlField,
     ListParamsSerializer,
     MetadataField,
     StrictBooleanField,
@@ -49,16 +52,35 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
     return tuple(out)
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {
+            "type": "string",
+            "format": "uri",
+            "pattern": HTTP_URL_PATTERN + "[^/?#@;,*]+/?$",
+            "description": "An origin: scheme, host and optional port "
+            "(`https://shop.example.com`).",
+        },
+    }
+)
+class OriginListField(StringListField):
+    """Web origins: in the schema URIs with no path, query or fragment (a `pattern`); each is
+    checked by the service (`core.web.web_origin`), and nothing around it is trimmed."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("child", serializers.CharField(trim_whitespace=False))
+        super().__init__(**kwargs)
+
+
 class RedirectsSerializer(StrictSerializer):
-    completed_url = StringField(
+    completed_url = HttpUrlField(
         required=False,
-        max_length=2048,
         help_text="Where the customer is sent once finished (required for checkout_page), with "
         "`checkout_intent` and `status` added to its query string.",
     )
-    return_url = StringField(
+    return_url = HttpUrlField(
         required=False,
-        max_length=2048,
         help_text="The page's back link (the same two parameters are added).",
     )
 
@@ -109,7 +131,7 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
         help_text="Keep the card on the customer for later (setup_future_usage=off_session).",
     )
     redirects = RedirectsSerializer(required=False)
-    allowed_origins = StringListField(
+    allowed_origins = OriginListField(
         required=False,
         help_text="Origins (https://shop.example.com) that may frame a checkout_plugin or a "
         "form; empty means it cannot be framed.",

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from api.serializers import (
     CurrencyField,
     EnumField,
+    HttpUrlField,
     ListParamsSerializer,
     MetadataField,
     StrictBooleanField,
@@ -153,7 +154,7 @@ class SessionCreateSerializer(StrictSerializer):
         max_length=2048,
         help_text="Where the customer goes once done; `{CHECKOUT_SESSION_ID}` is replaced.",
     )
-    cancel_url = StringField(required=False, max_length=2048, help_text="The page's back link.")
+    cancel_url = HttpUrlField(required=False, help_text="The page's back link.")
     customer = StringField(required=False, max_length=255, help_text="An existing `cus_…`.")
     customer_email = StringField(required=False, max_length=800, help_text="Prefilled email.")
     customer_creation = EnumField(
@@ -203,7 +204,10 @@ class EmptySerializer(StrictSerializer):
 
 
 class RedirectSerializer(StrictSerializer):
-    url = StringField(max_length=2048, help_text="An absolute http(s) URL.")
+    url = StringField(
+        max_length=2048,
+        help_text="An absolute http(s) URL; `{CHECKOUT_SESSION_ID}` in it is replaced.",
+    )
 
 
 class AfterCompletionSerializer(StrictSerializer):

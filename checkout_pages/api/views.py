@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 
@@ -13,6 +15,7 @@ from core.errors import ParameterMissing, ResourceMissing
 from .. import selectors, services, tokens
 from ..presenters import checkout_intent_to_api
 from .serializers import (
+    EXPANDABLE,
     CheckoutIntentCreateSerializer,
     CheckoutIntentListSchema,
     CheckoutIntentListSerializer,
@@ -24,12 +27,29 @@ from .serializers import (
 )
 
 LIST_URL = "/v1/checkout_intents"
-EXPAND = OpenApiParameter(
-    "expand",
-    str,
-    many=True,
-    description="Related objects to include whole: payment_intent, customer (secret key only).",
-)
+
+
+def _expand_parameter(prefix: str = "") -> OpenApiParameter:
+    """`expand[]`, each item one of the paths this operation expands (a `pattern`, not an
+    enum, so generated clients take a plain string)."""
+    paths = [f"{prefix}{name}" for name in EXPANDABLE]
+    return OpenApiParameter(
+        "expand",
+        {
+            "type": "array",
+            "items": {
+                "type": "string",
+                "pattern": "^" + re.escape(prefix) + "(" + "|".join(EXPANDABLE) + ")$",
+            },
+        },
+        description="Related objects to include whole: "
+        + ", ".join(f"`{path}`" for path in paths)
+        + " (secret key only); anything else answers 400 `parameter_invalid_expand`.",
+    )
+
+
+EXPAND = _expand_parameter()
+LIST_EXPAND = _expand_parameter("data.")
 ID = OpenApiParameter("id", str, OpenApiParameter.PATH, description="The checkout intent (cint_…).")
 
 
@@ -90,7 +110,7 @@ class CheckoutIntentCollectionView(_CheckoutIntentView):
             "`ending_before`), filtered by `status` (as shown: a pending intent past its "
             "`expires_at` is expired), `type`, `customer` and `created`."
         ),
-        parameters=[CheckoutIntentListSerializer, EXPAND],
+        parameters=[CheckoutIntentListSerializer, LIST_EXPAND],
         responses=CheckoutIntentListSchema,
     )
     def get(self, request):

@@ -330,7 +330,13 @@ def _after_completion_url(after_completion: dict | None, *, livemode: bool) -> s
     url = (after_completion.get("redirect") or {}).get("url")
     if not url:
         raise ParameterMissing("after_completion[redirect][url]")
-    return clean_url(url, "after_completion[redirect][url]", livemode=livemode)
+    # `{CHECKOUT_SESSION_ID}` is the one template the URL may hold (sessions.py fills it in)
+    clean_url(
+        url.replace("{CHECKOUT_SESSION_ID}", "x"),
+        "after_completion[redirect][url]",
+        livemode=livemode,
+    )
+    return url
 
 
 def priced_line_items_of_link(link: PaymentLink) -> list[dict]:

@@ -3,6 +3,7 @@ itself is `checkouts.presenters.checkout_to_api`; insights' is `checkouts.insigh
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
@@ -49,15 +50,25 @@ class CustomerSerializer(StrictSerializer):
     )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "country-alpha3",
+        "description": "Three-letter ISO 3166-1 alpha-3 country code (`USA`, `IRL`), one ISO has "
+        "assigned; lower case is accepted.",
+    }
+)
 class CountryField(serializers.CharField):
-    """An ISO 3166-1 alpha-3 country code (`USA`, `IRL`); lower case is accepted."""
+    """An ISO 3166-1 alpha-3 country code (`USA`, `IRL`); lower case is accepted. A string in
+    the schema with `format: country-alpha3` (defined in the API reference): the assigned codes
+    are a list no schema keyword carries without an enum."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(
                 "Invalid country: expected a string.", code="parameter_invalid_string"
             )
-        code = data.strip().upper()
+        code = data.upper()
         if not is_country_alpha3(code):
             raise serializers.ValidationError(
                 f"Invalid country: {data[:10]!r} is not an ISO 3166-1 alpha-3 country code "
@@ -196,7 +207,17 @@ class CheckoutListSerializer(ListParamsSerializer):
     )
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "time-zone",
+        "description": "An IANA time zone name (`Europe/Dublin`, `America/New_York`, `UTC`).",
+    }
+)
 class TimezoneField(serializers.CharField):
+    """An IANA time zone: a string in the schema with `format: time-zone`, which the API
+    reference defines (a list of names no schema keyword carries); checked here."""
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         zone = insights_timezone(value)

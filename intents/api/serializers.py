@@ -11,6 +11,7 @@ from api.serializers import (
     AmountField,
     CurrencyField,
     EnumField,
+    HttpUrlField,
     ListParamsSerializer,
     MetadataField,
     StrictBooleanField,
@@ -287,9 +288,8 @@ class PaymentIntentCreateSerializer(_TakesPaymentMethodData, _IntentFieldsSerial
         required=False,
         help_text="With `confirm=true`: fail instead of answering `requires_action` when the card needs authentication.",
     )
-    return_url = StringField(
+    return_url = HttpUrlField(
         required=False,
-        max_length=2048,
         help_text="Where the customer returns after 3-D Secure.",
     )
 
@@ -307,8 +307,8 @@ class _ConfirmFieldsSerializer(_TakesPaymentMethodData, StrictSerializer):
         max_length=255,
         help_text="Id of the payment method to charge: a `pm_…` of this account, or a magic test id such as `pm_card_visa` (see the test cards).",
     )
-    return_url = StringField(
-        required=False, max_length=2048, help_text="Where the customer returns after 3-D Secure."
+    return_url = HttpUrlField(
+        required=False, help_text="Where the customer returns after 3-D Secure."
     )
     receipt_email = StringField(
         required=False, max_length=512, help_text="Email address to send the receipt to."
@@ -384,8 +384,8 @@ class PaymentIntentAttachSerializer(StrictSerializer):
         max_length=255,
         help_text="The intent's client secret; the same as `client_key`.",
     )
-    return_url = StringField(
-        required=False, max_length=2048, help_text="Where the customer returns after 3-D Secure."
+    return_url = HttpUrlField(
+        required=False, help_text="Where the customer returns after 3-D Secure."
     )
 
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from api.errors import SecretKeyRequired
 from api.serializers import (
     EnumField,
+    HttpUrlField,
     ListParamsSerializer,
     MetadataField,
     StrictBooleanField,
@@ -47,9 +48,7 @@ class SetupIntentCreateSerializer(StrictSerializer):
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     metadata = MetadataField(required=False)
     payment_method_types = StringListField(required=False, help_text="Only `card`.")
-    return_url = StringField(
-        required=False, max_length=2048, help_text="Where 3-D Secure comes back to."
-    )
+    return_url = HttpUrlField(required=False, help_text="Where 3-D Secure comes back to.")
 
 
 class SetupIntentUpdateSerializer(StrictSerializer):
@@ -61,9 +60,7 @@ class SetupIntentUpdateSerializer(StrictSerializer):
 
 class SetupIntentConfirmSerializer(StrictSerializer):
     payment_method = StringField(required=False, max_length=255, help_text="A `pm_…`.")
-    return_url = StringField(
-        required=False, max_length=2048, help_text="Where 3-D Secure comes back to."
-    )
+    return_url = HttpUrlField(required=False, help_text="Where 3-D Secure comes back to.")
     client_secret = StringField(
         required=False, max_length=255, help_text="Required with a publishable key."
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
@@ -38,6 +39,15 @@ CARD_BRANDS = ("visa", "mastercard", "amex", "discover", "diners", "jcb", "union
 #: The reasons `evaluate` gives for a connection it skipped.
 SKIP_REASONS = ("disabled", "circuit_open", "no_token", "deleted")
 
+#: A simulated processor's decline code: lower-case letters, digits and underscores, at least
+#: one letter (the schema's `pattern`; `validate_decline_code` checks the same).
+_DECLINE_CODE_MESSAGE = (
+    "Invalid decline_code: lower-case letters, digits and underscores only "
+    "(e.g. `insufficient_funds`)."
+)
+DECLINE_CODE_PATTERN = RegexValidator(
+    r"^[a-z0-9_]*[a-z][a-z0-9_]*$", message=_DECLINE_CODE_MESSAGE, code="parameter_invalid_string"
+)
 MAX_PROCESSORS = 20  # in one list of a flow
 MAX_RULES = 50
 MAX_CONDITION_VALUES = 50
@@ -187,19 +197,23 @@ class ProcessorIdListField(ArrayField):
 @extend_schema_field(
     {
         "type": "string",
-        "pattern": "^[A-Z]{2}$",
-        "description": "Two-letter ISO 3166-1 alpha-2 country code, upper case (e.g. `US`).",
+        "format": "country-alpha2",
+        "description": "Two-letter ISO 3166-1 alpha-2 country code, upper case (e.g. `US`; "
+        "lower case is accepted), one ISO has assigned.",
     }
 )
 class CountryAlpha2Field(serializers.CharField):
-    """An assigned ISO 3166-1 alpha-2 code; lower case is accepted and made upper case."""
+    """An assigned ISO 3166-1 alpha-2 code; lower case is accepted and made upper case. In the
+    schema a string with `format: country-alpha2`, which the API reference defines (the list of
+    assigned codes, which only an enum could carry), and no `pattern`: two letters are not yet
+    a country, and a tool told "two letters but not this format" would try assigned ones."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             raise serializers.ValidationError(
                 "Invalid country: expected a string.", code="parameter_invalid_string"
             )
-        code = data.strip().upper()
+        code = data.upper()
         if code not in COUNTRY_ALPHA2:
             raise serializers.ValidationError(
                 f"Invalid country: {data[:10]!r} is not an ISO 3166-1 alpha-2 country code "
@@ -291,6 +305,7 @@ class ProcessorSimulatedSerializer(StrictSerializer):
         required=False,
         allow_null=False,
         max_length=64,
+        validators=[DECLINE_CODE_PATTERN],
         help_text="The decline code of `behavior=decline` (default `try_again_later`, a soft "
         "decline; e.g. `do_not_honor` for a hard one).",
     )
@@ -304,9 +319,7 @@ class ProcessorSimulatedSerializer(StrictSerializer):
     def validate_decline_code(self, value):
         if not (value.replace("_", "").isalnum() and value.isascii() and value.islower()):
             raise serializers.ValidationError(
-                "Invalid decline_code: lower-case letters, digits and underscores only "
-                "(e.g. `insufficient_funds`).",
-                code="parameter_invalid_string",
+                _DECLINE_CODE_MESSAGE, code="parameter_invalid_string"
             )
         return value
 

@@ -25,6 +25,16 @@ BAD_URLS = [
     "https://shop.example/a b",
     "https:\\\\evil.example",
     "java\tscript:alert(1)",
+    # not URIs (RFC 3986), as the document's `format: uri` says: raw non-ASCII, a bad percent
+    # escape, characters a URI never holds, a second fragment
+    "https://shop.exämple/x",
+    "https://shop.example/ü",
+    "https://shop.example/%zz",
+    "https://shop.example/{x}",
+    "https://shop.example/a|b",
+    "https://shop.example/a^b",
+    "https://shop.example/[x]",
+    "https://shop.example/a#b#c",
 ]
 
 
@@ -125,6 +135,9 @@ def test_checkout_intent_redirects_are_absolute_http_only(acct, url):
         "javascript://a.example.com",
         "//a.example.com",
         "https://user@a.example.com",
+        " https://a.example.com",
+        "https://a.example.com\n",
+        "https://ä.example.com",
     ],
 )
 def test_allowed_origins_are_http_origins_and_a_bad_port_is_a_400(acct, origin):

@@ -359,6 +359,17 @@ INVALID = [
         "routing[rules][0][if][card_country][0]",
     ),
     (
+        # two letters and nothing around them, as the schema's pattern says (no lenient strip)
+        {"name": "F", "routing": _rule(card_country=[" DE "])},
+        "parameter_invalid_string",
+        "routing[rules][0][if][card_country][0]",
+    ),
+    (
+        {"name": "F", "routing": _rule(currency=["usd "])},
+        "parameter_invalid_string",
+        "routing[rules][0][if][currency][0]",
+    ),
+    (
         {"name": "F", "routing": _rule(amount_gte=-1)},
         "parameter_invalid_integer",
         "routing[rules][0][if][amount_gte]",
