@@ -163,6 +163,24 @@ class CurrencyField(serializers.CharField):
         return code
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "search-page",
+        "pattern": "^page_[A-Za-z0-9_-]+$",
+        "description": "The `next_page` of the previous answer, for the page after it.",
+    }
+)
+class SearchPageField(StringField):
+    """A search's `page`: the opaque token a previous answer gave as `next_page`
+    (`api.search_pagination`), in the schema `format: search-page`, which the API reference
+    defines, with the token's shape as a `pattern`."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 500)
+        super().__init__(**kwargs)
+
+
 #: What `HttpUrlField` and an origin state in the schema besides `format: uri`: the scheme.
 HTTP_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://"
 

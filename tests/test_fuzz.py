@@ -20,7 +20,9 @@ import random
 import re
 import zoneinfo
 from contextlib import contextmanager
+from datetime import UTC
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -35,6 +37,7 @@ from schemathesis.auths import apply_basic_auth
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
 
+from api.search_pagination import encode_page
 from api.views import resource_name, scoped_models
 from config.wsgi import application
 from core.countries import ALPHA3, COUNTRY_ALPHA2
@@ -148,6 +151,16 @@ def search_queries(kinds: dict[str, str]) -> st.SearchStrategy[str]:
         st.sampled_from([" AND ", " OR "]), st.lists(_search_clause(kinds), min_size=1, max_size=10)
     ).map(lambda drawn: drawn[0].join(drawn[1]))
 
+
+#: `search-page`: a `next_page` as a search answers it, naming a row (its `created`, its id).
+schemathesis.openapi.format(
+    "search-page",
+    st.builds(
+        lambda created, pk: encode_page(SimpleNamespace(created=created, id=pk)),
+        st.datetimes(timezones=st.just(UTC)),
+        st.from_regex(r"\A[a-z]{1,16}_[A-Za-z0-9]{1,60}\Z"),
+    ),
+)
 
 #: Each search operation's query format, over the fields its `query` parameter lists.
 for _methods in DOCUMENT["paths"].values():

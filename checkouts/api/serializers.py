@@ -388,10 +388,18 @@ class BucketOutput(FiguresOutput):
     )
 
 
+class InsightsWindowOutput(serializers.Serializer):
+    """The window the figures cover, as the answer states it: the default start, 30 days
+    before `lt`, may precede 1970 (`created[lt]=0`), which a request's bounds do not allow."""
+
+    gte = serializers.IntegerField(help_text="Unix seconds (inclusive).")
+    lt = serializers.IntegerField(help_text="Unix seconds (exclusive).")
+
+
 class CheckoutInsightsOutputSerializer(serializers.Serializer):
     object = serializers.CharField(default="checkout_insights")
     livemode = serializers.BooleanField()
-    created = InsightsCreatedSerializer()
+    created = InsightsWindowOutput()
     group_by = serializers.ChoiceField(choices=GROUP_BY, allow_null=True)
     tz = serializers.CharField()
     total = FiguresOutput()

@@ -14,6 +14,7 @@ from api.serializers import (
     HttpUrlField,
     ListParamsSerializer,
     MetadataField,
+    SearchPageField,
     StrictBooleanField,
     StrictIntegerField,
     StrictSerializer,
@@ -461,9 +462,8 @@ class PaymentIntentSearchSerializer(StrictSerializer):
         max_value=100,
         help_text="How many intents to return, 1 to 100 (default 10).",
     )
-    page = StringField(
+    page = SearchPageField(
         required=False,
-        max_length=500,
         help_text="The `next_page` of the previous answer, for the page after it.",
     )
 

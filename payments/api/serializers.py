@@ -14,6 +14,7 @@ from api.serializers import (
     MetadataField,
     NullableHashMixin,
     OptionalAddressSerializer,
+    SearchPageField,
     StrictIntegerField,
     StrictSerializer,
     StringField,
@@ -741,9 +742,8 @@ class SearchParamsSerializer(StrictSerializer):
     limit = StrictIntegerField(
         required=False, min_value=1, max_value=100, help_text="1 to 100 (default 10)."
     )
-    page = StringField(
+    page = SearchPageField(
         required=False,
-        max_length=500,
         help_text="The `next_page` of the previous answer, for the page after it.",
     )
 
