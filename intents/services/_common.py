@@ -40,10 +40,16 @@ THREE_D_SECURE_FORCED = ("any", "challenge")
 
 
 def check_payment_method_options(options: dict | None) -> None:
-    """Refuse what an intent could not honour: a `card` entry that is not a hash, or a
+    """Refuse what an intent could not honour: options or a `card` entry that are not a hash, or a
     `request_three_d_secure` that is none of the values above."""
     if not options:
         return
+    if not isinstance(options, dict):
+        raise InvalidRequestError(
+            "Invalid object: payment_method_options must be a hash.",
+            code="parameter_invalid_hash",
+            param="payment_method_options",
+        )
     card = options.get("card")
     if card is None:
         return

@@ -112,6 +112,17 @@ def test_a_flat_stripe_style_body_is_refused_in_paymongo_words(acct):
             "parameter_format_invalid",
             "amount",
         ),
+        (
+            # a list where the options' hash goes was a 500
+            {
+                "amount": 2000,
+                "currency": "PHP",
+                "payment_method_allowed": ["card"],
+                "payment_method_options": ["card"],
+            },
+            "parameter_invalid",
+            "payment_method_options",
+        ),
     ],
 )
 def test_bad_attributes_are_named_and_nothing_is_made(acct, attributes, code, attribute):
