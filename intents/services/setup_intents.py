@@ -95,6 +95,9 @@ def setup_intent_create(
     return_url: str | None = None,
 ) -> SetupIntent:
     """A new SetupIntent (`setup_intent.created`); with `confirm`, confirmed at once."""
+    if return_url is not None:
+        # checked when given, as a payment intent's is, not only once it is used
+        absolute_http_url(return_url, param="return_url", livemode=scope.livemode)
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
     pm = _resolve_method(scope, payment_method)
     if payment_method_types and set(payment_method_types) - {"card"}:

@@ -188,3 +188,11 @@ def test_a_stored_javascript_return_url_is_never_linked_and_completing_is_not_a_
     assert "javascript:" not in done.content.decode()
     assert "Content-Security-Policy" in done
     assert PaymentIntent.objects.get(id=pi["id"]).status == "succeeded"
+
+
+@pytest.mark.parametrize("url", BAD_URLS[:4] + ["true"])
+def test_a_setup_intent_create_refuses_a_return_url_even_without_confirm(acct, url):
+    answer = StripeTestClient(key=acct.sk).post("/v1/setup_intents", {"return_url": url})
+    assert answer.status_code == 400, answer
+    assert answer.json()["error"]["param"] == "return_url"
+    assert answer.json()["error"]["code"] == "url_invalid"
