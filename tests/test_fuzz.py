@@ -19,6 +19,7 @@ import os
 import random
 import re
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -26,9 +27,13 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from graphql import GraphQLError, OperationDefinitionNode, build_schema
+from graphql import parse as parse_graphql
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from hypothesis_graphql import from_schema as graphql_documents
+from hypothesis_graphql import nodes as graphql_nodes
 from schemathesis import GenerationMode
 from schemathesis.auths import apply_basic_auth
 from schemathesis.checks import load_all_checks
@@ -36,6 +41,8 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
+from faces.whenthen.openapi import GRAPHQL_FORMAT, OPERATION_NAME_OF
+from faces.whenthen.views import sdl as whenthen_sdl
 from tests.conftest import committed_for_module, make_account
 from tests.helpers import encode_form_as_documented
 from tests.security.world import build_world
@@ -81,6 +88,73 @@ def filter_query(ctx, query):
         return True
     groups = ctx.operation.definition.raw.get("x-mutually-exclusive-parameters", [])
     return not any(sum(name in query for name in group) > 1 for group in groups)
+
+
+# --- WhenThen's GraphQL face: what its request body's fields say of one another -------------
+
+
+def _graphql_documents():
+    """Format `graphql` (a request's `query`): executable documents of the face's published
+    schema (`/whenthen/schema.graphql`), built by hypothesis-graphql, so they parse and validate
+    (no NUL in a string, as everywhere: schemathesis.toml)."""
+    timestamps = st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
+    )
+    scalars = {
+        "Long": st.integers().map(graphql_nodes.Int),
+        "DateTime": timestamps.map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")).map(
+            graphql_nodes.String
+        ),
+    }
+    return graphql_documents(build_schema(whenthen_sdl()), custom_scalars=scalars, allow_x00=False)
+
+
+schemathesis.openapi.format(GRAPHQL_FORMAT, _graphql_documents())
+
+
+def _body_properties(operation) -> dict:
+    """The properties of each of the operation's request body schemas, `$ref`s resolved."""
+    found: dict = {}
+    content = operation.definition.raw.get("requestBody", {}).get("content", {})
+    for media in content.values():
+        body = media.get("schema", {})
+        if "$ref" in body:
+            body = DOCUMENT["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+        found.update(body.get("properties", {}))
+    return found
+
+
+def _operation_names(document: object) -> set[str] | None:
+    """The names of a GraphQL document's operations; None when it is no document at all."""
+    if not isinstance(document, str):
+        return None
+    try:
+        parsed = parse_graphql(document)
+    except GraphQLError:
+        return None
+    return {
+        definition.name.value
+        for definition in parsed.definitions
+        if isinstance(definition, OperationDefinitionNode) and definition.name is not None
+    }
+
+
+@schemathesis.hook("filter_body")
+def filter_body_graphql_operation_name(ctx, body):
+    """What the document states beside the schema (`x-graphql-operation-name-of`, a rule between
+    two fields that OpenAPI 3.0 cannot express): an `operationName` given as a string names an
+    operation of the GraphQL document beside it, as a client following the document would send
+    (where that document does not parse, the rule says nothing and the body is kept)."""
+    if not isinstance(body, dict) or ctx.operation is None:
+        return True
+    for name, described in _body_properties(ctx.operation).items():
+        document_field = described.get(OPERATION_NAME_OF)
+        if document_field is None or not isinstance(body.get(name), str):
+            continue
+        names = _operation_names(body.get(document_field))
+        if names is not None and body[name] not in names:
+            return False
+    return True
 
 
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,
