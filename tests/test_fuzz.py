@@ -41,6 +41,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
+from faces.paymongo.serializers import CARD_NUMBER_FORMAT, EXPIRY_YEAR
 from faces.whenthen.openapi import GRAPHQL_FORMAT, OPERATION_NAME_OF
 from faces.whenthen.views import sdl as whenthen_sdl
 from tests.conftest import committed_for_module, make_account
@@ -88,6 +89,61 @@ def filter_query(ctx, query):
         return True
     groups = ctx.operation.definition.raw.get("x-mutually-exclusive-parameters", [])
     return not any(sum(name in query for name in group) > 1 for group in groups)
+
+
+# --- The faces' card fields (PayMongo's `details`) ------------------------------------------
+
+
+def _luhn_completed(digits: str) -> str:
+    """`digits` and the check digit that makes the whole pass the Luhn check."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str((10 - total % 10) % 10)
+
+
+#: Format `card-number`: 12 to 19 digits that pass the Luhn check.
+schemathesis.openapi.format(
+    CARD_NUMBER_FORMAT,
+    st.text("0123456789", min_size=11, max_size=18).map(_luhn_completed),
+)
+
+
+def _years_into_the_window(value, schema: dict, seen: frozenset = frozenset()):
+    """`value` with every integer under a property marked `x-card-expiry-year` moved into the
+    window a card's expiry year must be in (next year to 49 years on: this year's past months
+    are out), keeping how the drawn years spread; anything else as it is."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return value
+        seen = seen | {schema["$ref"]}
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if schema.get(EXPIRY_YEAR) and isinstance(value, int) and not isinstance(value, bool):
+        return datetime.now(UTC).year + 1 + value % 49
+    for child in schema.get("allOf", []):
+        value = _years_into_the_window(value, child, seen)
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {
+            name: _years_into_the_window(item, properties[name], seen)
+            if name in properties
+            else item
+            for name, item in value.items()
+        }
+    return value
+
+
+@schemathesis.hook("map_body")
+def map_body_card_expiry_year(ctx, body):
+    """What the document states beside the schema (`x-card-expiry-year`, a window that moves
+    with the date): a card's expiry year in data is one a card can have, as a client following
+    the document sends (the year is no part of the schema a negative case breaks)."""
+    if ctx.operation is None:
+        return body
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return body if schema is None else _years_into_the_window(body, schema)
 
 
 # --- WhenThen's GraphQL face: what its request body's fields say of one another -------------
@@ -173,7 +229,8 @@ def _error_codes(response) -> list[str]:
         return [str(body["error"].get("code"))]
     if isinstance(body.get("errors"), list):
         return [str(e.get("code")) for e in body["errors"] if isinstance(e, dict)]
-    return [str(body.get("error_type"))]
+    # Payload's face: its coarse `error_type`, and the service's `code` beside it when it has one
+    return [str(body.get("code") or body.get("error_type"))]
 
 
 @schemathesis.check

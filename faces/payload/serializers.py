@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -28,6 +29,9 @@ ALL_TYPES = (
     "processing_account_plugin",
     "oauth_client_token",
 )
+#: The types this service makes (the others are refused by name: `views.NOT_HONOURED`).
+NOT_HONOURED_TYPES = ("processing_account_plugin", "oauth_client_token")
+HONOURED_TYPES = tuple(t for t in ALL_TYPES if t not in NOT_HONOURED_TYPES)
 #: Payload's amounts are dollars and cents; the face takes them in usd.
 CURRENCY = "usd"
 MAX_DIGITS_BEFORE_POINT = 10
@@ -35,8 +39,19 @@ MAX_DIGITS_BEFORE_POINT = 10
 _AMOUNT_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
+#: The largest amount a field here takes: fewer than MAX_DIGITS_BEFORE_POINT digits before the
+#: point, in cents.
+MAX_AMOUNT = Decimal(10**MAX_DIGITS_BEFORE_POINT) - Decimal("0.01")
+
+
 @extend_schema_field(
-    {"type": "number", "minimum": 0, "multipleOf": 0.01, "description": "Dollars and cents."}
+    {
+        "type": "number",
+        "minimum": 0,
+        "maximum": float(MAX_AMOUNT),
+        "multipleOf": 0.01,
+        "description": "Dollars and cents.",
+    }
 )
 class DecimalAmountField(serializers.Field):
     """Payload's `561.31` (a JSON number, read as a Decimal, or a string) → 56131 cents,
@@ -68,8 +83,26 @@ class DecimalAmountField(serializers.Field):
         return value
 
 
+class OfferedChoiceField(EnumField):
+    """One of Payload's values, of which this service honours `offered`: the others are taken
+    here and refused by name where they are used (`views`), with what this service lacks for
+    them. The document's enum lists the honoured ones only, as what a request may hold."""
+
+    def __init__(self, *, offered, not_offered, **kwargs):
+        super().__init__(choices=[*offered, *not_offered], **kwargs)
+        set_override(self, "field", {"type": "string", "enum": list(offered)})
+
+
+@extend_schema_field(
+    {
+        "type": "boolean",
+        "enum": [False],
+        "description": "A feature this service does not offer: only false.",
+    }
+)
 class NotOffered(StrictBooleanField):
-    """A toggle of a feature this service does not have: `false` is accepted, `true` refused."""
+    """A toggle of a feature this service does not have: `false` is accepted, `true` refused
+    (the document says so: `enum: [false]`)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "A feature this service does not offer: only false.")
@@ -83,9 +116,17 @@ class NotOffered(StrictBooleanField):
         return False
 
 
-@extend_schema_field({"type": "string", "nullable": True, "description": "Only null here."})
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "maxLength": 0,
+        "description": "Only null (or empty) here.",
+    }
+)
 class NoneOnly(serializers.Field):
-    """An id of an object this service does not have (processing accounts): only null."""
+    """An id of an object this service does not have (processing accounts): only null (or the
+    empty string, a form's way of writing it)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -221,9 +262,11 @@ class PayloadPaymentMethodFormSerializer(StrictSerializer):
 
 
 class PayloadIntentCreateSerializer(StrictSerializer):
-    type = EnumField(
-        choices=list(ALL_TYPES),
-        help_text="What the intent is for; the settings object of the same name goes with it.",
+    type = OfferedChoiceField(
+        offered=HONOURED_TYPES,
+        not_offered=NOT_HONOURED_TYPES,
+        help_text="What the intent is for; the settings object of the same name goes with it. "
+        "`processing_account_plugin` and `oauth_client_token` are refused by name.",
     )
     attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
     checkout_page = PayloadCheckoutPageSerializer(
@@ -248,8 +291,11 @@ class PayloadIntentCreateSerializer(StrictSerializer):
 class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
     """An update: the create's attributes, all optional (validated with `partial`)."""
 
-    type = EnumField(
-        choices=list(ALL_TYPES), required=False, help_text="The intent's own type, if given."
+    type = OfferedChoiceField(
+        offered=HONOURED_TYPES,
+        not_offered=NOT_HONOURED_TYPES,
+        required=False,
+        help_text="The intent's own type, if given.",
     )
 
 
@@ -360,8 +406,10 @@ class PayloadBillingAddressSerializer(StrictSerializer):
 class PayloadInlineCardSerializer(StrictSerializer):
     """A card given whole in a payment (charged, not kept for a customer)."""
 
-    type = EnumField(
-        choices=["card", "bank_account"], help_text="Only `card` here (bank accounts are refused)."
+    type = OfferedChoiceField(
+        offered=["card"],
+        not_offered=["bank_account"],
+        help_text="Only `card` here (bank accounts are refused by name).",
     )
     card = PayloadCardSerializer(required=False, help_text="The card's details.")
     account_holder = StringField(required=False, max_length=256, help_text="The cardholder.")
@@ -391,12 +439,21 @@ class PayloadPaymentMethodCreateSerializer(PayloadInlineCardSerializer):
 
 
 @extend_schema_field(
-    {"type": "number", "minimum": 0, "description": "In the currency's major unit, e.g. 10.25."}
+    {
+        "type": "number",
+        "minimum": 0,
+        "maximum": float(MAX_AMOUNT),
+        "multipleOf": 0.01,
+        "description": "In the currency's major unit, e.g. 10.25: dollars and cents (a refund "
+        "or capture of a payment made in another currency through `/v1/` takes that "
+        "currency's decimals, none for jpy).",
+    }
 )
 class MajorAmountField(DecimalAmountField):
     """An amount in the currency's major unit, kept as the exact `Decimal`: a payment's,
     capture's or refund's currency is known only later (the payment's), and `views.minor_units`
-    turns it into minor units with that currency's own decimals."""
+    turns it into minor units with that currency's own decimals. The document states Payload's
+    own, dollars and cents (the face's payments are in usd)."""
 
     def to_internal_value(self, data):
         return self.major(data)
@@ -466,16 +523,40 @@ TRIGGERS_NOT_OFFERED = (
 )
 TRIGGER_HELP = (
     "What the webhook is told about: `payment`, `processed`, `authorized`, `decline`, "
-    "`refund` or `void`."
+    "`refund` or `void`. Payload's other triggers (of objects this service does not have: "
+    "`chargeback`, `deposit`…) are refused by name."
 )
+
+
+@extend_schema_field({"type": "object", "nullable": True, "maxProperties": 0})
+class NoOAuthParams(serializers.Field):
+    """Payload's OAuth parameters for a webhook's deliveries, which this service does not offer
+    (every delivery is signed instead): only none (null, `{}`, or a form's empty value)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault(
+            "help_text", "Not offered here: deliveries are signed instead. Only {} or null."
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data not in ({}, ""):
+            raise serializers.ValidationError(
+                "oauth_params is not offered here: every delivery is signed instead "
+                "(X-Payload-Signature, the HMAC-SHA256 of the body keyed with sender_secret)."
+            )
+        return None
+
+    def to_representation(self, value):
+        return value
 
 
 class _PayloadWebhookOptions(StrictSerializer):
     """What a webhook's create and update both take and this service does not use."""
 
-    oauth_params = serializers.JSONField(
-        required=False, help_text="Not offered here: deliveries are signed instead."
-    )
+    oauth_params = NoOAuthParams()
     retries = StrictIntegerField(
         required=False,
         min_value=0,
@@ -484,7 +565,9 @@ class _PayloadWebhookOptions(StrictSerializer):
 
 
 class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
-    trigger = EnumField(choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], help_text=TRIGGER_HELP)
+    trigger = OfferedChoiceField(
+        offered=TRIGGERS, not_offered=TRIGGERS_NOT_OFFERED, help_text=TRIGGER_HELP
+    )
     url = StringField(max_length=2048, help_text="Where the trigger is POSTed (https).")
     sender_secret = StringField(
         required=False,
@@ -499,8 +582,8 @@ class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
 class PayloadWebhookUpdateSerializer(_PayloadWebhookOptions):
     """A webhook's update: only the attributes sent change."""
 
-    trigger = EnumField(
-        choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], required=False, help_text=TRIGGER_HELP
+    trigger = OfferedChoiceField(
+        offered=TRIGGERS, not_offered=TRIGGERS_NOT_OFFERED, required=False, help_text=TRIGGER_HELP
     )
     url = StringField(required=False, max_length=2048, help_text="Where the trigger is POSTed.")
     sender_secret = StringField(

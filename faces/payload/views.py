@@ -833,15 +833,6 @@ def _trigger_events(trigger: str) -> list[str]:
     return list(webhooks.TRIGGER_EVENTS[trigger])
 
 
-def _no_oauth(data: dict) -> None:
-    if data.get("oauth_params"):
-        raise InvalidRequestError(
-            "oauth_params is not offered here: every delivery is signed instead "
-            "(X-Payload-Signature, the HMAC-SHA256 of the body keyed with sender_secret).",
-            param="oauth_params",
-        )
-
-
 class WebhooksView(PayloadView):
     error_paths = {"metadata": ["attrs"], "enabled_events": ["trigger"]}
 
@@ -860,7 +851,6 @@ class WebhooksView(PayloadView):
         data = validated(serializers.PayloadWebhookCreateSerializer, self.params)
         if not data.get("url"):
             raise ParameterMissing("url", "Missing required attribute: url.")
-        _no_oauth(data)
         events = _trigger_events(data["trigger"])
         chosen = data.get("sender_secret")
         endpoint = event_services.webhook_endpoint_create(
@@ -918,7 +908,6 @@ class WebhookView(PayloadView):
     )
     def put(self, request, id: str):
         data = validated(serializers.PayloadWebhookUpdateSerializer, self.params)
-        _no_oauth(data)
         if "sender_secret" in data:
             raise InvalidRequestError(
                 "sender_secret cannot be changed: make a new webhook.", param="sender_secret"

@@ -142,6 +142,9 @@ def add_graphql_face(result, generator, request, public):
             "summary": "Run a GraphQL document (WhenThen's Intent API)",
             "description": "Any operation of the schema; see the section's introduction.",
             "tags": [TAG],
+            # the key (or client token) as a Bearer token, as WhenThen's clients send it; HTTP
+            # Basic with the key as user name is taken too, as everywhere in the service
+            "security": [{"secretKey": []}, {"basicKey": []}],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _REQUEST}},

@@ -362,3 +362,31 @@ def test_a_payment_takes_the_statements_of_the_same_payment_through_v1(acct):
             )
         assert answer.status_code == 200 and answer.json()["status"] == "processed"
     assert len(through_face) == len(through_v1), [q["sql"][:60] for q in through_face]
+
+
+def test_a_refusal_for_the_objects_state_carries_the_services_code(acct):
+    """Payload's error types are coarse (InvalidAttributes for every refused request): a refusal
+    for the object's state, whatever the request, says so with the service's own code."""
+    card = send(
+        "/payload/payment_methods",
+        {"type": "card", "card": {"card_number": "4242424242424242", "expiry": "12/40"}},
+        acct.sk,
+    ).json()
+    answer = send(f"/payload/payment_methods/{card['id']}", {}, acct.sk, method="delete")
+    assert answer.status_code == 400
+    assert answer.json()["error_type"] == "InvalidAttributes"
+    assert answer.json()["code"] == "payment_method_unexpected_state"
+
+
+@pytest.mark.parametrize("options", [{}, None])
+def test_a_webhook_takes_no_oauth_params_but_none(acct, options):
+    body = {"trigger": "payment", "url": "https://93.184.215.14/hook", "oauth_params": options}
+    assert send("/payload/webhooks", body, acct.sk).status_code == 200
+
+
+@pytest.mark.parametrize("options", [{"client_id": "x"}, [], "x", 0])
+def test_oauth_params_are_refused_by_name(acct, options):
+    body = {"trigger": "payment", "url": "https://93.184.215.14/hook", "oauth_params": options}
+    answer = send("/payload/webhooks", body, acct.sk)
+    assert answer.status_code == 400
+    assert "oauth_params" in answer.json()["details"]
