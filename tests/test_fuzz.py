@@ -39,6 +39,7 @@ from schemathesis.auths import apply_basic_auth
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
 
+from api.serializers import WEBHOOK_URL_FORMAT
 from api.views import resource_name, scoped_models
 from config.wsgi import application
 from faces.paymongo.serializers import CARD_NUMBER_FORMAT, EXPIRY_YEAR
@@ -89,6 +90,21 @@ def filter_query(ctx, query):
         return True
     groups = ctx.operation.definition.raw.get("x-mutually-exclusive-parameters", [])
     return not any(sum(name in query for name in group) > 1 for group in groups)
+
+
+# --- Format `webhook-url` (api.serializers.WEBHOOK_URL_FORMAT) --------------------------------
+
+_PUBLIC_IPV4 = st.ip_addresses(v=4).filter(lambda ip: ip.is_global and not ip.is_multicast)
+_URL_PATH = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,12}", fullmatch=True), max_size=4).map(
+    lambda parts: "/" + "/".join(parts)
+)
+#: An http or https URL of a public host, written as its address (no name to resolve here).
+schemathesis.openapi.format(
+    WEBHOOK_URL_FORMAT,
+    st.builds(
+        "{}://{}{}".format, st.sampled_from(["http", "https"]), _PUBLIC_IPV4.map(str), _URL_PATH
+    ),
+)
 
 
 # --- The faces' card fields (PayMongo's `details`) ------------------------------------------

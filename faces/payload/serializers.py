@@ -19,6 +19,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    WebhookURLField,
 )
 
 ALL_TYPES = (
@@ -261,7 +262,17 @@ class PayloadPaymentMethodFormSerializer(StrictSerializer):
     )
 
 
+def _settings_rules() -> tuple[dict, dict]:
+    """An intent's type requires its settings object and refuses every other type's (stated
+    with the rules between parameters that `StrictSerializer` declares)."""
+    required = {f"type={t}": (t,) for t in HONOURED_TYPES}
+    excluded = {f"type={t}": tuple(o for o in HONOURED_TYPES if o != t) for t in HONOURED_TYPES}
+    return required, excluded
+
+
 class PayloadIntentCreateSerializer(StrictSerializer):
+    required_with, excluded_with = _settings_rules()
+
     type = OfferedChoiceField(
         offered=HONOURED_TYPES,
         not_offered=NOT_HONOURED_TYPES,
@@ -291,6 +302,7 @@ class PayloadIntentCreateSerializer(StrictSerializer):
 class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
     """An update: the create's attributes, all optional (validated with `partial`)."""
 
+    required_with: dict[str, tuple[str, ...]] = {}  # (the settings may be left as they are)
     type = OfferedChoiceField(
         offered=HONOURED_TYPES,
         not_offered=NOT_HONOURED_TYPES,
@@ -406,6 +418,8 @@ class PayloadBillingAddressSerializer(StrictSerializer):
 class PayloadInlineCardSerializer(StrictSerializer):
     """A card given whole in a payment (charged, not kept for a customer)."""
 
+    required_with = {"type=card": ("card",)}
+
     type = OfferedChoiceField(
         offered=["card"],
         not_offered=["bank_account"],
@@ -464,6 +478,15 @@ class PayloadLedgerSerializer(StrictSerializer):
 
 
 class PayloadTransactionCreateSerializer(StrictSerializer):
+    # a payment charges one card, saved or given whole; a refund names the payment refunded
+    mutually_exclusive = (("payment_method_id", "payment_method"),)
+    required_one_of = (("payment_method_id", "payment_method", "ledger"),)
+    required_with = {"type=refund": ("ledger",)}
+    excluded_with = {
+        "type=refund": ("payment_method_id", "payment_method", "customer_id", "status"),
+        "type=payment": ("ledger",),
+    }
+
     type = EnumField(choices=["payment", "refund"], help_text="A `payment` or a `refund`.")
     amount = MajorAmountField(help_text="Dollars and cents, e.g. 10.25.")
     payment_method_id = StringField(
@@ -568,7 +591,11 @@ class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
     trigger = OfferedChoiceField(
         offered=TRIGGERS, not_offered=TRIGGERS_NOT_OFFERED, help_text=TRIGGER_HELP
     )
-    url = StringField(max_length=2048, help_text="Where the trigger is POSTed (https).")
+    url = WebhookURLField(
+        allow_null=False,
+        max_length=2048,
+        help_text="Where the trigger is POSTed (an http or https URL of a public host).",
+    )
     sender_secret = StringField(
         required=False,
         min_length=16,
@@ -585,7 +612,11 @@ class PayloadWebhookUpdateSerializer(_PayloadWebhookOptions):
     trigger = OfferedChoiceField(
         offered=TRIGGERS, not_offered=TRIGGERS_NOT_OFFERED, required=False, help_text=TRIGGER_HELP
     )
-    url = StringField(required=False, max_length=2048, help_text="Where the trigger is POSTed.")
+    url = WebhookURLField(
+        required=False,
+        max_length=2048,
+        help_text="Where the trigger is POSTed (an http or https URL of a public host).",
+    )
     sender_secret = StringField(
         required=False, max_length=64, help_text="Cannot change: make a new webhook."
     )

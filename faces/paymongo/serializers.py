@@ -19,6 +19,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    WebhookURLField,
 )
 
 PHONE = re.compile(r"\+?[0-9]{1,20}")
@@ -209,7 +210,11 @@ class PayMongoRefundListSerializer(PayMongoListSerializer):
 
 
 class PayMongoWebhookCreateSerializer(StrictSerializer):
-    url = StringField(max_length=2048, help_text="Where the events are POSTed (https).")
+    url = WebhookURLField(
+        allow_null=False,
+        max_length=2048,
+        help_text="Where the events are POSTed (an http or https URL of a public host).",
+    )
     events = StringListField(
         child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
         allow_empty=False,
@@ -222,7 +227,11 @@ class PayMongoWebhookCreateSerializer(StrictSerializer):
 
 
 class PayMongoWebhookUpdateSerializer(StrictSerializer):
-    url = StringField(required=False, max_length=2048, help_text="A new URL to POST to.")
+    url = WebhookURLField(
+        required=False,
+        max_length=2048,
+        help_text="A new URL to POST to (an http or https URL of a public host).",
+    )
     events = StringListField(
         child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
         required=False,
