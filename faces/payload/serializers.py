@@ -22,6 +22,8 @@ from api.serializers import (
     WebhookURLField,
 )
 
+from . import presenters
+
 ALL_TYPES = (
     "checkout_plugin",
     "checkout_page",
@@ -311,6 +313,27 @@ class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
     )
 
 
+class AttributeNamesField(serializers.JSONField):
+    """Payload's `fields`: the names of attributes of the object (`names`) to answer with,
+    written `fields[0]=id&fields[1]=status` (as Payload's client sends them) or
+    `fields[]=id&fields[]=status`; a name the object has not is refused."""
+
+    def __init__(self, *, names, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            "Only these attributes (`fields[0]=id&fields[1]=status`): names of the object's "
+            "attributes.",
+        )
+        super().__init__(**kwargs)
+        pattern = "^(" + "|".join(re.escape(name) for name in names) + ")$"
+        set_override(
+            self,
+            "field",
+            {"type": "array", "items": {"type": "string", "pattern": pattern}},
+        )
+
+
 class PayloadListSerializer(StrictSerializer):
     limit = StrictIntegerField(
         required=False, min_value=1, max_value=100, help_text="How many, 1 to 100 (10)."
@@ -318,12 +341,11 @@ class PayloadListSerializer(StrictSerializer):
     offset = StrictIntegerField(
         required=False, min_value=0, help_text="How many to skip, newest first."
     )
-    fields = serializers.JSONField(
-        required=False, help_text="Only these attributes (`fields=id&fields=status`)."
-    )
+    fields = AttributeNamesField(names=presenters.WEBHOOK_ATTRIBUTES)
 
 
 class PayloadIntentListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.INTENT_ATTRIBUTES)
     type = EnumField(
         choices=list(ALL_TYPES), required=False, help_text="Only intents of this type."
     )
@@ -335,6 +357,7 @@ class PayloadIntentListSerializer(PayloadListSerializer):
 
 
 class PayloadTransactionListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.TRANSACTION_ATTRIBUTES)
     type = EnumField(
         choices=["payment", "refund"], required=False, help_text="Only payments or only refunds."
     )
@@ -342,8 +365,33 @@ class PayloadTransactionListSerializer(PayloadListSerializer):
 
 class PayloadEmptySerializer(StrictSerializer):
     fields = serializers.JSONField(
-        required=False, help_text="Only these attributes (`fields=id&fields=status`)."
+        required=False, help_text="Only these attributes (`fields[0]=id&fields[1]=status`)."
     )
+
+
+class PayloadIntentRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.INTENT_ATTRIBUTES)
+
+
+class PayloadTransactionRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.TRANSACTION_ATTRIBUTES)
+
+
+class PayloadCustomerRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.CUSTOMER_ATTRIBUTES)
+
+
+class PayloadPaymentMethodRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.PAYMENT_METHOD_ATTRIBUTES)
+
+
+class PayloadWebhookRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.WEBHOOK_ATTRIBUTES)
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class KeepActiveField(StrictBooleanField):
+    """Only true: one-time customers are not offered (refused by the serializer, by name)."""
 
 
 class PayloadCustomerCreateSerializer(StrictSerializer):
@@ -354,7 +402,7 @@ class PayloadCustomerCreateSerializer(StrictSerializer):
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     phone_number = StringField(required=False, max_length=64, help_text="Phone number.")
     attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-    keep_active = StrictBooleanField(
+    keep_active = KeepActiveField(
         required=False,
         help_text="Every customer here is kept: only true (a one-time customer is not offered).",
     )
@@ -369,12 +417,14 @@ class PayloadCustomerCreateSerializer(StrictSerializer):
 
 
 class PayloadCustomerListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.CUSTOMER_ATTRIBUTES)
     email = StringField(
         required=False, max_length=512, help_text="Only the customers with this email."
     )
 
 
 class PayloadPaymentMethodListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.PAYMENT_METHOD_ATTRIBUTES)
     customer_id = StringField(
         required=False, max_length=255, help_text="Only this customer's payment methods."
     )
@@ -389,7 +439,7 @@ class PayloadCustomerUpdateSerializer(StrictSerializer):
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     phone_number = StringField(required=False, max_length=64, help_text="Phone number.")
     attrs = MetadataField(required=False, help_text="Your own attributes, merged.")
-    keep_active = StrictBooleanField(
+    keep_active = KeepActiveField(
         required=False,
         help_text="Every customer here is kept: only true (a one-time customer is not offered).",
     )
@@ -474,7 +524,9 @@ class MajorAmountField(DecimalAmountField):
 
 
 class PayloadLedgerSerializer(StrictSerializer):
-    assoc_transaction_id = StringField(max_length=40, help_text="The payment (`ch_…`) refunded.")
+    assoc_transaction_id = StringField(
+        allow_null=False, max_length=40, help_text="The payment (`ch_…`) refunded."
+    )
 
 
 class PayloadTransactionCreateSerializer(StrictSerializer):
