@@ -167,11 +167,7 @@ def add_error_responses(result, generator, request, public):
         if not path.startswith("/v1/"):
             continue
         # Bearer OR Basic (drf-spectacular lists a multi-scheme extension as AND).
-        operation["security"] = [
-            {name: scopes}
-            for requirement in operation.get("security", [])
-            for name, scopes in requirement.items()
-        ]
+        operation["security"] = _either_scheme(operation)
         if method == "post":
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "Idempotency-Key" for p in parameters):
@@ -186,6 +182,15 @@ def add_error_responses(result, generator, request, public):
         for response in operation["responses"].values():
             response.setdefault("headers", {}).update(headers)
     return result
+
+
+def _either_scheme(operation: dict) -> list[dict]:
+    """The operation's security requirements, each scheme a requirement of its own (OR)."""
+    return [
+        {name: scopes}
+        for requirement in operation.get("security", [])
+        for name, scopes in requirement.items()
+    ]
 
 
 def _document_errors(operation: dict, method: str, error_ref: dict) -> None:
@@ -215,6 +220,9 @@ def document_face_errors(result: dict, *, prefix: str, name: str, schema: dict) 
     for path, method, operation in _operations(result):
         if not path.startswith(prefix):
             continue
+        # Bearer OR Basic, as on `/v1/` (the same `KeyAuthentication`): drf-spectacular lists a
+        # multi-scheme extension as AND, which asks a client for two Authorization headers.
+        operation["security"] = _either_scheme(operation)
         if method == "post":
             parameters = operation.setdefault("parameters", [])
             if not any(p.get("name") == "Idempotency-Key" for p in parameters):

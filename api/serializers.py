@@ -651,3 +651,18 @@ class TimestampField(StrictIntegerField):
 
     def to_internal_value(self, data):
         return as_timestamp(data, self.param)
+
+
+#: A webhook's URL: an absolute http or https URL, without credentials, whose host is (or
+#: resolves to) public addresses only, unless the operator allow-lists a network
+#: (`events.ssrf`, which checks it when the webhook is made and before each delivery).
+WEBHOOK_URL_FORMAT = "webhook-url"
+
+
+@extend_schema_field(
+    {"type": "string", "format": WEBHOOK_URL_FORMAT, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}
+)
+class WebhookURLField(StringField):
+    """A webhook's URL: a string in the schema with the named format (a rule that reaches the
+    name system, which no pattern states) and the pattern of its scheme (what a pattern can
+    state of it); checked by the service that makes the webhook."""

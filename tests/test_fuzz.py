@@ -20,7 +20,7 @@ import random
 import re
 import zoneinfo
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
@@ -29,19 +29,27 @@ import pytest
 import schemathesis
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
+from graphql import GraphQLError, OperationDefinitionNode, build_schema
+from graphql import parse as parse_graphql
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
+from hypothesis_graphql import from_schema as graphql_documents
+from hypothesis_graphql import nodes as graphql_nodes
 from schemathesis import GenerationMode
 from schemathesis.auths import apply_basic_auth
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
 
 from api.search_pagination import encode_page
+from api.serializers import WEBHOOK_URL_FORMAT
 from api.views import resource_name, scoped_models
 from config.wsgi import application
 from core.countries import ALPHA3, COUNTRY_ALPHA2
 from core.money import SUPPORTED_CURRENCIES
+from faces.paymongo.serializers import CARD_NUMBER_FORMAT, EXPIRY_YEAR
+from faces.whenthen.openapi import GRAPHQL_FORMAT, OPERATION_NAME_OF
+from faces.whenthen.views import sdl as whenthen_sdl
 from payments.search import MAX_CREATED
 from tests.conftest import committed_for_module, make_account
 from tests.helpers import encode_form_as_documented
@@ -172,6 +180,143 @@ for _methods in DOCUMENT["paths"].values():
                 )
 
 
+# --- Format `webhook-url` (api.serializers.WEBHOOK_URL_FORMAT) --------------------------------
+
+_PUBLIC_IPV4 = st.ip_addresses(v=4).filter(lambda ip: ip.is_global and not ip.is_multicast)
+_URL_PATH = st.lists(st.from_regex(r"[A-Za-z0-9._~-]{1,12}", fullmatch=True), max_size=4).map(
+    lambda parts: "/" + "/".join(parts)
+)
+#: An http or https URL of a public host, written as its address (no name to resolve here).
+schemathesis.openapi.format(
+    WEBHOOK_URL_FORMAT,
+    st.builds(
+        "{}://{}{}".format, st.sampled_from(["http", "https"]), _PUBLIC_IPV4.map(str), _URL_PATH
+    ),
+)
+
+
+# --- The faces' card fields (PayMongo's `details`) ------------------------------------------
+
+
+def _luhn_completed(digits: str) -> str:
+    """`digits` and the check digit that makes the whole pass the Luhn check."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str((10 - total % 10) % 10)
+
+
+#: Format `card-number`: 12 to 19 digits that pass the Luhn check.
+schemathesis.openapi.format(
+    CARD_NUMBER_FORMAT,
+    st.text("0123456789", min_size=11, max_size=18).map(_luhn_completed),
+)
+
+
+def _years_into_the_window(value, schema: dict, seen: frozenset = frozenset()):
+    """`value` with every integer under a property marked `x-card-expiry-year` moved into the
+    window a card's expiry year must be in (next year to 49 years on: this year's past months
+    are out), keeping how the drawn years spread; anything else as it is."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return value
+        seen = seen | {schema["$ref"]}
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+    if schema.get(EXPIRY_YEAR) and isinstance(value, int) and not isinstance(value, bool):
+        return datetime.now(UTC).year + 1 + value % 49
+    for child in schema.get("allOf", []):
+        value = _years_into_the_window(value, child, seen)
+    if isinstance(value, dict):
+        properties = schema.get("properties", {})
+        return {
+            name: _years_into_the_window(item, properties[name], seen)
+            if name in properties
+            else item
+            for name, item in value.items()
+        }
+    return value
+
+
+@schemathesis.hook("map_body")
+def map_body_card_expiry_year(ctx, body):
+    """What the document states beside the schema (`x-card-expiry-year`, a window that moves
+    with the date): a card's expiry year in data is one a card can have, as a client following
+    the document sends (the year is no part of the schema a negative case breaks)."""
+    if ctx.operation is None:
+        return body
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return body if schema is None else _years_into_the_window(body, schema)
+
+
+# --- WhenThen's GraphQL face: what its request body's fields say of one another -------------
+
+
+def _graphql_documents():
+    """Format `graphql` (a request's `query`): executable documents of the face's published
+    schema (`/whenthen/schema.graphql`), built by hypothesis-graphql, so they parse and validate
+    (no NUL in a string, as everywhere: schemathesis.toml)."""
+    timestamps = st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(9999, 1, 1), timezones=st.just(UTC)
+    )
+    scalars = {
+        "Long": st.integers().map(graphql_nodes.Int),
+        "DateTime": timestamps.map(lambda moment: moment.strftime("%Y-%m-%dT%H:%M:%SZ")).map(
+            graphql_nodes.String
+        ),
+    }
+    return graphql_documents(build_schema(whenthen_sdl()), custom_scalars=scalars, allow_x00=False)
+
+
+schemathesis.openapi.format(GRAPHQL_FORMAT, _graphql_documents())
+
+
+def _body_properties(operation) -> dict:
+    """The properties of each of the operation's request body schemas, `$ref`s resolved."""
+    found: dict = {}
+    content = operation.definition.raw.get("requestBody", {}).get("content", {})
+    for media in content.values():
+        body = media.get("schema", {})
+        if "$ref" in body:
+            body = DOCUMENT["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+        found.update(body.get("properties", {}))
+    return found
+
+
+def _operation_names(document: object) -> set[str] | None:
+    """The names of a GraphQL document's operations; None when it is no document at all."""
+    if not isinstance(document, str):
+        return None
+    try:
+        parsed = parse_graphql(document)
+    except GraphQLError:
+        return None
+    return {
+        definition.name.value
+        for definition in parsed.definitions
+        if isinstance(definition, OperationDefinitionNode) and definition.name is not None
+    }
+
+
+@schemathesis.hook("filter_body")
+def filter_body_graphql_operation_name(ctx, body):
+    """What the document states beside the schema (`x-graphql-operation-name-of`, a rule between
+    two fields that OpenAPI 3.0 cannot express): an `operationName` given as a string names an
+    operation of the GraphQL document beside it, as a client following the document would send
+    (where that document does not parse, the rule says nothing and the body is kept)."""
+    if not isinstance(body, dict) or ctx.operation is None:
+        return True
+    for name, described in _body_properties(ctx.operation).items():
+        document_field = described.get(OPERATION_NAME_OF)
+        if document_field is None or not isinstance(body.get(name), str):
+            continue
+        names = _operation_names(body.get(document_field))
+        if names is not None and body[name] not in names:
+            return False
+    return True
+
+
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,
 #: PayMongo's `resource_failed_state`): see schemathesis.toml.
 _STATE_CODE = re.compile(r"_(unexpected|failed)_state$")
@@ -188,7 +333,8 @@ def _error_codes(response) -> list[str]:
         return [str(body["error"].get("code"))]
     if isinstance(body.get("errors"), list):
         return [str(e.get("code")) for e in body["errors"] if isinstance(e, dict)]
-    return [str(body.get("error_type"))]
+    # Payload's face: its coarse `error_type`, and the service's `code` beside it when it has one
+    return [str(body.get("code") or body.get("error_type"))]
 
 
 @schemathesis.check

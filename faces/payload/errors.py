@@ -49,16 +49,19 @@ def details_of(param: str | None, message: str, paths: dict | None = None) -> di
 def payload_error(error: StripeError, paths: dict | None = None) -> tuple[dict, int]:
     status = 400 if error.http_status == 402 else error.http_status
     error_type = ERROR_TYPES.get(status, "BadRequest" if status < 500 else "InternalServerError")
-    return (
-        {
-            "object": "error",
-            "error_type": error_type,
-            "error_description": error.message,
-            "description": error.message,
-            "details": details_of(error.param, error.message, paths),
-        },
-        status,
-    )
+    body = {
+        "object": "error",
+        "error_type": error_type,
+        "error_description": error.message,
+        "description": error.message,
+        "details": details_of(error.param, error.message, paths),
+    }
+    # Payload's types are coarse (every refusal of a request is InvalidAttributes): the
+    # service's own code says which, as `/v1/` would (`payment_method_unexpected_state`: the
+    # object's state does not allow it, whatever the request). Payload's client ignores it.
+    if error.code:
+        body["code"] = error.code
+    return body, status
 
 
 def declined(message: str, transaction: dict) -> Response:

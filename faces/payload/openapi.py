@@ -15,6 +15,12 @@ ERROR_SCHEMA = {
         "error_type": {"type": "string", "enum": sorted(set(ERROR_TYPES.values()))},
         "error_description": {"type": "string", "description": "What went wrong."},
         "description": {"type": "string", "description": "The same, as Payload also sends."},
+        "code": {
+            "type": "string",
+            "description": "This service's own code for the error, the `code` `/v1/` would "
+            "answer (e.g. `payment_method_unexpected_state`: the object's state does not allow "
+            "the call, however well formed), where it has one.",
+        },
         "details": {
             "type": "object",
             "description": "The attribute at fault and what is wrong with it.",

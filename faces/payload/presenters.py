@@ -117,6 +117,103 @@ def _settings(data: dict, ci) -> dict:
 TYPES = ("checkout_page", "checkout_plugin", "payment_form", "payment_method_form")
 
 
+#: The attributes of each object as this face shows it (what `fields` may name); the tests check
+#: them against the presenters' answers.
+INTENT_ATTRIBUTES = (
+    "id",
+    "object",
+    "attrs",
+    "client_token_id",
+    "client_token",
+    "created_at",
+    "modified_at",
+    "status",
+    "type",
+    "allowed_origins",
+    "payment_intent_id",
+    "payment_method_id",
+    *TYPES,
+)
+PAYMENT_ATTRIBUTES = (
+    "id",
+    "object",
+    "type",
+    "amount",
+    "amount_refunded",
+    "attrs",
+    "created_at",
+    "modified_at",
+    "customer_id",
+    "description",
+    "payment_method_id",
+    "payment_method",
+    "payment_intent_id",
+    "status",
+    "status_code",
+    "status_message",
+)
+REFUND_ATTRIBUTES = (
+    "id",
+    "object",
+    "type",
+    "amount",
+    "attrs",
+    "created_at",
+    "modified_at",
+    "payment_intent_id",
+    "ledger",
+    "status",
+    "status_message",
+)
+#: A transaction, payment or refund: either's attributes (null where the kind has none).
+TRANSACTION_ATTRIBUTES = tuple(dict.fromkeys((*PAYMENT_ATTRIBUTES, *REFUND_ATTRIBUTES)))
+PAYMENT_METHOD_ATTRIBUTES = (
+    "id",
+    "object",
+    "account_holder",
+    "account_id",
+    "attrs",
+    "billing_address",
+    "card",
+    "created_at",
+    "customer_id",
+    "default_payment_method",
+    "description",
+    "email",
+    "keep_active",
+    "modified_at",
+    "phone_number",
+    "status",
+    "type",
+)
+CUSTOMER_ATTRIBUTES = (
+    "id",
+    "object",
+    "attrs",
+    "created_at",
+    "description",
+    "email",
+    "keep_active",
+    "modified_at",
+    "name",
+    "payment_methods",
+    "phone_number",
+)
+WEBHOOK_ATTRIBUTES = (
+    "id",
+    "object",
+    "attrs",
+    "created_at",
+    "modified_at",
+    "trigger",
+    "url",
+    "status",
+    "oauth_params",
+    "payment_link_id",
+    "reference_object",
+)
+
+
 def intent_to_payload(ci, *, client_token: str | None = None) -> dict:
     """`client_token`: only in the answers that issue one."""
     data = checkout_intent_to_api(ci)

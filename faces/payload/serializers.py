@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
+from drf_spectacular.drainage import set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -18,7 +19,10 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    WebhookURLField,
 )
+
+from . import presenters
 
 ALL_TYPES = (
     "checkout_plugin",
@@ -28,6 +32,9 @@ ALL_TYPES = (
     "processing_account_plugin",
     "oauth_client_token",
 )
+#: The types this service makes (the others are refused by name: `views.NOT_HONOURED`).
+NOT_HONOURED_TYPES = ("processing_account_plugin", "oauth_client_token")
+HONOURED_TYPES = tuple(t for t in ALL_TYPES if t not in NOT_HONOURED_TYPES)
 #: Payload's amounts are dollars and cents; the face takes them in usd.
 CURRENCY = "usd"
 MAX_DIGITS_BEFORE_POINT = 10
@@ -35,8 +42,19 @@ MAX_DIGITS_BEFORE_POINT = 10
 _AMOUNT_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
+#: The largest amount a field here takes: fewer than MAX_DIGITS_BEFORE_POINT digits before the
+#: point, in cents.
+MAX_AMOUNT = Decimal(10**MAX_DIGITS_BEFORE_POINT) - Decimal("0.01")
+
+
 @extend_schema_field(
-    {"type": "number", "minimum": 0, "multipleOf": 0.01, "description": "Dollars and cents."}
+    {
+        "type": "number",
+        "minimum": 0,
+        "maximum": float(MAX_AMOUNT),
+        "multipleOf": 0.01,
+        "description": "Dollars and cents.",
+    }
 )
 class DecimalAmountField(serializers.Field):
     """Payload's `561.31` (a JSON number, read as a Decimal, or a string) → 56131 cents,
@@ -68,8 +86,26 @@ class DecimalAmountField(serializers.Field):
         return value
 
 
+class OfferedChoiceField(EnumField):
+    """One of Payload's values, of which this service honours `offered`: the others are taken
+    here and refused by name where they are used (`views`), with what this service lacks for
+    them. The document's enum lists the honoured ones only, as what a request may hold."""
+
+    def __init__(self, *, offered, not_offered, **kwargs):
+        super().__init__(choices=[*offered, *not_offered], **kwargs)
+        set_override(self, "field", {"type": "string", "enum": list(offered)})
+
+
+@extend_schema_field(
+    {
+        "type": "boolean",
+        "enum": [False],
+        "description": "A feature this service does not offer: only false.",
+    }
+)
 class NotOffered(StrictBooleanField):
-    """A toggle of a feature this service does not have: `false` is accepted, `true` refused."""
+    """A toggle of a feature this service does not have: `false` is accepted, `true` refused
+    (the document says so: `enum: [false]`)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("help_text", "A feature this service does not offer: only false.")
@@ -83,9 +119,17 @@ class NotOffered(StrictBooleanField):
         return False
 
 
-@extend_schema_field({"type": "string", "nullable": True, "description": "Only null here."})
+@extend_schema_field(
+    {
+        "type": "string",
+        "nullable": True,
+        "maxLength": 0,
+        "description": "Only null (or empty) here.",
+    }
+)
 class NoneOnly(serializers.Field):
-    """An id of an object this service does not have (processing accounts): only null."""
+    """An id of an object this service does not have (processing accounts): only null (or the
+    empty string, a form's way of writing it)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -220,10 +264,22 @@ class PayloadPaymentMethodFormSerializer(StrictSerializer):
     )
 
 
+def _settings_rules() -> tuple[dict, dict]:
+    """An intent's type requires its settings object and refuses every other type's (stated
+    with the rules between parameters that `StrictSerializer` declares)."""
+    required = {f"type={t}": (t,) for t in HONOURED_TYPES}
+    excluded = {f"type={t}": tuple(o for o in HONOURED_TYPES if o != t) for t in HONOURED_TYPES}
+    return required, excluded
+
+
 class PayloadIntentCreateSerializer(StrictSerializer):
-    type = EnumField(
-        choices=list(ALL_TYPES),
-        help_text="What the intent is for; the settings object of the same name goes with it.",
+    required_with, excluded_with = _settings_rules()
+
+    type = OfferedChoiceField(
+        offered=HONOURED_TYPES,
+        not_offered=NOT_HONOURED_TYPES,
+        help_text="What the intent is for; the settings object of the same name goes with it. "
+        "`processing_account_plugin` and `oauth_client_token` are refused by name.",
     )
     attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
     checkout_page = PayloadCheckoutPageSerializer(
@@ -248,9 +304,34 @@ class PayloadIntentCreateSerializer(StrictSerializer):
 class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
     """An update: the create's attributes, all optional (validated with `partial`)."""
 
-    type = EnumField(
-        choices=list(ALL_TYPES), required=False, help_text="The intent's own type, if given."
+    required_with: dict[str, tuple[str, ...]] = {}  # (the settings may be left as they are)
+    type = OfferedChoiceField(
+        offered=HONOURED_TYPES,
+        not_offered=NOT_HONOURED_TYPES,
+        required=False,
+        help_text="The intent's own type, if given.",
     )
+
+
+class AttributeNamesField(serializers.JSONField):
+    """Payload's `fields`: the names of attributes of the object (`names`) to answer with,
+    written `fields[0]=id&fields[1]=status` (as Payload's client sends them) or
+    `fields[]=id&fields[]=status`; a name the object has not is refused."""
+
+    def __init__(self, *, names, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault(
+            "help_text",
+            "Only these attributes (`fields[0]=id&fields[1]=status`): names of the object's "
+            "attributes.",
+        )
+        super().__init__(**kwargs)
+        pattern = "^(" + "|".join(re.escape(name) for name in names) + ")$"
+        set_override(
+            self,
+            "field",
+            {"type": "array", "items": {"type": "string", "pattern": pattern}},
+        )
 
 
 class PayloadListSerializer(StrictSerializer):
@@ -260,12 +341,11 @@ class PayloadListSerializer(StrictSerializer):
     offset = StrictIntegerField(
         required=False, min_value=0, help_text="How many to skip, newest first."
     )
-    fields = serializers.JSONField(
-        required=False, help_text="Only these attributes (`fields=id&fields=status`)."
-    )
+    fields = AttributeNamesField(names=presenters.WEBHOOK_ATTRIBUTES)
 
 
 class PayloadIntentListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.INTENT_ATTRIBUTES)
     type = EnumField(
         choices=list(ALL_TYPES), required=False, help_text="Only intents of this type."
     )
@@ -277,6 +357,7 @@ class PayloadIntentListSerializer(PayloadListSerializer):
 
 
 class PayloadTransactionListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.TRANSACTION_ATTRIBUTES)
     type = EnumField(
         choices=["payment", "refund"], required=False, help_text="Only payments or only refunds."
     )
@@ -284,8 +365,33 @@ class PayloadTransactionListSerializer(PayloadListSerializer):
 
 class PayloadEmptySerializer(StrictSerializer):
     fields = serializers.JSONField(
-        required=False, help_text="Only these attributes (`fields=id&fields=status`)."
+        required=False, help_text="Only these attributes (`fields[0]=id&fields[1]=status`)."
     )
+
+
+class PayloadIntentRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.INTENT_ATTRIBUTES)
+
+
+class PayloadTransactionRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.TRANSACTION_ATTRIBUTES)
+
+
+class PayloadCustomerRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.CUSTOMER_ATTRIBUTES)
+
+
+class PayloadPaymentMethodRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.PAYMENT_METHOD_ATTRIBUTES)
+
+
+class PayloadWebhookRetrieveSerializer(StrictSerializer):
+    fields = AttributeNamesField(names=presenters.WEBHOOK_ATTRIBUTES)
+
+
+@extend_schema_field({"type": "boolean", "enum": [True]})
+class KeepActiveField(StrictBooleanField):
+    """Only true: one-time customers are not offered (refused by the serializer, by name)."""
 
 
 class PayloadCustomerCreateSerializer(StrictSerializer):
@@ -296,7 +402,7 @@ class PayloadCustomerCreateSerializer(StrictSerializer):
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     phone_number = StringField(required=False, max_length=64, help_text="Phone number.")
     attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
-    keep_active = StrictBooleanField(
+    keep_active = KeepActiveField(
         required=False,
         help_text="Every customer here is kept: only true (a one-time customer is not offered).",
     )
@@ -311,12 +417,14 @@ class PayloadCustomerCreateSerializer(StrictSerializer):
 
 
 class PayloadCustomerListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.CUSTOMER_ATTRIBUTES)
     email = StringField(
         required=False, max_length=512, help_text="Only the customers with this email."
     )
 
 
 class PayloadPaymentMethodListSerializer(PayloadListSerializer):
+    fields = AttributeNamesField(names=presenters.PAYMENT_METHOD_ATTRIBUTES)
     customer_id = StringField(
         required=False, max_length=255, help_text="Only this customer's payment methods."
     )
@@ -331,7 +439,7 @@ class PayloadCustomerUpdateSerializer(StrictSerializer):
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     phone_number = StringField(required=False, max_length=64, help_text="Phone number.")
     attrs = MetadataField(required=False, help_text="Your own attributes, merged.")
-    keep_active = StrictBooleanField(
+    keep_active = KeepActiveField(
         required=False,
         help_text="Every customer here is kept: only true (a one-time customer is not offered).",
     )
@@ -360,8 +468,12 @@ class PayloadBillingAddressSerializer(StrictSerializer):
 class PayloadInlineCardSerializer(StrictSerializer):
     """A card given whole in a payment (charged, not kept for a customer)."""
 
-    type = EnumField(
-        choices=["card", "bank_account"], help_text="Only `card` here (bank accounts are refused)."
+    required_with = {"type=card": ("card",)}
+
+    type = OfferedChoiceField(
+        offered=["card"],
+        not_offered=["bank_account"],
+        help_text="Only `card` here (bank accounts are refused by name).",
     )
     card = PayloadCardSerializer(required=False, help_text="The card's details.")
     account_holder = StringField(required=False, max_length=256, help_text="The cardholder.")
@@ -391,22 +503,42 @@ class PayloadPaymentMethodCreateSerializer(PayloadInlineCardSerializer):
 
 
 @extend_schema_field(
-    {"type": "number", "minimum": 0, "description": "In the currency's major unit, e.g. 10.25."}
+    {
+        "type": "number",
+        "minimum": 0,
+        "maximum": float(MAX_AMOUNT),
+        "multipleOf": 0.01,
+        "description": "In the currency's major unit, e.g. 10.25: dollars and cents (a refund "
+        "or capture of a payment made in another currency through `/v1/` takes that "
+        "currency's decimals, none for jpy).",
+    }
 )
 class MajorAmountField(DecimalAmountField):
     """An amount in the currency's major unit, kept as the exact `Decimal`: a payment's,
     capture's or refund's currency is known only later (the payment's), and `views.minor_units`
-    turns it into minor units with that currency's own decimals."""
+    turns it into minor units with that currency's own decimals. The document states Payload's
+    own, dollars and cents (the face's payments are in usd)."""
 
     def to_internal_value(self, data):
         return self.major(data)
 
 
 class PayloadLedgerSerializer(StrictSerializer):
-    assoc_transaction_id = StringField(max_length=40, help_text="The payment (`ch_…`) refunded.")
+    assoc_transaction_id = StringField(
+        allow_null=False, max_length=40, help_text="The payment (`ch_…`) refunded."
+    )
 
 
 class PayloadTransactionCreateSerializer(StrictSerializer):
+    # a payment charges one card, saved or given whole; a refund names the payment refunded
+    mutually_exclusive = (("payment_method_id", "payment_method"),)
+    required_one_of = (("payment_method_id", "payment_method", "ledger"),)
+    required_with = {"type=refund": ("ledger",)}
+    excluded_with = {
+        "type=refund": ("payment_method_id", "payment_method", "customer_id", "status"),
+        "type=payment": ("ledger",),
+    }
+
     type = EnumField(choices=["payment", "refund"], help_text="A `payment` or a `refund`.")
     amount = MajorAmountField(help_text="Dollars and cents, e.g. 10.25.")
     payment_method_id = StringField(
@@ -466,16 +598,40 @@ TRIGGERS_NOT_OFFERED = (
 )
 TRIGGER_HELP = (
     "What the webhook is told about: `payment`, `processed`, `authorized`, `decline`, "
-    "`refund` or `void`."
+    "`refund` or `void`. Payload's other triggers (of objects this service does not have: "
+    "`chargeback`, `deposit`…) are refused by name."
 )
+
+
+@extend_schema_field({"type": "object", "nullable": True, "maxProperties": 0})
+class NoOAuthParams(serializers.Field):
+    """Payload's OAuth parameters for a webhook's deliveries, which this service does not offer
+    (every delivery is signed instead): only none (null, `{}`, or a form's empty value)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault(
+            "help_text", "Not offered here: deliveries are signed instead. Only {} or null."
+        )
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if data not in ({}, ""):
+            raise serializers.ValidationError(
+                "oauth_params is not offered here: every delivery is signed instead "
+                "(X-Payload-Signature, the HMAC-SHA256 of the body keyed with sender_secret)."
+            )
+        return None
+
+    def to_representation(self, value):
+        return value
 
 
 class _PayloadWebhookOptions(StrictSerializer):
     """What a webhook's create and update both take and this service does not use."""
 
-    oauth_params = serializers.JSONField(
-        required=False, help_text="Not offered here: deliveries are signed instead."
-    )
+    oauth_params = NoOAuthParams()
     retries = StrictIntegerField(
         required=False,
         min_value=0,
@@ -484,8 +640,14 @@ class _PayloadWebhookOptions(StrictSerializer):
 
 
 class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
-    trigger = EnumField(choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], help_text=TRIGGER_HELP)
-    url = StringField(max_length=2048, help_text="Where the trigger is POSTed (https).")
+    trigger = OfferedChoiceField(
+        offered=TRIGGERS, not_offered=TRIGGERS_NOT_OFFERED, help_text=TRIGGER_HELP
+    )
+    url = WebhookURLField(
+        allow_null=False,
+        max_length=2048,
+        help_text="Where the trigger is POSTed (an http or https URL of a public host).",
+    )
     sender_secret = StringField(
         required=False,
         min_length=16,
@@ -499,10 +661,14 @@ class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
 class PayloadWebhookUpdateSerializer(_PayloadWebhookOptions):
     """A webhook's update: only the attributes sent change."""
 
-    trigger = EnumField(
-        choices=[*TRIGGERS, *TRIGGERS_NOT_OFFERED], required=False, help_text=TRIGGER_HELP
+    trigger = OfferedChoiceField(
+        offered=TRIGGERS, not_offered=TRIGGERS_NOT_OFFERED, required=False, help_text=TRIGGER_HELP
     )
-    url = StringField(required=False, max_length=2048, help_text="Where the trigger is POSTed.")
+    url = WebhookURLField(
+        required=False,
+        max_length=2048,
+        help_text="Where the trigger is POSTed (an http or https URL of a public host).",
+    )
     sender_secret = StringField(
         required=False, max_length=64, help_text="Cannot change: make a new webhook."
     )

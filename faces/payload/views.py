@@ -73,14 +73,18 @@ class PayloadView(StripeAPIView):
             raise InvalidRequestError("Invalid fields.", param="fields")
         return fields
 
+    #: Attributes an object shown here may lack, null when named in `fields` (a transaction's:
+    #: a payment has no ledger, a refund no customer).
+    optional_attributes: tuple[str, ...] = ()
+
     def cut(self, obj: dict, fields: list[str] | None) -> dict:
         if fields is None:
             return obj
-        unknown = [name for name in fields if name not in obj]
+        unknown = [n for n in fields if n not in obj and n not in self.optional_attributes]
         if unknown:
             raise ParameterUnknown("fields", f"Unknown field: {unknown[0]}.")
         # `object` always: the client picks the class to build by it
-        return {name: obj[name] for name in ["object", *fields]}
+        return {name: obj.get(name) for name in ["object", *fields]}
 
     def listed(self, queryset, present, params: dict) -> Response:
         limit = params.get("limit") or DEFAULT_LIMIT
@@ -263,11 +267,11 @@ class IntentView(PayloadView):
         summary="Retrieve an intent (Payload)",
         description="The intent as it is now (`finished` once paid or its card saved). The "
         "client token is shown only when issued.",
-        parameters=[INTENT_ID, serializers.PayloadEmptySerializer],
+        parameters=[INTENT_ID, serializers.PayloadIntentRetrieveSerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.PayloadEmptySerializer, self.params)
+        data = validated(serializers.PayloadIntentRetrieveSerializer, self.params)
         ci = checkout_selectors.checkout_intent_get(
             scope=self.caller.scope, checkout_intent_id=presenters.engine_id(id)
         )
@@ -418,6 +422,7 @@ CARD_PATHS = {
 
 class TransactionsView(PayloadView):
     error_paths = CARD_PATHS
+    optional_attributes = presenters.TRANSACTION_ATTRIBUTES
 
     @extend_schema(
         tags=TAG,
@@ -553,6 +558,7 @@ class TransactionsView(PayloadView):
 
 
 class TransactionView(PayloadView):
+    optional_attributes = presenters.TRANSACTION_ATTRIBUTES
     error_paths = {"amount_to_capture": ["amount"]}
 
     @extend_schema(
@@ -560,11 +566,11 @@ class TransactionView(PayloadView):
         operation_id="payload_retrieve_transaction",
         summary="Retrieve a transaction (Payload)",
         description="A payment (`ch_…`: one attempt to charge a card) or a refund (`re_…`).",
-        parameters=[TRANSACTION_ID, serializers.PayloadEmptySerializer],
+        parameters=[TRANSACTION_ID, serializers.PayloadTransactionRetrieveSerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.PayloadEmptySerializer, self.params)
+        data = validated(serializers.PayloadTransactionRetrieveSerializer, self.params)
         return Response(self.cut(self.transaction(id), self.fields(data)))
 
     def transaction(self, id: str) -> dict:
@@ -676,11 +682,11 @@ class CustomerView(PayloadView):
         operation_id="payload_retrieve_customer",
         summary="Retrieve a customer (Payload)",
         description="The customer with its saved cards (`payment_methods`).",
-        parameters=[CUSTOMER_ID, serializers.PayloadEmptySerializer],
+        parameters=[CUSTOMER_ID, serializers.PayloadCustomerRetrieveSerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.PayloadEmptySerializer, self.params)
+        data = validated(serializers.PayloadCustomerRetrieveSerializer, self.params)
         customer = payment_selectors.customer_get(
             scope=self.caller.scope, customer_id=id, param="id"
         )
@@ -788,11 +794,11 @@ class PaymentMethodView(PayloadView):
         operation_id="payload_retrieve_payment_method",
         summary="Retrieve a payment method (Payload)",
         description="A saved card: its number masked to the last four, its expiry `MM/YYYY`.",
-        parameters=[PAYMENT_METHOD_ID, serializers.PayloadEmptySerializer],
+        parameters=[PAYMENT_METHOD_ID, serializers.PayloadPaymentMethodRetrieveSerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.PayloadEmptySerializer, self.params)
+        data = validated(serializers.PayloadPaymentMethodRetrieveSerializer, self.params)
         pm = payment_selectors.payment_method_get(scope=self.caller.scope, payment_method_id=id)
         default = None
         if pm.customer_id:
@@ -833,15 +839,6 @@ def _trigger_events(trigger: str) -> list[str]:
     return list(webhooks.TRIGGER_EVENTS[trigger])
 
 
-def _no_oauth(data: dict) -> None:
-    if data.get("oauth_params"):
-        raise InvalidRequestError(
-            "oauth_params is not offered here: every delivery is signed instead "
-            "(X-Payload-Signature, the HMAC-SHA256 of the body keyed with sender_secret).",
-            param="oauth_params",
-        )
-
-
 class WebhooksView(PayloadView):
     error_paths = {"metadata": ["attrs"], "enabled_events": ["trigger"]}
 
@@ -860,7 +857,6 @@ class WebhooksView(PayloadView):
         data = validated(serializers.PayloadWebhookCreateSerializer, self.params)
         if not data.get("url"):
             raise ParameterMissing("url", "Missing required attribute: url.")
-        _no_oauth(data)
         events = _trigger_events(data["trigger"])
         chosen = data.get("sender_secret")
         endpoint = event_services.webhook_endpoint_create(
@@ -899,11 +895,11 @@ class WebhookView(PayloadView):
         operation_id="payload_retrieve_webhook",
         summary="Retrieve a webhook (Payload)",
         description="Its `sender_secret` is never shown again.",
-        parameters=[WEBHOOK_ID, serializers.PayloadEmptySerializer],
+        parameters=[WEBHOOK_ID, serializers.PayloadWebhookRetrieveSerializer],
         responses={200: dict},
     )
     def get(self, request, id: str):
-        data = validated(serializers.PayloadEmptySerializer, self.params)
+        data = validated(serializers.PayloadWebhookRetrieveSerializer, self.params)
         return Response(self.cut(webhooks.webhook_to_payload(self.webhook(id)), self.fields(data)))
 
     @extend_schema(
@@ -918,7 +914,6 @@ class WebhookView(PayloadView):
     )
     def put(self, request, id: str):
         data = validated(serializers.PayloadWebhookUpdateSerializer, self.params)
-        _no_oauth(data)
         if "sender_secret" in data:
             raise InvalidRequestError(
                 "sender_secret cannot be changed: make a new webhook.", param="sender_secret"

@@ -6,7 +6,8 @@ from __future__ import annotations
 import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import EmailValidator, RegexValidator, validate_email
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
@@ -18,6 +19,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    WebhookURLField,
 )
 
 PHONE = re.compile(r"\+?[0-9]{1,20}")
@@ -40,6 +42,7 @@ class PayMongoIntentCreateSerializer(StrictSerializer):
     payment_method_allowed = StringListField(
         child=EnumField(choices=["card"]),
         allow_empty=False,
+        min_length=1,
         help_text='The method types allowed: `["card"]` (the only one this service takes).',
     )
     payment_method_options = PaymentMethodOptionsField(
@@ -93,17 +96,58 @@ class PayMongoEmptySerializer(StrictSerializer):
     pass
 
 
+#: A card number as the processor takes it: 12 to 19 digits passing the Luhn check, spaces and
+#: dashes between them dropped (tests/test_fuzz.py draws such numbers).
+CARD_NUMBER_FORMAT = "card-number"
+
+
+@extend_schema_field({"type": "string", "format": CARD_NUMBER_FORMAT})
+class CardNumberField(serializers.CharField):
+    """A card number: a string in the schema with the named format (a grammar plus a checksum,
+    which no pattern states); the processor checks it when the card is tokenised."""
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": 12})
+class ExpiryMonthField(StrictIntegerField):
+    """1 to 12, which the processor checks with its own message (`Your card's expiration month
+    is invalid.`): the document states the bounds, the field does not check them itself."""
+
+
+@extend_schema_field({"type": "string", "nullable": True, "pattern": "^[0-9]{3,4}$"})
+class CvcField(StringField):
+    """3 or 4 digits, which the processor checks with its own message (`Your card's security
+    code is invalid.`): the document states the pattern, the field does not check it itself."""
+
+
+#: On an integer property: a card's expiry year, which must not be past nor more than 50 years on
+#: (a window that moves with the date, which no `minimum` states); tests/test_fuzz.py honours it.
+EXPIRY_YEAR = "x-card-expiry-year"
+
+
+@extend_schema_field({"type": "integer", EXPIRY_YEAR: True})
+class ExpiryYearField(StrictIntegerField):
+    """A card's expiry year (this year, with a month not yet past, to 50 years on; two digits
+    are 20xx), which the processor checks with its own message (`Your card's expiration year
+    is invalid.`)."""
+
+
 class PayMongoCardDetailsSerializer(StrictSerializer):
-    card_number = serializers.CharField(
+    card_number = CardNumberField(
         max_length=40,
         trim_whitespace=True,
-        help_text="The card number; checked, never stored (a token, the last 4 digits and a "
+        help_text="The card number: 12 to 19 digits passing the Luhn check (spaces and dashes "
+        "between them are dropped); checked, never stored (a token, the last 4 digits and a "
         "fingerprint are).",
     )
-    exp_month = StrictIntegerField(help_text="Expiry month, 1 to 12.")
-    exp_year = StrictIntegerField(help_text="Expiry year, four digits.")
-    cvc = StringField(
-        required=False, max_length=8, help_text="The security code; checked, never stored."
+    exp_month = ExpiryMonthField(help_text="Expiry month, 1 to 12.")
+    exp_year = ExpiryYearField(
+        help_text="Expiry year, four digits (or two: 20xx), from this year (with a month not "
+        "yet past) to 50 years on."
+    )
+    cvc = CvcField(
+        required=False,
+        max_length=8,
+        help_text="The security code, 3 or 4 digits; checked, never stored.",
     )
 
 
@@ -166,10 +210,15 @@ class PayMongoRefundListSerializer(PayMongoListSerializer):
 
 
 class PayMongoWebhookCreateSerializer(StrictSerializer):
-    url = StringField(max_length=2048, help_text="Where the events are POSTed (https).")
+    url = WebhookURLField(
+        allow_null=False,
+        max_length=2048,
+        help_text="Where the events are POSTed (an http or https URL of a public host).",
+    )
     events = StringListField(
         child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
         allow_empty=False,
+        min_length=1,
         help_text="`payment.paid`, `payment.failed`, `payment.refunded`.",
     )
     description = StringField(
@@ -178,11 +227,16 @@ class PayMongoWebhookCreateSerializer(StrictSerializer):
 
 
 class PayMongoWebhookUpdateSerializer(StrictSerializer):
-    url = StringField(required=False, max_length=2048, help_text="A new URL to POST to.")
+    url = WebhookURLField(
+        required=False,
+        max_length=2048,
+        help_text="A new URL to POST to (an http or https URL of a public host).",
+    )
     events = StringListField(
         child=EnumField(choices=["payment.paid", "payment.failed", "payment.refunded"]),
         required=False,
         allow_empty=False,
+        min_length=1,
         help_text="The events to send from now on.",
     )
     description = StringField(
@@ -191,7 +245,12 @@ class PayMongoWebhookUpdateSerializer(StrictSerializer):
 
 
 class PhoneField(StringField):
-    """A phone number as PayMongo takes it: digits, with an optional leading plus sign."""
+    """A phone number as PayMongo takes it: digits, with an optional leading plus sign (the
+    document's `pattern`, from the validator below; the message is this field's own)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(RegexValidator(f"^{PHONE.pattern}$"))
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
@@ -204,6 +263,13 @@ class PhoneField(StringField):
 
 
 class EmailField(StringField):
+    """An email address, as Django's validator takes it (the document's `format: email`, from
+    the validator below; the message is this field's own)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(EmailValidator())
+
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if value is not None:

@@ -61,7 +61,9 @@ class PayMongoView(StripeAPIView):
         if request.method in ("GET", "DELETE", "HEAD"):
             return super().get_params(request)
         body = request.data
-        if not body:
+        if not body and (not request.body.strip() or not hasattr(self, request.method.lower())):
+            # no body at all: no parameters (a JSON `{}` is a body without `data`, refused
+            # below, unless the method is not one of this resource's: that is a 405)
             return {}
         unknown = sorted(set(body) - {"data"})
         if unknown:

@@ -9,6 +9,14 @@ from .limits import LIST_FACTOR, MAX_COST, MAX_DEPTH, MUTATION_COST, QUERY_COST
 from .schema import MAX_TOKENS, schema
 
 TAG = "WhenThen GraphQL"
+#: The format of a request's `query`: an executable GraphQL document of this face's schema that
+#: parses, validates and stays within the limits (tests/test_fuzz.py generates such documents
+#: from the published schema).
+GRAPHQL_FORMAT = "graphql"
+#: On a request body's property: its value, when a string, names an operation of the GraphQL
+#: document in the property this names (what GraphQL over HTTP says of `operationName`, a rule
+#: between two fields that OpenAPI 3.0 cannot state).
+OPERATION_NAME_OF = "x-graphql-operation-name-of"
 
 DESCRIPTION = f"""\
 WhenThen's Intent API, spoken as WhenThen's own clients speak it: GraphQL at
@@ -33,9 +41,10 @@ key runs `startIntent` only; an intent's client token (its `clientToken` field) 
 "extensions": {{"code", "reason", "argument"}}}}], "data"}}`. HTTP 200 when the document ran (a
 field that failed is null, `extensions.code` `BAD_USER_INPUT`, `NOT_FOUND`, `FORBIDDEN`…,
 `reason` the code `/v1/` would give, `argument` the argument at fault); 400 when it could not
-run (a body that is not JSON, a document that does not parse or validate, variables that do not
-fit, or a limit); 401 without valid credentials (`UNAUTHENTICATED`); 429 over the key's rate
-limit.
+run (a body that is not JSON, a document that does not parse or validate, an `operationName`
+that names none of its operations, variables that do not fit, or a limit): a request error,
+answered with no `data`, as GraphQL over HTTP has it for such an answer and as GraphQL servers
+commonly do; 401 without valid credentials (`UNAUTHENTICATED`); 429 over the key's rate limit.
 
 **Limits.** At most {MAX_TOKENS} tokens; at most {MAX_DEPTH} levels deep (introspection
 fields count); a cost of at most {MAX_COST}: each field 1, times {LIST_FACTOR} under a list,
@@ -80,16 +89,35 @@ _REQUEST = {
     "type": "object",
     "required": ["query"],
     "properties": {
-        "query": {"type": "string", "description": "The GraphQL document."},
+        "query": {
+            "type": "string",
+            "format": GRAPHQL_FORMAT,
+            "minLength": 1,
+            "description": (
+                "The GraphQL document: an executable document of this face's schema (the "
+                "section's introduction, and `/whenthen/schema.graphql`) that parses, validates "
+                "against the schema and stays within the limits (format `graphql`). Anything else "
+                "is a request error: 400, and nothing of it runs."
+            ),
+        },
         "variables": {
             "type": "object",
             "nullable": True,
-            "description": "The values of the variables the document declares.",
+            "description": (
+                "The values of the variables the document declares: one for each non-null "
+                "variable without a default, each of its variable's type (400 otherwise). "
+                "Values for variables the document does not declare are ignored."
+            ),
         },
         "operationName": {
             "type": "string",
             "nullable": True,
-            "description": "Which operation of the document to run, when it has several.",
+            "description": (
+                "The name of the operation of the document to run: may be left out when the "
+                "document has one operation, and must name one of its operations "
+                f"(`{OPERATION_NAME_OF}: query`); naming none is a request error (400)."
+            ),
+            OPERATION_NAME_OF: "query",
         },
     },
     "example": {
@@ -114,6 +142,9 @@ def add_graphql_face(result, generator, request, public):
             "summary": "Run a GraphQL document (WhenThen's Intent API)",
             "description": "Any operation of the schema; see the section's introduction.",
             "tags": [TAG],
+            # the key (or client token) as a Bearer token, as WhenThen's clients send it; HTTP
+            # Basic with the key as user name is taken too, as everywhere in the service
+            "security": [{"secretKey": []}, {"basicKey": []}],
             "requestBody": {
                 "required": True,
                 "content": {"application/json": {"schema": _REQUEST}},

@@ -362,3 +362,88 @@ def test_a_payment_takes_the_statements_of_the_same_payment_through_v1(acct):
             )
         assert answer.status_code == 200 and answer.json()["status"] == "processed"
     assert len(through_face) == len(through_v1), [q["sql"][:60] for q in through_face]
+
+
+def test_a_refusal_for_the_objects_state_carries_the_services_code(acct):
+    """Payload's error types are coarse (InvalidAttributes for every refused request): a refusal
+    for the object's state, whatever the request, says so with the service's own code."""
+    card = send(
+        "/payload/payment_methods",
+        {"type": "card", "card": {"card_number": "4242424242424242", "expiry": "12/40"}},
+        acct.sk,
+    ).json()
+    answer = send(f"/payload/payment_methods/{card['id']}", {}, acct.sk, method="delete")
+    assert answer.status_code == 400
+    assert answer.json()["error_type"] == "InvalidAttributes"
+    assert answer.json()["code"] == "payment_method_unexpected_state"
+
+
+@pytest.mark.parametrize("options", [{}, None])
+def test_a_webhook_takes_no_oauth_params_but_none(acct, options):
+    body = {"trigger": "payment", "url": "https://93.184.215.14/hook", "oauth_params": options}
+    assert send("/payload/webhooks", body, acct.sk).status_code == 200
+
+
+@pytest.mark.parametrize("options", [{"client_id": "x"}, [], "x", 0])
+def test_oauth_params_are_refused_by_name(acct, options):
+    body = {"trigger": "payment", "url": "https://93.184.215.14/hook", "oauth_params": options}
+    answer = send("/payload/webhooks", body, acct.sk)
+    assert answer.status_code == 400
+    assert "oauth_params" in answer.json()["details"]
+
+
+def test_the_attributes_fields_may_name_are_those_each_object_shows(acct):
+    """`fields` names attributes from the lists the document states (presenters.*_ATTRIBUTES):
+    each object shown here has exactly those attributes."""
+    from faces.payload import presenters  # noqa: PLC0415 (the lists under test)
+
+    card = {"card_number": "4242424242424242", "expiry": "12/40"}
+    paid = send("/payload/transactions", CARD_PAYMENT, acct.sk).json()
+    refund = {"type": "refund", "amount": 1, "ledger": [{"assoc_transaction_id": paid["id"]}]}
+    customer = send("/payload/customers", {"email": "a@example.com", "name": "A"}, acct.sk)
+    hook = {"trigger": "payment", "url": "https://93.184.215.14/hook"}
+    shown = {
+        presenters.PAYMENT_ATTRIBUTES: paid,
+        presenters.REFUND_ATTRIBUTES: send("/payload/transactions", refund, acct.sk).json(),
+        presenters.CUSTOMER_ATTRIBUTES: customer.json(),
+        presenters.PAYMENT_METHOD_ATTRIBUTES: send(
+            "/payload/payment_methods", {"type": "card", "card": card}, acct.sk
+        ).json(),
+        presenters.WEBHOOK_ATTRIBUTES: Client()
+        .get(
+            f"/payload/webhooks/{send('/payload/webhooks', hook, acct.sk).json()['id']}",
+            **auth(acct.sk),
+        )
+        .json(),
+    }
+    intent = post(
+        {
+            "type": "checkout_page",
+            "checkout_page": {
+                "amount": 5,
+                "redirects": {
+                    "completed_url": "https://shop.example/done",
+                    "return_url": "https://shop.example/back",
+                },
+            },
+        },
+        acct.sk,
+    ).json()
+    shown[presenters.INTENT_ATTRIBUTES] = (
+        Client().get(f"/payload/intents/{intent['id']}", **auth(acct.sk)).json()
+    )
+    for names, obj in shown.items():
+        assert set(obj) == set(names), obj["object"]
+    assert set(presenters.TRANSACTION_ATTRIBUTES) == {
+        *presenters.PAYMENT_ATTRIBUTES,
+        *presenters.REFUND_ATTRIBUTES,
+    }
+
+
+def test_a_transaction_names_either_kinds_attributes_null_where_it_has_none(acct):
+    paid = send("/payload/transactions", CARD_PAYMENT, acct.sk).json()
+    answer = Client().get(
+        f"/payload/transactions/{paid['id']}?fields[0]=ledger&fields[1]=status", **auth(acct.sk)
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json() == {"object": "transaction", "ledger": None, "status": "processed"}

@@ -362,3 +362,17 @@ def test_a_malformed_request_is_answered_in_paymongos_envelope(
     error = the_error(answer, status)
     assert error["code"] and error["detail"]
     assert not Customer.objects.exists()
+
+
+def test_a_json_body_without_data_is_refused_not_taken_for_no_change(acct):
+    customer = send("POST", "customers", acct.sk, CUSTOMER).json()["data"]["id"]
+    answer = Client().generic(
+        "PUT",
+        f"/paymongo/v1/customers/{customer}",
+        b"{}",
+        content_type="application/json",
+        **auth(acct.sk),
+    )
+    assert the_error(answer)["source"]["attribute"] == "data"
+    # no body at all is no parameters, as before
+    assert send("PUT", f"customers/{customer}", acct.sk).status_code == 200
