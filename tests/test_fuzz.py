@@ -83,6 +83,77 @@ def filter_query(ctx, query):
     return not any(sum(name in query for name in group) > 1 for group in groups)
 
 
+def _given(value: dict, key: str, *, strictly: bool) -> bool:
+    """Whether a body hash gives `key` (`name`, or `name=value`: that parameter with that
+    value). Strictly, a parameter with no value (null, an empty string, hash or array: none of
+    them reaches the API as one in a form body) is not given; otherwise any key present is."""
+    name, has_value, wanted = key.partition("=")
+    if name not in value:
+        return False
+    if has_value:
+        return str(value[name]).lower() == wanted
+    return not strictly or value[name] not in (None, "", {}, [])
+
+
+def _follows_parameter_rules(value, schema: dict, seen: frozenset = frozenset()) -> bool:
+    """Whether a body (or a part of one) keeps the rules its schemas state beside the schema
+    (`x-required-one-of`, `x-mutually-exclusive-parameters`, `x-required-with`,
+    `x-excluded-with`: api/schema.py), at any depth. Conservative both ways: to require, a
+    parameter counts only when it has a value; to exclude, as soon as its key is there."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return True
+        seen = seen | {schema["$ref"]}
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if not all(
+            _follows_parameter_rules(value, child, seen) for child in schema.get(keyword, [])
+        ):
+            return False
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return all(_follows_parameter_rules(item, schema["items"], seen) for item in value)
+    if not isinstance(value, dict):
+        return True
+
+    def given(key):
+        return _given(value, key, strictly=True)
+
+    def present(key):
+        return _given(value, key, strictly=False)
+
+    if not all(any(map(given, group)) for group in schema.get("x-required-one-of", [])):
+        return False
+    if any(
+        sum(map(present, group)) > 1 for group in schema.get("x-mutually-exclusive-parameters", [])
+    ):
+        return False
+    for key, names in schema.get("x-required-with", {}).items():
+        if present(key) and not all(map(given, names)):
+            return False
+    for key, names in schema.get("x-excluded-with", {}).items():
+        if present(key) and any(map(present, names)):
+            return False
+    properties = schema.get("properties") or {}
+    return all(
+        _follows_parameter_rules(item, properties[name], seen)
+        for name, item in value.items()
+        if name in properties
+    )
+
+
+@schemathesis.hook
+def filter_body(ctx, body):
+    """The rules between body parameters that the document states beside the schema, at any
+    depth (one of two required, two that exclude one another, one required once another is
+    given or has some value): generated data keeps them, as a client following the document
+    would. Breaking one is no schema violation either, so the negative half loses nothing."""
+    if not isinstance(body, dict) or ctx.operation is None:
+        return True
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return schema is None or _follows_parameter_rules(body, schema)
+
+
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,
 #: PayMongo's `resource_failed_state`): see schemathesis.toml.
 _STATE_CODE = re.compile(r"_(unexpected|failed)_state$")

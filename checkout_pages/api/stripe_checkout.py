@@ -111,14 +111,19 @@ class PriceListSerializer(ListParamsSerializer):
 
 class PriceDataSerializer(StrictSerializer):
     currency = CurrencyField(help_text="Three-letter ISO code, lowercase.")
-    unit_amount = StrictIntegerField(help_text="In the currency's smallest unit.")
+    unit_amount = StrictIntegerField(service_min=0, help_text="In the currency's smallest unit.")
     product_data = ProductDataSerializer(help_text="The product line's name and description.")
 
 
 class LineItemSerializer(StrictSerializer):
     price = StringField(required=False, max_length=255, help_text="A one-time `price_…`.")
     price_data = PriceDataSerializer(required=False, help_text="An inline price.")
-    quantity = StrictIntegerField(required=False, help_text="How many (1 or more).")
+    quantity = StrictIntegerField(
+        required=False,
+        service_min=1,
+        service_max=services.MAX_QUANTITY,
+        help_text=f"How many (1 to {services.MAX_QUANTITY}).",
+    )
 
 
 class PaymentIntentDataSerializer(StrictSerializer):
@@ -218,7 +223,11 @@ class AfterCompletionSerializer(StrictSerializer):
 
 class LinkLineItemSerializer(StrictSerializer):
     price = StringField(max_length=255, help_text="A one-time `price_…`.")
-    quantity = StrictIntegerField(help_text="How many (1 or more).")
+    quantity = StrictIntegerField(
+        service_min=1,
+        service_max=services.MAX_QUANTITY,
+        help_text=f"How many (1 to {services.MAX_QUANTITY}).",
+    )
 
 
 class PaymentLinkCreateSerializer(StrictSerializer):

@@ -17,6 +17,7 @@
 """
 
 from .catalog import (
+    MAX_QUANTITY,
     payment_link_create,
     payment_link_update,
     payment_link_url,
@@ -50,6 +51,7 @@ from .sweeps import checkout_intents_expire_due
 from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
+    "MAX_QUANTITY",
     "checkout_session_create",
     "checkout_session_expire",
     "checkout_session_update",

@@ -306,6 +306,10 @@ class CardParamsSerializer(StrictSerializer):
     """`card[number|exp_month|exp_year|cvc]`, or `card[token]` (a test token such as
     `tok_visa`). Lives only in memory (see RawCard)."""
 
+    required_one_of = (("number", "token"),)
+    required_with = {"number": ("exp_month", "exp_year")}
+    excluded_with = {"token": ("number", "exp_month", "exp_year", "cvc")}
+
     number = serializers.CharField(
         required=False,
         max_length=40,
@@ -504,6 +508,8 @@ class RetrieveSerializer(StrictSerializer):
 
 
 class RefundCreateSerializer(StrictSerializer):
+    required_one_of = (("payment_intent", "charge"),)
+
     payment_intent = StringField(
         required=False,
         max_length=255,
@@ -513,6 +519,7 @@ class RefundCreateSerializer(StrictSerializer):
     charge = StringField(required=False, max_length=255, help_text="The charge to refund.")
     amount = StrictIntegerField(
         required=False,
+        service_min=1,
         help_text="How much to refund, in the currency's minor unit; at most what is left "
         "(captured, less refunded, less pending refunds); a positive integer. Default: all "
         "that is left.",
