@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import re
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .idempotency import MAX_KEY_LENGTH
@@ -394,9 +397,16 @@ def _when(key: str) -> str:
     return f"`{name}` is `{value}`" if value else f"`{name}` is given"
 
 
+def _one_of(group) -> str:
+    if not any("=" in key for key in group):
+        return f"one of {_said(group)} is required"
+    held = [_when(key) for key in group]
+    return "one of these holds: " + ", ".join(held[:-1]) + " or " + held[-1]
+
+
 def parameter_rules_in_words(schema: dict) -> list[str]:
     """The rules an object schema of a request body states as extensions, in words."""
-    words = [f"one of {_said(group)} is required" for group in schema.get("x-required-one-of", [])]
+    words = [_one_of(group) for group in schema.get("x-required-one-of", [])]
     words += [
         f"at most one of {_said(group)} may be given"
         for group in schema.get("x-mutually-exclusive-parameters", [])
@@ -431,8 +441,11 @@ def state_parameter_rules(result, generator, request, public):
             if not at and rules.get("x-required-one-of"):
                 # a body without one of them is refused: there must be a body
                 operation["requestBody"]["required"] = True
-            words = "; ".join(parameter_rules_in_words(rules))
-            lines[f"- in `{at}`, when given: {words}." if at else f"- {words}."] = None
+            words = parameter_rules_in_words(rules)
+            if at:
+                lines[f"- in `{at}`, when given: {'; '.join(words)}."] = None
+            else:
+                lines.update((f"- {word}.", None) for word in words)
         if not lines:
             continue
         operation["description"] = (
@@ -479,6 +492,35 @@ def add_links(result, generator, request, public):
             for operation_id in operation_ids
         }
     return result
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+class ListParamFieldSchema(OpenApiSerializerFieldExtension):
+    """A `ListParamField` states the fewest items its service takes (`minItems`)."""
+
+    target_class = "api.serializers.ListParamField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.service_min_length is not None:
+            schema["minItems"] = self.target.service_min_length
+        return schema
+
+
+class StringFieldSchema(OpenApiSerializerFieldExtension):
+    """A `StringField` states the pattern its value is checked against (`checked_pattern`)."""
+
+    target_class = "api.serializers.StringField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.checked_pattern is not None:
+            schema["pattern"] = self.target.checked_pattern
+        return schema
 
 
 # --- authentication in the schema ----------------------------------------------------------

@@ -99,9 +99,14 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StringField(serializers.CharField):
-    """A string; an empty string means "unset" (None) unless `allow_blank`."""
+    """A string; an empty string means "unset" (None) unless `allow_blank`.
 
-    def __init__(self, **kwargs):
+    `checked_pattern`: the pattern a `validate_<name>` method or the service holds the value to,
+    with its own message; the document states it (`pattern`,
+    `api.schema.StringFieldSchema`), the field does not check it itself."""
+
+    def __init__(self, *, checked_pattern: str | None = None, **kwargs):
+        self.checked_pattern = checked_pattern
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
@@ -131,9 +136,20 @@ class StringField(serializers.CharField):
 
 
 class EnumField(serializers.ChoiceField):
+    """One of `choices`. `unavailable`: values a Stripe client may send that this service does
+    not offer, each refused with its own message; the document's `enum` is `choices` alone."""
+
+    def __init__(self, *, unavailable: dict[str, str] | None = None, **kwargs):
+        self.unavailable = unavailable or {}
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if data == "" and self.allow_blank:
             return ""
+        if isinstance(data, str) and data in self.unavailable:
+            raise serializers.ValidationError(
+                self.unavailable[data], code="parameter_invalid_string"
+            )
         try:
             return self.choice_strings_to_values[str(data)]
         except KeyError:
@@ -194,6 +210,16 @@ class AmountField(StrictIntegerField):
 PLAIN_METADATA = {"additionalProperties": {"type": "string"}}
 
 
+class ListParamField(serializers.ListField):
+    """A list parameter whose service refuses an empty one with its own message (a missing
+    parameter, as Stripe says it): `service_min_length` is stated in the document
+    (`minItems`, `api.schema.ListParamFieldSchema`), not checked by the field."""
+
+    def __init__(self, *, service_min_length: int | None = None, **kwargs):
+        self.service_min_length = service_min_length
+        super().__init__(**kwargs)
+
+
 @extend_schema_field({"type": "string", "minLength": 1, "pattern": r"\S"})
 class ListItemField(serializers.CharField):
     """An item of a `StringListField`: a string with something besides white space (the
@@ -213,6 +239,22 @@ class StringListField(serializers.ListField):
         if not isinstance(data, list):
             raise serializers.ValidationError("Invalid array.", code="parameter_invalid_array")
         return super().to_internal_value(data)
+
+
+#: The payment method types this service takes: a card, nothing else.
+PAYMENT_METHOD_TYPES = ("card",)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^(" + "|".join(PAYMENT_METHOD_TYPES) + ")$"},
+    }
+)
+class PaymentMethodTypesListField(StringListField):
+    """`payment_method_types`: each one of `PAYMENT_METHOD_TYPES` (a pattern in the document,
+    not an enum, so generated clients take a plain string); the service (or a subclass) refuses
+    another with its own message."""
 
 
 @extend_schema_field(
@@ -402,10 +444,11 @@ class StrictSerializer(serializers.Serializer):
     # the service); the document states them on the serializer's component as extensions
     # (`parameter_rule_extensions`) and in words on each operation whose body holds it
     # (`api.schema.state_parameter_rules`), and the fuzz tests' `filter_body` honours them. A
-    # name is a parameter of this serializer; `name=value` is that parameter with that value.
+    # name is a parameter of this serializer (`redirects[completed_url]`: one of its hashes');
+    # `name=value` is that parameter with that value.
     #: Groups of parameters of which at most one may be given.
     mutually_exclusive: tuple[tuple[str, ...], ...] = ()
-    #: Groups of parameters of which at least one must be given.
+    #: Groups of parameters of which at least one must be given (or have the value named).
     required_one_of: tuple[tuple[str, ...], ...] = ()
     #: `name` (or `name=value`) → the parameters required once it is given (has that value).
     required_with: dict[str, tuple[str, ...]] = {}

@@ -88,11 +88,17 @@ def _given(value: dict, key: str, *, strictly: bool) -> bool:
     value). Strictly, a parameter with no value (null, an empty string, hash or array: none of
     them reaches the API as one in a form body) is not given; otherwise any key present is."""
     name, has_value, wanted = key.partition("=")
-    if name not in value:
+    head, *inner = name.replace("]", "").split("[")
+    for part in inner:  # `redirects[completed_url]`: a parameter of a hash
+        value = value.get(head)
+        if not isinstance(value, dict):
+            return False
+        head = part
+    if head not in value:
         return False
     if has_value:
-        return str(value[name]).lower() == wanted
-    return not strictly or value[name] not in (None, "", {}, [])
+        return str(value[head]).lower() == wanted
+    return not strictly or value[head] not in (None, "", {}, [])
 
 
 def _follows_parameter_rules(value, schema: dict, seen: frozenset = frozenset()) -> bool:

@@ -121,6 +121,29 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
 
 
 class CheckoutIntentCreateSerializer(_CheckoutIntentFieldsSerializer):
+    # What `services.checkout_intents.validate` checks of a new checkout intent's fields.
+    required_one_of = (
+        ("amount", "amount_editable=true", "type=payment_method_form"),
+        ("currency", "type=payment_method_form"),
+    )
+    required_with = {
+        "type=payment_method_form": ("customer",),
+        "type=checkout_page": ("redirects[completed_url]",),
+        "amount_min": ("amount_editable",),
+        "amount_max": ("amount_editable",),
+    }
+    excluded_with = {
+        "type=payment_method_form": (
+            "amount",
+            "currency",
+            "amount_min",
+            "amount_max",
+            "amount_editable",
+        ),
+        "type=checkout_page": ("allowed_origins",),
+        "amount_editable=false": ("amount_min", "amount_max"),
+    }
+
     type = EnumField(
         choices=[t.value for t in Type], help_text="What the customer uses; fixed after create."
     )

@@ -42,6 +42,7 @@ from .payment import (
 )
 from .session_outcomes import session_to_api, session_url
 from .sessions import (
+    SUBSCRIPTION_UNAVAILABLE,
     checkout_session_create,
     checkout_session_expire,
     checkout_session_update,
@@ -52,6 +53,7 @@ from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
     "MAX_QUANTITY",
+    "SUBSCRIPTION_UNAVAILABLE",
     "checkout_session_create",
     "checkout_session_expire",
     "checkout_session_update",

@@ -7,17 +7,18 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
+    PAYMENT_METHOD_TYPES,
     AddressSerializer,
     AmountField,
     CurrencyField,
     EnumField,
     ListParamsSerializer,
     MetadataField,
+    PaymentMethodTypesListField,
     StrictBooleanField,
     StrictIntegerField,
     StrictSerializer,
     StringField,
-    StringListField,
     list_schema,
 )
 from core.errors import InvalidRequestError
@@ -30,7 +31,6 @@ PUBLISHABLE_EXPANDABLE = ("payment_method",)
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CONFIRMATION_METHODS = ("automatic", "manual")
 SETUP_FUTURE_USAGE = ("on_session", "off_session")
-PAYMENT_METHOD_TYPES = ("card",)
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 
 
@@ -106,7 +106,7 @@ class NullableShippingField(serializers.Field):
         return value
 
 
-class PaymentMethodTypesField(StringListField):
+class PaymentMethodTypesField(PaymentMethodTypesListField):
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
         for index, value in enumerate(values):

@@ -12,10 +12,10 @@ from api.serializers import (
     EnumField,
     ListParamsSerializer,
     MetadataField,
+    PaymentMethodTypesListField,
     StrictBooleanField,
     StrictSerializer,
     StringField,
-    StringListField,
     list_schema,
 )
 from api.views import StripeAPIView, validated
@@ -46,7 +46,7 @@ class SetupIntentCreateSerializer(StrictSerializer):
     )
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     metadata = MetadataField(required=False)
-    payment_method_types = StringListField(required=False, help_text="Only `card`.")
+    payment_method_types = PaymentMethodTypesListField(required=False, help_text="Only `card`.")
     return_url = StringField(
         required=False, max_length=2048, help_text="Where 3-D Secure comes back to."
     )
