@@ -162,6 +162,9 @@ class AutomaticPaymentMethodsSerializer(StrictSerializer):
 
 
 class _IntentFieldsSerializer(StrictSerializer):
+    # (services.create_update.automatic_payment_methods_value)
+    mutually_exclusive = (("automatic_payment_methods", "payment_method_types"),)
+
     amount = AmountField(
         required=False,
         help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999.",

@@ -32,6 +32,9 @@ CANCELLATION_REASONS = ("abandoned", "requested_by_customer", "duplicate")
 
 
 class SetupIntentCreateSerializer(StrictSerializer):
+    # a new SetupIntent has no payment method but the one given
+    required_with = {"confirm=true": ("payment_method",)}
+
     customer = StringField(
         required=False, max_length=255, help_text="The customer (`cus_…`) to save the card to."
     )
