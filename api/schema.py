@@ -346,6 +346,18 @@ def name_query_arrays(result, generator, request, public):
     return result
 
 
+def close_query_hashes(result, generator, request, public):
+    """A hash in a query string (`created[gte]=…`) takes only its named keys, as a body's
+    hashes do (`_close_objects`): the API refuses another (`created[x]`) as an unknown
+    parameter."""
+    components = result.get("components", {}).get("schemas", {})
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
+                _close_objects(parameter["schema"], components, set())
+    return result
+
+
 #: Query parameters a request may give only one of (OpenAPI 3.0 has no way to say so): a list's
 #: two cursors; the events list's one type and several (arrays are named `…[]` by then).
 EXCLUSIVE_QUERY_PARAMETERS = (("starting_after", "ending_before"), ("type", "types[]"))

@@ -3,6 +3,7 @@ output schema (the output itself is `checkout_pages.presenters.checkout_intent_t
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api.serializers import (
@@ -149,6 +150,9 @@ class CheckoutIntentCreateSerializer(_CheckoutIntentFieldsSerializer):
     )
 
 
+# `type` is taken only to refuse it with a clear message (TypeImmutable): the document offers
+# no parameter that is always refused, so it leaves it out (the operation says so in words).
+@extend_schema_serializer(exclude_fields=["type"])
 class CheckoutIntentUpdateSerializer(_CheckoutIntentFieldsSerializer):
     type = EnumField(
         choices=[t.value for t in Type],

@@ -316,8 +316,13 @@ class CardParamsSerializer(StrictSerializer):
         trim_whitespace=True,
         help_text="The card number (spaces and dashes allowed). In test mode use a test card number; the number is never stored, only a token, the last 4 digits and a fingerprint.",
     )
-    exp_month = StrictIntegerField(required=False, help_text="Expiry month, 1 to 12.")
-    exp_year = StrictIntegerField(required=False, help_text="Expiry year, four digits (or two).")
+    # (the processor's vault checks both, answering 402 `invalid_expiry_month`/`_year`)
+    exp_month = StrictIntegerField(
+        required=False, service_min=1, service_max=12, help_text="Expiry month, 1 to 12."
+    )
+    exp_year = StrictIntegerField(
+        required=False, service_min=0, help_text="Expiry year, four digits (or two)."
+    )
     cvc = StringField(
         required=False,
         max_length=8,
