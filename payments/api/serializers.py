@@ -294,8 +294,21 @@ class BillingDetailsParamsSerializer(NullableHashMixin, StrictSerializer):
     )
 
 
+class ShippingAddressSerializer(AddressSerializer):
+    """A shipping address: at least one of its parts (an empty one, which a form body cannot
+    even write, is no address: `shipping[address]` is then missing)."""
+
+    required_one_of = (tuple(AddressSerializer._declared_fields),)
+
+
 class ShippingParamsSerializer(NullableHashMixin, StrictSerializer):
-    address = AddressSerializer(help_text="The shipping address.")
+    address = ShippingAddressSerializer(help_text="The shipping address.")
+
+    def validate_address(self, value):
+        if not any(part not in (None, "") for part in value.values()):
+            raise serializers.ValidationError("An empty address.", code="required")
+        return value
+
     name = StringField(max_length=256, help_text="Recipient name.")
     phone = StringField(
         required=False, max_length=64, help_text="Recipient phone number, with the country code."
