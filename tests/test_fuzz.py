@@ -221,9 +221,10 @@ OPERATIONS = [result.ok() for result in schema.get_all_operations()]
 #: Failures of these checks are counted, printed and written to FUZZ_FAILURES_FILE (and summed
 #: by `make fuzz`) but do not fail the test yet. ST202, a schema-valid request refused, for rules
 #: the document does not state: currency codes (left out of the schema on purpose, so generated
-#: clients take a plain string), the search query's grammar, parameters that require one another
-#: (`payment_method_data[card][number]` once `type` is card). Parameters that exclude one another
-#: are stated (`x-mutually-exclusive-parameters`) and honoured by `filter_query`. ST201, a request breaking the schema accepted: an empty string, the Stripe
+#: clients take a plain string), the search query's grammar. Parameters that exclude one another
+#: are stated (`x-mutually-exclusive-parameters`) and honoured by `filter_query`; body parameters
+#: that require or exclude one another (`x-required-one-of`, `x-required-with`, ...) by
+#: `filter_body`. ST201, a request breaking the schema accepted: an empty string, the Stripe
 #: dialect's "not given", where the schema says `minLength: 1`. ST901, our own
 #: `valid_data_is_refused_only_for_state`: the same refusals as ST202, on operations on an
 #: object (metadata the schema leaves untyped, `expand` values, a card's required fields). ST401
