@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import re
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .idempotency import MAX_KEY_LENGTH
-from .serializers import PLAIN_METADATA
+from .serializers import PARAMETER_RULE_EXTENSIONS, PLAIN_METADATA
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -314,9 +317,10 @@ def publish_request_bodies(result, generator, request, public):
         form = {**content.get(_FORM, {}), "schema": {"allOf": [schema, {"type": "object"}]}}
         if encoding:
             form["encoding"] = encoding
-        else:
+        elif not any(not p.get("required") for p in operation.get("parameters", [])):
             # A required body of scalars only, offered as form and JSON, makes openapi-python-client
-            # write a module that names `Unset` without importing it. The body's own schema still
+            # write a module that names `Unset` without importing it, unless an optional
+            # parameter (every POST's Idempotency-Key) has it imported. The body's own schema still
             # says which fields are required, and a request without them is a 400 either way.
             body.pop("required", None)
         others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
@@ -373,6 +377,18 @@ def name_query_arrays(result, generator, request, public):
     return result
 
 
+def close_query_hashes(result, generator, request, public):
+    """A hash in a query string (`created[gte]=…`) takes only its named keys, as a body's
+    hashes do (`_close_objects`): the API refuses another (`created[x]`) as an unknown
+    parameter."""
+    components = result.get("components", {}).get("schemas", {})
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
+                _close_objects(parameter["schema"], components, set())
+    return result
+
+
 #: Query parameters a request may give only one of (OpenAPI 3.0 has no way to say so): a list's
 #: two cursors; the events list's one type and several (arrays are named `…[]` by then).
 EXCLUSIVE_QUERY_PARAMETERS = (("starting_after", "ending_before"), ("type", "types[]"))
@@ -391,6 +407,95 @@ def state_exclusive_parameters(result, generator, request, public):
         said = "; ".join(" or ".join(f"`{name}`" for name in group) for group in groups)
         operation["description"] = (
             operation.get("description", "").rstrip() + f"\n\nGive at most one of {said}."
+        ).lstrip()
+    return result
+
+
+def _body_rules(schema: dict, components: dict, at: str, seen: frozenset):
+    """(path, schema) of every object schema in a request body that states rules between its
+    parameters (`StrictSerializer.required_one_of` and the others), `at` its bracket path."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return
+        seen = seen | {schema["$ref"]}
+        schema = _resolve(schema, components)
+    if any(name in schema for name in PARAMETER_RULE_EXTENSIONS):
+        yield at, schema
+    for keyword in ("anyOf", "oneOf", "allOf"):
+        for child in schema.get(keyword, []):
+            yield from _body_rules(child, components, at, seen)
+    for name, child in (schema.get("properties") or {}).items():
+        yield from _body_rules(child, components, f"{at}[{name}]" if at else name, seen)
+    if isinstance(schema.get("items"), dict):
+        yield from _body_rules(schema["items"], components, f"{at}[n]", seen)
+
+
+def _said(names, joint: str = "or") -> str:
+    named = [f"`{name}`" for name in names]
+    return named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" {joint} " + named[-1]
+
+
+def _when(key: str) -> str:
+    name, _, value = key.partition("=")
+    return f"`{name}` is `{value}`" if value else f"`{name}` is given"
+
+
+def _one_of(group) -> str:
+    if not any("=" in key for key in group):
+        return f"one of {_said(group)} is required"
+    held = [_when(key) for key in group]
+    return "one of these holds: " + ", ".join(held[:-1]) + " or " + held[-1]
+
+
+def parameter_rules_in_words(schema: dict) -> list[str]:
+    """The rules an object schema of a request body states as extensions, in words."""
+    words = [_one_of(group) for group in schema.get("x-required-one-of", [])]
+    words += [
+        f"at most one of {_said(group)} may be given"
+        for group in schema.get("x-mutually-exclusive-parameters", [])
+    ]
+    words += [
+        f"once {_when(key)}, {_said(names, 'and')} "
+        + ("is" if len(names) == 1 else "are")
+        + " required"
+        for key, names in schema.get("x-required-with", {}).items()
+    ]
+    words += [
+        f"once {_when(key)}, {_said(names)} may not be given"
+        for key, names in schema.get("x-excluded-with", {}).items()
+    ]
+    return words
+
+
+def state_parameter_rules(result, generator, request, public):
+    """Each operation whose body has parameters that require or exclude one another (declared
+    beside the serializer, `StrictSerializer.required_one_of` and the others, and stated on its
+    component as `x-required-one-of`, `x-mutually-exclusive-parameters`, `x-required-with`,
+    `x-excluded-with`) says so in its description too, in words: one line for the body's own
+    parameters, one for each hash (`n` stands for an array item's index) that has such rules."""
+    components = result.get("components", {}).get("schemas", {})
+    for _path, _method, operation in _operations(result):
+        content = operation.get("requestBody", {}).get("content", {})
+        schema = (content.get(_JSON) or content.get(_FORM) or {}).get("schema")
+        if schema is None:
+            continue
+        lines = {}
+        for at, rules in _body_rules(schema, components, "", frozenset()):
+            if not at and rules.get("x-required-one-of"):
+                # a body without one of them is refused: there must be a body
+                operation["requestBody"]["required"] = True
+            words = parameter_rules_in_words(rules)
+            if at:
+                lines[f"- in `{at}`, when given: {'; '.join(words)}."] = None
+            else:
+                lines.update((f"- {word}.", None) for word in words)
+        if not lines:
+            continue
+        operation["description"] = (
+            operation.get("description", "").rstrip()
+            + "\n\nParameters that depend on one another (stated for tools as extensions on "
+            + "the body's schemas):\n"
+            + "\n".join(lines)
         ).lstrip()
     return result
 
@@ -430,6 +535,35 @@ def add_links(result, generator, request, public):
             for operation_id in operation_ids
         }
     return result
+
+
+# --- fields ---------------------------------------------------------------------------------
+
+
+class ListParamFieldSchema(OpenApiSerializerFieldExtension):
+    """A `ListParamField` states the fewest items its service takes (`minItems`)."""
+
+    target_class = "api.serializers.ListParamField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.service_min_length is not None:
+            schema["minItems"] = self.target.service_min_length
+        return schema
+
+
+class StringFieldSchema(OpenApiSerializerFieldExtension):
+    """A `StringField` states the pattern its value is checked against (`checked_pattern`)."""
+
+    target_class = "api.serializers.StringField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if self.target.checked_pattern is not None:
+            schema["pattern"] = self.target.checked_pattern
+        return schema
 
 
 # --- authentication in the schema ----------------------------------------------------------

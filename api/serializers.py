@@ -13,6 +13,7 @@ import re
 import threading
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.drainage import get_override, set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import SkipField, get_error_detail
@@ -44,6 +45,19 @@ class StrictIntegerField(serializers.IntegerField):
         "max_value": "This value must be less than or equal to {max_value}",
         "min_value": "This value must be greater than or equal to {min_value}",
     }
+
+    def __init__(self, *, service_min: int | None = None, service_max: int | None = None, **kwargs):
+        """`service_min`/`service_max`: bounds that the service behind the field checks, with
+        its own message (Stripe's "Invalid positive integer"); the document states them as
+        `minimum`/`maximum`, the field does not check them itself."""
+        super().__init__(**kwargs)
+        # What the document states (drf-spectacular reads these): the field's own bounds, else
+        # the service's, else the 64-bit range `to_internal_value` refuses past ("… is out of
+        # range"), which has its own check and message, so no validator is added for it.
+        if self.min_value is None:
+            self.min_value = -INT64_MAX if service_min is None else service_min
+        if self.max_value is None:
+            self.max_value = INT64_MAX if service_max is None else service_max
 
     def to_internal_value(self, data):
         if isinstance(data, bool):
@@ -86,9 +100,14 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 class StringField(serializers.CharField):
-    """A string; an empty string means "unset" (None) unless `allow_blank`."""
+    """A string; an empty string means "unset" (None) unless `allow_blank`.
 
-    def __init__(self, **kwargs):
+    `checked_pattern`: the pattern a `validate_<name>` method or the service holds the value to,
+    with its own message; the document states it (`pattern`,
+    `api.schema.StringFieldSchema`), the field does not check it itself."""
+
+    def __init__(self, *, checked_pattern: str | None = None, **kwargs):
+        self.checked_pattern = checked_pattern
         kwargs.setdefault("allow_null", True)
         kwargs.setdefault("trim_whitespace", False)
         super().__init__(**kwargs)
@@ -118,9 +137,20 @@ class StringField(serializers.CharField):
 
 
 class EnumField(serializers.ChoiceField):
+    """One of `choices`. `unavailable`: values a Stripe client may send that this service does
+    not offer, each refused with its own message; the document's `enum` is `choices` alone."""
+
+    def __init__(self, *, unavailable: dict[str, str] | None = None, **kwargs):
+        self.unavailable = unavailable or {}
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if data == "" and self.allow_blank:
             return ""
+        if isinstance(data, str) and data in self.unavailable:
+            raise serializers.ValidationError(
+                self.unavailable[data], code="parameter_invalid_string"
+            )
         try:
             return self.choice_strings_to_values[str(data)]
         except KeyError:
@@ -225,11 +255,27 @@ class AmountField(StrictIntegerField):
 PLAIN_METADATA = {"additionalProperties": {"type": "string"}}
 
 
+class ListParamField(serializers.ListField):
+    """A list parameter whose service refuses an empty one with its own message (a missing
+    parameter, as Stripe says it): `service_min_length` is stated in the document
+    (`minItems`, `api.schema.ListParamFieldSchema`), not checked by the field."""
+
+    def __init__(self, *, service_min_length: int | None = None, **kwargs):
+        self.service_min_length = service_min_length
+        super().__init__(**kwargs)
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "pattern": r"\S"})
+class ListItemField(serializers.CharField):
+    """An item of a `StringListField`: a string with something besides white space (the
+    surrounding white space is trimmed, and an item left empty is refused as blank)."""
+
+
 class StringListField(serializers.ListField):
     """`a[]=x&a[]=y`, `a[0]=x`, a JSON list, or (leniently) one string."""
 
     def __init__(self, **kwargs):
-        kwargs.setdefault("child", serializers.CharField())
+        kwargs.setdefault("child", ListItemField())
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -238,6 +284,22 @@ class StringListField(serializers.ListField):
         if not isinstance(data, list):
             raise serializers.ValidationError("Invalid array.", code="parameter_invalid_array")
         return super().to_internal_value(data)
+
+
+#: The payment method types this service takes: a card, nothing else.
+PAYMENT_METHOD_TYPES = ("card",)
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": "^(" + "|".join(PAYMENT_METHOD_TYPES) + ")$"},
+    }
+)
+class PaymentMethodTypesListField(StringListField):
+    """`payment_method_types`: each one of `PAYMENT_METHOD_TYPES` (a pattern in the document,
+    not an enum, so generated clients take a plain string); the service (or a subclass) refuses
+    another with its own message."""
 
 
 @extend_schema_field(
@@ -367,6 +429,27 @@ class _Plan:
         self.has_read_only = len(self.writable) < len(self.templates)
 
 
+PARAMETER_RULE_EXTENSIONS = (
+    "x-mutually-exclusive-parameters",
+    "x-required-one-of",
+    "x-required-with",
+    "x-excluded-with",
+)
+
+
+def parameter_rule_extensions(serializer_class) -> dict:
+    """A serializer's declared rules between its parameters, as the extensions its component in
+    the document carries: `x-mutually-exclusive-parameters` and `x-required-one-of` (lists of
+    names), `x-required-with` and `x-excluded-with` (`name` or `name=value` → names)."""
+    rules = {
+        "x-mutually-exclusive-parameters": [list(g) for g in serializer_class.mutually_exclusive],
+        "x-required-one-of": [list(g) for g in serializer_class.required_one_of],
+        "x-required-with": {k: list(v) for k, v in serializer_class.required_with.items()},
+        "x-excluded-with": {k: list(v) for k, v in serializer_class.excluded_with.items()},
+    }
+    return {name: rule for name, rule in rules.items() if rule}
+
+
 def _bound_copy(template, name: str, parent):
     field = _shallow_copy(template)
     field.bind(name, parent)
@@ -400,6 +483,30 @@ class StrictSerializer(serializers.Serializer):
 
     #: Off, every instance validates through DRF's own path (the tests compare the two).
     fast_path = True
+
+    # Rules between this serializer's parameters that OpenAPI 3.0 has no schema for. They are
+    # declared here, beside the fields, and enforced where the messages are (the serializer or
+    # the service); the document states them on the serializer's component as extensions
+    # (`parameter_rule_extensions`) and in words on each operation whose body holds it
+    # (`api.schema.state_parameter_rules`), and the fuzz tests' `filter_body` honours them. A
+    # name is a parameter of this serializer (`redirects[completed_url]`: one of its hashes');
+    # `name=value` is that parameter with that value.
+    #: Groups of parameters of which at most one may be given.
+    mutually_exclusive: tuple[tuple[str, ...], ...] = ()
+    #: Groups of parameters of which at least one must be given (or have the value named).
+    required_one_of: tuple[tuple[str, ...], ...] = ()
+    #: `name` (or `name=value`) → the parameters required once it is given (has that value).
+    required_with: dict[str, tuple[str, ...]] = {}
+    #: `name` (or `name=value`) → the parameters refused once it is given (has that value).
+    excluded_with: dict[str, tuple[str, ...]] = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        inherited = get_override(cls, "extensions", {})
+        others = {k: v for k, v in inherited.items() if k not in PARAMETER_RULE_EXTENSIONS}
+        extensions = {**others, **parameter_rule_extensions(cls)}
+        if extensions != inherited:
+            set_override(cls, "extensions", extensions)
 
     _plans: dict[type, _Plan] = {}
     _plans_lock = threading.RLock()
@@ -645,8 +752,8 @@ class TimestampField(StrictIntegerField):
 
     def __init__(self, *, param: str, **kwargs):
         self.param = param
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", TIMESTAMP_MAX)
+        kwargs.setdefault("service_min", 0)
+        kwargs.setdefault("service_max", TIMESTAMP_MAX)
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):

@@ -31,7 +31,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from graphql import GraphQLError, OperationDefinitionNode, build_schema
 from graphql import parse as parse_graphql
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from hypothesis_graphql import from_schema as graphql_documents
@@ -317,6 +317,102 @@ def filter_body_graphql_operation_name(ctx, body):
     return True
 
 
+def _given(value: dict, key: str, *, strictly: bool) -> bool:
+    """Whether a body hash gives `key` (`name`, or `name=value`: that parameter with that
+    value). Strictly, a parameter with no value (null, an empty string, hash or array: none of
+    them reaches the API as one in a form body) is not given; otherwise any key present is."""
+    name, has_value, wanted = key.partition("=")
+    head, *inner = name.replace("]", "").split("[")
+    for part in inner:  # `redirects[completed_url]`: a parameter of a hash
+        value = value.get(head)
+        if not isinstance(value, dict):
+            return False
+        head = part
+    if head not in value:
+        return False
+    if has_value:
+        return str(value[head]).lower() == wanted
+    return not strictly or value[head] not in (None, "", {}, [])
+
+
+def _follows_parameter_rules(value, schema: dict, seen: frozenset = frozenset()) -> bool:
+    """Whether a body (or a part of one) keeps the rules its schemas state beside the schema
+    (`x-required-one-of`, `x-mutually-exclusive-parameters`, `x-required-with`,
+    `x-excluded-with`: api/schema.py), at any depth. Conservative both ways: to require, a
+    parameter counts only when it has a value; to exclude, as soon as its key is there."""
+    if "$ref" in schema:
+        if schema["$ref"] in seen:
+            return True
+        seen = seen | {schema["$ref"]}
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if not all(
+            _follows_parameter_rules(value, child, seen) for child in schema.get(keyword, [])
+        ):
+            return False
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return all(_follows_parameter_rules(item, schema["items"], seen) for item in value)
+    if not isinstance(value, dict):
+        return True
+
+    def given(key):
+        return _given(value, key, strictly=True)
+
+    def present(key):
+        return _given(value, key, strictly=False)
+
+    if not all(any(map(given, group)) for group in schema.get("x-required-one-of", [])):
+        return False
+    if any(
+        sum(map(present, group)) > 1 for group in schema.get("x-mutually-exclusive-parameters", [])
+    ):
+        return False
+    for key, names in schema.get("x-required-with", {}).items():
+        if present(key) and not all(map(given, names)):
+            return False
+    for key, names in schema.get("x-excluded-with", {}).items():
+        if present(key) and any(map(present, names)):
+            return False
+    properties = schema.get("properties") or {}
+    return all(
+        _follows_parameter_rules(item, properties[name], seen)
+        for name, item in value.items()
+        if name in properties
+    )
+
+
+@schemathesis.hook
+def filter_body(ctx, body):
+    """The rules between body parameters that the document states beside the schema, at any
+    depth (one of two required, two that exclude one another, one required once another is
+    given or has some value): generated data keeps them, as a client following the document
+    would. Breaking one is no schema violation either, so the negative half loses nothing."""
+    if not isinstance(body, dict) or ctx.operation is None:
+        return True
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return schema is None or _follows_parameter_rules(body, schema)
+
+
+class OneRequestPerKey:
+    """What the document says of the `Idempotency-Key` header: a key names one request, and
+    the same key with other parameters (or on another endpoint) is refused. Generated headers
+    draw keys at random, and the simplest ones (`0`, `c`) come up again for other requests;
+    data that follows the document never sends them so, so such a case is not sent (given up
+    as hypothesis' `assume` does). `seen` lives as long as the keys do: one test, whose
+    transaction is rolled back after it."""
+
+    def __init__(self):
+        self.seen: dict[str, tuple] = {}
+
+    def keeps(self, case) -> bool:
+        key = (case.headers or {}).get("Idempotency-Key")
+        if not isinstance(key, str) or case.method.upper() != "POST":
+            return True
+        request = (case.formatted_path, repr(case.query), repr(case.body), case.media_type)
+        return self.seen.setdefault(key, request) == request
+
+
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,
 #: PayMongo's `resource_failed_state`): see schemathesis.toml.
 _STATE_CODE = re.compile(r"_(unexpected|failed)_state$")
@@ -471,6 +567,7 @@ def survives_generated_input(operation, mode, worlds):
     failures: list[str] = []
     open_failures: list[str] = []
     cases = server_errors = 0
+    keys = OneRequestPerKey()
 
     @_fuzz_settings(EXAMPLES)
     @given(case=operation.as_strategy(generation_mode=mode), pick=st.randoms(use_true_random=False))
@@ -483,6 +580,7 @@ def survives_generated_input(operation, mode, worlds):
                 case.path_parameters["id"] = pick.choice(real_ids)
             elif foreign and roll < 0.9:
                 case.path_parameters["id"] = pick.choice(foreign)
+        assume(keys.keeps(case))
         if "Authorization" not in (case.headers or {}):
             # explicit, so the ignored-auth check retries it with no key and with a wrong one
             apply_basic_auth(case, acct.sk, "")
@@ -522,9 +620,11 @@ def test_stateful_links_survive(worlds, db):
     counts = {"cases": 0, "5xx": 0}
     failures: list[str] = []
     open_failures: list[str] = []
+    keys = OneRequestPerKey()
 
     class Machine(schema.as_state_machine()):
         def before_call(self, case):
+            assume(keys.keeps(case))
             # explicit, so the ignored-auth check retries it with no key and with a wrong one
             apply_basic_auth(case, acct.sk, "")
             super().before_call(case)

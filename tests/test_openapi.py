@@ -62,3 +62,174 @@ def test_parameters_that_exclude_one_another_are_stated():
             stated[(method, path)] = groups
     assert ["type", "types[]"] in stated[("get", "/v1/events")]
     assert sum(bool(groups) for groups in stated.values()) >= 20
+
+
+def _body_schema(schema: dict, path: str, method: str = "post") -> dict:
+    body = schema["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    return schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+
+
+def _component(schema: dict, parent: dict, name: str) -> dict:
+    prop = parent["properties"][name]
+    ref = (prop.get("items") or prop.get("allOf", [prop])[0]).get("$ref") or prop["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def _strict_serializers():
+    from api.serializers import StrictSerializer
+
+    found, todo = [], [StrictSerializer]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return found
+
+
+def test_every_declared_rule_between_parameters_is_on_its_component():
+    """A serializer's declared rules (`required_one_of`, `mutually_exclusive`, `required_with`,
+    `excluded_with`) are its component's extensions, and name its own parameters."""
+    from api.serializers import parameter_rule_extensions
+
+    schema = generated()
+    components = schema["components"]["schemas"]
+    declaring = [cls for cls in _strict_serializers() if parameter_rule_extensions(cls)]
+    assert len(declaring) >= 8
+    for cls in declaring:
+        fields = cls().fields
+        extensions = parameter_rule_extensions(cls)
+        names = {
+            key.partition("=")[0].split("[")[0]
+            for rule in extensions.values()
+            for item in (rule.items() if isinstance(rule, dict) else [(None, g) for g in rule])
+            for key in ([item[0]] if item[0] else []) + list(item[1])
+        }
+        assert names <= set(fields), (cls, names - set(fields))
+        stated = [
+            c for c in components.values() if all(c.get(k) == v for k, v in extensions.items())
+        ]
+        assert stated, f"{cls.__name__}'s rules are in no component"
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        ("/v1/refunds", ["- one of `payment_intent` or `charge` is required."]),
+        (
+            "/v1/payment_methods",
+            [
+                "- in `card`, when given: one of `number` or `token` is required; once `number` "
+                "is given, `exp_month` and `exp_year` are required; once `token` is given, "
+                "`number`, `exp_month`, `exp_year` or `cvc` may not be given."
+            ],
+        ),
+        ("/v1/payment_intents", ["- in `payment_method_data[card]`, when given: one of `number`"]),
+        (
+            "/v1/checkout/sessions",
+            [
+                "- once `mode` is `payment`, `line_items` is required.",
+                "- at most one of `customer` or `customer_email` may be given.",
+                "- once `ui_mode` is `embedded`, `success_url` or `cancel_url` may not be given.",
+            ],
+        ),
+        (
+            "/v1/checkout_intents",
+            [
+                "- one of these holds: `amount` is given, `amount_editable` is `true` or `type` "
+                "is `payment_method_form`.",
+                "- once `type` is `checkout_page`, `redirects[completed_url]` is required.",
+            ],
+        ),
+        (
+            "/v1/processors",
+            [
+                "- once `kind` is `stripe`, `stripe[api_key]` is required.",
+                "- once `kind` is `simulated`, `stripe` may not be given.",
+            ],
+        ),
+        (
+            "/v1/payment_flows",
+            ["once `type` is `rules`, `rules` and `default` are required"],
+        ),
+        ("/v1/setup_intents", ["- once `confirm` is `true`, `payment_method` is required."]),
+        (
+            "/v1/payment_links",
+            ["- in `after_completion`, when given: once `type` is `redirect`, `redirect` is"],
+        ),
+    ],
+)
+def test_rules_between_body_parameters_are_stated_in_words(path, words):
+    """What OpenAPI 3.0 has no schema for (one of two required, two that exclude one another,
+    one required or refused once another is given or has a value) is in the operation's
+    description, for a reader."""
+    description = generated()["paths"][path]["post"]["description"]
+    assert "Parameters that depend on one another" in description
+    for word in words:
+        assert word in description, word
+
+
+def test_rules_between_body_parameters_are_stated_for_tools():
+    schema = generated()
+    refund = _body_schema(schema, "/v1/refunds")
+    assert refund["x-required-one-of"] == [["payment_intent", "charge"]]
+    assert schema["paths"]["/v1/refunds"]["post"]["requestBody"]["required"] is True
+    card = _component(schema, _body_schema(schema, "/v1/payment_methods"), "card")
+    assert card["x-required-one-of"] == [["number", "token"]]
+    assert card["x-required-with"] == {"number": ["exp_month", "exp_year"]}
+    assert card["x-excluded-with"] == {"token": ["number", "exp_month", "exp_year", "cvc"]}
+    session = _body_schema(schema, "/v1/checkout/sessions")
+    assert session["x-mutually-exclusive-parameters"] == [["customer", "customer_email"]]
+    assert session["x-required-with"]["mode=payment"] == ["line_items"]
+    routing = _component(schema, _body_schema(schema, "/v1/payment_flows"), "routing")
+    assert routing["x-required-with"]["type=rules"] == ["rules", "default"]
+    assert "processors" in routing["x-excluded-with"]["type=rules"]
+    processor = _body_schema(schema, "/v1/processors")
+    assert processor["x-required-with"] == {"kind=stripe": ["stripe[api_key]"]}
+
+
+def test_a_body_whose_schema_requires_a_field_is_required():
+    """An attach without its one required parameter is refused: the body is required (the
+    fuzzer would otherwise send none)."""
+    paths = generated()["paths"]
+    for path in ("/v1/payment_methods/{id}/attach", "/v1/payment_intents/{id}/attach"):
+        assert paths[path]["post"]["requestBody"]["required"] is True, path
+
+
+def test_the_document_states_what_plain_keywords_can():
+    """minItems, minimum/maximum, enum and pattern where the API checks them with its own
+    message (the fields document them without validating twice)."""
+    import re
+
+    from events.types import EVENT_TYPES
+
+    schema = generated()
+    session = _body_schema(schema, "/v1/checkout/sessions")
+    assert "mode" in session["required"]
+    assert session["properties"]["mode"]["enum"] == ["payment", "setup"]
+    assert session["properties"]["line_items"]["minItems"] == 1
+    link = _body_schema(schema, "/v1/payment_links")
+    assert link["properties"]["line_items"]["minItems"] == 1
+    item = _component(schema, link, "line_items")
+    assert (
+        item["properties"]["quantity"]["minimum"],
+        item["properties"]["quantity"]["maximum"],
+    ) == (
+        1,
+        999_999,
+    )
+    assert "nullable" not in item["properties"]["price"]
+    refund = _body_schema(schema, "/v1/refunds")
+    assert refund["properties"]["amount"]["minimum"] == 1
+    assert refund["properties"]["amount"]["maximum"] == 2**63 - 1
+    events = _body_schema(schema, "/v1/webhook_endpoints")["properties"]["enabled_events"]
+    assert events["minItems"] == 1
+    pattern = re.compile(events["items"]["pattern"])
+    assert all(pattern.search(name) for name in ("*", *EVENT_TYPES))
+    assert not any(pattern.search(name) for name in ("payment_intent.*", "nope", "*x", ""))
+    types = _body_schema(schema, "/v1/payment_intents")["properties"]["payment_method_types"]
+    assert re.search(types["items"]["pattern"], "card")
+    assert not re.search(types["items"]["pattern"], "sepa_debit")
+    stripe = _component(schema, _body_schema(schema, "/v1/processors"), "stripe")
+    key = re.compile(stripe["properties"]["api_key"]["pattern"])
+    assert key.search("sk_test_12345678") and key.search("rk_live_abcdefgh")
+    assert not any(key.search(k) for k in ("pk_test_12345678", "short", "sk_test with space"))

@@ -4,6 +4,7 @@ output schema (the output itself is `checkout_pages.presenters.checkout_intent_t
 from __future__ import annotations
 
 from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from api.serializers import (
@@ -143,11 +144,37 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
 
 
 class CheckoutIntentCreateSerializer(_CheckoutIntentFieldsSerializer):
+    # What `services.checkout_intents.validate` checks of a new checkout intent's fields.
+    required_one_of = (
+        ("amount", "amount_editable=true", "type=payment_method_form"),
+        ("currency", "type=payment_method_form"),
+    )
+    required_with = {
+        "type=payment_method_form": ("customer",),
+        "type=checkout_page": ("redirects[completed_url]",),
+        "amount_min": ("amount_editable",),
+        "amount_max": ("amount_editable",),
+    }
+    excluded_with = {
+        "type=payment_method_form": (
+            "amount",
+            "currency",
+            "amount_min",
+            "amount_max",
+            "amount_editable",
+        ),
+        "type=checkout_page": ("allowed_origins",),
+        "amount_editable=false": ("amount_min", "amount_max"),
+    }
+
     type = EnumField(
         choices=[t.value for t in Type], help_text="What the customer uses; fixed after create."
     )
 
 
+# `type` is taken only to refuse it with a clear message (TypeImmutable): the document offers
+# no parameter that is always refused, so it leaves it out (the operation says so in words).
+@extend_schema_serializer(exclude_fields=["type"])
 class CheckoutIntentUpdateSerializer(_CheckoutIntentFieldsSerializer):
     type = EnumField(
         choices=[t.value for t in Type],

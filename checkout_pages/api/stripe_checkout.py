@@ -13,13 +13,14 @@ from api.serializers import (
     CurrencyField,
     EnumField,
     HttpUrlField,
+    ListParamField,
     ListParamsSerializer,
     MetadataField,
+    PaymentMethodTypesListField,
     StrictBooleanField,
     StrictIntegerField,
     StrictSerializer,
     StringField,
-    StringListField,
     list_schema,
 )
 from api.views import StripeAPIView, validated
@@ -112,14 +113,19 @@ class PriceListSerializer(ListParamsSerializer):
 
 class PriceDataSerializer(StrictSerializer):
     currency = CurrencyField(help_text="Three-letter ISO code, lowercase.")
-    unit_amount = StrictIntegerField(help_text="In the currency's smallest unit.")
+    unit_amount = StrictIntegerField(service_min=0, help_text="In the currency's smallest unit.")
     product_data = ProductDataSerializer(help_text="The product line's name and description.")
 
 
 class LineItemSerializer(StrictSerializer):
     price = StringField(required=False, max_length=255, help_text="A one-time `price_…`.")
     price_data = PriceDataSerializer(required=False, help_text="An inline price.")
-    quantity = StrictIntegerField(required=False, help_text="How many (1 or more).")
+    quantity = StrictIntegerField(
+        required=False,
+        service_min=1,
+        service_max=services.MAX_QUANTITY,
+        help_text=f"How many (1 to {services.MAX_QUANTITY}).",
+    )
 
 
 class PaymentIntentDataSerializer(StrictSerializer):
@@ -138,15 +144,26 @@ class PaymentIntentDataSerializer(StrictSerializer):
 
 
 class SessionCreateSerializer(StrictSerializer):
+    mutually_exclusive = (("customer", "customer_email"),)
+    # a page the customer finishes on: success_url (hosted), or return_url (embedded)
+    required_one_of = (("success_url", "return_url"),)
+    required_with = {"mode=payment": ("line_items",), "return_url": ("ui_mode",)}
+    excluded_with = {
+        "mode=setup": ("line_items", "payment_intent_data"),
+        "ui_mode=hosted": ("return_url",),
+        "ui_mode=embedded": ("success_url", "cancel_url"),
+    }
+
     mode = EnumField(
-        choices=["payment", "setup", "subscription"],
-        required=False,
+        choices=["payment", "setup"],
+        unavailable={"subscription": services.SUBSCRIPTION_UNAVAILABLE},
         help_text="payment or setup (subscription: no billing engine, refused).",
     )
-    line_items = serializers.ListField(
+    line_items = ListParamField(
         child=LineItemSerializer(),
         required=False,
         max_length=100,
+        service_min_length=1,
         help_text="payment mode: what the customer buys.",
     )
     success_url = StringField(
@@ -166,7 +183,7 @@ class SessionCreateSerializer(StrictSerializer):
         required=False, help_text="Unix time 30 minutes to 24 hours ahead (default 24 hours)."
     )
     payment_intent_data = PaymentIntentDataSerializer(required=False)
-    payment_method_types = StringListField(required=False, help_text="Only `card`.")
+    payment_method_types = PaymentMethodTypesListField(required=False, help_text="Only `card`.")
     ui_mode = EnumField(
         choices=["hosted", "embedded"],
         required=False,
@@ -206,11 +223,14 @@ class EmptySerializer(StrictSerializer):
 class RedirectSerializer(StrictSerializer):
     url = StringField(
         max_length=2048,
+        allow_null=False,
         help_text="An absolute http(s) URL; `{CHECKOUT_SESSION_ID}` in it is replaced.",
     )
 
 
 class AfterCompletionSerializer(StrictSerializer):
+    required_with = {"type=redirect": ("redirect",)}
+
     type = EnumField(
         choices=["redirect", "hosted_confirmation"], help_text="What follows a payment."
     )
@@ -221,13 +241,20 @@ class AfterCompletionSerializer(StrictSerializer):
 
 
 class LinkLineItemSerializer(StrictSerializer):
-    price = StringField(max_length=255, help_text="A one-time `price_…`.")
-    quantity = StrictIntegerField(help_text="How many (1 or more).")
+    price = StringField(max_length=255, allow_null=False, help_text="A one-time `price_…`.")
+    quantity = StrictIntegerField(
+        service_min=1,
+        service_max=services.MAX_QUANTITY,
+        help_text=f"How many (1 to {services.MAX_QUANTITY}).",
+    )
 
 
 class PaymentLinkCreateSerializer(StrictSerializer):
-    line_items = serializers.ListField(
-        child=LinkLineItemSerializer(), max_length=20, help_text="What each visitor buys."
+    line_items = ListParamField(
+        child=LinkLineItemSerializer(),
+        max_length=20,
+        service_min_length=1,
+        help_text="What each visitor buys.",
     )
     after_completion = AfterCompletionSerializer(required=False)
     active = StrictBooleanField(required=False, help_text="Usable (default true).")

@@ -170,7 +170,8 @@ class CheckoutIntentDetailView(_CheckoutIntentView):
         summary="Update a checkout intent",
         description=(
             "Changes the given fields of a pending checkout intent; the others are kept. "
-            "`type` cannot change, and an intent that is finished, expired (its `expires_at` "
+            "`type` cannot change (given, it is refused), and an intent that is finished, "
+            "expired (its `expires_at` "
             "passed) or canceled cannot be updated (`checkout_intent_unexpected_state`). Emits "
             "`checkout_intent.updated`."
         ),

@@ -17,6 +17,7 @@
 """
 
 from .catalog import (
+    MAX_QUANTITY,
     payment_link_create,
     payment_link_update,
     payment_link_url,
@@ -41,6 +42,7 @@ from .payment import (
 )
 from .session_outcomes import session_to_api, session_url
 from .sessions import (
+    SUBSCRIPTION_UNAVAILABLE,
     checkout_session_create,
     checkout_session_expire,
     checkout_session_update,
@@ -50,6 +52,8 @@ from .sweeps import checkout_intents_expire_due
 from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
+    "MAX_QUANTITY",
+    "SUBSCRIPTION_UNAVAILABLE",
     "checkout_session_create",
     "checkout_session_expire",
     "checkout_session_update",

@@ -19,6 +19,8 @@ from ..models import PaymentLink, Price, Product
 from .checkout_intents import clean_url
 
 MAX_LINE_ITEMS = 20
+#: The most of one line item a session or link sells.
+MAX_QUANTITY = 999_999
 
 
 def _lock(model, scope: Scope, object_id: str, name: str):
@@ -168,9 +170,9 @@ def priced_line_items(scope: Scope, items: list[dict], *, param: str = "line_ite
         quantity = item.get("quantity")
         if quantity is None:
             raise ParameterMissing(f"{at}[quantity]")
-        if quantity < 1 or quantity > 999_999:
+        if quantity < 1 or quantity > MAX_QUANTITY:
             raise InvalidRequestError(
-                "quantity must be between 1 and 999999.",
+                f"quantity must be between 1 and {MAX_QUANTITY}.",
                 code="parameter_invalid_integer",
                 param=f"{at}[quantity]",
             )

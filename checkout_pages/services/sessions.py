@@ -35,6 +35,11 @@ SESSION_MAX_LIFETIME = timedelta(hours=24)
 SESSION_ID_PLACEHOLDER = "{CHECKOUT_SESSION_ID}"
 
 
+SUBSCRIPTION_UNAVAILABLE = (
+    "mode=subscription is not available: this service has no billing engine. Use payment or setup."
+)
+
+
 def checkout_session_create(
     *,
     scope: Scope,
@@ -59,11 +64,7 @@ def checkout_session_create(
     if not mode:
         raise ParameterMissing("mode")
     if mode == "subscription":
-        raise InvalidRequestError(
-            "mode=subscription is not available: this service has no billing engine. Use "
-            "payment or setup.",
-            param="mode",
-        )
+        raise InvalidRequestError(SUBSCRIPTION_UNAVAILABLE, param="mode")
     ui_mode = ui_mode or "hosted"
     if payment_method_types and set(payment_method_types) - {"card"}:
         raise InvalidRequestError(

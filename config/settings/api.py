@@ -43,7 +43,9 @@ SPECTACULAR_SETTINGS = {
         "faces.payload.openapi.add_error_responses",
         "api.schema.publish_request_bodies",
         "api.schema.name_query_arrays",
+        "api.schema.close_query_hashes",
         "api.schema.state_exclusive_parameters",
+        "api.schema.state_parameter_rules",
         "api.schema.add_links",
         "api.schema.plain_metadata",
         # WhenThen's GraphQL face (not a DRF view): its own section and its SDL.

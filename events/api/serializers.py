@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
@@ -15,7 +18,7 @@ from api.serializers import (
 )
 from core.errors import InvalidRequestError
 
-from ..types import is_known_type
+from ..types import EVENT_TYPES, is_known_type
 
 # --- input -----------------------------------------------------------------------------------
 
@@ -40,6 +43,31 @@ def validate_enabled_events(value: list[str], *, required: bool) -> list[str]:
     return value
 
 
+#: The most event types an endpoint names.
+MAX_ENABLED_EVENTS = 200
+#: What each item of `enabled_events` is: an event type this service emits, or `*`. A pattern,
+#: not an enum, so generated clients take a plain string.
+ENABLED_EVENT_PATTERN = "^(" + "|".join(re.escape(name) for name in ("*", *EVENT_TYPES)) + ")$"
+
+
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "pattern": ENABLED_EVENT_PATTERN},
+        "minItems": 1,
+        "maxItems": MAX_ENABLED_EVENTS,
+    }
+)
+class EnabledEventsField(StringListField):
+    """`enabled_events`: at least one item, each a known event type or `*`. The document states
+    it (`minItems`, the items' `pattern`); `validate_enabled_events` checks it, with Stripe's
+    messages (an empty list is a missing parameter)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", MAX_ENABLED_EVENTS)
+        super().__init__(**kwargs)
+
+
 class WebhookEndpointCreateParams(StrictSerializer):
     url = StringField(
         required=True,
@@ -47,9 +75,8 @@ class WebhookEndpointCreateParams(StrictSerializer):
         max_length=2048,
         help_text="The URL events are delivered to (https in live mode; a private or loopback address is refused unless allowed by configuration).",
     )
-    enabled_events = StringListField(
+    enabled_events = EnabledEventsField(
         required=True,
-        max_length=200,
         help_text="The event types to deliver, e.g. `payment_intent.succeeded`, or `*` for all.",
     )
     description = StringField(
@@ -76,8 +103,8 @@ class WebhookEndpointUpdateParams(StrictSerializer):
         max_length=2048,
         help_text="The URL events are delivered to.",
     )
-    enabled_events = StringListField(
-        required=False, max_length=200, help_text="The event types to deliver, or `*` for all."
+    enabled_events = EnabledEventsField(
+        required=False, help_text="The event types to deliver, or `*` for all."
     )
     description = StringField(
         required=False, max_length=5000, help_text="An arbitrary string shown to you."

@@ -7,6 +7,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from api.serializers import (
+    PAYMENT_METHOD_TYPES,
     AddressSerializer,
     AmountField,
     CurrencyField,
@@ -15,11 +16,11 @@ from api.serializers import (
     ListParamsSerializer,
     MetadataField,
     SearchPageField,
+    PaymentMethodTypesListField,
     StrictBooleanField,
     StrictIntegerField,
     StrictSerializer,
     StringField,
-    StringListField,
     list_schema,
 )
 from core.errors import InvalidRequestError
@@ -32,7 +33,6 @@ PUBLISHABLE_EXPANDABLE = ("payment_method",)
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CONFIRMATION_METHODS = ("automatic", "manual")
 SETUP_FUTURE_USAGE = ("on_session", "off_session")
-PAYMENT_METHOD_TYPES = ("card",)
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 
 
@@ -108,7 +108,7 @@ class NullableShippingField(serializers.Field):
         return value
 
 
-class PaymentMethodTypesField(StringListField):
+class PaymentMethodTypesField(PaymentMethodTypesListField):
     def to_internal_value(self, data):
         values = super().to_internal_value(data)
         for index, value in enumerate(values):
@@ -164,6 +164,9 @@ class AutomaticPaymentMethodsSerializer(StrictSerializer):
 
 
 class _IntentFieldsSerializer(StrictSerializer):
+    # (services.create_update.automatic_payment_methods_value)
+    mutually_exclusive = (("automatic_payment_methods", "payment_method_types"),)
+
     amount = AmountField(
         required=False,
         help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999.",

@@ -13,10 +13,10 @@ from api.serializers import (
     HttpUrlField,
     ListParamsSerializer,
     MetadataField,
+    PaymentMethodTypesListField,
     StrictBooleanField,
     StrictSerializer,
     StringField,
-    StringListField,
     list_schema,
 )
 from api.views import StripeAPIView, validated
@@ -33,6 +33,9 @@ CANCELLATION_REASONS = ("abandoned", "requested_by_customer", "duplicate")
 
 
 class SetupIntentCreateSerializer(StrictSerializer):
+    # a new SetupIntent has no payment method but the one given
+    required_with = {"confirm=true": ("payment_method",)}
+
     customer = StringField(
         required=False, max_length=255, help_text="The customer (`cus_…`) to save the card to."
     )
@@ -47,7 +50,7 @@ class SetupIntentCreateSerializer(StrictSerializer):
     )
     description = StringField(required=False, max_length=1000, help_text="Your description.")
     metadata = MetadataField(required=False)
-    payment_method_types = StringListField(required=False, help_text="Only `card`.")
+    payment_method_types = PaymentMethodTypesListField(required=False, help_text="Only `card`.")
     return_url = HttpUrlField(required=False, help_text="Where 3-D Secure comes back to.")
 
 

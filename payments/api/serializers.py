@@ -295,8 +295,21 @@ class BillingDetailsParamsSerializer(NullableHashMixin, StrictSerializer):
     )
 
 
+class ShippingAddressSerializer(AddressSerializer):
+    """A shipping address: at least one of its parts (an empty one, which a form body cannot
+    even write, is no address: `shipping[address]` is then missing)."""
+
+    required_one_of = (tuple(AddressSerializer._declared_fields),)
+
+
 class ShippingParamsSerializer(NullableHashMixin, StrictSerializer):
-    address = AddressSerializer(help_text="The shipping address.")
+    address = ShippingAddressSerializer(help_text="The shipping address.")
+
+    def validate_address(self, value):
+        if not any(part not in (None, "") for part in value.values()):
+            raise serializers.ValidationError("An empty address.", code="required")
+        return value
+
     name = StringField(max_length=256, help_text="Recipient name.")
     phone = StringField(
         required=False, max_length=64, help_text="Recipient phone number, with the country code."
@@ -307,14 +320,23 @@ class CardParamsSerializer(StrictSerializer):
     """`card[number|exp_month|exp_year|cvc]`, or `card[token]` (a test token such as
     `tok_visa`). Lives only in memory (see RawCard)."""
 
+    required_one_of = (("number", "token"),)
+    required_with = {"number": ("exp_month", "exp_year")}
+    excluded_with = {"token": ("number", "exp_month", "exp_year", "cvc")}
+
     number = serializers.CharField(
         required=False,
         max_length=40,
         trim_whitespace=True,
         help_text="The card number (spaces and dashes allowed). In test mode use a test card number; the number is never stored, only a token, the last 4 digits and a fingerprint.",
     )
-    exp_month = StrictIntegerField(required=False, help_text="Expiry month, 1 to 12.")
-    exp_year = StrictIntegerField(required=False, help_text="Expiry year, four digits (or two).")
+    # (the processor's vault checks both, answering 402 `invalid_expiry_month`/`_year`)
+    exp_month = StrictIntegerField(
+        required=False, service_min=1, service_max=12, help_text="Expiry month, 1 to 12."
+    )
+    exp_year = StrictIntegerField(
+        required=False, service_min=0, help_text="Expiry year, four digits (or two)."
+    )
     cvc = StringField(
         required=False,
         max_length=8,
@@ -505,6 +527,8 @@ class RetrieveSerializer(StrictSerializer):
 
 
 class RefundCreateSerializer(StrictSerializer):
+    required_one_of = (("payment_intent", "charge"),)
+
     payment_intent = StringField(
         required=False,
         max_length=255,
@@ -514,6 +538,7 @@ class RefundCreateSerializer(StrictSerializer):
     charge = StringField(required=False, max_length=255, help_text="The charge to refund.")
     amount = StrictIntegerField(
         required=False,
+        service_min=1,
         help_text="How much to refund, in the currency's minor unit; at most what is left "
         "(captured, less refunded, less pending refunds); a positive integer. Default: all "
         "that is left.",

@@ -62,6 +62,9 @@ ROUTING_PARAMS = {
     RoutingType.RULES: ("rules", "default"),
     RoutingType.SUCCESS_RATE: ("processors", "window", "exploration_percent"),
 }
+#: The parameters of a routing type that may be left out (they have defaults).
+ROUTING_OPTIONAL = ("window", "exploration_percent")
+_ROUTING_ANY = tuple(dict.fromkeys(name for names in ROUTING_PARAMS.values() for name in names))
 
 
 # `a[b][c]` → a, b, c
@@ -331,6 +334,8 @@ class ProcessorStripeSerializer(StrictSerializer):
         required=False,
         allow_null=False,
         max_length=STRIPE_API_KEY_MAX,
+        # at least 8 printable ASCII characters, no space, not a publishable key: validate_api_key
+        checked_pattern="^(?!pk_)[!-~]{8,}$",
         help_text="Write-only: the secret (or restricted) API key of the upstream account. "
         "Stored encrypted and never shown again (only its last four characters, "
         "`stripe[api_key_last4]`). Required when creating a `stripe` processor; given on "
@@ -362,6 +367,9 @@ class ProcessorStripeSerializer(StrictSerializer):
 
 class ProcessorCreateSerializer(StrictSerializer):
     """A new processor connection."""
+
+    required_with = {"kind=stripe": ("stripe[api_key]",)}
+    excluded_with = {"kind=stripe": ("simulated",), "kind=simulated": ("stripe",)}
 
     kind = EnumField(
         choices=ConnectionKind.values,
@@ -546,6 +554,17 @@ class RoutingRuleSerializer(StrictSerializer):
 class RoutingSerializer(StrictSerializer):
     """How a payment flow chooses among the processors: `type` and that type's parameters."""
 
+    # what `validate` holds each type to: its own parameters required (those with defaults
+    # aside), every other type's refused
+    required_with = {
+        f"type={kind}": tuple(name for name in names if name not in ROUTING_OPTIONAL)
+        for kind, names in ROUTING_PARAMS.items()
+    }
+    excluded_with = {
+        f"type={kind}": tuple(name for name in _ROUTING_ANY if name not in names)
+        for kind, names in ROUTING_PARAMS.items()
+    }
+
     type = EnumField(
         choices=RoutingType.values,
         help_text="`priority` (the processors in order), `volume_split` (shares of the "
@@ -595,7 +614,7 @@ class RoutingSerializer(StrictSerializer):
     def validate(self, attrs):
         kind = attrs["type"]
         allowed = ROUTING_PARAMS[kind]
-        for name in ("processors", "split", "rules", "default", "window", "exploration_percent"):
+        for name in _ROUTING_ANY:
             if name in attrs and name not in allowed:
                 raise serializers.ValidationError(
                     {
@@ -607,7 +626,7 @@ class RoutingSerializer(StrictSerializer):
                     }
                 )
         for name in allowed:
-            if name in ("window", "exploration_percent"):
+            if name in ROUTING_OPTIONAL:
                 continue
             if not attrs.get(name):
                 raise serializers.ValidationError(

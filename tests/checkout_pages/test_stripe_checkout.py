@@ -200,6 +200,8 @@ def test_session_input_errors_name_their_parameter(client, shop):
     with pytest.raises(stripe.InvalidRequestError) as error:
         a_session(client, shop, mode="subscription")
     assert error.value.param == "mode"
+    # out of the document's enum, and still told why
+    assert "this service has no billing engine" in error.value.user_message
     with pytest.raises(stripe.InvalidRequestError) as error:
         a_session(client, shop, line_items=[{"price": "price_nope", "quantity": 1}])
     assert error.value.param == "line_items[0][price]"

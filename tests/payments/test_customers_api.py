@@ -47,6 +47,26 @@ def test_create_customer_answers_stripe_shape(client):
     assert body["invoice_settings"]["default_payment_method"] is None
 
 
+def test_an_empty_shipping_address_is_a_missing_one_in_json_as_in_a_form(client):
+    """A form body cannot write an empty hash (`shipping[address]` is then missing): a JSON
+    body's `{}` is refused the same way, as the document says (one of its parts is required)."""
+    for as_json in (True, False):
+        response = client.post(
+            "/v1/customers", {"shipping": {"name": "Jo", "address": {}}}, json=as_json
+        )
+        assert response.status_code == 400, response
+        assert (response.error["code"], response.error["param"]) == (
+            "parameter_missing",
+            "shipping[address]",
+        )
+        assert response.error["message"] == "Missing required param: shipping[address]."
+    response = client.post(
+        "/v1/customers", {"shipping": {"name": "Jo", "address": {"city": None}}}, json=True
+    )
+    assert response.status_code == 400 and response.error["param"] == "shipping[address]"
+    create_customer(client, shipping={"name": "Jo", "address": {"city": "Dublin"}})
+
+
 def test_create_customer_writes_customer_created_event(client):
     body = create_customer(client, email="a@example.com")
     event = Event.objects.get(type="customer.created", object_id=body["id"])
