@@ -3,8 +3,7 @@ output schema (the output itself is `checkout_pages.presenters.checkout_intent_t
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema_field
-from drf_spectacular.utils import extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from api.serializers import (
