@@ -217,6 +217,13 @@ class MetadataField(serializers.Field):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
+    def validate_empty_values(self, data):
+        # JSON's `"metadata": null` is the form's `metadata=`: remove every key (as `null`
+        # clears a hash, `NullableHashMixin`), not a missing parameter.
+        if data is None:
+            return True, METADATA_CLEAR
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
         if data == "" or data is None:
             return METADATA_CLEAR
@@ -386,6 +393,10 @@ class StrictSerializer(serializers.Serializer):
         return serializers.Field.run_validators(self, value)
 
     def to_internal_value(self, data):
+        if data == "" and self.parent is not None:
+            # A hash with no keys, `{}` in JSON, has no bracket notation: a form writes it
+            # `shipping[address]=`. (A hash that `""` clears takes `NullableHashMixin`.)
+            data = {}
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 {

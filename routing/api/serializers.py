@@ -224,6 +224,8 @@ class MetadataConditionField(serializers.Field):
     """`{key: value}`: the payment's metadata must hold each key with exactly that value."""
 
     def to_internal_value(self, data):
+        if data == "":
+            data = {}  # no conditions, as a form writes `{}` (`…[metadata]=`)
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 "Invalid hash: expected keys and values.", code="parameter_invalid_hash"

@@ -1,0 +1,40 @@
+"""What an empty value means in a request (api/openapi_description.md): JSON's `null` for a
+metadata hash is the form's `metadata=` (every key removed), and a hash with no keys, `{}` in
+JSON, is written `name=` in a form body, at any depth."""
+
+import pytest
+
+from routing.api.serializers import MetadataConditionField
+
+pytestmark = pytest.mark.django_db
+
+
+def test_json_null_metadata_removes_every_key(client):
+    made = client.post("/v1/customers", {"metadata": {"order": "42"}}, json=True)
+    assert made.json()["metadata"] == {"order": "42"}
+    response = client.post(f"/v1/customers/{made.json()['id']}", {"metadata": None}, json=True)
+    assert response.status_code == 200, response
+    assert response.json()["metadata"] == {}
+
+
+def test_json_null_metadata_on_a_create_is_no_metadata(client):
+    response = client.post("/v1/customers", {"name": "Ann", "metadata": None}, json=True)
+    assert response.status_code == 200, response
+    assert response.json()["metadata"] == {}
+
+
+def test_a_form_writes_a_hash_with_no_keys_as_an_empty_value(client):
+    form = client.raw(
+        "POST", "/v1/customers", b"invoice_settings=&shipping[name]=Ann&shipping[address]="
+    )
+    as_json = client.post(
+        "/v1/customers",
+        {"invoice_settings": {}, "shipping": {"name": "Ann", "address": {}}},
+        json=True,
+    )
+    assert form.status_code == as_json.status_code == 200, (form, as_json)
+    assert form.json()["shipping"] == as_json.json()["shipping"]
+
+
+def test_a_routing_rule_with_no_metadata_conditions_may_be_written_empty():
+    assert MetadataConditionField().to_internal_value("") == {}
