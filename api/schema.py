@@ -237,7 +237,9 @@ def plain_metadata(result, generator, request, public):
             if isinstance(properties, dict) and isinstance(properties.get("metadata"), dict):
                 old = properties["metadata"]
                 kept = {k: old[k] for k in ("description", "nullable", "readOnly") if k in old}
-                properties["metadata"] = {**PLAIN_METADATA, **kept}
+                # a request's `MetadataField` states its rules (`serializers.REQUEST_METADATA`)
+                plain = old if "x-property-names" in old else PLAIN_METADATA
+                properties["metadata"] = {**plain, **kept}
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):

@@ -179,6 +179,40 @@ class AmountField(StrictIntegerField):
 # `api.schema.plain_metadata` gives every `metadata` property this shape.
 PLAIN_METADATA = {"additionalProperties": {"type": "string"}}
 
+#: A metadata hash's keys (`MetadataField`), as JSON Schema's `propertyNames` would say it (OpenAPI
+#: 3.0 has no keyword for a hash's keys): 1 to 40 characters, no square bracket (a key with one
+#: cannot be written in bracket notation, `metadata[a[b]]=…`).
+METADATA_KEYS = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": metadata_rules.MAX_KEY_LENGTH,
+    "pattern": r"^[^\[\]]*$",
+}
+
+#: Metadata in a request (`MetadataField`): PLAIN_METADATA (still no `type`, so the generated
+#: clients take a plain dict), with what the API checks stated in OpenAPI 3.0 keywords: a hash
+#: (`not` any other JSON type but the empty string, `metadata=""`, which removes every key; JSON's
+#: `null` too), at most 50 keys, each value a string of at most 500 characters or empty (or
+#: `null`) to remove the key; and the keys' rule, which OpenAPI 3.0 cannot state, as
+#: `x-property-names` (honoured by the fuzz tests, tests/test_fuzz.py).
+REQUEST_METADATA = {
+    "not": {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {}},
+        ]
+    },
+    "maxProperties": metadata_rules.MAX_KEYS,
+    "additionalProperties": {
+        "type": "string",
+        "maxLength": metadata_rules.MAX_VALUE_LENGTH,
+        "nullable": True,
+    },
+    "x-property-names": METADATA_KEYS,
+}
+
 
 class StringListField(serializers.ListField):
     """`a[]=x&a[]=y`, `a[0]=x`, a JSON list, or (leniently) one string."""
@@ -197,9 +231,9 @@ class StringListField(serializers.ListField):
 
 @extend_schema_field(
     {
-        **PLAIN_METADATA,
-        "description": "Key-value pairs; an empty value removes a key (and, in a form body, "
-        "`metadata=` removes all).",
+        **REQUEST_METADATA,
+        "description": "Key-value pairs; an empty value (or null) removes a key, and "
+        '`metadata=` (in JSON `""` or null) removes all.',
     }
 )
 class MetadataField(serializers.Field):

@@ -87,6 +87,52 @@ def filter_query(ctx, query):
     return not any(sum(name in query for name in group) > 1 for group in groups)
 
 
+def _schema_at(node):
+    """A document schema with its `$ref`s followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        node = DOCUMENT["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node if isinstance(node, dict) else {}
+
+
+def _fits_key_rule(name: str, rule: dict) -> bool:
+    return (
+        rule.get("minLength", 0) <= len(name) <= rule.get("maxLength", len(name))
+        and re.search(rule.get("pattern", ""), name) is not None
+    )
+
+
+def _keys_as_documented(schema, value) -> bool:
+    """Every hash in `value` whose schema states `x-property-names` (the rule for its keys that
+    OpenAPI 3.0 has no keyword for, JSON Schema's `propertyNames`) has keys that fit it."""
+    schema = _schema_at(schema)
+    rule = schema.get("x-property-names")
+    if rule and isinstance(value, dict) and not all(_fits_key_rule(k, rule) for k in value):
+        return False
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if not all(_keys_as_documented(child, value) for child in schema.get(keyword, [])):
+            return False
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        return all(
+            _keys_as_documented(properties[k], v) for k, v in value.items() if k in properties
+        )
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return all(_keys_as_documented(schema["items"], item) for item in value)
+    return True
+
+
+@schemathesis.hook("filter_body")
+def filter_body_keys_as_documented(ctx, body):
+    """What the document states of a hash's keys beside the schema (`x-property-names`: a
+    metadata key is 1 to 40 characters without square brackets): data the tests call valid has
+    keys that fit it, as a client following the document would send (and a body with a key
+    that does not is refused, so the negative half loses nothing by it)."""
+    if ctx.operation is None:
+        return True
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    return all(_keys_as_documented(media.get("schema"), body) for media in content.values())
+
+
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,
 #: PayMongo's `resource_failed_state`): see schemathesis.toml.
 _STATE_CODE = re.compile(r"_(unexpected|failed)_state$")
