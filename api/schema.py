@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import re
 
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.extensions import (
+    OpenApiAuthenticationExtension,
+    OpenApiSerializerFieldExtension,
+)
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from .idempotency import MAX_KEY_LENGTH
@@ -363,6 +366,61 @@ def state_exclusive_parameters(result, generator, request, public):
         operation["description"] = (
             operation.get("description", "").rstrip() + f"\n\nGive at most one of {said}."
         ).lstrip()
+    return result
+
+
+# --- an empty value: the Stripe dialect's null ------------------------------------------------
+#
+# In the Stripe dialect an empty value is how a form body says null (`description=` unsets the
+# description): the API reads `""` for an optional string (`serializers.StringField`, in a body
+# or a query string) as null, so in a query string as if the parameter were left out. The
+# API's description says it once; the document states it where it applies, in OpenAPI 3.0
+# keywords: no `minLength: 1` on such a body property (`""` is valid, and `nullable` says
+# what it means), `allowEmptyValue` on such a query parameter.
+
+_EMPTY_IS_NULL = "x-empty-is-null"
+
+
+class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
+    """Marks a request's `StringField` that reads `""` as null (it allows null and not blank),
+    for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after
+    any extension has run)."""
+
+    target_class = "api.serializers.StringField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and self.target.allow_null and not self.target.allow_blank:
+            schema = {**schema, _EMPTY_IS_NULL: True}
+        return schema
+
+
+def empty_strings_are_null(result, generator, request, public):
+    """A request body's optional string that reads `""` as null says `""` is valid (no
+    `minLength: 1`); an optional string query parameter read the same way (`""` is not given)
+    says so with `allowEmptyValue`."""
+
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if (
+                parameter.get("in") == "query"
+                and not parameter.get("required")
+                and parameter.get("schema", {}).get(_EMPTY_IS_NULL)
+            ):
+                parameter["allowEmptyValue"] = True
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.pop(_EMPTY_IS_NULL, False) and node.get("minLength") == 1:
+                del node["minLength"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
     return result
 
 

@@ -46,6 +46,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.state_exclusive_parameters",
         "api.schema.add_links",
         "api.schema.plain_metadata",
+        "api.schema.empty_strings_are_null",
         # WhenThen's GraphQL face (not a DRF view): its own section and its SDL.
         "faces.whenthen.openapi.add_graphql_face",
     ],
