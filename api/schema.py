@@ -424,6 +424,35 @@ def empty_strings_are_null(result, generator, request, public):
     return result
 
 
+def close_query_hashes(result, generator, request, public):
+    """A hash in a query string (`created[gte]=…`) is read by a StrictSerializer too, which
+    refuses a key it does not know (400 `parameter_unknown`): its schema says so,
+    `additionalProperties: false`, as a request body's objects do (`_close_objects`)."""
+    components = result.get("components", {}).get("schemas", {})
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
+                _close_objects(parameter["schema"], components, set())
+    return result
+
+
+#: What bracket notation cannot write (`a[]=` is an array's item, `a[b[c]]` no name at all): a
+#: form body's hashes, at any depth, have keys that are not empty and hold no square bracket.
+#: Such a key can be sent only in a JSON body. (OpenAPI 3.0 has no `propertyNames`.)
+FORM_HASH_KEYS = {"type": "string", "minLength": 1, "pattern": r"^[^\[\]]*$"}
+
+
+def state_form_hash_keys(result, generator, request, public):
+    """Every form body says what keys bracket notation can write, as `x-form-hash-keys` on its
+    media type (the API's description says it in prose), for a tool that generates bodies (the
+    fuzz tests' form serializer honours it)."""
+    for _path, _method, operation in _operations(result):
+        form = operation.get("requestBody", {}).get("content", {}).get(_FORM)
+        if form is not None:
+            form["x-form-hash-keys"] = dict(FORM_HASH_KEYS)
+    return result
+
+
 _ID_ROUTE = re.compile(r"^(?P<collection>/v1/[a-z_]+)/\{id\}(?P<action>/[a-z_]+)?$")
 
 
