@@ -38,3 +38,8 @@ def test_a_form_writes_a_hash_with_no_keys_as_an_empty_value(client):
 
 def test_a_routing_rule_with_no_metadata_conditions_may_be_written_empty():
     assert MetadataConditionField().to_internal_value("") == {}
+
+
+def test_a_routing_rule_with_null_metadata_conditions_has_none():
+    field = MetadataConditionField()
+    assert field.validate_empty_values(None) == (True, {})
