@@ -34,6 +34,11 @@ def encode_form(
     return pairs
 
 
+def form_text(value) -> str:
+    """The text a form body carries for a scalar (None is the dialect's empty value)."""
+    return _scalar(value)
+
+
 def _scalar(value) -> str:
     if value is None:
         return ""

@@ -33,11 +33,13 @@ from schemathesis import GenerationMode
 from schemathesis.auths import apply_basic_auth
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.jsonschema import make_validator
+from schemathesis.core.parameters import ParameterLocation
 
 from api.views import resource_name, scoped_models
 from config.wsgi import application
 from tests.conftest import committed_for_module, make_account
-from tests.helpers import encode_form_as_documented
+from tests.helpers import encode_form_as_documented, form_text
 from tests.security.world import build_world
 
 pytestmark = pytest.mark.long(50)
@@ -76,10 +78,60 @@ def form_as_documented(ctx, value):
     if keys and not _writable_keys(value, keys):
         # a key the document says bracket notation cannot write: no form body carries it
         reject()
+    if _only_the_body_is_negative(ctx.case) and _valid_as_text(ctx.case, value):
+        # a form carries text: `false` or `5` given for a string is that string, no violation
+        reject()
     pairs = encode_form_as_documented(value, encoding)
     return urlencode(
         [(k.encode("utf-8", "surrogatepass"), v.encode("utf-8", "surrogatepass")) for k, v in pairs]
     ).encode()
+
+
+def _only_the_body_is_negative(case) -> bool:
+    meta = case.meta
+    if meta is None or not meta.is_negative_at(ParameterLocation.BODY):
+        return False
+    others = (ParameterLocation.QUERY, ParameterLocation.PATH, ParameterLocation.HEADER)
+    return not any(meta.is_negative_at(location) for location in others)
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def _valid_as_text(case, body: dict) -> bool:
+    """Whether a form body fits its schema once every value is the text a form carries (the
+    API's description: `true`, `false` or a number given for a string is that string): each
+    boolean, number or null is read as its text wherever that leaves fewer violations."""
+    alternative = case.operation.get_body_for_media_type(_FORM)
+    if alternative is None:
+        return False
+    validator = make_validator(
+        alternative.optimized_schema, case.operation.schema.adapter.jsonschema_validator_cls
+    )
+    instance = json.loads(json.dumps(body))
+    errors = sum(1 for _ in validator.iter_errors(instance))
+    for path, leaf in list(_leaves(instance)):
+        if errors == 0 or not path or isinstance(leaf, str):
+            continue
+        *parents, last = path
+        container = instance
+        for step in parents:
+            container = container[step]
+        container[last] = form_text(leaf)
+        fewer = sum(1 for _ in validator.iter_errors(instance))
+        if fewer < errors:
+            errors = fewer
+        else:
+            container[last] = leaf
+    return errors == 0
 
 
 def _writable_keys(value, rule: dict) -> bool:
