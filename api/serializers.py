@@ -93,7 +93,8 @@ class StringField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, dict | list | bool):
+        # (A form carries only text; a JSON number is no string either, as the schema says.)
+        if isinstance(data, dict | list | bool | int | float):
             raise serializers.ValidationError(
                 "Invalid string: expected a string.", code="parameter_invalid_string"
             )
@@ -288,7 +289,7 @@ class MetadataField(serializers.Field):
                         ]
                     }
                 )
-            if isinstance(value, bool) or isinstance(value, dict | list):
+            if isinstance(value, bool | int | float | dict | list):
                 raise serializers.ValidationError(
                     {
                         key: [

@@ -262,7 +262,7 @@ class MetadataConditionField(serializers.Field):
                         )
                     }
                 )
-            if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+            if not isinstance(value, str) or value == "":
                 raise serializers.ValidationError(
                     {
                         key: _error(

@@ -1,6 +1,7 @@
 """What an empty value means in a request (api/openapi_description.md): JSON's `null` for a
 metadata hash is the form's `metadata=` (every key removed), and a hash with no keys, `{}` in
-JSON, is written `name=` in a form body, at any depth."""
+JSON, is written `name=` in a form body, at any depth. And what a form's text is not: in JSON a
+number is no string."""
 
 import pytest
 
@@ -43,3 +44,13 @@ def test_a_routing_rule_with_no_metadata_conditions_may_be_written_empty():
 def test_a_routing_rule_with_null_metadata_conditions_has_none():
     field = MetadataConditionField()
     assert field.validate_empty_values(None) == (True, {})
+
+
+def test_a_json_number_is_no_string(client):
+    """The schema says string; only a form, which carries text, makes `5` one."""
+    for body in ({"description": 5}, {"metadata": {"order": 42}}, {"name": 1.5}):
+        response = client.post("/v1/customers", body, json=True)
+        assert response.status_code == 400, (body, response)
+    form = client.post("/v1/customers", {"description": 5, "metadata": {"order": 42}})
+    assert form.status_code == 200, form
+    assert form.json()["metadata"] == {"order": "42"}
