@@ -382,8 +382,8 @@ _EMPTY_IS_NULL = "x-empty-is-null"
 
 
 class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
-    """Marks a request's `StringField` that reads `""` as null (it allows null and not blank),
-    for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after
+    """Marks a request's optional `StringField` that reads `""` as null (it allows null and not
+    blank), for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after
     any extension has run)."""
 
     target_class = "api.serializers.StringField"
@@ -391,7 +391,13 @@ class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        if direction == "request" and self.target.allow_null and not self.target.allow_blank:
+        field = self.target
+        if (
+            direction == "request"
+            and not field.required
+            and field.allow_null
+            and not field.allow_blank
+        ):
             schema = {**schema, _EMPTY_IS_NULL: True}
         return schema
 
