@@ -379,6 +379,8 @@ def state_exclusive_parameters(result, generator, request, public):
 # what it means), `allowEmptyValue` on such a query parameter.
 
 _EMPTY_IS_NULL = "x-empty-is-null"
+#: A required StringField given null or `""` is a missing parameter: its schema is not nullable.
+_NULL_IS_MISSING = "x-null-is-missing"
 
 
 class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
@@ -399,13 +401,16 @@ class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
             and not field.allow_blank
         ):
             schema = {**schema, _EMPTY_IS_NULL: True}
+        if direction == "request" and field.required and field.allow_null:
+            schema = {**schema, _NULL_IS_MISSING: True}
         return schema
 
 
 def empty_strings_are_null(result, generator, request, public):
     """A request body's optional string that reads `""` as null says `""` is valid (no
     `minLength: 1`); an optional string query parameter read the same way (`""` is not given)
-    says so with `allowEmptyValue`."""
+    says so with `allowEmptyValue`; a required one, for which null is missing, is not
+    `nullable`."""
 
     for _path, _method, operation in _operations(result):
         for parameter in operation.get("parameters", []):
@@ -420,6 +425,8 @@ def empty_strings_are_null(result, generator, request, public):
         if isinstance(node, dict):
             if node.pop(_EMPTY_IS_NULL, False) and node.get("minLength") == 1:
                 del node["minLength"]
+            if node.pop(_NULL_IS_MISSING, False):
+                node.pop("nullable", None)
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
