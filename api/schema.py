@@ -271,7 +271,9 @@ def plain_metadata(result, generator, request, public):
             if isinstance(properties, dict) and isinstance(properties.get("metadata"), dict):
                 old = properties["metadata"]
                 kept = {k: old[k] for k in ("description", "nullable", "readOnly") if k in old}
-                properties["metadata"] = {**PLAIN_METADATA, **kept}
+                # a request's `MetadataField` states its rules (`serializers.REQUEST_METADATA`)
+                plain = old if "x-property-names" in old else PLAIN_METADATA
+                properties["metadata"] = {**plain, **kept}
             for value in node.values():
                 walk(value)
         elif isinstance(node, list):
@@ -497,6 +499,102 @@ def state_parameter_rules(result, generator, request, public):
             + "the body's schemas):\n"
             + "\n".join(lines)
         ).lstrip()
+
+
+# --- an empty value: the Stripe dialect's null ------------------------------------------------
+#
+# In the Stripe dialect an empty value is how a form body says null (`description=` unsets the
+# description): the API reads `""` for an optional string (`serializers.StringField`, in a body
+# or a query string) as null, so in a query string as if the parameter were left out. The
+# API's description says it once; the document states it where it applies, in OpenAPI 3.0
+# keywords: no `minLength: 1` on such a body property (`""` is valid, and `nullable` says
+# what it means), `allowEmptyValue` on such a query parameter.
+
+_EMPTY_IS_NULL = "x-empty-is-null"
+#: A required StringField given null or `""` is a missing parameter: its schema is not nullable.
+_NULL_IS_MISSING = "x-null-is-missing"
+
+
+class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
+    """Marks a request's optional `StringField` that reads `""` as null (it allows null and not
+    blank), for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after
+    any extension has run)."""
+
+    target_class = "api.serializers.StringField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        if (
+            direction == "request"
+            and not field.required
+            and field.allow_null
+            and not field.allow_blank
+        ):
+            schema = {**schema, _EMPTY_IS_NULL: True}
+        if direction == "request" and field.required and field.allow_null:
+            schema = {**schema, _NULL_IS_MISSING: True}
+        return schema
+
+
+def empty_strings_are_null(result, generator, request, public):
+    """A request body's optional string that reads `""` as null says `""` is valid (no
+    `minLength: 1`); an optional string query parameter read the same way (`""` is not given)
+    says so with `allowEmptyValue`; a required one, for which null is missing, is not
+    `nullable`."""
+
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if (
+                parameter.get("in") == "query"
+                and not parameter.get("required")
+                and parameter.get("schema", {}).get(_EMPTY_IS_NULL)
+            ):
+                parameter["allowEmptyValue"] = True
+
+    def walk(node):
+        if isinstance(node, dict):
+            if node.pop(_EMPTY_IS_NULL, False) and node.get("minLength") == 1:
+                del node["minLength"]
+            if node.pop(_NULL_IS_MISSING, False):
+                node.pop("nullable", None)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(result)
+    return result
+
+
+def close_query_hashes(result, generator, request, public):
+    """A hash in a query string (`created[gte]=…`) is read by a StrictSerializer too, which
+    refuses a key it does not know (400 `parameter_unknown`): its schema says so,
+    `additionalProperties: false`, as a request body's objects do (`_close_objects`)."""
+    components = result.get("components", {}).get("schemas", {})
+    for _path, _method, operation in _operations(result):
+        for parameter in operation.get("parameters", []):
+            if parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
+                _close_objects(parameter["schema"], components, set())
+    return result
+
+
+#: What bracket notation cannot write (`a[]=` is an array's item, `a[b[c]]` no name at all): a
+#: form body's hashes, at any depth, have keys that are not empty and hold no square bracket.
+#: Such a key can be sent only in a JSON body. (OpenAPI 3.0 has no `propertyNames`.)
+FORM_HASH_KEYS = {"type": "string", "minLength": 1, "pattern": r"^[^\[\]]*$"}
+
+
+def state_form_hash_keys(result, generator, request, public):
+    """Every form body says what keys bracket notation can write, as `x-form-hash-keys` on its
+    media type (the API's description says it in prose), for a tool that generates bodies (the
+    fuzz tests' form serializer honours it)."""
+    for _path, _method, operation in _operations(result):
+        form = operation.get("requestBody", {}).get("content", {}).get(_FORM)
+        if form is not None:
+            form["x-form-hash-keys"] = dict(FORM_HASH_KEYS)
     return result
 
 

@@ -113,7 +113,8 @@ class StringField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if isinstance(data, dict | list | bool):
+        # (A form carries only text; a JSON number is no string either, as the schema says.)
+        if isinstance(data, dict | list | bool | int | float):
             raise serializers.ValidationError(
                 "Invalid string: expected a string.", code="parameter_invalid_string"
             )
@@ -254,6 +255,40 @@ class AmountField(StrictIntegerField):
 # `api.schema.plain_metadata` gives every `metadata` property this shape.
 PLAIN_METADATA = {"additionalProperties": {"type": "string"}}
 
+#: A metadata hash's keys (`MetadataField`), as JSON Schema's `propertyNames` would say it (OpenAPI
+#: 3.0 has no keyword for a hash's keys): 1 to 40 characters, no square bracket (a key with one
+#: cannot be written in bracket notation, `metadata[a[b]]=…`).
+METADATA_KEYS = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": metadata_rules.MAX_KEY_LENGTH,
+    "pattern": r"^[^\[\]]*$",
+}
+
+#: Metadata in a request (`MetadataField`): PLAIN_METADATA (still no `type`, so the generated
+#: clients take a plain dict), with what the API checks stated in OpenAPI 3.0 keywords: a hash
+#: (`not` any other JSON type but the empty string, `metadata=""`, which removes every key; JSON's
+#: `null` too), at most 50 keys, each value a string of at most 500 characters or empty (or
+#: `null`) to remove the key; and the keys' rule, which OpenAPI 3.0 cannot state, as
+#: `x-property-names` (honoured by the fuzz tests, tests/test_fuzz.py).
+REQUEST_METADATA = {
+    "not": {
+        "anyOf": [
+            {"type": "string", "minLength": 1},
+            {"type": "number"},
+            {"type": "boolean"},
+            {"type": "array", "items": {}},
+        ]
+    },
+    "maxProperties": metadata_rules.MAX_KEYS,
+    "additionalProperties": {
+        "type": "string",
+        "maxLength": metadata_rules.MAX_VALUE_LENGTH,
+        "nullable": True,
+    },
+    "x-property-names": METADATA_KEYS,
+}
+
 
 class ListParamField(serializers.ListField):
     """A list parameter whose service refuses an empty one with its own message (a missing
@@ -304,9 +339,9 @@ class PaymentMethodTypesListField(StringListField):
 
 @extend_schema_field(
     {
-        **PLAIN_METADATA,
-        "description": "Key-value pairs; an empty value removes a key (and, in a form body, "
-        "`metadata=` removes all).",
+        **REQUEST_METADATA,
+        "description": "Key-value pairs; an empty value (or null) removes a key, and "
+        '`metadata=` (in JSON `""` or null) removes all.',
     }
 )
 class MetadataField(serializers.Field):
@@ -323,6 +358,13 @@ class MetadataField(serializers.Field):
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
+
+    def validate_empty_values(self, data):
+        # JSON's `"metadata": null` is the form's `metadata=`: remove every key (as `null`
+        # clears a hash, `NullableHashMixin`), not a missing parameter.
+        if data is None:
+            return True, METADATA_CLEAR
+        return super().validate_empty_values(data)
 
     def to_internal_value(self, data):
         if data == "" or data is None:
@@ -354,7 +396,7 @@ class MetadataField(serializers.Field):
                         ]
                     }
                 )
-            if isinstance(value, bool) or isinstance(value, dict | list):
+            if isinstance(value, bool | int | float | dict | list):
                 raise serializers.ValidationError(
                     {
                         key: [
@@ -538,6 +580,10 @@ class StrictSerializer(serializers.Serializer):
         return serializers.Field.run_validators(self, value)
 
     def to_internal_value(self, data):
+        if data == "" and self.parent is not None:
+            # A hash with no keys, `{}` in JSON, has no bracket notation: a form writes it
+            # `shipping[address]=`. (A hash that `""` clears takes `NullableHashMixin`.)
+            data = {}
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 {

@@ -8,24 +8,35 @@ from urllib.parse import quote
 from django.test import Client
 
 
-def encode_form(data: dict, prefix: str | None = None) -> list[tuple[str, str]]:
-    """Bracket notation as stripe-python sends it: a[b]=…, a[0]=…, empty string for None."""
+def encode_form(
+    data: dict, prefix: str | None = None, *, empty_hashes: bool = False
+) -> list[tuple[str, str]]:
+    """Bracket notation as stripe-python sends it: a[b]=…, a[0]=…, empty string for None. An
+    empty hash is `a=` at the top (`metadata={}` clears), nothing deeper unless `empty_hashes`
+    (`a[b]=`, how the API reads a hash with no keys at any depth)."""
     pairs: list[tuple[str, str]] = []
     for key, value in data.items():
         name = f"{prefix}[{key}]" if prefix else str(key)
         if isinstance(value, dict):
-            if not value and prefix is None:
+            if not value and (prefix is None or empty_hashes):
                 pairs.append((name, ""))
-            pairs.extend(encode_form(value, name))
+            pairs.extend(encode_form(value, name, empty_hashes=empty_hashes))
         elif isinstance(value, list | tuple):
             for index, item in enumerate(value):
                 if isinstance(item, dict):
-                    pairs.extend(encode_form(item, f"{name}[{index}]"))
+                    if not item and empty_hashes:
+                        pairs.append((f"{name}[{index}]", ""))
+                    pairs.extend(encode_form(item, f"{name}[{index}]", empty_hashes=empty_hashes))
                 else:
                     pairs.append((f"{name}[{index}]", _scalar(item)))
         else:
             pairs.append((name, _scalar(value)))
     return pairs
+
+
+def form_text(value) -> str:
+    """The text a form body carries for a scalar (None is the dialect's empty value)."""
+    return _scalar(value)
 
 
 def _scalar(value) -> str:
@@ -46,7 +57,7 @@ def encode_form_as_documented(body: dict, encoding: dict) -> list[tuple[str, str
     pairs: list[tuple[str, str]] = []
     for name, value in body.items():
         if encoding.get(name, {}).get("style") == "deepObject":
-            pairs.extend(encode_form({name: value}))
+            pairs.extend(encode_form({name: value}, empty_hashes=True))
         elif isinstance(value, list | tuple):
             pairs.extend((name, _scalar(item)) for item in value)
         elif isinstance(value, dict):

@@ -31,7 +31,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from graphql import GraphQLError, OperationDefinitionNode, build_schema
 from graphql import parse as parse_graphql
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
 from hypothesis.errors import Unsatisfiable
 from hypothesis_graphql import from_schema as graphql_documents
@@ -40,6 +40,8 @@ from schemathesis import GenerationMode
 from schemathesis.auths import apply_basic_auth
 from schemathesis.checks import load_all_checks
 from schemathesis.core.failures import Failure, FailureGroup
+from schemathesis.core.jsonschema import make_validator
+from schemathesis.core.parameters import ParameterLocation
 
 from api.search_pagination import encode_page
 from api.serializers import WEBHOOK_URL_FORMAT
@@ -52,7 +54,7 @@ from faces.whenthen.openapi import GRAPHQL_FORMAT, OPERATION_NAME_OF
 from faces.whenthen.views import sdl as whenthen_sdl
 from payments.search import MAX_CREATED
 from tests.conftest import committed_for_module, make_account
-from tests.helpers import encode_form_as_documented
+from tests.helpers import encode_form_as_documented, form_text
 from tests.security.world import build_world
 
 pytestmark = pytest.mark.long(50)
@@ -71,8 +73,15 @@ def form_as_documented(ctx, value):
     `payment_method_types[0]=card`: deepObject), as a generated client sends it. schemathesis'
     own form serializer ignores `encoding` and writes every property in form style
     (`metadata=order`, `payment_method_types=a&payment_method_types=b`)."""
+    if isinstance(ctx.case.body, dict) and isinstance(value, dict):
+        # schemathesis hands over the body with None and booleans already spelt as JSON text
+        # (`"null"`, `"true"`); a client writes None as the dialect's empty value (`name=`)
+        value = ctx.case.body
     if value is None or isinstance(value, bytes):
         return value
+    if value == "":
+        # the empty form, no pair at all: `{}` on the wire, whatever the schema says of a string
+        reject()
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     if not isinstance(value, dict):
@@ -80,10 +89,75 @@ def form_as_documented(ctx, value):
     operation = ctx.case.operation
     described = DOCUMENT["paths"][operation.path][operation.method.lower()]
     encoding = described["requestBody"]["content"].get(_FORM, {}).get("encoding", {})
+    keys = described["requestBody"]["content"].get(_FORM, {}).get("x-form-hash-keys")
+    if keys and not _writable_keys(value, keys):
+        # a key the document says bracket notation cannot write: no form body carries it
+        reject()
+    if _only_the_body_is_negative(ctx.case) and _valid_as_text(ctx.case, value):
+        # a form carries text: `false` or `5` given for a string is that string, no violation
+        reject()
     pairs = encode_form_as_documented(value, encoding)
     return urlencode(
         [(k.encode("utf-8", "surrogatepass"), v.encode("utf-8", "surrogatepass")) for k, v in pairs]
     ).encode()
+
+
+def _only_the_body_is_negative(case) -> bool:
+    meta = case.meta
+    if meta is None or not meta.is_negative_at(ParameterLocation.BODY):
+        return False
+    others = (ParameterLocation.QUERY, ParameterLocation.PATH, ParameterLocation.HEADER)
+    return not any(meta.is_negative_at(location) for location in others)
+
+
+def _leaves(value, path=()):
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, (*path, index))
+    else:
+        yield path, value
+
+
+def _valid_as_text(case, body: dict) -> bool:
+    """Whether a form body fits its schema once every value is the text a form carries (the
+    API's description: `true`, `false` or a number given for a string is that string): each
+    boolean, number or null is read as its text wherever that leaves fewer violations."""
+    alternative = case.operation.get_body_for_media_type(_FORM)
+    if alternative is None:
+        return False
+    validator = make_validator(
+        alternative.optimized_schema, case.operation.schema.adapter.jsonschema_validator_cls
+    )
+    instance = json.loads(json.dumps(body))
+    errors = sum(1 for _ in validator.iter_errors(instance))
+    for path, leaf in list(_leaves(instance)):
+        if errors == 0 or not path or isinstance(leaf, str):
+            continue
+        *parents, last = path
+        container = instance
+        for step in parents:
+            container = container[step]
+        container[last] = form_text(leaf)
+        fewer = sum(1 for _ in validator.iter_errors(instance))
+        if fewer < errors:
+            errors = fewer
+        else:
+            container[last] = leaf
+    return errors == 0
+
+
+def _writable_keys(value, rule: dict) -> bool:
+    """Every hash's keys in `value`, at any depth, fit the form's `x-form-hash-keys`."""
+    if isinstance(value, dict):
+        return all(
+            _fits_key_rule(str(k), rule) and _writable_keys(v, rule) for k, v in value.items()
+        )
+    if isinstance(value, list | tuple):
+        return all(_writable_keys(item, rule) for item in value)
+    return True
 
 
 @schemathesis.hook
@@ -411,6 +485,52 @@ class OneRequestPerKey:
             return True
         request = (case.formatted_path, repr(case.query), repr(case.body), case.media_type)
         return self.seen.setdefault(key, request) == request
+
+
+def _schema_at(node):
+    """A document schema with its `$ref`s followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        node = DOCUMENT["components"]["schemas"][node["$ref"].rsplit("/", 1)[1]]
+    return node if isinstance(node, dict) else {}
+
+
+def _fits_key_rule(name: str, rule: dict) -> bool:
+    return (
+        rule.get("minLength", 0) <= len(name) <= rule.get("maxLength", len(name))
+        and re.search(rule.get("pattern", ""), name) is not None
+    )
+
+
+def _keys_as_documented(schema, value) -> bool:
+    """Every hash in `value` whose schema states `x-property-names` (the rule for its keys that
+    OpenAPI 3.0 has no keyword for, JSON Schema's `propertyNames`) has keys that fit it."""
+    schema = _schema_at(schema)
+    rule = schema.get("x-property-names")
+    if rule and isinstance(value, dict) and not all(_fits_key_rule(k, rule) for k in value):
+        return False
+    for keyword in ("allOf", "anyOf", "oneOf"):
+        if not all(_keys_as_documented(child, value) for child in schema.get(keyword, [])):
+            return False
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        return all(
+            _keys_as_documented(properties[k], v) for k, v in value.items() if k in properties
+        )
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return all(_keys_as_documented(schema["items"], item) for item in value)
+    return True
+
+
+@schemathesis.hook("filter_body")
+def filter_body_keys_as_documented(ctx, body):
+    """What the document states of a hash's keys beside the schema (`x-property-names`: a
+    metadata key is 1 to 40 characters without square brackets): data the tests call valid has
+    keys that fit it, as a client following the document would send (and a body with a key
+    that does not is refused, so the negative half loses nothing by it)."""
+    if ctx.operation is None:
+        return True
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    return all(_keys_as_documented(media.get("schema"), body) for media in content.values())
 
 
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,

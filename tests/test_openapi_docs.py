@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from api.serializers import PLAIN_METADATA, REQUEST_METADATA
 from api.views import StripeAPIView
 from payments.processors.simulated import TEST_CARDS
 
@@ -143,7 +144,8 @@ def test_every_v1_operation_lists_the_statuses_the_http_layer_answers():
 
 def test_currency_and_metadata_are_described_as_stripe_does():
     """A currency is a string (Stripe's `format: currency`), not an enum of every code; metadata
-    is string values under any key, the same shape in every request and every answer."""
+    is string values under any key, with no `type` (a plain dict in a generated client): in an
+    answer just that, in a request with the API's rules (`serializers.REQUEST_METADATA`)."""
     create = COMPONENTS["PaymentIntentCreateRequest"]["properties"]
     currency = resolve(create["currency"])
     assert currency["type"] == "string" and currency["format"] == "currency"
@@ -165,7 +167,19 @@ def test_currency_and_metadata_are_described_as_stripe_does():
 
     walk(SCHEMA)
     assert len(shapes) > 20
-    assert all(shape == {"additionalProperties": {"type": "string"}} for shape in shapes)
+    assert not any("type" in shape for shape in shapes)
+    # (a routing rule's metadata conditions: a request's metadata whose values are never empty)
+    assert all(
+        shape == PLAIN_METADATA
+        or shape == REQUEST_METADATA
+        or (shape["not"], shape["x-property-names"])
+        == (REQUEST_METADATA["not"], REQUEST_METADATA["x-property-names"])
+        for shape in shapes
+    )
+    assert create["metadata"]["maxProperties"] == 50
+    assert create["metadata"]["x-property-names"]["maxLength"] == 40
+    answer = COMPONENTS["PaymentIntentOutput"]["properties"]["metadata"]
+    assert {k: v for k, v in answer.items() if k != "description"} == PLAIN_METADATA
 
 
 def test_enums_state_the_accepted_values():

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from api.serializers import (
+    REQUEST_METADATA,
     CurrencyField,
     EnumField,
     MetadataField,
@@ -232,15 +233,29 @@ def card_brand_field(**kwargs) -> NamedEnumField:
 
 @extend_schema_field(
     {
-        "type": "object",
-        "additionalProperties": {"type": "string"},
-        "description": "Metadata keys and the value each must equal.",
+        # As a request's metadata (`REQUEST_METADATA`: no `type`, the rules in keywords and
+        # `x-property-names`), but a value is never empty: it must be equalled.
+        **REQUEST_METADATA,
+        "maxProperties": MAX_METADATA_CONDITIONS,
+        "additionalProperties": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": metadata_rules.MAX_VALUE_LENGTH,
+        },
+        "description": 'Metadata keys and the value each must equal (`""` or null: none).',
     }
 )
 class MetadataConditionField(serializers.Field):
     """`{key: value}`: the payment's metadata must hold each key with exactly that value."""
 
+    def validate_empty_values(self, data):
+        if data is None:
+            return True, {}  # no conditions, as `…[metadata]=` in a form
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
+        if data == "":
+            data = {}  # no conditions, as a form writes `{}` (`…[metadata]=`)
         if not isinstance(data, dict):
             raise serializers.ValidationError(
                 "Invalid hash: expected keys and values.", code="parameter_invalid_hash"
@@ -264,7 +279,7 @@ class MetadataConditionField(serializers.Field):
                         )
                     }
                 )
-            if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+            if not isinstance(value, str) or value == "":
                 raise serializers.ValidationError(
                     {
                         key: _error(

@@ -1,0 +1,56 @@
+"""What an empty value means in a request (api/openapi_description.md): JSON's `null` for a
+metadata hash is the form's `metadata=` (every key removed), and a hash with no keys, `{}` in
+JSON, is written `name=` in a form body, at any depth. And what a form's text is not: in JSON a
+number is no string."""
+
+import pytest
+
+from routing.api.serializers import MetadataConditionField
+
+pytestmark = pytest.mark.django_db
+
+
+def test_json_null_metadata_removes_every_key(client):
+    made = client.post("/v1/customers", {"metadata": {"order": "42"}}, json=True)
+    assert made.json()["metadata"] == {"order": "42"}
+    response = client.post(f"/v1/customers/{made.json()['id']}", {"metadata": None}, json=True)
+    assert response.status_code == 200, response
+    assert response.json()["metadata"] == {}
+
+
+def test_json_null_metadata_on_a_create_is_no_metadata(client):
+    response = client.post("/v1/customers", {"name": "Ann", "metadata": None}, json=True)
+    assert response.status_code == 200, response
+    assert response.json()["metadata"] == {}
+
+
+def test_a_form_writes_a_hash_with_no_keys_as_an_empty_value(client):
+    form = client.raw(
+        "POST", "/v1/customers", b"invoice_settings=&shipping[name]=Ann&shipping[address]="
+    )
+    as_json = client.post(
+        "/v1/customers",
+        {"invoice_settings": {}, "shipping": {"name": "Ann", "address": {}}},
+        json=True,
+    )
+    assert form.status_code == as_json.status_code == 200, (form, as_json)
+    assert form.json()["shipping"] == as_json.json()["shipping"]
+
+
+def test_a_routing_rule_with_no_metadata_conditions_may_be_written_empty():
+    assert MetadataConditionField().to_internal_value("") == {}
+
+
+def test_a_routing_rule_with_null_metadata_conditions_has_none():
+    field = MetadataConditionField()
+    assert field.validate_empty_values(None) == (True, {})
+
+
+def test_a_json_number_is_no_string(client):
+    """The schema says string; only a form, which carries text, makes `5` one."""
+    for body in ({"description": 5}, {"metadata": {"order": 42}}, {"name": 1.5}):
+        response = client.post("/v1/customers", body, json=True)
+        assert response.status_code == 400, (body, response)
+    form = client.post("/v1/customers", {"description": 5, "metadata": {"order": 42}})
+    assert form.status_code == 200, form
+    assert form.json()["metadata"] == {"order": "42"}
