@@ -569,18 +569,6 @@ def empty_strings_are_null(result, generator, request, public):
     return result
 
 
-def close_query_hashes(result, generator, request, public):
-    """A hash in a query string (`created[gte]=…`) is read by a StrictSerializer too, which
-    refuses a key it does not know (400 `parameter_unknown`): its schema says so,
-    `additionalProperties: false`, as a request body's objects do (`_close_objects`)."""
-    components = result.get("components", {}).get("schemas", {})
-    for _path, _method, operation in _operations(result):
-        for parameter in operation.get("parameters", []):
-            if parameter.get("in") == "query" and _is_hash(parameter.get("schema", {}), components):
-                _close_objects(parameter["schema"], components, set())
-    return result
-
-
 #: What bracket notation cannot write (`a[]=` is an array's item, `a[b[c]]` no name at all): a
 #: form body's hashes, at any depth, have keys that are not empty and hold no square bracket.
 #: Such a key can be sent only in a JSON body. (OpenAPI 3.0 has no `propertyNames`.)

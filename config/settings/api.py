@@ -49,7 +49,6 @@ SPECTACULAR_SETTINGS = {
         "api.schema.add_links",
         "api.schema.plain_metadata",
         "api.schema.empty_strings_are_null",
-        "api.schema.close_query_hashes",
         "api.schema.state_form_hash_keys",
         # WhenThen's GraphQL face (not a DRF view): its own section and its SDL.
         "faces.whenthen.openapi.add_graphql_face",
