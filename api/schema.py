@@ -499,6 +499,7 @@ def state_parameter_rules(result, generator, request, public):
             + "the body's schemas):\n"
             + "\n".join(lines)
         ).lstrip()
+    return result
 
 
 # --- an empty value: the Stripe dialect's null ------------------------------------------------

@@ -534,8 +534,9 @@ def filter_body_keys_as_documented(ctx, body):
 
 
 #: The error codes of a refusal for an object's state (Stripe's `payment_intent_unexpected_state`,
-#: PayMongo's `resource_failed_state`): see schemathesis.toml.
-_STATE_CODE = re.compile(r"_(unexpected|failed)_state$")
+#: PayMongo's `resource_failed_state`) or for a named object that does not exist (Stripe's
+#: `resource_missing`, PayMongo's `resource_not_found`): see schemathesis.toml.
+_STATE_CODE = re.compile(r"_(unexpected|failed)_state$|^resource_(missing|not_found)$")
 
 
 def _error_codes(response) -> list[str]:
@@ -555,8 +556,8 @@ def _error_codes(response) -> list[str]:
 
 @schemathesis.check
 def valid_data_is_refused_only_for_state(ctx, response, case):
-    """Where schemathesis.toml lets a 400 answer valid data (operations on an object in some
-    state), that 400 must be a refusal for the object's state, nothing else."""
+    """Where schemathesis.toml lets a 400 answer valid data (writes), that 400 must be a refusal
+    for the object's state or for a named object that does not exist, nothing else."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return None
     if response.status_code != 400:
@@ -565,7 +566,7 @@ def valid_data_is_refused_only_for_state(ctx, response, case):
         return None
     codes = _error_codes(response)
     assert codes and all(_STATE_CODE.search(code) for code in codes), (
-        f"Valid data refused with 400 for something other than the object's state: {codes}"
+        f"Valid data refused with 400 for something other than an object's state or absence: {codes}"
     )
     return None
 
