@@ -516,29 +516,6 @@ _EMPTY_IS_NULL = "x-empty-is-null"
 _NULL_IS_MISSING = "x-null-is-missing"
 
 
-class EmptyStringIsNullField(OpenApiSerializerFieldExtension):
-    """Marks a request's optional `StringField` that reads `""` as null (it allows null and not
-    blank), for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after
-    any extension has run)."""
-
-    target_class = "api.serializers.StringField"
-    match_subclasses = True
-
-    def map_serializer_field(self, auto_schema, direction):
-        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        field = self.target
-        if (
-            direction == "request"
-            and not field.required
-            and field.allow_null
-            and not field.allow_blank
-        ):
-            schema = {**schema, _EMPTY_IS_NULL: True}
-        if direction == "request" and field.required and field.allow_null:
-            schema = {**schema, _NULL_IS_MISSING: True}
-        return schema
-
-
 def empty_strings_are_null(result, generator, request, public):
     """A request body's optional string that reads `""` as null says `""` is valid (no
     `minLength: 1`); an optional string query parameter read the same way (`""` is not given)
@@ -641,15 +618,24 @@ class ListParamFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class StringFieldSchema(OpenApiSerializerFieldExtension):
-    """A `StringField` states the pattern its value is checked against (`checked_pattern`)."""
+    """A `StringField` states the pattern its value is checked against (`checked_pattern`); in a
+    request, an optional one that reads `""` as null (it allows null and not blank) is marked
+    for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after any
+    extension has run), and a required one, for which null is missing, is marked not nullable."""
 
     target_class = "api.serializers.StringField"
     match_subclasses = True
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        if self.target.checked_pattern is not None:
-            schema["pattern"] = self.target.checked_pattern
+        field = self.target
+        if field.checked_pattern is not None:
+            schema["pattern"] = field.checked_pattern
+        if direction == "request":
+            if not field.required and field.allow_null and not field.allow_blank:
+                schema[_EMPTY_IS_NULL] = True
+            if field.required and field.allow_null:
+                schema[_NULL_IS_MISSING] = True
         return schema
 
 

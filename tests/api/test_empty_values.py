@@ -25,16 +25,18 @@ def test_json_null_metadata_on_a_create_is_no_metadata(client):
 
 
 def test_a_form_writes_a_hash_with_no_keys_as_an_empty_value(client):
-    form = client.raw(
-        "POST", "/v1/customers", b"invoice_settings=&shipping[name]=Ann&shipping[address]="
-    )
-    as_json = client.post(
-        "/v1/customers",
-        {"invoice_settings": {}, "shipping": {"name": "Ann", "address": {}}},
-        json=True,
-    )
+    """`name=` in a form is `{}` in JSON: taken alike where a hash may be empty
+    (`invoice_settings`), refused alike where one of its parts is required (a shipping
+    address)."""
+    form = client.raw("POST", "/v1/customers", b"name=Ann&invoice_settings=")
+    as_json = client.post("/v1/customers", {"name": "Ann", "invoice_settings": {}}, json=True)
     assert form.status_code == as_json.status_code == 200, (form, as_json)
-    assert form.json()["shipping"] == as_json.json()["shipping"]
+    assert form.json()["invoice_settings"] == as_json.json()["invoice_settings"]
+
+    form = client.raw("POST", "/v1/customers", b"shipping[name]=Ann&shipping[address]=")
+    as_json = client.post("/v1/customers", {"shipping": {"name": "Ann", "address": {}}}, json=True)
+    assert form.status_code == as_json.status_code == 400, (form, as_json)
+    assert form.json()["error"]["param"] == as_json.json()["error"]["param"] == "shipping[address]"
 
 
 def test_a_routing_rule_with_no_metadata_conditions_may_be_written_empty():
