@@ -260,27 +260,31 @@ def _is_array(schema: dict, components: dict) -> bool:
     return any(_is_array(s, components) for s in alternatives)
 
 
+def each_object(node):
+    """Every object (dict) of a JSON document, depth first, each before what it holds: the
+    caller may change an object it is given before its members are walked."""
+    if isinstance(node, dict):
+        yield node
+        for value in list(node.values()):
+            yield from each_object(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from each_object(value)
+
+
 def plain_metadata(result, generator, request, public):
     """Every `metadata` property, of a request or an answer, as `serializers.PLAIN_METADATA`:
     string values under any key, which the generated clients take and give as a plain dict
     (its description and nullability kept)."""
 
-    def walk(node):
-        if isinstance(node, dict):
-            properties = node.get("properties")
-            if isinstance(properties, dict) and isinstance(properties.get("metadata"), dict):
-                old = properties["metadata"]
-                kept = {k: old[k] for k in ("description", "nullable", "readOnly") if k in old}
-                # a request's `MetadataField` states its rules (`serializers.REQUEST_METADATA`)
-                plain = old if "x-property-names" in old else PLAIN_METADATA
-                properties["metadata"] = {**plain, **kept}
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(result)
+    for node in each_object(result):
+        properties = node.get("properties")
+        if isinstance(properties, dict) and isinstance(properties.get("metadata"), dict):
+            old = properties["metadata"]
+            kept = {k: old[k] for k in ("description", "nullable", "readOnly") if k in old}
+            # a request's `MetadataField` states its rules (`serializers.REQUEST_METADATA`)
+            plain = old if "x-property-names" in old else PLAIN_METADATA
+            properties["metadata"] = {**plain, **kept}
     return result
 
 
@@ -531,19 +535,11 @@ def empty_strings_are_null(result, generator, request, public):
             ):
                 parameter["allowEmptyValue"] = True
 
-    def walk(node):
-        if isinstance(node, dict):
-            if node.pop(_EMPTY_IS_NULL, False) and node.get("minLength") == 1:
-                del node["minLength"]
-            if node.pop(_NULL_IS_MISSING, False):
-                node.pop("nullable", None)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(result)
+    for node in each_object(result):
+        if node.pop(_EMPTY_IS_NULL, False) and node.get("minLength") == 1:
+            del node["minLength"]
+        if node.pop(_NULL_IS_MISSING, False):
+            node.pop("nullable", None)
     return result
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from api.schema import each_object
 from api.serializers import PLAIN_METADATA, REQUEST_METADATA
 from api.views import StripeAPIView
 from payments.processors.simulated import TEST_CARDS
@@ -152,20 +153,10 @@ def test_currency_and_metadata_are_described_as_stripe_does():
     assert "enum" not in currency
     shapes = []
 
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("properties"), dict) and "metadata" in node["properties"]:
-                meta = node["properties"]["metadata"]
-                shapes.append(
-                    {k: v for k, v in meta.items() if k not in ("description", "nullable")}
-                )
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(SCHEMA)
+    for node in each_object(SCHEMA):
+        if isinstance(node.get("properties"), dict) and "metadata" in node["properties"]:
+            meta = node["properties"]["metadata"]
+            shapes.append({k: v for k, v in meta.items() if k not in ("description", "nullable")})
     assert len(shapes) > 20
     assert not any("type" in shape for shape in shapes)
     # (a routing rule's metadata conditions: a request's metadata whose values are never empty)
