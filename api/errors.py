@@ -283,6 +283,11 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     if stripe_error is None:
         logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
         stripe_error = internal_error()
+    if stripe_error.http_status == 404 and stripe_error.param not in (None, "id"):
+        # 404 is for the object the URL names; in this dialect an object a parameter names
+        # (`customer`, `starting_after`, a line item's `price`) that does not exist is a bad
+        # request, as Stripe answers it. (The faces keep their APIs' own 404.)
+        stripe_error.http_status = 400
     response = Response(stripe_error.envelope(), status=stripe_error.http_status)
     response.retryable = stripe_error.retryable  # api.idempotency never stores such an answer
     for name, value in stripe_error.headers.items():

@@ -238,7 +238,7 @@ class CustomerPaymentMethodsView(StripeAPIView):
     )
     def get(self, request, id: str):
         params = validated(s.CustomerPaymentMethodListSerializer, self.params)
-        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="customer")
+        customer = selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
         queryset = selectors.payment_method_list(
             scope=self.caller.scope, customer_id=customer.id, type=params.get("type")
         )

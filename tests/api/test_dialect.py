@@ -198,3 +198,18 @@ def test_error_envelope_has_every_field(client):
         "decline_code",
         "payment_intent",
     }
+
+
+def test_a_missing_object_is_404_in_the_url_and_400_in_a_parameter(client):
+    """404 is for the object the URL names; an object a parameter names that does not exist is
+    a bad request (400 `resource_missing`, naming the parameter), as Stripe answers it."""
+    intent = client.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"}).json()
+    response = client.post(f"/v1/payment_intents/{intent['id']}", {"customer": "cus_nobody"})
+    assert response.status_code == 400
+    assert (response.error["code"], response.error["param"]) == ("resource_missing", "customer")
+    assert client.get(f"/v1/payment_intents/{intent['id']}").status_code == 200
+    response = client.get("/v1/payment_intents/pi_nobodyOwnsThis0000")
+    assert response.status_code == 404
+    assert (response.error["code"], response.error["param"]) == ("resource_missing", "id")
+    response = client.get("/v1/payment_intents", {"starting_after": "pi_nobodyOwnsThis0000"})
+    assert response.status_code == 400 and response.error["param"] == "starting_after"

@@ -111,7 +111,7 @@ def test_checkout_on_update_links_and_an_empty_string_unlinks(client):
 def test_linking_another_accounts_or_a_complete_checkout_is_refused(client, other_acct):
     theirs = start(StripeTestClient(key=other_acct.sk))
     response = client.post(PI, {"amount": 4200, "currency": "usd", "checkout": theirs["id"]})
-    assert response.status_code == 404 and response.error["param"] == "checkout"
+    assert response.status_code == 400 and response.error["param"] == "checkout"
     chk = start(client)
     client.post(f"/v1/checkouts/{chk['id']}/complete")
     refused = client.post(PI, {"amount": 4200, "currency": "usd", "checkout": chk["id"]})
@@ -145,6 +145,6 @@ def test_an_intent_without_a_checkout_confirms_with_no_extra_query(
 
 
 @pytest.mark.parametrize("value", ["chk_nope", "pi_123"])
-def test_an_unknown_checkout_is_a_404_on_the_checkout_param(client, value):
+def test_an_unknown_checkout_is_a_400_on_the_checkout_param(client, value):
     response = client.post(PI, {"amount": 4200, "currency": "usd", "checkout": value})
-    assert response.status_code == 404 and response.error["param"] == "checkout"
+    assert response.status_code == 400 and response.error["param"] == "checkout"

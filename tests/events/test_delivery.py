@@ -198,7 +198,7 @@ def test_resend_to_another_accounts_endpoint_is_missing(client, acct, other_acct
     foreign = create_endpoint(StripeTestClient(key=other_acct.sk), receiver.url)
     event = record(acct.id)
     response = client.post(f"/v1/events/{event.id}/resend", {"webhook_endpoint": foreign["id"]})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "webhook_endpoint"
 
 

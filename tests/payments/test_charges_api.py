@@ -171,10 +171,10 @@ def test_list_charges_with_unknown_param_is_rejected(client):
     assert response.error["param"] == "status"
 
 
-def test_list_charges_starting_after_foreign_charge_is_404(client, other_acct):
+def test_list_charges_starting_after_foreign_charge_is_400(client, other_acct):
     foreign = make_charge(other_acct.account)
     response = client.get("/v1/charges", {"starting_after": foreign.id})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "starting_after"
 
 

@@ -102,7 +102,7 @@ def test_create_customer_with_unattached_default_is_rejected_and_creates_nothing
     assert PaymentMethod.objects.count() == 0
 
 
-def test_create_customer_with_foreign_payment_method_is_404_and_creates_nothing(client, other_acct):
+def test_create_customer_with_foreign_payment_method_is_400_and_creates_nothing(client, other_acct):
     other = StripeTestClient(key=other_acct.sk)
     pm = other.post(
         "/v1/payment_methods",
@@ -112,7 +112,7 @@ def test_create_customer_with_foreign_payment_method_is_404_and_creates_nothing(
         },
     ).json()
     response = client.post("/v1/customers", {"payment_method": pm["id"]})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "payment_method"
     assert Customer.objects.filter(account__name="Acme").count() == 0
 

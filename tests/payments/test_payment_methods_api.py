@@ -414,21 +414,21 @@ def test_attach_with_empty_customer_is_rejected(client):
     assert response.error["param"] == "customer"
 
 
-def test_attach_to_another_accounts_customer_is_404(client, other_acct):
+def test_attach_to_another_accounts_customer_is_400(client, other_acct):
     pm = create_pm(client)
     foreign = create_customer(StripeTestClient(key=other_acct.sk))
     response = client.post(f"/v1/payment_methods/{pm['id']}/attach", {"customer": foreign["id"]})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "customer"
     assert PaymentMethod.objects.get(id=pm["id"]).customer_id is None
 
 
-def test_attach_to_a_deleted_customer_is_404(client):
+def test_attach_to_a_deleted_customer_is_400(client):
     pm = create_pm(client)
     customer = create_customer(client)
     client.delete(f"/v1/customers/{customer['id']}")
     response = client.post(f"/v1/payment_methods/{pm['id']}/attach", {"customer": customer["id"]})
-    assert response.status_code == 404
+    assert response.status_code == 400
 
 
 def test_detach_clears_customer_and_writes_detached_event(client):
@@ -492,10 +492,10 @@ def test_list_paginates_with_limit_and_starting_after(client):
     assert second["has_more"] is False
 
 
-def test_list_with_foreign_customer_is_404(client, other_acct):
+def test_list_with_foreign_customer_is_400(client, other_acct):
     foreign = create_customer(StripeTestClient(key=other_acct.sk))
     response = client.get("/v1/payment_methods", {"customer": foreign["id"]})
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "customer"
 
 

@@ -188,12 +188,12 @@ def test_neither_intent_nor_charge_is_parameter_missing(client):
     assert response.error["code"] == "parameter_missing"
 
 
-def test_unknown_intent_or_charge_is_404_naming_the_param(client):
+def test_unknown_intent_or_charge_is_400_naming_the_param(client):
     response = refund(client, payment_intent="pi_nope")
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "payment_intent"
     response = refund(client, charge="ch_nope")
-    assert response.status_code == 404
+    assert response.status_code == 400
     assert response.error["param"] == "charge"
 
 
@@ -490,8 +490,9 @@ def test_another_accounts_refund_is_404(client, paid, other_acct):
     assert other.post(f"{URL}/{body['id']}/cancel").status_code == 404
     assert other.get(URL).json()["data"] == []
     assert other.get(URL, {"charge": pi["latest_charge"]}).json()["data"] == []
-    assert other.post(URL, {"payment_intent": pi["id"]}).status_code == 404
-    assert other.post(URL, {"charge": pi["latest_charge"]}).status_code == 404
+    # the objects named in a body: 400, as Stripe answers them
+    assert other.post(URL, {"payment_intent": pi["id"]}).status_code == 400
+    assert other.post(URL, {"charge": pi["latest_charge"]}).status_code == 400
     assert other.get(f"/v1/charges/{pi['latest_charge']}/refunds").status_code == 404
     assert Refund.objects.get(id=body["id"]).metadata == {}
 

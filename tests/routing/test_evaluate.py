@@ -251,7 +251,7 @@ def test_evaluate_writes_nothing(client, procs, acct):
         ),
         (
             {**BASE, "payment_method": "pm_nobodyOwnsThis0000"},
-            404,
+            400,
             "resource_missing",
             "payment_method",
         ),
@@ -278,9 +278,9 @@ def test_scoping(client, procs, acct, other_acct):
     )
     theirs = PaymentMethodFactory(account=other_acct.account)
     response = client.post(path, {**BASE, "payment_method": theirs.id})
-    assert response.status_code == 404 and response.error["param"] == "payment_method"
+    assert response.status_code == 400 and response.error["param"] == "payment_method"
     live_pm = PaymentMethodFactory(account=acct.account, livemode=True)
-    assert client.post(path, {**BASE, "payment_method": live_pm.id}).status_code == 404
+    assert client.post(path, {**BASE, "payment_method": live_pm.id}).status_code == 400
     # publishable keys are refused
     response = client.post(path, BASE, key=acct.pk)
     assert response.status_code == 403 and response.error["code"] == "secret_key_required"
