@@ -21,11 +21,20 @@ from __future__ import annotations
 
 import re
 
+from django.conf import settings
 from drf_spectacular.extensions import (
     OpenApiAuthenticationExtension,
     OpenApiSerializerFieldExtension,
 )
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+
+from core.money import (
+    FALLBACK_MINIMUM_AMOUNT,
+    MAX_AMOUNT,
+    SUPPORTED_CURRENCIES,
+    currency_exponent,
+    minimum_amount,
+)
 
 from .idempotency import MAX_KEY_LENGTH
 from .serializers import PARAMETER_RULE_EXTENSIONS, PLAIN_METADATA
@@ -470,7 +479,33 @@ def parameter_rules_in_words(schema: dict) -> list[str]:
         f"once {_when(key)}, {_said(names)} may not be given"
         for key, names in schema.get("x-excluded-with", {}).items()
     ]
+    words += [
+        f"`{amount}` is at least the minimum of the currency `{currency}` names (or its "
+        "default) and at most 99999999, a multiple of 10 in a three-decimal currency "
+        "(`x-currency-amounts`)"
+        for amount, currency in schema.get("x-currency-parameters", {}).items()
+    ]
     return words
+
+
+def state_currency_amounts(result, generator, request, public):
+    """The document states each currency's rules for amounts once, for the amounts marked
+    `x-currency-parameters`: `info.x-currency-amounts` holds the largest amount, the least one
+    in any currency not listed, each listed currency's least one, and the three-decimal
+    currencies (whose amounts end in 0). All in the currency's smallest unit, as this
+    deployment is configured."""
+    currencies = sorted(SUPPORTED_CURRENCIES | set(settings.EXTRA_CURRENCIES))
+    result.setdefault("info", {})["x-currency-amounts"] = {
+        "maximum": MAX_AMOUNT,
+        "default_minimum": FALLBACK_MINIMUM_AMOUNT,
+        "minimums": {
+            code: minimum_amount(code)
+            for code in currencies
+            if minimum_amount(code) != FALLBACK_MINIMUM_AMOUNT
+        },
+        "three_decimal": [code for code in currencies if currency_exponent(code) == 3],
+    }
+    return result
 
 
 def state_parameter_rules(result, generator, request, public):

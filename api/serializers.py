@@ -476,18 +476,21 @@ PARAMETER_RULE_EXTENSIONS = (
     "x-required-one-of",
     "x-required-with",
     "x-excluded-with",
+    "x-currency-parameters",
 )
 
 
 def parameter_rule_extensions(serializer_class) -> dict:
     """A serializer's declared rules between its parameters, as the extensions its component in
     the document carries: `x-mutually-exclusive-parameters` and `x-required-one-of` (lists of
-    names), `x-required-with` and `x-excluded-with` (`name` or `name=value` → names)."""
+    names), `x-required-with` and `x-excluded-with` (`name` or `name=value` → names),
+    `x-currency-parameters` (an amount's name → its currency's)."""
     rules = {
         "x-mutually-exclusive-parameters": [list(g) for g in serializer_class.mutually_exclusive],
         "x-required-one-of": [list(g) for g in serializer_class.required_one_of],
         "x-required-with": {k: list(v) for k, v in serializer_class.required_with.items()},
         "x-excluded-with": {k: list(v) for k, v in serializer_class.excluded_with.items()},
+        "x-currency-parameters": dict(serializer_class.currency_parameters),
     }
     return {name: rule for name, rule in rules.items() if rule}
 
@@ -541,6 +544,11 @@ class StrictSerializer(serializers.Serializer):
     required_with: dict[str, tuple[str, ...]] = {}
     #: `name` (or `name=value`) → the parameters refused once it is given (has that value).
     excluded_with: dict[str, tuple[str, ...]] = {}
+    #: An amount's name → the name of the parameter giving its currency: the amount must be at
+    #: least that currency's minimum, at most `MAX_AMOUNT`, and in a three-decimal currency a
+    #: multiple of 10 (`core.money.validate_amount_for_currency`; the document's
+    #: `x-currency-amounts` lists the minimums).
+    currency_parameters: dict[str, str] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

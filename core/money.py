@@ -36,6 +36,8 @@ DEFAULT_MINIMUM_AMOUNTS = {
     "mxn": 1000,
     "php": 2000,
 }
+#: The minimum of a currency neither table names.
+FALLBACK_MINIMUM_AMOUNT = 50
 MAX_AMOUNT = 99_999_999
 # ISO 4217 codes accepted; settings.EXTRA_CURRENCIES can extend it.
 SUPPORTED_CURRENCIES = frozenset(
@@ -55,7 +57,7 @@ def is_supported_currency(code: str) -> bool:
 
 def minimum_amount(currency: str) -> int:
     minimums: dict[str, int] = settings.MINIMUM_AMOUNTS
-    return minimums.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, 50))
+    return minimums.get(currency, DEFAULT_MINIMUM_AMOUNTS.get(currency, FALLBACK_MINIMUM_AMOUNT))
 
 
 def validate_amount_for_currency(amount: int, currency: str, param: str = "amount") -> None:

@@ -88,7 +88,8 @@ def _strict_serializers():
 
 def test_every_declared_rule_between_parameters_is_on_its_component():
     """A serializer's declared rules (`required_one_of`, `mutually_exclusive`, `required_with`,
-    `excluded_with`) are its component's extensions, and name its own parameters."""
+    `excluded_with`, `currency_parameters`) are its component's extensions, and name its own
+    parameters."""
     from api.serializers import parameter_rule_extensions
 
     schema = generated()
@@ -102,7 +103,8 @@ def test_every_declared_rule_between_parameters_is_on_its_component():
             key.partition("=")[0].split("[")[0]
             for rule in extensions.values()
             for item in (rule.items() if isinstance(rule, dict) else [(None, g) for g in rule])
-            for key in ([item[0]] if item[0] else []) + list(item[1])
+            for key in ([item[0]] if item[0] else [])
+            + ([item[1]] if isinstance(item[1], str) else list(item[1]))
         }
         assert names <= set(fields), (cls, names - set(fields))
         stated = [
@@ -233,3 +235,24 @@ def test_the_document_states_what_plain_keywords_can():
     key = re.compile(stripe["properties"]["api_key"]["pattern"])
     assert key.search("sk_test_12345678") and key.search("rk_live_abcdefgh")
     assert not any(key.search(k) for k in ("pk_test_12345678", "short", "sk_test with space"))
+
+
+def test_amounts_and_their_currency_are_stated_for_tools(settings):
+    """The amounts whose rules depend on their currency name the parameter that gives it, and
+    the document lists each currency's rules as this deployment is configured."""
+    from core.money import MAX_AMOUNT, minimum_amount
+
+    settings.MINIMUM_AMOUNTS = {"usd": 75}
+    schema = generated()
+    rules = schema["info"]["x-currency-amounts"]
+    assert rules["maximum"] == MAX_AMOUNT
+    assert rules["minimums"]["usd"] == 75 and rules["minimums"]["php"] == minimum_amount("php")
+    assert "eur" not in rules["minimums"] and rules["default_minimum"] == minimum_amount("eur")
+    assert rules["three_decimal"] == ["bhd", "jod", "kwd", "omr", "tnd"]
+    intent = _body_schema(schema, "/v1/payment_intents")
+    assert intent["x-currency-parameters"] == {"amount": "currency"}
+    checkout = _body_schema(schema, "/v1/checkout_intents")
+    assert set(checkout["x-currency-parameters"]) == {"amount", "amount_min", "amount_max"}
+    for component in schema["components"]["schemas"].values():
+        for amount, currency in component.get("x-currency-parameters", {}).items():
+            assert {amount, currency} <= set(component["properties"])

@@ -86,6 +86,8 @@ class RedirectsSerializer(StrictSerializer):
 
 
 class _CheckoutIntentFieldsSerializer(StrictSerializer):
+    currency_parameters = {"amount": "currency", "amount_min": "currency", "amount_max": "currency"}
+
     amount = StrictIntegerField(
         required=False, help_text="In the currency's smallest unit (cents for usd)."
     )

@@ -46,6 +46,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.close_query_hashes",
         "api.schema.state_exclusive_parameters",
         "api.schema.state_parameter_rules",
+        "api.schema.state_currency_amounts",
         "api.schema.add_links",
         "api.schema.plain_metadata",
         "api.schema.empty_strings_are_null",

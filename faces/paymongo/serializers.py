@@ -37,6 +37,8 @@ class PayMongoSetupFutureUsageSerializer(StrictSerializer):
 
 
 class PayMongoIntentCreateSerializer(StrictSerializer):
+    currency_parameters = {"amount": "currency"}
+
     amount = AmountField(help_text="In centavos: 10000 is ₱100.00; at least 2000 for PHP.")
     currency = CurrencyField(help_text="`PHP` (any case).")
     payment_method_allowed = StringListField(

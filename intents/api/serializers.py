@@ -166,6 +166,7 @@ class AutomaticPaymentMethodsSerializer(StrictSerializer):
 class _IntentFieldsSerializer(StrictSerializer):
     # (services.create_update.automatic_payment_methods_value)
     mutually_exclusive = (("automatic_payment_methods", "payment_method_types"),)
+    currency_parameters = {"amount": "currency"}
 
     amount = AmountField(
         required=False,

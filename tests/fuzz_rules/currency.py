@@ -1,0 +1,88 @@
+"""What the document states of an amount and its currency (`x-currency-parameters` on a body's
+schema, the currencies' rules once in `info.x-currency-amounts`), honoured in generated data:
+an amount the schema takes is moved into what its currency takes (at least the currency's
+minimum, at most the maximum, a multiple of 10 in a three-decimal currency), as a client
+following the document sends it. An amount the schema itself refuses (a negative case's) is
+left as it is, and so is one whose currency the body does not give (the stored object's)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import schemathesis
+
+DOCUMENT = json.loads(
+    (Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text(encoding="utf-8")
+)
+SCHEMAS = DOCUMENT.get("components", {}).get("schemas", {})
+RULES = DOCUMENT["info"]["x-currency-amounts"]
+
+
+def _resolve(schema: dict, seen: frozenset) -> tuple[dict, frozenset] | None:
+    while "$ref" in schema:
+        if schema["$ref"] in seen:
+            return None
+        seen = seen | {schema["$ref"]}
+        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema, seen
+
+
+def _fits_schema(value: int, schema: dict) -> bool:
+    return schema.get("minimum", value) <= value <= schema.get("maximum", value)
+
+
+def in_currency(amount: int, currency: str) -> int:
+    """`amount` moved into what `currency` takes, keeping how the drawn amounts spread."""
+    least = RULES["minimums"].get(currency, RULES["default_minimum"])
+    most = RULES["maximum"]
+    if not least <= amount <= most:
+        amount = least + amount % (most - least + 1)
+    if currency in RULES["three_decimal"]:
+        amount -= amount % 10
+        if amount < least:
+            amount += 10
+    return amount
+
+
+def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()):
+    resolved = _resolve(schema, seen)
+    if resolved is None:
+        return value
+    schema, seen = resolved
+    for child in schema.get("allOf", []):
+        value = amounts_in_their_currency(value, child, seen)
+    if not isinstance(value, dict):
+        return value
+    properties = schema.get("properties", {})
+    value = {
+        name: amounts_in_their_currency(item, properties[name], seen)
+        if name in properties
+        else item
+        for name, item in value.items()
+    }
+    for amount, currency_name in schema.get("x-currency-parameters", {}).items():
+        currency = value.get(currency_name)
+        if currency is None:
+            currency = (_resolve(properties.get(currency_name, {}), seen) or ({}, seen))[0].get(
+                "default"
+            )
+        given = value.get(amount)
+        amount_schema = (_resolve(properties.get(amount, {}), seen) or ({}, seen))[0]
+        if (
+            isinstance(currency, str)
+            and isinstance(given, int)
+            and not isinstance(given, bool)
+            and _fits_schema(given, amount_schema)
+        ):
+            value[amount] = in_currency(given, currency.lower())
+    return value
+
+
+@schemathesis.hook("map_body")
+def map_body_amounts_in_their_currency(ctx, body):
+    if ctx.operation is None:
+        return body
+    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
+    schema = content.get("application/json", {}).get("schema")
+    return body if schema is None else amounts_in_their_currency(body, schema)
