@@ -44,6 +44,7 @@ from schemathesis.core.failures import Failure, FailureGroup
 from schemathesis.core.jsonschema import make_validator
 from schemathesis.core.parameters import ParameterLocation
 
+import tests.fuzz_rules.checkout  # noqa: F401  (its hooks)
 import tests.fuzz_rules.currency  # noqa: F401  (its hooks)
 from api.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY_LENGTH
 from api.search_pagination import encode_page

@@ -23,6 +23,7 @@ from api.serializers import (
     StringField,
     list_schema,
 )
+from api.time_windows import MovingTimestampField
 from api.views import StripeAPIView, validated
 from core.errors import InvalidRequestError, ResourceMissing
 
@@ -49,7 +50,9 @@ class ProductDataSerializer(StrictSerializer):
 
 class DefaultPriceDataSerializer(StrictSerializer):
     currency = CurrencyField(help_text="Three-letter ISO code, lowercase.")
-    unit_amount = StrictIntegerField(help_text="In the currency's smallest unit.")
+    unit_amount = StrictIntegerField(
+        service_min=0, help_text="In the currency's smallest unit, 0 or more."
+    )
 
 
 class ProductCreateSerializer(StrictSerializer):
@@ -78,11 +81,19 @@ class ProductListSerializer(ListParamsSerializer):
 
 
 class PriceCreateSerializer(StrictSerializer):
+    # the price's product: an existing one, or a new one made from product_data
+    required_one_of = (("product", "product_data"),)
+    mutually_exclusive = (("product", "product_data"),)
+
     currency = CurrencyField(help_text="Three-letter ISO code, lowercase.")
+    # The only way to give the amount (no `unit_amount_decimal`, no `custom_unit_amount`: a
+    # one-time price of a fixed amount).
     unit_amount = StrictIntegerField(
-        required=False, help_text="In the currency's smallest unit (required)."
+        service_min=0, help_text="In the currency's smallest unit, 0 or more."
     )
-    product = StringField(required=False, max_length=255, help_text="The product (`prod_…`).")
+    product = StringField(
+        required=False, max_length=255, help_text="An existing product (`prod_…`) of yours."
+    )
     product_data = ProductDataSerializer(required=False, help_text="A new product for it.")
     active = StrictBooleanField(required=False, help_text="Usable in new sessions (default).")
     nickname = StringField(required=False, max_length=5000, help_text="Not shown to customers.")
@@ -113,15 +124,23 @@ class PriceListSerializer(ListParamsSerializer):
 
 class PriceDataSerializer(StrictSerializer):
     currency = CurrencyField(help_text="Three-letter ISO code, lowercase.")
-    unit_amount = StrictIntegerField(service_min=0, help_text="In the currency's smallest unit.")
+    unit_amount = StrictIntegerField(
+        service_min=0, help_text="In the currency's smallest unit, 0 or more."
+    )
     product_data = ProductDataSerializer(help_text="The product line's name and description.")
 
 
 class LineItemSerializer(StrictSerializer):
-    price = StringField(required=False, max_length=255, help_text="A one-time `price_…`.")
+    # what the line sells: a stored price or an inline one
+    required_one_of = (("price", "price_data"),)
+    mutually_exclusive = (("price", "price_data"),)
+
+    price = StringField(
+        required=False, max_length=255, help_text="An active one-time `price_…` of yours."
+    )
     price_data = PriceDataSerializer(required=False, help_text="An inline price.")
+    # required whatever the price's kind (there is no adjustable quantity)
     quantity = StrictIntegerField(
-        required=False,
         service_min=1,
         service_max=services.MAX_QUANTITY,
         help_text=f"How many (1 to {services.MAX_QUANTITY}).",
@@ -166,12 +185,15 @@ class SessionCreateSerializer(StrictSerializer):
         service_min_length=1,
         help_text="payment mode: what the customer buys.",
     )
-    success_url = StringField(
+    success_url = HttpUrlField(
         required=False,
-        max_length=2048,
-        help_text="Where the customer goes once done; `{CHECKOUT_SESSION_ID}` is replaced.",
+        help_text="hosted: where the customer goes once done; `{CHECKOUT_SESSION_ID}` in it "
+        "(the one template it may hold, written as is) is replaced by the session's id. A "
+        "loopback host only in test mode.",
     )
-    cancel_url = HttpUrlField(required=False, help_text="The page's back link.")
+    cancel_url = HttpUrlField(
+        required=False, help_text="hosted: the page's back link. A loopback host only in test mode."
+    )
     customer = StringField(required=False, max_length=255, help_text="An existing `cus_…`.")
     customer_email = StringField(required=False, max_length=800, help_text="Prefilled email.")
     customer_creation = EnumField(
@@ -179,8 +201,12 @@ class SessionCreateSerializer(StrictSerializer):
     )
     client_reference_id = StringField(required=False, max_length=200, help_text="Your own id.")
     metadata = MetadataField(required=False)
-    expires_at = StrictIntegerField(
-        required=False, help_text="Unix time 30 minutes to 24 hours ahead (default 24 hours)."
+    expires_at = MovingTimestampField(
+        required=False,
+        min_seconds=int(services.SESSION_MIN_LIFETIME.total_seconds()),
+        max_seconds=int(services.SESSION_MAX_LIFETIME.total_seconds()),
+        help_text="Unix time 30 minutes to 24 hours after the request (`x-seconds-from-now`; "
+        "default 24 hours); else 400 `parameter_invalid_integer`.",
     )
     payment_intent_data = PaymentIntentDataSerializer(required=False)
     payment_method_types = PaymentMethodTypesListField(required=False, help_text="Only `card`.")
@@ -190,11 +216,11 @@ class SessionCreateSerializer(StrictSerializer):
         help_text="hosted (default): a page at `url`; embedded: the form in a frame of your "
         "page (checkout.js with `client_secret`), framable by return_url's origin.",
     )
-    return_url = StringField(
+    return_url = HttpUrlField(
         required=False,
-        max_length=2048,
-        help_text="embedded: where the customer goes once done; `{CHECKOUT_SESSION_ID}` is "
-        "replaced.",
+        help_text="embedded: where the customer goes once done; `{CHECKOUT_SESSION_ID}` in it "
+        "(the one template it may hold, written as is) is replaced by the session's id. A "
+        "loopback host only in test mode.",
     )
     currency = CurrencyField(required=False, help_text="setup mode: ignored.")
 
@@ -221,10 +247,22 @@ class EmptySerializer(StrictSerializer):
 
 
 class RedirectSerializer(StrictSerializer):
-    url = StringField(
-        max_length=2048,
+    url = HttpUrlField(
         allow_null=False,
-        help_text="An absolute http(s) URL; `{CHECKOUT_SESSION_ID}` in it is replaced.",
+        help_text="Where the customer goes once paid; `{CHECKOUT_SESSION_ID}` in it (the one "
+        "template it may hold, written as is) is replaced by the session's id. A loopback host "
+        "only in test mode.",
+    )
+
+
+class HostedConfirmationSerializer(StrictSerializer):
+    """Stripe's confirmation-page options, taken for compatibility: this service shows its own
+    page."""
+
+    custom_message = StringField(
+        required=False,
+        max_length=500,
+        help_text="Accepted and ignored: the confirmation page is this service's own.",
     )
 
 
@@ -235,8 +273,10 @@ class AfterCompletionSerializer(StrictSerializer):
         choices=["redirect", "hosted_confirmation"], help_text="What follows a payment."
     )
     redirect = RedirectSerializer(required=False)
-    hosted_confirmation = serializers.DictField(
-        required=False, help_text="Accepted and ignored: the confirmation page is our own."
+    hosted_confirmation = HostedConfirmationSerializer(
+        required=False,
+        help_text="Accepted and ignored: the confirmation page is this service's own (an empty "
+        "value, `after_completion[hosted_confirmation]=`, is a hash with no keys).",
     )
 
 

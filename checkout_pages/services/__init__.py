@@ -42,6 +42,8 @@ from .payment import (
 )
 from .session_outcomes import session_to_api, session_url
 from .sessions import (
+    SESSION_MAX_LIFETIME,
+    SESSION_MIN_LIFETIME,
     SUBSCRIPTION_UNAVAILABLE,
     checkout_session_create,
     checkout_session_expire,
@@ -53,6 +55,8 @@ from .tracking import checkout_intent_track, page_view_news
 
 __all__ = [
     "MAX_QUANTITY",
+    "SESSION_MAX_LIFETIME",
+    "SESSION_MIN_LIFETIME",
     "SUBSCRIPTION_UNAVAILABLE",
     "checkout_session_create",
     "checkout_session_expire",

@@ -14,6 +14,7 @@ from api.serializers import (
     StrictSerializer,
     StringField,
     StringListField,
+    WebhookURLField,
     list_schema,
 )
 from core.errors import InvalidRequestError
@@ -68,12 +69,21 @@ class EnabledEventsField(StringListField):
         super().__init__(**kwargs)
 
 
+#: What an endpoint's `url` is (`events.ssrf.check_url`, at registration and before each
+#: delivery; the same in live and test mode).
+WEBHOOK_URL_HELP = (
+    "The URL events are delivered to: an http or https URL without credentials whose host is, "
+    "or resolves to, public addresses only (a private, loopback or link-local address is "
+    "refused unless the operator allows its network); `url_invalid` otherwise."
+)
+
+
 class WebhookEndpointCreateParams(StrictSerializer):
-    url = StringField(
+    url = WebhookURLField(
         required=True,
         allow_null=False,
         max_length=2048,
-        help_text="The URL events are delivered to (https in live mode; a private or loopback address is refused unless allowed by configuration).",
+        help_text=WEBHOOK_URL_HELP,
     )
     enabled_events = EnabledEventsField(
         required=True,
@@ -97,11 +107,11 @@ class WebhookEndpointCreateParams(StrictSerializer):
 
 
 class WebhookEndpointUpdateParams(StrictSerializer):
-    url = StringField(
+    url = WebhookURLField(
         required=False,
         allow_null=False,
         max_length=2048,
-        help_text="The URL events are delivered to.",
+        help_text=WEBHOOK_URL_HELP,
     )
     enabled_events = EnabledEventsField(
         required=False, help_text="The event types to deliver, or `*` for all."
