@@ -145,7 +145,7 @@ class PaymentIntentsView(_IntentView):
         tags=TAG,
         operation_id="paymongo_create_payment_intent",
         summary="Create a PaymentIntent (PayMongo)",
-        description="Creates an intent for `amount` centavos in `currency` (PHP, at least 2000), waiting for a payment method. `capture_type: manual` authorises only; `payment_method_options.card.request_three_d_secure: any` forces 3-D Secure. Secret key only; its `client_key` lets a browser attach with the public key.",
+        description="Creates an intent for `amount` in `currency`'s smallest unit (centavos for PHP; at least 2000 there), waiting for a payment method. `capture_type: manual` authorises only; `payment_method_options.card.request_three_d_secure: any` forces 3-D Secure. Secret key only; its `client_key` lets a browser attach with the public key.",
         request=envelope(serializers.PayMongoIntentCreateSerializer),
         responses={200: dict},
     )
