@@ -4,7 +4,7 @@ HTTP 200, creates included; errors leave through `errors.exception_handler`."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
@@ -27,7 +27,13 @@ from .errors import exception_handler
 TAG = ["PayMongo"]
 PI_ID = path_id("payment intent", "pi_")
 PM_ID = path_id("payment method", "pm_")
-PAYMENT_ID = path_id("payment", "pay_")
+PAYMENT_ID = OpenApiParameter(
+    "id",
+    str,
+    OpenApiParameter.PATH,
+    description="The id of the payment (`pay_…`, or the `ch_…` `/v1/charges` shows for it: "
+    "either is taken).",
+)
 REFUND_ID = path_id("refund", "re_")
 WEBHOOK_ID = path_id("webhook", "we_")
 CUSTOMER_ID = path_id("customer", "cus_")
