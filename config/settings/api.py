@@ -47,6 +47,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.state_exclusive_parameters",
         "api.schema.state_parameter_rules",
         "api.schema.add_links",
+        "faces.paymongo.openapi.add_links",
         "api.schema.plain_metadata",
         "api.schema.empty_strings_are_null",
         "api.schema.state_form_hash_keys",

@@ -325,3 +325,21 @@ def test_a_return_url_that_is_no_url_is_refused_naming_it(acct):
     [error] = answer.json()["errors"]
     assert error["code"] == "parameter_invalid"
     assert error["source"]["attribute"] == "return_url"
+
+
+def test_a_create_links_to_the_operations_on_what_it_made():
+    """PayMongo's answer holds the new id in `data.id`: the links say so (a stateful fuzzer
+    follows them from a created intent to its attach, capture and cancel)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    links = paths["/paymongo/v1/payment_intents"]["post"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "paymongo_retrieve_payment_intent",
+        "paymongo_attach_payment_intent",
+        "paymongo_capture_payment_intent",
+        "paymongo_cancel_payment_intent",
+    }
+    assert all(link["parameters"] == {"id": "$response.body#/data/id"} for link in links.values())
+    webhooks = paths["/paymongo/v1/webhooks"]["post"]["responses"]["200"]["links"]
+    assert "paymongo_disable_webhook" in webhooks
