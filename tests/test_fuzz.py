@@ -58,6 +58,7 @@ from faces.whenthen.openapi import GRAPHQL_FORMAT, OPERATION_NAME_OF
 from faces.whenthen.views import sdl as whenthen_sdl
 from payments.search import MAX_CREATED
 from tests.conftest import committed_for_module, make_account
+from tests.fuzz_rules.paymongo import resource_model
 from tests.helpers import encode_form_as_documented, form_text
 from tests.security.world import build_world
 
@@ -689,7 +690,7 @@ def survives_generated_input(operation, mode, worlds):
     acct, world = worlds
     _, prefix_of = scoped_models()
     resource = resource_name(operation.path.replace("{id}", "ID"), "ID")
-    prefix = prefix_of.get(resource, "")
+    prefix = prefix_of.get(resource_model(operation.path, resource), "")
     real_ids = [i for i in world.ids() if i.startswith(prefix + "_")] if prefix else []
     foreign = [i for i in world.ids() if i not in real_ids][:3]
     # HTTP Basic with the key as user name: what /v1/ and every face (PayMongo's, Payload's) take.

@@ -48,6 +48,7 @@ SPECTACULAR_SETTINGS = {
         "api.schema.state_parameter_rules",
         "api.schema.state_currency_amounts",
         "api.schema.add_links",
+        "faces.paymongo.openapi.add_links",
         "api.schema.plain_metadata",
         "api.schema.empty_strings_are_null",
         "api.schema.state_form_hash_keys",

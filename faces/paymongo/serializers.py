@@ -14,6 +14,7 @@ from api.serializers import (
     AmountField,
     CurrencyField,
     EnumField,
+    HttpUrlField,
     MetadataField,
     StrictIntegerField,
     StrictSerializer,
@@ -25,11 +26,44 @@ from api.serializers import (
 PHONE = re.compile(r"\+?[0-9]{1,20}")
 
 
-class PaymentMethodOptionsField(serializers.JSONField):
-    """`{"card": {"request_three_d_secure": "any" | "automatic"}}` (checked by the service)."""
+class PayMongoHashSerializer(StrictSerializer):
+    # (A comment: the schema shows a serializer's docstring as its description.) A hash inside
+    # the attributes: a JSON object and nothing else. The Stripe dialect reads `""` as an empty
+    # hash, the only way its form can write one; a JSON body writes `{}`, so here `""` is
+    # refused like any other value that is not an object, as the document's `type: object` says.
+
+    def to_internal_value(self, data):
+        if data == "":
+            raise serializers.ValidationError(
+                {
+                    "non_field_errors": [
+                        serializers.ErrorDetail(
+                            "Invalid hash: expected an object.", code="parameter_invalid_hash"
+                        )
+                    ]
+                }
+            )
+        return super().to_internal_value(data)
 
 
-class PayMongoSetupFutureUsageSerializer(StrictSerializer):
+class PayMongoCardOptionsSerializer(PayMongoHashSerializer):
+    """The card's options: whether to ask for 3-D Secure."""
+
+    request_three_d_secure = EnumField(
+        choices=["any", "automatic"],
+        required=False,
+        help_text="`any` asks for 3-D Secure on any card; `automatic` (the default) only when "
+        "the card asks for it.",
+    )
+
+
+class PayMongoPaymentMethodOptionsSerializer(PayMongoHashSerializer):
+    """Options per payment method type: `{"card": {"request_three_d_secure": "any"}}`."""
+
+    card = PayMongoCardOptionsSerializer(required=False, help_text="The card's options.")
+
+
+class PayMongoSetupFutureUsageSerializer(PayMongoHashSerializer):
     session_type = EnumField(choices=["on_session"], help_text="`on_session`, the only one.")
     customer_id = StringField(
         allow_null=False, max_length=40, help_text="The customer (`cus_…`) the card is kept for."
@@ -39,15 +73,21 @@ class PayMongoSetupFutureUsageSerializer(StrictSerializer):
 class PayMongoIntentCreateSerializer(StrictSerializer):
     currency_parameters = {"amount": "currency"}
 
-    amount = AmountField(help_text="In centavos: 10000 is ₱100.00; at least 2000 for PHP.")
-    currency = CurrencyField(help_text="`PHP` (any case).")
+    amount = AmountField(
+        help_text="In the currency's smallest unit (centavos for PHP: 10000 is ₱100.00), at "
+        "least the currency's minimum (2000 for PHP)."
+    )
+    currency = CurrencyField(
+        help_text="`PHP`, PayMongo's currency, in any case; any other currency this service "
+        "supports (`format: currency`) is taken too."
+    )
     payment_method_allowed = StringListField(
         child=EnumField(choices=["card"]),
         allow_empty=False,
         min_length=1,
         help_text='The method types allowed: `["card"]` (the only one this service takes).',
     )
-    payment_method_options = PaymentMethodOptionsField(
+    payment_method_options = PayMongoPaymentMethodOptionsSerializer(
         required=False,
         help_text='`{"card": {"request_three_d_secure": "any"}}`: `any` forces 3-D Secure, '
         "`automatic` (the default) follows the card.",
@@ -76,8 +116,9 @@ class PayMongoIntentAttachSerializer(StrictSerializer):
     client_key = StringField(
         required=False, max_length=255, help_text="The intent's client key (public key only)."
     )
-    return_url = StringField(
-        required=False, max_length=2048, help_text="Where 3-D Secure sends the customer back."
+    return_url = HttpUrlField(
+        required=False,
+        help_text="Where 3-D Secure sends the customer back: an absolute http or https URL.",
     )
     origin = StringField(
         required=False, max_length=40, help_text="The client library's name (informative)."
@@ -91,7 +132,10 @@ class PayMongoIntentRetrieveSerializer(StrictSerializer):
 
 
 class PayMongoIntentCaptureSerializer(StrictSerializer):
-    amount = AmountField(help_text="How much of the authorisation to capture, in centavos.")
+    amount = AmountField(
+        help_text="How much of the authorisation to capture, in the currency's smallest unit "
+        "(centavos for PHP)."
+    )
 
 
 class PayMongoEmptySerializer(StrictSerializer):
@@ -133,7 +177,7 @@ class ExpiryYearField(StrictIntegerField):
     is invalid.`)."""
 
 
-class PayMongoCardDetailsSerializer(StrictSerializer):
+class PayMongoCardDetailsSerializer(PayMongoHashSerializer):
     card_number = CardNumberField(
         max_length=40,
         trim_whitespace=True,
@@ -153,7 +197,7 @@ class PayMongoCardDetailsSerializer(StrictSerializer):
     )
 
 
-class PayMongoBillingAddressSerializer(StrictSerializer):
+class PayMongoBillingAddressSerializer(PayMongoHashSerializer):
     line1 = StringField(required=False, max_length=200, help_text="Street address.")
     line2 = StringField(required=False, max_length=200, help_text="Apartment, suite, unit.")
     city = StringField(required=False, max_length=200, help_text="City or municipality.")
@@ -162,7 +206,7 @@ class PayMongoBillingAddressSerializer(StrictSerializer):
     country = StringField(required=False, max_length=2, help_text="Two-letter country code.")
 
 
-class PayMongoBillingSerializer(StrictSerializer):
+class PayMongoBillingSerializer(PayMongoHashSerializer):
     address = PayMongoBillingAddressSerializer(required=False, help_text="The billing address.")
     name = StringField(required=False, max_length=256, help_text="The cardholder's name.")
     email = StringField(required=False, max_length=512, help_text="The customer's email.")
@@ -179,7 +223,10 @@ class PayMongoPaymentMethodCreateSerializer(StrictSerializer):
 
 
 class PayMongoRefundCreateSerializer(StrictSerializer):
-    amount = AmountField(help_text="In centavos, at most what is left of the payment.")
+    amount = AmountField(
+        help_text="In the currency's smallest unit (centavos for PHP), at most what is left of "
+        "the payment."
+    )
     payment_id = StringField(
         allow_null=False,
         max_length=40,

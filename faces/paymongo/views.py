@@ -4,7 +4,7 @@ HTTP 200, creates included; errors leave through `errors.exception_handler`."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework.response import Response
 
 from api.errors import SecretKeyRequired
@@ -27,7 +27,13 @@ from .errors import exception_handler
 TAG = ["PayMongo"]
 PI_ID = path_id("payment intent", "pi_")
 PM_ID = path_id("payment method", "pm_")
-PAYMENT_ID = path_id("payment", "pay_")
+PAYMENT_ID = OpenApiParameter(
+    "id",
+    str,
+    OpenApiParameter.PATH,
+    description="The id of the payment (`pay_…`, or the `ch_…` `/v1/charges` shows for it: "
+    "either is taken).",
+)
 REFUND_ID = path_id("refund", "re_")
 WEBHOOK_ID = path_id("webhook", "we_")
 CUSTOMER_ID = path_id("customer", "cus_")
@@ -145,7 +151,7 @@ class PaymentIntentsView(_IntentView):
         tags=TAG,
         operation_id="paymongo_create_payment_intent",
         summary="Create a PaymentIntent (PayMongo)",
-        description="Creates an intent for `amount` centavos in `currency` (PHP, at least 2000), waiting for a payment method. `capture_type: manual` authorises only; `payment_method_options.card.request_three_d_secure: any` forces 3-D Secure. Secret key only; its `client_key` lets a browser attach with the public key.",
+        description="Creates an intent for `amount` in `currency`'s smallest unit (centavos for PHP; at least 2000 there), waiting for a payment method. `capture_type: manual` authorises only; `payment_method_options.card.request_three_d_secure: any` forces 3-D Secure. Secret key only; its `client_key` lets a browser attach with the public key.",
         request=envelope(serializers.PayMongoIntentCreateSerializer),
         responses={200: dict},
     )

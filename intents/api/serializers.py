@@ -148,7 +148,18 @@ class OffSessionField(serializers.Field):
 
 @extend_schema_field({"type": "object", "additionalProperties": True})
 class PaymentMethodOptionsField(serializers.JSONField):
-    """`payment_method_options[card][request_three_d_secure]=any`: a hash per method type."""
+    """`payment_method_options[card][request_three_d_secure]=any`: a hash per method type; `""`
+    (how a form writes `{}`) is `{}`, anything else that is not a hash is refused (the service
+    checks what is inside)."""
+
+    def to_internal_value(self, data):
+        if data == "":
+            return {}
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(
+                "Invalid hash: expected an object.", code="parameter_invalid_hash"
+            )
+        return super().to_internal_value(data)
 
 
 class AutomaticPaymentMethodsSerializer(StrictSerializer):
@@ -245,15 +256,6 @@ class _IntentFieldsSerializer(StrictSerializer):
         max_length=22,
         help_text="Suffix added to the account's statement descriptor (at most 22 characters).",
     )
-
-    def validate_payment_method_options(self, value):
-        if value in ("", None):
-            return {}
-        if not isinstance(value, dict):
-            raise serializers.ValidationError(
-                "Invalid hash: expected an object.", code="parameter_invalid_hash"
-            )
-        return value
 
 
 class _TakesPaymentMethodData:

@@ -41,8 +41,11 @@ THREE_D_SECURE_FORCED = ("any", "challenge")
 
 def check_payment_method_options(options: dict | None) -> None:
     """Refuse what an intent could not honour: options or a `card` entry that are not a hash, or a
-    `request_three_d_secure` that is none of the values above."""
-    if not options:
+    `request_three_d_secure` that is none of the values above. `None` is no options; anything
+    else that is not a hash is refused, whether it is falsy (`""`, `[]`, `0`, `false`) or not: a
+    face that has an empty spelling of its own (the Stripe dialect's form writes `{}` as `""`)
+    reads it as `{}` before calling."""
+    if options is None:
         return
     if not isinstance(options, dict):
         raise InvalidRequestError(

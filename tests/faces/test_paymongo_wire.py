@@ -232,3 +232,114 @@ def test_a_public_key_sees_no_payments_and_cannot_list_them(acct):
     listed = Client().get("/paymongo/v1/payments", HTTP_AUTHORIZATION=basic(acct.pk))
     assert listed.status_code == 403
     assert listed.json()["errors"][0]["code"] == "secret_key_required"
+
+
+INTENT = {"amount": 2000, "currency": "PHP", "payment_method_allowed": ["card"]}
+
+
+@pytest.mark.parametrize(
+    ("options", "attribute"),
+    [
+        # a falsy value that is no hash went through as "no options" while a truthy one was
+        # refused, so the document could not say `type: object`
+        ("", "payment_method_options"),
+        ([], "payment_method_options"),
+        (0, "payment_method_options"),
+        (False, "payment_method_options"),
+        ("learns", "payment_method_options"),
+        (0.25, "payment_method_options"),
+        (True, "payment_method_options"),
+        ({"card": ""}, "payment_method_options.card"),
+        ({"card": []}, "payment_method_options.card"),
+        ({"gcash": {}}, "payment_method_options.gcash"),
+        ({"card": {"installments": 3}}, "payment_method_options.card.installments"),
+        (
+            {"card": {"request_three_d_secure": "challenge"}},
+            "payment_method_options.card.request_three_d_secure",
+        ),
+    ],
+)
+def test_payment_method_options_that_are_no_such_hash_are_refused(acct, options, attribute):
+    body = {"data": {"attributes": {**INTENT, "payment_method_options": options}}}
+    answer = post("payment_intents", body, acct.sk)
+    assert answer.status_code == 400, answer.content
+    [error] = answer.json()["errors"]
+    assert error["code"] == "parameter_invalid"
+    assert error["source"]["attribute"] == attribute
+    assert not PaymentIntent.objects.exists()
+
+
+def test_null_payment_method_options_are_refused_as_the_document_says(acct):
+    body = {"data": {"attributes": {**INTENT, "payment_method_options": None}}}
+    answer = post("payment_intents", body, acct.sk)
+    assert answer.status_code == 400
+    assert answer.json()["errors"][0]["source"]["attribute"] == "payment_method_options"
+
+
+@pytest.mark.parametrize("options", [{}, {"card": {}}, {"card": {"request_three_d_secure": "any"}}])
+def test_payment_method_options_as_documented_are_taken(acct, options):
+    body = {"data": {"attributes": {**INTENT, "payment_method_options": options}}}
+    answer = post("payment_intents", body, acct.sk)
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["data"]["attributes"]["payment_method_options"] == (options or None)
+
+
+def _request_schema(schema: dict, name: str) -> dict:
+    component = schema["components"]["schemas"][name]
+    return component
+
+
+def _ref(schema: dict, prop: dict) -> dict:
+    ref = prop.get("$ref") or prop["allOf"][0]["$ref"]
+    return schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+
+
+def test_the_document_states_the_options_hash_and_the_return_url():
+    """What the face holds these two attributes to, in OpenAPI keywords: the options a hash of
+    known keys (not null), the return URL an absolute http(s) URL."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    create = _request_schema(schema, "PayMongoIntentCreateRequest")
+    prop = create["properties"]["payment_method_options"]
+    assert not prop.get("nullable")
+    options = _ref(schema, prop)
+    assert options["type"] == "object" and options["additionalProperties"] is False
+    card = _ref(schema, options["properties"]["card"])
+    assert card["type"] == "object" and card["additionalProperties"] is False
+    assert card["properties"]["request_three_d_secure"]["enum"] == ["any", "automatic"]
+    attach = _request_schema(schema, "PayMongoIntentAttachRequest")
+    return_url = attach["properties"]["return_url"]
+    assert return_url["format"] == "uri"
+    assert return_url["pattern"] == "^[Hh][Tt][Tt][Pp][Ss]?://"
+
+
+def test_a_return_url_that_is_no_url_is_refused_naming_it(acct):
+    pi = post("payment_intents", {"data": {"attributes": INTENT}}, acct.sk).json()["data"]
+    answer = post(
+        f"payment_intents/{pi['id']}/attach",
+        {"data": {"attributes": {"payment_method": "pm_x", "return_url": "flow"}}},
+        acct.sk,
+    )
+    assert answer.status_code == 400
+    [error] = answer.json()["errors"]
+    assert error["code"] == "parameter_invalid"
+    assert error["source"]["attribute"] == "return_url"
+
+
+def test_a_create_links_to_the_operations_on_what_it_made():
+    """PayMongo's answer holds the new id in `data.id`: the links say so (a stateful fuzzer
+    follows them from a created intent to its attach, capture and cancel)."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    links = paths["/paymongo/v1/payment_intents"]["post"]["responses"]["200"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "paymongo_retrieve_payment_intent",
+        "paymongo_attach_payment_intent",
+        "paymongo_capture_payment_intent",
+        "paymongo_cancel_payment_intent",
+    }
+    assert all(link["parameters"] == {"id": "$response.body#/data/id"} for link in links.values())
+    webhooks = paths["/paymongo/v1/webhooks"]["post"]["responses"]["200"]["links"]
+    assert "paymongo_disable_webhook" in webhooks
