@@ -129,6 +129,14 @@ class StringField(serializers.CharField):
         return super().validate_empty_values(data)
 
     def run_validation(self, data=serializers.empty):
+        # A required string given empty or null is missing, as the document says (it is not
+        # `nullable` there): acting on it as null would act on half a request.
+        if (
+            self.required
+            and self.allow_null
+            and (data is None or (data == "" and not self.allow_blank))
+        ):
+            self.fail("required")
         # CharField.run_validation fails "blank" before validate_empty_values is reached.
         if data == "" and not self.allow_blank:
             if not self.allow_null:

@@ -56,3 +56,20 @@ def test_a_json_number_is_no_string(client):
     form = client.post("/v1/customers", {"description": 5, "metadata": {"order": 42}})
     assert form.status_code == 200, form
     assert form.json()["metadata"] == {"order": "42"}
+
+
+@pytest.mark.parametrize("empty", ["", None])
+def test_a_required_string_given_empty_is_missing_and_changes_nothing(client, empty):
+    """A required string (an attach's `payment_method`) given `""` or null is a missing
+    parameter, as the document says (not `nullable`): nothing is acted on."""
+    intent = client.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"}).json()
+    response = client.post(
+        f"/v1/payment_intents/{intent['id']}/attach", {"payment_method": empty}, json=True
+    )
+    assert response.status_code == 400, response.content
+    assert (response.error["code"], response.error["param"]) == (
+        "parameter_missing",
+        "payment_method",
+    )
+    after = client.get(f"/v1/payment_intents/{intent['id']}").json()
+    assert after["status"] == intent["status"] and after["payment_method"] is None
