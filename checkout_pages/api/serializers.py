@@ -23,6 +23,7 @@ from api.serializers import (
 from core.errors import InvalidRequestError
 
 from ..models import Capture, Status, Type
+from ..services.checkout_intents import MAX_ALLOWED_ORIGINS, MAX_LIFETIME, MIN_LIFETIME
 
 EXPANDABLE = ("payment_intent", "customer")
 
@@ -55,6 +56,7 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
 @extend_schema_field(
     {
         "type": "array",
+        "maxItems": MAX_ALLOWED_ORIGINS,
         "items": {
             "type": "string",
             "format": "uri",
@@ -71,6 +73,29 @@ class OriginListField(StringListField):
     def __init__(self, **kwargs):
         kwargs.setdefault("child", serializers.CharField(trim_whitespace=False))
         super().__init__(**kwargs)
+
+
+#: On an integer property (a unix time): the window it must be in, which moves with the date
+#: (so no `minimum` / `maximum` can state it): at least `min_after_now` seconds after the
+#: request and at most `max_after_created` seconds after the object's creation (the request,
+#: on create). The API reference's introduction defines it; tests/fuzz_rules/v1.py honours it.
+TIME_WINDOW = "x-time-window"
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "format": "int64",
+        "minimum": -(2**63 - 1),
+        "maximum": 2**63 - 1,
+        TIME_WINDOW: {
+            "min_after_now": int(MIN_LIFETIME.total_seconds()),
+            "max_after_created": int(MAX_LIFETIME.total_seconds()),
+        },
+    }
+)
+class ExpiresAtField(StrictIntegerField):
+    """A checkout intent's `expires_at` (services.checkout_intents.expiry_from)."""
 
 
 class RedirectsSerializer(StrictSerializer):
@@ -133,12 +158,13 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
     redirects = RedirectsSerializer(required=False)
     allowed_origins = OriginListField(
         required=False,
-        help_text="Origins (https://shop.example.com) that may frame a checkout_plugin or a "
-        "form; empty means it cannot be framed.",
+        help_text=f"Origins (https://shop.example.com) that may frame a checkout_plugin or a "
+        f"form, at most {MAX_ALLOWED_ORIGINS}; empty means it cannot be framed.",
     )
-    expires_at = StrictIntegerField(
+    expires_at = ExpiresAtField(
         required=False,
-        help_text="Unix time; 30 minutes to 30 days after creation (default 24 hours).",
+        help_text="Unix time, at least 30 minutes from now and at most 30 days after the "
+        "checkout intent's creation (`x-time-window`; default 24 hours after creation).",
     )
 
 

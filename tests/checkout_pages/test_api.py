@@ -294,6 +294,26 @@ def test_update_rules_hold_together(client, checkout):
     assert CheckoutIntent.objects.get(id=checkout["id"]).return_url == RETURN
 
 
+def test_an_update_refused_for_the_stored_type_says_so_in_its_code(client, checkout):
+    """A rule the stored intent breaks once updated (its type, which never changes) answers the
+    rule's code with `_for_object` appended; one the request breaks alone, the rule's code."""
+    path = f"/v1/checkout_intents/{checkout['id']}"  # a checkout_page: never framed
+    framed = client.post(path, {"allowed_origins": ["https://shop.example.com"]})
+    assert framed.status_code == 400
+    assert (framed.error["param"], framed.error["code"]) == (
+        "allowed_origins",
+        "parameter_invalid_for_object",
+    )
+    unset = client.post(path, {"redirects": {"completed_url": ""}})
+    assert unset.error["code"] == "parameter_missing_for_object"
+    editable = client.post(path, {"amount_editable": False, "amount_min": 100})
+    assert (editable.error["param"], editable.error["code"]) == (
+        "amount_min",
+        "parameter_invalid_string",
+    )
+    assert CheckoutIntent.objects.get(id=checkout["id"]).allowed_origins == []
+
+
 def test_update_after_finish_is_refused(client, checkout, browser_client):
     browser_client.submit(page_path(checkout["client_token"]))
     response = client.post(f"/v1/checkout_intents/{checkout['id']}", {"amount": 3000})
