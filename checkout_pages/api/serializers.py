@@ -56,6 +56,7 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
 @extend_schema_field(
     {
         "type": "array",
+        "nullable": True,
         "maxItems": MAX_ALLOWED_ORIGINS,
         "items": {
             "type": "string",
@@ -68,10 +69,12 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
 )
 class OriginListField(StringListField):
     """Web origins: in the schema URIs with no path, query or fragment (a `pattern`); each is
-    checked by the service (`core.web.web_origin`), and nothing around it is trimmed."""
+    checked by the service (`core.web.web_origin`), and nothing around it is trimmed. Null, as
+    a form's empty value (`allowed_origins=`), is no origin: it cannot be framed."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("child", serializers.CharField(trim_whitespace=False))
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
 
 
@@ -159,7 +162,7 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
     allowed_origins = OriginListField(
         required=False,
         help_text=f"Origins (https://shop.example.com) that may frame a checkout_plugin or a "
-        f"form, at most {MAX_ALLOWED_ORIGINS}; empty means it cannot be framed.",
+        f"form, at most {MAX_ALLOWED_ORIGINS}; empty (or null) means it cannot be framed.",
     )
     expires_at = ExpiresAtField(
         required=False,

@@ -302,7 +302,7 @@ def test_an_update_refused_for_the_stored_type_says_so_in_its_code(client, check
     assert framed.status_code == 400
     assert (framed.error["param"], framed.error["code"]) == (
         "allowed_origins",
-        "parameter_invalid_for_object",
+        "parameter_invalid_string_for_object",
     )
     unset = client.post(path, {"redirects": {"completed_url": ""}})
     assert unset.error["code"] == "parameter_missing_for_object"
@@ -312,6 +312,18 @@ def test_an_update_refused_for_the_stored_type_says_so_in_its_code(client, check
         "parameter_invalid_string",
     )
     assert CheckoutIntent.objects.get(id=checkout["id"]).allowed_origins == []
+
+
+@pytest.mark.parametrize("json", [True, False])
+def test_allowed_origins_null_or_empty_clears_them(client, json):
+    """Found by the fuzz tests: a form's `allowed_origins=` cleared them, a JSON null was
+    refused, and the document said neither."""
+    made = create(client, type="checkout_plugin", allowed_origins=["https://shop.example.com"])
+    assert made.json()["allowed_origins"] == ["https://shop.example.com"]
+    path = f"/v1/checkout_intents/{made.json()['id']}"
+    cleared = client.post(path, {"allowed_origins": None if json else ""}, json=json)
+    assert cleared.status_code == 200, cleared
+    assert cleared.json()["allowed_origins"] == []
 
 
 def test_update_after_finish_is_refused(client, checkout, browser_client):
