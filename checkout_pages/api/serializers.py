@@ -3,6 +3,7 @@ output schema (the output itself is `checkout_pages.presenters.checkout_intent_t
 
 from __future__ import annotations
 
+from drf_spectacular.drainage import get_override, set_override
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -122,10 +123,14 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
         required=False, help_text="The customer may change the amount on the page."
     )
     amount_min = StrictIntegerField(
-        required=False, help_text="With amount_editable: the least the customer may pay."
+        required=False,
+        help_text="With amount_editable: the least the customer may pay; not more than "
+        "`amount` nor `amount_max` (`x-not-more-than`).",
     )
     amount_max = StrictIntegerField(
-        required=False, help_text="With amount_editable: the most the customer may pay."
+        required=False,
+        help_text="With amount_editable: the most the customer may pay; not less than "
+        "`amount` nor `amount_min` (`x-not-more-than`).",
     )
     capture = EnumField(
         choices=[c.value for c in Capture],
@@ -200,8 +205,26 @@ class CheckoutIntentCreateSerializer(_CheckoutIntentFieldsSerializer):
     )
 
 
+#: On a request body's object: parameter → those it may not be more than, when both are given
+#: (a rule between two values that OpenAPI 3.0 has no keyword for). The API reference's
+#: introduction defines it; tests/fuzz_rules/v1.py honours it.
+NOT_MORE_THAN = "x-not-more-than"
+#: What `services.checkout_intents.validate` holds an editable amount to.
+AMOUNT_ORDER = {"amount_min": ["amount", "amount_max"], "amount": ["amount_max"]}
+
+
+def _states_amount_order(serializer_class):
+    extensions = get_override(serializer_class, "extensions", {})
+    set_override(serializer_class, "extensions", {**extensions, NOT_MORE_THAN: AMOUNT_ORDER})
+    return serializer_class
+
+
+_states_amount_order(CheckoutIntentCreateSerializer)
+
+
 # `type` is taken only to refuse it with a clear message (TypeImmutable): the document offers
 # no parameter that is always refused, so it leaves it out (the operation says so in words).
+@_states_amount_order
 @extend_schema_serializer(exclude_fields=["type"])
 class CheckoutIntentUpdateSerializer(_CheckoutIntentFieldsSerializer):
     type = EnumField(

@@ -10,6 +10,8 @@ operation's name.
 - `x-items-sum` (an array of hashes): the items' values of each key named sum to its total.
   Generated values are scaled to that total when each fits its own schema (when one does not,
   the case breaks the schema there and is left as drawn).
+- `x-not-more-than` (a body's object): each parameter named is at most each of those it lists,
+  when both are given as integers.
 - `x-less-than` (an operation's query): a given parameter is below the one it names, or below
   the current time when that one is absent and its `default` is `now`.
 """
@@ -27,6 +29,7 @@ TIME_WINDOW = "x-time-window"
 UNIQUE_ITEMS_BY = "x-unique-items-by"
 LESS_THAN = "x-less-than"
 ITEMS_SUM = "x-items-sum"
+NOT_MORE_THAN = "x-not-more-than"
 
 #: Room at the window's near end (a generated case may be replayed a little later) and at its
 #: far end (the objects the tests update were created moments before, never a day).
@@ -130,7 +133,22 @@ def map_body_items_sum(ctx, body):
     return body if schema is None else _mapped(body, schema, _summed)
 
 
-def _unique_by(value, schema: dict) -> bool:
+def _in_order(value, schema: dict) -> bool:
+    rule = schema.get(NOT_MORE_THAN)
+    if not rule or not isinstance(value, dict):
+        return True
+    for name, others in rule.items():
+        low = _integer(value.get(name))
+        for other in others:
+            high = _integer(value.get(other))
+            if low is not None and high is not None and low > high:
+                return False
+    return True
+
+
+def _keeps_its_rules(value, schema: dict) -> bool:
+    if not _in_order(value, schema):
+        return False
     key = schema.get(UNIQUE_ITEMS_BY)
     if not key or not isinstance(value, list):
         return True
@@ -142,35 +160,36 @@ def _unique_by(value, schema: dict) -> bool:
     return len(seen) == len(set(seen))
 
 
-def _keeps_unique_by(value, schema: dict, seen: frozenset = frozenset()) -> bool:
+def _keeps_rules(value, schema: dict, seen: frozenset = frozenset()) -> bool:
     found = _resolved(schema, seen)
     if found is None:
         return True
     schema, seen = found
-    if not _unique_by(value, schema):
+    if not _keeps_its_rules(value, schema):
         return False
     for keyword in ("allOf", "anyOf", "oneOf"):
-        if not all(_keeps_unique_by(value, child, seen) for child in schema.get(keyword, [])):
+        if not all(_keeps_rules(value, child, seen) for child in schema.get(keyword, [])):
             return False
     if isinstance(value, dict):
         properties = schema.get("properties") or {}
         return all(
-            _keeps_unique_by(item, properties[name], seen)
+            _keeps_rules(item, properties[name], seen)
             for name, item in value.items()
             if name in properties
         )
     if isinstance(value, list) and isinstance(schema.get("items"), dict):
-        return all(_keeps_unique_by(item, schema["items"], seen) for item in value)
+        return all(_keeps_rules(item, schema["items"], seen) for item in value)
     return True
 
 
 @schemathesis.hook("filter_body")
 def filter_body_unique_items_by(ctx, body):
-    """`x-unique-items-by` (what `uniqueItems` cannot say of hashes: one share per processor):
-    data keeps it, as a client following the document would; a body that breaks it is
-    refused, so the negative half loses nothing by it."""
+    """`x-unique-items-by` (what `uniqueItems` cannot say of hashes: one share per processor)
+    and `x-not-more-than` (`amount_min` not above `amount_max`): data keeps them, as a client
+    following the document would; a body that breaks one is refused, so the negative half
+    loses nothing by it."""
     schema = _body_schema(ctx)
-    return schema is None or _keeps_unique_by(body, schema)
+    return schema is None or _keeps_rules(body, schema)
 
 
 def _integer(value) -> int | None:
