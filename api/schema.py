@@ -455,6 +455,18 @@ def _when(key: str) -> str:
     return f"`{name}` is `{value}`" if value else f"`{name}` is given"
 
 
+def _required(names) -> str:
+    """`x-required-with`'s names in words: `name` is required, `name=value` must have it."""
+    valued = [name.partition("=") for name in names if "=" in name]
+    words = [f"`{name}` must be `{value}`" for name, _, value in valued]
+    plain = [name for name in names if "=" not in name]
+    if plain:
+        words.insert(
+            0, f"{_said(plain, 'and')} " + ("is" if len(plain) == 1 else "are") + " required"
+        )
+    return " and ".join(words)
+
+
 def _one_of(group) -> str:
     if not any("=" in key for key in group):
         return f"one of {_said(group)} is required"
@@ -470,9 +482,7 @@ def parameter_rules_in_words(schema: dict) -> list[str]:
         for group in schema.get("x-mutually-exclusive-parameters", [])
     ]
     words += [
-        f"once {_when(key)}, {_said(names, 'and')} "
-        + ("is" if len(names) == 1 else "are")
-        + " required"
+        f"once {_when(key)}, {_required(names)}"
         for key, names in schema.get("x-required-with", {}).items()
     ]
     words += [

@@ -45,6 +45,19 @@ class InvalidRequestError(DomainError):
     """The request cannot be carried out as asked (bad value, wrong state, rule broken)."""
 
 
+#: Appended to a refusal's code when the refusal depends on the stored object's values (its
+#: type, its current amount, what it still has to capture) and not on the request alone: the
+#: same request may succeed on another object (`amount_too_small_for_object` for an
+#: increment_authorization that is not above the intent's current amount). Only operations on
+#: an existing object (an `{id}` in the path) answer such codes.
+FOR_OBJECT = "_for_object"
+
+
+def for_object(code: str) -> str:
+    """`code` for a refusal that depends on the stored object's values (`FOR_OBJECT`)."""
+    return code + FOR_OBJECT
+
+
 class ParameterUnknown(InvalidRequestError):
     code = "parameter_unknown"
 

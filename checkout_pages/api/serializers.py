@@ -3,6 +3,7 @@ output schema (the output itself is `checkout_pages.presenters.checkout_intent_t
 
 from __future__ import annotations
 
+from drf_spectacular.drainage import get_override, set_override
 from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -23,6 +24,7 @@ from api.serializers import (
 from core.errors import InvalidRequestError
 
 from ..models import Capture, Status, Type
+from ..services.checkout_intents import MAX_ALLOWED_ORIGINS, MAX_LIFETIME, MIN_LIFETIME
 
 EXPANDABLE = ("payment_intent", "customer")
 
@@ -55,6 +57,8 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
 @extend_schema_field(
     {
         "type": "array",
+        "nullable": True,
+        "maxItems": MAX_ALLOWED_ORIGINS,
         "items": {
             "type": "string",
             "format": "uri",
@@ -66,11 +70,36 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
 )
 class OriginListField(StringListField):
     """Web origins: in the schema URIs with no path, query or fragment (a `pattern`); each is
-    checked by the service (`core.web.web_origin`), and nothing around it is trimmed."""
+    checked by the service (`core.web.web_origin`), and nothing around it is trimmed. Null, as
+    a form's empty value (`allowed_origins=`), is no origin: it cannot be framed."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("child", serializers.CharField(trim_whitespace=False))
+        kwargs.setdefault("allow_null", True)
         super().__init__(**kwargs)
+
+
+#: On an integer property (a unix time): the window it must be in, which moves with the date
+#: (so no `minimum` / `maximum` can state it): at least `min_after_now` seconds after the
+#: request and at most `max_after_created` seconds after the object's creation (the request,
+#: on create). The API reference's introduction defines it; tests/fuzz_rules/v1.py honours it.
+TIME_WINDOW = "x-time-window"
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "format": "int64",
+        "minimum": -(2**63 - 1),
+        "maximum": 2**63 - 1,
+        TIME_WINDOW: {
+            "min_after_now": int(MIN_LIFETIME.total_seconds()),
+            "max_after_created": int(MAX_LIFETIME.total_seconds()),
+        },
+    }
+)
+class ExpiresAtField(StrictIntegerField):
+    """A checkout intent's `expires_at` (services.checkout_intents.expiry_from)."""
 
 
 class RedirectsSerializer(StrictSerializer):
@@ -96,10 +125,14 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
         required=False, help_text="The customer may change the amount on the page."
     )
     amount_min = StrictIntegerField(
-        required=False, help_text="With amount_editable: the least the customer may pay."
+        required=False,
+        help_text="With amount_editable: the least the customer may pay; not more than "
+        "`amount` nor `amount_max` (`x-not-more-than`).",
     )
     amount_max = StrictIntegerField(
-        required=False, help_text="With amount_editable: the most the customer may pay."
+        required=False,
+        help_text="With amount_editable: the most the customer may pay; not less than "
+        "`amount` nor `amount_min` (`x-not-more-than`).",
     )
     capture = EnumField(
         choices=[c.value for c in Capture],
@@ -135,12 +168,13 @@ class _CheckoutIntentFieldsSerializer(StrictSerializer):
     redirects = RedirectsSerializer(required=False)
     allowed_origins = OriginListField(
         required=False,
-        help_text="Origins (https://shop.example.com) that may frame a checkout_plugin or a "
-        "form; empty means it cannot be framed.",
+        help_text=f"Origins (https://shop.example.com) that may frame a checkout_plugin or a "
+        f"form, at most {MAX_ALLOWED_ORIGINS}; empty (or null) means it cannot be framed.",
     )
-    expires_at = StrictIntegerField(
+    expires_at = ExpiresAtField(
         required=False,
-        help_text="Unix time; 30 minutes to 30 days after creation (default 24 hours).",
+        help_text="Unix time, at least 30 minutes from now and at most 30 days after the "
+        "checkout intent's creation (`x-time-window`; default 24 hours after creation).",
     )
 
 
@@ -173,8 +207,26 @@ class CheckoutIntentCreateSerializer(_CheckoutIntentFieldsSerializer):
     )
 
 
+#: On a request body's object: parameter → those it may not be more than, when both are given
+#: (a rule between two values that OpenAPI 3.0 has no keyword for). The API reference's
+#: introduction defines it; tests/fuzz_rules/v1.py honours it.
+NOT_MORE_THAN = "x-not-more-than"
+#: What `services.checkout_intents.validate` holds an editable amount to.
+AMOUNT_ORDER = {"amount_min": ["amount", "amount_max"], "amount": ["amount_max"]}
+
+
+def _states_amount_order(serializer_class):
+    extensions = get_override(serializer_class, "extensions", {})
+    set_override(serializer_class, "extensions", {**extensions, NOT_MORE_THAN: AMOUNT_ORDER})
+    return serializer_class
+
+
+_states_amount_order(CheckoutIntentCreateSerializer)
+
+
 # `type` is taken only to refuse it with a clear message (TypeImmutable): the document offers
 # no parameter that is always refused, so it leaves it out (the operation says so in words).
+@_states_amount_order
 @extend_schema_serializer(exclude_fields=["type"])
 class CheckoutIntentUpdateSerializer(_CheckoutIntentFieldsSerializer):
     type = EnumField(

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import NoReturn
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.errors import InvalidRequestError, ParameterInvalid, ParameterMissing
+from core.errors import InvalidRequestError, ParameterInvalid, ParameterMissing, for_object
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
 from core.scope import Scope
@@ -134,6 +135,31 @@ def checkout_intent_update(
     """Only a pending intent changes, and never its type. An argument left UNSET is kept."""
     if type is not UNSET:
         raise TypeImmutable()
+    arguments = locals()
+    given = frozenset(
+        name
+        for name in (
+            "amount",
+            "currency",
+            "amount_editable",
+            "amount_min",
+            "amount_max",
+            "capture",
+            "customer",
+            "description",
+            "metadata",
+            "order_number",
+            "invoice",
+            "payment_flow",
+            "card_payments",
+            "billing_address",
+            "save_payment_method",
+            "redirects",
+            "allowed_origins",
+            "expires_at",
+        )
+        if arguments[name] is not UNSET
+    )
     customer_obj = customer_get(scope=scope, customer_id=customer) if customer else None
     if payment_flow:
         check_payment_flow(scope, payment_flow)
@@ -178,7 +204,7 @@ def checkout_intent_update(
             ci.allowed_origins = clean_origins(allowed_origins or [], livemode=ci.livemode)
         if expires_at is not UNSET:
             ci.expires_at = expiry_from(expires_at, ci.created)
-        validate(ci)
+        validate(ci, given)
         ci.save()
         event_emit(scope=scope, changes=[event_change(ci, "updated", before)])
     return ci
@@ -279,70 +305,117 @@ def clean_origins(origins: list[str], *, livemode: bool) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def validate(ci: CheckoutIntent) -> None:
-    """The rules a checkout intent's fields keep together, after create or update."""
+def validate(ci: CheckoutIntent, given: frozenset[str] | None = None) -> None:
+    """The rules a checkout intent's fields keep together, after create or update. On update
+    (`given`: the parameters the request gives), a rule that reads a value the request did not
+    give (the intent's type, which never changes, or a value it keeps) refuses with its code
+    and `_for_object` appended (`core.errors.FOR_OBJECT`): the refusal depends on the stored
+    intent, and the same request may succeed on another."""
+
+    def refuse(error: InvalidRequestError, *names: str) -> NoReturn:
+        if given is not None and not set(names) <= given and error.code:
+            error.code = for_object(error.code)
+        raise error
+
     ci.completed_url = clean_url(ci.completed_url, "redirects[completed_url]", livemode=ci.livemode)
     ci.return_url = clean_url(ci.return_url, "redirects[return_url]", livemode=ci.livemode)
     if ci.type == Type.CHECKOUT_PAGE and not ci.completed_url:
-        raise ParameterMissing(
-            "redirects[completed_url]",
-            "Missing required param: redirects[completed_url]. A checkout_page sends the "
-            "customer there once the payment is done.",
+        refuse(
+            ParameterMissing(
+                "redirects[completed_url]",
+                "Missing required param: redirects[completed_url]. A checkout_page sends the "
+                "customer there once the payment is done.",
+            ),
+            "type",
+            "redirects",
         )
     if ci.allowed_origins and ci.type not in FRAMED_TYPES:
-        raise ParameterInvalid(
-            "allowed_origins may only be set on a checkout_plugin, payment_form or "
-            "payment_method_form: a checkout_page is never framed.",
-            param="allowed_origins",
+        refuse(
+            ParameterInvalid(
+                "allowed_origins may only be set on a checkout_plugin, payment_form or "
+                "payment_method_form: a checkout_page is never framed.",
+                param="allowed_origins",
+            ),
+            "type",
+            "allowed_origins",
         )
     if ci.type == Type.PAYMENT_METHOD_FORM:
         if not ci.customer_id:
-            raise ParameterMissing(
+            refuse(
+                ParameterMissing(
+                    "customer",
+                    "Missing required param: customer. A payment_method_form saves the card to "
+                    "a customer.",
+                ),
+                "type",
                 "customer",
-                "Missing required param: customer. A payment_method_form saves the card to a "
-                "customer.",
             )
         for name in ("amount", "currency", "amount_min", "amount_max"):
             if getattr(ci, name) is not None:
-                raise ParameterInvalid(
-                    f"A payment_method_form takes no payment: {name} may not be set.",
-                    param=name,
+                refuse(
+                    ParameterInvalid(
+                        f"A payment_method_form takes no payment: {name} may not be set.",
+                        param=name,
+                    ),
+                    "type",
+                    name,
                 )
         if ci.amount_editable:
-            raise ParameterInvalid(
-                "A payment_method_form takes no payment: amount_editable may not be set.",
-                param="amount_editable",
+            refuse(
+                ParameterInvalid(
+                    "A payment_method_form takes no payment: amount_editable may not be set.",
+                    param="amount_editable",
+                ),
+                "type",
+                "amount_editable",
             )
         return
     if ci.amount is None and not ci.amount_editable:
-        raise ParameterMissing(
-            "amount", "Missing required param: amount (or set amount_editable=true)."
+        refuse(
+            ParameterMissing(
+                "amount", "Missing required param: amount (or set amount_editable=true)."
+            ),
+            "amount",
+            "amount_editable",
         )
     if not ci.currency:
-        raise ParameterMissing("currency")
+        refuse(ParameterMissing("currency"), "type", "currency")
     if ci.amount is not None:
         validate_amount_for_currency(ci.amount, ci.currency)
     if not ci.amount_editable:
         for name in ("amount_min", "amount_max"):
             if getattr(ci, name) is not None:
-                raise ParameterInvalid(
-                    f"{name} may only be set when amount_editable is true.", param=name
+                refuse(
+                    ParameterInvalid(
+                        f"{name} may only be set when amount_editable is true.", param=name
+                    ),
+                    "amount_editable",
+                    name,
                 )
         return
     for name in ("amount_min", "amount_max"):
         if getattr(ci, name) is not None:
             validate_amount_for_currency(getattr(ci, name), ci.currency, param=name)
     if ci.amount_min is not None and ci.amount_max is not None and ci.amount_min > ci.amount_max:
-        raise InvalidRequestError(
-            "amount_min must not be more than amount_max.",
-            code="parameter_invalid_integer",
-            param="amount_min",
+        refuse(
+            InvalidRequestError(
+                "amount_min must not be more than amount_max.",
+                code="parameter_invalid_integer",
+                param="amount_min",
+            ),
+            "amount_min",
+            "amount_max",
         )
     if ci.amount is not None and not amount_within(ci, ci.amount):
-        raise InvalidRequestError(
-            "amount must be between amount_min and amount_max.",
-            code="parameter_invalid_integer",
-            param="amount",
+        refuse(
+            InvalidRequestError(
+                "amount must be between amount_min and amount_max.",
+                code="parameter_invalid_integer",
+                param="amount",
+            ),
+            "amount",
+            "amount_min",
+            "amount_max",
         )
 
 

@@ -147,6 +147,14 @@ class CheckoutStartSerializer(_CheckoutFieldsSerializer):
 
 
 class CheckoutUpdateSerializer(_CheckoutFieldsSerializer):
+    # a checkout always has a tracking id (services.checkout_update): it can be changed, not
+    # unset, so neither null nor an empty value is one (the document says so: not nullable)
+    tracking_id = StringField(
+        required=False,
+        max_length=255,
+        allow_null=False,
+        help_text="Your order or checkout id: it can be changed, not unset.",
+    )
     shipping = StepSerializer(required=False, help_text="The shipping address form's status.")
     delivery = StepSerializer(required=False, help_text="The delivery options' status.")
     billing = StepSerializer(required=False, help_text="The billing address form's status.")

@@ -95,7 +95,12 @@ class ShippingSerializer(ShippingParamsSerializer):
 
 @extend_schema_field(ShippingSerializer(allow_null=True))
 class NullableShippingField(serializers.Field):
-    """`shipping=""` unsets; otherwise a shipping hash."""
+    """`shipping=""` unsets, and so does JSON's null (the document says nullable, and an empty
+    value is the dialect's null); otherwise a shipping hash."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if data in ("", None):
@@ -274,6 +279,14 @@ class _TakesPaymentMethodData:
 
 
 class PaymentIntentCreateSerializer(_TakesPaymentMethodData, _IntentFieldsSerializer):
+    # what payment_intent_create holds a create to: these say how to confirm, so they come
+    # only with `confirm=true`
+    required_with = {
+        "off_session": ("confirm=true",),
+        "error_on_requires_action=true": ("confirm=true",),
+        "return_url": ("confirm=true",),
+    }
+
     amount = AmountField(
         help_text="Amount to collect, in the currency's smallest unit (2000 = $20.00; for jpy, 2000 = ¥2000). At least the currency's minimum (50 for usd), at most 99999999."
     )

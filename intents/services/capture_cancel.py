@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from core.errors import InvalidRequestError
+from core.errors import InvalidRequestError, for_object
 from core.ids import attempt_id as new_attempt_id
 from core.metadata import merge_metadata, patch_from_json, patch_to_json
 from core.money import format_amount, validate_amount_for_currency
@@ -127,7 +127,7 @@ class Capture(IntentMovement):
                 f"The amount to capture ({format_amount(amount, pi.currency)}) must be less than "
                 "or equal to the PaymentIntent's amount_capturable "
                 f"({format_amount(pi.amount_capturable, pi.currency)}).",
-                code="amount_too_large",
+                code=for_object("amount_too_large"),
                 param="amount_to_capture",
             )
         if amount < 1:
@@ -335,14 +335,15 @@ class Increment(IntentMovement):
     def record(self, locked: Held) -> Recorded:
         pi = locked.pi
         check(pi, CAPTURABLE, "incremented")
+        # the currency's limits first: a refusal for the request alone says so as such
+        validate_amount_for_currency(self.amount, pi.currency)
         if self.amount <= pi.amount:
             raise InvalidRequestError(
                 f"The amount ({format_amount(self.amount, pi.currency)}) must be greater than "
                 f"the PaymentIntent's current amount ({format_amount(pi.amount, pi.currency)}).",
-                code="amount_too_small",
+                code=for_object("amount_too_small"),
                 param="amount",
             )
-        validate_amount_for_currency(self.amount, pi.currency)
         assert locked.charge is not None  # an intent awaiting capture has its authorised charge
         params: dict[str, object] = {}
         if self.description is not None:

@@ -689,6 +689,9 @@ class PaymentFlowEvaluateCardSerializer(StrictSerializer):
 class PaymentFlowEvaluateSerializer(StrictSerializer):
     """The facts of a payment to evaluate a payment flow for."""
 
+    # (what `validate` holds a request to)
+    mutually_exclusive = (("card", "payment_method"),)
+
     amount = PaymentFlowEvaluateAmountField(
         min_value=1,
         max_value=MAX_AMOUNT,

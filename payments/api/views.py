@@ -453,8 +453,12 @@ class ProcessorInsightsView(StripeAPIView):
             "that reached an answer: succeeded and declined), the calls' `latency_ms` (`p50`, "
             "`p95`) and the succeeded `volume` per currency. `recovered`: the payments that "
             "succeeded on a retry (a later attempt of one confirm), counted, and their amount "
-            "per currency. Secret keys only."
+            "per currency. Secret keys only. `created[gte]` must be before `created[lt]` "
+            "(before now when `created[lt]` is not given): an empty window answers 400 "
+            "(`x-less-than`)."
         ),
+        # (insights.processor_insights refuses an empty window)
+        extensions={"x-less-than": {"created[gte]": {"than": "created[lt]", "default": "now"}}},
         parameters=[s.ProcessorInsightsParamsSerializer],
         responses={200: s.ProcessorInsightsSchema},
     )

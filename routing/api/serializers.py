@@ -84,8 +84,24 @@ class ArrayField(serializers.ListField):
     long. `lenient`: one string is a list of one, an empty string an empty list (a form's
     `a=x` or `a=`)."""
 
-    def __init__(self, *, lenient: bool = False, **kwargs):
+    #: Each item appears once (which the subclass checks): the document's `uniqueItems`.
+    unique_items = False
+
+    def __init__(
+        self,
+        *,
+        lenient: bool = False,
+        unique_by: str | None = None,
+        items_sum: dict[str, int] | None = None,
+        **kwargs,
+    ):
         self.lenient = lenient
+        #: The key each item (a hash) has a value of its own for, which the serializer checks:
+        #: the document's `x-unique-items-by` (routing/api/schema.py).
+        self.unique_by = unique_by
+        #: key → the total the items' values of that key sum to, which the serializer checks:
+        #: the document's `x-items-sum`.
+        self.items_sum = items_sum
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
@@ -174,6 +190,8 @@ def processor_id_field(**kwargs) -> StringField:
 
 class ProcessorIdListField(ArrayField):
     """Processors, best first: at most MAX_PROCESSORS, each named once."""
+
+    unique_items = True
 
     def __init__(self, **kwargs):
         kwargs.setdefault("child", processor_id_field())
@@ -595,6 +613,8 @@ class RoutingSerializer(StrictSerializer):
         child=RoutingSplitSerializer(),
         required=False,
         max_length=MAX_PROCESSORS,
+        unique_by="processor",  # (`_split`)
+        items_sum={"percent": 100},  # (`_split`)
         help_text="`volume_split`: each processor (each once) and its whole percent of the "
         "payments; the percents sum to 100. The others follow the drawn one, largest share "
         "first, for retries.",

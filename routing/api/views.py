@@ -18,6 +18,7 @@ from ..presenters import (
     flow_deleted_to_api,
     flow_to_api,
 )
+from . import schema  # noqa: F401  (registers the lists' extension with drf-spectacular)
 from . import serializers as s
 
 PROCESSOR_ID = path_id("processor", "proc_")

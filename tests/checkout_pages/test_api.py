@@ -294,6 +294,38 @@ def test_update_rules_hold_together(client, checkout):
     assert CheckoutIntent.objects.get(id=checkout["id"]).return_url == RETURN
 
 
+def test_an_update_refused_for_the_stored_type_says_so_in_its_code(client, checkout):
+    """A rule the stored intent breaks once updated (its type, which never changes) answers the
+    rule's code with `_for_object` appended; one the request breaks alone, the rule's code."""
+    path = f"/v1/checkout_intents/{checkout['id']}"  # a checkout_page: never framed
+    framed = client.post(path, {"allowed_origins": ["https://shop.example.com"]})
+    assert framed.status_code == 400
+    assert (framed.error["param"], framed.error["code"]) == (
+        "allowed_origins",
+        "parameter_invalid_string_for_object",
+    )
+    unset = client.post(path, {"redirects": {"completed_url": ""}})
+    assert unset.error["code"] == "parameter_missing_for_object"
+    editable = client.post(path, {"amount_editable": False, "amount_min": 100})
+    assert (editable.error["param"], editable.error["code"]) == (
+        "amount_min",
+        "parameter_invalid_string",
+    )
+    assert CheckoutIntent.objects.get(id=checkout["id"]).allowed_origins == []
+
+
+@pytest.mark.parametrize("json", [True, False])
+def test_allowed_origins_null_or_empty_clears_them(client, json):
+    """Found by the fuzz tests: a form's `allowed_origins=` cleared them, a JSON null was
+    refused, and the document said neither."""
+    made = create(client, type="checkout_plugin", allowed_origins=["https://shop.example.com"])
+    assert made.json()["allowed_origins"] == ["https://shop.example.com"]
+    path = f"/v1/checkout_intents/{made.json()['id']}"
+    cleared = client.post(path, {"allowed_origins": None if json else ""}, json=json)
+    assert cleared.status_code == 200, cleared
+    assert cleared.json()["allowed_origins"] == []
+
+
 def test_update_after_finish_is_refused(client, checkout, browser_client):
     browser_client.submit(page_path(checkout["client_token"]))
     response = client.post(f"/v1/checkout_intents/{checkout['id']}", {"amount": 3000})

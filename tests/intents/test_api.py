@@ -71,6 +71,20 @@ def test_json_and_form_bodies_give_the_same_intent(client):
     assert (form["amount"], form["metadata"]) == (js["amount"], js["metadata"])
 
 
+def test_a_json_null_shipping_is_none_on_create_and_removes_it_on_update(client):
+    """Found by the fuzz tests: the document says `shipping` is nullable, and a JSON null was
+    refused as a missing parameter."""
+    shipping = {"name": "Jo", "address": {"line1": "1 Main St"}}
+    created = client.post(URL, {"amount": 2000, "currency": "usd", "shipping": None}, json=True)
+    assert created.status_code == 200, created
+    assert created.json()["shipping"] is None
+    pi = client.post(URL, {"amount": 2000, "currency": "usd", "shipping": shipping}).json()
+    assert pi["shipping"]["name"] == "Jo"
+    updated = client.post(f"{URL}/{pi['id']}", {"shipping": None}, json=True)
+    assert updated.status_code == 200, updated
+    assert updated.json()["shipping"] is None
+
+
 @pytest.mark.parametrize(
     "metadata,code,param",
     [

@@ -427,7 +427,8 @@ def test_capturing_more_than_capturable_is_rejected(client, confirmed):
     pi = confirmed().json()
     r = client.post(f"{URL}/{pi['id']}/capture", {"amount_to_capture": 2001})
     assert r.status_code == 400
-    assert r.error["code"] == "amount_too_large"
+    # refused for what the intent has to capture, not for the request alone
+    assert r.error["code"] == "amount_too_large_for_object"
     assert r.error["param"] == "amount_to_capture"
     assert db_intent(pi["id"]).status == "requires_capture"
 
@@ -539,6 +540,15 @@ def test_increment_authorization_to_a_smaller_amount_is_rejected(client, confirm
     r = client.post(f"{URL}/{pi['id']}/increment_authorization", {"amount": 1000})
     assert r.status_code == 400
     assert r.error["param"] == "amount"
+    # refused for the intent's current amount, not for the request alone
+    assert r.error["code"] == "amount_too_small_for_object"
+
+
+def test_increment_authorization_below_the_currency_minimum_is_amount_too_small(client, confirmed):
+    pi = confirmed().json()
+    r = client.post(f"{URL}/{pi['id']}/increment_authorization", {"amount": 10})
+    assert r.status_code == 400
+    assert (r.error["code"], r.error["param"]) == ("amount_too_small", "amount")
 
 
 def test_increment_authorization_outside_requires_capture_is_unexpected_state(
