@@ -11,6 +11,7 @@ import re
 from rest_framework.response import Response
 
 from api.errors import StripeError, internal_error, translate
+from core.errors import FOR_OBJECT
 
 from .presenters import CHARGE_PREFIX, PAYMENT_PREFIX
 
@@ -62,7 +63,10 @@ def detail_of(message: str) -> str:
 
 
 def paymongo_error(error: StripeError) -> tuple[dict, int]:
-    code = CODES.get(error.code or "") or BY_STATUS.get(error.http_status)
+    # (a refusal for the stored object's values is PayMongo's same code: `_for_object` is /v1/'s)
+    code = CODES.get((error.code or "").removesuffix(FOR_OBJECT)) or BY_STATUS.get(
+        error.http_status
+    )
     if code is None:
         code = "parameter_invalid" if error.http_status < 500 else "internal_server_error"
     status = error.http_status

@@ -417,3 +417,27 @@ def test_the_library_verifies_a_live_mode_event(base, keys, receiver, settings, 
             signature_header=header,
             webhook_secret_key=hook.secret_key,
         )
+
+
+def test_capturing_more_than_authorised_is_paymongos_above_maximum(secret, base, keys):
+    """A refusal for the stored intent's values (more than it holds) keeps PayMongo's code."""
+    made = requests.post(
+        f"{base}/v1/payment_intents",
+        data={
+            "amount": 2500,
+            "currency": "php",
+            "payment_method": "pm_card_visa",
+            "confirm": "true",
+            "capture_method": "manual",
+        },
+        auth=(keys.sk, ""),
+        timeout=10,
+    ).json()
+    answer = requests.post(
+        f"{base}/paymongo/v1/payment_intents/{made['id']}/capture",
+        json={"data": {"attributes": {"amount": 99999}}},
+        auth=(keys.sk, ""),
+        timeout=10,
+    )
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["errors"][0]["code"] == "parameter_above_maximum"
