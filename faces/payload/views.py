@@ -335,6 +335,14 @@ class IntentView(PayloadView):
         _refuse_for_the_type(data, ci.type)
         self.error_paths = _paths(ci.type)
         arguments = update_arguments(ci.type, data.get(ci.type) or {})
+        if arguments.get("amount_editable") is False and "amount" not in arguments:
+            if ci.amount is None:  # (the amount kept is the intent's: none to keep)
+                raise InvalidRequestError(
+                    "This intent has no amount, which the customer was to type: send amount "
+                    "with amount_editable=false.",
+                    code="checkout_intent_unexpected_state",
+                    param="amount",
+                )
         if "attrs" in data:
             arguments["metadata"] = data["attrs"]
         if "allowed_origins" in data:

@@ -536,3 +536,20 @@ def test_a_transactions_update_without_a_body_names_the_missing_status(acct):
     answer = Client().put(f"/payload/transactions/{paid['id']}", **auth(acct.sk))
     assert answer.status_code == 400
     assert answer.json()["code"] == "parameter_missing"
+
+
+def test_an_amount_to_type_made_fixed_needs_an_amount_only_where_the_intent_has_none(acct):
+    """An update keeps what it does not give: `amount_editable: false` alone is enough for an
+    intent with an amount, and refused for its state (no amount kept) for one without."""
+    editable = post(
+        {"type": "checkout_plugin", "checkout_plugin": {"amount_editable": True}}, acct.sk
+    ).json()
+    fixed = {"checkout_plugin": {"amount_editable": False}}
+    answer = send(f"/payload/intents/{editable['id']}", fixed, acct.sk, "put")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "checkout_intent_unexpected_state"
+    priced = post(
+        {"type": "checkout_plugin", "checkout_plugin": {"amount": 10, "amount_editable": True}},
+        acct.sk,
+    ).json()
+    assert send(f"/payload/intents/{priced['id']}", fixed, acct.sk, "put").status_code == 200
