@@ -363,12 +363,30 @@ class AttributeNamesField(serializers.JSONField):
             "attributes.",
         )
         super().__init__(**kwargs)
+        self.names = frozenset(names)
         pattern = "^(" + "|".join(re.escape(name) for name in names) + ")$"
         set_override(
             self,
             "field",
             {"type": "array", "items": {"type": "string", "pattern": pattern}},
         )
+
+    def to_internal_value(self, data):
+        """The names as given (the view reads the three ways of writing them), each checked
+        here, whether or not an object is answered (an empty page checked none)."""
+        data = super().to_internal_value(data)
+        if isinstance(data, dict):
+            given = list(data.values())
+        else:
+            given = [data] if isinstance(data, str) else data
+        if not isinstance(given, list) or not all(isinstance(name, str) for name in given):
+            raise serializers.ValidationError("Invalid fields.", code="parameter_invalid_array")
+        for name in given:
+            if name not in self.names:
+                raise serializers.ValidationError(
+                    f"Unknown field: {name[:40]}.", code="parameter_unknown"
+                )
+        return data
 
 
 class PayloadListSerializer(StrictSerializer):

@@ -575,17 +575,24 @@ class TransactionsView(PayloadView):
         if data.get("type") == "payment":
             queryset = payment_selectors.charge_list(scope=scope)
             return self.listed(queryset, presenters.payment_to_payload, data)
-        # both kinds, newest first: the page's worth of each, merged
+        # both kinds, newest first: the page picked from the two tables by the database (their
+        # keys, united), then its rows read (reading each table's first offset + limit rows
+        # and merging them here went past bigint for a large offset: a 500, and rows unbounded)
         limit = data.get("limit") or DEFAULT_LIMIT
         offset = data.get("offset") or 0
         fields = self.fields(data)
-        charges = payment_selectors.charge_list(scope=scope).order_by("-created", "-id")
-        refunds = payment_selectors.refund_list(scope=scope).order_by("-created", "-id")
-        rows = sorted(
-            list(charges[: offset + limit]) + list(refunds[: offset + limit]),
-            key=lambda row: (row.created, row.id),
-            reverse=True,
-        )[offset : offset + limit]
+        charges = payment_selectors.charge_list(scope=scope)
+        refunds = payment_selectors.refund_list(scope=scope)
+        page = [
+            pk
+            for _, pk in charges.order_by()
+            .values_list("created", "id")
+            .union(refunds.order_by().values_list("created", "id"), all=True)
+            .order_by("-created", "-id")[offset : offset + limit]
+        ]
+        found = {row.id: row for row in charges.filter(id__in=page)}
+        found.update((row.id, row) for row in refunds.filter(id__in=page))
+        rows = [found[pk] for pk in page if pk in found]
         present = {"ch": presenters.payment_to_payload, "re": presenters.refund_to_payload}
         return Response(
             {

@@ -553,3 +553,38 @@ def test_an_amount_to_type_made_fixed_needs_an_amount_only_where_the_intent_has_
         acct.sk,
     ).json()
     assert send(f"/payload/intents/{priced['id']}", fixed, acct.sk, "put").status_code == 200
+
+
+def test_a_page_of_both_kinds_of_transaction_far_past_the_end_is_empty(acct):
+    """Payments and refunds together are paged by the database: an offset past bigint's reach
+    once added to the limit (each table's first offset + limit rows were read) is no 500."""
+    send("/payload/transactions", CARD_PAYMENT, acct.sk)
+    for offset in (2**63 - 1, 10**12):
+        answer = Client().get(f"/payload/transactions?offset={offset}", **auth(acct.sk))
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["values"] == []
+
+
+def test_both_kinds_of_transaction_are_paged_newest_first(acct):
+    paid = [send("/payload/transactions", CARD_PAYMENT, acct.sk).json() for _ in range(2)]
+    refund = send(
+        "/payload/transactions",
+        {"type": "refund", "amount": 1, "ledger": [{"assoc_transaction_id": paid[0]["id"]}]},
+        acct.sk,
+    ).json()
+    pages = [
+        Client().get(f"/payload/transactions?limit=2&offset={offset}", **auth(acct.sk)).json()
+        for offset in (0, 2)
+    ]
+    assert [t["id"] for page in pages for t in page["values"]] == [
+        refund["id"],
+        paid[1]["id"],
+        paid[0]["id"],
+    ]
+
+
+@pytest.mark.parametrize("query", ["fields[]=nope", "fields[0]=id&fields[1]=nope", "fields=nope"])
+def test_fields_naming_no_attribute_are_refused_even_on_an_empty_page(acct, query):
+    answer = Client().get(f"/payload/transactions?offset=1000&{query}", **auth(acct.sk))
+    assert answer.status_code == 400
+    assert "fields" in answer.json()["details"]
