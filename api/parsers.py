@@ -314,7 +314,7 @@ class StripeJSONParser(BaseParser):
         _check_charset(media_type)
         raw = _read_body(stream, parser_context)
         _check_declared(media_type, raw)
-        if not raw.strip():
+        if not raw:  # (no body: no parameters; white space alone is no JSON text either)
             return {}
         try:
             data = json.loads(

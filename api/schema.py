@@ -297,6 +297,12 @@ def plain_metadata(result, generator, request, public):
     return result
 
 
+#: On a request body: it is required, which `required: true` would say, but for a generated client
+#: (openapi-python-client) that mishandles a required body of scalars only (`publish_request_bodies`);
+#: the fuzz tests honour it (tests/fuzz_rules/payload.py).
+BODY_REQUIRED = "x-body-required"
+
+
 def publish_request_bodies(result, generator, request, public):
     """Every request body: form-encoded first, JSON second.
 
@@ -336,8 +342,14 @@ def publish_request_bodies(result, generator, request, public):
             # A required body of scalars only, offered as form and JSON, makes openapi-python-client
             # write a module that names `Unset` without importing it, unless an optional
             # parameter (every POST's Idempotency-Key) has it imported. The body's own schema still
-            # says which fields are required, and a request without them is a 400 either way.
-            body.pop("required", None)
+            # says which fields are required, and a request without them is a 400 either way; that
+            # the body itself is required is said beside it, for tools, and in words.
+            if body.pop("required", None):
+                body[BODY_REQUIRED] = True
+                operation["description"] = (
+                    operation.get("description", "").rstrip()
+                    + "\n\nThe request has a body (`requestBody` has `x-body-required`)."
+                ).lstrip()
         others = {k: v for k, v in content.items() if k not in (_FORM, _JSON)}
         # The API refuses a parameter it does not know (400 `parameter_unknown`), at any depth:
         # the body says so.

@@ -46,6 +46,7 @@ from schemathesis.core.parameters import ParameterLocation
 
 import tests.fuzz_rules.checkout  # noqa: F401  (its hooks)
 import tests.fuzz_rules.currency  # noqa: F401  (its hooks)
+import tests.fuzz_rules.payload  # noqa: F401  (its hooks)
 import tests.fuzz_rules.v1  # noqa: F401  (its hooks)
 from api.idempotency import MAX_KEY_LENGTH as MAX_IDEMPOTENCY_KEY_LENGTH
 from api.search_pagination import encode_page
@@ -127,17 +128,27 @@ def _leaves(value, path=()):
         yield path, value
 
 
+def _without_empty_arrays(value):
+    """What a form carries of a body: an empty array writes no pair at all (`encode_form`)."""
+    if isinstance(value, dict):
+        return {k: _without_empty_arrays(v) for k, v in value.items() if v != []}
+    if isinstance(value, list):
+        return [_without_empty_arrays(item) for item in value]
+    return value
+
+
 def _valid_as_text(case, body: dict) -> bool:
     """Whether a form body fits its schema once every value is the text a form carries (the
-    API's description: `true`, `false` or a number given for a string is that string): each
-    boolean, number or null is read as its text wherever that leaves fewer violations."""
+    API's description: `true`, `false` or a number given for a string is that string; an empty
+    array is no pair at all): each boolean, number or null is read as its text wherever that
+    leaves fewer violations."""
     alternative = case.operation.get_body_for_media_type(_FORM)
     if alternative is None:
         return False
     validator = make_validator(
         alternative.optimized_schema, case.operation.schema.adapter.jsonschema_validator_cls
     )
-    instance = json.loads(json.dumps(body))
+    instance = _without_empty_arrays(json.loads(json.dumps(body)))
     errors = sum(1 for _ in validator.iter_errors(instance))
     for path, leaf in list(_leaves(instance)):
         if errors == 0 or not path or isinstance(leaf, str):
@@ -553,6 +564,9 @@ _STATE_CODE = re.compile(
 #: `allowed_origins` on a checkout intent whose type is never framed): taken only where the
 #: path names an existing object (`{id}`), never for a request-only rule (schemathesis.toml).
 _FOR_OBJECT_CODE = re.compile(r"_for_object$")
+#: The codes of a refusal for an object a parameter names that does not exist (Stripe's
+#: `resource_missing`, PayMongo's `resource_not_found`): the only 400 a read answers valid data.
+_MISSING_CODE = re.compile(r"^resource_(missing|not_found)$")
 
 
 def _error_codes(response) -> list[str]:
@@ -572,9 +586,9 @@ def _error_codes(response) -> list[str]:
 
 @schemathesis.check
 def valid_data_is_refused_only_for_state(ctx, response, case):
-    """Where schemathesis.toml lets a 400 answer valid data (writes), that 400 must be a refusal
-    for the object's state, or for a named object that does not exist or already does, nothing
-    else."""
+    """Where schemathesis.toml lets a 400 answer valid data, that 400 must be a refusal for the
+    object's state, or for a named object that does not exist or already does (on a read: for a
+    named object that does not exist), nothing else."""
     if case.meta is None or not case.meta.generation.mode.is_positive:
         return None
     if response.status_code != 400:
@@ -582,9 +596,19 @@ def valid_data_is_refused_only_for_state(ctx, response, case):
     if "400" not in ctx.config.positive_data_acceptance.expected_statuses:
         return None
     codes = _error_codes(response)
+    if case.method.upper() == "GET":
+        # a read is refused only for an object one of its parameters names that does not exist
+        assert codes and all(_MISSING_CODE.search(code) for code in codes), (
+            f"Valid data refused with 400 on a read for something other than a missing object: "
+            f"{codes}"
+        )
+        return None
     on_an_object = "{" in case.operation.path
+    # (a `_for_object` code, or Payload's refusal for the intent's type, on `{id}` paths only)
     assert codes and all(
-        _STATE_CODE.search(code) or (on_an_object and _FOR_OBJECT_CODE.search(code))
+        _STATE_CODE.search(code)
+        or (on_an_object and _FOR_OBJECT_CODE.search(code))
+        or tests.fuzz_rules.payload.refused_for_the_objects_type(case, code)
         for code in codes
     ), f"Valid data refused with 400 for something other than an object's state or absence: {codes}"
     return None

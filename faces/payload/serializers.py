@@ -7,20 +7,24 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from drf_spectacular.drainage import set_override
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.drainage import get_override, set_override
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from api.serializers import (
     EnumField,
+    HttpUrlField,
     MetadataField,
     StrictBooleanField,
     StrictIntegerField,
     StrictSerializer,
     StringField,
-    StringListField,
     WebhookURLField,
 )
+from checkout_pages.api.serializers import OriginListField
+from checkout_pages.services.checkout_intents import MAX_ALLOWED_ORIGINS
+from core.money import MAX_AMOUNT as MAX_MINOR_AMOUNT
+from faces.paymongo.serializers import CardNumberField
 
 from . import presenters
 
@@ -42,18 +46,21 @@ MAX_DIGITS_BEFORE_POINT = 10
 _AMOUNT_TEXT = re.compile(r"[0-9]{1,20}(\.[0-9]{1,20})?")
 
 
-#: The largest amount a field here takes: fewer than MAX_DIGITS_BEFORE_POINT digits before the
+#: The largest amount a field here reads: fewer than MAX_DIGITS_BEFORE_POINT digits before the
 #: point, in cents.
 MAX_AMOUNT = Decimal(10**MAX_DIGITS_BEFORE_POINT) - Decimal("0.01")
+#: The largest amount a payment takes (the service's `core.money.MAX_AMOUNT` cents, $999,999.99:
+#: more answers `amount_too_large`), as the document states it.
+MAX_PAYMENT = Decimal(MAX_MINOR_AMOUNT).scaleb(-2)
 
 
 @extend_schema_field(
     {
         "type": "number",
         "minimum": 0,
-        "maximum": float(MAX_AMOUNT),
+        "maximum": float(MAX_PAYMENT),
         "multipleOf": 0.01,
-        "description": "Dollars and cents.",
+        "description": "Dollars and cents, at most 999999.99.",
     }
 )
 class DecimalAmountField(serializers.Field):
@@ -150,7 +157,8 @@ class NoneOnly(serializers.Field):
 
 @extend_schema_field({"type": "object", "maxProperties": 0, "description": "Only {} here."})
 class EmptyObject(serializers.Field):
-    """Preset values this service cannot carry onto the object it makes: only `{}`."""
+    """Preset values this service cannot carry onto the object it makes: only `{}`, which a form
+    writes `checkout_page[payment]=` (as every hash with no keys: `StrictSerializer`)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)
@@ -158,7 +166,7 @@ class EmptyObject(serializers.Field):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        if data not in ({}, None):
+        if data not in ({}, ""):
             raise serializers.ValidationError(
                 f"{self.field_name} presets are not supported by this service; send {{}}."
             )
@@ -169,10 +177,11 @@ class EmptyObject(serializers.Field):
 
 
 class PayloadRedirectsSerializer(StrictSerializer):
-    completed_url = StringField(
-        max_length=2048, help_text="Where the customer goes once the payment is done."
+    # (required: null or "" is refused as missing, and the document says neither is valid)
+    completed_url = HttpUrlField(
+        allow_null=False, help_text="Where the customer goes once the payment is done."
     )
-    return_url = StringField(max_length=2048, help_text="Where the page's back link goes.")
+    return_url = HttpUrlField(allow_null=False, help_text="Where the page's back link goes.")
 
 
 class _Paying(StrictSerializer):
@@ -211,6 +220,9 @@ class PayloadCheckoutPageSerializer(_Paying):
 
 
 class PayloadCheckoutPluginSerializer(_Paying):
+    # (what `checkout_pages.services.checkout_intents.validate` checks of a checkout plugin)
+    required_one_of = (("amount", "amount_editable=true"),)
+
     amount = DecimalAmountField(required=False, help_text="Dollars and cents, e.g. 561.31.")
     amount_editable = StrictBooleanField(
         required=False, help_text="Let the customer type the amount."
@@ -266,10 +278,23 @@ class PayloadPaymentMethodFormSerializer(StrictSerializer):
 
 def _settings_rules() -> tuple[dict, dict]:
     """An intent's type requires its settings object and refuses every other type's (stated
-    with the rules between parameters that `StrictSerializer` declares)."""
+    with the rules between parameters that `StrictSerializer` declares); a checkout page, never
+    framed, takes no `allowed_origins`."""
     required = {f"type={t}": (t,) for t in HONOURED_TYPES}
     excluded = {f"type={t}": tuple(o for o in HONOURED_TYPES if o != t) for t in HONOURED_TYPES}
+    excluded["type=checkout_page"] += ("allowed_origins",)
     return required, excluded
+
+
+@extend_schema_field(
+    {
+        **get_override(OriginListField, "field"),
+        "maxItems": MAX_ALLOWED_ORIGINS,
+    }
+)
+class AllowedOriginsField(OriginListField):
+    """At most `MAX_ALLOWED_ORIGINS` web origins (`https://shop.example.com`), which the service
+    checks (`checkout_intents.clean_origins`) with its own messages."""
 
 
 class PayloadIntentCreateSerializer(StrictSerializer):
@@ -294,17 +319,29 @@ class PayloadIntentCreateSerializer(StrictSerializer):
     payment_method_form = PayloadPaymentMethodFormSerializer(
         required=False, help_text="The settings of a `payment_method_form` intent."
     )
-    allowed_origins = StringListField(
+    allowed_origins = AllowedOriginsField(
         required=False,
         help_text="This service's addition: the origins of your site that may frame an "
-        "embedded type (`checkout_plugin`, `payment_form`, `payment_method_form`).",
+        "embedded type (`checkout_plugin`, `payment_form`, `payment_method_form`), at most "
+        f"{MAX_ALLOWED_ORIGINS}.",
     )
 
 
+class PayloadCheckoutPluginUpdateSerializer(PayloadCheckoutPluginSerializer):
+    """A checkout plugin's settings in an update: what is not given is kept (its amount too)."""
+
+    required_one_of = ()
+
+
 class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
-    """An update: the create's attributes, all optional (validated with `partial`)."""
+    """An update: the create's attributes, all optional (validated with `partial`). An
+    intent's settings are its type's: one settings object at most, that of its type."""
 
     required_with: dict[str, tuple[str, ...]] = {}  # (the settings may be left as they are)
+    mutually_exclusive = (HONOURED_TYPES,)
+    checkout_plugin = PayloadCheckoutPluginUpdateSerializer(
+        required=False, help_text="The settings of a `checkout_plugin` intent."
+    )
     type = OfferedChoiceField(
         offered=HONOURED_TYPES,
         not_offered=NOT_HONOURED_TYPES,
@@ -326,12 +363,30 @@ class AttributeNamesField(serializers.JSONField):
             "attributes.",
         )
         super().__init__(**kwargs)
+        self.names = frozenset(names)
         pattern = "^(" + "|".join(re.escape(name) for name in names) + ")$"
         set_override(
             self,
             "field",
             {"type": "array", "items": {"type": "string", "pattern": pattern}},
         )
+
+    def to_internal_value(self, data):
+        """The names as given (the view reads the three ways of writing them), each checked
+        here, whether or not an object is answered (an empty page checked none)."""
+        data = super().to_internal_value(data)
+        if isinstance(data, dict):
+            given = list(data.values())
+        else:
+            given = [data] if isinstance(data, str) else data
+        if not isinstance(given, list) or not all(isinstance(name, str) for name in given):
+            raise serializers.ValidationError("Invalid fields.", code="parameter_invalid_array")
+        for name in given:
+            if name not in self.names:
+                raise serializers.ValidationError(
+                    f"Unknown field: {name[:40]}.", code="parameter_unknown"
+                )
+        return data
 
 
 class PayloadListSerializer(StrictSerializer):
@@ -450,10 +505,75 @@ class PayloadCustomerUpdateSerializer(StrictSerializer):
 # --- payment methods ---------------------------------------------------------------------------
 
 
+#: A card's expiry as Payload writes it (`12/25`): the month (1 to 12, with or without its
+#: leading zero), a slash and the year in two digits (20xx) or four, ASCII digits only, nothing
+#: around them. The format also says the date is one a card can have (not past, at most 50
+#: years on: `payments.processors.simulated`), which no pattern states (api/openapi_description.md).
+CARD_EXPIRY_FORMAT = "card-expiry"
+CARD_EXPIRY_PATTERN = r"^(0?[1-9]|1[0-2])/([0-9]{2}|[0-9]{4})$"
+_CARD_EXPIRY = re.compile(CARD_EXPIRY_PATTERN)
+
+
+def card_expiry(text: str) -> tuple[int, int]:
+    """`12/25` or `12/2025` → (12, 2025); another shape raises `ValueError`."""
+    match = _CARD_EXPIRY.fullmatch(text)
+    if match is None:
+        raise ValueError(text)
+    month, year = match.groups()
+    return int(month), int(year) + 2000 if len(year) == 2 else int(year)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": CARD_EXPIRY_FORMAT,
+        "pattern": CARD_EXPIRY_PATTERN,
+        "description": "`MM/YY` or `MM/YYYY` (`12/25`), not past.",
+    }
+)
+class CardExpiryField(StringField):
+    """Payload's `card.expiry`, in the document its pattern and the named format
+    `card-expiry`; another shape (other digits than ASCII's, a month past 12, spaces) is
+    refused here, a past date by the service (`invalid_expiry_year` / `_month`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 7)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if value is not None:
+            try:
+                card_expiry(value)
+            except ValueError:
+                raise serializers.ValidationError(
+                    "Invalid expiry: use MM/YY or MM/YYYY.", code="parameter_invalid_string"
+                )
+        return value
+
+
+@extend_schema_field({"type": "string", "nullable": True, "pattern": "^([0-9]{3,4})?$"})
+class CardCodeField(StringField):
+    """A card's security code, 3 or 4 ASCII digits, which the processor checks with its own
+    message (`invalid_cvc`); empty (or null) is none, as the dialect writes it."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+
 class PayloadCardSerializer(StrictSerializer):
-    card_number = StringField(max_length=32, help_text="The card number (spaces allowed).")
-    expiry = StringField(max_length=7, help_text="`MM/YY` or `MM/YYYY`.")
-    card_code = StringField(required=False, max_length=4, help_text="The CVC.")
+    card_number = CardNumberField(
+        max_length=32,
+        help_text="The card number: 12 to 19 digits passing the Luhn check (spaces and dashes "
+        "between them are dropped); checked, never stored.",
+    )
+    expiry = CardExpiryField(
+        allow_null=False, help_text="`MM/YY` or `MM/YYYY` (`12/25`): not past."
+    )
+    card_code = CardCodeField(
+        required=False, max_length=4, help_text="The CVC: 3 or 4 digits (empty: none)."
+    )
 
 
 class PayloadBillingAddressSerializer(StrictSerializer):
@@ -485,6 +605,11 @@ class PayloadInlineCardSerializer(StrictSerializer):
 class PayloadPaymentMethodCreateSerializer(PayloadInlineCardSerializer):
     """A card to save (its number and code are checked and never stored)."""
 
+    required_with = {
+        **PayloadInlineCardSerializer.required_with,
+        "default_payment_method=true": ("customer_id",),
+    }
+
     customer_id = StringField(
         required=False, max_length=40, help_text="The customer (`cus_…`) to keep the card for."
     )
@@ -506,11 +631,11 @@ class PayloadPaymentMethodCreateSerializer(PayloadInlineCardSerializer):
     {
         "type": "number",
         "minimum": 0,
-        "maximum": float(MAX_AMOUNT),
+        "maximum": float(MAX_PAYMENT),
         "multipleOf": 0.01,
-        "description": "In the currency's major unit, e.g. 10.25: dollars and cents (a refund "
-        "or capture of a payment made in another currency through `/v1/` takes that "
-        "currency's decimals, none for jpy).",
+        "description": "In the currency's major unit, e.g. 10.25: dollars and cents, at most "
+        "999999.99 (a refund or capture of a payment made in another currency through `/v1/` "
+        "takes that currency's decimals, none for jpy).",
     }
 )
 class MajorAmountField(DecimalAmountField):
@@ -658,6 +783,10 @@ class PayloadWebhookCreateSerializer(_PayloadWebhookOptions):
     attrs = MetadataField(required=False, help_text="Your own attributes: string values.")
 
 
+# `sender_secret` is taken only to refuse it with a clear message (make a new webhook): the
+# document offers no parameter that is always refused, so it leaves it out (the operation says
+# so in words), as `/v1/`'s checkout intent update does with `type`.
+@extend_schema_serializer(exclude_fields=["sender_secret"])
 class PayloadWebhookUpdateSerializer(_PayloadWebhookOptions):
     """A webhook's update: only the attributes sent change."""
 

@@ -107,6 +107,15 @@ def test_malformed_json_is_a_clear_400(client):
     assert "JSON" in response.error["message"]
 
 
+@pytest.mark.parametrize("body", [" ", "\n", " \r\n\t"])
+def test_a_json_body_of_white_space_only_is_malformed_not_empty(client, body):
+    """A JSON text holds a value (RFC 8259): white space alone is none, and is refused as
+    malformed rather than read as `{}` (only a body with nothing at all is no parameters)."""
+    response = client.raw("POST", "/v1/echo", body, content_type="application/json")
+    assert response.status_code == 400
+    assert "JSON" in response.error["message"]
+
+
 def test_json_that_is_not_an_object_is_a_400(client):
     response = client.raw("POST", "/v1/echo", "[1, 2]", content_type="application/json")
     assert response.status_code == 400

@@ -447,3 +447,144 @@ def test_a_transaction_names_either_kinds_attributes_null_where_it_has_none(acct
     )
     assert answer.status_code == 200, answer.content
     assert answer.json() == {"object": "transaction", "ledger": None, "status": "processed"}
+
+
+# --- what the document states of Payload's requests (docs/openapi.json) ----------------------
+
+
+@pytest.mark.parametrize(
+    "expiry",
+    [
+        "١٢/٣٥",  # Arabic-Indic digits, which `str.isdigit` takes
+        "１２/３５",  # full-width digits
+        "²/35",  # a superscript: `isdigit` yes, `int()` no
+        " 12/35",
+        "12 / 35",
+        "13/35",
+        "00/35",
+        "12/345",
+    ],
+)
+def test_an_expiry_is_ascii_digits_in_payloads_shape_only(acct, expiry):
+    """`card-expiry`: `MM/YY` or `MM/YYYY` in ASCII digits, nothing around them."""
+    from payments.models import PaymentMethod  # noqa: PLC0415 (the test's own look at the rows)
+
+    answer = send(
+        "/payload/payment_methods",
+        {"type": "card", "card": {"card_number": "4242424242424242", "expiry": expiry}},
+        acct.sk,
+    )
+    assert answer.status_code == 400
+    assert "expiry" in answer.json()["details"]["card"]
+    assert not PaymentMethod.objects.exists()
+
+
+@pytest.mark.parametrize(("expiry", "shown"), [("1/35", "01/2035"), ("12/2040", "12/2040")])
+def test_an_expiry_takes_the_month_without_its_zero_and_a_four_digit_year(acct, expiry, shown):
+    answer = send(
+        "/payload/payment_methods",
+        {"type": "card", "card": {"card_number": "4242424242424242", "expiry": expiry}},
+        acct.sk,
+    )
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["card"]["expiry"] == shown
+
+
+def test_an_empty_preset_written_in_a_form_is_taken(acct):
+    """`{}` has no bracket notation: a form writes `checkout_plugin[payment_method_defaults]=`."""
+    answer = Client().post(
+        "/payload/intents",
+        "type=checkout_plugin&checkout_plugin[amount]=10&checkout_plugin[payment_method_defaults]="
+        "&checkout_plugin[attrs]=",
+        content_type="application/x-www-form-urlencoded",
+        **auth(acct.sk),
+    )
+    assert answer.status_code == 200, answer.content
+
+
+def test_an_update_for_another_type_is_refused_for_the_intents_type(acct):
+    """What an update of an intent may hold depends on its type, fixed at create: another
+    type, another type's settings, or origins for a checkout page are refused with a code that
+    says so (`checkout_intent_unexpected_type`), not as a malformed request."""
+    page = post(
+        {
+            "type": "checkout_page",
+            "checkout_page": {
+                "amount": 10,
+                "redirects": {
+                    "completed_url": "https://shop.example/done",
+                    "return_url": "https://shop.example/back",
+                },
+            },
+        },
+        acct.sk,
+    ).json()
+    for body in (
+        {"type": "payment_form"},
+        {"payment_form": {"payment": {"amount": 5}}},
+        {"allowed_origins": ["https://shop.example"]},
+    ):
+        answer = send(f"/payload/intents/{page['id']}", body, acct.sk, "put")
+        assert answer.status_code == 400, body
+        assert answer.json()["code"] == "checkout_intent_unexpected_type", body
+    same = send(f"/payload/intents/{page['id']}", {"type": "checkout_page"}, acct.sk, "put")
+    assert same.status_code == 200
+
+
+def test_a_transactions_update_without_a_body_names_the_missing_status(acct):
+    paid = send("/payload/transactions", CARD_PAYMENT, acct.sk).json()
+    answer = Client().put(f"/payload/transactions/{paid['id']}", **auth(acct.sk))
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "parameter_missing"
+
+
+def test_an_amount_to_type_made_fixed_needs_an_amount_only_where_the_intent_has_none(acct):
+    """An update keeps what it does not give: `amount_editable: false` alone is enough for an
+    intent with an amount, and refused for its state (no amount kept) for one without."""
+    editable = post(
+        {"type": "checkout_plugin", "checkout_plugin": {"amount_editable": True}}, acct.sk
+    ).json()
+    fixed = {"checkout_plugin": {"amount_editable": False}}
+    answer = send(f"/payload/intents/{editable['id']}", fixed, acct.sk, "put")
+    assert answer.status_code == 400
+    assert answer.json()["code"] == "checkout_intent_unexpected_state"
+    priced = post(
+        {"type": "checkout_plugin", "checkout_plugin": {"amount": 10, "amount_editable": True}},
+        acct.sk,
+    ).json()
+    assert send(f"/payload/intents/{priced['id']}", fixed, acct.sk, "put").status_code == 200
+
+
+def test_a_page_of_both_kinds_of_transaction_far_past_the_end_is_empty(acct):
+    """Payments and refunds together are paged by the database: an offset past bigint's reach
+    once added to the limit (each table's first offset + limit rows were read) is no 500."""
+    send("/payload/transactions", CARD_PAYMENT, acct.sk)
+    for offset in (2**63 - 1, 10**12):
+        answer = Client().get(f"/payload/transactions?offset={offset}", **auth(acct.sk))
+        assert answer.status_code == 200, answer.content
+        assert answer.json()["values"] == []
+
+
+def test_both_kinds_of_transaction_are_paged_newest_first(acct):
+    paid = [send("/payload/transactions", CARD_PAYMENT, acct.sk).json() for _ in range(2)]
+    refund = send(
+        "/payload/transactions",
+        {"type": "refund", "amount": 1, "ledger": [{"assoc_transaction_id": paid[0]["id"]}]},
+        acct.sk,
+    ).json()
+    pages = [
+        Client().get(f"/payload/transactions?limit=2&offset={offset}", **auth(acct.sk)).json()
+        for offset in (0, 2)
+    ]
+    assert [t["id"] for page in pages for t in page["values"]] == [
+        refund["id"],
+        paid[1]["id"],
+        paid[0]["id"],
+    ]
+
+
+@pytest.mark.parametrize("query", ["fields[]=nope", "fields[0]=id&fields[1]=nope", "fields=nope"])
+def test_fields_naming_no_attribute_are_refused_even_on_an_empty_page(acct, query):
+    answer = Client().get(f"/payload/transactions?offset=1000&{query}", **auth(acct.sk))
+    assert answer.status_code == 400
+    assert "fields" in answer.json()["details"]
