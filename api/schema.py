@@ -507,6 +507,11 @@ def parameter_rules_in_words(schema: dict) -> list[str]:
         "(`x-currency-amounts`)"
         for amount, currency in schema.get("x-currency-parameters", {}).items()
     ]
+    words += [
+        f"once {_when(key)}, `{name}` is at least {least}"
+        for key, minimums in schema.get("x-minimum-when", {}).items()
+        for name, least in minimums.items()
+    ]
     return words
 
 

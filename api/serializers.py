@@ -485,6 +485,7 @@ PARAMETER_RULE_EXTENSIONS = (
     "x-required-with",
     "x-excluded-with",
     "x-currency-parameters",
+    "x-minimum-when",
 )
 
 
@@ -492,13 +493,15 @@ def parameter_rule_extensions(serializer_class) -> dict:
     """A serializer's declared rules between its parameters, as the extensions its component in
     the document carries: `x-mutually-exclusive-parameters` and `x-required-one-of` (lists of
     names), `x-required-with` and `x-excluded-with` (`name` or `name=value` → names),
-    `x-currency-parameters` (an amount's name → its currency's)."""
+    `x-currency-parameters` (an amount's name → its currency's), `x-minimum-when` (`name=value`
+    → {parameter: least value})."""
     rules = {
         "x-mutually-exclusive-parameters": [list(g) for g in serializer_class.mutually_exclusive],
         "x-required-one-of": [list(g) for g in serializer_class.required_one_of],
         "x-required-with": {k: list(v) for k, v in serializer_class.required_with.items()},
         "x-excluded-with": {k: list(v) for k, v in serializer_class.excluded_with.items()},
         "x-currency-parameters": dict(serializer_class.currency_parameters),
+        "x-minimum-when": {k: dict(v) for k, v in serializer_class.minimum_when.items()},
     }
     return {name: rule for name, rule in rules.items() if rule}
 
@@ -557,6 +560,9 @@ class StrictSerializer(serializers.Serializer):
     #: multiple of 10 (`core.money.validate_amount_for_currency`; the document's
     #: `x-currency-amounts` lists the minimums).
     currency_parameters: dict[str, str] = {}
+    #: `name=value` → {a number parameter: the least it takes once that holds} (a Payload
+    #: transaction's `amount`: a payment's is at least the usd minimum, a refund's is not).
+    minimum_when: dict[str, dict[str, float]] = {}
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)

@@ -256,3 +256,9 @@ def test_amounts_and_their_currency_are_stated_for_tools(settings):
     for component in schema["components"]["schemas"].values():
         for amount, currency in component.get("x-currency-parameters", {}).items():
             assert {amount, currency} <= set(component["properties"])
+
+
+def test_a_minimum_that_holds_once_a_parameter_has_a_value_is_stated_for_tools():
+    """A Payload payment's amount is at least the usd minimum; a refund's is not bound so."""
+    transaction = _body_schema(generated(), "/payload/transactions")
+    assert transaction["x-minimum-when"] == {"type=payment": {"amount": 0.5}}

@@ -24,6 +24,7 @@ from api.serializers import (
 from checkout_pages.api.serializers import OriginListField
 from checkout_pages.services.checkout_intents import MAX_ALLOWED_ORIGINS
 from core.money import MAX_AMOUNT as MAX_MINOR_AMOUNT
+from core.money import minimum_amount
 from faces.paymongo.serializers import CardNumberField
 
 from . import presenters
@@ -54,13 +55,17 @@ MAX_AMOUNT = Decimal(10**MAX_DIGITS_BEFORE_POINT) - Decimal("0.01")
 MAX_PAYMENT = Decimal(MAX_MINOR_AMOUNT).scaleb(-2)
 
 
+#: The least amount an intent's payment takes: the usd minimum, in dollars (as configured).
+MIN_PAYMENT = Decimal(minimum_amount(CURRENCY)).scaleb(-2)
+
+
 @extend_schema_field(
     {
         "type": "number",
-        "minimum": 0,
+        "minimum": float(MIN_PAYMENT),
         "maximum": float(MAX_PAYMENT),
         "multipleOf": 0.01,
-        "description": "Dollars and cents, at most 999999.99.",
+        "description": f"Dollars and cents, at least {MIN_PAYMENT} and at most 999999.99.",
     }
 )
 class DecimalAmountField(serializers.Field):
@@ -663,6 +668,8 @@ class PayloadTransactionCreateSerializer(StrictSerializer):
         "type=refund": ("payment_method_id", "payment_method", "customer_id", "status"),
         "type=payment": ("ledger",),
     }
+    # a payment is in usd, at least its minimum; a refund takes what is left of its payment
+    minimum_when = {"type=payment": {"amount": float(MIN_PAYMENT)}}
 
     type = EnumField(choices=["payment", "refund"], help_text="A `payment` or a `refund`.")
     amount = MajorAmountField(help_text="Dollars and cents, e.g. 10.25.")

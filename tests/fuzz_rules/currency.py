@@ -3,7 +3,9 @@ schema, the currencies' rules once in `info.x-currency-amounts`), honoured in ge
 an amount the schema takes is moved into what its currency takes (at least the currency's
 minimum, at most the maximum, a multiple of 10 in a three-decimal currency), as a client
 following the document sends it. An amount the schema itself refuses (a negative case's) is
-left as it is, and so is one whose currency the body does not give (the stored object's)."""
+left as it is, and so is one whose currency the body does not give (the stored object's).
+Likewise `x-minimum-when` (`name=value` → {number: least}): once the condition holds, a number
+the schema takes is at least that least value."""
 
 from __future__ import annotations
 
@@ -61,6 +63,22 @@ def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()
         else item
         for name, item in value.items()
     }
+    for key, minimums in schema.get("x-minimum-when", {}).items():
+        name, _, wanted = key.partition("=")
+        if str(value.get(name)).lower() != wanted:
+            continue
+        for number, least in minimums.items():
+            given = value.get(number)
+            number_schema = (_resolve(properties.get(number, {}), seen) or ({}, seen))[0]
+            if (
+                isinstance(given, int | float)
+                and not isinstance(given, bool)
+                and _fits_schema(given, number_schema)
+                and given < least
+            ):
+                value[number] = (
+                    round(least + given, 2) if isinstance(given, float) else least + given
+                )
     for amount, currency_name in schema.get("x-currency-parameters", {}).items():
         currency = value.get(currency_name)
         if currency is None:
