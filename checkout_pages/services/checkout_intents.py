@@ -381,7 +381,10 @@ def validate(ci: CheckoutIntent, given: frozenset[str] | None = None) -> None:
     if not ci.currency:
         refuse(ParameterMissing("currency"), "type", "currency")
     if ci.amount is not None:
-        validate_amount_for_currency(ci.amount, ci.currency)
+        try:
+            validate_amount_for_currency(ci.amount, ci.currency)
+        except InvalidRequestError as error:
+            refuse(error, "amount", "currency")
     if not ci.amount_editable:
         for name in ("amount_min", "amount_max"):
             if getattr(ci, name) is not None:
@@ -395,7 +398,10 @@ def validate(ci: CheckoutIntent, given: frozenset[str] | None = None) -> None:
         return
     for name in ("amount_min", "amount_max"):
         if getattr(ci, name) is not None:
-            validate_amount_for_currency(getattr(ci, name), ci.currency, param=name)
+            try:
+                validate_amount_for_currency(getattr(ci, name), ci.currency, param=name)
+            except InvalidRequestError as error:
+                refuse(error, name, "currency")
     if ci.amount_min is not None and ci.amount_max is not None and ci.amount_min > ci.amount_max:
         refuse(
             InvalidRequestError(

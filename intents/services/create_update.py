@@ -13,7 +13,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from core import context
-from core.errors import InvalidRequestError, ResourceMissing
+from core.errors import InvalidRequestError, ResourceMissing, for_object
 from core.ids import created_id, random_base62
 from core.metadata import merge_metadata
 from core.money import validate_amount_for_currency
@@ -274,7 +274,13 @@ def payment_intent_update(
         if amount is not UNSET or currency is not UNSET:
             new_amount = amount if amount not in (UNSET, None) else pi.amount
             new_currency = currency or pi.currency
-            validate_amount_for_currency(new_amount, new_currency)
+            try:
+                validate_amount_for_currency(new_amount, new_currency)
+            except InvalidRequestError as error:
+                if amount in (UNSET, None) or currency in (UNSET, None, ""):
+                    # the rule read the intent's stored amount or currency
+                    error.code = for_object(error.code)
+                raise
             pi.amount, pi.currency = new_amount, new_currency
         if metadata is not UNSET:
             pi.metadata = merge_metadata(pi.metadata, metadata)

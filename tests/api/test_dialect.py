@@ -222,3 +222,16 @@ def test_a_missing_object_is_404_in_the_url_and_400_in_a_parameter(client):
     assert (response.error["code"], response.error["param"]) == ("resource_missing", "id")
     response = client.get("/v1/payment_intents", {"starting_after": "pi_nobodyOwnsThis0000"})
     assert response.status_code == 400 and response.error["param"] == "starting_after"
+
+
+def test_an_update_amount_checked_against_the_stored_currency_says_so_in_its_code(client):
+    """An intent's new amount checked against the currency it keeps (the request gives none):
+    `amount_too_small_for_object`, as the same request may succeed on another intent; with the
+    currency given, the request alone breaks the rule: `amount_too_small`."""
+    intent = client.post("/v1/payment_intents", {"amount": 2000, "currency": "usd"}).json()
+    path = f"/v1/payment_intents/{intent['id']}"
+    stored = client.post(path, {"amount": 1})
+    assert (stored.status_code, stored.error["code"]) == (400, "amount_too_small_for_object")
+    given = client.post(path, {"amount": 1, "currency": "usd"})
+    assert (given.status_code, given.error["code"]) == (400, "amount_too_small")
+    assert client.get(path).json()["amount"] == 2000

@@ -314,6 +314,17 @@ def test_an_update_refused_for_the_stored_type_says_so_in_its_code(client, check
     assert CheckoutIntent.objects.get(id=checkout["id"]).allowed_origins == []
 
 
+def test_an_amount_too_small_for_the_stored_currency_says_so_in_its_code(client, checkout):
+    """An update's amount checked against the currency the intent keeps (the request gives
+    none) answers `amount_too_small_for_object`; with the currency given, `amount_too_small`."""
+    path = f"/v1/checkout_intents/{checkout['id']}"
+    stored = client.post(path, {"amount": 1})
+    assert (stored.status_code, stored.error["code"]) == (400, "amount_too_small_for_object")
+    given = client.post(path, {"amount": 1, "currency": "usd"})
+    assert (given.status_code, given.error["code"]) == (400, "amount_too_small")
+    assert CheckoutIntent.objects.get(id=checkout["id"]).amount == checkout["amount"]
+
+
 @pytest.mark.parametrize("json", [True, False])
 def test_allowed_origins_null_or_empty_clears_them(client, json):
     """Found by the fuzz tests: a form's `allowed_origins=` cleared them, a JSON null was

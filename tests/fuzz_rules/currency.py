@@ -35,16 +35,14 @@ def _fits_schema(value: int, schema: dict) -> bool:
 
 
 def in_currency(amount: int, currency: str) -> int:
-    """`amount` moved into what `currency` takes, keeping how the drawn amounts spread."""
+    """`amount` moved into what `currency` takes: clamped (and rounded down to a multiple of 10
+    in a three-decimal currency), a map that never reverses two amounts, so a body keeps the
+    order its rules ask (`amount_min` <= `amount`) when its amounts are moved."""
     least = RULES["minimums"].get(currency, RULES["default_minimum"])
     most = RULES["maximum"]
-    if not least <= amount <= most:
-        amount = least + amount % (most - least + 1)
     if currency in RULES["three_decimal"]:
-        amount -= amount % 10
-        if amount < least:
-            amount += 10
-    return amount
+        least, most, amount = -(-least // 10) * 10, most - most % 10, amount - amount % 10
+    return min(max(amount, least), most)
 
 
 def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()):
@@ -76,9 +74,7 @@ def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()
                 and _fits_schema(given, number_schema)
                 and given < least
             ):
-                value[number] = (
-                    round(least + given, 2) if isinstance(given, float) else least + given
-                )
+                value[number] = least
     for amount, currency_name in schema.get("x-currency-parameters", {}).items():
         currency = value.get(currency_name)
         if currency is None:
