@@ -279,7 +279,7 @@ def payment_intent_update(
             except InvalidRequestError as error:
                 if amount in (UNSET, None) or currency in (UNSET, None, ""):
                     # the rule read the intent's stored amount or currency
-                    error.code = for_object(error.code)
+                    error.code = for_object(error.code or "")
                 raise
             pi.amount, pi.currency = new_amount, new_currency
         if metadata is not UNSET:
