@@ -332,10 +332,25 @@ class PayloadIntentCreateSerializer(StrictSerializer):
     )
 
 
-class PayloadCheckoutPluginUpdateSerializer(PayloadCheckoutPluginSerializer):
-    """A checkout plugin's settings in an update: what is not given is kept (its amount too)."""
+def _all_optional(serializer_class: type[StrictSerializer]) -> type[StrictSerializer]:
+    """`serializer_class` as an update takes it (validated with `partial`: what is not given is
+    kept): each field optional, at any depth, and no parameter required by a rule, so that the
+    document says what the update takes (`PayloadCheckoutPageUpdate`, …)."""
+    fields = {}
+    for name, field in serializer_class._declared_fields.items():
+        kind = type(field)
+        if isinstance(field, StrictSerializer):
+            kind = _all_optional(kind)
+        fields[name] = kind(*field._args, **{**field._kwargs, "required": False})
+    fields["required_one_of"] = ()
+    fields["__doc__"] = serializer_class.__doc__
+    fields["__module__"] = serializer_class.__module__
+    name = serializer_class.__name__.removesuffix("Serializer") + "UpdateSerializer"
+    return type(name, (serializer_class,), fields)
 
-    required_one_of = ()
+
+#: A checkout plugin's settings in an update: what is not given is kept (its amount too).
+PayloadCheckoutPluginUpdateSerializer = _all_optional(PayloadCheckoutPluginSerializer)
 
 
 class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
@@ -344,8 +359,21 @@ class PayloadIntentUpdateSerializer(PayloadIntentCreateSerializer):
 
     required_with: dict[str, tuple[str, ...]] = {}  # (the settings may be left as they are)
     mutually_exclusive = (HONOURED_TYPES,)
+    checkout_page = _all_optional(PayloadCheckoutPageSerializer)(
+        required=False,
+        help_text="The settings of a `checkout_page` intent: what is not given is kept.",
+    )
     checkout_plugin = PayloadCheckoutPluginUpdateSerializer(
-        required=False, help_text="The settings of a `checkout_plugin` intent."
+        required=False,
+        help_text="The settings of a `checkout_plugin` intent: what is not given is kept.",
+    )
+    payment_form = _all_optional(PayloadPaymentFormSerializer)(
+        required=False,
+        help_text="The settings of a `payment_form` intent: what is not given is kept.",
+    )
+    payment_method_form = _all_optional(PayloadPaymentMethodFormSerializer)(
+        required=False,
+        help_text="The settings of a `payment_method_form` intent: what is not given is kept.",
     )
     type = OfferedChoiceField(
         offered=HONOURED_TYPES,
