@@ -72,6 +72,10 @@ def paymongo_error(error: StripeError) -> tuple[dict, int]:
     status = error.http_status
     if status == 402:  # PayMongo answers a refused card on the intent, never as an error
         status = 400
+    if status == 404 and error.param not in (None, "id"):
+        # 404 is for the object the URL names; a missing object an attribute names
+        # (`payment_method`, `payment_id`) is a bad request naming that attribute
+        status = 400
     item: dict = {"code": code, "detail": detail_of(error.message)}
     attribute = attribute_of(error.param)
     if attribute and not (error.http_status == 404 and error.param == "id"):  # not the URL's

@@ -453,7 +453,9 @@ class CustomerView(PayMongoView):
     )
     def get(self, request, id: str):
         validated(serializers.PayMongoEmptySerializer, self.params)
-        return _customer(payment_selectors.customer_get(scope=self.caller.scope, customer_id=id))
+        return _customer(
+            payment_selectors.customer_get(scope=self.caller.scope, customer_id=id, param="id")
+        )
 
     @extend_schema(
         tags=TAG,

@@ -197,7 +197,7 @@ def test_payments_carry_paymongo_ids_over_the_same_charges(acct, other_acct):
             other_acct.sk,
             {"amount": 1000, "payment_id": payment["id"], "reason": "others"},
         ),
-        404,
+        400,  # an attribute's object: 404 is for the URL's
     )
     assert error["source"]["attribute"] == "payment_id"
 
@@ -206,7 +206,7 @@ def test_an_unknown_payment_is_named_as_a_payment(acct):
     error = the_error(get("payments/pay_nosuchpayment", acct.sk), 404)
     assert error["code"] == "resource_not_found"
     assert "pay_nosuchpayment" in error["detail"] and "ch_" not in error["detail"]
-    error = the_error(get("payments?after=pay_nosuchpayment", acct.sk), 404)
+    error = the_error(get("payments?after=pay_nosuchpayment", acct.sk), 400)
     assert error["source"]["attribute"] == "after" and "pay_nosuchpayment" in error["detail"]
 
 
@@ -236,7 +236,7 @@ def test_a_refund_keeps_its_notes_and_names_the_payment(acct):
 @pytest.mark.parametrize(
     ("change", "status", "code", "attribute"),
     [
-        ({"payment_id": "pay_nosuchpayment"}, 404, "resource_not_found", "payment_id"),
+        ({"payment_id": "pay_nosuchpayment"}, 400, "resource_not_found", "payment_id"),
         ({"reason": "changed_my_mind"}, 400, "parameter_invalid", "reason"),
         ({"notes": "x" * 256}, 400, "parameter_invalid", "notes"),
         ({"amount": 999999}, 400, "parameter_above_maximum", "amount"),
@@ -278,7 +278,7 @@ def test_setup_future_usage_names_the_customer_on_both_faces(acct):
     [
         ({"session_type": "off_session", "customer_id": "cus_x"}, 400, "setup_future_usage"),
         ({"session_type": "on_session"}, 400, "setup_future_usage.customer_id"),
-        ({"session_type": "on_session", "customer_id": "cus_nosuch"}, 404, None),
+        ({"session_type": "on_session", "customer_id": "cus_nosuch"}, 400, None),
     ],
 )
 def test_a_bad_setup_future_usage_is_refused(acct, future, status, attribute):
