@@ -128,12 +128,15 @@ def _leaves(value, path=()):
         yield path, value
 
 
-def _without_empty_arrays(value):
-    """What a form carries of a body: an empty array writes no pair at all (`encode_form`)."""
+def _what_a_form_carries(value, *, top: bool = True):
+    """What a form carries of a body: an empty array writes no pair at all, an empty hash
+    inside it the empty value (`metadata[k]=`, as the API's description says: `encode_form`)."""
     if isinstance(value, dict):
-        return {k: _without_empty_arrays(v) for k, v in value.items() if v != []}
+        if not value and not top:
+            return ""
+        return {k: _what_a_form_carries(v, top=False) for k, v in value.items() if v != []}
     if isinstance(value, list):
-        return [_without_empty_arrays(item) for item in value]
+        return [_what_a_form_carries(item, top=False) for item in value]
     return value
 
 
@@ -148,7 +151,7 @@ def _valid_as_text(case, body: dict) -> bool:
     validator = make_validator(
         alternative.optimized_schema, case.operation.schema.adapter.jsonschema_validator_cls
     )
-    instance = _without_empty_arrays(json.loads(json.dumps(body)))
+    instance = _what_a_form_carries(json.loads(json.dumps(body)))
     errors = sum(1 for _ in validator.iter_errors(instance))
     for path, leaf in list(_leaves(instance)):
         if errors == 0 or not path or isinstance(leaf, str):
