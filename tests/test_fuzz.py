@@ -60,6 +60,7 @@ from faces.whenthen.openapi import GRAPHQL_FORMAT, OPERATION_NAME_OF
 from faces.whenthen.views import sdl as whenthen_sdl
 from payments.search import MAX_CREATED
 from tests.conftest import committed_for_module, make_account
+from tests.fuzz_rules import DOCUMENT, json_body_schema
 from tests.fuzz_rules.paymongo import resource_model
 from tests.helpers import encode_form_as_documented, form_text
 from tests.security.world import build_world
@@ -70,7 +71,6 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "docs" / "openapi.json"
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "4"))
 STEPS = int(os.environ.get("FUZZ_STATEFUL_EXAMPLES", str(EXAMPLES)))
 
-DOCUMENT = json.loads(SCHEMA_PATH.read_text())
 _FORM = "application/x-www-form-urlencoded"
 
 
@@ -340,10 +340,7 @@ def map_body_card_expiry_year(ctx, body):
     """What the document states beside the schema (`x-card-expiry-year`, a window that moves
     with the date): a card's expiry year in data is one a card can have, as a client following
     the document sends (the year is no part of the schema a negative case breaks)."""
-    if ctx.operation is None:
-        return body
-    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
-    schema = content.get("application/json", {}).get("schema")
+    schema = json_body_schema(ctx)
     return body if schema is None else _years_into_the_window(body, schema)
 
 
@@ -484,10 +481,9 @@ def filter_body(ctx, body):
     depth (one of two required, two that exclude one another, one required once another is
     given or has some value): generated data keeps them, as a client following the document
     would. Breaking one is no schema violation either, so the negative half loses nothing."""
-    if not isinstance(body, dict) or ctx.operation is None:
+    if not isinstance(body, dict):
         return True
-    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
-    schema = content.get("application/json", {}).get("schema")
+    schema = json_body_schema(ctx)
     return schema is None or _follows_parameter_rules(body, schema)
 
 

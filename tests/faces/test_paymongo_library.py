@@ -269,6 +269,14 @@ def test_an_unknown_id_and_a_bad_key_answer_as_paymongo_does(secret, monkeypatch
         paymongo.PaymentIntent.retrieve("pi_doesnotexist")
 
 
+def paid_through_v1(base, keys, **extra) -> dict:
+    """A ₱25.00 intent made and confirmed with a card through `/v1/`."""
+    data = {"amount": 2500, "currency": "php", "payment_method": "pm_card_visa", "confirm": "true"}
+    return requests.post(
+        f"{base}/v1/payment_intents", data={**data, **extra}, auth=(keys.sk, ""), timeout=10
+    ).json()
+
+
 def test_an_intent_made_here_is_the_one_the_stripe_dialect_shows(secret, base, keys):
     intent = create_intent(capture_type="manual")
     paymongo.PaymentIntent.attach(intent.id, {"payment_method": create_card().id})
@@ -282,17 +290,7 @@ def test_an_intent_made_here_is_the_one_the_stripe_dialect_shows(secret, base, k
     # the one secret, named as each dialect names it
     assert shown["client_secret"] == intent.client_key.replace("_client_", "_secret_")
     # and one made there is read here
-    made = requests.post(
-        f"{base}/v1/payment_intents",
-        data={
-            "amount": 2500,
-            "currency": "php",
-            "payment_method": "pm_card_visa",
-            "confirm": "true",
-        },
-        auth=(keys.sk, ""),
-        timeout=10,
-    ).json()
+    made = paid_through_v1(base, keys)
     read = paymongo.PaymentIntent.retrieve(made["id"])
     assert read.status == "succeeded"
     # its charge is the payment, under PayMongo's prefix
@@ -421,18 +419,7 @@ def test_the_library_verifies_a_live_mode_event(base, keys, receiver, settings, 
 
 def test_capturing_more_than_authorised_is_paymongos_above_maximum(secret, base, keys):
     """A refusal for the stored intent's values (more than it holds) keeps PayMongo's code."""
-    made = requests.post(
-        f"{base}/v1/payment_intents",
-        data={
-            "amount": 2500,
-            "currency": "php",
-            "payment_method": "pm_card_visa",
-            "confirm": "true",
-            "capture_method": "manual",
-        },
-        auth=(keys.sk, ""),
-        timeout=10,
-    ).json()
+    made = paid_through_v1(base, keys, capture_method="manual")
     answer = requests.post(
         f"{base}/paymongo/v1/payment_intents/{made['id']}/capture",
         json={"data": {"attributes": {"amount": 99999}}},

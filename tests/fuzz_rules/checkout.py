@@ -10,15 +10,13 @@ as it is: a negative case that breaks them stays broken."""
 
 from __future__ import annotations
 
-import json
 import time
-from pathlib import Path
 
 import schemathesis
 
 from api.time_windows import SECONDS_FROM_NOW
+from tests.fuzz_rules import DOCUMENT, json_body_schema
 
-_DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
 #: Seconds kept clear of each end of a window.
 _MARGIN = 60
 
@@ -39,7 +37,7 @@ def _moved(value, schema: dict, seen: frozenset = frozenset()):
         if schema["$ref"] in seen:
             return value
         seen = seen | {schema["$ref"]}
-        schema = _DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        schema = DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
     window = schema.get(SECONDS_FROM_NOW)
     if (
         window
@@ -64,8 +62,5 @@ def _moved(value, schema: dict, seen: frozenset = frozenset()):
 @schemathesis.hook("map_body")
 def map_body_timestamps_from_now(ctx, body):
     """Timestamps marked `x-seconds-from-now` are in their window, as the document states."""
-    if ctx.operation is None:
-        return body
-    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
-    schema = content.get("application/json", {}).get("schema")
+    schema = json_body_schema(ctx)
     return body if schema is None else _moved(body, schema)

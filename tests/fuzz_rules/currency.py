@@ -9,15 +9,10 @@ the schema takes is at least that least value."""
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import schemathesis
 
-DOCUMENT = json.loads(
-    (Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text(encoding="utf-8")
-)
-SCHEMAS = DOCUMENT.get("components", {}).get("schemas", {})
+from tests.fuzz_rules import DOCUMENT, SCHEMAS, json_body_schema
+
 RULES = DOCUMENT["info"]["x-currency-amounts"]
 
 
@@ -95,8 +90,5 @@ def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()
 
 @schemathesis.hook("map_body")
 def map_body_amounts_in_their_currency(ctx, body):
-    if ctx.operation is None:
-        return body
-    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
-    schema = content.get("application/json", {}).get("schema")
+    schema = json_body_schema(ctx)
     return body if schema is None else amounts_in_their_currency(body, schema)

@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import Path
 
 import schemathesis
 
-DOCUMENT = json.loads((Path(__file__).resolve().parents[2] / "docs" / "openapi.json").read_text())
+from tests.fuzz_rules import DOCUMENT, json_body_schema
+
 TIME_WINDOW = "x-time-window"
 UNIQUE_ITEMS_BY = "x-unique-items-by"
 LESS_THAN = "x-less-than"
@@ -67,13 +67,6 @@ def _mapped(value, schema: dict, change, seen: frozenset = frozenset()):
     return value
 
 
-def _body_schema(ctx) -> dict | None:
-    if ctx.operation is None:
-        return None
-    content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
-    return content.get("application/json", {}).get("schema")
-
-
 def _into_the_window(value, schema: dict):
     window = schema.get(TIME_WINDOW)
     if not window or not isinstance(value, int) or isinstance(value, bool):
@@ -88,7 +81,7 @@ def map_body_time_window(ctx, body):
     """`x-time-window`: a time in data is one in the window, which moves with the clock (no
     `minimum` can say it), as a client following the document sends; the drawn times keep
     their spread. (A negative case breaks the schema elsewhere: an integer here is valid.)"""
-    schema = _body_schema(ctx)
+    schema = json_body_schema(ctx)
     return body if schema is None else _mapped(body, schema, _into_the_window)
 
 
@@ -129,7 +122,7 @@ def _summed(value, schema: dict):
 def map_body_items_sum(ctx, body):
     """`x-items-sum`: the shares in data sum to their total, as a client following the document
     sends them (no schema keyword says it)."""
-    schema = _body_schema(ctx)
+    schema = json_body_schema(ctx)
     return body if schema is None else _mapped(body, schema, _summed)
 
 
@@ -188,7 +181,7 @@ def filter_body_unique_items_by(ctx, body):
     and `x-not-more-than` (`amount_min` not above `amount_max`): data keeps them, as a client
     following the document would; a body that breaks one is refused, so the negative half
     loses nothing by it."""
-    schema = _body_schema(ctx)
+    schema = json_body_schema(ctx)
     return schema is None or _keeps_rules(body, schema)
 
 
