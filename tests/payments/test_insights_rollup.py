@@ -202,7 +202,9 @@ def test_two_sweeps_at_once_count_every_attempt_once(acct):
     for thread in threads:
         thread.join()
     assert not errors, errors
-    assert sum(counted) == 601 and all(counted), counted
+    # every attempt counted once between the two (which one takes how many batches is the
+    # scheduler's: on a loaded machine one sweep may find every batch already taken)
+    assert sum(counted) == 601 and len(counted) == 2, counted
     assert sum(r.attempts for r in AttemptRollup.objects.all()) == 601
     per_key = Counter()
     for a in attempts:
