@@ -25,6 +25,7 @@ from api.serializers import (
     StrictIntegerField,
     StrictSerializer,
     StringField,
+    WebhookURLField,
     list_schema,
 )
 from core import metadata as metadata_rules
@@ -374,7 +375,7 @@ class ProcessorStripeSerializer(StrictSerializer):
         "`stripe[api_key_last4]`). Required when creating a `stripe` processor; given on "
         "update, it replaces the key.",
     )
-    api_base = StringField(
+    api_base = WebhookURLField(
         required=False,
         max_length=2048,
         help_text="The upstream's base URL (default Stripe's own, `https://api.stripe.com`; "
