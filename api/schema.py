@@ -37,7 +37,7 @@ from core.money import (
 )
 
 from .idempotency import MAX_KEY_LENGTH
-from .serializers import PARAMETER_RULE_EXTENSIONS, PLAIN_METADATA
+from .serializers import MIN_PROPERTIES, PARAMETER_RULE_EXTENSIONS, PLAIN_METADATA
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -565,6 +565,30 @@ def state_parameter_rules(result, generator, request, public):
             + "the body's schemas):\n"
             + "\n".join(lines)
         ).lstrip()
+    return result
+
+
+def bounds_say_the_width(result, generator, request, public):
+    """An integer whose `minimum` and `maximum` the schema states within 64 bits carries no
+    `format: int64` beside them: the bounds say all of it, and schemathesis reads the format as
+    a constraint of its own whose "violations" it draws inside those bounds (a `created[lt]` of
+    0 sent as breaking the schema)."""
+    for node in each_object(result):
+        if (
+            node.get("type") == "integer"
+            and node.get("format") == "int64"
+            and -(2**63) <= node.get("minimum", -(2**64)) <= node.get("maximum", 2**64) < 2**63
+        ):
+            del node["format"]
+    return result
+
+
+def state_min_properties(result, generator, request, public):
+    """A hash that takes at least so many parameters (`x-min-properties` on its component: a
+    routing rule's conditions, at least one) says so as `minProperties`."""
+    for node in each_object(result):
+        if MIN_PROPERTIES in node:
+            node["minProperties"] = node.pop(MIN_PROPERTIES)
     return result
 
 

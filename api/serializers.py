@@ -206,8 +206,11 @@ class CurrencyField(serializers.CharField):
     {
         "type": "string",
         "format": "search-page",
-        "pattern": "^page_[A-Za-z0-9_-]+$",
-        "description": "The `next_page` of the previous answer, for the page after it.",
+        # empty is no page given (the first), as for any optional string of a query
+        "pattern": "^(page_[A-Za-z0-9_-]+)?$",
+        "x-empty-is-null": True,
+        "description": "The `next_page` of the previous answer, for the page after it (empty: "
+        "the first page).",
     }
 )
 class SearchPageField(StringField):
@@ -478,6 +481,11 @@ class _Plan:
         self.names = frozenset(name for name, _ in self.writable)
         self.has_read_only = len(self.writable) < len(self.templates)
 
+
+#: On a serializer's component (set as an extension, the only keys drf-spectacular lets a
+#: serializer add): the fewest parameters a hash takes, stated as `minProperties`
+#: (`api.schema.state_min_properties`).
+MIN_PROPERTIES = "x-min-properties"
 
 PARAMETER_RULE_EXTENSIONS = (
     "x-mutually-exclusive-parameters",

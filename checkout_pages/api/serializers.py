@@ -229,6 +229,9 @@ _states_amount_order(CheckoutIntentCreateSerializer)
 @_states_amount_order
 @extend_schema_serializer(exclude_fields=["type"])
 class CheckoutIntentUpdateSerializer(_CheckoutIntentFieldsSerializer):
+    # What the request alone breaks (a rule reading what the intent keeps answers `_for_object`)
+    excluded_with = {"amount_editable=false": ("amount_min", "amount_max")}
+
     type = EnumField(
         choices=[t.value for t in Type],
         required=False,

@@ -47,6 +47,8 @@ SPECTACULAR_SETTINGS = {
         "api.schema.state_exclusive_parameters",
         "api.schema.state_parameter_rules",
         "api.schema.state_currency_amounts",
+        "api.schema.state_min_properties",
+        "api.schema.bounds_say_the_width",
         "api.schema.add_links",
         "faces.paymongo.openapi.add_links",
         "api.schema.plain_metadata",

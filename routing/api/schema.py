@@ -22,6 +22,8 @@ class ArrayFieldSchema(OpenApiSerializerFieldExtension):
         if direction == "request":
             if self.target.unique_items:
                 schema["uniqueItems"] = True
+            if self.target.service_min_length is not None:
+                schema["minItems"] = self.target.service_min_length
             if self.target.unique_by:
                 schema[UNIQUE_ITEMS_BY] = self.target.unique_by
             if self.target.items_sum:

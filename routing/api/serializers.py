@@ -12,11 +12,13 @@ import re
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import RegexValidator
+from drf_spectacular.drainage import get_override, set_override
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import get_error_detail
 
 from api.serializers import (
+    MIN_PROPERTIES,
     REQUEST_METADATA,
     CurrencyField,
     EnumField,
@@ -94,9 +96,13 @@ class ArrayField(serializers.ListField):
         lenient: bool = False,
         unique_by: str | None = None,
         items_sum: dict[str, int] | None = None,
+        service_min_length: int | None = None,
         **kwargs,
     ):
         self.lenient = lenient
+        #: The fewest items the serializer takes, which it checks with its own message: the
+        #: document's `minItems`.
+        self.service_min_length = service_min_length
         #: The key each item (a hash) has a value of its own for, which the serializer checks:
         #: the document's `x-unique-items-by` (routing/api/schema.py).
         self.unique_by = unique_by
@@ -255,13 +261,23 @@ def card_brand_field(**kwargs) -> NamedEnumField:
         # As a request's metadata (`REQUEST_METADATA`: no `type`, the rules in keywords and
         # `x-property-names`), but a value is never empty: it must be equalled.
         **REQUEST_METADATA,
+        # a hash of at least one key: neither empty nor `""` (a request's metadata clears with it)
+        "not": {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "array", "items": {}},
+            ]
+        },
+        "minProperties": 1,
         "maxProperties": MAX_METADATA_CONDITIONS,
         "additionalProperties": {
             "type": "string",
             "minLength": 1,
             "maxLength": metadata_rules.MAX_VALUE_LENGTH,
         },
-        "description": 'Metadata keys and the value each must equal (`""` or null: none).',
+        "description": "Metadata keys and the value each must equal (at least one key).",
     }
 )
 class MetadataConditionField(serializers.Field):
@@ -477,6 +493,7 @@ class RoutingConditionSerializer(StrictSerializer):
     """The conditions of one rule: every one given must hold (at least one)."""
 
     currency = ArrayField(
+        service_min_length=1,
         child=CurrencyField(),
         required=False,
         max_length=MAX_CONDITION_VALUES,
@@ -496,12 +513,14 @@ class RoutingConditionSerializer(StrictSerializer):
         "`amount_gte` when both are given).",
     )
     card_brand = ArrayField(
+        service_min_length=1,
         child=card_brand_field(),
         required=False,
         max_length=len(CARD_BRANDS),
         help_text="The card's brand is one of these: " + ", ".join(CARD_BRANDS) + ".",
     )
     card_country = ArrayField(
+        service_min_length=1,
         child=CountryAlpha2Field(),
         required=False,
         max_length=MAX_CONDITION_VALUES,
@@ -553,11 +572,20 @@ class RoutingConditionSerializer(StrictSerializer):
         return attrs
 
 
+# at least one condition (`validate`): the component's `minProperties` (api.schema)
+set_override(
+    RoutingConditionSerializer,
+    "extensions",
+    {**get_override(RoutingConditionSerializer, "extensions", {}), MIN_PROPERTIES: 1},
+)
+
+
 class RoutingTargetSerializer(StrictSerializer):
     """The processors to try, best first."""
 
     processors = ProcessorIdListField(
-        help_text="The processors to try, best first (each once, at least one)."
+        service_min_length=1,
+        help_text="The processors to try, best first (each once, at least one).",
     )
 
     def validate_processors(self, value):
@@ -607,6 +635,7 @@ class RoutingSerializer(StrictSerializer):
     )
     processors = ProcessorIdListField(
         required=False,
+        service_min_length=1,
         help_text="`priority` and `success_rate`: the processors, best first (at least one, "
         f"at most {MAX_PROCESSORS}, each once).",
     )
@@ -728,6 +757,7 @@ class PaymentFlowRetrySerializer(StrictSerializer):
         required=False,
         lenient=True,
         max_length=len(RETRY_ON),
+        service_min_length=1,
         help_text="What failure goes on to the next processor: `soft_decline` (a decline "
         "worth retrying elsewhere, such as `try_again_later` or `processing_error`) and/or "
         "`processor_error` (the processor did not answer). Default both.",
