@@ -335,8 +335,15 @@ class Increment(IntentMovement):
     def record(self, locked: Held) -> Recorded:
         pi = locked.pi
         check(pi, CAPTURABLE, "incremented")
-        # the currency's limits first: a refusal for the request alone says so as such
-        validate_amount_for_currency(self.amount, pi.currency)
+        # the currency's limits first: above the maximum, the request alone is refused; below
+        # the minimum of the intent's currency (or off its rounding), the intent's currency
+        # decides, and the code says so
+        try:
+            validate_amount_for_currency(self.amount, pi.currency)
+        except InvalidRequestError as error:
+            if error.code != "amount_too_large":
+                error.code = for_object(error.code or "")
+            raise
         if self.amount <= pi.amount:
             raise InvalidRequestError(
                 f"The amount ({format_amount(self.amount, pi.currency)}) must be greater than "

@@ -548,7 +548,10 @@ def test_increment_authorization_below_the_currency_minimum_is_amount_too_small(
     pi = confirmed().json()
     r = client.post(f"{URL}/{pi['id']}/increment_authorization", {"amount": 10})
     assert r.status_code == 400
-    assert (r.error["code"], r.error["param"]) == ("amount_too_small", "amount")
+    # the minimum is that of the intent's currency, which the request does not give
+    assert (r.error["code"], r.error["param"]) == ("amount_too_small_for_object", "amount")
+    r = client.post(f"{URL}/{pi['id']}/increment_authorization", {"amount": 100_000_000})
+    assert (r.error["code"], r.error["param"]) == ("amount_too_large", "amount")
 
 
 def test_increment_authorization_outside_requires_capture_is_unexpected_state(
