@@ -20,3 +20,14 @@ def json_body_schema(ctx) -> dict | None:
         return None
     content = ctx.operation.definition.raw.get("requestBody", {}).get("content", {})
     return content.get("application/json", {}).get("schema")
+
+
+def resolve(schema: dict, seen: frozenset) -> tuple[dict, frozenset] | None:
+    """`schema` with its `$ref`s followed, and the refs seen on the way down; None where a ref
+    comes round again (a recursive schema: the walk stops there)."""
+    while "$ref" in schema:
+        if schema["$ref"] in seen:
+            return None
+        seen = seen | {schema["$ref"]}
+        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]]
+    return schema, seen

@@ -11,18 +11,9 @@ from __future__ import annotations
 
 import schemathesis
 
-from tests.fuzz_rules import DOCUMENT, SCHEMAS, json_body_schema
+from tests.fuzz_rules import DOCUMENT, json_body_schema, resolve
 
 RULES = DOCUMENT["info"]["x-currency-amounts"]
-
-
-def _resolve(schema: dict, seen: frozenset) -> tuple[dict, frozenset] | None:
-    while "$ref" in schema:
-        if schema["$ref"] in seen:
-            return None
-        seen = seen | {schema["$ref"]}
-        schema = SCHEMAS[schema["$ref"].rsplit("/", 1)[-1]]
-    return schema, seen
 
 
 def _fits_schema(value: int, schema: dict) -> bool:
@@ -41,7 +32,7 @@ def in_currency(amount: int, currency: str) -> int:
 
 
 def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()):
-    resolved = _resolve(schema, seen)
+    resolved = resolve(schema, seen)
     if resolved is None:
         return value
     schema, seen = resolved
@@ -62,7 +53,7 @@ def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()
             continue
         for number, least in minimums.items():
             given = value.get(number)
-            number_schema = (_resolve(properties.get(number, {}), seen) or ({}, seen))[0]
+            number_schema = (resolve(properties.get(number, {}), seen) or ({}, seen))[0]
             if (
                 isinstance(given, int | float)
                 and not isinstance(given, bool)
@@ -73,11 +64,11 @@ def amounts_in_their_currency(value, schema: dict, seen: frozenset = frozenset()
     for amount, currency_name in schema.get("x-currency-parameters", {}).items():
         currency = value.get(currency_name)
         if currency is None:
-            currency = (_resolve(properties.get(currency_name, {}), seen) or ({}, seen))[0].get(
+            currency = (resolve(properties.get(currency_name, {}), seen) or ({}, seen))[0].get(
                 "default"
             )
         given = value.get(amount)
-        amount_schema = (_resolve(properties.get(amount, {}), seen) or ({}, seen))[0]
+        amount_schema = (resolve(properties.get(amount, {}), seen) or ({}, seen))[0]
         if (
             isinstance(currency, str)
             and isinstance(given, int)

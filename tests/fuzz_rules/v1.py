@@ -23,7 +23,7 @@ import time
 
 import schemathesis
 
-from tests.fuzz_rules import DOCUMENT, json_body_schema
+from tests.fuzz_rules import json_body_schema, resolve
 
 TIME_WINDOW = "x-time-window"
 UNIQUE_ITEMS_BY = "x-unique-items-by"
@@ -37,18 +37,9 @@ _NEAR_MARGIN = 600
 _FAR_MARGIN = 86_400
 
 
-def _resolved(schema: dict, seen: frozenset) -> tuple[dict, frozenset] | None:
-    if "$ref" not in schema:
-        return schema, seen
-    if schema["$ref"] in seen:
-        return None
-    name = schema["$ref"].rsplit("/", 1)[-1]
-    return DOCUMENT["components"]["schemas"][name], seen | {schema["$ref"]}
-
-
 def _mapped(value, schema: dict, change, seen: frozenset = frozenset()):
     """`value` with `change(item, schema)` applied at each schema of it (any depth)."""
-    found = _resolved(schema, seen)
+    found = resolve(schema, seen)
     if found is None:
         return value
     schema, seen = found
@@ -100,7 +91,7 @@ def _summed(value, schema: dict):
     if not rules or not isinstance(value, list) or not value:
         return value
     items_schema = schema.get("items") or {}
-    found = _resolved(items_schema, frozenset())
+    found = resolve(items_schema, frozenset())
     properties = (found[0] if found else {}).get("properties") or {}
     for key, total in rules.items():
         described = properties.get(key, {})
@@ -154,7 +145,7 @@ def _keeps_its_rules(value, schema: dict) -> bool:
 
 
 def _keeps_rules(value, schema: dict, seen: frozenset = frozenset()) -> bool:
-    found = _resolved(schema, seen)
+    found = resolve(schema, seen)
     if found is None:
         return True
     schema, seen = found
