@@ -33,6 +33,11 @@ CODES = {
     "rate_limit": "rate_limit_exceeded",
 }
 BY_STATUS = {401: "api_key_invalid", 403: "forbidden", 404: "resource_not_found"}
+#: The header that tells a refusal depending on the stored object's values (the service's
+#: `_for_object` codes, which PayMongo's codes cannot carry) from one for the request alone:
+#: a capture of more than `amount_capturable` answers `parameter_above_maximum` as PayMongo does,
+#: with `Payintents-Refused-For: object` beside it.
+REFUSED_FOR = "Payintents-Refused-For"
 #: The service's parameter names as this face's attributes call them.
 ATTRIBUTES = {
     "charge": "payment_id",
@@ -93,4 +98,6 @@ def exception_handler(exc: Exception, context: dict) -> Response:
     response.retryable = error.retryable  # api.idempotency never stores such an answer
     for name, value in error.headers.items():
         response[name] = value
+    if (error.code or "").endswith(FOR_OBJECT):
+        response[REFUSED_FOR] = "object"
     return response

@@ -418,7 +418,8 @@ def test_the_library_verifies_a_live_mode_event(base, keys, receiver, settings, 
 
 
 def test_capturing_more_than_authorised_is_paymongos_above_maximum(secret, base, keys):
-    """A refusal for the stored intent's values (more than it holds) keeps PayMongo's code."""
+    """A refusal for the stored intent's values (more than it holds) keeps PayMongo's code, with
+    a header that tells it from a refusal for the request alone."""
     made = paid_through_v1(base, keys, capture_method="manual")
     answer = requests.post(
         f"{base}/paymongo/v1/payment_intents/{made['id']}/capture",
@@ -428,3 +429,5 @@ def test_capturing_more_than_authorised_is_paymongos_above_maximum(secret, base,
     )
     assert answer.status_code == 400, answer.text
     assert answer.json()["errors"][0]["code"] == "parameter_above_maximum"
+    # and says it is the intent's values that refuse it, not the request alone
+    assert answer.headers["Payintents-Refused-For"] == "object"

@@ -245,8 +245,10 @@ def test_a_refund_keeps_its_notes_and_names_the_payment(acct):
 def test_bad_refunds_are_named_and_nothing_is_refunded(acct, change, status, code, attribute):
     payment_id = paid_intent(acct.sk)["attributes"]["payments"][0]["id"]
     attributes = {"amount": 1000, "payment_id": payment_id, "reason": "duplicate"} | change
-    error = the_error(send("POST", "refunds", acct.sk, attributes), status)
+    answer = send("POST", "refunds", acct.sk, attributes)
+    error = the_error(answer, status)
     assert error["code"] == code
+    assert "Payintents-Refused-For" not in answer.headers  # a refund names no stored object
     assert error["source"]["attribute"] == attribute
     assert not Refund.objects.exists()
 
