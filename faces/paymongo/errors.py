@@ -41,6 +41,7 @@ REFUSED_FOR = "Payintents-Refused-For"
 #: The service's parameter names as this face's attributes call them.
 ATTRIBUTES = {
     "charge": "payment_id",
+    "amount_to_capture": "amount",  # a capture's `amount`
     "starting_after": "after",
     "ending_before": "before",
     "customer": "setup_future_usage[customer_id]",

@@ -429,5 +429,6 @@ def test_capturing_more_than_authorised_is_paymongos_above_maximum(secret, base,
     )
     assert answer.status_code == 400, answer.text
     assert answer.json()["errors"][0]["code"] == "parameter_above_maximum"
+    assert answer.json()["errors"][0]["source"]["attribute"] == "amount"  # as it was sent
     # and says it is the intent's values that refuse it, not the request alone
     assert answer.headers["Payintents-Refused-For"] == "object"
