@@ -318,15 +318,19 @@ class ListItemField(serializers.CharField):
 
 
 class StringListField(serializers.ListField):
-    """`a[]=x&a[]=y`, `a[0]=x`, a JSON list, or (leniently) one string."""
+    """`a[]=x&a[]=y`, `a[0]=x` or a JSON list. A string is no array: "Invalid array", as
+    Stripe answers `expand=x`; the empty value (`a=`, `""`) is null, taken where null is."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("child", ListItemField())
         super().__init__(**kwargs)
 
+    def validate_empty_values(self, data):
+        if data == "" and self.allow_null:
+            return True, None
+        return super().validate_empty_values(data)
+
     def to_internal_value(self, data):
-        if isinstance(data, str):
-            data = [data] if data else []
         if not isinstance(data, list):
             raise serializers.ValidationError("Invalid array.", code="parameter_invalid_array")
         return super().to_internal_value(data)

@@ -34,7 +34,7 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
     publishable key."""
     if raw in (None, ""):
         return ()
-    items = [raw] if isinstance(raw, str) else raw
+    items = raw  # (`expand=x`, a string, is no array: Stripe refuses it so)
     if not isinstance(items, list):
         raise InvalidRequestError("Invalid array.", code="parameter_invalid_array", param="expand")
     out = []

@@ -40,7 +40,7 @@ def parse_expand(raw, *, prefix: str = "", publishable: bool = False) -> tuple[s
     """`expand[]=latest_charge` (or `data.latest_charge` on lists) → ("latest_charge",)."""
     if raw in (None, ""):
         return ()
-    items = [raw] if isinstance(raw, str) else raw
+    items = raw  # (`expand=x`, a string, is no array: Stripe refuses it so)
     if not isinstance(items, list):
         raise InvalidRequestError("Invalid array.", code="parameter_invalid_array", param="expand")
     allowed = PUBLISHABLE_EXPANDABLE if publishable else EXPANDABLE

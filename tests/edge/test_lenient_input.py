@@ -40,6 +40,38 @@ def test_indexed_arrays_within_the_limit_still_work(acct):
 
 
 @pytest.mark.parametrize(
+    ("params", "json"),
+    [
+        ({"payment_method_types": "card"}, False),  # `a=x`, no brackets
+        ({"payment_method_types": ""}, False),  # `a=`: the empty value, and this one is no null
+        ({"payment_method_types": "card"}, True),
+        ({"payment_method_types": ""}, True),
+    ],
+)
+def test_a_string_for_an_array_is_refused(acct, params, json):
+    """A string is no array, as Stripe answers it ("Invalid array"): it was read as a list of
+    one, and the empty one as no list at all, in a JSON body too (the fuzz's ST201)."""
+    answer = StripeTestClient(key=acct.sk).post(
+        "/v1/payment_intents", {"amount": 1000, "currency": "usd", **params}, json=json
+    )
+    assert answer.status_code == 400, answer
+    assert answer.json()["error"]["code"] == "parameter_invalid_array"
+    assert answer.json()["error"]["param"] == "payment_method_types"
+    assert not PaymentIntent.objects.filter(account_id=acct.id).exists()
+
+
+@pytest.mark.parametrize("path", ["/v1/payment_intents", "/v1/checkout_intents"])
+def test_a_string_for_expand_is_refused_as_stripe_refuses_it(acct, path):
+    client = StripeTestClient(key=acct.sk)
+    answer = client.get(path, {"expand": "data.customer"})
+    assert answer.status_code == 400, answer
+    assert answer.json()["error"]["code"] == "parameter_invalid_array"
+    assert answer.json()["error"]["param"] == "expand"
+    assert client.get(path, {"expand[]": "data.customer"}).status_code == 200
+    assert client.get(path, {"expand": ""}).status_code == 200  # the empty value: none
+
+
+@pytest.mark.parametrize(
     "content_type",
     [
         "application/x-www-form-urlencoded; charset=garbage",
