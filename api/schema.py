@@ -608,7 +608,7 @@ _NULL_IS_MISSING = "x-null-is-missing"
 
 def empty_strings_are_null(result, generator, request, public):
     """A request body's optional string that reads `""` as null says `""` is valid (no
-    `minLength: 1`); an optional string query parameter read the same way (`""` is not given)
+    `minLength: 1`, and a `pattern` that takes it); an optional string query parameter read the same way (`""` is not given)
     says so with `allowEmptyValue`; a required one, for which null is missing, is not
     `nullable`."""
 
@@ -622,8 +622,12 @@ def empty_strings_are_null(result, generator, request, public):
                 parameter["allowEmptyValue"] = True
 
     for node in each_object(result):
-        if node.pop(_EMPTY_IS_NULL, False) and node.get("minLength") == 1:
-            del node["minLength"]
+        if node.pop(_EMPTY_IS_NULL, False):
+            if node.get("minLength") == 1:
+                del node["minLength"]
+            if "pattern" in node and not re.search(node["pattern"], ""):
+                # (an optional URL's scheme: `""` is unset, which its pattern says too)
+                node["pattern"] = "^$|" + node["pattern"]
         if node.pop(_NULL_IS_MISSING, False):
             node.pop("nullable", None)
     return result
@@ -700,7 +704,8 @@ class ListParamFieldSchema(OpenApiSerializerFieldExtension):
 
 
 class StringFieldSchema(OpenApiSerializerFieldExtension):
-    """A `StringField` states the pattern its value is checked against (`checked_pattern`); in a
+    """A `StringField` states its kind's keywords (`field_schema`) and the pattern its value is
+    checked against (`checked_pattern`); in a
     request, an optional one that reads `""` as null (it allows null and not blank) is marked
     for `empty_strings_are_null` to drop the `minLength: 1` drf-spectacular gives it (after any
     extension has run), and a required one, for which null is missing, is marked not nullable."""
@@ -711,6 +716,8 @@ class StringFieldSchema(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         field = self.target
+        # its kind's keywords, under the field's own description and nullability
+        schema = {"type": "string", **field.field_schema, **schema}
         if field.checked_pattern is not None:
             schema["pattern"] = field.checked_pattern
         if direction == "request":

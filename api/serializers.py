@@ -104,7 +104,13 @@ class StringField(serializers.CharField):
 
     `checked_pattern`: the pattern a `validate_<name>` method or the service holds the value to,
     with its own message; the document states it (`pattern`,
-    `api.schema.StringFieldSchema`), the field does not check it itself."""
+    `api.schema.StringFieldSchema`), the field does not check it itself.
+
+    `field_schema`: what a kind of string states beside `type: string` (a `format`, a
+    `pattern`), under its description and nullability (`api.schema.StringFieldSchema`, which
+    then says, as for every string, that an optional one takes `""` as unset)."""
+
+    field_schema: dict = {}
 
     def __init__(self, *, checked_pattern: str | None = None, **kwargs):
         self.checked_pattern = checked_pattern
@@ -202,21 +208,17 @@ class CurrencyField(serializers.CharField):
         return code
 
 
-@extend_schema_field(
-    {
-        "type": "string",
-        "format": "search-page",
-        # empty is no page given (the first), as for any optional string of a query
-        "pattern": "^(page_[A-Za-z0-9_-]+)?$",
-        "x-empty-is-null": True,
-        "description": "The `next_page` of the previous answer, for the page after it (empty: "
-        "the first page).",
-    }
-)
 class SearchPageField(StringField):
     """A search's `page`: the opaque token a previous answer gave as `next_page`
     (`api.search_pagination`), in the schema `format: search-page`, which the API reference
     defines, with the token's shape as a `pattern`."""
+
+    field_schema = {
+        "format": "search-page",
+        "pattern": "^page_[A-Za-z0-9_-]+$",
+        "description": "The `next_page` of the previous answer, for the page after it (empty: "
+        "the first page).",
+    }
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", 500)
@@ -227,19 +229,17 @@ class SearchPageField(StringField):
 HTTP_URL_PATTERN = "^[Hh][Tt][Tt][Pp][Ss]?://"
 
 
-@extend_schema_field(
-    {
-        "type": "string",
+class HttpUrlField(StringField):
+    """A URL the service will send a customer to (a `return_url`, a redirect): in the schema
+    `format: uri` and the http(s) scheme as a `pattern`; the service checks it
+    (`core.web.absolute_http_url`, which also refuses a loopback host in live mode)."""
+
+    field_schema = {
         "format": "uri",
         "pattern": HTTP_URL_PATTERN,
         "description": "An absolute http or https URL with a host (RFC 3986: non-ASCII "
         "characters percent-encoded).",
     }
-)
-class HttpUrlField(StringField):
-    """A URL the service will send a customer to (a `return_url`, a redirect): in the schema
-    `format: uri` and the http(s) scheme as a `pattern`; the service checks it
-    (`core.web.absolute_http_url`, which also refuses a loopback host in live mode)."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("max_length", MAX_URL_LENGTH)
@@ -846,10 +846,9 @@ class TimestampField(StrictIntegerField):
 WEBHOOK_URL_FORMAT = "webhook-url"
 
 
-@extend_schema_field(
-    {"type": "string", "format": WEBHOOK_URL_FORMAT, "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"}
-)
 class WebhookURLField(StringField):
     """A webhook's URL: a string in the schema with the named format (a rule that reaches the
     name system, which no pattern states) and the pattern of its scheme (what a pattern can
     state of it); checked by the service that makes the webhook."""
+
+    field_schema = {"format": WEBHOOK_URL_FORMAT, "pattern": HTTP_URL_PATTERN}

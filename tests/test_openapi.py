@@ -262,3 +262,57 @@ def test_a_minimum_that_holds_once_a_parameter_has_a_value_is_stated_for_tools()
     """A Payload payment's amount is at least the usd minimum; a refund's is not bound so."""
     transaction = _body_schema(generated(), "/payload/transactions")
     assert transaction["x-minimum-when"] == {"type=payment": {"amount": 0.5}}
+
+
+def _request_strings(schema: dict):
+    """Every string property of a request body's component, with whether it is required."""
+    for name, component in schema["components"]["schemas"].items():
+        if not name.endswith("Request"):
+            continue
+        required = set(component.get("required", []))
+        for prop_name, prop in component.get("properties", {}).items():
+            if prop.get("type") == "string":
+                yield f"{name}.{prop_name}", prop, prop_name in required
+
+
+def test_an_optional_string_takes_the_empty_value_it_reads_as_unset():
+    """An optional string reads `""` as unset (the Stripe dialect's null), so its schema takes
+    `""`, its `pattern` included (an optional URL: `^$|^http(s)://`); a required one, for which
+    `""` is missing, does not."""
+    import re
+
+    schema = generated()
+    optional_patterns = 0
+    for where, prop, required in _request_strings(schema):
+        if "pattern" not in prop:
+            continue
+        if prop.get("nullable"):
+            optional_patterns += 1
+            assert re.search(prop["pattern"], ""), where
+            assert "minLength" not in prop, where
+        elif required:
+            assert not re.search(prop["pattern"], "") or prop.get("minLength"), where
+    assert optional_patterns >= 14  # the optional URLs and PayMongo's cvc at least
+    confirm = _body_schema(schema, "/v1/payment_intents/{id}/confirm")["properties"]
+    pattern = confirm["return_url"]["pattern"]
+    assert re.search(pattern, "") and re.search(pattern, "https://shop.example/back")
+    assert not any(re.search(pattern, url) for url in ("javascript:alert(1)//", "//host/x"))
+    webhook = _body_schema(schema, "/v1/webhook_endpoints")
+    assert "url" in webhook["required"] and not re.search(
+        webhook["properties"]["url"]["pattern"], ""
+    )
+
+
+@pytest.mark.django_db
+def test_an_empty_optional_url_is_unset_and_an_empty_required_one_is_missing(client):
+    """What the document says of `""`, the API does: unset where optional, missing where
+    required."""
+    made = client.post("/v1/payment_intents", {"amount": 1000, "currency": "usd", "return_url": ""})
+    assert made.status_code == 200, made.content
+    wrong = client.post(
+        "/v1/payment_intents", {"amount": 1000, "currency": "usd", "return_url": "javascript:x"}
+    )
+    assert wrong.status_code == 400 and wrong.json()["error"]["param"] == "return_url"
+    refused = client.post("/v1/webhook_endpoints", {"url": "", "enabled_events[]": "*"})
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["error"]["param"] == "url"

@@ -159,10 +159,11 @@ class ExpiryMonthField(StrictIntegerField):
     is invalid.`): the document states the bounds, the field does not check them itself."""
 
 
-@extend_schema_field({"type": "string", "nullable": True, "pattern": "^[0-9]{3,4}$"})
 class CvcField(StringField):
     """3 or 4 digits, which the processor checks with its own message (`Your card's security
     code is invalid.`): the document states the pattern, the field does not check it itself."""
+
+    field_schema = {"pattern": "^[0-9]{3,4}$"}
 
 
 #: On an integer property: a card's expiry year, which must not be past nor more than 50 years on

@@ -311,7 +311,7 @@ def test_the_document_states_the_options_hash_and_the_return_url():
     attach = _request_schema(schema, "PayMongoIntentAttachRequest")
     return_url = attach["properties"]["return_url"]
     assert return_url["format"] == "uri"
-    assert return_url["pattern"] == "^[Hh][Tt][Tt][Pp][Ss]?://"
+    assert return_url["pattern"] == "^$|^[Hh][Tt][Tt][Pp][Ss]?://"  # (optional: "" is unset)
 
 
 def test_a_return_url_that_is_no_url_is_refused_naming_it(acct):
