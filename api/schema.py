@@ -657,34 +657,38 @@ def _link_name(operation_id: str) -> str:
     return operation_id[0].upper() + operation_id[1:]
 
 
-def add_links(result, generator, request, public):
-    """A create (POST on a collection) links to every operation on the object it made, passing
-    the new `id` (`$response.body#/id`): what a stateful fuzzer or a reader follows."""
+def link_creates(result, *, route: re.Pattern, id_pointer: str, name=_link_name) -> dict:
+    """A create (POST on a collection) links to every operation on the object it made (the
+    paths `route` matches, its `collection` group the create's path), passing the new id where
+    the answer holds it (`id_pointer`): what a stateful fuzzer or a reader follows."""
     paths = result.get("paths", {})
     targets: dict[str, list[str]] = {}
     for path, methods in paths.items():
-        match = _ID_ROUTE.match(path)
+        match = route.match(path)
         if not match:
             continue
         for method, operation in methods.items():
             if method in _STATUSES and operation.get("operationId"):
                 targets.setdefault(match["collection"], []).append(operation["operationId"])
     for collection, operation_ids in targets.items():
-        create = paths.get(collection, {}).get("post")
-        if not create:
-            continue
-        ok = create.get("responses", {}).get("200")
+        ok = paths.get(collection, {}).get("post", {}).get("responses", {}).get("200")
         if not ok:
             continue
         ok["links"] = {
-            _link_name(operation_id): {
+            name(operation_id): {
                 "operationId": operation_id,
-                "parameters": {"id": "$response.body#/id"},
+                "parameters": {"id": id_pointer},
                 "description": f"`{operation_id}` on the object just created.",
             }
             for operation_id in operation_ids
         }
     return result
+
+
+def add_links(result, generator, request, public):
+    """`/v1/`'s creates link to the operations on what they made, whose answers hold the new
+    `id` at the top (`$response.body#/id`)."""
+    return link_creates(result, route=_ID_ROUTE, id_pointer="$response.body#/id")
 
 
 # --- fields ---------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from api.schema import document_face_errors
+from api.schema import document_face_errors, link_creates
 
 ERROR_SCHEMA = {
     "type": "object",
@@ -46,34 +46,12 @@ def add_error_responses(result, generator, request, public):
 
 
 _ID_ROUTE = re.compile(r"^(?P<collection>/paymongo/v1/[a-z_]+)/\{id\}(?:/[a-z_]+)?$")
-_METHODS = ("get", "post", "put", "delete")
 
 
 def add_links(result, generator, request, public):
-    """A PayMongo create (POST on a collection) links to every operation on the object it made,
-    passing the new id, which PayMongo's answer holds in `data.id` (`$response.body#/data/id`):
-    what a stateful fuzzer or a reader follows (`api.schema.add_links` does the same for
-    `/v1/`, whose answers hold it in `id`)."""
-    paths = result.get("paths", {})
-    targets: dict[str, list[str]] = {}
-    for path, methods in paths.items():
-        match = _ID_ROUTE.match(path)
-        if match:
-            targets.setdefault(match["collection"], []).extend(
-                operation["operationId"]
-                for method, operation in methods.items()
-                if method in _METHODS and operation.get("operationId")
-            )
-    for collection, operation_ids in targets.items():
-        ok = paths.get(collection, {}).get("post", {}).get("responses", {}).get("200")
-        if ok is None:
-            continue
-        ok["links"] = {
-            operation_id: {
-                "operationId": operation_id,
-                "parameters": {"id": "$response.body#/data/id"},
-                "description": f"`{operation_id}` on the object just created.",
-            }
-            for operation_id in operation_ids
-        }
-    return result
+    """A PayMongo create links to every operation on the object it made, passing the new id,
+    which PayMongo's answer holds in `data.id` (`$response.body#/data/id`); the links are named
+    by the operation ids as they are."""
+    return link_creates(
+        result, route=_ID_ROUTE, id_pointer="$response.body#/data/id", name=lambda name: name
+    )
