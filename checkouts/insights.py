@@ -195,13 +195,14 @@ def time_buckets(window: Window, group_by: str, zone: ZoneInfo) -> tuple[list, l
     local day (week) changes, from the start of the first, and each bucket's label (the local
     date; a week's Monday), exactly as a row's local date (its Monday for a week) labels it. Every zone's offsets and
     transitions fall on a quarter hour, so the walk goes by the hour and finds a change's
-    quarter hour within it; a clock set back over midnight gives two thresholds one label."""
+    quarter hour within it; a clock set back over midnight gives two thresholds one label. The walk
+    starts at the quarter hour of the window's start, so the first label is the start's own day."""
 
     def label(at: datetime) -> str:
         day = at.astimezone(zone).date()
         return (day - timedelta(days=day.weekday()) if group_by == "week" else day).isoformat()
 
-    at = window.gte.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    at = _quarter(window.gte, up=False)  # not the hour: in Kolkata that can be the day before
     thresholds, labels = [at], [label(at)]
     while at < window.lt:
         nxt = at + _STEP

@@ -7,8 +7,10 @@ run against real payment flows (`flow_…` ids), so grouping by `payment_flow` g
 
 from __future__ import annotations
 
+import itertools
 import random
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -254,8 +256,9 @@ def test_the_rollup_gives_the_same_answers_and_stays_exact_when_rows_change(
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "Australia/Lord_Howe"])
 def test_days_in_any_zone_read_the_rollup(month, tz):
     """Every zone's midnight is on a quarter hour, so day buckets in a half-hour (Kolkata) or
-    45-minute (Kathmandu) zone add up the rollup instead of aggregating the window live."""
-    now = timezone.now()
+    45-minute (Kathmandu) zone add up the rollup instead of aggregating the window live. At
+    18:40 UTC, the hour before is the day before in Kolkata (00:10 there): still 31 days."""
+    now = datetime(2026, 12, 7, 18, 40, tzinfo=UTC)
     window = insights.Window(now - timedelta(days=30), now)
     sql, _, labels = insights.insights_query(month, window, "day", tz, {}, now, rollup=True)
     assert "checkouts_checkoutquarterrollup" in sql  # the narrow one: no filter
@@ -266,6 +269,25 @@ def test_days_in_any_zone_read_the_rollup(month, tz):
     assert "checkouts_checkoutrollup" in sql and "checkouts_checkoutquarterrollup" not in sql
     sql, _, _ = insights.insights_query(month, window, "day", tz, {}, now, rollup=False)
     assert "rollup" not in sql
+
+
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns"])
+def test_time_buckets_are_the_local_days_of_the_window_at_any_time_of_day(tz):
+    """Whatever the quarter hour a 30-day window starts at, its buckets are exactly the local days
+    from the start's to the end's, and the first threshold is at or before the start within
+    its quarter hour (a walk from the UTC hour once added the day before in Kolkata)."""
+    zone = ZoneInfo(tz)
+    day = datetime(2026, 12, 7, tzinfo=UTC)
+    for minutes in range(0, 24 * 60, 5):
+        now = day + timedelta(minutes=minutes)
+        window = insights.Window(now - timedelta(days=30), now)
+        thresholds, labels = insights.time_buckets(window, "day", zone)
+        first = window.gte.astimezone(zone).date()
+        last = (window.lt - timedelta(microseconds=1)).astimezone(zone).date()
+        expected = [(first + timedelta(days=n)).isoformat() for n in range((last - first).days + 1)]
+        assert labels == expected, now
+        assert thresholds[0] <= window.gte < thresholds[0] + timedelta(minutes=15), now
+        assert all(b - a == timedelta(days=1) for a, b in itertools.pairwise(thresholds[1:]))
 
 
 def test_time_buckets_follow_the_local_days_across_a_clock_change():
