@@ -357,6 +357,30 @@ def with_recorded(queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     return annotated
 
 
+Row = TypeVar("Row")
+
+
+def _pk(row: Any) -> Any:
+    return row.pk
+
+
+def without_recorded(rows: list[Row], target: Callable[[Row], Any] = _pk) -> list[Row]:
+    """The `rows` a sweep has just locked (SKIP LOCKED) less those with an attempt recorded on
+    them, read in a statement of its own. The lock statement's `with_recorded` read is of the
+    snapshot it began with, and SKIP LOCKED takes a row the moment its holder commits: a second
+    sweep that began reading before the first committed its claim would claim the same rows
+    again (only the partial unique index saw it, failing the sweep's whole batch). A statement
+    after the lock sees every claim committed before the lock was taken."""
+    if not rows:
+        return rows
+    taken = set(
+        Attempt.objects.filter(
+            status=RECORDED, target__in=[target(row) for row in rows]
+        ).values_list("target", flat=True)
+    )
+    return [row for row in rows if target(row) not in taken] if taken else rows
+
+
 def retry_id(attempt_id: str) -> str:
     """The id a request records after its own earlier attempt was aborted (never received by
     the processor): a new attempt, still derived from the request."""
@@ -691,11 +715,12 @@ class Claimed:
 def sweep(claim: Callable[[], Iterable[Claimed]]) -> list[Any]:
     """A periodic sweep: one transaction claims a batch (`claim` selects `FOR UPDATE SKIP
     LOCKED`, skips rows with an attempt under way, and returns an attempt for each row it
-    takes, which this records), then each attempt's call and phase 2 run on their own. One
+    takes, which this records once `without_recorded` has dropped the rows another sweep
+    claimed while this one read), then each attempt's call and phase 2 run on their own. One
     failing attempt does not stop the batch: it is logged (None in the list returned) and its
     attempt, still recorded, goes to the reconciler. Returns each attempt's outcome."""
     with transaction.atomic():
-        claimed = list(claim())
+        claimed = without_recorded(list(claim()), lambda item: item.attempt.target)
         for item in claimed:
             _write(Recorded(item.attempt, item.writes))
     outcomes = []

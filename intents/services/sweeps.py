@@ -236,7 +236,8 @@ def _expire_batch(batch_size: int) -> int:
                 expiry_due_q(timezone.now())
             )
         ).filter(recorded_attempt_since__isnull=True)
-        released = [expire(pi) for pi in rows.order_by("updated")[:batch_size]]
+        due = attempts.without_recorded(list(rows.order_by("updated")[:batch_size]))
+        released = [expire(pi) for pi in due]
     for release in released:
         attempts.finish(Settled(release=release), raise_error=False)
     return len(released)
@@ -260,6 +261,7 @@ def _abandon_batch(batch_size: int) -> int:
             .filter(recorded_attempt_since__isnull=True)  # a confirm under way (or left) is not
             .order_by("updated")[:batch_size]
         )
+        rows = attempts.without_recorded(rows)
         for pi in rows:
             before = snapshot(pi)
             if pi.status == Status.REQUIRES_ACTION:

@@ -6,10 +6,18 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db.models import DateTimeField, Value
 from django.utils import timezone
 
 from events.models import Event
-from intents.services import charge_capture_async, charges_capture_pending
+from intents.models import PaymentIntent
+from intents.services import (
+    charge_capture_async,
+    charges_capture_pending,
+    payment_intents_abandon_stale,
+    payment_intents_expire_due,
+)
+from payments import attempts
 from payments.attempts import new_attempt
 from payments.models import Attempt, Charge, SimulatedProcessorRecord
 from payments.processors.simulated import SimulatedProcessor
@@ -127,3 +135,66 @@ def test_a_capture_the_processor_fails_is_left_for_the_next_sweep(
     assert charges_capture_pending() == 1
     charge.refresh_from_db()
     assert charge.captured and not charge.capture_pending
+
+
+# --- a claim committed while another sweep was reading -------------------------------------------
+
+
+@pytest.fixture
+def read_before_the_claim(monkeypatch):
+    """The lock statement's read as a sweep makes it when it began before another sweep's claim
+    committed: SKIP LOCKED takes the row the moment that claim commits, and the statement's
+    snapshot shows no attempt recorded on it (two real sweeps at once hit this now and then:
+    tests/e2e/test_intents_concurrency_and_workers.py)."""
+    stale = Value(None, output_field=DateTimeField())
+    monkeypatch.setattr(
+        attempts,
+        "with_recorded",
+        lambda queryset: queryset.annotate(recorded_attempt_since=stale),
+    )
+
+
+def test_a_charge_claimed_while_the_sweep_read_is_skipped_and_the_rest_captured(
+    client, create_intent, read_before_the_claim
+):
+    taken = _owed_capture(client, create_intent)
+    free = _owed_capture(client, create_intent)
+    claim = _claimed(taken, seconds_ago=0)
+    assert charges_capture_pending() == 1  # not an IntegrityError failing the whole batch
+    taken.refresh_from_db()
+    free.refresh_from_db()
+    assert taken.capture_pending and not taken.captured and _processor_captures(taken) == 0
+    assert free.captured and _processor_captures(free) == 1
+    assert list(Attempt.objects.filter(target=taken.id).values_list("id", "status")) == [
+        (claim.id, "recorded")
+    ]
+
+
+def _under_way(pi_id: str, kind: str) -> Attempt:
+    """A request's attempt on the intent, recorded and committed, its processor call under way."""
+    pi = PaymentIntent.objects.get(id=pi_id)
+    attempt = new_attempt(kind, target=pi, amount=pi.amount, payment_intent_id=pi.id)
+    attempt.save(force_insert=True)
+    return attempt
+
+
+def test_an_authorisation_being_captured_while_the_expiry_sweep_read_is_not_expired(
+    client, create_intent, read_before_the_claim, settings
+):
+    pi = create_intent(capture_method="manual")
+    client.post(f"{URL}/{pi['id']}/confirm", {"payment_method": "pm_card_visa"})
+    _under_way(pi["id"], "capture")
+    settings.AUTHORIZATION_EXPIRY_SECONDS = 0
+    assert payment_intents_expire_due() == 0
+    assert PaymentIntent.objects.get(id=pi["id"]).status == "requires_capture"
+    assert not Event.objects.filter(object_id=pi["id"], type="payment_intent.canceled").exists()
+
+
+def test_an_intent_being_confirmed_while_the_abandonment_sweep_read_is_not_abandoned(
+    client, create_intent, read_before_the_claim, settings
+):
+    pi = create_intent()
+    _under_way(pi["id"], "authorize")
+    settings.ABANDONMENT_SECONDS = 0
+    assert payment_intents_abandon_stale() == 0
+    assert PaymentIntent.objects.get(id=pi["id"]).status == "requires_payment_method"
