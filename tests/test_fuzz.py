@@ -98,6 +98,10 @@ def form_as_documented(ctx, value):
     described = DOCUMENT["paths"][operation.path][operation.method.lower()]
     encoding = described["requestBody"]["content"].get(_FORM, {}).get("encoding", {})
     keys = described["requestBody"]["content"].get(_FORM, {}).get("x-form-hash-keys")
+    if _nested_in_form_style(value, encoding):
+        # form style writes a primitive, or an array or object of primitives: `[["a"]]` has no
+        # spelling there (our encoder wrote Python's `[['a']]`, a string the API rightly took)
+        reject()
     if keys and not _writable_keys(value, keys):
         # a key the document says bracket notation cannot write: no form body carries it
         reject()
@@ -108,6 +112,21 @@ def form_as_documented(ctx, value):
     return urlencode(
         [(k.encode("utf-8", "surrogatepass"), v.encode("utf-8", "surrogatepass")) for k, v in pairs]
     ).encode()
+
+
+def _nested_in_form_style(body: dict, encoding: dict) -> bool:
+    """Whether a property written in form style (not deepObject) holds an array or object
+    inside its array or object, which OpenAPI's form style cannot write."""
+    for name, value in body.items():
+        if encoding.get(name, {}).get("style") == "deepObject":
+            continue
+        if isinstance(value, dict):
+            value = list(value.values())
+        if isinstance(value, list | tuple) and any(
+            isinstance(item, list | tuple | dict) for item in value
+        ):
+            return True
+    return False
 
 
 def _only_the_body_is_negative(case) -> bool:
@@ -830,3 +849,13 @@ def test_stateful_links_survive(worlds, db):
     assert counts["cases"] > 0
     assert counts["5xx"] == 0
     assert failures == [], "\n\n".join(failures[:5])
+
+
+def test_a_nested_array_or_object_in_form_style_has_no_form_body():
+    """The harness sends no form body for what form style cannot write (it once wrote Python's
+    `[[]]` for `email: [[[]]]`, a string the API took, and reported the API for taking it)."""
+    assert _nested_in_form_style({"email": [[[]]]}, {})
+    assert _nested_in_form_style({"attrs": {"k": ["a"]}}, {})
+    assert not _nested_in_form_style({"email": "a@example.com", "tags": ["a", "b"]}, {})
+    deep = {"metadata": {"style": "deepObject", "explode": True}}
+    assert not _nested_in_form_style({"metadata": {"k": {"x": "1"}}}, deep)
