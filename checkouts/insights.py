@@ -77,9 +77,16 @@ class Window:
 
     @classmethod
     def of(cls, gte: int | None, lt: int | None, now: datetime) -> Window:
+        """The window asked for, its bounds no later than `LATEST` (the answer says so)."""
         end = datetime.fromtimestamp(lt, tz=UTC) if lt is not None else now
         start = datetime.fromtimestamp(gte, tz=UTC) if gte is not None else end - DEFAULT_WINDOW
-        return cls(start, end)
+        return cls(min(start, LATEST), min(end, LATEST))
+
+
+# The latest bound a window takes: a day before the last instant datetime holds, so that a
+# bucket's quarter hour, its hour and its local day in any zone (UTC+14 at most) are all
+# within it (9999-12-31T23:59:59Z, the largest timestamp taken, once answered 500).
+LATEST = datetime(9999, 12, 30, tzinfo=UTC)
 
 
 def checkout_insights(

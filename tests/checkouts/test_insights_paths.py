@@ -298,3 +298,18 @@ def test_time_buckets_follow_the_local_days_across_a_clock_change():
     assert labels == ["2026-10-24", "2026-10-25", "2026-10-26", "2026-10-27"]
     # midnight in Dublin is 23:00 UTC in summer time, 00:00 UTC after the clocks go back
     assert [t.strftime("%d %H:%M") for t in thresholds[1:]] == ["24 23:00", "26 00:00", "27 00:00"]
+
+
+@pytest.mark.parametrize("group_by", [None, "day", "week", "payment_flow"])
+@pytest.mark.parametrize("tz", ["UTC", "Pacific/Kiritimati", "Etc/GMT+12"])
+def test_a_window_at_the_end_of_time_is_answered(client, acct, group_by, tz):
+    """The largest timestamp the API takes, as both bounds or as the end of a last week: an
+    answer (the window held to 9999-12-30), never a 500 from a quarter hour or a local day past
+    what datetime holds."""
+    last = 253402300799  # 9999-12-31T23:59:59Z
+    params = {"tz": tz, **({"group_by": group_by} if group_by else {})}
+    for gte, lt in ((last, last), (last - 7 * 86400, last)):
+        query = {"created[gte]": gte, "created[lt]": lt, **params}
+        response = client.get("/v1/checkout_insights", query)
+        assert response.status_code == 200, response
+        assert response.json()["created"]["lt"] == int(insights.LATEST.timestamp())
