@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from core.errors import InvalidRequestError
+from core.errors import InvalidRequestError, for_object
 
 
 class ProcessorInUse(InvalidRequestError):
-    """A connection a payment flow names cannot be deleted (disable it, or change the flows)."""
+    """A connection a payment flow names cannot be deleted (disable it, or change the flows):
+    a refusal for what is stored (`core.errors.FOR_OBJECT`)."""
 
-    code = "resource_in_use"
+    code = for_object("resource_in_use")
 
     def __init__(self, connection_id: str, flow_ids: Iterable[str]) -> None:
         flows = ", ".join(sorted(flow_ids))
@@ -23,9 +24,10 @@ class ProcessorInUse(InvalidRequestError):
 
 
 class BuiltinProcessor(InvalidRequestError):
-    """The built-in simulated connection of a mode can be disabled, never deleted."""
+    """The built-in simulated connection of a mode can be disabled, never deleted: a refusal for
+    what is stored (`core.errors.FOR_OBJECT`)."""
 
-    code = "processor_builtin"
+    code = for_object("processor_builtin")
 
     def __init__(self, connection_id: str) -> None:
         super().__init__(
@@ -36,16 +38,19 @@ class BuiltinProcessor(InvalidRequestError):
 
 
 class ProcessorKindMismatch(InvalidRequestError):
-    """`simulated[…]` on a `stripe` connection, or `stripe[…]` on a simulated one."""
+    """`simulated[…]` on a `stripe` connection, or `stripe[…]` on a simulated one; on an update,
+    a refusal for the stored connection's kind (`core.errors.FOR_OBJECT`)."""
 
     code = "parameter_unknown"
 
-    def __init__(self, param: str, kind: str) -> None:
+    def __init__(self, param: str, kind: str, *, stored: bool = False) -> None:
         super().__init__(
             f"Received unknown parameter: {param} (only for processors of kind "
             f"`{param}`; this one is `{kind}`).",
             param=param,
         )
+        if stored:
+            self.code = for_object(self.code)
 
 
 class ProcessorMissing(InvalidRequestError):

@@ -150,11 +150,11 @@ def connection_update(
         key_changed = False
         if simulated is not UNSET and simulated is not None:
             if locked.kind != ConnectionKind.SIMULATED:
-                raise ProcessorKindMismatch("simulated", locked.kind)
+                raise ProcessorKindMismatch("simulated", locked.kind, stored=True)
             _apply_simulated(locked, simulated)
         if stripe is not UNSET and stripe is not None:
             if locked.kind != ConnectionKind.STRIPE:
-                raise ProcessorKindMismatch("stripe", locked.kind)
+                raise ProcessorKindMismatch("stripe", locked.kind, stored=True)
             if stripe.get("api_key"):
                 _set_api_key(locked, stripe["api_key"])
                 key_changed = True

@@ -72,7 +72,8 @@ _FLOW_EXAMPLE = {
 
 PROCESSOR_ERRORS = (
     "Errors: 400 `parameter_missing` (`stripe[api_key]` for a `stripe` processor), "
-    "`parameter_unknown` (`simulated[…]` on a `stripe` processor or the reverse), `url_invalid` "
+    "`parameter_unknown` (`simulated[…]` with `kind=stripe` or the reverse; on an update, "
+    "`parameter_unknown_for_object`: for the processor's kind), `url_invalid` "
     "(`stripe[api_base]` does not reach a public address)."
 )
 
@@ -203,8 +204,9 @@ class ProcessorDetailView(StripeAPIView):
         summary="Delete a processor",
         description="Removes the processor: it is no longer listed nor chosen (the charges it "
         "made can still be captured, canceled and refunded through it). Refused (400 "
-        "`resource_in_use`, naming the flows) while a payment flow names it, and for the "
-        "built-in simulated processor (400 `processor_builtin`): disable those instead. "
+        "`resource_in_use_for_object`, naming the flows) while a payment flow names it, and for "
+        "the built-in simulated processor (400 `processor_builtin_for_object`): disable those "
+        "instead. "
         "Emits `processor.deleted`.",
         parameters=[PROCESSOR_ID],
         request=None,

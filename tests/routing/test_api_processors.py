@@ -61,7 +61,7 @@ def test_the_builtin_connection_can_be_disabled_but_not_deleted(client):
     builtin = client.get(URL).json()["data"][0]
     response = client.delete(f"{URL}/{builtin['id']}")
     assert response.status_code == 400
-    assert response.error["code"] == "processor_builtin"
+    assert response.error["code"] == "processor_builtin_for_object"
     assert response.error["param"] == "id"
     disabled = client.post(f"{URL}/{builtin['id']}", {"status": "disabled"}).json()
     assert disabled["status"] == "disabled"
@@ -295,7 +295,7 @@ def test_bad_input_is_refused_naming_the_param_and_changes_nothing(client, data,
     [
         ({"status": "paused"}, "parameter_invalid_string", "status"),
         ({"name": ""}, "parameter_invalid_empty", "name"),
-        ({"stripe": {"api_key": API_KEY}}, "parameter_unknown", "stripe"),
+        ({"stripe": {"api_key": API_KEY}}, "parameter_unknown_for_object", "stripe"),
         ({"kind": "stripe"}, "parameter_unknown", "kind"),
     ],
 )
@@ -311,7 +311,10 @@ def test_simulated_settings_on_a_stripe_connection_are_refused(client):
     created = create_stripe(client)
     response = client.post(f"{URL}/{created['id']}", {"simulated": {"behavior": "outage"}})
     assert response.status_code == 400
-    assert (response.error["code"], response.error["param"]) == ("parameter_unknown", "simulated")
+    assert (response.error["code"], response.error["param"]) == (
+        "parameter_unknown_for_object",
+        "simulated",
+    )
 
 
 # --- update ------------------------------------------------------------------------------------
@@ -395,7 +398,7 @@ def test_delete_is_refused_while_a_flow_names_the_connection(client):
     ).json()
     response = client.delete(f"{URL}/{created['id']}")
     assert response.status_code == 400
-    assert response.error["code"] == "resource_in_use"
+    assert response.error["code"] == "resource_in_use_for_object"
     assert flow["id"] in response.error["message"]
     assert ProcessorConnection.objects.get(id=created["id"]).deleted_at is None
     assert events("processor.deleted") == []
@@ -480,3 +483,20 @@ def test_webhook_endpoints_accept_the_processor_and_flow_event_types(client):
     )
     assert response.status_code == 200, response
     assert response.json()["enabled_events"] == types
+
+
+def test_an_update_for_the_other_kind_is_refused_for_the_stored_kind_and_changes_nothing(client):
+    """`stripe[…]` on a simulated processor (or the reverse) depends on the stored kind, not on
+    the request alone: `parameter_unknown_for_object` (a create, whose `kind` is in the request,
+    answers `parameter_unknown`)."""
+    simulated = create(client, kind="simulated", name="Sim")
+    stripe = create_stripe(client, api_key=API_KEY)
+    for connection, body, param in (
+        (simulated, {"stripe": {"api_key": API_KEY}, "name": "Renamed"}, "stripe"),
+        (stripe, {"simulated": {"behavior": "outage"}, "name": "Renamed"}, "simulated"),
+    ):
+        response = client.post(f"{URL}/{connection['id']}", body)
+        assert response.status_code == 400, response
+        assert response.error["code"] == "parameter_unknown_for_object"
+        assert response.error["param"] == param
+        assert client.get(f"{URL}/{connection['id']}").json()["name"] == connection["name"]
