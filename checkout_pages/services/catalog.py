@@ -322,22 +322,25 @@ def _after_completion_url(after_completion: dict | None, *, livemode: bool) -> s
     if not after_completion:
         return None
     kind = after_completion.get("type")
-    if kind == "hosted_confirmation":
-        return None
-    if kind != "redirect":
+    if kind not in ("redirect", "hosted_confirmation"):
         raise InvalidRequestError(
             "after_completion[type] must be redirect or hosted_confirmation.",
             param="after_completion[type]",
         )
     url = (after_completion.get("redirect") or {}).get("url")
+    if url:
+        # checked whatever the type, as the schema states it: a `hosted_confirmation` sent with
+        # a URL the API refuses is refused too, not taken with its URL dropped.
+        # `{CHECKOUT_SESSION_ID}` is the one template the URL may hold (sessions.py fills it in)
+        clean_url(
+            url.replace("{CHECKOUT_SESSION_ID}", "x"),
+            "after_completion[redirect][url]",
+            livemode=livemode,
+        )
+    if kind == "hosted_confirmation":
+        return None
     if not url:
         raise ParameterMissing("after_completion[redirect][url]")
-    # `{CHECKOUT_SESSION_ID}` is the one template the URL may hold (sessions.py fills it in)
-    clean_url(
-        url.replace("{CHECKOUT_SESSION_ID}", "x"),
-        "after_completion[redirect][url]",
-        livemode=livemode,
-    )
     return url
 
 

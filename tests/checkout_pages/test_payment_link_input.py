@@ -64,3 +64,26 @@ def test_hosted_confirmation_takes_stripes_custom_message_and_nothing_else(acct,
     answer = client.post(path, {"after_completion": confirmation})
     assert answer.status_code == 400, answer
     assert answer.json()["error"]["code"] == "parameter_unknown"
+
+
+@pytest.mark.parametrize("path", ["/v1/payment_links", "/v1/payment_links/{id}"])
+def test_a_redirect_url_is_checked_even_beside_a_hosted_confirmation(acct, link, path):
+    """A URL the API refuses is refused whatever `after_completion[type]` says, and nothing
+    changes (it was taken, and dropped, beside `hosted_confirmation`: found by schemathesis)."""
+    client = StripeTestClient(key=acct.sk)
+    params = {"after_completion": {"type": "hosted_confirmation", "redirect": {"url": "É"}}}
+    before = client.get("/v1/payment_links").json()["data"]
+    if path.endswith("{id}"):
+        answer = client.post(path.format(id=link["id"]), params)
+    else:
+        items = client.get(f"/v1/payment_links/{link['id']}/line_items").json()["data"]
+        line = {"price": items[0]["price"]["id"], "quantity": 1}
+        answer = client.post(path, {"line_items": [line], **params})
+    assert answer.status_code == 400, answer
+    assert answer.json()["error"]["param"] == "after_completion[redirect][url]"
+    assert client.get("/v1/payment_links").json()["data"] == before
+    fine = {"type": "hosted_confirmation", "redirect": {"url": "https://shop.example.com/x"}}
+    answer = client.post(f"/v1/payment_links/{link['id']}", {"after_completion": fine})
+    assert answer.status_code == 200 and answer.json()["after_completion"]["type"] == (
+        "hosted_confirmation"
+    )
