@@ -116,10 +116,13 @@ def form_as_documented(ctx, value):
 
 def _nested_in_form_style(body: dict, encoding: dict) -> bool:
     """Whether a property written in form style (not deepObject) holds an array or object
-    inside its array or object, which OpenAPI's form style cannot write."""
+    inside its array or object, which OpenAPI's form style cannot write, or is an empty object,
+    which it writes as no pair at all (the property is not sent)."""
     for name, value in body.items():
         if encoding.get(name, {}).get("style") == "deepObject":
             continue
+        if value == {}:
+            return True
         if isinstance(value, dict):
             value = list(value.values())
         if isinstance(value, list | tuple) and any(
@@ -856,6 +859,7 @@ def test_a_nested_array_or_object_in_form_style_has_no_form_body():
     `[[]]` for `email: [[[]]]`, a string the API took, and reported the API for taking it)."""
     assert _nested_in_form_style({"email": [[[]]]}, {})
     assert _nested_in_form_style({"attrs": {"k": ["a"]}}, {})
+    assert _nested_in_form_style({"§H": {}}, {})  # no pair: the unknown key is never sent
     assert not _nested_in_form_style({"email": "a@example.com", "tags": ["a", "b"]}, {})
     deep = {"metadata": {"style": "deepObject", "explode": True}}
     assert not _nested_in_form_style({"metadata": {"k": {"x": "1"}}}, deep)
